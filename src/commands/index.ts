@@ -1,0 +1,8 @@
+import type { CommandModule } from "yargs";
+
+/** A command whose handler resolves to the process exit code. */
+export type ExitingCommand = Omit<CommandModule, "handler"> & {
+  handler: (args: Record<string, unknown>) => Promise<number>;
+};
+
+export const commands: ExitingCommand[] = [];

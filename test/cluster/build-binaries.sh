@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Builds the cluster's Go binaries from the Go module proxy at pinned versions, into $KIC_BIN.
+# Idempotent: each group is skipped when its stamp file names the pinned version.
+#
+#   kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl   (k8s.io/kubernetes)
+#   etcd, etcdctl                                                               (go.etcd.io/etcd)
+#   crictl (cri-tools), kwok, helm
+#
+# k8s.io/kubernetes and etcd's server module replace their sibling modules with relative paths, so
+# `go install pkg@version` refuses them. The usual way round is a throwaway wrapper module that
+# requires the root module and maps every sibling to its published version; replace directives of
+# dependencies are ignored, so the wrapper's own ones are what count.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
+# cri-tools is served by the proxy but its checksum is missing from the checksum database here.
+export GONOSUMDB="sigs.k8s.io/cri-tools${GONOSUMDB:+,$GONOSUMDB}"
+mkdir -p "$KIC_BIN" "$KIC_BUILD"
+
+stamp_ok() { [ -f "$KIC_BIN/.$1.stamp" ] && [ "$(cat "$KIC_BIN/.$1.stamp")" = "$2" ]; }
+stamp() { echo "$2" >"$KIC_BIN/.$1.stamp"; }
+timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
+
+build_kubernetes() {
+  local v="$K8S_VERSION" minor dir
+  stamp_ok kubernetes "$v" && return 0
+  log "building Kubernetes $v (cold: tens of minutes on 2 cores)"
+  minor="${v#v1.}"; minor="0.${minor}"          # v1.34.4 -> staging modules at v0.34.4
+  dir="$KIC_BUILD/kubernetes-$v"; mkdir -p "$dir"
+  local gomod
+  gomod="$(curl -fsS "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$v.mod")" \
+    || die "cannot read k8s.io/kubernetes@$v go.mod from the Go module proxy"
+  {
+    echo "module kic.local/kubernetes-build"
+    echo
+    echo "$gomod" | grep -E '^go ' | head -1
+    echo "$gomod" | grep -E '^godebug ' || true
+    echo
+    echo "require k8s.io/kubernetes $v"
+    echo
+    # Every `k8s.io/x => ./staging/src/k8s.io/x` becomes `k8s.io/x => k8s.io/x v0.N.P`.
+    echo "$gomod" | sed -nE 's#^[[:space:]]*(k8s\.io/[^[:space:]]+) => \./staging/.*#replace \1 => \1 '"$minor"'#p'
+  } >"$dir/go.mod"
+  cat >"$dir/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
+	_ "k8s.io/kubectl/pkg/cmd"
+)
+GO
+  (cd "$dir" && go mod tidy -e >/dev/null 2>"$dir/tidy.log" || true)
+  local major="${v#v}"; major="${major%%.*}"
+  local mnr="${v#v*.}"; mnr="${mnr%%.*}"
+  local ld=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$v -X $p.gitMajor=$major -X $p.gitMinor=$mnr -X $p.gitTreeState=clean"
+  done
+  (cd "$dir" && go build -trimpath -ldflags "-s -w $ld" -o "$KIC_BIN/" \
+      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+      k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
+      k8s.io/kubernetes/cmd/kubectl)
+  stamp kubernetes "$v"
+}
+
+# Builds main packages of published modules inside a generated wrapper module.
+# A wrapper (rather than `go install pkg@v`) also avoids the proxy's version list, which is refused
+# for some modules here (cri-tools) although the pinned version itself is served.
+build_wrapped() { # name version "module@version ..." "package=binary ..." ["module@version" to pin]
+  local name="$1" v="$2" mods="$3" pkgs="$4" pins="${5:-}" dir m p
+  stamp_ok "$name" "$v" && return 0
+  log "building $name $v"
+  dir="$KIC_BUILD/$name-$v"; mkdir -p "$dir"
+  {
+    echo "module kic.local/$name-build"; echo; echo "go 1.24"; echo
+    for m in $mods; do echo "require ${m%@*} ${m#*@}"; done
+    for m in $pins; do echo "replace ${m%@*} => ${m%@*} ${m#*@}"; done
+  } >"$dir/go.mod"
+  {
+    echo '//go:build tools'; echo; echo 'package tools'; echo
+    for p in $pkgs; do echo "import _ \"${p%=*}\""; done
+  } >"$dir/tools.go"
+  (cd "$dir" && go mod tidy -e >/dev/null 2>"$dir/tidy.log" || true)
+  for p in $pkgs; do
+    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$KIC_BIN/${p#*=}" "${p%=*}")
+  done
+  stamp "$name" "$v"
+}
+
+build_etcd() { build_wrapped etcd "$ETCD_VERSION" \
+  "go.etcd.io/etcd/server/v3@$ETCD_VERSION go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION" \
+  "go.etcd.io/etcd/server/v3=etcd go.etcd.io/etcd/etcdctl/v3=etcdctl"; }
+# cri-tools v1.34.0 requires release candidates of the k8s.io modules whose checksums the checksum
+# database here does not have; the matching final releases are served, so pin those.
+build_crictl() { build_wrapped crictl "$CRICTL_VERSION" "sigs.k8s.io/cri-tools@$CRICTL_VERSION" \
+  "sigs.k8s.io/cri-tools/cmd/crictl=crictl" \
+  "$(for m in api apimachinery client-go cri-api cri-client kubectl kubelet cli-runtime component-base; do
+       printf 'k8s.io/%s@v0.34.4 ' "$m"; done)"; }
+build_helm() { build_wrapped helm "$HELM_VERSION" "helm.sh/helm/v3@$HELM_VERSION" \
+  "helm.sh/helm/v3/cmd/helm=helm"; }
+build_kwok() { build_wrapped kwok "$KWOK_VERSION" "sigs.k8s.io/kwok@$KWOK_VERSION" \
+  "sigs.k8s.io/kwok/cmd/kwok=kwok"; }
+
+what="${1:-all}"
+case "$what" in
+  all) for t in crictl helm kwok etcd kubernetes; do timed "build_$t"; done ;;
+  kubernetes|etcd|crictl|helm|kwok) timed "build_$what" ;;
+  *) die "unknown build target '$what' (all|kubernetes|etcd|crictl|helm|kwok)" ;;
+esac
+log "binaries ready in $KIC_BIN"

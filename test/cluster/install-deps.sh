@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local cluster needs. Idempotent: installs only what is missing.
+#   containerd + runc (+ ctr)     the container runtime the kubelet and the agent talk to
+#   containernetworking-plugins   bridge / host-local / loopback CNI plugins for pod networking
+#   busybox-static                a static userland to build small test images from
+#   iptables                      used by the bridge CNI plugin; conntrack/socat for kubelet port ops
+#   openssl                       certificates
+set -euo pipefail
+pkgs=(containerd runc containernetworking-plugins busybox-static iptables conntrack socat openssl util-linux)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "[cluster] installing Debian packages: ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package starts a system containerd on /run/containerd; the cluster runs its own
+# instance with its own root, state and socket, so the system one is left as it is.
