@@ -1,0 +1,63 @@
+// The agent's structured result: the contract between the agent (which prints it as its last log
+// record, `{"msg":"agent result","result":{...}}`) and the controller (which parses it from the
+// helper pod's log). Bump `version` when a field changes meaning.
+
+/** Why an image that was seen was not deleted. */
+export type KeepReason =
+  | "in-use" // a container (any state) uses it
+  | "sandbox" // the runtime's configured pause image, or the image of any pod sandbox
+  | "pinned" // CRI `pinned` / containerd's pinned label
+  | "protected" // named by --protect / --protect-file (pods bound to the node need it)
+  | "excluded" // a name matched an --exclude pattern
+  | "no-match" // no name matched an --include pattern
+  | "too-new"; // younger than --min-age
+
+export type RuntimeClientName = "crictl" | "ctr";
+export type HostExecMode = "nsenter" | "direct";
+
+export interface ImageIdentity {
+  /** Content id, `sha256:...` (config digest for CRI and ctr alike). */
+  id: string;
+  /** Every name the runtime knows: tags and repo digests, as the runtime reports them. */
+  names: string[];
+}
+
+export interface DeletedImage extends ImageIdentity {
+  bytes: number;
+}
+
+export interface KeptImage extends ImageIdentity {
+  reason: KeepReason;
+  /** Extra context for the reason, e.g. the container or pod that uses it. */
+  detail?: string;
+}
+
+export interface FailedImage extends ImageIdentity {
+  error: string;
+}
+
+export interface AgentResult {
+  version: 1;
+  node: string;
+  runtime: {
+    client: RuntimeClientName;
+    socket: string;
+    hostExec: HostExecMode;
+    /** Runtime name and version as the runtime reports them, when it does. */
+    name?: string;
+    version?: string;
+  };
+  dryRun: boolean;
+  counts: { images: number; matched: number; deleted: number; kept: number; failed: number };
+  /** In a dry run: what would have been deleted. */
+  deleted: DeletedImage[];
+  kept: KeptImage[];
+  failed: FailedImage[];
+  bytesReclaimed: number;
+  /** Set when --min-age was given; `supported: false` when the runtime exposes no image time. */
+  minAge?: { seconds: number; supported: boolean };
+  durationsMs: { inventory: number; plan: number; execute: number; total: number };
+}
+
+/** The `msg` of the log record that carries the result. */
+export const AGENT_RESULT_MSG = "agent result";
