@@ -33,3 +33,47 @@ export PATH="$KIC_BIN:$PATH"
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- process helpers: every component runs in the background, its pid in $KIC_STATE/pids, its log in
+# $KIC_LOGS, so cluster:down can stop exactly what cluster:up started.
+KIC_PIDS="$KIC_STATE/pids"
+
+is_running() { # name
+  local f="$KIC_PIDS/$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+start_bg() { # name command...
+  local name="$1"; shift
+  mkdir -p "$KIC_PIDS" "$KIC_LOGS"
+  setsid "$@" >>"$KIC_LOGS/$name.log" 2>&1 </dev/null &
+  echo $! >"$KIC_PIDS/$name.pid"
+}
+
+stop_bg() { # name [seconds]
+  local f="$KIC_PIDS/$1.pid" pid i
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < ${2:-20} * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+wait_for() { # description seconds logname command...
+  local what="$1" secs="$2" logname="$3" i; shift 3
+  for ((i = 0; i < secs * 5; i++)); do
+    if "$@" >/dev/null 2>&1; then return 0; fi
+    if [ -n "$logname" ] && ! is_running "$logname"; then
+      die "$what: $logname exited; last lines of $KIC_LOGS/$logname.log:
+$(tail -n 20 "$KIC_LOGS/$logname.log" 2>/dev/null)"
+    fi
+    sleep 0.2
+  done
+  die "$what: not ready after ${secs}s; see $KIC_LOGS/$logname.log"
+}
+
+ctr_k8s() { ctr --address "$KIC_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
+crictl_kic() { crictl --runtime-endpoint "unix://$KIC_CONTAINERD_SOCK" --image-endpoint "unix://$KIC_CONTAINERD_SOCK" "$@"; }

@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The project's own containerd (Debian package) with the CRI plugin, its own root, state and socket
+# under the cache dir, the locally built pause image as sandbox image, and a bridge CNI config.
+#   containerd.sh start    idempotent; prints the socket path
+#   containerd.sh stop     stops sandboxes/containers, containerd and its shims, unmounts (images stay)
+#   containerd.sh status
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+CD_DIR="$KIC_STATE/containerd"
+PAUSE_IMAGE="registry.k8s.io/pause:kic"
+
+write_config() {
+  mkdir -p "$CD_DIR" "$KIC_STATE/cni/net.d" "$KIC_STATE/cni/cache"
+  cat >"$CD_DIR/config.toml" <<TOML
+version = 2
+root = "$CD_DIR/root"
+state = "$CD_DIR/state"
+[grpc]
+  address = "$KIC_CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CD_DIR/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$CD_DIR/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"
+  # This VM withholds CAP_SYS_RESOURCE, so a negative oom_score_adj (sandboxes get -998, Guaranteed
+  # pods -997) fails runc with "can't get final child's PID from pipe". Clamp to containerd's own.
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$KIC_STATE/cni/net.d"
+TOML
+  # Pods get addresses on a host-only bridge: no masquerading, no route off this machine.
+  cat >"$KIC_STATE/cni/net.d/10-kic-bridge.conflist" <<JSON
+{
+  "cniVersion": "1.0.0",
+  "name": "kic",
+  "plugins": [
+    { "type": "bridge", "bridge": "kic0", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": { "type": "host-local", "ranges": [[{ "subnet": "$KIC_POD_CIDR" }]],
+                "dataDir": "$KIC_STATE/cni/ipam" } },
+    { "type": "loopback" }
+  ]
+}
+JSON
+  cat >"$CD_DIR/crictl.yaml" <<YAML
+runtime-endpoint: unix://$KIC_CONTAINERD_SOCK
+image-endpoint: unix://$KIC_CONTAINERD_SOCK
+timeout: 30
+YAML
+}
+
+build_pause() {
+  local out="$KIC_BIN/pause"
+  if [ ! -x "$out" ] || [ "$here/pause/main.go" -nt "$out" ]; then
+    (cd "$here/pause" && GOTOOLCHAIN=local CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out" .)
+  fi
+  mkdir -p "$KIC_IMAGES"
+  if [ ! -f "$KIC_IMAGES/pause.tar" ] || [ "$out" -nt "$KIC_IMAGES/pause.tar" ]; then
+    node "$here/oci-image.mjs" --name "$PAUSE_IMAGE" --out "$KIC_IMAGES/pause.tar" \
+      --file "$out:/pause" --entrypoint '["/pause"]' >/dev/null
+  fi
+}
+
+start() {
+  if is_running containerd && ctr --address "$KIC_CONTAINERD_SOCK" version >/dev/null 2>&1; then
+    echo "$KIC_CONTAINERD_SOCK"; return 0
+  fi
+  command -v containerd >/dev/null || die "containerd is not installed: run test/cluster/install-deps.sh"
+  write_config
+  build_pause
+  log "starting containerd (socket $KIC_CONTAINERD_SOCK, log $KIC_LOGS/containerd.log)"
+  start_bg containerd containerd --config "$CD_DIR/config.toml"
+  wait_for "containerd" 30 containerd ctr --address "$KIC_CONTAINERD_SOCK" version
+  ctr_k8s images import "$KIC_IMAGES/pause.tar" >/dev/null
+  # The CRI plugin must see the sandbox image as present and pinned (it never pulls here).
+  echo "$KIC_CONTAINERD_SOCK"
+}
+
+stop() {
+  if is_running containerd; then
+    # Stop pods through CRI first so runc tears down their containers and mounts cleanly.
+    local ids
+    ids="$(crictl_kic pods -q 2>/dev/null || true)"
+    if [ -n "$ids" ]; then
+      # shellcheck disable=SC2086
+      crictl_kic stopp $ids >/dev/null 2>&1 || true
+      # shellcheck disable=SC2086
+      crictl_kic rmp -f $ids >/dev/null 2>&1 || true
+    fi
+    # Containers made with ctr directly (tests) have tasks of their own.
+    for c in $(ctr_k8s containers ls -q 2>/dev/null || true); do
+      ctr_k8s tasks kill -s KILL "$c" >/dev/null 2>&1 || true
+      ctr_k8s tasks rm -f "$c" >/dev/null 2>&1 || true
+      ctr_k8s containers rm "$c" >/dev/null 2>&1 || true
+    done
+  fi
+  stop_bg containerd 20
+  # Shims of this instance carry its socket address on their command line.
+  pkill -KILL -f "containerd-shim-runc-v2 .*-address $KIC_CONTAINERD_SOCK" 2>/dev/null || true
+  unmount_under "$CD_DIR"
+}
+
+# Unmounts everything below a directory, deepest first (overlay rootfs, shm, sandbox mounts).
+unmount_under() {
+  local m
+  for m in $(awk -v d="$1" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
+    umount -l "$m" 2>/dev/null || true
+  done
+}
+
+status() {
+  if is_running containerd; then
+    echo "containerd: running (pid $(cat "$KIC_PIDS/containerd.pid"), socket $KIC_CONTAINERD_SOCK)"
+  else
+    echo "containerd: stopped"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) die "usage: containerd.sh start|stop|status" ;;
+esac

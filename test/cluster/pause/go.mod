@@ -1,0 +1,3 @@
+module kic.local/pause
+
+go 1.22
