@@ -14,8 +14,10 @@ status=0
 step() { printf '\n=== %s\n' "$*" >&2; }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  step "npm ci"
-  npm ci --no-audit --no-fund
+  # Not `npm ci`: npm 11 here writes lock files without other platforms' optional packages and then
+  # refuses them in `npm ci`. `npm install` installs the locked versions all the same.
+  step "npm install"
+  npm install --no-audit --no-fund
 fi
 
 step "typecheck, lint, build"

@@ -28,7 +28,7 @@ build_kubernetes() {
   local v="$K8S_VERSION" minor dir
   stamp_ok kubernetes "$v" && return 0
   log "building Kubernetes $v (cold: tens of minutes on 2 cores)"
-  minor="${v#v1.}"; minor="0.${minor}"          # v1.34.4 -> staging modules at v0.34.4
+  minor="v0.${v#v1.}"                            # v1.34.4 -> staging modules at v0.34.4
   dir="$KIC_BUILD/kubernetes-$v"; mkdir -p "$dir"
   local gomod
   gomod="$(curl -fsS "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$v.mod")" \
