@@ -33,6 +33,25 @@ run_suite() { # project
 
 run_suite unit
 
+# Integration and e2e run on the local real cluster; it comes down again whatever the tests did.
+cluster_down() {
+  step "cluster down"
+  bash test/cluster/down.sh || status=1
+  # Nothing may be left behind: no mounts below the cache dir.
+  if grep -q "kube-image-cleanup/cluster" /proc/self/mounts; then
+    echo "cluster down left mounts behind:" >&2; grep "kube-image-cleanup/cluster" /proc/self/mounts >&2; status=1
+  fi
+}
+trap cluster_down EXIT
+step "cluster up (test/cluster/up.sh)"
+t0=$SECONDS
+bash test/cluster/up.sh >/dev/null
+echo "cluster ready after $((SECONDS - t0)) s" >&2
+
+run_suite integration
+run_suite e2e
+
+summarise() {
 node -e '
 const fs = require("fs");
 let passed = 0, failed = 0, skipped = 0;
@@ -43,4 +62,8 @@ for (const f of fs.readdirSync(process.argv[1])) {
 }
 console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
 ' "$results"
+}
+trap - EXIT
+cluster_down
+summarise
 exit "$status"
