@@ -6,3 +6,4 @@ export type ExitingCommand = Omit<CommandModule, "handler"> & {
 };
 
 export const commands: ExitingCommand[] = [];
+commands.push((await import("./agent.js")).agentCommand);

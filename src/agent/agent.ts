@@ -1,0 +1,110 @@
+// One agent run on one node: connect, inventory, plan, execute, result. Dependencies come in, so
+// tests run it in-process against a real runtime.
+import { RuntimeUnavailableError } from "../errors.js";
+import type { AgentConfig } from "../config/agent-options.js";
+import { readProtectFile } from "../config/agent-options.js";
+import type { Logger } from "../log.js";
+import { createCrictlAdapter } from "./crictl.js";
+import { createCtrAdapter } from "./ctr.js";
+import { executePlan } from "./execute.js";
+import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
+import type { Inventory } from "./inventory.js";
+import { planDeletions } from "./plan.js";
+import type { AgentResult } from "./result.js";
+import { connectRuntime, findSocket, type RuntimeAdapter } from "./runtime.js";
+import type { AgentReporter } from "./report.js";
+
+export interface AgentDeps {
+  exec: HostExec;
+  log: Logger;
+  report: AgentReporter;
+  now?: () => number;
+}
+
+export async function runAgent(
+  config: Readonly<AgentConfig>,
+  deps: AgentDeps,
+): Promise<AgentResult> {
+  const now = deps.now ?? Date.now;
+  const t0 = now();
+  const protect = [...config.protect];
+  if (config.protectFile !== undefined)
+    protect.push(...(await readProtectFile(config.protectFile)));
+
+  const socket = await findSocket(deps.exec, config.socket);
+  const { adapter, version } = await connectRuntime(config.client, socket, (client, s) =>
+    client === "crictl"
+      ? createCrictlAdapter(deps.exec, s)
+      : createCtrAdapter(deps.exec, s, config.ctrNamespace),
+  );
+  const runtime: AgentResult["runtime"] = {
+    client: adapter.client,
+    socket,
+    hostExec: deps.exec.mode,
+    ...version,
+  };
+  deps.report.connected(config.nodeName, runtime);
+
+  const inventory = await takeInventory(adapter, config.minAgeSeconds !== undefined);
+  const t1 = now();
+  deps.report.inventory(inventory, t1 - t0);
+
+  const plan = planDeletions(inventory, {
+    include: config.include,
+    exclude: config.exclude,
+    protect,
+    ...(config.minAgeSeconds === undefined ? {} : { minAgeSeconds: config.minAgeSeconds }),
+    nowMs: now(),
+  });
+  const t2 = now();
+  deps.report.plan(plan, inventory.images.length, config.dryRun, t2 - t1);
+  if (config.minAgeSeconds !== undefined && !inventory.imageTimesKnown) {
+    deps.report.warn(
+      `--min-age not applied: ${adapter.client} does not expose when an image was pulled`,
+    );
+  }
+
+  const done = await executePlan(plan.delete, inventory, adapter, {
+    dryRun: config.dryRun,
+    log: deps.log,
+  });
+  const t3 = now();
+
+  const result: AgentResult = {
+    version: 1,
+    node: config.nodeName,
+    runtime,
+    dryRun: config.dryRun,
+    counts: {
+      images: inventory.images.length,
+      matched: plan.matched,
+      deleted: done.deleted.length,
+      kept: plan.kept.length + done.keptLate.length,
+      failed: done.failed.length,
+    },
+    deleted: done.deleted,
+    kept: [...plan.kept, ...done.keptLate],
+    failed: done.failed,
+    bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
+    durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
+  };
+  if (config.minAgeSeconds !== undefined) {
+    result.minAge = { seconds: config.minAgeSeconds, supported: inventory.imageTimesKnown };
+  }
+  deps.report.result(result);
+  return result;
+}
+
+async function takeInventory(adapter: RuntimeAdapter, withTimes: boolean): Promise<Inventory> {
+  try {
+    return await adapter.inventory({ withTimes });
+  } catch (err) {
+    // Without a full inventory nothing can be judged safe: the run stops before deleting anything.
+    if (err instanceof CommandFailedError) {
+      throw new RuntimeUnavailableError(
+        `${adapter.client} failed to list the runtime at ${adapter.socket} (${err.argv.slice(-3).join(" ")}): ${lastLines(err.result.stderr)}`,
+      );
+    }
+    throw err;
+  }
+}

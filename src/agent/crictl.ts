@@ -1,0 +1,213 @@
+// The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout.
+import { runChecked, type HostExec } from "./host-exec.js";
+import type {
+  ContainerRecord,
+  ContainerState,
+  ImageRecord,
+  Inventory,
+  SandboxRecord,
+} from "./inventory.js";
+import type { RuntimeAdapter, RuntimeVersion } from "./runtime.js";
+
+/** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
+const BATCH = 50;
+
+export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdapter {
+  const endpoint = `unix://${socket}`;
+  // crictl's default timeout is 2s: too short for a big inventory or removing a large image.
+  const crictl = (...args: string[]) =>
+    runChecked(exec, [
+      "crictl",
+      "--runtime-endpoint",
+      endpoint,
+      "--image-endpoint",
+      endpoint,
+      "--timeout",
+      "120s",
+      ...args,
+    ]);
+
+  const usage = async () => {
+    const sandboxes = parseCrictlPods(await crictl("pods", "-o", "json"));
+    for (const ids of chunks(
+      sandboxes.map((s) => s.id),
+      BATCH,
+    )) {
+      if (ids.length === 0) continue;
+      const images = parseCrictlInspectp(await crictl("inspectp", "-o", "json", ...ids));
+      for (const s of sandboxes) {
+        const image = images.get(s.id);
+        if (image !== undefined) s.image = image;
+      }
+    }
+    const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
+    const containers = parseCrictlContainers(await crictl("ps", "-a", "-o", "json"), podById);
+    return { containers, sandboxes };
+  };
+
+  return {
+    client: "crictl",
+    socket,
+    version: async () => parseCrictlVersion(await crictl("version")),
+    usage,
+    inventory: async (): Promise<Inventory> => {
+      const images = parseCrictlImages(await crictl("images", "-o", "json"));
+      const { containers, sandboxes } = await usage();
+      const configuredSandboxImage = findSandboxImage(
+        JSON.parse(await crictl("info", "-o", "json")),
+      );
+      const inventory: Inventory = { images, containers, sandboxes, imageTimesKnown: false };
+      if (configuredSandboxImage !== undefined)
+        inventory.configuredSandboxImage = configuredSandboxImage;
+      return inventory;
+    },
+    // CRI reports exact sizes.
+    measure: () => Promise.resolve(),
+    remove: async (images) => {
+      const errors = new Map<string, string>();
+      for (const batch of chunks(images, BATCH)) {
+        // RemoveImage by id removes every tag and digest of the image.
+        const r = await exec.run([
+          "crictl",
+          "--runtime-endpoint",
+          endpoint,
+          "--image-endpoint",
+          endpoint,
+          "--timeout",
+          "120s",
+          "rmi",
+          ...batch.map((i) => i.id),
+        ]);
+        for (const image of batch) {
+          const line = r.stderr.split("\n").find((l) => l.includes(image.id));
+          if (line !== undefined) errors.set(image.id, line.trim());
+          else if (r.code !== 0 && batch.length === 1) errors.set(image.id, r.stderr.trim());
+        }
+      }
+      return errors;
+    },
+    presentKeys: async () =>
+      new Set(parseCrictlImages(await crictl("images", "-o", "json")).map((i) => i.id)),
+  };
+}
+
+function chunks<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const strList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+const list = (v: unknown, key: string): unknown[] => {
+  const inner = isRecord(v) ? v[key] : undefined;
+  return Array.isArray(inner) ? inner : [];
+};
+
+/** `crictl version` prints `RuntimeName:  containerd` lines (it has no JSON output). */
+export function parseCrictlVersion(text: string): RuntimeVersion {
+  const field = (name: string) => new RegExp(`^${name}:\\s*(\\S.*)$`, "m").exec(text)?.[1]?.trim();
+  const out: RuntimeVersion = {};
+  const name = field("RuntimeName");
+  const version = field("RuntimeVersion");
+  if (name !== undefined) out.name = name;
+  if (version !== undefined) out.version = version;
+  return out;
+}
+
+/** `crictl images -o json`. Names like `<none>:<none>` (untagged, some runtimes) are dropped. */
+export function parseCrictlImages(json: string): ImageRecord[] {
+  return list(JSON.parse(json), "images")
+    .filter(isRecord)
+    .map((i) => {
+      const repoDigests = strList(i.repoDigests).filter((n) => !n.includes("<none>"));
+      return {
+        id: str(i.id),
+        names: [...strList(i.repoTags).filter((n) => !n.includes("<none>")), ...repoDigests],
+        digests: repoDigests
+          .map((d) => d.slice(d.indexOf("@") + 1))
+          .filter((d) => d.startsWith("sha256:")),
+        sizeBytes: Number(i.size ?? 0) || 0,
+        pinned: i.pinned === true,
+        refs: [],
+      };
+    });
+}
+
+export function parseCrictlPods(json: string): SandboxRecord[] {
+  return list(JSON.parse(json), "items")
+    .filter(isRecord)
+    .map((p) => {
+      const meta = isRecord(p.metadata) ? p.metadata : {};
+      return { id: str(p.id), pod: `${str(meta.namespace)}/${str(meta.name)}` };
+    });
+}
+
+/** `crictl inspectp -o json ID...`: one object for one id, an array for several. */
+export function parseCrictlInspectp(json: string): Map<string, string> {
+  const parsed: unknown = JSON.parse(json);
+  const out = new Map<string, string>();
+  for (const p of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (!isRecord(p)) continue;
+    const status = isRecord(p.status) ? p.status : {};
+    const info = isRecord(p.info) ? p.info : {};
+    const image = str(info.image);
+    if (image !== "") out.set(str(status.id), image);
+  }
+  return out;
+}
+
+const STATES: Record<string, ContainerState> = {
+  CONTAINER_RUNNING: "running",
+  CONTAINER_CREATED: "created",
+  CONTAINER_EXITED: "exited",
+};
+
+export function parseCrictlContainers(
+  json: string,
+  podById: ReadonlyMap<string, string>,
+): ContainerRecord[] {
+  return list(JSON.parse(json), "containers")
+    .filter(isRecord)
+    .map((c) => {
+      const meta = isRecord(c.metadata) ? c.metadata : {};
+      const image = isRecord(c.image) ? c.image : {};
+      const images = [
+        str(c.imageRef),
+        str(image.image),
+        str(image.userSpecifiedImage),
+        str(c.imageId),
+      ].filter((s) => s !== "");
+      const record: ContainerRecord = {
+        id: str(c.id),
+        name: str(meta.name),
+        state: STATES[str(c.state)] ?? "unknown",
+        images: [...new Set(images)],
+      };
+      const pod = podById.get(str(c.podSandboxId));
+      if (pod !== undefined) record.pod = pod;
+      return record;
+    });
+}
+
+/**
+ * The pause image from `crictl info -o json`: containerd 1.x has `config.sandboxImage`, containerd 2
+ * `config.pinnedImages.sandbox`, CRI-O `pause_image`/`pauseImage`. Searched by key, anywhere.
+ */
+export function findSandboxImage(info: unknown, depth = 0): string | undefined {
+  if (!isRecord(info) || depth > 6) return undefined;
+  for (const [key, value] of Object.entries(info)) {
+    if (typeof value === "string" && value !== "" && /^(sandbox_?image|pause_?image)$/i.test(key))
+      return value;
+    if (key === "pinnedImages" && isRecord(value) && typeof value.sandbox === "string")
+      return value.sandbox;
+  }
+  for (const value of Object.values(info)) {
+    const found = findSandboxImage(value, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}

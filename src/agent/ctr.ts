@@ -1,0 +1,324 @@
+// The containerd client: ctr, in one namespace (k8s.io: where the CRI plugin keeps Kubernetes'
+// images). ctr has no JSON output for lists, so its tables are parsed here; the parsers are pure
+// and unit-tested on captured output.
+import { arch } from "node:os";
+import { isImageId } from "../config/patterns.js";
+import { runChecked, type HostExec } from "./host-exec.js";
+import type {
+  ContainerRecord,
+  ContainerState,
+  ImageRecord,
+  Inventory,
+  SandboxRecord,
+} from "./inventory.js";
+import type { RuntimeAdapter, RuntimeVersion } from "./runtime.js";
+import { findSandboxImage } from "./crictl.js";
+
+const BATCH = 50;
+const PINNED_LABEL = "io.cri-containerd.pinned=pinned";
+const SANDBOX_FILTER = 'labels."io.cri-containerd.kind"==sandbox';
+
+export function createCtrAdapter(
+  exec: HostExec,
+  socket: string,
+  namespace: string,
+): RuntimeAdapter {
+  const ctr = (...args: string[]) =>
+    runChecked(exec, ["ctr", "--address", socket, "--namespace", namespace, ...args]);
+
+  const usage = async () => {
+    const tasks = parseCtrTasks(await ctr("tasks", "ls"));
+    const containers = parseCtrContainers(await ctr("containers", "ls"), tasks);
+    const sandboxes: SandboxRecord[] = parseCtrContainers(
+      await ctr("containers", "ls", SANDBOX_FILTER),
+      tasks,
+    ).map((c) => ({ id: c.id, pod: `sandbox ${c.id.slice(0, 12)}`, image: c.images[0] ?? "" }));
+    return { containers, sandboxes };
+  };
+
+  return {
+    client: "ctr",
+    socket,
+    version: async () => parseCtrVersion(await ctr("version")),
+    usage,
+    inventory: async ({ withTimes }): Promise<Inventory> => {
+      const images = groupCtrImages(parseCtrImageList(await ctr("images", "ls")));
+      for (const image of images) {
+        // Outside the CRI namespace there is no `sha256:<id>` reference: read the id from the manifest.
+        if (!isImageId(image.id)) {
+          const manifest = await resolveManifest(ctr, image.id).catch(() => undefined);
+          if (manifest) image.id = manifest.configDigest;
+        }
+      }
+      const { containers, sandboxes } = await usage();
+      const inventory: Inventory = { images, containers, sandboxes, imageTimesKnown: withTimes };
+      if (withTimes) {
+        const ages = parseCtrContentAges(await ctr("content", "ls"));
+        const now = Date.now();
+        for (const image of images) {
+          const ages_ = image.digests
+            .map((d) => ages.get(d))
+            .filter((a): a is number => a !== undefined);
+          if (ages_.length > 0) image.recordedAtMs = now - Math.min(...ages_) * 1000;
+        }
+      }
+      // ctr cannot read the CRI configuration; the node's crictl can, if it has one.
+      const configured = await crictlSandboxImage(exec, socket);
+      if (configured !== undefined) inventory.configuredSandboxImage = configured;
+      return inventory;
+    },
+    measure: async (images) => {
+      for (const image of images) {
+        const digest = image.digests[0];
+        if (digest === undefined) continue;
+        const manifest = await resolveManifest(ctr, digest).catch(() => undefined);
+        if (manifest) image.sizeBytes = manifest.totalBytes;
+      }
+    },
+    remove: async (images) => {
+      const errors = new Map<string, string>();
+      const owner = new Map<string, string>();
+      for (const image of images) for (const ref of image.refs) owner.set(ref, image.id);
+      for (let i = 0; i < images.length; i += BATCH) {
+        const batch = images.slice(i, i + BATCH);
+        // Every reference, including the CRI plugin's `sha256:<id>` one: with any left, nothing is freed.
+        // --sync waits for the garbage collector, so the content is gone when this returns.
+        const r = await exec.run([
+          "ctr",
+          "--address",
+          socket,
+          "--namespace",
+          namespace,
+          "images",
+          "rm",
+          "--sync",
+          ...batch.flatMap((b) => b.refs),
+        ]);
+        for (const line of r.stderr.split("\n")) {
+          const ref = [...owner.keys()].find((k) => line.includes(k));
+          const id = ref === undefined ? undefined : owner.get(ref);
+          if (id !== undefined && !/image not found/.test(line)) errors.set(id, line.trim());
+        }
+        if (r.code !== 0 && batch.length === 1 && batch[0] && !errors.has(batch[0].id)) {
+          errors.set(batch[0].id, r.stderr.trim());
+        }
+      }
+      return errors;
+    },
+    presentKeys: async () => {
+      const refs = (await ctr("images", "ls", "-q"))
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean);
+      // An image is still there while any of its references is (the id reference included).
+      return new Set(refs);
+    },
+  };
+}
+
+async function crictlSandboxImage(exec: HostExec, socket: string): Promise<string | undefined> {
+  try {
+    const endpoint = `unix://${socket}`;
+    const r = await exec.run([
+      "crictl",
+      "--runtime-endpoint",
+      endpoint,
+      "--image-endpoint",
+      endpoint,
+      "info",
+      "-o",
+      "json",
+    ]);
+    return r.code === 0 ? findSandboxImage(JSON.parse(r.stdout)) : undefined;
+  } catch {
+    // No crictl here: the plan then treats anything that looks like a pause image as the sandbox image.
+    return undefined;
+  }
+}
+
+interface ManifestFacts {
+  configDigest: string;
+  /** Index (if any) + manifest + config + layers: what `ctr images ls` sums, exactly. */
+  totalBytes: number;
+}
+
+const GO_ARCH: Record<string, string> = {
+  x64: "amd64",
+  arm64: "arm64",
+  arm: "arm",
+  ppc64: "ppc64le",
+  s390x: "s390x",
+};
+
+async function resolveManifest(
+  ctr: (...args: string[]) => Promise<string>,
+  digest: string,
+): Promise<ManifestFacts | undefined> {
+  const text = await ctr("content", "get", digest);
+  const doc = JSON.parse(text) as {
+    manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
+    config?: { digest: string; size: number };
+    layers?: { size: number }[];
+  };
+  const own = Buffer.byteLength(text);
+  if (doc.manifests) {
+    const want = GO_ARCH[arch()] ?? arch();
+    const entry = doc.manifests.find(
+      (m) => m.platform?.os === "linux" && m.platform.architecture === want,
+    );
+    if (!entry) return undefined;
+    const inner = await resolveManifest(ctr, entry.digest);
+    return inner && { configDigest: inner.configDigest, totalBytes: inner.totalBytes + own };
+  }
+  if (!doc.config) return undefined;
+  const layers = (doc.layers ?? []).reduce((sum, l) => sum + l.size, 0);
+  return { configDigest: doc.config.digest, totalBytes: own + doc.config.size + layers };
+}
+
+export function parseCtrVersion(text: string): RuntimeVersion {
+  const server = text.slice(text.indexOf("Server:"));
+  const version = /Version:\s*(\S+)/.exec(server)?.[1];
+  return version === undefined || !text.includes("Server:")
+    ? { name: "containerd" }
+    : { name: "containerd", version };
+}
+
+export interface CtrImageLine {
+  ref: string;
+  digest: string;
+  sizeBytes: number;
+  labels: string[];
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KiB: 1024,
+  MiB: 1024 ** 2,
+  GiB: 1024 ** 3,
+  TiB: 1024 ** 4,
+};
+
+/** `ctr images ls`: REF TYPE DIGEST SIZE PLATFORMS LABELS; SIZE is `2.0 MiB` (one decimal). */
+export function parseCtrImageList(text: string): CtrImageLine[] {
+  const out: CtrImageLine[] = [];
+  const row =
+    /^(\S+)\s+(\S+)\s+(sha256:[0-9a-f]{64})\s+([\d.]+)\s+(B|KiB|MiB|GiB|TiB)\s+(\S*)\s*(.*)$/;
+  for (const line of text.split("\n").slice(1)) {
+    const m = row.exec(line.trim());
+    if (!m) continue;
+    const [, ref = "", , digest = "", amount = "0", unit = "B", , labels = ""] = m;
+    out.push({
+      ref,
+      digest,
+      sizeBytes: Math.round(Number(amount) * (SIZE_UNITS[unit] ?? 1)),
+      labels: labels.trim() === "-" ? [] : labels.trim().split(",").filter(Boolean),
+    });
+  }
+  return out;
+}
+
+/**
+ * One image per content id. The CRI plugin names each image also by its id (`sha256:<id>`); that
+ * reference becomes the id. Without it (a namespace the CRI plugin does not manage) the manifest
+ * digest stands in until the manifest is read.
+ */
+export function groupCtrImages(lines: readonly CtrImageLine[]): ImageRecord[] {
+  const byTarget = new Map<string, CtrImageLine[]>();
+  for (const line of lines) byTarget.set(line.digest, [...(byTarget.get(line.digest) ?? []), line]);
+  const byId = new Map<string, ImageRecord>();
+  for (const [digest, group] of byTarget) {
+    const idRef = group.find((l) => isImageId(l.ref))?.ref;
+    const id = idRef ?? digest;
+    const existing = byId.get(id);
+    const image: ImageRecord = existing ?? {
+      id,
+      names: [],
+      digests: [],
+      sizeBytes: 0,
+      pinned: false,
+      refs: [],
+    };
+    image.digests.push(digest);
+    for (const l of group) {
+      image.refs.push(l.ref);
+      if (!isImageId(l.ref)) image.names.push(l.ref);
+      if (l.labels.includes(PINNED_LABEL)) image.pinned = true;
+      image.sizeBytes = Math.max(image.sizeBytes, l.sizeBytes);
+    }
+    byId.set(id, image);
+  }
+  return [...byId.values()];
+}
+
+/** `ctr tasks ls`: TASK PID STATUS. */
+export function parseCtrTasks(text: string): Map<string, ContainerState> {
+  const out = new Map<string, ContainerState>();
+  for (const line of text.split("\n").slice(1)) {
+    const [id, , status] = line.trim().split(/\s+/);
+    if (!id) continue;
+    const state: ContainerState =
+      status === "RUNNING" || status === "PAUSED" || status === "PAUSING"
+        ? "running"
+        : status === "STOPPED"
+          ? "exited"
+          : status === "CREATED"
+            ? "created"
+            : "unknown";
+    out.set(id, state);
+  }
+  return out;
+}
+
+/** `ctr containers ls`: CONTAINER IMAGE RUNTIME. A container without a task is "created". */
+export function parseCtrContainers(
+  text: string,
+  tasks: ReadonlyMap<string, ContainerState>,
+): ContainerRecord[] {
+  const out: ContainerRecord[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const [id, image] = line.trim().split(/\s+/);
+    if (!id || image === undefined) continue;
+    out.push({
+      id,
+      name: id.slice(0, 12),
+      state: tasks.get(id) ?? "created",
+      images: image === "-" ? [] : [image],
+    });
+  }
+  return out;
+}
+
+const AGE_UNITS: Record<string, number> = {
+  second: 1,
+  minute: 60,
+  hour: 3600,
+  day: 86_400,
+  week: 604_800,
+  month: 2_592_000,
+  year: 31_536_000,
+};
+
+/**
+ * `ctr content ls`: DIGEST SIZE AGE LABELS, AGE in go-units' words ("3 minutes", "About an hour").
+ * The words are truncated, so the number is a lower bound of the age: an image is never taken for
+ * older than it is.
+ */
+export function parseCtrContentAges(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split("\n").slice(1)) {
+    const digest = /^(sha256:[0-9a-f]{64})\s/.exec(line)?.[1];
+    if (digest === undefined) continue;
+    const age = ageSeconds(line);
+    if (age !== undefined) out.set(digest, age);
+  }
+  return out;
+}
+
+function ageSeconds(line: string): number | undefined {
+  if (/Less than a second/.test(line)) return 0;
+  const about = /About an? (second|minute|hour)/.exec(line);
+  if (about?.[1]) return AGE_UNITS[about[1]] ?? undefined;
+  const n = /\s(\d+) (second|minute|hour|day|week|month|year)s?\b/.exec(line);
+  if (!n?.[1] || !n[2]) return undefined;
+  return Number(n[1]) * (AGE_UNITS[n[2]] ?? Number.NaN);
+}

@@ -1,0 +1,48 @@
+// What the agent learns from the runtime, in one client-independent shape. The plan is a pure
+// function of this, so the adapters (crictl.ts, ctr.ts) only translate.
+
+export interface ImageRecord {
+  /** `sha256:<config digest>`: the CRI image id; with ctr, the CRI plugin's id reference. */
+  id: string;
+  /** Tags and repo digests as the runtime reports them (never the bare id). */
+  names: string[];
+  /** Manifest/index digests (`sha256:...`) the image is known by, e.g. from repo digests. */
+  digests: string[];
+  /** Size as the runtime reports it; with ctr an estimate until measured exactly. */
+  sizeBytes: number;
+  pinned: boolean;
+  /** When the runtime recorded the image (ms since epoch), if it exposes that. */
+  recordedAtMs?: number;
+  /** Every reference to remove so the content is freed (ctr); crictl removes by id. */
+  refs: string[];
+}
+
+export type ContainerState = "running" | "created" | "exited" | "unknown";
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  state: ContainerState;
+  /** Image references the runtime gives for the container (name, id, or both). */
+  images: string[];
+  /** Pod the container belongs to, as `namespace/name`, when known. */
+  pod?: string;
+}
+
+export interface SandboxRecord {
+  id: string;
+  /** `namespace/name`. */
+  pod: string;
+  /** The sandbox (pause) image, when the runtime tells. */
+  image?: string;
+}
+
+export interface Inventory {
+  images: ImageRecord[];
+  containers: ContainerRecord[];
+  sandboxes: SandboxRecord[];
+  /** The pause image the runtime is configured with, when it can be read. */
+  configuredSandboxImage?: string;
+  /** Whether `recordedAtMs` is filled in (ctr yes; CRI does not expose it). */
+  imageTimesKnown: boolean;
+}

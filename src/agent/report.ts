@@ -1,0 +1,146 @@
+// What the agent prints while it works: readable lines (pretty) or pino records (json). Both end
+// with the one structured result record the controller parses from the pod log.
+import type { Logger } from "../log.js";
+import type { Inventory } from "./inventory.js";
+import type { Plan } from "./plan.js";
+import { AGENT_RESULT_MSG, type AgentResult, type KeptImage } from "./result.js";
+
+export interface AgentReporter {
+  connected(node: string, runtime: AgentResult["runtime"]): void;
+  inventory(inventory: Inventory, ms: number): void;
+  plan(plan: Plan, images: number, dryRun: boolean, ms: number): void;
+  warn(message: string): void;
+  result(result: AgentResult): void;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit] ?? ""}`;
+}
+
+const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+const label = (i: { id: string; names: string[] }) => i.names[0] ?? `<untagged ${shortId(i.id)}>`;
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** The result record as one line, the same shape in both formats. */
+export function resultLine(result: AgentResult): string {
+  return JSON.stringify({ msg: AGENT_RESULT_MSG, result });
+}
+
+export function createPrettyReporter(write: (line: string) => void): AgentReporter {
+  const keptLine = (k: KeptImage) =>
+    `  keep    ${label(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`;
+  return {
+    connected: (node, r) => {
+      write(
+        `node ${node}: ${r.name ?? "runtime"} ${r.version ?? ""} via ${r.client}, socket ${r.socket}, host-exec ${r.hostExec}`.replace(
+          /\s+/g,
+          " ",
+        ),
+      );
+    },
+    inventory: (inv, ms) => {
+      write(
+        `inventory: ${plural(inv.images.length, "image")}, ${plural(inv.containers.length, "container")}, ` +
+          `${plural(inv.sandboxes.length, "sandbox")}${inv.configuredSandboxImage ? `, sandbox image ${inv.configuredSandboxImage}` : ""} (${ms} ms)`,
+      );
+    },
+    plan: (plan, images, dryRun, ms) => {
+      write(
+        `plan: ${plan.matched} of ${plural(images, "image")} match; ${plan.delete.length} to delete` +
+          `${dryRun ? " (dry run: nothing is deleted)" : ""} (${ms} ms)`,
+      );
+      for (const k of plan.kept) if (k.reason !== "no-match") write(keptLine(k));
+      for (const d of plan.delete)
+        write(
+          `  delete  ${label(d)}  ${shortId(d.id)}${d.names.length > 1 ? ` (+${d.names.length - 1} names)` : ""}`,
+        );
+    },
+    warn: (message) => {
+      write(`warning: ${message}`);
+    },
+    result: (r) => {
+      for (const k of r.kept)
+        if (k.detail?.endsWith("(appeared during the run)")) write(keptLine(k));
+      for (const d of r.deleted)
+        write(
+          `${r.dryRun ? "would delete" : "deleted"} ${label(d)} ${shortId(d.id)} (${formatBytes(d.bytes)})`,
+        );
+      for (const f of r.failed) write(`FAILED  ${label(f)} ${shortId(f.id)}: ${f.error}`);
+      const noMatch = r.kept.filter((k) => k.reason === "no-match").length;
+      write(
+        `${r.dryRun ? "dry run done" : "done"}: ${r.counts.deleted} ${r.dryRun ? "would be deleted" : "deleted"}, ` +
+          `${r.counts.kept} kept (${noMatch} not matching), ${r.counts.failed} failed, ` +
+          `${formatBytes(r.bytesReclaimed)} ${r.dryRun ? "to reclaim" : "reclaimed"}; ` +
+          `inventory ${r.durationsMs.inventory} ms, plan ${r.durationsMs.plan} ms, execute ${r.durationsMs.execute} ms, total ${r.durationsMs.total} ms`,
+      );
+      write(resultLine(r));
+    },
+  };
+}
+
+export function createJsonReporter(log: Logger): AgentReporter {
+  return {
+    connected: (node, runtime) => {
+      log.info({ node, runtime }, "connected to runtime");
+    },
+    inventory: (inv, ms) => {
+      log.info(
+        {
+          images: inv.images.length,
+          containers: inv.containers.length,
+          sandboxes: inv.sandboxes.length,
+          sandboxImage: inv.configuredSandboxImage,
+          ms,
+        },
+        "inventory",
+      );
+    },
+    plan: (plan, images, dryRun, ms) => {
+      log.info({ images, matched: plan.matched, toDelete: plan.delete.length, dryRun, ms }, "plan");
+      for (const k of plan.kept)
+        if (k.reason !== "no-match")
+          log.info({ image: label(k), id: k.id, reason: k.reason, detail: k.detail }, "keep");
+    },
+    warn: (message) => {
+      log.warn(message);
+    },
+    result: (result) => {
+      for (const f of result.failed)
+        log.error({ image: label(f), id: f.id, error: f.error }, "delete failed");
+      log.info({ result }, AGENT_RESULT_MSG);
+    },
+  };
+}
+
+/**
+ * Finds the result record in an agent's log (either format): the last line that parses as
+ * `{"msg":"agent result","result":{...}}`. For the controller, which reads it from the pod log.
+ */
+export function parseAgentResult(log: string): AgentResult | undefined {
+  const lines = log.split("\n");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]?.trim() ?? "";
+    if (!line.startsWith("{") || !line.includes(AGENT_RESULT_MSG)) continue;
+    try {
+      const record = JSON.parse(line) as { msg?: unknown; result?: unknown };
+      if (
+        record.msg === AGENT_RESULT_MSG &&
+        typeof record.result === "object" &&
+        record.result !== null
+      ) {
+        return record.result as AgentResult;
+      }
+    } catch {
+      // A line that merely looks like JSON (e.g. a container's own output): keep looking.
+      continue;
+    }
+  }
+  return undefined;
+}

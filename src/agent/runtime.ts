@@ -1,0 +1,89 @@
+// The interface both runtime clients implement, and how the agent picks socket and client.
+import { RuntimeUnavailableError } from "../errors.js";
+import type { ClientChoice } from "../config/agent-options.js";
+import { CommandFailedError, CommandNotFoundError, lastLines, type HostExec } from "./host-exec.js";
+import type { ContainerRecord, ImageRecord, Inventory, SandboxRecord } from "./inventory.js";
+import type { RuntimeClientName } from "./result.js";
+
+export interface RuntimeVersion {
+  name?: string;
+  version?: string;
+}
+
+export interface RuntimeAdapter {
+  readonly client: RuntimeClientName;
+  readonly socket: string;
+  /** Asks the runtime for its name and version; fails when it is unreachable. */
+  version(): Promise<RuntimeVersion>;
+  inventory(options: { withTimes: boolean }): Promise<Inventory>;
+  /** Containers and sandboxes only: the re-check right before a delete. */
+  usage(): Promise<{ containers: ContainerRecord[]; sandboxes: SandboxRecord[] }>;
+  /** Replaces size estimates with exact sizes where the client only gives estimates. */
+  measure(images: readonly ImageRecord[]): Promise<void>;
+  /** Removes the images (every reference); returns the client's error text per image id, if any. */
+  remove(images: readonly ImageRecord[]): Promise<Map<string, string>>;
+  /** Ids or references of the images present now, to check that removals took effect. */
+  presentKeys(): Promise<Set<string>>;
+}
+
+/** Where runtimes put their sockets, probed in this order when --socket is not given. */
+export const SOCKET_CANDIDATES = [
+  { path: "/run/containerd/containerd.sock", runtime: "containerd" },
+  { path: "/run/k3s/containerd/containerd.sock", runtime: "k3s containerd" },
+  { path: "/var/run/crio/crio.sock", runtime: "CRI-O" },
+] as const;
+
+export async function findSocket(exec: HostExec, given: string | undefined): Promise<string> {
+  const where = exec.mode === "nsenter" ? "on the node (through /proc/1/root)" : "from the agent";
+  if (given !== undefined) {
+    if (await exec.socketExists(given)) return given;
+    throw new RuntimeUnavailableError(
+      `runtime socket ${given} not found ${where}: fix --socket${exec.mode === "direct" ? " or mount the socket into the pod" : ""}`,
+    );
+  }
+  for (const candidate of SOCKET_CANDIDATES) {
+    if (await exec.socketExists(candidate.path)) return candidate.path;
+  }
+  throw new RuntimeUnavailableError(
+    `no runtime socket found ${where}; looked for ${SOCKET_CANDIDATES.map((c) => c.path).join(", ")}: give --socket PATH`,
+  );
+}
+
+export type AdapterFactory = (client: RuntimeClientName, socket: string) => RuntimeAdapter;
+
+/**
+ * Picks the client (auto: crictl, which speaks CRI to every runtime, else ctr for containerd) and
+ * checks that it reaches the runtime. Errors name the binary or socket to fix.
+ */
+export async function connectRuntime(
+  choice: ClientChoice,
+  socket: string,
+  make: AdapterFactory,
+): Promise<{ adapter: RuntimeAdapter; version: RuntimeVersion }> {
+  const order: RuntimeClientName[] =
+    choice === "auto" ? (socket.includes("crio") ? ["crictl"] : ["crictl", "ctr"]) : [choice];
+  const missing: CommandNotFoundError[] = [];
+  for (const client of order) {
+    const adapter = make(client, socket);
+    try {
+      return { adapter, version: await adapter.version() };
+    } catch (err) {
+      if (err instanceof CommandNotFoundError) {
+        missing.push(err);
+        continue;
+      }
+      if (err instanceof CommandFailedError) {
+        throw new RuntimeUnavailableError(
+          `${client} cannot reach the runtime at ${socket}: ${lastLines(err.result.stderr)}; check --socket and that the runtime is running`,
+        );
+      }
+      throw err;
+    }
+  }
+  const what = missing.map((m) => m.message).join("; ");
+  throw new RuntimeUnavailableError(
+    choice === "auto"
+      ? `no runtime client: ${what}; install crictl or ctr, or use --host-exec nsenter to use the node's own`
+      : `${what}: install it, choose another --client, or change --host-exec`,
+  );
+}

@@ -1,0 +1,39 @@
+// `kube-image-cleanup agent`: runs on one node and deletes unused images matching the patterns.
+// Wiring only; the work lives in src/agent.
+import { agentOptions, loadAgentConfig, PATTERN_HELP } from "../config/agent-options.js";
+import { createLogger } from "../log.js";
+import { runAgent } from "../agent/agent.js";
+import { createHostExec } from "../agent/host-exec.js";
+import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
+import type { ExitingCommand } from "./index.js";
+
+export const agentCommand: ExitingCommand = {
+  command: "agent",
+  describe: "delete unused images matching --include on this node (runs in the helper pod)",
+  builder: (y) =>
+    y
+      .options(agentOptions)
+      .epilogue(
+        `${PATTERN_HELP}\n\nNever deleted: images used by any container (running, created, exited), sandbox (pause)\n` +
+          `images, pinned images, --protect'ed images.\nExit codes: 0 ok (also when nothing matched), ` +
+          `1 some deletions failed, 2 bad arguments or runtime unreachable.`,
+      )
+      .example(
+        "$0 agent --include 'docker.io/acme/*' --exclude '*/acme/base:*' --dry-run",
+        "what would go",
+      )
+      .example(
+        "$0 agent --host-exec direct --socket /run/k3s/containerd/containerd.sock --include 'ghcr.io/acme/**'",
+        "on a k3s host",
+      ),
+  handler: async (args) => {
+    const config = loadAgentConfig(args);
+    const log = createLogger(config.logFormat);
+    const report =
+      config.logFormat === "json"
+        ? createJsonReporter(log)
+        : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
+    const result = await runAgent(config, { exec: createHostExec(config.hostExec), log, report });
+    return result.failed.length > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,249 @@
+// The agent's options, declared once. The option table is exported in pieces so the controller's
+// `run` command can offer the same pattern and runtime options and pass them through to the agent
+// (`agentArgv` builds the agent's flags as an argv array, never a shell string).
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import type { Options } from "yargs";
+import { ConfigError } from "../errors.js";
+import type { HostExecMode } from "../agent/result.js";
+import type { LogFormat } from "../log.js";
+import { parseDuration } from "./duration.js";
+import { compilePatterns, type ImagePattern } from "./patterns.js";
+
+export type ClientChoice = "auto" | "crictl" | "ctr";
+
+export const PATTERN_HELP = `Patterns are minimatch globs matched against normalised references:
+  nginx:1.25        is docker.io/library/nginx:1.25
+  nginx             is docker.io/library/nginx:latest (no tag means :latest, as in docker)
+  bitnami/redis:*   is docker.io/bitnami/redis:*
+  quay.io/acme/*    stays as written (the first part is a registry host)
+  **/pause:*        starts with a glob: taken as written, matches any registry
+  sha256:...        matches the image id (use it for untagged images)
+'*' stops at '/', '**' crosses it. A glob is text: it never reaches a shell.`;
+
+/** Options that select images; shared with `run`. */
+export const patternOptions = {
+  include: {
+    type: "string",
+    array: true,
+    requiresArg: true,
+    describe: "delete images with a name matching this glob (repeatable; required)",
+  },
+  exclude: {
+    type: "string",
+    array: true,
+    requiresArg: true,
+    describe:
+      "never delete images with a name matching this glob (repeatable; wins over --include)",
+  },
+  "min-age": {
+    type: "string",
+    requiresArg: true,
+    describe: "skip images the runtime recorded more recently than this (e.g. 24h, 7d)",
+  },
+} as const satisfies Record<string, Options>;
+
+/** Options that choose how the runtime is reached; shared with `run`. */
+export const runtimeOptions = {
+  client: {
+    choices: ["auto", "crictl", "ctr"],
+    default: "auto",
+    describe: "runtime client: crictl (CRI: containerd, CRI-O, k3s) or ctr (containerd)",
+  },
+  socket: {
+    type: "string",
+    requiresArg: true,
+    describe:
+      "runtime socket (default: first found of /run/containerd/containerd.sock, " +
+      "/run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock)",
+  },
+  "host-exec": {
+    choices: ["nsenter", "direct"],
+    describe:
+      "nsenter: run the node's own ctr/crictl in the host namespaces of pid 1 (helper pod); " +
+      "direct: run the clients on this PATH against --socket (default: nsenter inside a pod, else direct)",
+  },
+  "dry-run": {
+    type: "boolean",
+    default: false,
+    describe: "do everything except the delete; the result lists what would be deleted",
+  },
+  "log-format": {
+    choices: ["pretty", "json"],
+    default: "pretty",
+    describe: "pretty: readable lines; json: pino JSON lines",
+  },
+} as const satisfies Record<string, Options>;
+
+/** Options only the agent takes. */
+export const agentOnlyOptions = {
+  protect: {
+    type: "string",
+    array: true,
+    requiresArg: true,
+    describe:
+      "never delete this image (repeatable; the controller passes what pods on the node need)",
+  },
+  "protect-file": {
+    type: "string",
+    requiresArg: true,
+    describe: "JSON file with a list of images to protect, like --protect",
+  },
+  "ctr-namespace": {
+    type: "string",
+    default: "k8s.io",
+    requiresArg: true,
+    describe: "containerd namespace for --client ctr",
+  },
+  "node-name": {
+    type: "string",
+    requiresArg: true,
+    describe: "node name for the result (default: $NODE_NAME, else the host name)",
+  },
+} as const satisfies Record<string, Options>;
+
+export const agentOptions = { ...patternOptions, ...runtimeOptions, ...agentOnlyOptions };
+
+export interface AgentConfig {
+  include: readonly ImagePattern[];
+  exclude: readonly ImagePattern[];
+  /** Protected references as given (normalised when matched). */
+  protect: readonly string[];
+  protectFile: string | undefined;
+  minAgeSeconds: number | undefined;
+  client: ClientChoice;
+  socket: string | undefined;
+  hostExec: HostExecMode;
+  ctrNamespace: string;
+  dryRun: boolean;
+  logFormat: LogFormat;
+  nodeName: string;
+}
+
+function strings(key: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  return list.map((v) => {
+    if (typeof v !== "string" && typeof v !== "number") throw new ConfigError(key, v, "give text");
+    return String(v);
+  });
+}
+
+function optionalString(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "")
+    throw new ConfigError(key, value, "give a non-empty value");
+  return value;
+}
+
+function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw new ConfigError(key, value, `use one of ${allowed.join(", ")}`);
+  return found;
+}
+
+/**
+ * Turns parsed arguments into a frozen config; pure except for the defaults read from `env`.
+ * Throws ConfigError naming the flag.
+ */
+export function loadAgentConfig(
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<AgentConfig> {
+  const include = strings("--include", args.include);
+  if (include.length === 0) {
+    throw new ConfigError(
+      "--include",
+      undefined,
+      "give at least one glob, e.g. --include 'docker.io/acme/*' (or KIC_INCLUDE); the agent deletes nothing without one",
+    );
+  }
+  const minAge = optionalString("--min-age", args["min-age"]);
+  const hostExec =
+    args["host-exec"] === undefined
+      ? env.KUBERNETES_SERVICE_HOST
+        ? "nsenter"
+        : "direct"
+      : oneOf("--host-exec", args["host-exec"], ["nsenter", "direct"] as const);
+  const socket = optionalString("--socket", args.socket);
+  if (socket !== undefined && !socket.replace(/^unix:\/\//, "").startsWith("/")) {
+    throw new ConfigError(
+      "--socket",
+      socket,
+      "give an absolute path such as /run/containerd/containerd.sock",
+    );
+  }
+  return Object.freeze({
+    include: compilePatterns("--include", include),
+    exclude: compilePatterns("--exclude", strings("--exclude", args.exclude)),
+    protect: strings("--protect", args.protect),
+    protectFile: optionalString("--protect-file", args["protect-file"]),
+    minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
+    client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
+    socket: socket?.replace(/^unix:\/\//, ""),
+    hostExec,
+    ctrNamespace: optionalString("--ctr-namespace", args["ctr-namespace"]) ?? "k8s.io",
+    dryRun: args["dry-run"] === true,
+    logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
+    nodeName: optionalString("--node-name", args["node-name"]) ?? env.NODE_NAME ?? hostname(),
+  });
+}
+
+/** Reads `--protect-file`: a JSON array of image references. */
+export async function readProtectFile(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      "--protect-file",
+      path,
+      `give a readable file (${(err as Error).message})`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // The parser's own message points into the file; what the operator needs is the expected shape.
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((x): x is string => typeof x === "string")) {
+    throw new ConfigError(
+      "--protect-file",
+      path,
+      'the file must hold a JSON list of image references, e.g. ["nginx:1.25"]',
+    );
+  }
+  return parsed;
+}
+
+/** What the controller passes to the agent in a helper pod. */
+export interface AgentArgvInput {
+  include: readonly string[];
+  exclude?: readonly string[];
+  protectFile?: string;
+  minAge?: string;
+  client?: ClientChoice;
+  socket?: string;
+  hostExec?: HostExecMode;
+  dryRun?: boolean;
+  logFormat?: LogFormat;
+  nodeName?: string;
+}
+
+/** The argv (after `kube-image-cleanup agent`) for the given settings; each value is one element. */
+export function agentArgv(input: AgentArgvInput): string[] {
+  const argv: string[] = [];
+  for (const p of input.include) argv.push(`--include=${p}`);
+  for (const p of input.exclude ?? []) argv.push(`--exclude=${p}`);
+  if (input.protectFile !== undefined) argv.push(`--protect-file=${input.protectFile}`);
+  if (input.minAge !== undefined) argv.push(`--min-age=${input.minAge}`);
+  if (input.client !== undefined) argv.push(`--client=${input.client}`);
+  if (input.socket !== undefined) argv.push(`--socket=${input.socket}`);
+  if (input.hostExec !== undefined) argv.push(`--host-exec=${input.hostExec}`);
+  if (input.dryRun === true) argv.push("--dry-run");
+  if (input.logFormat !== undefined) argv.push(`--log-format=${input.logFormat}`);
+  if (input.nodeName !== undefined) argv.push(`--node-name=${input.nodeName}`);
+  return argv;
+}
