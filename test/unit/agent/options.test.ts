@@ -1,0 +1,90 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { agentArgv, loadAgentConfig, readProtectFile } from "../../../src/config/agent-options.js";
+import { ConfigError } from "../../../src/errors.js";
+
+describe("loadAgentConfig", () => {
+  it("refuses to run without --include and says how to give one", () => {
+    expect(() => loadAgentConfig({})).toThrow(ConfigError);
+    expect(() => loadAgentConfig({})).toThrow(
+      /invalid --include: nothing was given; give at least one glob/,
+    );
+  });
+
+  it("takes a single KIC_INCLUDE-style string as one pattern", () => {
+    expect(loadAgentConfig({ include: "acme/*" }, {}).include.map((p) => p.normalised)).toEqual([
+      "docker.io/acme/*",
+    ]);
+  });
+
+  it("defaults to nsenter inside a pod and direct elsewhere", () => {
+    expect(
+      loadAgentConfig({ include: ["x"] }, { KUBERNETES_SERVICE_HOST: "10.0.0.1" }).hostExec,
+    ).toBe("nsenter");
+    expect(loadAgentConfig({ include: ["x"] }, {}).hostExec).toBe("direct");
+    expect(loadAgentConfig({ include: ["x"], "host-exec": "nsenter" }, {}).hostExec).toBe(
+      "nsenter",
+    );
+  });
+
+  it("takes the node name from --node-name, then NODE_NAME", () => {
+    expect(loadAgentConfig({ include: ["x"] }, { NODE_NAME: "n1" }).nodeName).toBe("n1");
+    expect(
+      loadAgentConfig({ include: ["x"], "node-name": "n2" }, { NODE_NAME: "n1" }).nodeName,
+    ).toBe("n2");
+  });
+
+  it("reads --min-age and rejects a bare number", () => {
+    expect(loadAgentConfig({ include: ["x"], "min-age": "2h" }, {}).minAgeSeconds).toBe(7200);
+    expect(() => loadAgentConfig({ include: ["x"], "min-age": "30" }, {})).toThrow(/--min-age/);
+  });
+
+  it("accepts unix:// sockets and rejects relative ones", () => {
+    expect(loadAgentConfig({ include: ["x"], socket: "unix:///run/x.sock" }, {}).socket).toBe(
+      "/run/x.sock",
+    );
+    expect(() => loadAgentConfig({ include: ["x"], socket: "run/x.sock" }, {})).toThrow(
+      /invalid --socket/,
+    );
+  });
+
+  it("returns a frozen config", () => {
+    expect(Object.isFrozen(loadAgentConfig({ include: ["x"] }, {}))).toBe(true);
+  });
+});
+
+describe("readProtectFile", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kic-protect-"));
+  it("reads a JSON list", async () => {
+    const file = join(dir, "ok.json");
+    writeFileSync(file, JSON.stringify(["nginx:1.25", "quay.io/a/b:1"]));
+    await expect(readProtectFile(file)).resolves.toEqual(["nginx:1.25", "quay.io/a/b:1"]);
+  });
+  it("rejects anything but a list of strings, naming the flag and the shape", async () => {
+    const file = join(dir, "bad.json");
+    writeFileSync(file, JSON.stringify({ images: [] }));
+    await expect(readProtectFile(file)).rejects.toThrow(
+      /invalid --protect-file: .*JSON list of image references/,
+    );
+  });
+  it("names an unreadable file", async () => {
+    await expect(readProtectFile(join(dir, "missing.json"))).rejects.toThrow(
+      /invalid --protect-file: given ".*missing.json"/,
+    );
+  });
+});
+
+describe("agentArgv", () => {
+  it("keeps every value one argv element, shell characters and all", () => {
+    expect(
+      agentArgv({
+        include: ["a/*; rm -rf /"],
+        exclude: ["$(x)"],
+        dryRun: true,
+        hostExec: "nsenter",
+      }),
+    ).toEqual(["--include=a/*; rm -rf /", "--exclude=$(x)", "--host-exec=nsenter", "--dry-run"]);
+  });
+});

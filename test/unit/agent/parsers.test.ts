@@ -1,0 +1,210 @@
+// The client output parsers, on output captured from crictl v1.34 and ctr 1.6 against containerd 1.6.
+import { describe, expect, it } from "vitest";
+import {
+  findSandboxImage,
+  parseCrictlContainers,
+  parseCrictlImages,
+  parseCrictlInspectp,
+  parseCrictlPods,
+  parseCrictlVersion,
+} from "../../../src/agent/crictl.js";
+import {
+  groupCtrImages,
+  parseCtrContainers,
+  parseCtrContentAges,
+  parseCtrImageList,
+  parseCtrTasks,
+  parseCtrVersion,
+} from "../../../src/agent/ctr.js";
+
+const ID_A = "sha256:86c106fee700f7f8b009c9e408105cec8bc59677c9e1d777e80dc1c485bf277a";
+const ID_P = "sha256:93274e5478de60d5074ea3076cb8dd0478509a83d94b3953a6e8c8d0b303318a";
+const MF_A = "sha256:e04268879f5839bb6bf68496b4905a5a18ab19c8bccc25067d7751730157107e";
+const MF_P = "sha256:78235d6233c0be7cc32e7ea1e5858add9b9bb8a785daf6e3dc66bfe4d20fb896";
+
+describe("crictl parsers", () => {
+  it("reads images with tags, repo digests, size and pinned", () => {
+    const json = JSON.stringify({
+      images: [
+        {
+          id: ID_A,
+          repoTags: ["docker.io/library/kic-explore:a1"],
+          repoDigests: [`docker.io/library/kic-explore@${MF_A}`],
+          size: "2141079",
+          username: "",
+          pinned: false,
+        },
+        { id: ID_P, repoTags: [], repoDigests: [], size: "1434295", pinned: true },
+        {
+          id: "sha256:" + "c".repeat(64),
+          repoTags: ["<none>:<none>"],
+          repoDigests: ["<none>@<none>"],
+          size: "5",
+        },
+      ],
+    });
+    expect(parseCrictlImages(json)).toEqual([
+      {
+        id: ID_A,
+        names: ["docker.io/library/kic-explore:a1", `docker.io/library/kic-explore@${MF_A}`],
+        digests: [MF_A],
+        sizeBytes: 2141079,
+        pinned: false,
+        refs: [],
+      },
+      { id: ID_P, names: [], digests: [], sizeBytes: 1434295, pinned: true, refs: [] },
+      {
+        id: "sha256:" + "c".repeat(64),
+        names: [],
+        digests: [],
+        sizeBytes: 5,
+        pinned: false,
+        refs: [],
+      },
+    ]);
+  });
+
+  it("reads containers in every state with their pod", () => {
+    const json = JSON.stringify({
+      containers: [
+        {
+          id: "7a89",
+          podSandboxId: "6553",
+          metadata: { name: "kx-c" },
+          image: { image: "docker.io/library/kic-explore:a1", userSpecifiedImage: "" },
+          imageRef: ID_A,
+          state: "CONTAINER_CREATED",
+          imageId: "",
+        },
+        {
+          id: "7a90",
+          podSandboxId: "none",
+          metadata: { name: "done" },
+          image: { image: ID_A },
+          imageRef: ID_A,
+          state: "CONTAINER_EXITED",
+        },
+        { id: "7a91", metadata: { name: "r" }, image: { image: "x" }, state: "CONTAINER_RUNNING" },
+        { id: "7a92", metadata: { name: "u" }, image: { image: "y" }, state: "CONTAINER_UNKNOWN" },
+      ],
+    });
+    const got = parseCrictlContainers(json, new Map([["6553", "kx/kx-pod"]]));
+    expect(got[0]).toEqual({
+      id: "7a89",
+      name: "kx-c",
+      state: "created",
+      images: [ID_A, "docker.io/library/kic-explore:a1"],
+      pod: "kx/kx-pod",
+    });
+    expect(got.map((c) => c.state)).toEqual(["created", "exited", "running", "unknown"]);
+    expect(got[1]?.images).toEqual([ID_A]);
+  });
+
+  it("reads pods and the sandbox image from inspectp, one object or an array", () => {
+    expect(
+      parseCrictlPods(
+        JSON.stringify({ items: [{ id: "6553", metadata: { name: "kx-pod", namespace: "kx" } }] }),
+      ),
+    ).toEqual([{ id: "6553", pod: "kx/kx-pod" }]);
+    const one = { status: { id: "6553" }, info: { image: "registry.k8s.io/pause:kic" } };
+    expect(parseCrictlInspectp(JSON.stringify(one))).toEqual(
+      new Map([["6553", "registry.k8s.io/pause:kic"]]),
+    );
+    expect(parseCrictlInspectp(JSON.stringify([one, { status: { id: "x" }, info: {} }])).size).toBe(
+      1,
+    );
+  });
+
+  it("finds the configured sandbox image in containerd 1.x, containerd 2 and CRI-O info", () => {
+    expect(
+      findSandboxImage({ config: { containerd: {}, sandboxImage: "registry.k8s.io/pause:kic" } }),
+    ).toBe("registry.k8s.io/pause:kic");
+    expect(
+      findSandboxImage({ config: { pinnedImages: { sandbox: "registry.k8s.io/pause:3.10" } } }),
+    ).toBe("registry.k8s.io/pause:3.10");
+    expect(findSandboxImage({ config: { pause_image: "registry.k8s.io/pause:3.9" } })).toBe(
+      "registry.k8s.io/pause:3.9",
+    );
+    expect(findSandboxImage({ status: { conditions: [] } })).toBeUndefined();
+  });
+
+  it("reads runtime name and version", () => {
+    const text =
+      "Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  1.6.20~ds1\nRuntimeApiVersion:  v1\n";
+    expect(parseCrictlVersion(text)).toEqual({ name: "containerd", version: "1.6.20~ds1" });
+  });
+});
+
+const CTR_IMAGES = `REF                                                                     TYPE                                       DIGEST                                                                  SIZE      PLATFORMS   LABELS                          
+docker.io/library/kic-explore:a1                                        application/vnd.oci.image.manifest.v1+json ${MF_A} 2.0 MiB   linux/amd64 io.cri-containerd.image=managed 
+docker.io/library/kic-explore@${MF_A} application/vnd.oci.image.manifest.v1+json ${MF_A} 2.0 MiB   linux/amd64 io.cri-containerd.image=managed 
+registry.k8s.io/pause:kic                                               application/vnd.oci.image.manifest.v1+json ${MF_P} 1.4 MiB   linux/amd64 io.cri-containerd.image=managed,io.cri-containerd.pinned=pinned 
+${ID_A} application/vnd.oci.image.manifest.v1+json ${MF_A} 2.0 MiB   linux/amd64 io.cri-containerd.image=managed 
+${ID_P} application/vnd.oci.image.manifest.v1+json ${MF_P} 1.4 MiB   linux/amd64 io.cri-containerd.image=managed 
+docker.io/library/plain:1                                               application/vnd.oci.image.manifest.v1+json sha256:${"f".repeat(64)} 10.7 KiB  linux/amd64 - 
+`;
+
+describe("ctr parsers", () => {
+  it("reads ref, target digest, size and labels from images ls", () => {
+    const lines = parseCtrImageList(CTR_IMAGES);
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toEqual({
+      ref: "docker.io/library/kic-explore:a1",
+      digest: MF_A,
+      sizeBytes: 2097152,
+      labels: ["io.cri-containerd.image=managed"],
+    });
+    expect(lines[5]).toMatchObject({ sizeBytes: 10957, labels: [] });
+  });
+
+  it("groups references by image, taking the CRI id reference as the id and keeping it for removal", () => {
+    const images = groupCtrImages(parseCtrImageList(CTR_IMAGES));
+    expect(images.map((i) => i.id)).toEqual([ID_A, ID_P, `sha256:${"f".repeat(64)}`]);
+    expect(images[0]).toMatchObject({
+      names: ["docker.io/library/kic-explore:a1", `docker.io/library/kic-explore@${MF_A}`],
+      digests: [MF_A],
+      refs: ["docker.io/library/kic-explore:a1", `docker.io/library/kic-explore@${MF_A}`, ID_A],
+      pinned: false,
+    });
+    expect(images[1]?.pinned).toBe(true);
+  });
+
+  it("reads containers with task states; no task means created", () => {
+    const tasks = parseCtrTasks(
+      `TASK    PID      STATUS    \nc1      25015    RUNNING\nc2      0        STOPPED\n`,
+    );
+    const containers = parseCtrContainers(
+      `CONTAINER    IMAGE                               RUNTIME                  \nc1    registry.k8s.io/pause:kic    io.containerd.runc.v2    \nc2    docker.io/library/a:1    io.containerd.runc.v2\nc3    docker.io/library/b:1    io.containerd.runc.v2\nc4    -    io.containerd.runc.v2\n`,
+      tasks,
+    );
+    expect(containers.map((c) => [c.id, c.state, c.images])).toEqual([
+      ["c1", "running", ["registry.k8s.io/pause:kic"]],
+      ["c2", "exited", ["docker.io/library/a:1"]],
+      ["c3", "created", ["docker.io/library/b:1"]],
+      ["c4", "created", []],
+    ]);
+  });
+
+  it("reads content ages as lower bounds in seconds", () => {
+    const d = (c: string) => `sha256:${c.repeat(64)}`;
+    const text = [
+      "DIGEST\tSIZE\tAGE\tLABELS",
+      `${d("1")}\t102.4kB\t4 minutes\t\tcontainerd.io/uncompressed=x`,
+      `${d("2")}\t556B\t2 seconds\t\t-`,
+      `${d("3")}\t105.2MB\tLess than a second\t-`,
+      `${d("4")}\t1MB\tAbout an hour\t-`,
+      `${d("5")}\t1MB\tAbout a minute\t-`,
+      `${d("6")}\t1MB\t3 days\t-`,
+      `${d("7")}\t1MB\t2 weeks\t-`,
+    ].join("\n");
+    expect([...parseCtrContentAges(text).values()]).toEqual([
+      240, 2, 0, 3600, 60, 259_200, 1_209_600,
+    ]);
+  });
+
+  it("reads the server version", () => {
+    const text =
+      "Client:\n  Version:  1.6.20~ds1\n  Revision: x\n\nServer:\n  Version:  1.7.1\n  Revision: y\n";
+    expect(parseCtrVersion(text)).toEqual({ name: "containerd", version: "1.7.1" });
+  });
+});
