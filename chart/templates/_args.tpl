@@ -1,0 +1,63 @@
+{{/*
+The controller's command line: `kube-image-cleanup run` with one flag per value, each flag and its
+value one argv element (`--flag=value`), so a value is never split, never read as another flag and
+never reaches a shell. test/unit/chart/args.test.ts checks every flag against the CLI's option table.
+*/}}
+{{- define "kube-image-cleanup.controllerArgs" -}}
+{{- $args := list "run" }}
+{{- range .Values.images.include }}
+{{- $args = append $args (printf "--include=%s" .) }}
+{{- end }}
+{{- range .Values.images.exclude }}
+{{- $args = append $args (printf "--exclude=%s" .) }}
+{{- end }}
+{{- with .Values.images.minAge }}
+{{- $args = append $args (printf "--min-age=%s" .) }}
+{{- end }}
+{{- $args = append $args (printf "--client=%s" .Values.runtime.client) }}
+{{- with .Values.runtime.socket }}
+{{- $args = append $args (printf "--socket=%s" .) }}
+{{- end }}
+{{- with .Values.nodes.selector }}
+{{- $selector := list }}
+{{- range $key, $value := . }}
+{{- $selector = append $selector (printf "%s=%s" $key $value) }}
+{{- end }}
+{{- $args = append $args (printf "--node-selector=%s" (join "," $selector)) }}
+{{- end }}
+{{- range .Values.nodes.names }}
+{{- $args = append $args (printf "--nodes=%s" .) }}
+{{- end }}
+{{- range .Values.nodes.exclude }}
+{{- $args = append $args (printf "--exclude-nodes=%s" .) }}
+{{- end }}
+{{- $args = append $args (printf "--skip-not-ready=%t" .Values.nodes.skipNotReady) }}
+{{- $args = append $args (printf "--skip-cordoned=%t" .Values.nodes.skipCordoned) }}
+{{- $args = append $args (printf "--concurrency=%d" (int .Values.concurrency)) }}
+{{- $args = append $args (printf "--dry-run=%t" .Values.dryRun) }}
+{{- $args = append $args (printf "--node-timeout=%s" .Values.timeouts.node) }}
+{{- $args = append $args (printf "--log-format=%s" .Values.logFormat) }}
+{{- $args = append $args (printf "--output=%s" .Values.output) }}
+{{- $args = append $args (printf "--namespace=%s" .Release.Namespace) }}
+{{- $args = append $args (printf "--helper-image=%s" (include "kube-image-cleanup.image" .)) }}
+{{- $args = append $args (printf "--helper-image-pull-policy=%s" .Values.image.pullPolicy) }}
+{{- range .Values.imagePullSecrets }}
+{{- $args = append $args (printf "--helper-image-pull-secret=%s" .name) }}
+{{- end }}
+{{- with .Values.helper.resources.requests }}
+{{- with .cpu }}{{ $args = append $args (printf "--helper-cpu-request=%v" .) }}{{ end }}
+{{- with .memory }}{{ $args = append $args (printf "--helper-memory-request=%v" .) }}{{ end }}
+{{- end }}
+{{- with .Values.helper.resources.limits }}
+{{- with .cpu }}{{ $args = append $args (printf "--helper-cpu-limit=%v" .) }}{{ end }}
+{{- with .memory }}{{ $args = append $args (printf "--helper-memory-limit=%v" .) }}{{ end }}
+{{- end }}
+{{- $args = append $args (printf "--helper-tolerations=%s" (toJson .Values.helper.tolerations)) }}
+{{- with .Values.helper.priorityClassName }}
+{{- $args = append $args (printf "--priority-class=%s" .) }}
+{{- end }}
+{{- if not .Values.rbac.allowPodDeletion }}
+{{- $args = append $args "--keep-pods" }}
+{{- end }}
+{{- toYaml $args }}
+{{- end }}
