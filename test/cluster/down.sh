@@ -16,10 +16,20 @@ bash "$here/containerd.sh" stop
 for m in $(awk -v d="$KIC_STATE" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
   umount -l "$m" 2>/dev/null || true
 done
-ip link del kic-host 2>/dev/null || true
+ip addr del "${KIC_NODE_IP:-10.235.255.1}/32" dev lo 2>/dev/null || true
 ip link del kic0 2>/dev/null || true
 rm -rf "$KIC_STATE"
-left="$(pgrep -af "$KIC_CACHE" || true)"
-[ -z "$left" ] || die "processes still running from $KIC_CACHE:
+# What this cluster could have left running: its binaries, its containerd and that containerd's shims.
+left=""
+for p in /proc/[0-9]*; do
+  exe="$(readlink "$p/exe" 2>/dev/null)" || continue
+  cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
+  case "$exe" in
+    "$KIC_BIN"/*) left="$left${p#/proc/} $cmd"$'\n' ;;
+    */containerd | */containerd-shim-runc-v2)
+      case "$cmd" in *"$KIC_STATE"*) left="$left${p#/proc/} $cmd"$'\n' ;; esac ;;
+  esac
+done
+[ -z "$left" ] || die "processes of the cluster still running:
 $left"
 log "cluster down; state removed (binaries stay in $KIC_BIN)"

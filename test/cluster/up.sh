@@ -17,12 +17,11 @@ bash "$here/build-binaries.sh" all >&2
 mkdir -p "$KIC_STATE" "$KIC_LOGS"
 make_pki
 
-# The node's address: a dummy interface that only this machine has. The kubelet refuses loopback
-# node IPs, and no traffic is meant to leave this machine.
-if ! ip link show kic-host >/dev/null 2>&1; then
-  ip link add kic-host type dummy
-  ip addr add "$KIC_NODE_IP/32" dev kic-host
-  ip link set kic-host up
+# The node's address: an extra address on the loopback interface. The kubelet refuses loopback
+# addresses (127.0.0.0/8) as node IPs, no traffic may leave this machine, and this kernel has no
+# dummy interfaces; an address on `lo` satisfies all three.
+if ! ip -o addr show dev lo | grep -q " $KIC_NODE_IP/"; then
+  ip addr add "$KIC_NODE_IP/32" dev lo
 fi
 
 bash "$here/containerd.sh" start >/dev/null

@@ -1,7 +1,8 @@
 // The one way integration and e2e tests get the local real cluster: `ensureCluster()` runs
 // test/cluster/up.sh (idempotent; seconds when it is already up, and `npm test` brings it up before
 // these suites start) and returns what the tests need to reach it.
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +24,8 @@ export interface LocalCluster {
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 export const cacheDir =
-  process.env.KIC_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kube-image-cleanup");
+  process.env.KIC_CACHE ??
+  join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kube-image-cleanup");
 const stateDir = join(cacheDir, "cluster");
 
 let cached: LocalCluster | undefined;
@@ -34,7 +36,9 @@ export function ensureCluster(): LocalCluster {
   const up = existsSync(kubeconfig) && clusterAnswers(kubeconfig);
   if (!up) {
     // stdio inherited for stderr so a failing bring-up shows which component failed and its log.
-    execFileSync("bash", [join(repoRoot, "test/cluster/up.sh")], { stdio: ["ignore", "pipe", "inherit"] });
+    execFileSync("bash", [join(repoRoot, "test/cluster/up.sh")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
   }
   cached = {
     kubeconfig,
@@ -47,22 +51,40 @@ export function ensureCluster(): LocalCluster {
   return cached;
 }
 
-/** Runs a pinned kubectl against the cluster and returns stdout. */
-export function kubectl(args: string[], opts: { input?: string; kubeconfig?: string } = {}): string {
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs the pinned kubectl against the cluster and resolves to stdout. Asynchronous on purpose: a
+ * blocking child process (`kubectl wait`) would stall the vitest worker's RPC. On failure it rejects
+ * with an error carrying `stdout`, `stderr` and `code`.
+ */
+export async function kubectl(
+  args: string[],
+  opts: { input?: string; kubeconfig?: string } = {},
+): Promise<string> {
   const c = ensureCluster();
-  return execFileSync(join(c.binDir, "kubectl"), ["--kubeconfig", opts.kubeconfig ?? c.kubeconfig, ...args], {
-    encoding: "utf8",
-    input: opts.input,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = execFileAsync(
+    join(c.binDir, "kubectl"),
+    ["--kubeconfig", opts.kubeconfig ?? c.kubeconfig, ...args],
+    {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    },
+  );
+  if (opts.input !== undefined) child.child.stdin?.end(opts.input);
+  return (await child).stdout;
 }
 
 function clusterAnswers(kubeconfig: string): boolean {
   try {
-    execFileSync(join(cacheDir, "bin", "kubectl"), ["--kubeconfig", kubeconfig, "get", "--raw", "/readyz"], {
-      stdio: "ignore",
-      timeout: 10_000,
-    });
+    execFileSync(
+      join(cacheDir, "bin", "kubectl"),
+      ["--kubeconfig", kubeconfig, "get", "--raw", "/readyz"],
+      {
+        stdio: "ignore",
+        timeout: 10_000,
+      },
+    );
     return true;
   } catch {
     // Not up (or not yet built): the caller brings it up, which reports what failed.
