@@ -16,6 +16,7 @@
 // enclosing key.
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import process from "node:process";
 import { fileURLToPath } from "node:url";
 import yaml from "js-yaml";
 
@@ -88,7 +89,12 @@ export function undocumented(values, docs) {
   const missing = [];
   const walk = (node, path) => {
     if (path && documented.has(path)) return;
-    if (node !== null && typeof node === "object" && !Array.isArray(node) && Object.keys(node).length > 0) {
+    if (
+      node !== null &&
+      typeof node === "object" &&
+      !Array.isArray(node) &&
+      Object.keys(node).length > 0
+    ) {
       for (const [k, v] of Object.entries(node)) walk(v, path ? `${path}.${k}` : k);
     } else if (path) {
       missing.push(path);
@@ -111,7 +117,11 @@ export function valuesTable(valuesText) {
     const def = found ? `\`${cell(JSON.stringify(value))}\`` : "(required)";
     return `| \`${d.path}\` | ${type} | ${def} | ${cell(d.description)} |`;
   });
-  return ["| Key | Type | Default | Description |", "|-----|------|---------|-------------|", ...rows].join("\n");
+  return [
+    "| Key | Type | Default | Description |",
+    "|-----|------|---------|-------------|",
+    ...rows,
+  ].join("\n");
 }
 
 export function renderReadme(chartDir) {
@@ -124,7 +134,8 @@ export function renderReadme(chartDir) {
 function main(argv) {
   const check = argv.includes("--check");
   const at = argv.indexOf("--chart");
-  const chartDir = at >= 0 ? argv[at + 1] : join(dirname(fileURLToPath(import.meta.url)), "..", "chart");
+  const chartDir =
+    at >= 0 ? argv[at + 1] : join(dirname(fileURLToPath(import.meta.url)), "..", "chart");
   const readme = join(chartDir, "README.md");
   const wanted = renderReadme(chartDir);
   if (check) {

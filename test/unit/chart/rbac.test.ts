@@ -1,0 +1,89 @@
+import { describe, expect, it } from "vitest";
+import { kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
+
+const clusterRules = [
+  { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+];
+const roleRules = (podVerbs: string[]) => [
+  { apiGroups: [""], resources: ["pods"], verbs: podVerbs },
+  { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["list"] },
+];
+
+describe("RBAC", () => {
+  it("grants exactly nodes get/list and pods list cluster-wide, bound to the chart's service account", () => {
+    const objects = render({ values: REQUIRED_VALUES });
+    const clusterRole = only(objects, "ClusterRole");
+    expect(clusterRole.rules).toEqual(clusterRules);
+    // Cluster-scoped names carry the namespace: same release name in two namespaces must not collide.
+    expect(clusterRole.metadata?.name).toBe("kic-kube-image-cleanup-kic-system");
+    const binding = only(objects, "ClusterRoleBinding");
+    expect(binding.roleRef).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "kic-kube-image-cleanup-kic-system",
+    });
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
+    ]);
+  });
+
+  it("grants exactly pod create/get/list/watch/delete, pods/log get and events list in the release namespace", () => {
+    const objects = render({ values: REQUIRED_VALUES });
+    const role = only(objects, "Role");
+    expect(role.metadata?.namespace).toBe("kic-system");
+    expect(role.rules).toEqual(roleRules(["create", "get", "list", "watch", "delete"]));
+    const binding = only(objects, "RoleBinding");
+    expect(binding.metadata?.namespace).toBe("kic-system");
+    expect(binding.roleRef).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: "kic-kube-image-cleanup",
+    });
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
+    ]);
+    const sa = only(objects, "ServiceAccount");
+    expect(sa.metadata?.name).toBe("kic-kube-image-cleanup");
+  });
+
+  it("drops delete on pods, and nothing else, when rbac.allowPodDeletion is false", () => {
+    const objects = render({ values: { ...REQUIRED_VALUES, rbac: { allowPodDeletion: false } } });
+    expect(only(objects, "Role").rules).toEqual(roleRules(["create", "get", "list", "watch"]));
+    expect(only(objects, "ClusterRole").rules).toEqual(clusterRules);
+  });
+
+  it("creates no roles or bindings with rbac.create=false, and no service account with serviceAccount.create=false", () => {
+    const objects = render({
+      values: {
+        ...REQUIRED_VALUES,
+        rbac: { create: false },
+        serviceAccount: { create: false, name: "image-cleaner" },
+      },
+      extraArgs: ["--skip-tests"],
+    });
+    expect(kinds(objects)).toEqual(["CronJob"]);
+  });
+
+  it("binds an existing service account by name when the chart does not create it", () => {
+    const objects = render({
+      values: { ...REQUIRED_VALUES, serviceAccount: { create: false, name: "image-cleaner" } },
+    });
+    expect(objects.some((o) => o.kind === "ServiceAccount")).toBe(false);
+    expect(only(objects, "RoleBinding").subjects?.[0]?.name).toBe("image-cleaner");
+    expect(only(objects, "ClusterRoleBinding").subjects?.[0]?.name).toBe("image-cleaner");
+  });
+
+  it("refuses serviceAccount.create=false without a name instead of falling back to the namespace's default account", () => {
+    expect(
+      renderError({ values: { ...REQUIRED_VALUES, serviceAccount: { create: false } } }),
+    ).toContain("serviceAccount.name is required when serviceAccount.create is false");
+  });
+
+  it("uses serviceAccount.name for the created account too", () => {
+    const objects = render({ values: { ...REQUIRED_VALUES, serviceAccount: { name: "cleaner" } } });
+    expect(only(objects, "ServiceAccount").metadata?.name).toBe("cleaner");
+    expect(only(objects, "RoleBinding").subjects?.[0]?.name).toBe("cleaner");
+  });
+});
