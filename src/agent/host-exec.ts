@@ -5,17 +5,21 @@ import { stat } from "node:fs/promises";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { HostExecMode } from "./result.js";
 
-export const NSENTER_PREFIX = [
-  "nsenter",
-  "--target",
-  "1",
-  "--mount",
-  "--uts",
-  "--ipc",
-  "--net",
-  "--pid",
-  "--",
-];
+/** nsenter into the namespaces of `target` (pid 1: the node's init, seen through hostPID). */
+export function nsenterPrefix(target = 1): string[] {
+  return [
+    "nsenter",
+    "--target",
+    String(target),
+    "--mount",
+    "--uts",
+    "--ipc",
+    "--net",
+    "--pid",
+    "--",
+  ];
+}
+const NSENTER_ARGS = nsenterPrefix().length;
 
 export interface ExecResult {
   code: number;
@@ -25,6 +29,8 @@ export interface ExecResult {
 
 export interface HostExec {
   readonly mode: HostExecMode;
+  /** Where the node's filesystem is visible to the agent: `/proc/1/root` (nsenter) or "" (direct). */
+  readonly hostRoot: string;
   /** Runs `argv` (the program is argv[0]); resolves with its exit code, rejects only if it cannot start. */
   run(argv: readonly string[]): Promise<ExecResult>;
   /** Whether a unix socket exists at `path` as the runtime clients will see it. */
@@ -36,12 +42,13 @@ const NOT_FOUND = 127;
 const TIMEOUT_MS = 5 * 60_000;
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-export function createHostExec(mode: HostExecMode): HostExec {
-  const prefix = mode === "nsenter" ? NSENTER_PREFIX : [];
-  // In nsenter mode the clients see the host's mount namespace; pid 1's root shows it to us too.
-  const hostRoot = mode === "nsenter" ? "/proc/1/root" : "";
+export function createHostExec(mode: HostExecMode, nsenterTarget = 1): HostExec {
+  const prefix = mode === "nsenter" ? nsenterPrefix(nsenterTarget) : [];
+  // In nsenter mode the clients see the target's mount namespace; its /proc root shows it to us too.
+  const hostRoot = mode === "nsenter" ? `/proc/${nsenterTarget}/root` : "";
   return {
     mode,
+    hostRoot,
     run: (argv) => spawnCollect([...prefix, ...argv]),
     socketExists: async (path) => {
       try {
@@ -58,7 +65,10 @@ function spawnCollect(argv: readonly string[]): Promise<ExecResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new Error("empty command"));
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"], timeout: TIMEOUT_MS });
+    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Own timer rather than spawn's `timeout`: that one is never cleared when the spawn itself
+    // fails (ENOENT), and would keep the process alive for the full timeout.
+    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
@@ -69,17 +79,16 @@ function spawnCollect(argv: readonly string[]): Promise<ExecResult> {
     child.stdout.on("data", collect(out));
     child.stderr.on("data", collect(err));
     child.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
       if (e.code === "ENOENT") reject(new CommandNotFoundError(program));
       else reject(e);
     });
     child.on("close", (code, signal) => {
+      clearTimeout(timer);
       const stderr = Buffer.concat(err).toString("utf8");
       if (code === NOT_FOUND && program === "nsenter" && /failed to execute/.test(stderr)) {
         reject(
-          new CommandNotFoundError(
-            args[NSENTER_PREFIX.length - 1] ?? "?",
-            "the node (through nsenter)",
-          ),
+          new CommandNotFoundError(args[NSENTER_ARGS - 1] ?? "?", "the node (through nsenter)"),
         );
         return;
       }

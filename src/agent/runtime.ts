@@ -34,7 +34,8 @@ export const SOCKET_CANDIDATES = [
 ] as const;
 
 export async function findSocket(exec: HostExec, given: string | undefined): Promise<string> {
-  const where = exec.mode === "nsenter" ? "on the node (through /proc/1/root)" : "from the agent";
+  const where =
+    exec.mode === "nsenter" ? `on the node (through ${exec.hostRoot})` : "from the agent";
   if (given !== undefined) {
     if (await exec.socketExists(given)) return given;
     throw new RuntimeUnavailableError(

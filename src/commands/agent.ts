@@ -33,7 +33,11 @@ export const agentCommand: ExitingCommand = {
       config.logFormat === "json"
         ? createJsonReporter(log)
         : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
-    const result = await runAgent(config, { exec: createHostExec(config.hostExec), log, report });
+    const result = await runAgent(config, {
+      exec: createHostExec(config.hostExec, config.nsenterTarget),
+      log,
+      report,
+    });
     return result.failed.length > 0 ? 1 : 0;
   },
 };

@@ -95,6 +95,12 @@ export const agentOnlyOptions = {
     requiresArg: true,
     describe: "containerd namespace for --client ctr",
   },
+  "nsenter-target": {
+    type: "number",
+    default: 1,
+    requiresArg: true,
+    describe: "pid whose namespaces --host-exec nsenter enters (1: the node's init, with hostPID)",
+  },
   "node-name": {
     type: "string",
     requiresArg: true,
@@ -114,6 +120,7 @@ export interface AgentConfig {
   client: ClientChoice;
   socket: string | undefined;
   hostExec: HostExecMode;
+  nsenterTarget: number;
   ctrNamespace: string;
   dryRun: boolean;
   logFormat: LogFormat;
@@ -140,6 +147,13 @@ function oneOf<T extends string>(key: string, value: unknown, allowed: readonly 
   const found = allowed.find((a) => a === value);
   if (found === undefined) throw new ConfigError(key, value, `use one of ${allowed.join(", ")}`);
   return found;
+}
+
+function positiveInteger(key: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ConfigError(key, value, "give a process id (an integer >= 1)");
+  }
+  return value;
 }
 
 /**
@@ -182,6 +196,7 @@ export function loadAgentConfig(
     client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
     socket: socket?.replace(/^unix:\/\//, ""),
     hostExec,
+    nsenterTarget: positiveInteger("--nsenter-target", args["nsenter-target"] ?? 1),
     ctrNamespace: optionalString("--ctr-namespace", args["ctr-namespace"]) ?? "k8s.io",
     dryRun: args["dry-run"] === true,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),

@@ -1,0 +1,399 @@
+// The agent against the real containerd (CRI plugin on), through both clients. Every test makes
+// its own images with unique names and content and removes what it made.
+import { execFile, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAgent } from "../../../src/agent/agent.js";
+import { createCrictlAdapter } from "../../../src/agent/crictl.js";
+import { createCtrAdapter } from "../../../src/agent/ctr.js";
+import { executePlan } from "../../../src/agent/execute.js";
+import { createHostExec } from "../../../src/agent/host-exec.js";
+import { planDeletions } from "../../../src/agent/plan.js";
+import { createPrettyReporter, parseAgentResult } from "../../../src/agent/report.js";
+import type { AgentResult, RuntimeClientName } from "../../../src/agent/result.js";
+import { loadAgentConfig } from "../../../src/config/agent-options.js";
+import { compilePatterns } from "../../../src/config/patterns.js";
+import {
+  blobBytes,
+  blobsOf,
+  crictl,
+  ensureContainerd,
+  imageRefs,
+  PAUSE_IMAGE,
+  pathWithBins,
+  Scratch,
+  uniqueToken,
+  type BuiltImage,
+} from "../../support/containerd.js";
+
+const repoRoot = join(import.meta.dirname, "..", "..", "..");
+const run = promisify(execFile);
+const silent = pino({ level: "silent" });
+const timings: string[] = [];
+
+let socket = "";
+beforeAll(() => {
+  socket = ensureContainerd();
+  // The agent in direct mode runs the clients on its PATH: the pinned crictl, the system ctr.
+  process.env.PATH = pathWithBins;
+});
+afterAll(() => {
+  if (timings.length > 0) console.log(`agent timings against containerd:\n${timings.join("\n")}`);
+});
+
+async function agent(
+  args: Record<string, unknown>,
+  label: string,
+): Promise<{ result: AgentResult; lines: string[] }> {
+  const config = loadAgentConfig(
+    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
+    {},
+  );
+  const lines: string[] = [];
+  const result = await runAgent(config, {
+    exec: createHostExec("direct"),
+    log: silent,
+    report: createPrettyReporter((l) => lines.push(l)),
+  });
+  const d = result.durationsMs;
+  timings.push(
+    `  ${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
+  );
+  return { result, lines };
+}
+
+/** Runs the real CLI (as the helper pod does) and returns exit code and output. */
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(
+      join(repoRoot, "node_modules/.bin/vite-node"),
+      [join(repoRoot, "src/cli.ts"), "--", ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, KUBERNETES_SERVICE_HOST: "", ...env },
+      },
+    );
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** Image id -> keep reason, for every image kept for a reason other than not matching. */
+/** The pid of `parent`'s first child (unshare --fork runs the command as its child). */
+async function childPid(parent: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const children = readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").trim();
+    if (children !== "") return Number(children.split(" ")[0]);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`unshare (pid ${parent}) started no child`);
+}
+
+/** The sandbox image's id, as crictl reports it. */
+const pauseId = () =>
+  (
+    JSON.parse(crictl(socket, ["inspecti", "-o", "json", PAUSE_IMAGE])) as {
+      status: { id: string };
+    }
+  ).status.id;
+
+const reasons = (r: AgentResult) =>
+  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
+
+describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client) => {
+  let scratch: Scratch;
+  let prefix = "";
+  let images: Record<
+    "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
+    BuiltImage
+  >;
+  let pauseAlias = "";
+
+  beforeAll(() => {
+    scratch = new Scratch(socket);
+    prefix = `docker.io/kic-agent-it/${client}-${uniqueToken()}`;
+    const make = (name: string, busybox = false) =>
+      scratch.image(`${prefix}/${name}:1`, { busybox });
+    images = {
+      del1: make("del1"),
+      del2: make("del2"),
+      running: make("running", true),
+      exited: make("exited", true),
+      created: make("created", true),
+      excluded: make("excluded"),
+      protected: make("protected"),
+    };
+    // A second name for del2: deleting must remove both, and the id reference, to free anything.
+    scratch.tag(images.del2.name, `${prefix}/del2-alias:2`);
+    // Another name for the sandbox image, inside the include pattern: the agent must still keep it.
+    pauseAlias = `${prefix}/pause:kic`;
+    scratch.tag(PAUSE_IMAGE, pauseAlias);
+    if (client === "crictl") {
+      const pod = scratch.sandbox(`pod-${prefix.slice(-8)}`);
+      scratch.criContainer(pod, "running", images.running.name, "running");
+      scratch.criContainer(pod, "exited", images.exited.name, "exited");
+      scratch.criContainer(pod, "created", images.created.name, "created");
+    } else {
+      const tok = prefix.slice(-8);
+      scratch.ctrContainer(`kic-it-running-${tok}`, images.running.name, "running");
+      scratch.ctrContainer(`kic-it-exited-${tok}`, images.exited.name, "exited");
+      scratch.ctrContainer(`kic-it-created-${tok}`, images.created.name, "created");
+    }
+  });
+  afterAll(() => {
+    scratch.cleanup();
+  });
+
+  const include = () => [`${prefix}/**`];
+  const common = () => ({
+    client,
+    include: include(),
+    exclude: [`${prefix}/excl*:*`],
+    protect: [images.protected.name.replace("docker.io/", "")],
+  });
+
+  it("deletes nothing in a dry run but reports the same plan", async () => {
+    const before = imageRefs(socket);
+    const { result, lines } = await agent({ ...common(), "dry-run": true }, `${client} dry run`);
+    expect(result.dryRun).toBe(true);
+    expect(result.deleted.map((d) => d.id).sort()).toEqual([images.del1.id, images.del2.id].sort());
+    expect(imageRefs(socket)).toEqual(before);
+    expect(lines.some((l) => l.startsWith("would delete"))).toBe(true);
+  });
+
+  it("deletes matching unused images, every reference, and frees their content", async () => {
+    const targets = [images.del1, images.del2];
+    const blobs = targets.flatMap((t) => blobsOf(socket, t.manifest));
+    // Unique content: the blobs on disk are exactly what the image builder reported.
+    expect(blobs.reduce((s, b) => s + b.bytes, 0)).toBe(images.del1.size + images.del2.size);
+
+    const { result } = await agent(common(), `${client} delete`);
+
+    expect(result.failed).toEqual([]);
+    expect(result.deleted.map((d) => d.id).sort()).toEqual(targets.map((t) => t.id).sort());
+    expect(result.bytesReclaimed).toBe(images.del1.size + images.del2.size);
+    expect(result.runtime).toMatchObject({
+      client,
+      socket,
+      hostExec: "direct",
+      name: "containerd",
+    });
+    const refs = imageRefs(socket);
+    for (const t of targets) {
+      expect(refs).not.toContain(t.name);
+      expect(refs).not.toContain(t.id);
+    }
+    expect(refs).not.toContain(`${prefix}/del2-alias:2`);
+    for (const b of blobs) expect(blobBytes(b.digest), b.digest).toBeUndefined();
+
+    expect(reasons(result)).toEqual({
+      [images.running.id]: "in-use",
+      [images.exited.id]: "in-use",
+      [images.created.id]: "in-use",
+      [images.excluded.id]: "excluded",
+      [images.protected.id]: "protected",
+      [pauseId()]: "sandbox",
+    });
+    expect(result.counts).toMatchObject({ deleted: 2, failed: 0, matched: 8 - 1 });
+    for (const keep of [
+      images.running,
+      images.exited,
+      images.created,
+      images.excluded,
+      images.protected,
+    ]) {
+      expect(refs).toContain(keep.name);
+    }
+    expect(refs).toContain(PAUSE_IMAGE);
+  });
+
+  it("keeps an image a container starts using between plan and delete", async () => {
+    const late = scratch.image(`${prefix}/late:1`, { busybox: true });
+    const exec = createHostExec("direct");
+    const adapter =
+      client === "crictl"
+        ? createCrictlAdapter(exec, socket)
+        : createCtrAdapter(exec, socket, "k8s.io");
+    const inventory = await adapter.inventory({ withTimes: false });
+    const plan = planDeletions(inventory, {
+      include: compilePatterns("--include", [`${prefix}/late:*`]),
+      exclude: [],
+      protect: [],
+      nowMs: Date.now(),
+    });
+    expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
+    if (client === "crictl")
+      scratch.criContainer(
+        scratch.sandbox(`late-${prefix.slice(-8)}`),
+        "late",
+        late.name,
+        "created",
+      );
+    else scratch.ctrContainer(`kic-it-late-${prefix.slice(-8)}`, late.name, "created");
+
+    const done = await executePlan(plan.delete, inventory, adapter, { dryRun: false, log: silent });
+
+    expect(done.deleted).toEqual([]);
+    expect(done.keptLate).toMatchObject([{ id: late.id, reason: "in-use" }]);
+    expect(done.keptLate[0]?.detail).toMatch(/appeared during the run/);
+    expect(imageRefs(socket)).toContain(late.name);
+  });
+});
+
+describe("agent CLI", () => {
+  let scratch: Scratch;
+  beforeAll(() => {
+    scratch = new Scratch(socket);
+  });
+  afterAll(() => {
+    scratch.cleanup();
+  });
+
+  it("treats a glob full of shell metacharacters as text", async () => {
+    const marker = join(scratch.dir, "pwned");
+    const image = scratch.image(`docker.io/kic-agent-it/meta-${uniqueToken()}:1`);
+    const glob = `docker.io/kic-agent-it/*$(touch ${marker})\`touch ${marker}\`;touch ${marker} && touch ${marker} | cat > ${marker}`;
+    const r = await cli([
+      "agent",
+      "--socket",
+      socket,
+      "--host-exec",
+      "direct",
+      "--client",
+      "crictl",
+      "--include",
+      glob,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+    const result = parseAgentResult(r.stdout);
+    expect(result?.counts.matched).toBe(0);
+    expect(imageRefs(socket)).toContain(image.name);
+  });
+
+  it("refuses to run without --include and says so (exit 2)", async () => {
+    const r = await cli(["agent", "--socket", socket, "--host-exec", "direct"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /^error: invalid --include: nothing was given; give at least one glob/m,
+    );
+  });
+
+  it("names a missing socket (exit 2)", async () => {
+    const r = await cli([
+      "agent",
+      "--socket",
+      "/run/kic-nowhere/containerd.sock",
+      "--host-exec",
+      "direct",
+      "--include",
+      "x",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      "error: runtime socket /run/kic-nowhere/containerd.sock not found from the agent: fix --socket or mount the socket into the pod",
+    );
+  });
+
+  it("names a missing client binary (exit 2)", async () => {
+    // PATH holds node only: neither crictl nor ctr can be found.
+    const nodeOnly = join(scratch.dir, "node-only");
+    await run("mkdir", ["-p", nodeOnly]);
+    await run("ln", ["-sf", process.execPath, join(nodeOnly, "node")]);
+    const r = await cli(
+      [
+        "agent",
+        "--socket",
+        socket,
+        "--host-exec",
+        "direct",
+        "--client",
+        "crictl",
+        "--include",
+        "x",
+      ],
+      {
+        PATH: nodeOnly,
+      },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      "error: crictl not found on this container's PATH: install it, choose another --client, or change --host-exec",
+    );
+    const auto = await cli(
+      ["agent", "--socket", socket, "--host-exec", "direct", "--include", "x"],
+      { PATH: nodeOnly },
+    );
+    expect(auto.code).toBe(2);
+    expect(auto.stderr).toMatch(
+      /no runtime client: crictl not found .*; ctr not found .*; install crictl or ctr/,
+    );
+  });
+
+  it("deletes through nsenter into another process's namespaces with that side's ctr, in JSON", async () => {
+    // pid 1 of this test machine is not ours to enter; a process in fresh mount, uts, ipc, net and
+    // pid namespaces stands in for the node's init (same files, its own namespaces).
+    const standIn = spawn(
+      "unshare",
+      ["--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "sleep", "600"],
+      {
+        stdio: "ignore",
+      },
+    );
+    try {
+      const target = await childPid(standIn.pid ?? 0);
+      const image = scratch.image(`docker.io/kic-agent-it/nsenter-${uniqueToken()}:1`);
+      const r = await cli([
+        "agent",
+        "--socket",
+        socket,
+        "--host-exec",
+        "nsenter",
+        "--nsenter-target",
+        String(target),
+        "--client",
+        "ctr",
+        "--log-format",
+        "json",
+        "--include",
+        image.name,
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const last = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as {
+        msg?: string;
+        result?: AgentResult;
+      };
+      expect(last.msg).toBe("agent result");
+      expect(last.result?.runtime).toMatchObject({ client: "ctr", hostExec: "nsenter", socket });
+      expect(last.result?.deleted.map((d) => d.id)).toEqual([image.id]);
+      expect(imageRefs(socket)).not.toContain(image.name);
+    } finally {
+      standIn.kill("SIGKILL");
+    }
+  });
+
+  it("exits 0 when nothing matches", async () => {
+    const r = await cli([
+      "agent",
+      "--socket",
+      socket,
+      "--host-exec",
+      "direct",
+      "--include",
+      `docker.io/kic-agent-it/none-${uniqueToken()}:*`,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^done: 0 deleted/m);
+    // Runs on containerd only through --client auto: it picks crictl.
+    expect(parseAgentResult(r.stdout)?.runtime.client).toBe("crictl");
+    expect(crictl(socket, ["version"])).toContain("containerd");
+  });
+});
