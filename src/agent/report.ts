@@ -26,7 +26,8 @@ export function formatBytes(bytes: number): string {
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const label = (i: { id: string; names: string[] }) => i.names[0] ?? `<untagged ${shortId(i.id)}>`;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+const plural = (n: number, word: string) =>
+  `${n} ${word}${n === 1 ? "" : /(s|x)$/.test(word) ? "es" : "s"}`;
 
 /** The result record as one line, the same shape in both formats. */
 export function resultLine(result: AgentResult): string {

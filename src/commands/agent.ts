@@ -16,7 +16,8 @@ export const agentCommand: ExitingCommand = {
       .epilogue(
         `${PATTERN_HELP}\n\nNever deleted: images used by any container (running, created, exited), sandbox (pause)\n` +
           `images, pinned images, --protect'ed images.\nExit codes: 0 ok (also when nothing matched), ` +
-          `1 some deletions failed, 2 bad arguments or runtime unreachable.`,
+          `1 some deletions failed, 2 bad arguments or runtime unreachable.\n` +
+          `Every option can also come from the environment: KIC_INCLUDE, KIC_HOST_EXEC, KIC_DRY_RUN=true, ...`,
       )
       .example(
         "$0 agent --include 'docker.io/acme/*' --exclude '*/acme/base:*' --dry-run",
