@@ -1,7 +1,8 @@
 {{/*
 The controller's command line: `kube-image-cleanup run` with one flag per value, each flag and its
 value one argv element (`--flag=value`), so a value is never split, never read as another flag and
-never reaches a shell. test/unit/chart/args.test.ts checks every flag against the CLI's option table.
+never reaches a shell. test/unit/chart/args.test.ts parses them with the CLI's own option table
+and config loader (src/config/run-options.ts).
 */}}
 {{- define "kube-image-cleanup.controllerArgs" -}}
 {{- $args := list "run" }}
@@ -18,13 +19,7 @@ never reaches a shell. test/unit/chart/args.test.ts checks every flag against th
 {{- with .Values.runtime.socket }}
 {{- $args = append $args (printf "--socket=%s" .) }}
 {{- end }}
-{{- with .Values.nodes.selector }}
-{{- $selector := list }}
-{{- range $key, $value := . }}
-{{- $selector = append $selector (printf "%s=%s" $key $value) }}
-{{- end }}
-{{- $args = append $args (printf "--node-selector=%s" (join "," $selector)) }}
-{{- end }}
+{{- $args = append $args (printf "--node-selector=%s" .Values.nodes.selector) }}
 {{- range .Values.nodes.names }}
 {{- $args = append $args (printf "--nodes=%s" .) }}
 {{- end }}
@@ -39,19 +34,20 @@ never reaches a shell. test/unit/chart/args.test.ts checks every flag against th
 {{- $args = append $args (printf "--log-format=%s" .Values.logFormat) }}
 {{- $args = append $args (printf "--output=%s" .Values.output) }}
 {{- $args = append $args (printf "--namespace=%s" .Release.Namespace) }}
+{{- /* Helper pods carry app.kubernetes.io/instance=<release>: each run sweeps its release's leftovers. */}}
+{{- $args = append $args (printf "--instance=%s" .Release.Name) }}
 {{- $args = append $args (printf "--helper-image=%s" (include "kube-image-cleanup.image" .)) }}
 {{- $args = append $args (printf "--helper-image-pull-policy=%s" .Values.image.pullPolicy) }}
 {{- range .Values.imagePullSecrets }}
 {{- $args = append $args (printf "--helper-image-pull-secret=%s" .name) }}
 {{- end }}
-{{- with .Values.helper.resources.requests }}
-{{- with .cpu }}{{ $args = append $args (printf "--helper-cpu-request=%v" .) }}{{ end }}
-{{- with .memory }}{{ $args = append $args (printf "--helper-memory-request=%v" .) }}{{ end }}
-{{- end }}
-{{- with .Values.helper.resources.limits }}
-{{- with .cpu }}{{ $args = append $args (printf "--helper-cpu-limit=%v" .) }}{{ end }}
-{{- with .memory }}{{ $args = append $args (printf "--helper-memory-limit=%v" .) }}{{ end }}
-{{- end }}
+{{- /* Always all four: an empty value means none, where a missing flag would mean the CLI's default. */}}
+{{- $requests := .Values.helper.resources.requests | default dict }}
+{{- $limits := .Values.helper.resources.limits | default dict }}
+{{- $args = append $args (printf "--helper-cpu-request=%v" ($requests.cpu | default "")) }}
+{{- $args = append $args (printf "--helper-memory-request=%v" ($requests.memory | default "")) }}
+{{- $args = append $args (printf "--helper-cpu-limit=%v" ($limits.cpu | default "")) }}
+{{- $args = append $args (printf "--helper-memory-limit=%v" ($limits.memory | default "")) }}
 {{- $args = append $args (printf "--helper-tolerations=%s" (toJson .Values.helper.tolerations)) }}
 {{- with .Values.helper.priorityClassName }}
 {{- $args = append $args (printf "--priority-class=%s" .) }}

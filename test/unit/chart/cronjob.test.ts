@@ -132,7 +132,7 @@ describe("CronJob values", () => {
     const args = controller(
       cronJob({
         nodes: {
-          selector: { "node-role.kubernetes.io/worker": "", zone: "a" },
+          selector: "node-role.kubernetes.io/worker,zone in (a,b)",
           names: ["n1", "n2"],
           exclude: ["n3"],
           skipNotReady: false,
@@ -143,7 +143,7 @@ describe("CronJob values", () => {
     ).args;
     expect(args).toEqual(
       expect.arrayContaining([
-        "--node-selector=node-role.kubernetes.io/worker=,zone=a",
+        "--node-selector=node-role.kubernetes.io/worker,zone in (a,b)",
         "--nodes=n1",
         "--nodes=n2",
         "--exclude-nodes=n3",

@@ -70,6 +70,11 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "concurrency: Must be greater than or equal to 1",
   },
   {
+    what: "concurrency above 500",
+    values: { ...REQUIRED_VALUES, concurrency: 501 },
+    error: "concurrency: Must be less than or equal to 500",
+  },
+  {
     what: "concurrency as text",
     values: { ...REQUIRED_VALUES, concurrency: "two" },
     error: "concurrency: Invalid type. Expected: integer, given: string",
@@ -155,9 +160,9 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "rbac.allowPodDeletion: Invalid type. Expected: boolean, given: string",
   },
   {
-    what: "a node selector with a number value",
-    values: { ...REQUIRED_VALUES, nodes: { selector: { zone: 1 } } },
-    error: "nodes.selector.zone: Invalid type. Expected: string, given: integer",
+    what: "a node selector given as a map (it is a label selector string)",
+    values: { ...REQUIRED_VALUES, nodes: { selector: { zone: "a" } } },
+    error: "nodes.selector: Invalid type. Expected: string, given: object",
   },
   {
     what: "an env entry without a name",
