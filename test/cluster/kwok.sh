@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# kwok beside the local cluster's real kubelet node: many simulated nodes on the same API server, for
+# the sweep benchmark (bench/). kwok manages only nodes annotated kwok.x-k8s.io/node=fake; the real
+# node keeps its kubelet. Needs the cluster up (test/cluster/up.sh).
+#   kwok.sh start            start kwok (idempotent); stages and logs from test/cluster/kwok/
+#   kwok.sh nodes N          make exactly N fake nodes exist (kic-fake-00000...), wait until Ready
+#   kwok.sh delete-nodes     delete every fake node
+#   kwok.sh stop             delete every fake node, then stop kwok
+#   kwok.sh status
+# Settings (read by start): KIC_KWOK_AGENT_MS how long a helper pod's agent "runs" before kwok moves
+# the pod to Succeeded (default 0); KIC_KWOK_NAMESPACE the namespace whose pods get the canned log
+# (default kic-bench); KIC_KWOK_LOG the canned log file (default $KIC_STATE/kwok/agent.log).
+# Fake nodes carry the label kube-image-cleanup.io/bench=fake (select them with it), the usual kwok
+# NoSchedule taint, and no kubernetes.io/os label, so a run with the default node selector
+# (kubernetes.io/os=linux), e.g. another suite's test, never picks them up.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+# shellcheck source=pki.sh
+. "$here/pki.sh"
+
+KWOK_DIR="$KIC_STATE/kwok"
+KWOK_PORT="${KIC_KWOK_PORT:-10247}"
+KWOK_NAMESPACE="${KIC_KWOK_NAMESPACE:-kic-bench}"
+KWOK_LOG="${KIC_KWOK_LOG:-$KWOK_DIR/agent.log}"
+FAKE_LABEL="kube-image-cleanup.io/bench=fake"
+FAKE_PREFIX="kic-fake-"
+# Real kubelets renew their Lease every 10 s (40 s leases). 1,000 fake nodes doing that is 100
+# writes/s on this 2-core machine; a 160 s lease is renewed every 40 s, inside the node lifecycle
+# controller's 50 s grace period, so fake nodes stay Ready at a quarter of the background load.
+LEASE_SECONDS="${KIC_KWOK_LEASE_SECONDS:-160}"
+
+k() { kubectl --kubeconfig "$KIC_KUBECONFIG" "$@"; }
+
+need_cluster() {
+  [ -f "$KIC_KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 ||
+    die "the local cluster is not up: run test/cluster/up.sh first"
+  command -v kwok >/dev/null || die "kwok not built: run test/cluster/build-binaries.sh all"
+}
+
+start() {
+  need_cluster
+  if is_running kwok; then log "kwok already running (pid $(cat "$KIC_PIDS/kwok.pid"))"; return 0; fi
+  mkdir -p "$KWOK_DIR"
+  # kube-apiserver reaches a node's "kubelet" (kwok) at the node's InternalIP and checks its
+  # certificate against the cluster CA: serve one for 127.0.0.1, so log traffic stays on loopback.
+  _sign kwok-serving "/CN=kwok-fake-kubelet" "IP:127.0.0.1,DNS:localhost"
+  local agent_ms="${KIC_KWOK_AGENT_MS:-0}"
+  [[ "$agent_ms" =~ ^[0-9]+$ ]] || die "KIC_KWOK_AGENT_MS must be a whole number of milliseconds, got '$agent_ms'"
+  [ -f "$KWOK_LOG" ] || printf '%s stdout F {"msg":"no canned agent log written yet"}\n' \
+    "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" >"$KWOK_LOG"
+  {
+    cat "$here/kwok/kwok.yaml"
+    echo "---"
+    sed "s|@AGENT_MS@|$agent_ms|g" "$here/kwok/stages.yaml"
+    echo "---"
+    sed -e "s|@NAMESPACE@|$KWOK_NAMESPACE|g" -e "s|@LOGS_FILE@|$KWOK_LOG|g" "$here/kwok/logs.yaml"
+  } >"$KWOK_DIR/config.yaml"
+  log "starting kwok $KWOK_VERSION on 127.0.0.1:$KWOK_PORT, agent runs ${agent_ms} ms (log $KIC_LOGS/kwok.log)"
+  start_bg kwok kwok --kubeconfig "$KIC_STATE/kwok.kubeconfig" --config "$KWOK_DIR/config.yaml" \
+    --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --node-ip 127.0.0.1 --node-name localhost --node-port "$KWOK_PORT" \
+    --server-address "127.0.0.1:$KWOK_PORT" \
+    --tls-cert-file "$PKI/kwok-serving.crt" --tls-private-key-file "$PKI/kwok-serving.key" \
+    --node-lease-duration-seconds "$LEASE_SECONDS"
+  wait_for "kwok" 30 kwok curl -fsS --cacert "$PKI/ca.crt" "https://127.0.0.1:$KWOK_PORT/healthz"
+  echo "$agent_ms" >"$KWOK_DIR/agent-ms"
+}
+
+fake_names() { k get nodes -l "$FAKE_LABEL" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
+
+ready_count() {
+  k get nodes -l "$FAKE_LABEL" \
+    -o jsonpath='{range .items[*]}{range .status.conditions[?(@.type=="Ready")]}{.status}{"\n"}{end}{end}' |
+    grep -c '^True$' || true
+}
+
+node_json() { # name
+  printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","annotations":{"kwok.x-k8s.io/node":"fake","node.alpha.kubernetes.io/ttl":"0"},"labels":{"kubernetes.io/hostname":"%s","type":"kwok","kube-image-cleanup.io/bench":"fake"}},"spec":{"taints":[{"key":"kwok.x-k8s.io/node","value":"fake","effect":"NoSchedule"}]}}' "$1" "$1"
+}
+
+nodes() { # N
+  local want="$1" i name have=() missing=() extra=() t0=$SECONDS
+  [[ "$want" =~ ^[0-9]+$ ]] || die "usage: kwok.sh nodes N (a whole number), got '$want'"
+  need_cluster
+  is_running kwok || die "kwok is not running: kwok.sh start"
+  mapfile -t have < <(fake_names)
+  declare -A present=()
+  for name in "${have[@]}"; do present[$name]=1; done
+  for ((i = 0; i < want; i++)); do
+    name="$(printf '%s%05d' "$FAKE_PREFIX" "$i")"
+    [ -n "${present[$name]:-}" ] || missing+=("$name")
+    unset 'present[$name]'
+  done
+  extra=("${!present[@]}")
+  if [ "${#extra[@]}" -gt 0 ]; then
+    log "deleting ${#extra[@]} fake nodes above $want"
+    printf '%s\n' "${extra[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" delete node --wait=false >/dev/null
+  fi
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "creating ${#missing[@]} fake nodes"
+    # kubectl creates a List's items one request at a time: 8 lists side by side are ~6x faster.
+    local part pids=() per=$(((${#missing[@]} + 7) / 8))
+    for ((part = 0; part < ${#missing[@]}; part += per)); do
+      {
+        printf '{"apiVersion":"v1","kind":"List","items":['
+        local sep=""
+        for name in "${missing[@]:part:per}"; do printf '%s%s' "$sep" "$(node_json "$name")"; sep=","; done
+        printf ']}'
+      } | k create -f - >/dev/null &
+      pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || die "creating fake nodes failed (kubectl create, see above)"; done
+  fi
+  local ready
+  for ((i = 0; i < 600; i++)); do
+    ready="$(ready_count)"
+    [ "$ready" -ge "$want" ] && [ "$(fake_names | wc -l)" -eq "$want" ] && break
+    sleep 0.5
+  done
+  [ "$ready" -ge "$want" ] || die "only $ready of $want fake nodes Ready after 300 s; see $KIC_LOGS/kwok.log"
+  log "$want fake nodes Ready in $((SECONDS - t0)) s"
+}
+
+delete_nodes() {
+  [ -f "$KIC_KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 || return 0
+  local n
+  n="$(fake_names | wc -l)"
+  [ "$n" -gt 0 ] || return 0
+  log "deleting $n fake nodes"
+  k delete nodes -l "$FAKE_LABEL" --wait=false >/dev/null
+  # The pod garbage collector removes pods bound to nodes that no longer exist; kwok must still be
+  # running for pods that are already terminating, so wait for the nodes to be gone first.
+  for ((n = 0; n < 300; n++)); do [ "$(fake_names | wc -l)" -eq 0 ] && break; sleep 0.2; done
+}
+
+status() {
+  if is_running kwok; then
+    echo "kwok running pid $(cat "$KIC_PIDS/kwok.pid") port $KWOK_PORT agent-ms $(cat "$KWOK_DIR/agent-ms" 2>/dev/null || echo ?) log $KIC_LOGS/kwok.log"
+  else
+    echo "kwok stopped"
+  fi
+  if [ -f "$KIC_KUBECONFIG" ]; then echo "fake nodes: $(fake_names | wc -l) ($(ready_count) Ready)"; fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  nodes) nodes "${2:-}" ;;
+  delete-nodes) delete_nodes ;;
+  stop) delete_nodes; if is_running kwok; then log "stopping kwok"; fi; stop_bg kwok 10 ;;
+  status) status ;;
+  *) die "usage: kwok.sh start|nodes N|delete-nodes|stop|status" ;;
+esac
