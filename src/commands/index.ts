@@ -7,3 +7,5 @@ export type ExitingCommand = Omit<CommandModule, "handler"> & {
 
 export const commands: ExitingCommand[] = [];
 commands.push((await import("./agent.js")).agentCommand);
+commands.push((await import("./run.js")).runCommand);
+commands.push((await import("./schedule.js")).scheduleCommand);

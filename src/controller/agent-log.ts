@@ -1,0 +1,160 @@
+// Reads a helper pod's log: the agent's structured result (its last `agent result` record), or, when
+// there is none, the best explanation the log holds. Pod logs can be cut (kubelet log rotation, a
+// killed container) or hold anything (a wrong image), so every field is checked before it is trusted.
+import { AGENT_RESULT_MSG, type AgentResult, type KeepReason } from "../agent/result.js";
+
+export type ParsedAgentLog = { ok: true; result: AgentResult } | { ok: false; reason: string };
+
+const KEEP_REASONS: readonly KeepReason[] = [
+  "in-use",
+  "sandbox",
+  "pinned",
+  "protected",
+  "excluded",
+  "no-match",
+  "too-new",
+];
+
+type Check = (value: unknown, path: string) => string | undefined;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const num: Check = (v, p) =>
+  typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : `${p} is not a number`;
+const str: Check = (v, p) => (typeof v === "string" ? undefined : `${p} is not text`);
+const bool: Check = (v, p) => (typeof v === "boolean" ? undefined : `${p} is not true/false`);
+
+function image(extra: (o: Record<string, unknown>, p: string) => string | undefined): Check {
+  return (v, p) => {
+    if (!isObject(v)) return `${p} is not an object`;
+    return (
+      str(v.id, `${p}.id`) ??
+      (Array.isArray(v.names) && v.names.every((n) => typeof n === "string")
+        ? undefined
+        : `${p}.names is not a list of text`) ??
+      extra(v, p)
+    );
+  };
+}
+
+function list(item: Check): Check {
+  return (v, p) => {
+    if (!Array.isArray(v)) return `${p} is not a list`;
+    for (let i = 0; i < v.length; i++) {
+      const bad = item(v[i], `${p}[${i}]`);
+      if (bad !== undefined) return bad;
+    }
+    return undefined;
+  };
+}
+
+const deleted = image((o, p) => num(o.bytes, `${p}.bytes`));
+const kept = image((o, p) =>
+  KEEP_REASONS.includes(o.reason as KeepReason)
+    ? undefined
+    : `${p}.reason ${JSON.stringify(o.reason)} is not a known reason`,
+);
+const failed = image((o, p) => str(o.error, `${p}.error`));
+
+/** Why `value` is not an AgentResult (version 1), or undefined when it is one. */
+export function checkAgentResult(value: unknown): string | undefined {
+  if (!isObject(value)) return "result is not an object";
+  if (value.version !== 1) {
+    return `result version ${JSON.stringify(value.version)}, this controller reads version 1 (helper image and controller from different releases?)`;
+  }
+  const counts = value.counts;
+  const durations = value.durationsMs;
+  return (
+    str(value.node, "node") ??
+    bool(value.dryRun, "dryRun") ??
+    (isObject(value.runtime)
+      ? str(value.runtime.client, "runtime.client")
+      : "runtime is not an object") ??
+    (isObject(counts)
+      ? (["images", "matched", "deleted", "kept", "failed"] as const)
+          .map((k) => num(counts[k], `counts.${k}`))
+          .find(Boolean)
+      : "counts is not an object") ??
+    list(deleted)(value.deleted, "deleted") ??
+    list(kept)(value.kept, "kept") ??
+    list(failed)(value.failed, "failed") ??
+    num(value.bytesReclaimed, "bytesReclaimed") ??
+    (isObject(durations)
+      ? num(durations.total, "durationsMs.total")
+      : "durationsMs is not an object")
+  );
+}
+
+/** The last `agent result` record of the log, checked; else why there is none. */
+export function parseAgentLog(log: string): ParsedAgentLog {
+  const lines = log.split("\n");
+  let sawCut = false;
+  let lastBad: string | undefined;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]?.trim() ?? "";
+    if (!line.includes(`"${AGENT_RESULT_MSG}"`)) continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(line.slice(line.indexOf("{")));
+    } catch {
+      // A record cut short (log rotation, a killed container) or text that merely mentions the
+      // message: remember it and look further up.
+      sawCut = true;
+      continue;
+    }
+    if (!isObject(record) || record.msg !== AGENT_RESULT_MSG) continue;
+    const bad = checkAgentResult(record.result);
+    if (bad === undefined) return { ok: true, result: record.result as AgentResult };
+    lastBad ??= bad;
+  }
+  if (lastBad !== undefined)
+    return { ok: false, reason: `the agent's result record is malformed: ${lastBad}` };
+  if (sawCut)
+    return {
+      ok: false,
+      reason: "the agent's result record in the log is cut short (truncated log?)",
+    };
+  const error = agentErrorFromLog(log);
+  return {
+    ok: false,
+    reason:
+      error === undefined
+        ? "the log holds no agent result"
+        : `no agent result; the agent said: ${error}`,
+  };
+}
+
+/**
+ * What went wrong, from a log without a result: the last error record (pino level >= 50), the CLI's
+ * `error: ...` line, else the last non-empty line.
+ */
+export function agentErrorFromLog(log: string): string | undefined {
+  const lines = log
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] ?? "";
+    if (line.startsWith("error: ")) return clip(line.slice("error: ".length));
+    if (line.startsWith("{")) {
+      try {
+        const record = JSON.parse(line) as {
+          level?: unknown;
+          msg?: unknown;
+          err?: { message?: unknown };
+        };
+        if (typeof record.level === "number" && record.level >= 50) {
+          const message = typeof record.err?.message === "string" ? record.err.message : record.msg;
+          if (typeof message === "string") return clip(message);
+        }
+      } catch {
+        // Not JSON after all; it may still be the last line worth showing, below.
+      }
+    }
+  }
+  const last = lines.at(-1);
+  return last === undefined ? undefined : clip(last);
+}
+
+const clip = (text: string, max = 300) =>
+  text.length > max ? `${text.slice(0, max - 3)}...` : text;

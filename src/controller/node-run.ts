@@ -1,0 +1,235 @@
+// One node of a run: which images its pods need, the helper pod, its outcome, its result, cleanup.
+// Every failure here becomes the node's result; only errors no other node would escape (forbidden,
+// credentials refused) are thrown, and they stop the run.
+import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
+import type { RunConfig } from "../config/run-options.js";
+import { formatDuration } from "../config/duration.js";
+import type { Logger } from "../log.js";
+import type { Kube } from "../kube/api.js";
+import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
+import { parseAgentLog } from "./agent-log.js";
+import { AGENT_CONTAINER, buildHelperPod } from "./helper-pod.js";
+import type { PodCleanup } from "./pod-cleanup.js";
+import { explainPod, podState } from "./pod-diagnosis.js";
+import { imagesNeededByPods } from "./pod-images.js";
+import type { HelperPodWatch, WatchedPod } from "./pod-watch.js";
+import type { NodeResult } from "./results.js";
+
+export interface NodeRunContext {
+  config: Readonly<RunConfig>;
+  kube: Pick<Kube, "core">;
+  watch: HelperPodWatch;
+  cleanup: PodCleanup;
+  namespace: string;
+  runId: string;
+  owner: { name: string; uid: string } | undefined;
+  log: Logger;
+  /** Aborts when the run is interrupted (SIGTERM/SIGINT) or stopped by a fatal error. */
+  signal: AbortSignal;
+  now: () => number;
+}
+
+class NodeTimeout extends Error {}
+
+/** Terminal, or Pending in a way that will not change: stop waiting. */
+const settled = (pod: V1Pod): boolean => {
+  const kind = podState(pod).kind;
+  return kind === "succeeded" || kind === "failed" || kind === "stuck";
+};
+
+export async function cleanNode(node: string, ctx: NodeRunContext): Promise<NodeResult> {
+  const started = ctx.now();
+  const log = ctx.log.child({ node });
+  const finish = (
+    r: Omit<NodeResult, "node" | "durationMs" | "protectedImages">,
+    protectedImages = 0,
+  ): NodeResult => ({
+    node,
+    ...r,
+    protectedImages,
+    durationMs: ctx.now() - started,
+  });
+
+  // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
+  let protect: string[];
+  try {
+    const pods = await ctx.kube.core.listPodForAllNamespaces({
+      fieldSelector: `spec.nodeName=${node}`,
+    });
+    protect = imagesNeededByPods(pods.items);
+  } catch (err) {
+    if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
+    return finish({
+      status: "failed",
+      reason: `could not list the pods on the node: ${serverMessage(err)}`,
+    });
+  }
+  if (ctx.signal.aborted) return finish({ status: "interrupted" }, protect.length);
+
+  // b. The helper pod. Tracked before it is created, so the watch misses none of its events.
+  const body = buildHelperPod({
+    config: ctx.config,
+    namespace: ctx.namespace,
+    runId: ctx.runId,
+    node,
+    protect,
+    owner: ctx.owner,
+  });
+  const name = body.metadata?.name ?? "";
+  ctx.watch.track(name);
+  try {
+    await ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+  } catch (err) {
+    ctx.watch.forget(name);
+    if (isFatal(err))
+      throw toKubeApiError(err, { verb: "create", resource: "pods", namespace: ctx.namespace });
+    return finish(
+      { status: "failed", reason: `could not create the helper pod: ${serverMessage(err)}` },
+      protect.length,
+    );
+  }
+  log.debug({ pod: name, protect: protect.length }, "helper pod created");
+
+  try {
+    const outcome = await waitForPod(name, ctx);
+    if (outcome === "interrupted") {
+      await ctx.cleanup.remove(name, true);
+      return finish(
+        { status: "interrupted", pod: name, reason: "the run was stopped while the agent ran" },
+        protect.length,
+      );
+    }
+    const result = await collect(name, node, outcome, ctx);
+    await ctx.cleanup.remove(name);
+    return finish({ ...result, pod: name }, protect.length);
+  } catch (err) {
+    // Only fatal API errors get here (the rest became results); the pod must not outlive the run.
+    await ctx.cleanup.remove(name, true);
+    throw err;
+  } finally {
+    ctx.watch.forget(name);
+  }
+}
+
+type Outcome = { watched: WatchedPod; timedOut: boolean } | "interrupted";
+
+async function waitForPod(name: string, ctx: NodeRunContext): Promise<Outcome> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => {
+    timeout.abort(new NodeTimeout());
+  }, ctx.config.nodeTimeoutSeconds * 1000);
+  try {
+    const watched = await ctx.watch.waitFor(
+      name,
+      settled,
+      AbortSignal.any([ctx.signal, timeout.signal]),
+    );
+    return { watched, timedOut: false };
+  } catch (err) {
+    if (ctx.signal.aborted) return "interrupted";
+    if (!(err instanceof NodeTimeout)) throw err;
+    // The watch may have been down: read the pod once before calling it a timeout.
+    try {
+      const pod = await ctx.kube.core.readNamespacedPod({ name, namespace: ctx.namespace });
+      return { watched: { pod, deleted: false }, timedOut: !settled(pod) };
+    } catch (readErr) {
+      if (statusOf(readErr) === 404)
+        return { watched: { pod: ctx.watch.latest(name)?.pod, deleted: true }, timedOut: false };
+      if (isFatal(readErr))
+        throw toKubeApiError(readErr, { verb: "get", resource: "pods", namespace: ctx.namespace });
+      return {
+        watched: ctx.watch.latest(name) ?? { pod: undefined, deleted: false },
+        timedOut: true,
+      };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function podEvents(name: string, ctx: NodeRunContext): Promise<CoreV1Event[]> {
+  try {
+    const list = await ctx.kube.core.listNamespacedEvent({
+      namespace: ctx.namespace,
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}`,
+    });
+    return list.items;
+  } catch (err) {
+    // Events only explain; without them (e.g. RBAC lacks `list events`) the pod status still does.
+    ctx.log.warn({ pod: name, err: serverMessage(err) }, "could not list the helper pod's events");
+    return [];
+  }
+}
+
+async function collect(
+  name: string,
+  node: string,
+  outcome: { watched: WatchedPod; timedOut: boolean },
+  ctx: NodeRunContext,
+): Promise<Omit<NodeResult, "node" | "durationMs" | "protectedImages" | "pod">> {
+  const { watched, timedOut } = outcome;
+  const pod = watched.pod;
+  if (timedOut) {
+    const why = explainPod(
+      pod,
+      await podEvents(name, ctx),
+      formatDuration(ctx.config.nodeTimeoutSeconds),
+    );
+    return { status: "failed", reason: why };
+  }
+  if (watched.deleted) {
+    const why = explainPod(pod, await podEvents(name, ctx));
+    return {
+      status: "failed",
+      reason: `the helper pod was deleted before it finished (by a person, the Job's garbage collection, or a NoExecute taint it does not tolerate); last seen: ${why}`,
+    };
+  }
+  const state = pod === undefined ? undefined : podState(pod);
+  if (pod === undefined || state === undefined || state.kind === "stuck") {
+    return { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) };
+  }
+  const ran = pod.status?.containerStatuses?.some(
+    (s) => s.name === AGENT_CONTAINER && s.state?.terminated !== undefined,
+  );
+  if (!ran) {
+    // Rejected by the kubelet (OutOfcpu, OutOfmemory, ...) before the container existed: no log.
+    return { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) };
+  }
+
+  let text: string;
+  try {
+    text = await ctx.kube.core.readNamespacedPodLog({
+      name,
+      namespace: ctx.namespace,
+      container: AGENT_CONTAINER,
+    });
+  } catch (err) {
+    if (isFatal(err))
+      throw toKubeApiError(err, { verb: "get", resource: "pods/log", namespace: ctx.namespace });
+    return {
+      status: "failed",
+      reason: `could not read the helper pod's log: ${serverMessage(err)}; ${explainPod(pod, [])}`,
+    };
+  }
+  const parsed = parseAgentLog(text);
+  if (!parsed.ok) {
+    const exited = state.kind === "failed" ? `${explainPod(pod, [])}; ` : "";
+    return { status: "failed", reason: `${exited}${parsed.reason}` };
+  }
+  const result = parsed.result;
+  if (result.node !== node) {
+    ctx.log.warn({ pod: name, reported: result.node }, "the agent reported a different node name");
+  }
+  if (result.failed.length > 0) {
+    const first = result.failed[0];
+    return {
+      status: "failed",
+      result,
+      reason: `${result.failed.length} of ${result.failed.length + result.deleted.length} deletions failed${first ? ` (first: ${first.names[0] ?? first.id}: ${first.error})` : ""}`,
+    };
+  }
+  if (state.kind === "failed") {
+    return { status: "failed", result, reason: explainPod(pod, []) };
+  }
+  return { status: "ok", result };
+}

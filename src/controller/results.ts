@@ -1,0 +1,77 @@
+// What a run produces: one result per node and a summary. A failure on one node is data here, never
+// an exception that stops the others.
+import type { AgentResult } from "../agent/result.js";
+import type { SkippedNode } from "./node-selection.js";
+
+export type NodeStatus = "ok" | "failed" | "interrupted";
+
+export interface NodeResult {
+  node: string;
+  status: NodeStatus;
+  /** Why the node failed or was interrupted; for `ok`, undefined. */
+  reason?: string;
+  /** The agent's result, when its log held one (also for nodes failed by image deletions). */
+  result?: AgentResult;
+  /** The helper pod's name, once it was created. */
+  pod?: string;
+  /** How many images pods on the node reference (passed to the agent as --protect). */
+  protectedImages: number;
+  durationMs: number;
+}
+
+/** What the run header shows, before any node starts. */
+export interface RunHeader {
+  runId: string;
+  server: string;
+  credentials: string;
+  namespace: string;
+  include: readonly string[];
+  exclude: readonly string[];
+  minAge: string | undefined;
+  dryRun: boolean;
+  concurrency: number;
+  nodeSelector: string;
+  /** Nodes the selector returned. */
+  nodesListed: number;
+  selected: readonly string[];
+  skipped: readonly SkippedNode[];
+  missing: readonly string[];
+  /** Helper pods left by earlier runs: deleted now, or left (when deletion is not allowed). */
+  sweep: { deleted: number; left: number };
+}
+
+/** Helper pods the run could not or was told not to delete, and the command that does. */
+export interface LeftPods {
+  why: string;
+  count: number;
+  command: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  dryRun: boolean;
+  /** In the order they finished. */
+  nodes: readonly NodeResult[];
+  /** Selected nodes never started (the run was interrupted or stopped by a fatal error). */
+  notStarted: readonly string[];
+  /** Names given with --nodes that no listed node had. */
+  missing: readonly string[];
+  durationMs: number;
+  /** The signal that interrupted the run, e.g. `SIGTERM`. */
+  interruptedBy: string | undefined;
+  /** The error that stopped the run (forbidden, credentials refused). */
+  fatal: string | undefined;
+  leftPods: LeftPods | undefined;
+  /** API requests the run made, and per selected node (the benchmark budget is 6). */
+  requests: { total: number; perNode: number | undefined; byCall: Record<string, number> };
+}
+
+/** 0 every selected node ok; 1 some node failed, was interrupted or not found. (2 is thrown.) */
+export function summaryExitCode(summary: RunSummary): 0 | 1 {
+  const bad =
+    summary.nodes.some((n) => n.status !== "ok") ||
+    summary.notStarted.length > 0 ||
+    summary.missing.length > 0 ||
+    summary.interruptedBy !== undefined;
+  return bad ? 1 : 0;
+}

@@ -1,0 +1,209 @@
+// One run of the controller (DESIGN.md "The flow of one run"): sweep leftovers, select nodes, one
+// helper pod per node with bounded concurrency, one section per node as it finishes, a summary.
+// Dependencies come in (`kube`, `log`, `report`, `signal`), so tests run it against a real API server.
+import type { V1Node } from "@kubernetes/client-node";
+import type { RunConfig } from "../config/run-options.js";
+import { ConfigError, KubeApiError } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { Kube } from "../kube/api.js";
+import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
+import type { RunReporter } from "../report/run-reporter.js";
+import { newRunId, runSelector } from "./labels.js";
+import { cleanNode } from "./node-run.js";
+import { selectNodes } from "./node-selection.js";
+import { PodCleanup } from "./pod-cleanup.js";
+import { HelperPodWatch } from "./pod-watch.js";
+import { forEachBounded } from "./pool.js";
+import type { NodeResult, RunSummary } from "./results.js";
+import { sweepLeftoverPods } from "./sweep.js";
+
+export interface RunDeps {
+  kube: Kube;
+  log: Logger;
+  report: RunReporter;
+  /** Aborted on SIGTERM/SIGINT; its reason (a string such as `SIGTERM`) is shown in the summary. */
+  signal: AbortSignal;
+  runId?: string;
+  now?: () => number;
+}
+
+/** The namespace helper pods go to: --namespace, $POD_NAMESPACE, the kubeconfig context's, `default`. */
+export function helperNamespace(
+  config: Pick<RunConfig, "namespace">,
+  kube: Pick<Kube, "contextNamespace">,
+): string {
+  return config.namespace ?? kube.contextNamespace ?? "default";
+}
+
+async function listNodes(kube: Kube, selector: string): Promise<V1Node[]> {
+  try {
+    const list = await kube.core.listNode(selector === "" ? {} : { labelSelector: selector });
+    return list.items;
+  } catch (err) {
+    if (statusOf(err) === 400) {
+      throw new ConfigError(
+        "--node-selector",
+        selector,
+        `the API server rejected it: ${serverMessage(err)}`,
+      );
+    }
+    throw toKubeApiError(err, { verb: "list", resource: "nodes" });
+  }
+}
+
+/**
+ * Runs one sweep over the selected nodes. Resolves with the summary (also when nodes failed or the
+ * run was interrupted); a fatal API error found mid-run is in `summary.fatal` and returned as `fatal`
+ * so the command exits 2 after printing the partial summary. Errors before any node started throw.
+ */
+export async function runController(
+  config: Readonly<RunConfig>,
+  deps: RunDeps,
+): Promise<{ summary: RunSummary; fatal: KubeApiError | undefined }> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const runId = deps.runId ?? newRunId();
+  const { kube, report } = deps;
+  const log = deps.log.child({ runId });
+  const namespace = helperNamespace(config, kube);
+  const requestsBefore = kube.requests.total;
+  const byCallBefore = { ...kube.requests.byCall };
+
+  // Owner references only work within a namespace: helper pods in another namespace than the
+  // controller's pod would be garbage-collected at once.
+  let owner =
+    config.owner === undefined ? undefined : { name: config.owner.name, uid: config.owner.uid };
+  if (
+    config.owner !== undefined &&
+    config.owner.namespace !== undefined &&
+    config.owner.namespace !== namespace
+  ) {
+    report.note(
+      `helper pods go to namespace ${namespace}, the controller runs in ${config.owner.namespace}: ` +
+        "no owner reference is set, so deleting the Job does not delete helper pods",
+    );
+    owner = undefined;
+  }
+
+  const cleanup = new PodCleanup(kube, namespace, config.instance, config.keepPods, log, (m) => {
+    report.note(m);
+  });
+
+  // Internal abort: the caller's signal, or a fatal error on one node, stops new nodes starting.
+  const stop = new AbortController();
+  const onSignal = () => {
+    stop.abort(deps.signal.reason);
+  };
+  deps.signal.addEventListener("abort", onSignal);
+  if (deps.signal.aborted) onSignal();
+
+  try {
+    const sweep = await sweepLeftoverPods(
+      kube,
+      namespace,
+      config.instance,
+      runId,
+      cleanup,
+      log,
+      stop.signal,
+    );
+    const nodes = await listNodes(kube, config.nodes.selector);
+    const selection = selectNodes(nodes, config.nodes);
+    report.header({
+      runId,
+      server: kube.server,
+      credentials: kube.source,
+      namespace,
+      include: config.agent.include,
+      exclude: config.agent.exclude,
+      minAge: config.agent.minAge,
+      dryRun: config.dryRun,
+      concurrency: config.concurrency,
+      nodeSelector: config.nodes.selector,
+      nodesListed: nodes.length,
+      selected: selection.selected,
+      skipped: selection.skipped,
+      missing: selection.missing,
+      sweep,
+    });
+
+    const results: NodeResult[] = [];
+    let fatal: KubeApiError | undefined;
+    let notStarted: string[] = [];
+    if (selection.selected.length > 0 && !stop.signal.aborted) {
+      const watch = new HelperPodWatch(kube, namespace, runSelector(config.instance, runId), log);
+      await watch.start();
+      try {
+        const total = selection.selected.length;
+        notStarted = await forEachBounded(
+          selection.selected,
+          config.concurrency,
+          stop.signal,
+          async (node) => {
+            let result: NodeResult;
+            try {
+              result = await cleanNode(node, {
+                config,
+                kube,
+                watch,
+                cleanup,
+                namespace,
+                runId,
+                owner,
+                log,
+                signal: stop.signal,
+                now,
+              });
+            } catch (err) {
+              if (!(err instanceof KubeApiError)) throw err;
+              fatal ??= err;
+              stop.abort("fatal");
+              result = {
+                node,
+                status: "failed",
+                reason: err.message,
+                protectedImages: 0,
+                durationMs: 0,
+              };
+            }
+            results.push(result);
+            report.node(result, results.length, total);
+          },
+        );
+      } finally {
+        watch.stop();
+      }
+    } else {
+      notStarted = stop.signal.aborted ? [...selection.selected] : [];
+    }
+
+    const interruptedBy = deps.signal.aborted ? String(deps.signal.reason) : undefined;
+    const perNodeCount = results.filter((r) => r.pod !== undefined).length;
+    const byCall: Record<string, number> = {};
+    for (const [call, n] of Object.entries(kube.requests.byCall)) {
+      const delta = n - (byCallBefore[call] ?? 0);
+      if (delta > 0) byCall[call] = delta;
+    }
+    const total = kube.requests.total - requestsBefore;
+    const summary: RunSummary = {
+      runId,
+      dryRun: config.dryRun,
+      nodes: results,
+      notStarted,
+      missing: selection.missing,
+      durationMs: now() - started,
+      interruptedBy,
+      fatal: fatal?.message,
+      leftPods: cleanup.leftPods(),
+      requests: {
+        total,
+        perNode: perNodeCount > 0 ? Math.round((total / perNodeCount) * 10) / 10 : undefined,
+        byCall,
+      },
+    };
+    report.summary(summary);
+    return { summary, fatal };
+  } finally {
+    deps.signal.removeEventListener("abort", onSignal);
+  }
+}

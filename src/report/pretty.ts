@@ -1,0 +1,165 @@
+// The readable run log (`kubectl logs job/...`): a header, one section per node as it finishes, and
+// a summary table. Pure functions from results to lines, so the format is tested as text.
+import type { AgentResult, KeepReason } from "../agent/result.js";
+import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
+import { formatBytes, formatMs, plural } from "./units.js";
+
+const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+const imageLabel = (i: { id: string; names: readonly string[] }) =>
+  i.names[0] ?? `<untagged ${shortId(i.id)}>`;
+
+export function formatHeader(h: RunHeader): string[] {
+  const lines = [
+    `kube-image-cleanup run ${h.runId}${h.dryRun ? " (DRY RUN: nothing is deleted)" : ""}`,
+    `  api server:  ${h.server} (${h.credentials})`,
+    `  include:     ${h.include.join("  ")}`,
+  ];
+  if (h.exclude.length > 0) lines.push(`  exclude:     ${h.exclude.join("  ")}`);
+  if (h.minAge !== undefined) lines.push(`  min age:     ${h.minAge}`);
+  lines.push(
+    `  nodes:       ${h.selected.length} selected of ${h.nodesListed} matching ${h.nodeSelector === "" ? "(every node)" : h.nodeSelector}` +
+      `, ${h.concurrency === 1 ? "one at a time" : `${h.concurrency} at a time`}`,
+    `  dry run:     ${h.dryRun ? "yes" : "no"}`,
+    `  helper pods: namespace ${h.namespace}`,
+  );
+  for (const s of h.skipped) lines.push(`  skipped:     ${s.node}: ${s.reason}`);
+  for (const m of h.missing)
+    lines.push(`  not found:   ${m} (given with --nodes; not listed with --node-selector)`);
+  if (h.sweep.deleted > 0)
+    lines.push(
+      `  swept:       ${plural(h.sweep.deleted, "helper pod")} left by earlier runs deleted`,
+    );
+  if (h.sweep.left > 0)
+    lines.push(
+      `  left over:   ${plural(h.sweep.left, "helper pod")} from earlier runs (not deleted: see the end of the log)`,
+    );
+  return lines;
+}
+
+/** `kept 17 (in-use 12, protected 3, excluded 2)`: images not deleted, except those no --include matched. */
+export function keptText(result: AgentResult): string {
+  const counts = new Map<KeepReason, number>();
+  for (const k of result.kept)
+    if (k.reason !== "no-match") counts.set(k.reason, (counts.get(k.reason) ?? 0) + 1);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return "kept 0";
+  const parts = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, n]) => `${reason} ${n}`);
+  return `kept ${total} (${parts.join(", ")})`;
+}
+
+export function formatNodeSection(r: NodeResult, done: number, total: number): string[] {
+  const prefix = `[${done}/${total}] ${r.node}:`;
+  const took = formatMs(r.durationMs);
+  if (r.result === undefined) {
+    if (r.status === "interrupted")
+      return [`${prefix} interrupted after ${took}${r.reason ? `: ${r.reason}` : ""}`];
+    return [`${prefix} FAILED after ${took}: ${r.reason ?? "no result"}`];
+  }
+  const a = r.result;
+  const verb = a.dryRun ? "would delete" : "deleted";
+  const bytes = `${formatBytes(a.bytesReclaimed)} ${a.dryRun ? "to reclaim" : "reclaimed"}`;
+  const failed = a.failed.length > 0 ? `, ${a.failed.length} FAILED` : "";
+  const lines = [
+    `${prefix} ${r.status === "ok" ? "" : "FAILED: "}${verb} ${plural(a.deleted.length, "image")}, ${bytes}, ${keptText(a)}${failed}, ${took}`,
+  ];
+  for (const d of a.deleted) {
+    const more =
+      d.names.length > 1
+        ? ` (+${d.names.length - 1} more ${d.names.length === 2 ? "name" : "names"})`
+        : "";
+    lines.push(
+      `    ${a.dryRun ? "would delete" : "deleted"}  ${imageLabel(d)}  ${shortId(d.id)}  ${formatBytes(d.bytes)}${more}`,
+    );
+  }
+  for (const f of a.failed)
+    lines.push(`    FAILED   ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+  if (a.minAge !== undefined && !a.minAge.supported) {
+    lines.push(`    note: --min-age not applied: ${a.runtime.client} records no time for images`);
+  }
+  if (r.status !== "ok" && r.reason !== undefined && a.failed.length === 0)
+    lines.push(`    ${r.reason}`);
+  return lines;
+}
+
+function pad(cells: readonly string[][], rightAligned: ReadonlySet<number>): string[] {
+  const widths: number[] = [];
+  for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return cells.map((row) =>
+    row
+      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+export function formatSummary(s: RunSummary): string[] {
+  const ok = s.nodes.filter((n) => n.status === "ok").length;
+  const failed = s.nodes.filter((n) => n.status === "failed").length;
+  const interrupted = s.nodes.filter((n) => n.status === "interrupted").length;
+  const deleted = s.nodes.reduce((sum, n) => sum + (n.result?.deleted.length ?? 0), 0);
+  const bytes = s.nodes.reduce((sum, n) => sum + (n.result?.bytesReclaimed ?? 0), 0);
+  const counts = [`${ok} ok`, `${failed} failed`];
+  if (interrupted > 0) counts.push(`${interrupted} interrupted`);
+  if (s.notStarted.length > 0) counts.push(`${s.notStarted.length} not started`);
+  if (s.missing.length > 0) counts.push(`${s.missing.length} not found`);
+  const nodeCount = s.nodes.length + s.notStarted.length + s.missing.length;
+  const lines = [
+    "",
+    `summary of run ${s.runId}${s.dryRun ? " (dry run)" : ""}: ${plural(nodeCount, "node")}: ${counts.join(", ")}; ` +
+      `${s.dryRun ? "would delete" : "deleted"} ${plural(deleted, "image")}, ${formatBytes(bytes)} ${s.dryRun ? "to reclaim" : "reclaimed"}; ` +
+      `${formatMs(s.durationMs)}; ${plural(s.requests.total, "API request")}`,
+  ];
+  if (s.nodes.length > 0) {
+    const rows = [
+      [
+        "NODE",
+        "RESULT",
+        s.dryRun ? "WOULD DELETE" : "DELETED",
+        "RECLAIMED",
+        "KEPT",
+        "FAILED",
+        "TIME",
+      ],
+    ];
+    const byName = [...s.nodes].sort((a, b) => a.node.localeCompare(b.node));
+    for (const n of byName) {
+      const a = n.result;
+      const kept = a ? a.kept.filter((k) => k.reason !== "no-match").length : undefined;
+      rows.push([
+        n.node,
+        n.status === "ok" ? "ok" : n.status.toUpperCase(),
+        a ? String(a.deleted.length) : "-",
+        a ? formatBytes(a.bytesReclaimed) : "-",
+        kept === undefined ? "-" : String(kept),
+        a ? String(a.failed.length) : "-",
+        formatMs(n.durationMs),
+      ]);
+    }
+    lines.push(...pad(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
+  }
+  const problems = [
+    ...s.nodes
+      .filter((n) => n.status !== "ok")
+      .map(
+        (n) =>
+          `  ${n.node}: ${n.status === "interrupted" ? "interrupted" : "failed"}: ${n.reason ?? "no reason recorded"}`,
+      ),
+    ...s.missing.map((m) => `  ${m}: not found: no node of that name matches the node selector`),
+    ...s.notStarted.map((m) => `  ${m}: not started`),
+  ];
+  if (problems.length > 0) lines.push("nodes that need attention:", ...problems);
+  if (s.interruptedBy !== undefined)
+    lines.push(
+      `run interrupted by ${s.interruptedBy}: no new nodes were started and the helper pods in flight were deleted`,
+    );
+  if (s.fatal !== undefined) lines.push(`run stopped: ${s.fatal}`);
+  if (s.leftPods !== undefined) {
+    lines.push(
+      `${plural(s.leftPods.count, "helper pod")} left (${s.leftPods.why}); delete ${s.leftPods.count === 1 ? "it" : "them"} with:`,
+      `  ${s.leftPods.command}`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,113 @@
+// Where the run log goes: readable lines (`--output pretty`) or pino JSON records (`--output json`)
+// with the same content. The controller calls one interface and does not know which.
+import type { KeepReason } from "../agent/result.js";
+import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
+import type { Logger } from "../log.js";
+import { formatHeader, formatNodeSection, formatSummary } from "./pretty.js";
+
+export interface RunReporter {
+  header(header: RunHeader): void;
+  /** A node finished (`done` of `total`, in finishing order). */
+  node(result: NodeResult, done: number, total: number): void;
+  /** Something the operator should read that is not a node's result (a permission fell back). */
+  note(message: string): void;
+  summary(summary: RunSummary): void;
+}
+
+export function createPrettyRunReporter(write: (line: string) => void): RunReporter {
+  const all = (lines: string[]) => {
+    for (const l of lines) write(l);
+  };
+  return {
+    header: (h) => {
+      all(formatHeader(h));
+    },
+    node: (r, done, total) => {
+      all(formatNodeSection(r, done, total));
+    },
+    note: (message) => {
+      write(`note: ${message}`);
+    },
+    summary: (s) => {
+      all(formatSummary(s));
+    },
+  };
+}
+
+/** The node record: counts and names, not the full kept list (that stays in the helper pod's log). */
+export function nodeRecord(r: NodeResult, done: number, total: number): Record<string, unknown> {
+  const record: Record<string, unknown> = {
+    node: r.node,
+    index: done,
+    total,
+    status: r.status,
+    durationMs: r.durationMs,
+    protectedImages: r.protectedImages,
+  };
+  if (r.reason !== undefined) record.reason = r.reason;
+  if (r.pod !== undefined) record.pod = r.pod;
+  const a = r.result;
+  if (a !== undefined) {
+    const kept: Partial<Record<KeepReason, number>> = {};
+    for (const k of a.kept) kept[k.reason] = (kept[k.reason] ?? 0) + 1;
+    Object.assign(record, {
+      dryRun: a.dryRun,
+      runtime: a.runtime,
+      counts: a.counts,
+      bytesReclaimed: a.bytesReclaimed,
+      kept,
+      deleted: a.deleted.map((d) => ({ id: d.id, names: d.names, bytes: d.bytes })),
+      failed: a.failed,
+      agentDurationsMs: a.durationsMs,
+    });
+    if (a.minAge !== undefined) record.minAge = a.minAge;
+  }
+  return record;
+}
+
+export function createJsonRunReporter(log: Logger): RunReporter {
+  return {
+    header: (h) => {
+      log.info({ ...h }, "run start");
+    },
+    node: (r, done, total) => {
+      const record = nodeRecord(r, done, total);
+      if (r.status === "ok") log.info(record, "node done");
+      else log.error(record, "node failed");
+    },
+    note: (message) => {
+      log.warn(message);
+    },
+    summary: (s) => {
+      const deleted = s.nodes.reduce((sum, n) => sum + (n.result?.deleted.length ?? 0), 0);
+      const bytes = s.nodes.reduce((sum, n) => sum + (n.result?.bytesReclaimed ?? 0), 0);
+      log.info(
+        {
+          runId: s.runId,
+          dryRun: s.dryRun,
+          nodes: s.nodes.map((n) => ({
+            node: n.node,
+            status: n.status,
+            ...(n.reason === undefined ? {} : { reason: n.reason }),
+            deleted: n.result?.deleted.length,
+            bytesReclaimed: n.result?.bytesReclaimed,
+            durationMs: n.durationMs,
+          })),
+          ok: s.nodes.filter((n) => n.status === "ok").length,
+          failed: s.nodes.filter((n) => n.status === "failed").length,
+          interrupted: s.nodes.filter((n) => n.status === "interrupted").length,
+          notStarted: s.notStarted,
+          missing: s.missing,
+          deleted,
+          bytesReclaimed: bytes,
+          durationMs: s.durationMs,
+          interruptedBy: s.interruptedBy,
+          fatal: s.fatal,
+          leftPods: s.leftPods,
+          requests: s.requests,
+        },
+        "run summary",
+      );
+    },
+  };
+}
