@@ -19,6 +19,7 @@ done
 ip addr del "${KIC_NODE_IP:-10.235.255.1}/32" dev lo 2>/dev/null || true
 ip link del kic0 2>/dev/null || true
 rm -rf "$KIC_STATE"
+if [ "$(readlink /usr/local/bin/crictl 2>/dev/null)" = "$KIC_BIN/crictl" ]; then rm -f /usr/local/bin/crictl; fi
 # What this cluster could have left running: its binaries, its containerd and that containerd's shims.
 left=""
 for p in /proc/[0-9]*; do

@@ -26,6 +26,11 @@ fi
 
 bash "$here/containerd.sh" start >/dev/null
 
+# A real node has its runtime clients on the host's PATH; the helper pods find them there through
+# nsenter. ctr comes with the Debian package; crictl is built here, so link it in (down.sh removes
+# the link, and only if it is ours).
+if [ ! -e /usr/local/bin/crictl ]; then ln -s "$KIC_BIN/crictl" /usr/local/bin/crictl; fi
+
 if ! is_running etcd; then
   log "starting etcd $ETCD_VERSION (log $KIC_LOGS/etcd.log)"
   start_bg etcd etcd --name kic --data-dir "$KIC_STATE/etcd" \
