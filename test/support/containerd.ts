@@ -1,26 +1,160 @@
-// The real containerd the agent's integration tests run against: the project's own instance
-// (test/cluster/containerd.sh, CRI plugin on, locally built pause image as sandbox image), plus
-// helpers to build and import test images and to make real sandboxes and containers with crictl
-// and ctr. Everything a test creates is recorded in a `Scratch` and removed by `cleanup()`.
-import { execFileSync } from "node:child_process";
+// A real, standalone containerd (CRI plugin on) that the agent's integration tests start and stop
+// themselves: own root, state and socket under a temp dir, so no kubelet reaps the sandboxes the
+// tests make (the local cluster's kubelet kills pods it does not know) and no other suite's images
+// mix into the inventory. Its sandbox image is the locally built pause image. Helpers build and
+// import test images and make real sandboxes and containers with crictl and ctr; everything a test
+// creates is recorded in a `Scratch` and removed by `cleanup()`.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheDir } from "./cluster.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 export const binDir = join(cacheDir, "bin");
-export const containerdRoot = join(cacheDir, "cluster", "containerd", "root");
 export const PAUSE_IMAGE = "registry.k8s.io/pause:kic";
-const pauseArchive = join(cacheDir, "images", "pause.tar");
 
-/** Starts the project's containerd if needed (idempotent) and returns its socket. */
-export function ensureContainerd(): string {
-  return execFileSync("bash", [join(repoRoot, "test/cluster/containerd.sh"), "start"], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  }).trim();
+export interface StandaloneContainerd {
+  socket: string;
+  /** containerd's root: the content store is under it. */
+  root: string;
+  /** Containerd's own log, for failures. */
+  log: string;
+  stop(): void;
+}
+
+/**
+ * Starts containerd with a config of its own (CRI on, overlayfs, runc, sandbox image
+ * registry.k8s.io/pause:kic imported) and waits until it answers.
+ */
+export async function startContainerd(): Promise<StandaloneContainerd> {
+  const dir = mkdtempSync(join(tmpdir(), "kic-cd-"));
+  const socket = join(dir, "containerd.sock");
+  const root = join(dir, "root");
+  const log = join(dir, "containerd.log");
+  writeFileSync(
+    join(dir, "config.toml"),
+    `version = 2
+root = "${root}"
+state = "${join(dir, "state")}"
+[grpc]
+  address = "${socket}"
+[ttrpc]
+  address = "${socket}.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${join(dir, "opt")}"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${PAUSE_IMAGE}"
+  # This VM withholds CAP_SYS_RESOURCE: negative oom_score_adj fails runc (see test/cluster/containerd.sh).
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${join(dir, "cni")}"
+`,
+  );
+  const out = openSync(log, "a");
+  const proc: ChildProcess = spawn("containerd", ["--config", join(dir, "config.toml")], {
+    stdio: ["ignore", out, out],
+  });
+  const instance: StandaloneContainerd = {
+    socket,
+    root,
+    log,
+    stop: () => {
+      stopContainerd(proc, socket, dir);
+    },
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      execFileSync("ctr", ["--address", socket, "version"], { stdio: "ignore", timeout: 5000 });
+      break;
+    } catch {
+      // Not listening yet (or died: checked next).
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        instance.stop();
+        throw new Error(
+          `containerd did not start; its log:\n${readFileSync(log, "utf8").slice(-2000)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  ctr(socket, ["images", "import", pauseArchive(dir)]);
+  return instance;
+}
+
+/** The pause image archive test/cluster builds; else one made here from the pause binary or busybox. */
+function pauseArchive(dir: string): string {
+  const cached = join(cacheDir, "images", "pause.tar");
+  if (existsSync(cached)) return cached;
+  const out = join(dir, "pause.tar");
+  const pause = join(binDir, "pause");
+  const args = existsSync(pause)
+    ? ["--file", `${pause}:/pause`, "--entrypoint", '["/pause"]']
+    : ["--busybox", "--entrypoint", '["/bin/sleep","2147483647"]'];
+  execFileSync("node", [
+    join(repoRoot, "test/cluster/oci-image.mjs"),
+    "--name",
+    PAUSE_IMAGE,
+    "--out",
+    out,
+    ...args,
+  ]);
+  return out;
+}
+
+function stopContainerd(proc: ChildProcess, socket: string, dir: string): void {
+  // Shims outlive containerd; this instance's shims carry its socket address on their command line.
+  const shims = readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((pid) => {
+      try {
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        return cmd.startsWith("/usr/bin/containerd-shim") && cmd.includes(socket);
+      } catch {
+        // The process ended while we looked.
+        return false;
+      }
+    });
+  proc.kill("SIGKILL");
+  for (const pid of shims) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+  // Container rootfs, shm and sandbox mounts under the instance's dirs, deepest first.
+  const mounts = readFileSync("/proc/self/mounts", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[1] ?? "")
+    .filter((m) => m.startsWith(dir))
+    .sort()
+    .reverse();
+  for (const m of mounts) {
+    try {
+      execFileSync("umount", ["-l", m], { stdio: "ignore" });
+    } catch {
+      // Unmounted with its parent already.
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** PATH with the pinned crictl first, as the agent sees it in the tests. */
@@ -58,25 +192,25 @@ export function uniqueToken(): string {
 
 /** Every content blob (manifest, config, layers) of an image with its size on disk. */
 export function blobsOf(
-  socket: string,
+  cd: StandaloneContainerd,
   manifestDigest: string,
 ): { digest: string; bytes: number }[] {
-  const manifest = JSON.parse(ctr(socket, ["content", "get", manifestDigest])) as {
+  const manifest = JSON.parse(ctr(cd.socket, ["content", "get", manifestDigest])) as {
     config: { digest: string };
     layers: { digest: string }[];
   };
   return [manifestDigest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)].map(
     (digest) => ({
       digest,
-      bytes: blobBytes(digest) ?? 0,
+      bytes: blobBytes(cd, digest) ?? 0,
     }),
   );
 }
 
 /** Size of a blob file in the content store, undefined when it is gone. */
-export function blobBytes(digest: string): number | undefined {
+export function blobBytes(cd: StandaloneContainerd, digest: string): number | undefined {
   const file = join(
-    containerdRoot,
+    cd.root,
     "io.containerd.content.v1.content",
     "blobs",
     "sha256",
@@ -152,7 +286,8 @@ export class Scratch {
       }),
     );
     const config = join(this.dir, `container-${name}.json`);
-    const command = state === "exited" ? ["true"] : ["sleep", "3600"];
+    // `true` can exit before runc reports the start ("container process is already dead").
+    const command = state === "exited" ? ["sleep", "1"] : ["sleep", "3600"];
     writeFileSync(
       config,
       JSON.stringify({ metadata: { name }, image: { image }, command, linux: {} }),
@@ -179,7 +314,7 @@ export class Scratch {
     this.ctrContainers.push(id);
     if (state === "created") ctr(this.socket, ["containers", "create", image, id, "sleep", "3600"]);
     else if (state === "running") ctr(this.socket, ["run", "-d", image, id, "sleep", "3600"]);
-    else ctr(this.socket, ["run", image, id, "true"]);
+    else ctr(this.socket, ["run", image, id, "sleep", "1"]);
     return id;
   }
 
@@ -196,9 +331,6 @@ export class Scratch {
     const present = new Set(imageRefs(this.socket));
     const mine = [...this.refs].filter((r) => present.has(r));
     if (mine.length > 0) quiet(() => ctr(this.socket, ["images", "rm", "--sync", ...mine]));
-    // A test that fails the wrong way may have deleted the cluster's sandbox image: put it back.
-    if (!imageRefs(this.socket).includes(PAUSE_IMAGE))
-      ctr(this.socket, ["images", "import", pauseArchive]);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -20,11 +20,12 @@ import {
   blobBytes,
   blobsOf,
   crictl,
-  ensureContainerd,
   imageRefs,
   PAUSE_IMAGE,
   pathWithBins,
   Scratch,
+  startContainerd,
+  type StandaloneContainerd,
   uniqueToken,
   type BuiltImage,
 } from "../../support/containerd.js";
@@ -34,13 +35,16 @@ const run = promisify(execFile);
 const silent = pino({ level: "silent" });
 const timings: string[] = [];
 
+let containerd: StandaloneContainerd;
 let socket = "";
-beforeAll(() => {
-  socket = ensureContainerd();
+beforeAll(async () => {
+  containerd = await startContainerd();
+  socket = containerd.socket;
   // The agent in direct mode runs the clients on its PATH: the pinned crictl, the system ctr.
   process.env.PATH = pathWithBins;
 });
 afterAll(() => {
+  containerd.stop();
   if (timings.length > 0) console.log(`agent timings against containerd:\n${timings.join("\n")}`);
 });
 
@@ -171,7 +175,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client
 
   it("deletes matching unused images, every reference, and frees their content", async () => {
     const targets = [images.del1, images.del2];
-    const blobs = targets.flatMap((t) => blobsOf(socket, t.manifest));
+    const blobs = targets.flatMap((t) => blobsOf(containerd, t.manifest));
     // Unique content: the blobs on disk are exactly what the image builder reported.
     expect(blobs.reduce((s, b) => s + b.bytes, 0)).toBe(images.del1.size + images.del2.size);
 
@@ -192,7 +196,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client
       expect(refs).not.toContain(t.id);
     }
     expect(refs).not.toContain(`${prefix}/del2-alias:2`);
-    for (const b of blobs) expect(blobBytes(b.digest), b.digest).toBeUndefined();
+    for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
 
     expect(reasons(result)).toEqual({
       [images.running.id]: "in-use",
