@@ -51,7 +51,7 @@ function review(attrs) {
 
 function describe(c) {
   const what = c.subresource ? `${c.resource}/${c.subresource}` : c.resource;
-  return `${c.verb} ${what} ${c.namespace ? `in namespace ${c.namespace}` : "in all namespaces"}`;
+  return `${c.verb} ${what} ${c.namespace ? `in namespace ${c.namespace}` : "cluster-wide"}`;
 }
 
 async function main() {

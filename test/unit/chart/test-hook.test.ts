@@ -41,6 +41,11 @@ describe("helm test hook", () => {
     expect(Number(configMap.metadata?.annotations?.["helm.sh/hook-weight"])).toBeLessThan(
       Number(pod.metadata?.annotations?.["helm.sh/hook-weight"] ?? "0"),
     );
+    // The pod stays for `helm test --logs`; the script's ConfigMap goes once the tests passed.
+    expect(pod.metadata?.annotations?.["helm.sh/hook-delete-policy"]).toBe("before-hook-creation");
+    expect(configMap.metadata?.annotations?.["helm.sh/hook-delete-policy"]).toBe(
+      "before-hook-creation,hook-succeeded",
+    );
     expect(pod.spec?.serviceAccountName).toBe("kic-kube-image-cleanup");
     expect(pod.spec?.restartPolicy).toBe("Never");
     expect(container.image).toBe("ghcr.io/kube-image-cleanup/kube-image-cleanup:0.1.0");
