@@ -1,0 +1,184 @@
+// The chart's CronJob passes values as flags to `kube-image-cleanup run`. These tests parse the
+// rendered argv with the CLI's own option table (yargs, strict) and config loader, so a flag the CLI
+// does not know, a value it refuses, or a value that arrives changed fails here rather than at 3 a.m.
+import { join } from "node:path";
+import yargs from "yargs";
+import { describe, expect, it } from "vitest";
+import { loadRunConfig, runOptions, type RunConfig } from "../../../src/config/run-options.js";
+import { chartDir, only, render, REQUIRED_VALUES } from "./helm.js";
+
+const podEnv = {
+  POD_NAME: "kic-kube-image-cleanup-29000000-abcde",
+  POD_UID: "0000-1111",
+  POD_NAMESPACE: "kic-system",
+};
+
+function controllerArgs(opts: Parameters<typeof render>[0]): string[] {
+  const job = only(render(opts), "CronJob");
+  const args = job.spec?.jobTemplate.spec?.template.spec?.containers[0]?.args;
+  if (!args) throw new Error("controller container has no args");
+  return args;
+}
+
+/** Parses argv the way the CLI does (strict: unknown flags and bad choices throw). */
+function parse(args: string[]): Record<string, unknown> {
+  expect(args[0]).toBe("run");
+  return yargs(args.slice(1))
+    .options(runOptions)
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // Typed as always set; undefined for validation failures (unknown flag, bad choice).
+      const thrown = err as Error | undefined;
+      throw thrown ?? new Error(msg);
+    })
+    .parseSync();
+}
+
+function configFor(opts: Parameters<typeof render>[0]): Readonly<RunConfig> {
+  return loadRunConfig(parse(controllerArgs(opts)), podEnv);
+}
+
+const ci = (name: string) => ({ files: [join(chartDir, "ci", name)] });
+
+describe("controller args rendered by the chart", () => {
+  it("only uses flags the run command declares", () => {
+    const everything = {
+      ...REQUIRED_VALUES,
+      images: { include: ["a/*"], exclude: ["a/b:*"], minAge: "1d" },
+      runtime: { client: "crictl", socket: "/run/containerd/containerd.sock" },
+      nodes: { selector: "a=b", names: ["n1"], exclude: ["n2"] },
+      imagePullSecrets: [{ name: "regcred" }],
+      helper: { priorityClassName: "high" },
+      rbac: { allowPodDeletion: false },
+    };
+    const flags = controllerArgs({ values: everything })
+      .slice(1)
+      .map((a) => /^--([a-z-]+)/.exec(a)?.[1]);
+    const known = Object.keys(runOptions);
+    for (const flag of flags) expect(known, String(flag)).toContain(flag);
+    // Every value-driven flag appears at least once with these values.
+    expect(new Set(flags).size).toBe(27);
+  });
+
+  it("turns the defaults into the CLI's defaults, with the release as instance and namespace", () => {
+    const config = configFor({ values: REQUIRED_VALUES });
+    expect(config.agent).toEqual({
+      include: ["docker.io/acme/*"],
+      exclude: [],
+      minAge: undefined,
+      client: "auto",
+      socket: undefined,
+    });
+    expect(config.dryRun).toBe(false);
+    expect(config.nodes).toEqual({
+      selector: "kubernetes.io/os=linux",
+      names: [],
+      exclude: [],
+      skipNotReady: true,
+      skipCordoned: false,
+    });
+    expect(config.concurrency).toBe(1);
+    expect(config.namespace).toBe("kic-system");
+    expect(config.instance).toBe("kic");
+    expect(config.helper).toEqual({
+      image: "ghcr.io/kube-image-cleanup/kube-image-cleanup:0.1.0",
+      pullPolicy: "IfNotPresent",
+      pullSecrets: [],
+      resources: {
+        requests: { cpu: "10m", memory: "48Mi" },
+        limits: { cpu: "500m", memory: "192Mi" },
+      },
+      tolerations: [{ operator: "Exists" }],
+      priorityClass: undefined,
+    });
+    expect(config.nodeTimeoutSeconds).toBe(600);
+    expect(config.keepPods).toBe(false);
+    expect(config.output).toBe("pretty");
+    expect(config.logFormat).toBe("pretty");
+    expect(config.owner).toEqual({
+      name: podEnv.POD_NAME,
+      uid: podEnv.POD_UID,
+      namespace: "kic-system",
+    });
+  });
+
+  it("ci/02: dry run, json output and log format, exclude and min age", () => {
+    const config = configFor(ci("02-dry-run-json.yaml"));
+    expect(config.dryRun).toBe(true);
+    expect(config.output).toBe("json");
+    expect(config.logFormat).toBe("json");
+    expect(config.agent.include).toEqual(["docker.io/acme/*", "quay.io/acme/**"]);
+    expect(config.agent.exclude).toEqual(["docker.io/acme/base:*"]);
+    expect(config.agent.minAge).toBe("7d");
+  });
+
+  it("ci/03: keeps helper pods when pod deletion is not allowed", () => {
+    expect(configFor(ci("03-keep-pods.yaml")).keepPods).toBe(true);
+  });
+
+  it("ci/04: node selection, concurrency and node timeout", () => {
+    const config = configFor(ci("04-node-selection.yaml"));
+    expect(config.nodes).toEqual({
+      selector: "role=worker,topology.kubernetes.io/zone in (eu-west-1a,eu-west-1b)",
+      names: ["node-a", "node-b"],
+      exclude: ["node-c"],
+      skipNotReady: false,
+      skipCordoned: true,
+    });
+    expect(config.concurrency).toBe(4);
+    expect(config.nodeTimeoutSeconds).toBe(300);
+  });
+
+  it("ci/05: runtime client and socket", () => {
+    const config = configFor(ci("05-runtime.yaml"));
+    expect(config.agent.client).toBe("ctr");
+    expect(config.agent.socket).toBe("/run/k3s/containerd/containerd.sock");
+    expect(config.agent.include).toEqual(["**/pause:*"]);
+  });
+
+  it("ci/06: helper pods use the same image by digest, pull policy and pull secret", () => {
+    const config = configFor(ci("06-image-digest.yaml"));
+    expect(config.helper.image).toBe(
+      "registry.example.com/tools/kube-image-cleanup@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    );
+    expect(config.helper.pullPolicy).toBe("Always");
+    expect(config.helper.pullSecrets).toEqual(["registry-credentials"]);
+  });
+
+  it("ci/10: helper resources, tolerations and priority class", () => {
+    const config = configFor(ci("10-placement.yaml"));
+    expect(config.helper.resources).toEqual({
+      requests: { cpu: "20m", memory: "64Mi" },
+      // Helm merges maps: the default cpu limit stays unless set to null.
+      limits: { cpu: "500m", memory: "256Mi" },
+    });
+    expect(config.helper.tolerations).toEqual([
+      { key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" },
+    ]);
+    expect(config.helper.priorityClass).toBe("system-node-critical");
+  });
+
+  it("leaves a helper request or limit out when its value is null, instead of falling back to the CLI default", () => {
+    const config = configFor({
+      values: {
+        ...REQUIRED_VALUES,
+        helper: { resources: { requests: { cpu: null }, limits: { cpu: null, memory: null } } },
+      },
+    });
+    expect(config.helper.resources).toEqual({ requests: { memory: "48Mi" }, limits: {} });
+  });
+
+  it("selects every node with an empty selector", () => {
+    expect(
+      configFor({ values: { ...REQUIRED_VALUES, nodes: { selector: "" } } }).nodes.selector,
+    ).toBe("");
+  });
+
+  it("passes globs with spaces, quotes and shell characters through unchanged", () => {
+    const include = ["docker.io/acme/*", "a b", "x;rm -rf /", "$(id)", "a'b\"c", "--dry-run"];
+    expect(
+      configFor({ values: { ...REQUIRED_VALUES, images: { include } } }).agent.include,
+    ).toEqual(include);
+  });
+});
