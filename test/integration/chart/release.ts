@@ -1,0 +1,85 @@
+// Helm against the local real cluster: install, test and uninstall the chart in a namespace of its
+// own. Asynchronous like `kubectl()`, so a slow helm call does not stall the vitest worker.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { ensureCluster, kubectl } from "../../support/cluster.js";
+
+const execFileAsync = promisify(execFile);
+export const chartDir = join(import.meta.dirname, "..", "..", "..", "chart");
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the pinned helm against the local cluster; resolves with the exit code, never rejects on it. */
+export async function helm(args: string[]): Promise<ExecResult> {
+  const c = ensureCluster();
+  try {
+    const r = await execFileAsync(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+      timeout: 300_000,
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== "number") throw err;
+    return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+/** Like helm(), but rejects with helm's output when it fails. */
+export async function helmOk(args: string[]): Promise<string> {
+  const r = await helm(args);
+  if (r.code !== 0)
+    throw new Error(`helm ${args.join(" ")} failed (${String(r.code)}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** `kubectl` that resolves with the exit code instead of rejecting (for `auth can-i`, which exits 1 on "no"). */
+export async function kubectlResult(args: string[], input?: string): Promise<ExecResult> {
+  try {
+    return {
+      code: 0,
+      stdout: await kubectl(args, input === undefined ? {} : { input }),
+      stderr: "",
+    };
+  } catch (err) {
+    const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof e.code !== "number") throw err;
+    return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * Values that make the chart run on the local cluster: the locally imported image, and the host
+ * network with the API server on loopback (no kube-proxy here). Never schedules a run by itself.
+ */
+export function localValues(): Record<string, unknown> {
+  const c = ensureCluster();
+  const port = new URL(c.server).port;
+  const [repository, tag] = c.image.split(/:(?=[^:/]+$)/);
+  return {
+    schedule: "0 3 * * *",
+    suspend: true,
+    images: { include: ["docker.io/acme/*"] },
+    image: { repository, tag, pullPolicy: "Never" },
+    controller: {
+      hostNetwork: true,
+      env: [
+        { name: "KUBERNETES_SERVICE_HOST", value: "127.0.0.1" },
+        { name: "KUBERNETES_SERVICE_PORT", value: port },
+      ],
+      // Only the real node has the image (the cluster may also carry kwok's simulated nodes).
+      nodeSelector: { "kubernetes.io/hostname": c.nodeName },
+    },
+  };
+}

@@ -1,0 +1,92 @@
+// Every object the chart renders, for every example in chart/ci, validated by the real API server
+// (`kubectl apply --dry-run=server`: schema, defaulting, admission) without being created; and the
+// NOTES helm prints after an install, rendered by helm against the same server.
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kubectl } from "../../support/cluster.js";
+import { chartDir, helmOk, kubectlResult, uniqueName } from "./release.js";
+
+const ns = uniqueName("kic-chart-dry");
+let kubeVersion = "";
+
+/** `helm template` needs the server's version: this helm's built-in default (v1.20) fails kubeVersion. */
+const template = (...args: string[]) =>
+  helmOk(["template", "kic", chartDir, "--namespace", ns, "--kube-version", kubeVersion, ...args]);
+const ciFiles = readdirSync(join(chartDir, "ci")).filter((f) => f.endsWith(".yaml"));
+
+describe("chart objects on the real API server", () => {
+  beforeAll(async () => {
+    await kubectl(["create", "namespace", ns]);
+    // A dry run creates nothing, so the test pod's service account would not exist when admission
+    // looks it up; at install time helm creates it before any hook pod. ci/08 names an existing one.
+    for (const sa of ["kic-kube-image-cleanup", "image-cleaner"]) {
+      await kubectl(["create", "serviceaccount", "-n", ns, sa]);
+    }
+    const version = JSON.parse(await kubectl(["version", "-o", "json"])) as {
+      serverVersion: { gitVersion: string };
+    };
+    kubeVersion = version.serverVersion.gitVersion;
+  });
+  afterAll(async () => {
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+  });
+
+  for (const f of ciFiles) {
+    it(`accepts every object rendered with ci/${f} (server-side dry run)`, async () => {
+      const manifest = await template("-f", join(chartDir, "ci", f));
+      const r = await kubectlResult(
+        ["apply", "--dry-run=server", "-o", "name", "-f", "-"],
+        manifest,
+      );
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const applied = r.stdout.trim().split("\n").sort();
+      // Every rendered document reached the server (a dry run prints one name per object).
+      const documents = manifest.split(/^---$/m).filter((d) => /^kind: /m.test(d)).length;
+      expect(applied).toHaveLength(documents);
+      expect(applied).toContain("cronjob.batch/kic-kube-image-cleanup");
+      // The server checks the schedule's syntax, the time zone and the pod template, which the chart's
+      // schema only approximates.
+    });
+  }
+
+  it("rejects what the schema cannot see: a time zone the server does not know", async () => {
+    const manifest = await template(
+      "-f",
+      join(chartDir, "ci", "01-default-values.yaml"),
+      "--set",
+      "timeZone=Mars/Olympus_Mons",
+    );
+    const r = await kubectlResult(["apply", "--dry-run=server", "-f", "-"], manifest);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("spec.timeZone");
+  });
+
+  it("prints NOTES that say how to trigger a run, read its log and label the namespace", async () => {
+    const out = await helmOk([
+      "install",
+      // Not "kic": that release's service account was created by hand above.
+      "notes",
+      chartDir,
+      "--namespace",
+      ns,
+      "--dry-run=server",
+      "-f",
+      join(chartDir, "ci", "03-keep-pods.yaml"),
+    ]);
+    const notes = out.slice(out.indexOf("NOTES:"));
+    expect(notes).toContain(
+      `kubectl label namespace ${ns} pod-security.kubernetes.io/enforce=privileged --overwrite`,
+    );
+    expect(notes).toContain(
+      `kubectl create job -n ${ns} --from=cronjob/notes-kube-image-cleanup notes-kube-image-cleanup-manual-$(date +%s)`,
+    );
+    expect(notes).toContain(`kubectl logs -n ${ns} job/`);
+    expect(notes).toContain(
+      // The same selector the controller prints (src/controller/labels.ts instanceLabels).
+      `kubectl delete pods -n ${ns} -l app.kubernetes.io/name=kube-image-cleanup,app.kubernetes.io/instance=notes,app.kubernetes.io/component=agent`,
+    );
+    expect(notes).toContain(`helm test notes -n ${ns}`);
+  });
+});
