@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `npm run bench [-- PART...]`: the scale and speed benchmarks. Separate from the tests: nothing
+# here asserts a time; every part prints its figures and ratios and writes bench/results/PART.json
+# (machine-readable) beside bench/results/PART.md (the human table). At the end
+# bench/results/summary.md collects the latest of each part.
+#   plan    agent plan CPU on a synthetic 5,000-image inventory (pure; no cluster needed)
+#   agent   the real agent against the local containerd with 300+ images (crictl and ctr)
+#   sweep   the controller over 10 / 100 / 1,000 kwok nodes at concurrency 1 / 10 / 50
+# Default: all three. The agent and sweep parts bring the local cluster up (test/cluster/up.sh,
+# idempotent) and leave it as they found it: their images, fake nodes and kwok are removed.
+# Options for the sweep go through the environment, see bench/sweep.ts (KIC_BENCH_*).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+parts=("$@")
+[ "${#parts[@]}" -gt 0 ] || parts=(plan agent sweep)
+for p in "${parts[@]}"; do
+  case "$p" in plan | agent | sweep) ;; *) echo "bench: unknown part '$p' (plan, agent, sweep)" >&2; exit 2 ;; esac
+done
+
+vite_node="$root/node_modules/.bin/vite-node"
+[ -x "$vite_node" ] || { echo "bench: run npm install first (vite-node comes with vitest)" >&2; exit 2; }
+
+for p in "${parts[@]}"; do
+  if [ "$p" != plan ]; then
+    # The agent and the controller run as the helper pod and the Job run them: node dist/cli.js.
+    echo "[bench] npm run build" >&2
+    npm run --silent build
+    break
+  fi
+done
+
+status=0
+for p in "${parts[@]}"; do
+  echo "[bench] $p" >&2
+  "$vite_node" "bench/$p.ts" || { status=$?; echo "[bench] $p failed (exit $status)" >&2; }
+done
+"$vite_node" bench/summary.ts || status=$?
+exit "$status"

@@ -1,0 +1,14 @@
+// Collects the latest result of each benchmark part (bench/results/*.md) into
+// bench/results/summary.md, the page the README's performance section quotes from.
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { resultsDir } from "./lib/output.js";
+
+const parts = ["sweep", "agent-containerd", "agent-plan"];
+const sections = parts
+  .map((p) => join(resultsDir, `${p}.md`))
+  .filter((f) => existsSync(f))
+  .map((f) => readFileSync(f, "utf8").trim());
+const page = `# kube-image-cleanup benchmarks (latest)\n\n${sections.join("\n\n")}\n`;
+writeFileSync(join(resultsDir, "summary.md"), page);
+process.stdout.write(`summary: ${join(resultsDir, "summary.md")} (${sections.length} parts)\n`);
