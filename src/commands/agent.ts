@@ -4,6 +4,7 @@ import { agentOptions, loadAgentConfig, PATTERN_HELP } from "../config/agent-opt
 import { createLogger } from "../log.js";
 import { runAgent } from "../agent/agent.js";
 import { createHostExec } from "../agent/host-exec.js";
+import { resolveNsenterTarget } from "../agent/nsenter-target.js";
 import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
 import type { ExitingCommand } from "./index.js";
 
@@ -35,7 +36,10 @@ export const agentCommand: ExitingCommand = {
         ? createJsonReporter(log)
         : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
     const result = await runAgent(config, {
-      exec: createHostExec(config.hostExec, config.nsenterTarget),
+      exec: createHostExec(
+        config.hostExec,
+        config.hostExec === "nsenter" ? await resolveNsenterTarget(config.nsenterTarget) : 1,
+      ),
       log,
       report,
     });

@@ -7,6 +7,7 @@ import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import type { HostExecMode } from "../agent/result.js";
 import type { LogFormat } from "../log.js";
+import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.js";
 import { parseDuration } from "./duration.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
 
@@ -96,10 +97,12 @@ export const agentOnlyOptions = {
     describe: "containerd namespace for --client ctr",
   },
   "nsenter-target": {
-    type: "number",
-    default: 1,
+    type: "string",
+    default: "1",
     requiresArg: true,
-    describe: "pid whose namespaces --host-exec nsenter enters (1: the node's init, with hostPID)",
+    describe:
+      "pid, or process name such as containerd, whose namespaces --host-exec nsenter enters " +
+      "(1: the node's init, seen with hostPID)",
   },
   "node-name": {
     type: "string",
@@ -120,7 +123,7 @@ export interface AgentConfig {
   client: ClientChoice;
   socket: string | undefined;
   hostExec: HostExecMode;
-  nsenterTarget: number;
+  nsenterTarget: NsenterTarget;
   ctrNamespace: string;
   dryRun: boolean;
   logFormat: LogFormat;
@@ -149,11 +152,18 @@ function oneOf<T extends string>(key: string, value: unknown, allowed: readonly 
   return found;
 }
 
-function positiveInteger(key: string, value: unknown): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-    throw new ConfigError(key, value, "give a process id (an integer >= 1)");
+function nsenterTarget(value: unknown): NsenterTarget {
+  const text = typeof value === "number" ? String(value) : value;
+  // A pid >= 1, or a process name as /proc/PID/comm shows it: at most 15 characters, no slash or
+  // whitespace, not all digits (that would be a pid) and not starting with "-" (a flag).
+  if (typeof text !== "string" || !/^(?:[1-9]\d*|(?!\d+$)(?!-)[^\s/]{1,15})$/.test(text)) {
+    throw new ConfigError(
+      "--nsenter-target",
+      value,
+      "give a process id (an integer >= 1) or a process name such as containerd",
+    );
   }
-  return value;
+  return parseNsenterTarget(text);
 }
 
 /**
@@ -196,7 +206,7 @@ export function loadAgentConfig(
     client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
     socket: socket?.replace(/^unix:\/\//, ""),
     hostExec,
-    nsenterTarget: positiveInteger("--nsenter-target", args["nsenter-target"] ?? 1),
+    nsenterTarget: nsenterTarget(args["nsenter-target"] ?? "1"),
     ctrNamespace: optionalString("--ctr-namespace", args["ctr-namespace"]) ?? "k8s.io",
     dryRun: args["dry-run"] === true,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),

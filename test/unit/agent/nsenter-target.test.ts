@@ -1,0 +1,64 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseNsenterTarget, resolveNsenterTarget } from "../../../src/agent/nsenter-target.js";
+import { loadAgentConfig } from "../../../src/config/agent-options.js";
+import { ConfigError, RuntimeUnavailableError } from "../../../src/errors.js";
+
+// A /proc look-alike: directories named by pid holding `comm`, plus entries that are not pids.
+const proc = mkdtempSync(join(tmpdir(), "kic-proc-"));
+for (const [pid, comm] of [
+  [1, "process_api"],
+  [412, "containerd"],
+  [98, "containerd"],
+  [7, "kubelet"],
+] as const) {
+  mkdirSync(join(proc, String(pid)));
+  writeFileSync(join(proc, String(pid), "comm"), `${comm}\n`);
+}
+mkdirSync(join(proc, "self"));
+mkdirSync(join(proc, "555")); // a process that ended: no comm file
+afterAll(() => {
+  rmSync(proc, { recursive: true, force: true });
+});
+
+describe("--nsenter-target", () => {
+  [
+    { given: "1", parsed: 1 },
+    { given: "2051", parsed: 2051 },
+    { given: "containerd", parsed: "containerd" },
+  ].forEach((t) => {
+    it(`parses ${t.given} as ${typeof t.parsed === "number" ? "a pid" : "a process name"}`, () => {
+      expect(parseNsenterTarget(t.given)).toBe(t.parsed);
+      expect(loadAgentConfig({ include: ["x"], "nsenter-target": t.given }, {}).nsenterTarget).toBe(t.parsed);
+    });
+  });
+
+  ["0", "-3", "a/b", "two words", "a-name-longer-than-15"].forEach((bad) => {
+    it(`rejects ${JSON.stringify(bad)} naming the flag`, () => {
+      expect(() => loadAgentConfig({ include: ["x"], "nsenter-target": bad }, {})).toThrow(ConfigError);
+      expect(() => loadAgentConfig({ include: ["x"], "nsenter-target": bad }, {})).toThrow(/--nsenter-target/);
+    });
+  });
+
+  it("keeps a pid as it is", async () => {
+    expect(await resolveNsenterTarget(412, proc)).toBe(412);
+  });
+
+  it("resolves a process name to the oldest (lowest pid) process of that name", async () => {
+    expect(await resolveNsenterTarget("containerd", proc)).toBe(98);
+    expect(await resolveNsenterTarget("kubelet", proc)).toBe(7);
+  });
+
+  it("says hostPID is needed when no process of that name is visible", async () => {
+    const attempt = resolveNsenterTarget("crio", proc);
+    await expect(attempt).rejects.toThrow(RuntimeUnavailableError);
+    await expect(attempt).rejects.toThrow(/no process named "crio".*hostPID/);
+  });
+
+  it("finds a real process by name in the real /proc", async () => {
+    // This test process is a node process; the lowest-pid "node" is at most our own pid.
+    expect(await resolveNsenterTarget("node")).toBeLessThanOrEqual(process.pid);
+  });
+});
