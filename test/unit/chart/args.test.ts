@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import yargs from "yargs";
 import { describe, expect, it } from "vitest";
+import { runCommand } from "../../../src/commands/run.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../../../src/config/run-options.js";
 import { chartDir, only, render, REQUIRED_VALUES } from "./helm.js";
 
@@ -20,11 +21,11 @@ function controllerArgs(opts: Parameters<typeof render>[0]): string[] {
   return args;
 }
 
-/** Parses argv the way the CLI does (strict: unknown flags and bad choices throw). */
+/** Parses argv with the CLI's own `run` command (its builder, strict: unknown flags and bad choices throw). */
 function parse(args: string[]): Record<string, unknown> {
   expect(args[0]).toBe("run");
-  return yargs(args.slice(1))
-    .options(runOptions)
+  let parsed: Record<string, unknown> | undefined;
+  yargs(args)
     .strict()
     .exitProcess(false)
     .fail((msg, err) => {
@@ -32,7 +33,16 @@ function parse(args: string[]): Record<string, unknown> {
       const thrown = err as Error | undefined;
       throw thrown ?? new Error(msg);
     })
+    .command({
+      ...runCommand,
+      // Capture the parsed arguments instead of starting a run.
+      handler: (argv) => {
+        parsed = argv;
+      },
+    })
     .parseSync();
+  if (!parsed) throw new Error("the run command did not receive the arguments");
+  return parsed;
 }
 
 function configFor(opts: Parameters<typeof render>[0]): Readonly<RunConfig> {
