@@ -33,6 +33,12 @@ const { client, socket, "dry-run": dryRun } = runtimeOptions;
 
 /** Options only `run` takes (besides the shared pattern and runtime options). */
 export const controllerOptions = {
+  "nsenter-target": {
+    type: "string",
+    requiresArg: true,
+    describe:
+      "passed to the agent: the process (pid) whose namespaces nsenter enters on each node (default: the agent's, 1 = the node's init)",
+  },
   "node-selector": {
     type: "string",
     default: DEFAULT_NODE_SELECTOR,
@@ -180,6 +186,7 @@ export interface RunConfig {
     minAge: string | undefined;
     client: ClientChoice;
     socket: string | undefined;
+    nsenterTarget: string | undefined;
   };
   dryRun: boolean;
   nodes: {
@@ -353,6 +360,15 @@ function tolerations(key: string, value: unknown): Toleration[] {
   });
 }
 
+function nsenterTarget(value: unknown): string | undefined {
+  if (value === undefined || value === "") return undefined;
+  const text = typeof value === "number" ? String(value) : value;
+  if (typeof text !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(text)) {
+    throw new ConfigError("--nsenter-target", value, "give a pid such as 1");
+  }
+  return text;
+}
+
 function scalar(key: string, value: unknown): string {
   if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
     return String(value);
@@ -428,6 +444,7 @@ export function loadRunConfig(
       minAge,
       client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
       socket: socketPath?.replace(/^unix:\/\//, ""),
+      nsenterTarget: nsenterTarget(args["nsenter-target"]),
     },
     dryRun: args["dry-run"] === true,
     nodes: {

@@ -119,8 +119,8 @@ export function parseAgentLog(log: string): ParsedAgentLog {
     ok: false,
     reason:
       error === undefined
-        ? "the log holds no agent result"
-        : `no agent result; the agent said: ${error}`,
+        ? "the log is empty: no agent result"
+        : `no agent result; its log ends: ${error}`,
   };
 }
 

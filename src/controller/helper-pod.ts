@@ -42,6 +42,7 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       logFormat: "json",
       nodeName: input.node,
     }),
+    ...(agent.nsenterTarget === undefined ? [] : [`--nsenter-target=${agent.nsenterTarget}`]),
     ...input.protect.map((image) => `--protect=${image}`),
   ];
 }

@@ -213,7 +213,12 @@ async function collect(
   }
   const parsed = parseAgentLog(text);
   if (!parsed.ok) {
-    const exited = state.kind === "failed" ? `${explainPod(pod, [])}; ` : "";
+    const terminated = pod.status?.containerStatuses?.find((s) => s.name === AGENT_CONTAINER)?.state
+      ?.terminated;
+    const exited =
+      terminated === undefined || terminated.exitCode === 0
+        ? ""
+        : `the agent exited ${terminated.exitCode}${terminated.reason === "OOMKilled" ? " (OOMKilled: raise --helper-memory-limit)" : ""}: `;
     return { status: "failed", reason: `${exited}${parsed.reason}` };
   }
   const result = parsed.result;

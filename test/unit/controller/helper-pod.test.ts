@@ -1,0 +1,171 @@
+import { describe, expect, it } from "vitest";
+import { loadRunConfig } from "../../../src/config/run-options.js";
+import { buildHelperPod, helperArgs } from "../../../src/controller/helper-pod.js";
+
+const config = loadRunConfig(
+  {
+    include: ["docker.io/acme/*", "ghcr.io/acme/**"],
+    exclude: ["*/acme/base:*"],
+    "min-age": "7d",
+    client: "crictl",
+    "helper-image": "ghcr.io/kube-image-cleanup/kube-image-cleanup:0.1.0",
+    "node-timeout": "5m",
+    "priority-class": "system-node-critical",
+    "helper-image-pull-secret": ["regcred"],
+  },
+  {},
+);
+
+const build = (over: Partial<Parameters<typeof buildHelperPod>[0]> = {}) =>
+  buildHelperPod({
+    config,
+    namespace: "kic",
+    runId: "20250101t030000-1a2b",
+    node: "node-a",
+    protect: ["docker.io/library/nginx:1.25", "sha256:abc"],
+    owner: { name: "kic-29000000-xyz", uid: "1111-2222" },
+    ...over,
+  });
+
+describe("helper pod", () => {
+  const pod = build();
+  const spec = pod.spec;
+  const container = spec?.containers[0];
+
+  it("is pinned to its node and never restarts", () => {
+    expect(spec?.nodeName).toBe("node-a");
+    expect(spec?.restartPolicy).toBe("Never");
+    expect(spec?.containers).toHaveLength(1);
+    expect(spec?.initContainers).toBeUndefined();
+  });
+
+  it("shares the host PID namespace and runs privileged as root, and only that", () => {
+    expect(spec?.hostPID).toBe(true);
+    expect(container?.securityContext).toEqual({
+      privileged: true,
+      runAsUser: 0,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+    });
+    // nsenter enters the host's network namespace itself; the pod needs neither host network nor
+    // host IPC nor any host path.
+    expect(spec?.hostNetwork).toBeUndefined();
+    expect(spec?.hostIPC).toBeUndefined();
+    expect(spec?.volumes).toBeUndefined();
+    expect(container?.volumeMounts).toBeUndefined();
+  });
+
+  it("carries no service account token and no service links", () => {
+    expect(spec?.automountServiceAccountToken).toBe(false);
+    expect(spec?.enableServiceLinks).toBe(false);
+    expect(spec?.serviceAccountName).toBeUndefined();
+  });
+
+  it("ends on its own at the node timeout", () => {
+    expect(spec?.activeDeadlineSeconds).toBe(300);
+  });
+
+  it("tolerates every taint by default", () => {
+    expect(spec?.tolerations).toEqual([{ operator: "Exists" }]);
+  });
+
+  it("uses the configured image, pull secrets, priority class and small resources", () => {
+    expect(container?.image).toBe("ghcr.io/kube-image-cleanup/kube-image-cleanup:0.1.0");
+    expect(container?.imagePullPolicy).toBe("IfNotPresent");
+    expect(spec?.imagePullSecrets).toEqual([{ name: "regcred" }]);
+    expect(spec?.priorityClassName).toBe("system-node-critical");
+    expect(container?.resources).toEqual({
+      requests: { cpu: "10m", memory: "48Mi" },
+      limits: { cpu: "500m", memory: "192Mi" },
+    });
+  });
+
+  it("runs the agent through the image's entrypoint with argv elements, never a shell", () => {
+    expect(container?.command).toBeUndefined();
+    expect(container?.args).toEqual([
+      "agent",
+      "--include=docker.io/acme/*",
+      "--include=ghcr.io/acme/**",
+      "--exclude=*/acme/base:*",
+      "--min-age=7d",
+      "--client=crictl",
+      "--host-exec=nsenter",
+      "--log-format=json",
+      "--node-name=node-a",
+      "--protect=docker.io/library/nginx:1.25",
+      "--protect=sha256:abc",
+    ]);
+  });
+
+  it("passes --dry-run, --socket and --nsenter-target through", () => {
+    const dry = loadRunConfig(
+      {
+        include: ["x/*"],
+        "dry-run": true,
+        socket: "unix:///run/k3s/containerd/containerd.sock",
+        "nsenter-target": "2051",
+      },
+      {},
+    );
+    const args = helperArgs({ config: dry, node: "n", protect: [] });
+    expect(args).toContain("--dry-run");
+    expect(args).toContain("--socket=/run/k3s/containerd/containerd.sock");
+    expect(args).toContain("--nsenter-target=2051");
+  });
+
+  it("keeps a shell-looking pattern as one argument", () => {
+    const odd = loadRunConfig({ include: ["docker.io/acme/*; rm -rf /"] }, {});
+    expect(helperArgs({ config: odd, node: "n", protect: [] })[1]).toBe(
+      "--include=docker.io/acme/*; rm -rf /",
+    );
+  });
+
+  it("is labelled for its instance, run and node, so runs find and sweep their pods", () => {
+    expect(pod.metadata?.labels).toEqual({
+      "app.kubernetes.io/name": "kube-image-cleanup",
+      "app.kubernetes.io/instance": "kube-image-cleanup",
+      "app.kubernetes.io/component": "agent",
+      "app.kubernetes.io/managed-by": "kube-image-cleanup",
+      "kube-image-cleanup.io/run-id": "20250101t030000-1a2b",
+      "kube-image-cleanup.io/node": "node-a",
+    });
+    expect(pod.metadata?.annotations).toEqual({ "kube-image-cleanup.io/node": "node-a" });
+    expect(pod.metadata?.namespace).toBe("kic");
+    expect(pod.metadata?.name).toBe("kic-20250101t030000-1a2b-node-a");
+  });
+
+  it("is owned by the controller's pod, without blockOwnerDeletion (needs extra RBAC)", () => {
+    expect(pod.metadata?.ownerReferences).toEqual([
+      { apiVersion: "v1", kind: "Pod", name: "kic-29000000-xyz", uid: "1111-2222" },
+    ]);
+    expect(build({ owner: undefined }).metadata?.ownerReferences).toBeUndefined();
+  });
+
+  it("omits resources and pull secrets that are not set", () => {
+    const bare = loadRunConfig(
+      {
+        include: ["x/*"],
+        "helper-cpu-request": "",
+        "helper-memory-request": "",
+        "helper-cpu-limit": "",
+        "helper-memory-limit": "",
+      },
+      {},
+    );
+    const p = buildHelperPod({
+      config: bare,
+      namespace: "n",
+      runId: "r",
+      node: "n",
+      protect: [],
+      owner: undefined,
+    });
+    expect(p.spec?.containers[0]?.resources).toEqual({});
+    expect(p.spec?.imagePullSecrets).toBeUndefined();
+    expect(p.spec?.priorityClassName).toBeUndefined();
+  });
+
+  it("matches the reviewed manifest", () => {
+    expect(pod).toMatchSnapshot();
+  });
+});
