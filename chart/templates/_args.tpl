@@ -19,6 +19,9 @@ and config loader (src/config/run-options.ts).
 {{- with .Values.runtime.socket }}
 {{- $args = append $args (printf "--socket=%s" .) }}
 {{- end }}
+{{- with .Values.runtime.nsenterTarget }}
+{{- $args = append $args (printf "--nsenter-target=%v" .) }}
+{{- end }}
 {{- $args = append $args (printf "--node-selector=%s" .Values.nodes.selector) }}
 {{- range .Values.nodes.names }}
 {{- $args = append $args (printf "--nodes=%s" .) }}

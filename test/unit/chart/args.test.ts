@@ -56,7 +56,7 @@ describe("controller args rendered by the chart", () => {
     const everything = {
       ...REQUIRED_VALUES,
       images: { include: ["a/*"], exclude: ["a/b:*"], minAge: "1d" },
-      runtime: { client: "crictl", socket: "/run/containerd/containerd.sock" },
+      runtime: { client: "crictl", socket: "/run/containerd/containerd.sock", nsenterTarget: "1" },
       nodes: { selector: "a=b", names: ["n1"], exclude: ["n2"] },
       imagePullSecrets: [{ name: "regcred" }],
       helper: { priorityClassName: "high" },
@@ -68,7 +68,7 @@ describe("controller args rendered by the chart", () => {
     const known = Object.keys(runOptions);
     for (const flag of flags) expect(known, String(flag)).toContain(flag);
     // Every value-driven flag appears at least once with these values.
-    expect(new Set(flags).size).toBe(27);
+    expect(new Set(flags).size).toBe(28);
   });
 
   it("turns the defaults into the CLI's defaults, with the release as instance and namespace", () => {
@@ -144,6 +144,7 @@ describe("controller args rendered by the chart", () => {
     const config = configFor(ci("05-runtime.yaml"));
     expect(config.agent.client).toBe("ctr");
     expect(config.agent.socket).toBe("/run/k3s/containerd/containerd.sock");
+    expect(config.agent.nsenterTarget).toBe("containerd");
     expect(config.agent.include).toEqual(["**/pause:*"]);
   });
 

@@ -110,6 +110,11 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "runtime.socket: Does not match pattern",
   },
   {
+    what: "an nsenter target that is not a pid or process name",
+    values: { ...REQUIRED_VALUES, runtime: { nsenterTarget: "1; reboot" } },
+    error: "runtime.nsenterTarget: Does not match pattern",
+  },
+  {
     what: "minAge without a unit",
     values: { ...REQUIRED_VALUES, images: { include: ["a"], minAge: "30" } },
     error: "images.minAge: Does not match pattern",
