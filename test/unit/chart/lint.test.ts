@@ -1,7 +1,8 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { chartDir, helm, KUBE_VERSION } from "./helm.js";
+import yaml from "js-yaml";
+import { chartDir, helm, KUBE_VERSION, repoRoot } from "./helm.js";
 
 const ciFiles = readdirSync(join(chartDir, "ci")).filter((f) => f.endsWith(".yaml"));
 
@@ -32,5 +33,17 @@ describe("helm lint --strict", () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toContain("schedule is required");
     expect(r.stdout).toContain("include is required");
+  });
+});
+
+describe("Chart.yaml", () => {
+  it("has the package's version as appVersion: the default image tag is the CLI's default helper image tag", () => {
+    const chart = yaml.load(readFileSync(join(chartDir, "Chart.yaml"), "utf8")) as {
+      appVersion: string;
+    };
+    const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(chart.appVersion).toBe(pkg.version);
   });
 });
