@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# npm run demo: the whole story on the local real cluster.
+#   1. brings the cluster up (builds what is missing, cached)
+#   2. fills the node with sample images: old releases of a "shop" app, one of them in use
+#   3. helm-installs the chart with a pattern for the shop's images
+#   4. triggers the CronJob now and prints the Job's log: the audit trail
+#   5. shows what is left on the node
+# Re-running it is fine: it reinstalls the release and re-imports the images.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+. test/cluster/lib.sh
+export KUBECONFIG="$KIC_KUBECONFIG"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+[ -d node_modules ] || npm install --no-audit --no-fund
+say "local cluster"
+bash test/cluster/up.sh >/dev/null
+kubectl get nodes
+
+say "sample images on node $KIC_NODE_NAME"
+shop=(demo.local/shop/frontend:v1 demo.local/shop/frontend:v2 demo.local/shop/frontend:v3
+      demo.local/shop/backend:v1 demo.local/shop/backend:v2 demo.local/tools/debug:v1)
+bash test/cluster/sample-images.sh "${shop[@]}" >/dev/null
+kubectl create namespace demo-shop --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+# frontend:v3 is what runs. backend:v2 is what a pod bound to the node waits to start with (its
+# config map does not exist yet): no container uses it, but the API server says the pod needs it,
+# so it is protected.
+kubectl apply -n demo-shop -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Pod
+metadata: { name: frontend }
+spec:
+  nodeName: $KIC_NODE_NAME
+  containers:
+  - { name: web, image: demo.local/shop/frontend:v3, imagePullPolicy: Never, command: [sleep, "3600"] }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: backend }
+spec:
+  nodeName: $KIC_NODE_NAME
+  containers:
+  - name: api
+    image: demo.local/shop/backend:v2
+    imagePullPolicy: Never
+    command: [sleep, "3600"]
+    volumeMounts: [{ name: config, mountPath: /config }]
+  volumes: [{ name: config, configMap: { name: backend-config-not-yet-created } }]
+YAML
+kubectl wait -n demo-shop pod/frontend --for=condition=Ready --timeout=60s >/dev/null
+kubectl get pods -n demo-shop
+ctr_k8s images ls -q | grep '^demo.local/' | sort
+
+say "helm install (pattern demo.local/shop/**)"
+ns=kube-image-cleanup
+kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=privileged --overwrite >/dev/null
+helm upgrade --install kic chart -n "$ns" -f test/local-cluster-values.yaml \
+  --set schedule='0 3 * * *' --set 'images.include={demo.local/shop/**}' --wait >/dev/null
+helm status kic -n "$ns" | sed -n '1,6p'
+
+say "run now: kubectl create job --from=cronjob/kic-kube-image-cleanup"
+job="demo-$(date +%H%M%S)"
+kubectl create job -n "$ns" --from=cronjob/kic-kube-image-cleanup "$job" >/dev/null
+kubectl wait -n "$ns" "job/$job" --for=condition=complete --timeout=300s >/dev/null \
+  || { kubectl logs -n "$ns" "job/$job" || true; die "job $job did not complete"; }
+
+say "kubectl logs job/$job"
+kubectl logs -n "$ns" "job/$job"
+
+say "images left on the node"
+ctr_k8s images ls -q | grep '^demo.local/' | sort
