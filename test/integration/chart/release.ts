@@ -15,21 +15,29 @@ export interface ExecResult {
   stderr: string;
 }
 
-/** Runs the pinned helm against the local cluster; resolves with the exit code, never rejects on it. */
-export async function helm(args: string[]): Promise<ExecResult> {
-  const c = ensureCluster();
+/** A finished command: its exit code instead of a rejection, so tests can assert on failures too. */
+async function settle(run: Promise<{ stdout: string; stderr?: string }>): Promise<ExecResult> {
   try {
-    const r = await execFileAsync(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], {
-      encoding: "utf8",
-      maxBuffer: 64 << 20,
-      timeout: 300_000,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    const r = await run;
+    return { code: 0, stdout: r.stdout, stderr: r.stderr ?? "" };
   } catch (err) {
     const e = err as { code?: unknown; stdout?: string; stderr?: string };
+    // No numeric exit code: the command did not run at all (missing binary, timeout).
     if (typeof e.code !== "number") throw err;
     return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
   }
+}
+
+/** Runs the pinned helm against the local cluster. */
+export function helm(args: string[]): Promise<ExecResult> {
+  const c = ensureCluster();
+  return settle(
+    execFileAsync(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], {
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+      timeout: 300_000,
+    }),
+  );
 }
 
 /** Like helm(), but rejects with helm's output when it fails. */
@@ -40,19 +48,9 @@ export async function helmOk(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-/** `kubectl` that resolves with the exit code instead of rejecting (for `auth can-i`, which exits 1 on "no"). */
-export async function kubectlResult(args: string[], input?: string): Promise<ExecResult> {
-  try {
-    return {
-      code: 0,
-      stdout: await kubectl(args, input === undefined ? {} : { input }),
-      stderr: "",
-    };
-  } catch (err) {
-    const e = err as { code?: unknown; stdout?: string; stderr?: string };
-    if (typeof e.code !== "number") throw err;
-    return { code: e.code, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+/** `kubectl` with the exit code (for `auth can-i`, which exits 1 on "no"). */
+export function kubectlResult(args: string[], input?: string): Promise<ExecResult> {
+  return settle(kubectl(args, input === undefined ? {} : { input }).then((stdout) => ({ stdout })));
 }
 
 export function uniqueName(prefix: string): string {
