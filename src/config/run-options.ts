@@ -37,7 +37,7 @@ export const controllerOptions = {
     type: "string",
     requiresArg: true,
     describe:
-      "passed to the agent: the process (pid) whose namespaces nsenter enters on each node (default: the agent's, 1 = the node's init)",
+      "passed to the agent: the process (pid or name) whose namespaces nsenter enters on each node (default: the agent's, 1 = the node's init)",
   },
   "node-selector": {
     type: "string",
@@ -364,7 +364,11 @@ function nsenterTarget(value: unknown): string | undefined {
   if (value === undefined || value === "") return undefined;
   const text = typeof value === "number" ? String(value) : value;
   if (typeof text !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(text)) {
-    throw new ConfigError("--nsenter-target", value, "give a pid such as 1");
+    throw new ConfigError(
+      "--nsenter-target",
+      value,
+      "give a pid such as 1 or a process name such as containerd",
+    );
   }
   return text;
 }

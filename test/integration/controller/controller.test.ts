@@ -1,0 +1,579 @@
+// The controller against the real local cluster: a real kube-apiserver with RBAC, the controller
+// authenticated as service accounts bound to exactly the chart's RBAC, and helper pods running the
+// real agent through nsenter against the real node's containerd.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KubeApiError } from "../../../src/errors.js";
+import { instanceLabels, runSelector, selectorOf } from "../../../src/controller/labels.js";
+import { summaryExitCode } from "../../../src/controller/results.js";
+import { runController } from "../../../src/controller/run.js";
+import { createKube } from "../../../src/kube/clients.js";
+import { ensureCluster, kubectl } from "../../support/cluster.js";
+import {
+  buildCli,
+  chartRbac,
+  collectingReporter,
+  eventually,
+  execFileAsync,
+  kubeFor,
+  nodeImageNames,
+  podsWith,
+  removeNodeImages,
+  sampleImages,
+  serviceAccountKubeConfig,
+  silent,
+  testRunConfig,
+  writeKubeconfig,
+  type SampleImage,
+} from "./support.js";
+
+const tok = randomBytes(3).toString("hex");
+const ns = `kic-ctl-${tok}`;
+const repo = `demo.local/kic-ctl-${tok}`;
+const ref = (name: string) => `${repo}/${name}`;
+const tmp = mkdtempSync(join(tmpdir(), "kic-ctl-it-"));
+const never = () => new AbortController().signal;
+
+let nodeName = "";
+let images: SampleImage[] = [];
+let kic: KubeConfig; // the chart's RBAC, allowPodDeletion=true
+let noDelete: KubeConfig; // the chart's RBAC, allowPodDeletion=false
+let cli = "";
+
+const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: ns, ...((extra.metadata as object | undefined) ?? {}) },
+  spec: {
+    nodeName,
+    restartPolicy: "Never",
+    terminationGracePeriodSeconds: 0,
+    containers: [{ name: "c", image, imagePullPolicy: "Never" }],
+    ...((extra.spec as object | undefined) ?? {}),
+  },
+});
+
+const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
+
+async function ghostNode(): Promise<string> {
+  // A Node object no kubelet serves: pods bound to it stay Pending, as on a node that went away.
+  const name = `kic-ghost-${tok}`;
+  await apply({
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/os": "linux", "kic-test": ns } },
+  });
+  return name;
+}
+
+async function removeGhost(name: string): Promise<void> {
+  await kubectl([
+    "delete",
+    "pods",
+    "-n",
+    ns,
+    "--field-selector",
+    `spec.nodeName=${name}`,
+    "--force",
+    "--grace-period=0",
+    "--ignore-not-found",
+  ]);
+  await kubectl(["delete", "node", name, "--ignore-not-found"]);
+}
+
+describe("controller against a real API server and kubelet", () => {
+  beforeAll(async () => {
+    const c = ensureCluster();
+    nodeName = c.nodeName;
+    cli = buildCli();
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+    await kubectl(["apply", "-f", "-"], {
+      input: chartRbac(ns, "kic", { allowPodDeletion: true }),
+    });
+    await kubectl(["apply", "-f", "-"], {
+      input: chartRbac(ns, "kic-nodelete", { allowPodDeletion: false }),
+    });
+    await kubectl(["apply", "-f", "-"], {
+      input: chartRbac(ns, "kic-nocluster", { allowPodDeletion: true, clusterRole: false }),
+    });
+    kic = await serviceAccountKubeConfig(ns, "kic");
+    noDelete = await serviceAccountKubeConfig(ns, "kic-nodelete");
+    images = sampleImages([
+      ref("app:v1"),
+      ref("app:v2"),
+      ref("app:v3"),
+      ref("app:v4"),
+      ref("other:v1"),
+    ]);
+    // app:v3 runs in a pod (in use); app:v4 belongs to a pod bound to the node that cannot start
+    // (a missing ConfigMap), so no container uses it: only the API server knows it is needed.
+    await apply(podManifest("user-running", ref("app:v3")));
+    await apply(
+      podManifest("user-pending", ref("app:v4"), {
+        spec: {
+          containers: [
+            {
+              name: "c",
+              image: ref("app:v4"),
+              imagePullPolicy: "Never",
+              volumeMounts: [{ name: "cfg", mountPath: "/cfg" }],
+            },
+          ],
+          volumes: [{ name: "cfg", configMap: { name: `missing-${tok}` } }],
+        },
+      }),
+    );
+    await kubectl([
+      "wait",
+      "-n",
+      ns,
+      "pod/user-running",
+      "--for=jsonpath={.status.phase}=Running",
+      "--timeout=90s",
+    ]);
+  });
+
+  afterAll(async () => {
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    for (const sa of ["kic", "kic-nodelete"]) {
+      await kubectl([
+        "delete",
+        "clusterrole,clusterrolebinding",
+        `${ns}-${sa}`,
+        "--ignore-not-found",
+      ]);
+    }
+    removeNodeImages(images.map((i) => i.name));
+  });
+
+  it("deletes exactly the unused matching images as the chart's service account, keeps what pods need, and deletes its helper pod", async () => {
+    const { lines, reporter } = collectingReporter();
+    const runId = `it-${tok}-main`;
+    const config = testRunConfig(ns, `main-${tok}`, {
+      include: [ref("app:*")],
+      exclude: [ref("app:v2")],
+      nodes: [nodeName],
+    });
+    const { summary, fatal } = await runController(config, {
+      kube: kubeFor(kic, "service account kic"),
+      log: silent,
+      report: reporter,
+      signal: never(),
+      runId,
+    });
+
+    expect(fatal).toBeUndefined();
+    const node = summary.nodes[0];
+    expect(node?.status, node?.reason).toBe("ok");
+    expect(summaryExitCode(summary)).toBe(0);
+    expect(node?.result?.deleted.map((d) => d.names)).toEqual([[ref("app:v1")]]);
+    const reasons: Record<string, string> = {};
+    for (const k of node?.result?.kept ?? []) {
+      const name = k.names.find((n) => n.startsWith(repo));
+      if (name !== undefined) reasons[name] = k.reason;
+    }
+    expect(reasons).toEqual({
+      [ref("app:v2")]: "excluded",
+      [ref("app:v3")]: "in-use",
+      [ref("app:v4")]: "protected",
+      [ref("other:v1")]: "no-match",
+    });
+
+    const onNode = nodeImageNames();
+    expect(onNode).not.toContain(ref("app:v1"));
+    for (const kept of ["app:v2", "app:v3", "app:v4", "other:v1"])
+      expect(onNode).toContain(ref(kept));
+
+    expect(lines).toContain(`kube-image-cleanup run ${runId}`);
+    const section = lines.find((l) => l.startsWith(`[1/1] ${nodeName}: `)) ?? "";
+    expect(section).toMatch(
+      /^\[1\/1\] kic-node: deleted 1 image, \d+\.\d [KM]iB reclaimed, kept 3 \(excluded 1, in-use 1, protected 1\), \d+\.\d s$/,
+    );
+    expect(lines.some((l) => l.includes(`deleted  ${ref("app:v1")}`))).toBe(true);
+
+    // API budget: per node one list (pods on the node), create, log and delete; the run adds the
+    // sweep list, the node list, and the shared watch's list and watch.
+    expect(summary.requests.byCall).toEqual({
+      listNamespacedPod: 2,
+      listNode: 1,
+      watch: 1,
+      listPodForAllNamespaces: 1,
+      createNamespacedPod: 1,
+      readNamespacedPodLog: 1,
+      deleteNamespacedPod: 1,
+    });
+    expect(summary.requests.total - 4).toBeLessThanOrEqual(6);
+
+    const left = await podsWith(ns, runSelector(`main-${tok}`, runId));
+    expect(left.every((p) => p.metadata.deletionTimestamp !== undefined)).toBe(true);
+  });
+
+  it("creates the helper pod with the spec DESIGN.md asks for, owned by the controller's pod, which garbage collection follows", async () => {
+    await apply(podManifest("controller-standin", "registry.k8s.io/pause:kic"));
+    const owner = JSON.parse(
+      await kubectl(["get", "pod", "-n", ns, "controller-standin", "-o", "json"]),
+    ) as { metadata: { uid: string } };
+    const instance = `owned-${tok}`;
+    const runId = `it-${tok}-owned`;
+    const config = {
+      ...testRunConfig(ns, instance, {
+        include: [ref("app:*")],
+        nodes: [nodeName],
+        "dry-run": true,
+        "keep-pods": true,
+      }),
+      owner: { name: "controller-standin", uid: owner.metadata.uid, namespace: ns },
+    };
+    const { lines, reporter } = collectingReporter();
+    const { summary } = await runController(config, {
+      kube: kubeFor(kic, "sa"),
+      log: silent,
+      report: reporter,
+      signal: never(),
+      runId,
+    });
+    expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
+    expect(summary.nodes[0]?.result?.dryRun).toBe(true);
+    expect(nodeImageNames()).toContain(ref("app:v2")); // dry run: nothing deleted
+
+    const [pod] = await podsWith(ns, runSelector(instance, runId));
+    const spec = pod?.spec as {
+      nodeName: string;
+      hostPID: boolean;
+      automountServiceAccountToken: boolean;
+      activeDeadlineSeconds: number;
+      tolerations: unknown[];
+      containers: { args: string[]; securityContext: Record<string, unknown> }[];
+    };
+    expect(spec.nodeName).toBe(nodeName);
+    expect(spec.hostPID).toBe(true);
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(spec.activeDeadlineSeconds).toBe(90);
+    expect(spec.tolerations).toEqual([{ operator: "Exists" }]);
+    expect(spec.containers[0]?.securityContext).toMatchObject({ privileged: true, runAsUser: 0 });
+    expect(spec.containers[0]?.args).toEqual(
+      expect.arrayContaining([
+        "agent",
+        "--dry-run",
+        "--host-exec=nsenter",
+        `--protect=${ref("app:v3")}`,
+        `--protect=${ref("app:v4")}`,
+      ]),
+    );
+    expect(pod?.metadata.ownerReferences).toEqual([
+      { apiVersion: "v1", kind: "Pod", name: "controller-standin", uid: owner.metadata.uid },
+    ]);
+
+    const command = `kubectl delete pods -n ${ns} -l ${selectorOf(instanceLabels(instance))}`;
+    expect(summary.leftPods).toEqual({ why: "--keep-pods", count: 1, command });
+    expect(lines.at(-1)).toBe(`  ${command}`);
+
+    // Deleting the controller's pod (as deleting the Job does) takes its helper pods with it.
+    await kubectl(["delete", "pod", "-n", ns, "controller-standin", "--grace-period=0", "--force"]);
+    await eventually(
+      async () =>
+        (await podsWith(ns, runSelector(instance, runId))).length === 0 ? true : undefined,
+      "garbage collection of the helper pod",
+      90_000,
+    );
+  });
+
+  it("keeps going when deleting pods is forbidden and ends with the kubectl command that deletes them", async () => {
+    const instance = `nodelete-${tok}`;
+    const { lines, reporter } = collectingReporter();
+    const { summary, fatal } = await runController(
+      testRunConfig(ns, instance, { include: [ref("app:*")], nodes: [nodeName], "dry-run": true }),
+      {
+        kube: kubeFor(noDelete, "sa kic-nodelete"),
+        log: silent,
+        report: reporter,
+        signal: never(),
+      },
+    );
+    expect(fatal).toBeUndefined();
+    expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
+    expect(summaryExitCode(summary)).toBe(0);
+    expect(lines).toContain(
+      `note: delete pods in namespace ${ns} is forbidden (rbac.allowPodDeletion=false?): helper pods are kept and the log ends with the command that deletes them`,
+    );
+    expect(summary.leftPods?.why).toBe(
+      "deleting pods is forbidden for the controller's service account",
+    );
+    const command = summary.leftPods?.command ?? "";
+    expect(lines.at(-1)).toBe(`  ${command}`);
+    expect(await podsWith(ns, selectorOf(instanceLabels(instance)))).toHaveLength(1);
+
+    // The printed command works as printed (run with the admin's kubectl).
+    const [kubectlWord, ...args] = command.split(" ");
+    expect(kubectlWord).toBe("kubectl");
+    expect(await kubectl([...args, "--wait=false"])).toMatch(/pod ".*" deleted/);
+  });
+
+  it("sweeps helper pods left by earlier runs of the same instance, and only those", async () => {
+    const instance = `sweep-${tok}`;
+    const leftover = (name: string, inst: string) =>
+      apply(
+        podManifest(name, "registry.k8s.io/pause:kic", {
+          metadata: {
+            labels: {
+              ...instanceLabels(inst),
+              "kube-image-cleanup.io/run-id": "19990101t000000-dead",
+            },
+          },
+        }),
+      );
+    await leftover("leftover-mine", instance);
+    await leftover("leftover-other-instance", `other-${tok}`);
+    const { lines, reporter } = collectingReporter();
+    const { summary } = await runController(
+      testRunConfig(ns, instance, {
+        include: [ref("nothing:*")],
+        nodes: [nodeName],
+        "dry-run": true,
+      }),
+      { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+    );
+    expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
+    expect(lines).toContain("  swept:       1 helper pod left by earlier runs deleted");
+    await eventually(
+      async () =>
+        (await podsWith(ns, "app.kubernetes.io/component=agent")).some(
+          (p) => p.metadata.name === "leftover-mine",
+        )
+          ? undefined
+          : true,
+      "the leftover pod to go",
+    );
+    const other = await podsWith(ns, selectorOf(instanceLabels(`other-${tok}`)));
+    expect(other.map((p) => [p.metadata.name, p.metadata.deletionTimestamp])).toEqual([
+      ["leftover-other-instance", undefined],
+    ]);
+  });
+
+  it("reports a helper pod the kubelet rejects for lack of CPU as OutOfcpu and exits 1", async () => {
+    const { lines, reporter } = collectingReporter();
+    const instance = `cpu-${tok}`;
+    const { summary } = await runController(
+      testRunConfig(ns, instance, {
+        include: [ref("app:*")],
+        nodes: [nodeName],
+        "helper-cpu-request": "1000",
+        "helper-cpu-limit": "",
+      }),
+      { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+    );
+    const node = summary.nodes[0];
+    expect(node?.status).toBe("failed");
+    expect(node?.reason).toMatch(
+      /^kubelet rejected the pod: OutOfcpu \(.*cpu.*\); the node has no CPU left for the helper's request: lower --helper-cpu-request/,
+    );
+    expect(summaryExitCode(summary)).toBe(1);
+    expect(lines.find((l) => l.startsWith("[1/1]"))).toMatch(
+      /^\[1\/1\] kic-node: FAILED after .*: kubelet rejected the pod: OutOfcpu/,
+    );
+    expect(lines).toContain("nodes that need attention:");
+  });
+
+  it("gives up at once on a helper image that is not there, saying so", async () => {
+    const started = Date.now();
+    const { summary } = await runController(
+      testRunConfig(ns, `pull-${tok}`, {
+        include: [ref("app:*")],
+        nodes: [nodeName],
+        "helper-image": `docker.io/library/kic-absent-${tok}:1`,
+      }),
+      {
+        kube: kubeFor(kic, "sa"),
+        log: silent,
+        report: collectingReporter().reporter,
+        signal: never(),
+      },
+    );
+    expect(summary.nodes[0]?.reason).toMatch(/container agent cannot start: ErrImageNeverPull/);
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  it("explains a helper pod still Pending at the node timeout and goes on with the next node", async () => {
+    const ghost = await ghostNode();
+    try {
+      const { lines, reporter } = collectingReporter();
+      const { summary } = await runController(
+        testRunConfig(ns, `pending-${tok}`, {
+          include: [ref("nothing:*")],
+          nodes: [ghost, nodeName],
+          "skip-not-ready": false,
+          "node-timeout": "10s",
+          "dry-run": true,
+        }),
+        { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+      );
+      const byNode = Object.fromEntries(summary.nodes.map((n) => [n.node, n]));
+      expect(byNode[ghost]?.reason).toBe(
+        `the pod was still Pending after 10s (--node-timeout): the kubelet on ${ghost} has not taken the pod up (is the node up and Ready?)`,
+      );
+      expect(byNode[nodeName]?.status).toBe("ok");
+      expect(lines.filter((l) => /^\[\d\/2\]/.test(l))).toHaveLength(2);
+    } finally {
+      await removeGhost(ghost);
+    }
+  });
+
+  it("on SIGTERM starts no new node, deletes the helper pod in flight, prints a partial summary and exits 1", async () => {
+    const ghost = await ghostNode();
+    try {
+      const instance = `sigterm-${tok}`;
+      const child = spawn(
+        process.execPath,
+        [
+          cli,
+          "run",
+          "--kubeconfig",
+          writeKubeconfig(kic, tmp, "kic"),
+          "--namespace",
+          ns,
+          "--instance",
+          instance,
+          "--include",
+          ref("app:*"),
+          "--nodes",
+          `${ghost},${nodeName}`,
+          "--skip-not-ready=false",
+          "--helper-image",
+          ensureCluster().image,
+          "--helper-image-pull-policy",
+          "Never",
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      await eventually(
+        async () =>
+          (await podsWith(ns, selectorOf(instanceLabels(instance)))).length > 0 ? true : undefined,
+        "the helper pod on the ghost node",
+      );
+      child.kill("SIGTERM");
+      const code = await exited;
+      expect(code, stderr).toBe(1);
+      expect(stdout).toContain(
+        `note: SIGTERM: no new nodes start; deleting the helper pods in flight`,
+      );
+      expect(stdout).toMatch(
+        new RegExp(
+          `\\[1/2\\] ${ghost}: interrupted after .*: the run was stopped while the agent ran`,
+        ),
+      );
+      expect(stdout).toContain(`  ${nodeName}: not started`);
+      expect(stdout).toContain("run interrupted by SIGTERM");
+      const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
+      expect(pods.map((p) => p.metadata.deletionTimestamp !== undefined)).toEqual([true]);
+    } finally {
+      await removeGhost(ghost);
+    }
+  });
+
+  it("exits 2 naming the verb and resource when the service account lacks the ClusterRole", async () => {
+    const kc = await serviceAccountKubeConfig(ns, "kic-nocluster");
+    const r = await execFileAsync(process.execPath, [
+      cli,
+      "run",
+      "--kubeconfig",
+      writeKubeconfig(kc, tmp, "nocluster"),
+      "--namespace",
+      ns,
+      "--include",
+      "x/*",
+    ]).catch((e: unknown) => e as { code: number; stderr: string });
+    expect("code" in r ? r.code : 0).toBe(2);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^error: forbidden: list nodes in all namespaces: nodes is forbidden: User "system:serviceaccount:${ns}:kic-nocluster" cannot list resource "nodes" .*\\(granted by the chart's ClusterRole`,
+        "m",
+      ),
+    );
+  });
+
+  it("exits 2 when the API server cannot be reached", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: "down", server: "https://127.0.0.1:1", skipTLSVerify: true }],
+      users: [{ name: "u", token: "t" }],
+      contexts: [{ name: "down", cluster: "down", user: "u" }],
+      currentContext: "down",
+    });
+    const err = await runController(testRunConfig(ns, "down", { include: ["x/*"] }), {
+      kube: createKube({ config: kc, source: "test" }, silent),
+      log: silent,
+      report: collectingReporter().reporter,
+      signal: never(),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KubeApiError);
+    expect((err as KubeApiError).exitCode).toBe(2);
+    expect((err as KubeApiError).message).toMatch(
+      /^cannot reach the API server to list pods in namespace .*ECONNREFUSED/,
+    );
+  });
+
+  it("schedule repeats the run and never overlaps two runs", async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        "schedule",
+        "--cron",
+        "*/2 * * * * *",
+        "--run-now",
+        "--",
+        "run",
+        "--kubeconfig",
+        writeKubeconfig(kic, tmp, "kic"),
+        "--namespace",
+        ns,
+        "--instance",
+        `sched-${tok}`,
+        "--include",
+        ref("nothing:*"),
+        "--nodes",
+        nodeName,
+        "--dry-run",
+        "--helper-image",
+        ensureCluster().image,
+        "--helper-image-pull-policy",
+        "Never",
+        "--socket",
+        ensureCluster().containerdSocket,
+        "--nsenter-target",
+        "containerd",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    await eventually(
+      async () =>
+        Promise.resolve((stdout.match(/^summary of run/gm) ?? []).length >= 2 ? true : undefined),
+      "two scheduled runs",
+      90_000,
+    );
+    child.kill("SIGTERM");
+    await exited;
+    // Header and summary strictly alternate: no run started while another was in flight.
+    const marks = stdout
+      .split("\n")
+      .filter((l) => l.startsWith("kube-image-cleanup run ") || l.startsWith("summary of run "))
+      .map((l) => l.split(" ")[0]);
+    for (let i = 0; i < marks.length; i++)
+      expect(marks[i]).toBe(i % 2 === 0 ? "kube-image-cleanup" : "summary");
+    expect(stdout).toMatch(/^\[1\/1\] kic-node: would delete 0 images/m);
+  });
+});
