@@ -8,7 +8,7 @@
 #   sweep   the controller over 10 / 100 / 1,000 kwok nodes at concurrency 1 / 10 / 50
 # Default: all three. The agent and sweep parts bring the local cluster up (test/cluster/up.sh,
 # idempotent) and leave it as they found it: their images, fake nodes and kwok are removed.
-# Options for the sweep go through the environment, see bench/sweep.ts (KIC_BENCH_*).
+# Options go through the environment (BENCH_*), see the header of each bench/PART.ts.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,9 +23,11 @@ vite_node="$root/node_modules/.bin/vite-node"
 
 for p in "${parts[@]}"; do
   if [ "$p" != plan ]; then
-    # The agent and the controller run as the helper pod and the Job run them: node dist/cli.js.
-    echo "[bench] npm run build" >&2
-    npm run --silent build
+    # The agent and the controller run as in production (node dist/cli.js), from a build of their own
+    # in the git-ignored results dir: a concurrent `npm run build` cannot change it mid-measurement.
+    echo "[bench] building into bench/results/dist" >&2
+    rm -rf bench/results/dist
+    "$root/node_modules/.bin/tsc" -p tsconfig.build.json --outDir bench/results/dist
     break
   fi
 done

@@ -1,0 +1,64 @@
+// Runs the project's CLI the way production does (node dist/cli.js ...) and measures it from the
+// outside: wall time from spawn to exit, and peak RSS through the rss-probe preload.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { repoRoot } from "./output.js";
+
+/** The build the benchmarks run: compiled by bench/run.sh into the git-ignored results dir, so a
+ * concurrent `npm run build` by someone else cannot swap files under a running measurement. */
+export const benchDist = join(repoRoot, "bench", "results", "dist");
+export const benchCli = join(benchDist, "cli.js");
+const probe = join(repoRoot, "bench", "lib", "rss-probe.mjs");
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** Peak resident set size of the CLI process, MiB (undefined if it died before writing it). */
+  peakRssMiB: number | undefined;
+}
+
+/** Environment without KIC_* variables: yargs reads those as options of the CLI. */
+export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("KIC_")) env[k] = v;
+  return { ...env, ...extra };
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  const dir = mkdtempSync(join(tmpdir(), "kic-bench-rss-"));
+  const rssFile = join(dir, "rss");
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", probe, benchCli, ...args], {
+      env: { ...env, BENCH_RSS_FILE: rssFile },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.on("data", (c: Buffer) => err.push(c));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const wallMs = performance.now() - t0;
+      let peakRssMiB: number | undefined;
+      try {
+        peakRssMiB = Number(readFileSync(rssFile, "utf8").trim()) / 1024;
+      } catch {
+        // Killed before its exit handler ran: no figure rather than a wrong one.
+        peakRssMiB = undefined;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      resolve({
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        wallMs,
+        peakRssMiB,
+      });
+    });
+  });
+}
