@@ -7,7 +7,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectl } from "../../support/cluster.js";
-import { chartDir, helm, helmOk, kubectlResult, localValues, uniqueName } from "./release.js";
+import {
+  chartDir,
+  helm,
+  helmOk,
+  kubectlResult,
+  localClusterValuesFile,
+  testValues,
+  uniqueName,
+} from "./release.js";
 
 interface Release {
   name: string;
@@ -34,7 +42,7 @@ async function install(r: Release): Promise<void> {
   await kubectl(["create", "namespace", r.ns]);
   // As chart/README.md and NOTES.txt tell the operator (the helper pods are privileged).
   await kubectl(["label", "namespace", r.ns, "pod-security.kubernetes.io/enforce=privileged"]);
-  const values = { ...localValues(), ...r.values };
+  const values = { ...testValues(), ...r.values };
   const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
   try {
     writeFileSync(join(dir, "values.json"), JSON.stringify(values));
@@ -44,6 +52,8 @@ async function install(r: Release): Promise<void> {
       chartDir,
       "--namespace",
       r.ns,
+      "-f",
+      localClusterValuesFile,
       "-f",
       join(dir, "values.json"),
     ]);

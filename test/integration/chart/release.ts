@@ -57,27 +57,24 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString("hex")}`;
 }
 
+/** The values that make the chart run on the local cluster (image, host network, runtime socket). */
+export const localClusterValuesFile = join(
+  import.meta.dirname,
+  "..",
+  "..",
+  "local-cluster-values.yaml",
+);
+
 /**
- * Values that make the chart run on the local cluster: the locally imported image, and the host
- * network with the API server on loopback (no kube-proxy here). Never schedules a run by itself.
+ * Values for these tests on top of localClusterValuesFile: the required ones, no scheduled run, and
+ * the controller and test pods on the real node (the cluster may also carry kwok's simulated nodes,
+ * which do not have the image).
  */
-export function localValues(): Record<string, unknown> {
-  const c = ensureCluster();
-  const port = new URL(c.server).port;
-  const [repository, tag] = c.image.split(/:(?=[^:/]+$)/);
+export function testValues(): Record<string, unknown> {
   return {
     schedule: "0 3 * * *",
     suspend: true,
     images: { include: ["docker.io/acme/*"] },
-    image: { repository, tag, pullPolicy: "Never" },
-    controller: {
-      hostNetwork: true,
-      env: [
-        { name: "KUBERNETES_SERVICE_HOST", value: "127.0.0.1" },
-        { name: "KUBERNETES_SERVICE_PORT", value: port },
-      ],
-      // Only the real node has the image (the cluster may also carry kwok's simulated nodes).
-      nodeSelector: { "kubernetes.io/hostname": c.nodeName },
-    },
+    controller: { nodeSelector: { "kubernetes.io/hostname": ensureCluster().nodeName } },
   };
 }
