@@ -51,7 +51,8 @@ if [ ! -f "$tar_file" ]; then
   chmod +x "$app/dist/cli.js"
   node "$here/oci-image.mjs" --name "$APP_IMAGE" --out "$tar_file" \
     --layer "$rt" --layer "$work/app" \
-    --entrypoint '["node","/app/dist/cli.js"]' --workdir /app --env NODE_ENV=production >/dev/null
+    --entrypoint '["node","/app/dist/cli.js"]' --workdir /app --env NODE_ENV=production \
+    --user 1000:1000 >/dev/null
   # Keep only the newest archive.
   find "$KIC_IMAGES" -name 'app-*.tar' ! -name "app-$key.tar" -delete
 fi
