@@ -17,12 +17,12 @@ const height = titleH + lines.length * lineH + 2 * pad;
 const escape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 function colour(line) {
   if (/^\$ /.test(line)) return "#8be9fd";
+  if (/^\s+NODE\s/.test(line)) return "#bd93f9";
   if (/FAILED/.test(line)) return "#ff5555";
   if (/^kube-image-cleanup run |^summary of run /.test(line)) return "#f8f8f2";
   if (/^\[\d+\/\d+\] /.test(line)) return "#50fa7b";
   if (/^\s+(deleted|would delete)\s/.test(line)) return "#a4e4a4";
   if (/^\s+kept?\s/.test(line)) return "#f1fa8c";
-  if (/^\s+NODE\s/.test(line)) return "#bd93f9";
   return "#c0c0c0";
 }
 const text = lines
