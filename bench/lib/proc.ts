@@ -19,6 +19,8 @@ export interface CliRun {
   wallMs: number;
   /** Peak resident set size of the CLI process, MiB (undefined if it died before writing it). */
   peakRssMiB: number | undefined;
+  /** CPU time of the CLI process (user + system), ms. */
+  cpuMs: number | undefined;
 }
 
 /** Environment without KIC_* variables: yargs reads those as options of the CLI. */
@@ -45,11 +47,17 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise
     child.on("close", (code) => {
       const wallMs = performance.now() - t0;
       let peakRssMiB: number | undefined;
+      let cpuMs: number | undefined;
       try {
-        peakRssMiB = Number(readFileSync(rssFile, "utf8").trim()) / 1024;
+        const u = JSON.parse(readFileSync(rssFile, "utf8")) as {
+          maxRssKiB: number;
+          userMs: number;
+          systemMs: number;
+        };
+        peakRssMiB = u.maxRssKiB / 1024;
+        cpuMs = u.userMs + u.systemMs;
       } catch {
         // Killed before its exit handler ran: no figure rather than a wrong one.
-        peakRssMiB = undefined;
       }
       rmSync(dir, { recursive: true, force: true });
       resolve({
@@ -58,6 +66,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise
         stderr: Buffer.concat(err).toString("utf8"),
         wallMs,
         peakRssMiB,
+        cpuMs,
       });
     });
   });
