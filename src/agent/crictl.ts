@@ -15,17 +15,17 @@ const BATCH = 50;
 export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdapter {
   const endpoint = `unix://${socket}`;
   // crictl's default timeout is 2s: too short for a big inventory or removing a large image.
-  const crictl = (...args: string[]) =>
-    runChecked(exec, [
-      "crictl",
-      "--runtime-endpoint",
-      endpoint,
-      "--image-endpoint",
-      endpoint,
-      "--timeout",
-      "120s",
-      ...args,
-    ]);
+  const argv = (...args: string[]) => [
+    "crictl",
+    "--runtime-endpoint",
+    endpoint,
+    "--image-endpoint",
+    endpoint,
+    "--timeout",
+    "120s",
+    ...args,
+  ];
+  const crictl = (...args: string[]) => runChecked(exec, argv(...args));
 
   const usage = async () => {
     const sandboxes = parseCrictlPods(await crictl("pods", "-o", "json"));
@@ -67,17 +67,7 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
       const errors = new Map<string, string>();
       for (const batch of chunks(images, BATCH)) {
         // RemoveImage by id removes every tag and digest of the image.
-        const r = await exec.run([
-          "crictl",
-          "--runtime-endpoint",
-          endpoint,
-          "--image-endpoint",
-          endpoint,
-          "--timeout",
-          "120s",
-          "rmi",
-          ...batch.map((i) => i.id),
-        ]);
+        const r = await exec.run(argv("rmi", ...batch.map((i) => i.id)));
         for (const image of batch) {
           const line = r.stderr.split("\n").find((l) => l.includes(image.id));
           if (line !== undefined) errors.set(image.id, line.trim());

@@ -1,6 +1,7 @@
 // What the agent prints while it works: readable lines (pretty) or pino records (json). Both end
 // with the one structured result record the controller parses from the pod log.
 import type { Logger } from "../log.js";
+import { formatBytes, plural } from "../report/units.js";
 import type { Inventory } from "./inventory.js";
 import type { Plan } from "./plan.js";
 import { AGENT_RESULT_MSG, type AgentResult, type KeptImage } from "./result.js";
@@ -13,21 +14,9 @@ export interface AgentReporter {
   result(result: AgentResult): void;
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit] ?? ""}`;
-}
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const label = (i: { id: string; names: string[] }) => i.names[0] ?? `<untagged ${shortId(i.id)}>`;
-const plural = (n: number, word: string) =>
-  `${n} ${word}${n === 1 ? "" : /(s|x)$/.test(word) ? "es" : "s"}`;
 
 /** The result record as one line, the same shape in both formats. */
 export function resultLine(result: AgentResult): string {
@@ -49,7 +38,7 @@ export function createPrettyReporter(write: (line: string) => void): AgentReport
     inventory: (inv, ms) => {
       write(
         `inventory: ${plural(inv.images.length, "image")}, ${plural(inv.containers.length, "container")}, ` +
-          `${plural(inv.sandboxes.length, "sandbox")}${inv.configuredSandboxImage ? `, sandbox image ${inv.configuredSandboxImage}` : ""} (${ms} ms)`,
+          `${plural(inv.sandboxes.length, "sandbox", "sandboxes")}${inv.configuredSandboxImage ? `, sandbox image ${inv.configuredSandboxImage}` : ""} (${ms} ms)`,
       );
     },
     plan: (plan, images, dryRun, ms) => {

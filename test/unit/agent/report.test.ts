@@ -1,10 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  createPrettyReporter,
-  formatBytes,
-  parseAgentResult,
-  resultLine,
-} from "../../../src/agent/report.js";
+import { createPrettyReporter, parseAgentResult, resultLine } from "../../../src/agent/report.js";
+import { formatBytes } from "../../../src/report/units.js";
 import type { AgentResult } from "../../../src/agent/result.js";
 
 const result: AgentResult = {
