@@ -125,6 +125,28 @@ function clusterCpu(): Record<string, number> {
   return out;
 }
 
+/**
+ * kwok and the fake nodes are shared (test/cluster/kwok.sh): when someone else is using them, wait
+ * rather than take them away; give up after BENCH_SWEEP_WAIT_MIN minutes (default 30).
+ */
+async function waitForKwokFree(): Promise<void> {
+  const limitMin = Number(process.env.BENCH_SWEEP_WAIT_MIN ?? 30);
+  const until = Date.now() + limitMin * 60_000;
+  for (;;) {
+    const status = await sh(kwokSh, ["status"]);
+    const nodes = Number(/fake nodes: (\d+)/.exec(status)?.[1] ?? 0);
+    if (!status.startsWith("kwok running") && nodes === 0) return;
+    if (Date.now() > until) {
+      throw new Error(
+        `kwok or fake nodes are in use by someone else for ${limitMin} min (${status.trim().replace(/\n/g, "; ")}); ` +
+          "run test/cluster/kwok.sh stop when they are done, or raise BENCH_SWEEP_WAIT_MIN",
+      );
+    }
+    log(`kwok in use by someone else (${status.trim().replace(/\n/g, "; ")}); waiting`);
+    await sleep(30_000);
+  }
+}
+
 const fakeName = (i: number) => `kic-fake-${String(i).padStart(5, "0")}`;
 
 /** Ordinary pods on fake nodes 0..n-1 (PODS_PER_NODE each), created once and kept Running by kwok. */
@@ -330,9 +352,13 @@ const report = startReport("sweep", {
 
 const runs: SweepRun[] = [];
 let canned: ReturnType<typeof cannedAgentLog> | undefined;
+/** Set once kwok and the fake nodes are ours: only then does cleaning up remove them. */
+let acquired = false;
 try {
   log("bringing the cluster up (idempotent)");
   await sh(join(repoRoot, "test/cluster/up.sh"), []);
+  await waitForKwokFree();
+  acquired = true;
   const kubeconfig = (await sh(sweepEnv, ["setup"])).trim();
   canned = cannedAgentLog(IMAGES);
   const logFile = join(state, "kwok", "agent.log");
@@ -372,13 +398,15 @@ try {
   }
   report.benchMinutes = round((Date.now() - started) / 60000, 1);
 } finally {
-  log("cleaning up: fake nodes, kwok, namespaces, the controller's user");
-  await sh(kwokSh, ["stop"]).catch((e: unknown) => {
-    log(`kwok.sh stop failed: ${String(e)}`);
-  });
-  await sh(sweepEnv, ["teardown"]).catch((e: unknown) => {
-    log(`teardown failed: ${String(e)}`);
-  });
+  if (acquired) {
+    log("cleaning up: namespaces and the controller's user, then fake nodes and kwok");
+    await sh(sweepEnv, ["teardown"]).catch((e: unknown) => {
+      log(`teardown failed: ${String(e)}`);
+    });
+    await sh(kwokSh, ["stop"]).catch((e: unknown) => {
+      log(`kwok.sh stop failed: ${String(e)}`);
+    });
+  }
 }
 
 interface Cell {

@@ -5,7 +5,8 @@
 #                           kic-bench-controller, the chart's RBAC rules, no system:masters), and a
 #                           FlowSchema that gives its requests a name in the API server's metrics;
 #                           prints the controller's kubeconfig path
-#   sweep-env.sh teardown   removes all of it (fake nodes and kwok: test/cluster/kwok.sh stop)
+#   sweep-env.sh teardown   removes all of it; run it before test/cluster/kwok.sh stop (fake nodes
+#                           and kwok), so kwok finishes the pods' deletion
 # The FlowSchema puts the controller where a service account lands by default (priority level
 # workload-low), so apiserver_flowcontrol_dispatched_requests_total{flow_schema="kic-bench-controller"}
 # counts its requests from the server's side, beside the controller's own counter.
@@ -21,6 +22,13 @@ KUBECONFIG_OUT="$KIC_STATE/bench/controller.kubeconfig"
 k() { kubectl --kubeconfig "$KIC_KUBECONFIG" "$@"; }
 
 setup() {
+  local ns
+  for ns in kic-bench kic-bench-load; do
+    # The last teardown deletes without waiting: a namespace still Terminating refuses new pods.
+    if [ "$(k get namespace "$ns" -o jsonpath='{.status.phase}' 2>/dev/null)" = Terminating ]; then
+      k wait --for=delete "namespace/$ns" --timeout=300s >/dev/null
+    fi
+  done
   mkdir -p "$KIC_STATE/bench"
   _sign "$USER_NAME" "/CN=$USER_NAME"
   _kubeconfig "$KUBECONFIG_OUT" "$USER_NAME" "$USER_NAME"
@@ -82,7 +90,9 @@ YAML
 
 teardown() {
   [ -f "$KIC_KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 || return 0
-  k delete namespace kic-bench kic-bench-load --ignore-not-found --wait=false >/dev/null
+  # While kwok still runs: it finishes the pods' graceful deletion at once. Without kwok (or with the
+  # nodes gone first) they wait for the pod garbage collector, at kube-controller-manager's 20 QPS.
+  k delete namespace kic-bench kic-bench-load --ignore-not-found --timeout=600s >/dev/null
   k delete clusterrole,clusterrolebinding,flowschema "$USER_NAME" --ignore-not-found >/dev/null
   rm -rf "$KIC_STATE/bench"
   rm -f "$PKI/$USER_NAME.crt" "$PKI/$USER_NAME.key"
