@@ -4,13 +4,6 @@ import cron from "node-cron";
 import yargs from "yargs";
 import { ConfigError } from "../errors.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../config/run-options.js";
-import { interruptOnSignals, type Interrupt } from "../controller/interrupt.js";
-import { summaryExitCode } from "../controller/results.js";
-import { runController } from "../controller/run.js";
-import { createRunScheduler } from "../controller/schedule.js";
-import { createKube, loadKubeConfig } from "../kube/clients.js";
-import { createLogger } from "../log.js";
-import { createRunReporter } from "./run.js";
 import type { ExitingCommand } from "./index.js";
 
 /** Parses the `run ...` part after `--` with the run command's own option table. */
@@ -90,40 +83,7 @@ export const scheduleCommand: ExitingCommand = {
     }
     const inner = Array.isArray(args["--"]) ? (args["--"] as unknown[]).map(String) : [];
     const config = await parseRunArgs(inner);
-    const log = createLogger(config.logFormat);
-    const kube = createKube(loadKubeConfig(config), log);
-    const report = createRunReporter(config, log);
-
-    const scheduler = createRunScheduler(
-      async (signal) => {
-        const { summary, fatal } = await runController(config, { kube, log, report, signal });
-        if (fatal) throw fatal;
-        return summaryExitCode(summary);
-      },
-      (m) => {
-        report.note(m);
-      },
-    );
-    const task = cron.schedule(expression, () => scheduler.tick(), {
-      name: "kube-image-cleanup",
-      noOverlap: true,
-      ...(timezone === undefined ? {} : { timezone }),
-    });
-    report.note(
-      `scheduled: ${expression}${timezone ? ` (${timezone})` : ""}; next run ${task.getNextRun()?.toISOString() ?? "never"}`,
-    );
-
-    let interrupt: Interrupt | undefined;
-    const stopped = new Promise<NodeJS.Signals>((resolve) => {
-      interrupt = interruptOnSignals(resolve);
-    });
-    if (args["run-now"] === true) void scheduler.tick();
-    const signal = await stopped;
-    await task.destroy();
-    // An interrupted run exits 1 like `run` does; stopping between runs is a clean shutdown.
-    const wasRunning = scheduler.running;
-    await scheduler.stop(signal);
-    interrupt?.dispose();
-    return wasRunning ? 1 : 0;
+    const { runOnSchedule } = await import("../controller/main.js");
+    return runOnSchedule(config, { expression, timezone, runNow: args["run-now"] === true });
   },
 };

@@ -19,6 +19,35 @@ export interface NodeResult {
   durationMs: number;
 }
 
+/** The numbers the summary needs from a node's agent result. */
+export interface NodeTotals {
+  deleted: number;
+  bytesReclaimed: number;
+  /** Images kept for a reason other than `no-match`. */
+  kept: number;
+  failed: number;
+}
+
+/**
+ * What the summary keeps of a node once its section is printed: totals, not the agent's full result
+ * (a node with 1,000 images has a result of ~250 KiB; 1,000 of them would dominate the memory).
+ */
+export type NodeRow = Omit<NodeResult, "result"> & { totals?: NodeTotals };
+
+export function nodeRow(r: NodeResult): NodeRow {
+  const { result, ...rest } = r;
+  if (result === undefined) return rest;
+  return {
+    ...rest,
+    totals: {
+      deleted: result.deleted.length,
+      bytesReclaimed: result.bytesReclaimed,
+      kept: result.kept.reduce((n, k) => n + (k.reason === "no-match" ? 0 : 1), 0),
+      failed: result.failed.length,
+    },
+  };
+}
+
 /** What the run header shows, before any node starts. */
 export interface RunHeader {
   runId: string;
@@ -51,7 +80,7 @@ export interface RunSummary {
   runId: string;
   dryRun: boolean;
   /** In the order they finished. */
-  nodes: readonly NodeResult[];
+  nodes: readonly NodeRow[];
   /** Selected nodes never started (the run was interrupted or stopped by a fatal error). */
   notStarted: readonly string[];
   /** Names given with --nodes that no listed node had. */

@@ -14,7 +14,7 @@ import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
 import { HelperPodWatch } from "./pod-watch.js";
 import { forEachBounded } from "./pool.js";
-import type { NodeResult, RunSummary } from "./results.js";
+import { nodeRow, type NodeResult, type NodeRow, type RunSummary } from "./results.js";
 import { sweepLeftoverPods } from "./sweep.js";
 
 export interface RunDeps {
@@ -127,7 +127,7 @@ export async function runController(
       sweep,
     });
 
-    const results: NodeResult[] = [];
+    const results: NodeRow[] = [];
     let fatal: KubeApiError | undefined;
     let notStarted: string[] = [];
     if (selection.selected.length > 0 && !stop.signal.aborted) {
@@ -166,8 +166,9 @@ export async function runController(
                 durationMs: 0,
               };
             }
-            results.push(result);
-            report.node(result, results.length, total);
+            report.node(result, results.length + 1, total);
+            // Only totals stay for the summary; the full agent result goes with the section.
+            results.push(nodeRow(result));
           },
         );
       } finally {

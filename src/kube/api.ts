@@ -34,6 +34,8 @@ export interface Kube {
   source: string;
   /** The namespace of the kubeconfig's current context, when it names one. */
   contextNamespace: string | undefined;
+  /** Closes the kept-alive connections (the process can then exit at once). */
+  close(): void;
 }
 
 export function createRequestCounter(): RequestCounter {

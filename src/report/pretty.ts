@@ -98,8 +98,8 @@ export function formatSummary(s: RunSummary): string[] {
   const ok = s.nodes.filter((n) => n.status === "ok").length;
   const failed = s.nodes.filter((n) => n.status === "failed").length;
   const interrupted = s.nodes.filter((n) => n.status === "interrupted").length;
-  const deleted = s.nodes.reduce((sum, n) => sum + (n.result?.deleted.length ?? 0), 0);
-  const bytes = s.nodes.reduce((sum, n) => sum + (n.result?.bytesReclaimed ?? 0), 0);
+  const deleted = s.nodes.reduce((sum, n) => sum + (n.totals?.deleted ?? 0), 0);
+  const bytes = s.nodes.reduce((sum, n) => sum + (n.totals?.bytesReclaimed ?? 0), 0);
   const counts = [`${ok} ok`, `${failed} failed`];
   if (interrupted > 0) counts.push(`${interrupted} interrupted`);
   if (s.notStarted.length > 0) counts.push(`${s.notStarted.length} not started`);
@@ -125,15 +125,14 @@ export function formatSummary(s: RunSummary): string[] {
     ];
     const byName = [...s.nodes].sort((a, b) => a.node.localeCompare(b.node));
     for (const n of byName) {
-      const a = n.result;
-      const kept = a ? a.kept.filter((k) => k.reason !== "no-match").length : undefined;
+      const t = n.totals;
       rows.push([
         n.node,
         n.status === "ok" ? "ok" : n.status.toUpperCase(),
-        a ? String(a.deleted.length) : "-",
-        a ? formatBytes(a.bytesReclaimed) : "-",
-        kept === undefined ? "-" : String(kept),
-        a ? String(a.failed.length) : "-",
+        t ? String(t.deleted) : "-",
+        t ? formatBytes(t.bytesReclaimed) : "-",
+        t ? String(t.kept) : "-",
+        t ? String(t.failed) : "-",
         formatMs(n.durationMs),
       ]);
     }

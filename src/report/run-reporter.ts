@@ -79,8 +79,8 @@ export function createJsonRunReporter(log: Logger): RunReporter {
       log.warn(message);
     },
     summary: (s) => {
-      const deleted = s.nodes.reduce((sum, n) => sum + (n.result?.deleted.length ?? 0), 0);
-      const bytes = s.nodes.reduce((sum, n) => sum + (n.result?.bytesReclaimed ?? 0), 0);
+      const deleted = s.nodes.reduce((sum, n) => sum + (n.totals?.deleted ?? 0), 0);
+      const bytes = s.nodes.reduce((sum, n) => sum + (n.totals?.bytesReclaimed ?? 0), 0);
       log.info(
         {
           runId: s.runId,
@@ -89,8 +89,8 @@ export function createJsonRunReporter(log: Logger): RunReporter {
             node: n.node,
             status: n.status,
             ...(n.reason === undefined ? {} : { reason: n.reason }),
-            deleted: n.result?.deleted.length,
-            bytesReclaimed: n.result?.bytesReclaimed,
+            deleted: n.totals?.deleted,
+            bytesReclaimed: n.totals?.bytesReclaimed,
             durationMs: n.durationMs,
           })),
           ok: s.nodes.filter((n) => n.status === "ok").length,

@@ -153,7 +153,7 @@ describe("controller against a real API server and kubelet", () => {
   });
 
   it("deletes exactly the unused matching images as the chart's service account, keeps what pods need, and deletes its helper pod", async () => {
-    const { lines, reporter } = collectingReporter();
+    const { lines, nodes, reporter } = collectingReporter();
     const runId = `it-${tok}-main`;
     const config = testRunConfig(ns, `main-${tok}`, {
       include: [ref("app:*")],
@@ -169,8 +169,9 @@ describe("controller against a real API server and kubelet", () => {
     });
 
     expect(fatal).toBeUndefined();
-    const node = summary.nodes[0];
+    const node = nodes[0];
     expect(node?.status, node?.reason).toBe("ok");
+    expect(summary.nodes[0]?.totals).toMatchObject({ deleted: 1, kept: 3, failed: 0 });
     expect(summaryExitCode(summary)).toBe(0);
     expect(node?.result?.deleted.map((d) => d.names)).toEqual([[ref("app:v1")]]);
     const reasons: Record<string, string> = {};
@@ -230,7 +231,7 @@ describe("controller against a real API server and kubelet", () => {
       }),
       owner: { name: "controller-standin", uid: owner.metadata.uid, namespace: ns },
     };
-    const { lines, reporter } = collectingReporter();
+    const { lines, nodes, reporter } = collectingReporter();
     const { summary } = await runController(config, {
       kube: kubeFor(kic, "sa"),
       log: silent,
@@ -239,7 +240,7 @@ describe("controller against a real API server and kubelet", () => {
       runId,
     });
     expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
-    expect(summary.nodes[0]?.result?.dryRun).toBe(true);
+    expect(nodes[0]?.result?.dryRun).toBe(true);
     expect(nodeImageNames()).toContain(ref("app:v2")); // dry run: nothing deleted
 
     const [pod] = await podsWith(ns, runSelector(instance, runId));

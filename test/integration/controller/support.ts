@@ -15,6 +15,7 @@ import {
 import { pino } from "pino";
 import type { RunConfig } from "../../../src/config/run-options.js";
 import { loadRunConfig } from "../../../src/config/run-options.js";
+import type { NodeResult } from "../../../src/controller/results.js";
 import type { Kube } from "../../../src/kube/api.js";
 import { createKube } from "../../../src/kube/clients.js";
 import { createPrettyRunReporter, type RunReporter } from "../../../src/report/run-reporter.js";
@@ -139,9 +140,22 @@ export function testRunConfig(
   );
 }
 
-export function collectingReporter(): { lines: string[]; reporter: RunReporter } {
+/** The pretty run log as lines, and every node's full result as the reporter received it. */
+export function collectingReporter(): { lines: string[]; nodes: NodeResult[]; reporter: RunReporter } {
   const lines: string[] = [];
-  return { lines, reporter: createPrettyRunReporter((l) => lines.push(l)) };
+  const nodes: NodeResult[] = [];
+  const pretty = createPrettyRunReporter((l) => lines.push(l));
+  return {
+    lines,
+    nodes,
+    reporter: {
+      ...pretty,
+      node: (r, done, total) => {
+        nodes.push(r);
+        pretty.node(r, done, total);
+      },
+    },
+  };
 }
 
 export interface SampleImage {

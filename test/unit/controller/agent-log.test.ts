@@ -38,6 +38,11 @@ describe("parseAgentLog", () => {
     expect(parseAgentLog(lines.join("\n"))).toEqual({ ok: true, result });
   });
 
+  it("finds a record on the log's first line, with a CRI prefix and later lines after it", () => {
+    const text = `2025-01-01T00:00:00.000000000Z stdout F ${record}\n{"level":30,"msg":"bye"}\n`;
+    expect(parseAgentLog(text)).toEqual({ ok: true, result });
+  });
+
   it("takes the last result record when there are several", () => {
     const later = agentResult({ node: "node-b" });
     const text = `${record}\n${JSON.stringify({ msg: "agent result", result: later })}\n`;

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import type { NodeResult, RunSummary } from "../../../src/controller/results.js";
+import { nodeRow, type NodeResult, type RunSummary } from "../../../src/controller/results.js";
 import { createJsonRunReporter } from "../../../src/report/run-reporter.js";
 import { agentResult, kept } from "../controller/fixtures.js";
 
@@ -62,7 +62,7 @@ describe("JSON run log", () => {
     const summary: RunSummary = {
       runId: "r",
       dryRun: false,
-      nodes: [ok],
+      nodes: [nodeRow(ok)],
       notStarted: [],
       missing: [],
       durationMs: 5,

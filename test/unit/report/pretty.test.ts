@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { NodeResult, RunHeader, RunSummary } from "../../../src/controller/results.js";
+import {
+  nodeRow,
+  type NodeResult,
+  type RunHeader,
+  type RunSummary,
+} from "../../../src/controller/results.js";
 import {
   formatHeader,
   formatNodeSection,
@@ -154,7 +159,7 @@ describe("summary", () => {
   const summary: RunSummary = {
     runId: "r1",
     dryRun: false,
-    nodes: [failed, ok],
+    nodes: [nodeRow(failed), nodeRow(ok)],
     notStarted: [],
     missing: [],
     durationMs: 83_000,
@@ -186,7 +191,7 @@ describe("summary", () => {
   it("says the run was interrupted and lists nodes never started", () => {
     const lines = formatSummary({
       ...summary,
-      nodes: [ok],
+      nodes: [nodeRow(ok)],
       notStarted: ["node-c"],
       interruptedBy: "SIGTERM",
       leftPods: undefined,
@@ -220,5 +225,19 @@ describe("units", () => {
       "1m 23s",
       "1h 2m 3s",
     ]);
+  });
+});
+
+describe("nodeRow", () => {
+  it("keeps the totals the summary needs and drops the agent's full result", () => {
+    const row = nodeRow(ok);
+    expect(row).not.toHaveProperty("result");
+    expect(row.totals).toEqual({
+      deleted: 4,
+      bytesReclaimed: okResult.bytesReclaimed,
+      kept: 17,
+      failed: 0,
+    });
+    expect(nodeRow(failed)).toEqual(failed);
   });
 });
