@@ -141,7 +141,11 @@ export function testRunConfig(
 }
 
 /** The pretty run log as lines, and every node's full result as the reporter received it. */
-export function collectingReporter(): { lines: string[]; nodes: NodeResult[]; reporter: RunReporter } {
+export function collectingReporter(): {
+  lines: string[];
+  nodes: NodeResult[];
+  reporter: RunReporter;
+} {
   const lines: string[] = [];
   const nodes: NodeResult[] = [];
   const pretty = createPrettyRunReporter((l) => lines.push(l));
