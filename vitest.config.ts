@@ -8,7 +8,14 @@ export default defineConfig({
     // Unit tests take seconds either way.
     fileParallelism: false,
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          // Chart tests run the real helm binary; on 2 busy cores one render can take seconds.
+          testTimeout: 30_000,
+        },
+      },
       {
         test: {
           name: "integration",

@@ -9,6 +9,8 @@ if (!input || !output) {
   console.error("usage: render-log.mjs LOG SVG");
   process.exit(2);
 }
+// Terminal colour codes, if any were captured, are not part of the text.
+// eslint-disable-next-line no-control-regex
 const lines = readFileSync(input, "utf8").replace(/\x1b\[[0-9;]*m/g, "").trimEnd().split("\n");
 const charW = 7.8, lineH = 18, pad = 16, titleH = 28;
 const width = Math.ceil(Math.max(80, ...lines.map((l) => l.length)) * charW + 2 * pad);
