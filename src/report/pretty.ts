@@ -75,6 +75,12 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   }
   for (const f of a.failed)
     lines.push(`    FAILED   ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+  // What matched the patterns but stayed, and why: the audit answer to "why is this still here?".
+  // Images no pattern matched are not listed (they were never candidates).
+  for (const k of a.kept) {
+    if (k.reason === "no-match") continue;
+    lines.push(`    kept     ${imageLabel(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`);
+  }
   if (a.minAge !== undefined && !a.minAge.supported) {
     lines.push(`    note: --min-age not applied: ${a.runtime.client} records no time for images`);
   }

@@ -54,13 +54,43 @@ const failed: NodeResult = {
 
 describe("node sections", () => {
   it("prints the one-line node summary the issue specifies, then the deleted images", () => {
-    expect(formatNodeSection(ok, 3, 12)).toEqual([
+    expect(formatNodeSection(ok, 3, 12).slice(0, 5)).toEqual([
       "[3/12] node-a: deleted 4 images, 1.2 GiB reclaimed, kept 17 (in-use 12, protected 3, excluded 2), 3.4 s",
       "    deleted  docker.io/acme/app:1.0  aaaaaaaaaaaa  614.4 MiB (+1 more name)",
       "    deleted  docker.io/acme/app:1.1  bbbbbbbbbbbb  307.2 MiB",
       "    deleted  <untagged cccccccccccc>  cccccccccccc  204.8 MiB",
       "    deleted  docker.io/acme/job:7  eeeeeeeeeeee  102.4 MiB",
     ]);
+  });
+
+  it("lists every image that matched but was kept, with its reason, and leaves unmatched ones out", () => {
+    const section = formatNodeSection(ok, 3, 12);
+    const keptLines = section.filter((l) => l.startsWith("    kept "));
+    expect(keptLines).toHaveLength(17);
+    expect(keptLines).toContain("    kept     docker.io/acme/in-use-0:1  in-use");
+    expect(keptLines).toContain("    kept     docker.io/acme/protected-2:1  protected");
+    expect(keptLines).toContain("    kept     docker.io/acme/excluded-1:1  excluded");
+    expect(section.some((l) => l.includes("no-match"))).toBe(false);
+    const withDetail = formatNodeSection(
+      {
+        ...ok,
+        result: agentResult({
+          kept: [
+            {
+              id: "sha256:1",
+              names: ["docker.io/acme/web:2"],
+              reason: "in-use",
+              detail: "container web (running) of pod shop/web",
+            },
+          ],
+        }),
+      },
+      1,
+      1,
+    );
+    expect(withDetail).toContain(
+      "    kept     docker.io/acme/web:2  in-use: container web (running) of pod shop/web",
+    );
   });
 
   it("says 'would delete' in a dry run", () => {
