@@ -152,7 +152,8 @@ function oneOf<T extends string>(key: string, value: unknown, allowed: readonly 
   return found;
 }
 
-function nsenterTarget(value: unknown): NsenterTarget {
+/** `--nsenter-target`: a pid or a process name; throws ConfigError otherwise. */
+export function checkNsenterTarget(value: unknown): NsenterTarget {
   const text = typeof value === "number" ? String(value) : value;
   // A pid >= 1, or a process name as /proc/PID/comm shows it: at most 15 characters, no slash or
   // whitespace, not all digits (that would be a pid) and not starting with "-" (a flag).
@@ -206,7 +207,7 @@ export function loadAgentConfig(
     client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
     socket: socket?.replace(/^unix:\/\//, ""),
     hostExec,
-    nsenterTarget: nsenterTarget(args["nsenter-target"] ?? "1"),
+    nsenterTarget: checkNsenterTarget(args["nsenter-target"] ?? "1"),
     ctrNamespace: optionalString("--ctr-namespace", args["ctr-namespace"]) ?? "k8s.io",
     dryRun: args["dry-run"] === true,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),

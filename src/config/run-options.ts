@@ -5,7 +5,12 @@
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import type { LogFormat } from "../log.js";
-import { patternOptions, runtimeOptions, type ClientChoice } from "./agent-options.js";
+import {
+  checkNsenterTarget,
+  patternOptions,
+  runtimeOptions,
+  type ClientChoice,
+} from "./agent-options.js";
 import { parseDuration } from "./duration.js";
 import { packageVersion } from "./package-version.js";
 import { compilePatterns } from "./patterns.js";
@@ -360,17 +365,10 @@ function tolerations(key: string, value: unknown): Toleration[] {
   });
 }
 
+/** Validated by the agent's own rule, so a value the controller passes is one every agent accepts. */
 function nsenterTarget(value: unknown): string | undefined {
   if (value === undefined || value === "") return undefined;
-  const text = typeof value === "number" ? String(value) : value;
-  if (typeof text !== "string" || !/^[A-Za-z0-9_.-]{1,64}$/.test(text)) {
-    throw new ConfigError(
-      "--nsenter-target",
-      value,
-      "give a pid such as 1 or a process name such as containerd",
-    );
-  }
-  return text;
+  return String(checkNsenterTarget(value));
 }
 
 function scalar(key: string, value: unknown): string {

@@ -31,14 +31,20 @@ describe("--nsenter-target", () => {
   ].forEach((t) => {
     it(`parses ${t.given} as ${typeof t.parsed === "number" ? "a pid" : "a process name"}`, () => {
       expect(parseNsenterTarget(t.given)).toBe(t.parsed);
-      expect(loadAgentConfig({ include: ["x"], "nsenter-target": t.given }, {}).nsenterTarget).toBe(t.parsed);
+      expect(loadAgentConfig({ include: ["x"], "nsenter-target": t.given }, {}).nsenterTarget).toBe(
+        t.parsed,
+      );
     });
   });
 
   ["0", "-3", "a/b", "two words", "a-name-longer-than-15"].forEach((bad) => {
     it(`rejects ${JSON.stringify(bad)} naming the flag`, () => {
-      expect(() => loadAgentConfig({ include: ["x"], "nsenter-target": bad }, {})).toThrow(ConfigError);
-      expect(() => loadAgentConfig({ include: ["x"], "nsenter-target": bad }, {})).toThrow(/--nsenter-target/);
+      expect(() => loadAgentConfig({ include: ["x"], "nsenter-target": bad }, {})).toThrow(
+        ConfigError,
+      );
+      expect(() => loadAgentConfig({ include: ["x"], "nsenter-target": bad }, {})).toThrow(
+        /--nsenter-target/,
+      );
     });
   });
 
@@ -62,5 +68,16 @@ describe("--nsenter-target", () => {
     // at most our own.
     const ownName = readFileSync(`/proc/${String(process.pid)}/comm`, "utf8").trim();
     expect(await resolveNsenterTarget(ownName)).toBeLessThanOrEqual(process.pid);
+  });
+});
+
+describe("run --nsenter-target", () => {
+  it("accepts exactly what the agent accepts, so no node fails on a value the controller passed", async () => {
+    const { loadRunConfig } = await import("../../../src/config/run-options.js");
+    const load = (v: string) => loadRunConfig({ include: ["x"], "nsenter-target": v }, {});
+    expect(load("containerd").agent.nsenterTarget).toBe("containerd");
+    expect(load("2051").agent.nsenterTarget).toBe("2051");
+    for (const bad of ["0", "a-name-longer-than-15", "a/b"])
+      expect(() => load(bad)).toThrow(/--nsenter-target/);
   });
 });
