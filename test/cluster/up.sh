@@ -14,6 +14,12 @@ t0=$SECONDS
 [ "$(id -u)" = 0 ] || die "the local cluster needs root (kubelet, containerd, mounts); run as root"
 bash "$here/install-deps.sh"
 bash "$here/build-binaries.sh" all >&2
+# State without any running component is what a killed session or a reboot leaves: stale pid files,
+# pods in etcd whose containers are gone, maybe mounts. Clear it and start clean.
+if [ -d "$KIC_STATE" ] && ! is_running containerd && ! is_running kube-apiserver && ! is_running etcd; then
+  log "found state of a cluster that no longer runs: clearing it first"
+  bash "$here/down.sh"
+fi
 mkdir -p "$KIC_STATE" "$KIC_LOGS"
 make_pki
 
