@@ -38,9 +38,13 @@ die() { printf '[cluster] ERROR: %s\n' "$*" >&2; exit 1; }
 # $KIC_LOGS, so cluster:down can stop exactly what cluster:up started.
 KIC_PIDS="$KIC_STATE/pids"
 
-is_running() { # name
-  local f="$KIC_PIDS/$1.pid"
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null
+is_running() { # name: its pid file names a live process whose program is that component
+  local f="$KIC_PIDS/$1.pid" pid argv0
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f")"
+  # A stale pid file (killed session, reboot) may name a pid reused by something else: check argv[0].
+  argv0="$(tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | head -n 1)" || return 1
+  [ "$(basename -- "${argv0:-/}")" = "$1" ]
 }
 
 start_bg() { # name command...
@@ -54,7 +58,7 @@ stop_bg() { # name [seconds]
   local f="$KIC_PIDS/$1.pid" pid i
   [ -f "$f" ] || return 0
   pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if is_running "$1"; then
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < ${2:-20} * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
