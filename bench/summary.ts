@@ -1,10 +1,14 @@
 // Collects the latest result of each benchmark part (bench/results/*.md) into
 // bench/results/summary.md, the page the README's performance section quotes from.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resultsDir } from "./lib/output.js";
 
-const parts = ["sweep", "agent-containerd", "agent-plan"];
+const scenarios = readdirSync(resultsDir)
+  .filter((f) => /^sweep-.+\.md$/.test(f))
+  .map((f) => f.replace(/\.md$/, ""))
+  .sort();
+const parts = ["sweep", ...scenarios, "agent-containerd", "agent-plan"];
 const sections = parts
   .map((p) => join(resultsDir, `${p}.md`))
   .filter((f) => existsSync(f))

@@ -10,6 +10,11 @@
 //   BENCH_SWEEP_IMAGES [1000]         images per node in the canned agent result (log size)
 //   BENCH_SWEEP_PODS [5]              ordinary pods on every fake node (what --protect is made of)
 //   BENCH_SWEEP_AGENT_MS [0]          how long kwok lets each agent "run" (0: pure controller cost)
+//   BENCH_SWEEP_KEPT [all]            all: the result lists every kept image, as the agent does now;
+//                                     matched: only kept images some --include matched (no-match
+//                                     ones counted, not listed): what a compact result would cost
+//   BENCH_SWEEP_NODE_OPTIONS []       Node.js flags for the controller, e.g. --max-old-space-size=96
+// A scenario other than the defaults writes bench/results/sweep-<scenario>.json, not sweep.json.
 // Targets (issue 6): 1,000 nodes at concurrency 50 in <= 60 s, <= 6 API requests per node, peak RSS
 // <= 150 MB, linear growth; concurrency 1 ("each node in turn") is the baseline for the ratios.
 import { execFile } from "node:child_process";
@@ -38,10 +43,26 @@ const numbers = (name: string, fallback: number[]): number[] => {
 const NODES = numbers("BENCH_SWEEP_NODES", [10, 100, 1000]).sort((a, b) => a - b);
 const CONCURRENCY = numbers("BENCH_SWEEP_CONCURRENCY", [1, 10, 50]).sort((a, b) => a - b);
 const REPS = numbers("BENCH_SWEEP_REPS", [3])[0] ?? 3;
-const SLOW_REPS = numbers("BENCH_SWEEP_SLOW_REPS", [1])[0] ?? 1;
+// 0 skips concurrency 1 at N >= 1000 (with a simulated agent time it takes N x that time).
+const SLOW_REPS =
+  process.env.BENCH_SWEEP_SLOW_REPS === "0" ? 0 : (numbers("BENCH_SWEEP_SLOW_REPS", [1])[0] ?? 1);
 const IMAGES = numbers("BENCH_SWEEP_IMAGES", [1000])[0] ?? 1000;
 const PODS_PER_NODE = Number(process.env.BENCH_SWEEP_PODS ?? 5);
 const AGENT_MS = Number(process.env.BENCH_SWEEP_AGENT_MS ?? 0);
+const KEPT = process.env.BENCH_SWEEP_KEPT === "matched" ? "matched" : "all";
+const NODE_OPTIONS = (process.env.BENCH_SWEEP_NODE_OPTIONS ?? "").split(/\s+/).filter(Boolean);
+const SCENARIO = [
+  AGENT_MS > 0 ? `agent${AGENT_MS}ms` : "",
+  IMAGES !== 1000 ? `${IMAGES}img` : "",
+  KEPT === "matched" ? "kept-matched" : "",
+  NODE_OPTIONS.length > 0
+    ? NODE_OPTIONS.join("")
+        .replace(/[^a-z0-9=]+/gi, "-")
+        .replace(/^-|-$/g, "")
+    : "",
+]
+  .filter(Boolean)
+  .join("-");
 
 const TARGET = { nodes: 1000, concurrency: 50, wallS: 60, requestsPerNode: 6, rssMB: 150 };
 const HELPER_NS = "kic-bench";
@@ -281,6 +302,7 @@ async function sweepOnce(
       "json",
     ],
     cleanEnv({ KUBECONFIG: "" }),
+    NODE_OPTIONS,
   );
   const cpu1 = clusterCpu();
   // The API server counts a request when it is dispatched; give the last ones a moment to land.
@@ -331,19 +353,23 @@ async function sweepOnce(
   };
 }
 
-const report = startReport("sweep", {
+const report = startReport(SCENARIO === "" ? "sweep" : `sweep-${SCENARIO}`, {
   cluster:
     "the local cluster (test/cluster/up.sh): real etcd + kube-apiserver v1.34 + controller-manager; the real kubelet node kic-node stays beside the fake ones",
   nodes:
     "kwok v0.7.0 (test/cluster/kwok.sh) manages nodes annotated kwok.x-k8s.io/node=fake, labelled kube-image-cleanup.io/bench=fake (the run's --node-selector); leases renewed every 40 s",
   helperPods: `kwok stages (test/cluster/kwok/stages.yaml): Pending -> Running at once, Running -> Succeeded after ${AGENT_MS} ms, deleted pods removed; kubectl logs served by kwok ClusterLogs from one canned file through the API server`,
-  agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines`,
+  agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines; kept images listed: ${KEPT === "all" ? "all (as the agent does now)" : "only those an --include matched (no-match ones counted, not listed)"}`,
   pods: `${PODS_PER_NODE} ordinary pods per fake node (namespace ${LOAD_NS}), so each node's pod list and --protect are not empty`,
   controller:
     "node --import bench/lib/rss-probe.mjs bench/results/dist/cli.js run --output json, own user kic-bench-controller with the chart's RBAC rules (not system:masters)",
+  nodeOptions:
+    NODE_OPTIONS.length > 0
+      ? NODE_OPTIONS.join(" ")
+      : "none (V8 sizes its heap for this 24 GiB machine; under a container memory limit it collects earlier)",
   wall: "spawn to exit of the controller process (includes Node.js start-up and client set-up)",
   requests:
-    "the controller's own counter (summary.requests, per node = total / nodes); cross-checked server side: apiserver_flowcontrol_dispatched_requests_total for the FlowSchema kic-bench-controller (its user only), diffed around each run",
+    "the controller's own counter (summary.requests, per node = total / nodes); cross-checked server side, diffed around each run: apiserver_flowcontrol_dispatched_requests_total for the FlowSchema kic-bench-controller (its user only; every request but pods/log, which is long-running and bypasses APF) plus apiserver_request_total for pods/log (all users)",
   rss: "getrusage ru_maxrss of the controller process at exit (rss-probe preload)",
   clusterCpu:
     "utime+stime of kube-apiserver, etcd, kwok, controller-manager from /proc, diffed around each run: where the 2 cores went",
@@ -360,7 +386,7 @@ try {
   await waitForKwokFree();
   acquired = true;
   const kubeconfig = (await sh(sweepEnv, ["setup"])).trim();
-  canned = cannedAgentLog(IMAGES);
+  canned = cannedAgentLog(IMAGES, KEPT);
   const logFile = join(state, "kwok", "agent.log");
   mkdirSync(join(state, "kwok"), { recursive: true });
   writeFileSync(logFile, canned.text);
@@ -478,6 +504,8 @@ report.config = {
   imagesPerNode: IMAGES,
   podsPerNode: PODS_PER_NODE,
   agentMs: AGENT_MS,
+  kept: KEPT,
+  nodeOptions: NODE_OPTIONS,
 };
 report.cannedLog = {
   images: canned.images,

@@ -21,8 +21,11 @@ export interface CannedLog {
   kept: number;
 }
 
-/** A node with `images` images; include pattern chosen so about 5% are deleted. */
-export function cannedAgentLog(images: number): CannedLog {
+/**
+ * A node with `images` images; include pattern chosen so about 5% are deleted. `kept: "matched"`
+ * lists only kept images an --include matched (the rest are only counted): a compact result.
+ */
+export function cannedAgentLog(images: number, kept: "all" | "matched" = "all"): CannedLog {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -70,7 +73,7 @@ export function cannedAgentLog(images: number): CannedLog {
       failed: 0,
     },
     deleted,
-    kept: plan.kept,
+    kept: kept === "all" ? plan.kept : plan.kept.filter((k) => k.reason !== "no-match"),
     failed: [],
     bytesReclaimed: deleted.reduce((s, d) => s + d.bytes, 0),
     durationsMs: { inventory: 420, plan: 12, execute: 2100, total: 2532 },

@@ -30,12 +30,16 @@ export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  nodeFlags: readonly string[] = [],
+): Promise<CliRun> {
   const dir = mkdtempSync(join(tmpdir(), "kic-bench-rss-"));
   const rssFile = join(dir, "rss");
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", probe, benchCli, ...args], {
+    const child = spawn(process.execPath, [...nodeFlags, "--import", probe, benchCli, ...args], {
       env: { ...env, BENCH_RSS_FILE: rssFile },
       stdio: ["ignore", "pipe", "pipe"],
     });
