@@ -51,7 +51,8 @@ describe("local cluster", () => {
             name: "probe",
             image,
             imagePullPolicy: "Never",
-            securityContext: { privileged: true },
+            // The image runs as uid 1000 by default (like the Dockerfile); entering namespaces needs root.
+            securityContext: { privileged: true, runAsUser: 0 },
             // Enter the host's namespaces the way the helper pod does and look at the host's
             // containerd state. (Target: containerd's pid, not 1: see test/cluster/README.md.)
             command: [
