@@ -575,7 +575,11 @@ writeReport(
         x.runs,
         x.wallS,
         x.nodesPerS,
-        x.ratioVsC1 === undefined ? "1 (base)" : `${x.ratioVsC1}x`,
+        x.concurrency === 1
+          ? "1 (base)"
+          : x.ratioVsC1 === undefined
+            ? "- (no base run)"
+            : `${x.ratioVsC1}x`,
         `${x.requestsPerNode} (${x.serverRequestsPerNode})`,
         x.peakRssMiB,
         x.controllerCpuS,
