@@ -83,7 +83,9 @@ export async function runAgent(
       failed: done.failed.length,
     },
     deleted: done.deleted,
-    kept: [...plan.kept, ...done.keptLate],
+    // Images no pattern matched are counted (counts.images - counts.matched), not listed: on a node
+    // with thousands of images they would make the log, and the controller's memory, 20x larger.
+    kept: [...plan.kept.filter((k) => k.reason !== "no-match"), ...done.keptLate],
     failed: done.failed,
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },

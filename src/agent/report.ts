@@ -63,7 +63,7 @@ export function createPrettyReporter(write: (line: string) => void): AgentReport
           `${r.dryRun ? "would delete" : "deleted"} ${label(d)} ${shortId(d.id)} (${formatBytes(d.bytes)})`,
         );
       for (const f of r.failed) write(`FAILED  ${label(f)} ${shortId(f.id)}: ${f.error}`);
-      const noMatch = r.kept.filter((k) => k.reason === "no-match").length;
+      const noMatch = r.counts.images - r.counts.matched;
       write(
         `${r.dryRun ? "dry run done" : "done"}: ${r.counts.deleted} ${r.dryRun ? "would be deleted" : "deleted"}, ` +
           `${r.counts.kept} kept (${noMatch} not matching), ${r.counts.failed} failed, ` +

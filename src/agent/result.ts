@@ -48,9 +48,14 @@ export interface AgentResult {
     version?: string;
   };
   dryRun: boolean;
+  /** `kept` counts every image not deleted, those no --include matched too. */
   counts: { images: number; matched: number; deleted: number; kept: number; failed: number };
   /** In a dry run: what would have been deleted. */
   deleted: DeletedImage[];
+  /**
+   * Matched images that were kept, each with its reason. Images no --include matched are only
+   * counted (counts.images - counts.matched): listing them made a 1,000-image node's result 266 KiB.
+   */
   kept: KeptImage[];
   failed: FailedImage[];
   bytesReclaimed: number;
