@@ -62,12 +62,18 @@ describe("CronJob with only the required values", () => {
     expect(spec.volumes).toEqual([{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }]);
   });
 
-  it("gives the controller its pod name, uid and namespace from the downward API", () => {
+  it("gives the controller its pod name, uid and namespace from the downward API, and a small heap", () => {
     expect(container.env).toEqual([
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
       { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+      { name: "NODE_OPTIONS", value: "--max-old-space-size=96 --max-semi-space-size=1" },
     ]);
+  });
+
+  it("sets no NODE_OPTIONS when controller.nodeOptions is empty", () => {
+    const env = controller(cronJob({ controller: { nodeOptions: "" } })).env ?? [];
+    expect(env.map((e) => e.name)).not.toContain("NODE_OPTIONS");
   });
 
   it("runs the chart's image at appVersion with the run command, under the chart's service account", () => {
@@ -218,10 +224,11 @@ describe("CronJob values", () => {
       "POD_NAME",
       "POD_UID",
       "POD_NAMESPACE",
+      "NODE_OPTIONS",
       "KUBERNETES_SERVICE_HOST",
       "KUBERNETES_SERVICE_PORT",
     ]);
-    expect(controller(job).env?.[4]).toEqual({ name: "KUBERNETES_SERVICE_PORT", value: "16443" });
+    expect(controller(job).env?.[5]).toEqual({ name: "KUBERNETES_SERVICE_PORT", value: "16443" });
   });
 
   it("sets every CronJob knob, and leaves out the deadlines set to null", () => {
