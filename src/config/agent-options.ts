@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
+import { oneOf, optionalString, strings } from "./checks.js";
 import type { HostExecMode } from "../agent/result.js";
 import type { LogFormat } from "../log.js";
 import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.js";
@@ -128,28 +129,6 @@ export interface AgentConfig {
   dryRun: boolean;
   logFormat: LogFormat;
   nodeName: string;
-}
-
-function strings(key: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  const list = Array.isArray(value) ? (value as unknown[]) : [value];
-  return list.map((v) => {
-    if (typeof v !== "string" && typeof v !== "number") throw new ConfigError(key, v, "give text");
-    return String(v);
-  });
-}
-
-function optionalString(key: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "")
-    throw new ConfigError(key, value, "give a non-empty value");
-  return value;
-}
-
-function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
-  const found = allowed.find((a) => a === value);
-  if (found === undefined) throw new ConfigError(key, value, `use one of ${allowed.join(", ")}`);
-  return found;
 }
 
 /** `--nsenter-target`: a pid or a process name; throws ConfigError otherwise. */

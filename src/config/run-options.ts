@@ -4,6 +4,7 @@
 // table.
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
+import { oneOf, optionalString, strings } from "./checks.js";
 import type { LogFormat } from "../log.js";
 import {
   checkNsenterTarget,
@@ -224,15 +225,6 @@ export interface RunConfig {
   owner: { name: string; uid: string; namespace: string | undefined } | undefined;
 }
 
-function strings(key: string, value: unknown): string[] {
-  if (value === undefined) return [];
-  const list = Array.isArray(value) ? (value as unknown[]) : [value];
-  return list.map((v) => {
-    if (typeof v !== "string" && typeof v !== "number") throw new ConfigError(key, v, "give text");
-    return String(v);
-  });
-}
-
 /** Repeated and/or comma-separated names: `--nodes a,b --nodes c`. */
 function nameList(key: string, value: unknown): string[] {
   const names = strings(key, value)
@@ -249,19 +241,6 @@ function nameList(key: string, value: unknown): string[] {
     }
   }
   return [...new Set(names)];
-}
-
-function optionalString(key: string, value: unknown): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "")
-    throw new ConfigError(key, value, "give a non-empty value");
-  return value;
-}
-
-function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
-  const found = allowed.find((a) => a === value);
-  if (found === undefined) throw new ConfigError(key, value, `use one of ${allowed.join(", ")}`);
-  return found;
 }
 
 const QUANTITY = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[numkMGTPE]|[KMGTPE]i)?$/;

@@ -1,0 +1,27 @@
+// Small checks shared by the option tables: each turns one parsed argument into a typed value or
+// throws a ConfigError naming the flag, what was given and what is allowed.
+import { ConfigError } from "../errors.js";
+
+/** A repeatable text option: absent is an empty list, one value is a list of one. */
+export function strings(key: string, value: unknown): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? (value as unknown[]) : [value];
+  return list.map((v) => {
+    if (typeof v !== "string" && typeof v !== "number") throw new ConfigError(key, v, "give text");
+    return String(v);
+  });
+}
+
+/** Absent is undefined; given, it must not be empty. */
+export function optionalString(key: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "")
+    throw new ConfigError(key, value, "give a non-empty value");
+  return value;
+}
+
+export function oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value);
+  if (found === undefined) throw new ConfigError(key, value, `use one of ${allowed.join(", ")}`);
+  return found;
+}
