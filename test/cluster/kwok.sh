@@ -76,6 +76,18 @@ ready_count() {
     grep -c '^True$' || true
 }
 
+# Leases of fake nodes that no longer exist. The garbage collector removes them some time after their
+# node; a node created again under the same name before that meets its old Lease, and kwok then fails
+# to renew it (UID precondition) and the node goes NotReady. So they go explicitly.
+drop_stale_leases() { # names of fake nodes that exist
+  local keep=" $* " stale=() l
+  for l in $(k -n kube-node-lease get leases -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' | grep "^$FAKE_PREFIX" || true); do
+    [[ "$keep" == *" $l "* ]] || stale+=("$l")
+  done
+  [ "${#stale[@]}" -gt 0 ] || return 0
+  printf '%s\n' "${stale[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" -n kube-node-lease delete lease --ignore-not-found >/dev/null
+}
+
 node_json() { # name
   printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","annotations":{"kwok.x-k8s.io/node":"fake","node.alpha.kubernetes.io/ttl":"0"},"labels":{"kubernetes.io/hostname":"%s","type":"kwok","kube-image-cleanup.io/bench":"fake"}},"spec":{"taints":[{"key":"kwok.x-k8s.io/node","value":"fake","effect":"NoSchedule"}]}}' "$1" "$1"
 }
@@ -94,6 +106,7 @@ nodes() { # N
     unset 'present[$name]'
   done
   extra=("${!present[@]}")
+  drop_stale_leases "${have[@]}"
   if [ "${#extra[@]}" -gt 0 ]; then
     log "deleting ${#extra[@]} fake nodes above $want"
     printf '%s\n' "${extra[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" delete node --wait=false >/dev/null
@@ -133,6 +146,7 @@ delete_nodes() {
   # The pod garbage collector removes pods bound to nodes that no longer exist; kwok must still be
   # running for pods that are already terminating, so wait for the nodes to be gone first.
   for ((n = 0; n < 300; n++)); do [ "$(fake_names | wc -l)" -eq 0 ] && break; sleep 0.2; done
+  drop_stale_leases
 }
 
 status() {
