@@ -10,10 +10,11 @@
 //   BENCH_SWEEP_IMAGES [1000]         images per node in the canned agent result (log size)
 //   BENCH_SWEEP_PODS [5]              ordinary pods on every fake node (what --protect is made of)
 //   BENCH_SWEEP_AGENT_MS [0]          how long kwok lets each agent "run" (0: pure controller cost)
-//   BENCH_SWEEP_KEPT [all]            all: the result lists every kept image, as the agent does now;
-//                                     matched: only kept images some --include matched (no-match
-//                                     ones counted, not listed): what a compact result would cost
-//   BENCH_SWEEP_NODE_OPTIONS []       Node.js flags for the controller, e.g. --max-old-space-size=96
+//   BENCH_SWEEP_KEPT [matched]        matched: the result lists only kept images an --include matched,
+//                                     as the agent does (no-match ones are counted); all: every
+//                                     kept image, as agents before eee09ae did
+//   BENCH_SWEEP_NODE_OPTIONS [chart]  Node.js flags for the controller; default: the chart's
+//                                     controller.nodeOptions (chart/values.yaml); "none" for none
 // A scenario other than the defaults writes bench/results/sweep-<scenario>.json, not sweep.json.
 // Targets (issue 6): 1,000 nodes at concurrency 50 in <= 60 s, <= 6 API requests per node, peak RSS
 // <= 150 MB, linear growth; concurrency 1 ("each node in turn") is the baseline for the ratios.
@@ -49,17 +50,34 @@ const SLOW_REPS =
 const IMAGES = numbers("BENCH_SWEEP_IMAGES", [1000])[0] ?? 1000;
 const PODS_PER_NODE = Number(process.env.BENCH_SWEEP_PODS ?? 5);
 const AGENT_MS = Number(process.env.BENCH_SWEEP_AGENT_MS ?? 0);
-const KEPT = process.env.BENCH_SWEEP_KEPT === "matched" ? "matched" : "all";
-const NODE_OPTIONS = (process.env.BENCH_SWEEP_NODE_OPTIONS ?? "").split(/\s+/).filter(Boolean);
+const KEPT = process.env.BENCH_SWEEP_KEPT === "all" ? "all" : "matched";
+/** The chart's default NODE_OPTIONS for the controller: what an installed controller runs with. */
+function chartNodeOptions(): string {
+  const values = readFileSync(join(repoRoot, "chart/values.yaml"), "utf8");
+  return /^\s*nodeOptions:\s*"([^"]*)"/m.exec(values)?.[1] ?? "";
+}
+const CHART_NODE_OPTIONS = chartNodeOptions();
+const NODE_OPTIONS_GIVEN = process.env.BENCH_SWEEP_NODE_OPTIONS;
+const NODE_OPTIONS = (
+  NODE_OPTIONS_GIVEN === undefined
+    ? CHART_NODE_OPTIONS
+    : NODE_OPTIONS_GIVEN === "none"
+      ? ""
+      : NODE_OPTIONS_GIVEN
+)
+  .split(/\s+/)
+  .filter(Boolean);
 const SCENARIO = [
   AGENT_MS > 0 ? `agent${AGENT_MS}ms` : "",
   IMAGES !== 1000 ? `${IMAGES}img` : "",
-  KEPT === "matched" ? "kept-matched" : "",
-  NODE_OPTIONS.length > 0
-    ? NODE_OPTIONS.join("")
-        .replace(/[^a-z0-9=]+/gi, "-")
-        .replace(/^-|-$/g, "")
-    : "",
+  KEPT === "all" ? "kept-all" : "",
+  NODE_OPTIONS.join(" ") === CHART_NODE_OPTIONS
+    ? ""
+    : NODE_OPTIONS.length === 0
+      ? "no-node-options"
+      : NODE_OPTIONS.join("")
+          .replace(/[^a-z0-9=]+/gi, "-")
+          .replace(/^-|-$/g, ""),
 ]
   .filter(Boolean)
   .join("-");
@@ -359,13 +377,13 @@ const report = startReport(SCENARIO === "" ? "sweep" : `sweep-${SCENARIO}`, {
   nodes:
     "kwok v0.7.0 (test/cluster/kwok.sh) manages nodes annotated kwok.x-k8s.io/node=fake, labelled kube-image-cleanup.io/bench=fake (the run's --node-selector); leases renewed every 40 s",
   helperPods: `kwok stages (test/cluster/kwok/stages.yaml): Pending -> Running at once, Running -> Succeeded after ${AGENT_MS} ms, deleted pods removed; kubectl logs served by kwok ClusterLogs from one canned file through the API server`,
-  agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines; kept images listed: ${KEPT === "all" ? "all (as the agent does now)" : "only those an --include matched (no-match ones counted, not listed)"}`,
+  agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines; kept images listed: ${KEPT === "all" ? "all (as agents before eee09ae did)" : "only those an --include matched, as the agent does (no-match ones counted, not listed)"}`,
   pods: `${PODS_PER_NODE} ordinary pods per fake node (namespace ${LOAD_NS}), so each node's pod list and --protect are not empty`,
   controller:
     "node --import bench/lib/rss-probe.mjs bench/results/dist/cli.js run --output json, own user kic-bench-controller with the chart's RBAC rules (not system:masters)",
   nodeOptions:
     NODE_OPTIONS.length > 0
-      ? NODE_OPTIONS.join(" ")
+      ? `${NODE_OPTIONS.join(" ")}${NODE_OPTIONS.join(" ") === CHART_NODE_OPTIONS ? " (the chart's controller.nodeOptions)" : ""}`
       : "none (V8 sizes its heap for this 24 GiB machine; under a container memory limit it collects earlier)",
   wall: "spawn to exit of the controller process (includes Node.js start-up and client set-up)",
   requests:
