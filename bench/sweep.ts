@@ -398,6 +398,7 @@ const runs: SweepRun[] = [];
 let canned: ReturnType<typeof cannedAgentLog> | undefined;
 /** Set once kwok and the fake nodes are ours: only then does cleaning up remove them. */
 let acquired = false;
+let failure: unknown;
 try {
   log("bringing the cluster up (idempotent)");
   await sh(join(repoRoot, "test/cluster/up.sh"), []);
@@ -441,193 +442,206 @@ try {
     }
   }
   report.benchMinutes = round((Date.now() - started) / 60000, 1);
-} finally {
-  if (acquired) {
-    log("cleaning up: namespaces and the controller's user, then fake nodes and kwok");
-    await sh(sweepEnv, ["teardown"]).catch((e: unknown) => {
-      log(`teardown failed: ${String(e)}`);
-    });
-    await sh(kwokSh, ["stop"]).catch((e: unknown) => {
-      log(`kwok.sh stop failed: ${String(e)}`);
-    });
-  }
+} catch (err) {
+  failure = err;
 }
 
-interface Cell {
-  nodes: number;
-  concurrency: number;
-  runs: number;
-  wallS: number;
-  controllerS: number;
-  nodesPerS: number;
-  requestsPerNode: number;
-  serverRequestsPerNode: number;
-  peakRssMiB: number;
-  controllerCpuS: number;
-  apiserverCpuS: number;
-  allOk: boolean;
-  ratioVsC1: number | undefined;
-}
-const cells: Cell[] = [];
-for (const n of NODES) {
-  for (const c of CONCURRENCY) {
-    const group = runs.filter((r) => r.nodes === n && r.concurrency === c);
-    if (group.length === 0) continue;
-    const med = (f: (r: SweepRun) => number | undefined, digits = 2) =>
-      round(median(group.map(f).filter((x): x is number => x !== undefined)), digits);
-    const wallS = med((r) => r.wallS);
-    cells.push({
-      nodes: n,
+/** Figures from the runs so far: written before the cleanup, so a cluster taken down under the
+ * benchmark (another suite's cluster:down) still leaves the results it got. */
+function finish(): void {
+  const cannedLog = canned;
+  if (cannedLog === undefined) return;
+  interface Cell {
+    nodes: number;
+    concurrency: number;
+    runs: number;
+    wallS: number;
+    controllerS: number;
+    nodesPerS: number;
+    requestsPerNode: number;
+    serverRequestsPerNode: number;
+    peakRssMiB: number;
+    controllerCpuS: number;
+    apiserverCpuS: number;
+    allOk: boolean;
+    ratioVsC1: number | undefined;
+  }
+  const cells: Cell[] = [];
+  for (const n of NODES) {
+    for (const c of CONCURRENCY) {
+      const group = runs.filter((r) => r.nodes === n && r.concurrency === c);
+      if (group.length === 0) continue;
+      const med = (f: (r: SweepRun) => number | undefined, digits = 2) =>
+        round(median(group.map(f).filter((x): x is number => x !== undefined)), digits);
+      const wallS = med((r) => r.wallS);
+      cells.push({
+        nodes: n,
+        concurrency: c,
+        runs: group.length,
+        wallS,
+        controllerS: med((r) => r.controllerS),
+        nodesPerS: round(n / wallS, 1),
+        requestsPerNode: med((r) => r.requestsPerNode),
+        serverRequestsPerNode: med((r) => r.serverRequestsPerNode),
+        peakRssMiB: med((r) => r.peakRssMiB, 1),
+        controllerCpuS: med((r) => r.controllerCpuS),
+        apiserverCpuS: med((r) => r.clusterCpuS["kube-apiserver"], 1),
+        allOk: group.every((r) => r.failed === 0 && r.ok === n && r.exitCode === 0),
+        ratioVsC1: undefined,
+      });
+    }
+  }
+  for (const cell of cells) {
+    const base = cells.find((b) => b.nodes === cell.nodes && b.concurrency === 1);
+    if (base && cell.concurrency !== 1) cell.ratioVsC1 = round(base.wallS / cell.wallS, 1);
+  }
+  const growth = CONCURRENCY.map((c) => {
+    const points = cells
+      .filter((x) => x.concurrency === c)
+      .map((x) => ({ x: x.nodes, y: x.wallS }));
+    const line = fitLine(points);
+    const at = (n: number) => cells.find((x) => x.concurrency === c && x.nodes === n);
+    const hi = at(Math.max(...NODES));
+    const mid = at(NODES.length > 1 ? (NODES[NODES.length - 2] ?? 0) : 0);
+    return {
       concurrency: c,
-      runs: group.length,
-      wallS,
-      controllerS: med((r) => r.controllerS),
-      nodesPerS: round(n / wallS, 1),
-      requestsPerNode: med((r) => r.requestsPerNode),
-      serverRequestsPerNode: med((r) => r.serverRequestsPerNode),
-      peakRssMiB: med((r) => r.peakRssMiB, 1),
-      controllerCpuS: med((r) => r.controllerCpuS),
-      apiserverCpuS: med((r) => r.clusterCpuS["kube-apiserver"], 1),
-      allOk: group.every((r) => r.failed === 0 && r.ok === n && r.exitCode === 0),
-      ratioVsC1: undefined,
-    });
-  }
-}
-for (const cell of cells) {
-  const base = cells.find((b) => b.nodes === cell.nodes && b.concurrency === 1);
-  if (base && cell.concurrency !== 1) cell.ratioVsC1 = round(base.wallS / cell.wallS, 1);
-}
-const growth = CONCURRENCY.map((c) => {
-  const points = cells.filter((x) => x.concurrency === c).map((x) => ({ x: x.nodes, y: x.wallS }));
-  const line = fitLine(points);
-  const at = (n: number) => cells.find((x) => x.concurrency === c && x.nodes === n);
-  const hi = at(Math.max(...NODES));
-  const mid = at(NODES.length > 1 ? (NODES[NODES.length - 2] ?? 0) : 0);
-  return {
-    concurrency: c,
-    secondsPer1000Nodes: round(line.slope * 1000, 1),
-    interceptS: round(line.intercept, 1),
-    r2: round(line.r2, 4),
-    exponent: round(growthExponent(points), 2),
-    /** Time per node at the largest N over the next largest: 1 = linear, > 1 = super-linear. */
-    perNodeTimeRatio:
-      hi && mid ? round(hi.wallS / hi.nodes / (mid.wallS / mid.nodes), 2) : undefined,
+      secondsPer1000Nodes: round(line.slope * 1000, 1),
+      interceptS: round(line.intercept, 1),
+      r2: round(line.r2, 4),
+      exponent: round(growthExponent(points), 2),
+      /** Time per node at the largest N over the next largest: 1 = linear, > 1 = super-linear. */
+      perNodeTimeRatio:
+        hi && mid ? round(hi.wallS / hi.nodes / (mid.wallS / mid.nodes), 2) : undefined,
+    };
+  });
+  report.config = {
+    nodes: NODES,
+    concurrency: CONCURRENCY,
+    reps: REPS,
+    slowReps: SLOW_REPS,
+    imagesPerNode: IMAGES,
+    podsPerNode: PODS_PER_NODE,
+    agentMs: AGENT_MS,
+    kept: KEPT,
+    nodeOptions: NODE_OPTIONS,
   };
-});
-report.config = {
-  nodes: NODES,
-  concurrency: CONCURRENCY,
-  reps: REPS,
-  slowReps: SLOW_REPS,
-  imagesPerNode: IMAGES,
-  podsPerNode: PODS_PER_NODE,
-  agentMs: AGENT_MS,
-  kept: KEPT,
-  nodeOptions: NODE_OPTIONS,
-};
-report.cannedLog = {
-  images: canned.images,
-  deleted: canned.deleted,
-  kept: canned.kept,
-  logBytes: canned.bytes,
-  resultBytes: canned.resultBytes,
-};
-report.runs = runs;
-report.cells = cells;
-report.growth = growth;
+  report.cannedLog = {
+    images: cannedLog.images,
+    deleted: cannedLog.deleted,
+    kept: cannedLog.kept,
+    logBytes: cannedLog.bytes,
+    resultBytes: cannedLog.resultBytes,
+  };
+  report.runs = runs;
+  report.cells = cells;
+  report.growth = growth;
 
-const goal = cells.find((x) => x.nodes === TARGET.nodes && x.concurrency === TARGET.concurrency);
-const maxReq = Math.max(...cells.map((x) => x.requestsPerNode));
-const maxRss = Math.max(...cells.map((x) => x.peakRssMiB));
-const goalGrowth = growth.find((g) => g.concurrency === TARGET.concurrency);
-const mb = (mib: number) => round((mib * 1024 * 1024) / 1e6, 0);
-report.targets.push(
-  {
-    name: `${TARGET.nodes} nodes at concurrency ${TARGET.concurrency}: wall time`,
-    target: `<= ${TARGET.wallS} s`,
-    measured: goal ? `${goal.wallS} s${goal.allOk ? "" : " (NOT all nodes ok)"}` : "not measured",
-    met: goal ? goal.wallS <= TARGET.wallS && goal.allOk : null,
-  },
-  {
-    name: "API requests per node (controller's counter, worst cell)",
-    target: `<= ${TARGET.requestsPerNode}`,
-    measured: `${maxReq} (server side: ${Math.max(...cells.map((x) => x.serverRequestsPerNode))})`,
-    met: maxReq <= TARGET.requestsPerNode,
-  },
-  {
-    name: "controller peak RSS (worst cell)",
-    target: `<= ${TARGET.rssMB} MB`,
-    measured: `${mb(maxRss)} MB (${maxRss} MiB)${goal ? `; ${mb(goal.peakRssMiB)} MB at ${TARGET.nodes} x ${TARGET.concurrency}` : ""}`,
-    met: mb(maxRss) <= TARGET.rssMB,
-  },
-  {
-    name: `linear growth with N at concurrency ${TARGET.concurrency}`,
-    target: "time per node at the largest N within 1.25x of the next size",
-    measured: goalGrowth
-      ? `x${goalGrowth.perNodeTimeRatio ?? "?"} per node; ${goalGrowth.secondsPer1000Nodes} s per 1,000 nodes, R² ${goalGrowth.r2}`
-      : "not measured",
-    met: goalGrowth?.perNodeTimeRatio === undefined ? null : goalGrowth.perNodeTimeRatio <= 1.25,
-  },
-);
+  const goal = cells.find((x) => x.nodes === TARGET.nodes && x.concurrency === TARGET.concurrency);
+  const maxReq = Math.max(...cells.map((x) => x.requestsPerNode));
+  const maxRss = Math.max(...cells.map((x) => x.peakRssMiB));
+  const goalGrowth = growth.find((g) => g.concurrency === TARGET.concurrency);
+  const mb = (mib: number) => round((mib * 1024 * 1024) / 1e6, 0);
+  report.targets.push(
+    {
+      name: `${TARGET.nodes} nodes at concurrency ${TARGET.concurrency}: wall time`,
+      target: `<= ${TARGET.wallS} s`,
+      measured: goal ? `${goal.wallS} s${goal.allOk ? "" : " (NOT all nodes ok)"}` : "not measured",
+      met: goal ? goal.wallS <= TARGET.wallS && goal.allOk : null,
+    },
+    {
+      name: "API requests per node (controller's counter, worst cell)",
+      target: `<= ${TARGET.requestsPerNode}`,
+      measured: `${maxReq} (server side: ${Math.max(...cells.map((x) => x.serverRequestsPerNode))})`,
+      met: maxReq <= TARGET.requestsPerNode,
+    },
+    {
+      name: "controller peak RSS (worst cell)",
+      target: `<= ${TARGET.rssMB} MB`,
+      measured: `${mb(maxRss)} MB (${maxRss} MiB)${goal ? `; ${mb(goal.peakRssMiB)} MB at ${TARGET.nodes} x ${TARGET.concurrency}` : ""}`,
+      met: mb(maxRss) <= TARGET.rssMB,
+    },
+    {
+      name: `linear growth with N at concurrency ${TARGET.concurrency}`,
+      target: "time per node at the largest N within 1.25x of the next size",
+      measured: goalGrowth
+        ? `x${goalGrowth.perNodeTimeRatio ?? "?"} per node; ${goalGrowth.secondsPer1000Nodes} s per 1,000 nodes, R² ${goalGrowth.r2}`
+        : "not measured",
+      met: goalGrowth?.perNodeTimeRatio === undefined ? null : goalGrowth.perNodeTimeRatio <= 1.25,
+    },
+  );
 
-writeReport(
-  report,
-  [
-    table(
-      [
-        "nodes",
-        "concurrency",
-        "runs",
-        "wall s",
-        "nodes/s",
-        "x vs conc. 1",
-        "req/node (server)",
-        "peak RSS MiB",
-        "controller CPU s",
-        "apiserver CPU s",
-        "all ok",
-      ],
-      cells.map((x) => [
-        x.nodes,
-        x.concurrency,
-        x.runs,
-        x.wallS,
-        x.nodesPerS,
-        x.concurrency === 1
-          ? "1 (base)"
-          : x.ratioVsC1 === undefined
-            ? "- (no base run)"
-            : `${x.ratioVsC1}x`,
-        `${x.requestsPerNode} (${x.serverRequestsPerNode})`,
-        x.peakRssMiB,
-        x.controllerCpuS,
-        x.apiserverCpuS,
-        x.allOk ? "yes" : "NO",
-      ]),
-    ),
-    "",
-    "Growth with N (least squares over the medians):",
-    "",
-    table(
-      [
-        "concurrency",
-        "s per 1,000 nodes",
-        "intercept s",
-        "R²",
-        "log-log exponent",
-        "time/node at max N vs next",
-      ],
-      growth.map((g) => [
-        g.concurrency,
-        g.secondsPer1000Nodes,
-        g.interceptS,
-        g.r2,
-        g.exponent,
-        g.perNodeTimeRatio,
-      ]),
-    ),
-    "",
-    `Canned agent result: ${canned.images} images per node (${canned.deleted} deleted), ${round(canned.resultBytes / 1024, 0)} KiB per log; ` +
-      `${PODS_PER_NODE} pods per fake node; agent time ${AGENT_MS} ms.`,
-  ].join("\n"),
-);
+  writeReport(
+    report,
+    [
+      table(
+        [
+          "nodes",
+          "concurrency",
+          "runs",
+          "wall s",
+          "nodes/s",
+          "x vs conc. 1",
+          "req/node (server)",
+          "peak RSS MiB",
+          "controller CPU s",
+          "apiserver CPU s",
+          "all ok",
+        ],
+        cells.map((x) => [
+          x.nodes,
+          x.concurrency,
+          x.runs,
+          x.wallS,
+          x.nodesPerS,
+          x.concurrency === 1
+            ? "1 (base)"
+            : x.ratioVsC1 === undefined
+              ? "- (no base run)"
+              : `${x.ratioVsC1}x`,
+          `${x.requestsPerNode} (${x.serverRequestsPerNode})`,
+          x.peakRssMiB,
+          x.controllerCpuS,
+          x.apiserverCpuS,
+          x.allOk ? "yes" : "NO",
+        ]),
+      ),
+      "",
+      "Growth with N (least squares over the medians):",
+      "",
+      table(
+        [
+          "concurrency",
+          "s per 1,000 nodes",
+          "intercept s",
+          "R²",
+          "log-log exponent",
+          "time/node at max N vs next",
+        ],
+        growth.map((g) => [
+          g.concurrency,
+          g.secondsPer1000Nodes,
+          g.interceptS,
+          g.r2,
+          g.exponent,
+          g.perNodeTimeRatio,
+        ]),
+      ),
+      "",
+      `Canned agent result: ${cannedLog.images} images per node (${cannedLog.deleted} deleted), ${round(cannedLog.resultBytes / 1024, 0)} KiB per log; ` +
+        `${PODS_PER_NODE} pods per fake node; agent time ${AGENT_MS} ms.`,
+    ].join("\n"),
+  );
+}
+
+if (runs.length > 0) finish();
+if (acquired) {
+  log("cleaning up: namespaces and the controller's user, then fake nodes and kwok");
+  await sh(sweepEnv, ["teardown"]).catch((e: unknown) => {
+    log(`teardown failed: ${String(e)}`);
+  });
+  await sh(kwokSh, ["stop"]).catch((e: unknown) => {
+    log(`kwok.sh stop failed: ${String(e)}`);
+  });
+}
+if (failure !== undefined)
+  throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
