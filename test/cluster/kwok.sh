@@ -85,7 +85,7 @@ drop_stale_leases() { # names of fake nodes that exist
     [[ "$keep" == *" $l "* ]] || stale+=("$l")
   done
   [ "${#stale[@]}" -gt 0 ] || return 0
-  printf '%s\n' "${stale[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" -n kube-node-lease delete lease --ignore-not-found >/dev/null
+  printf '%s\n' "${stale[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" -n kube-node-lease delete lease --ignore-not-found --wait=false >/dev/null
 }
 
 node_json() { # name
