@@ -1,43 +1,67 @@
 #!/usr/bin/env node
-// Entry point: wires the yargs commands and maps errors to exit codes in one place.
+// Entry point: wires the yargs commands and maps errors to exit codes in one place. Every bad input
+// of every command ends here the same way: exit 2, one line naming the flag or KIC_ variable, what
+// was given and what is accepted, one hint line; never the help text, never a stack trace.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { exitCodeFor, OperatorError } from "./errors.js";
 import { commands } from "./commands/index.js";
+import { readCommandLine } from "./config/command-line.js";
+import {
+  attributeToEnv,
+  ENV_PREFIX,
+  usageError,
+  type UsageContext,
+} from "./config/usage-errors.js";
+import { reportFatal } from "./report/fatal-error.js";
 
-export async function main(argv: string[]): Promise<number> {
+const NO_COMMAND = "no command given";
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const line = readCommandLine(argv, commands, env);
+  const usage: UsageContext = {
+    command: line.command,
+    commands: commands.map((c) => c.command),
+    options: Object.keys(commands.find((c) => c.command === line.command)?.options ?? {}),
+    onCommandLine: line.all,
+    noCommandMessage: NO_COMMAND,
+    env,
+  };
   let code = 0;
   const parser = yargs(argv)
     .scriptName("kube-image-cleanup")
-    .env("KIC")
+    // The failure sentences usageError() reads are yargs' English ones, whatever $LANG says.
+    .locale("en")
+    .env(ENV_PREFIX)
     .strict()
-    .demandCommand(1, "choose a command: run, agent or schedule")
-    .recommendCommands()
+    .demandCommand(1, NO_COMMAND)
+    .showHelpOnFail(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((msg, err, y) => {
-      // yargs validation failures (unknown flag, missing value) are configuration errors: exit 2.
-      // Its typings say `err` is always set; at run time it is undefined for those failures.
+    .fail((msg, err) => {
+      // yargs' typings say `err` is always set; it is undefined for its validation failures (unknown
+      // flag, bad choice) and a YError for its parse errors (a flag without its value). Both are
+      // bad input; anything else was thrown by a command handler and is passed on as it is.
       const thrown = err as Error | undefined;
-      if (thrown) throw thrown;
-      process.stderr.write(`${y.help().toString()}\n\nerror: ${msg}\n`);
-      code = 2;
+      if (thrown !== undefined && thrown.name !== "YError") throw thrown;
+      throw usageError(msg || (thrown?.message ?? ""), usage);
     });
   for (const command of commands) {
     parser.command({
-      ...command,
+      command: command.command,
+      describe: command.describe,
+      builder: command.builder,
       handler: async (args) => {
-        code = await command.handler(args);
+        code = await command.handler(args, line);
       },
     });
   }
   try {
     await parser.parseAsync();
   } catch (err) {
-    process.stderr.write(`error: ${err instanceof OperatorError ? err.message : String(err)}\n`);
-    if (!(err instanceof OperatorError) && err instanceof Error && err.stack) {
-      process.stderr.write(`${err.stack}\n`);
-    }
-    return exitCodeFor(err);
+    return reportFatal(attributeToEnv(err, usage), {
+      format: line.logFormat,
+      hint: `see kube-image-cleanup${line.command === undefined ? "" : ` ${line.command}`} --help`,
+      stderr: (text) => process.stderr.write(text),
+    });
   }
   return code;
 }

@@ -11,6 +11,7 @@ import type { ExitingCommand } from "./index.js";
 export const agentCommand: ExitingCommand = {
   command: "agent",
   describe: "delete unused images matching --include on this node (runs in the helper pod)",
+  options: agentOptions,
   builder: (y) =>
     y
       .options(agentOptions)

@@ -1,8 +1,13 @@
-import type { CommandModule } from "yargs";
+import type { CommandModule, Options } from "yargs";
+import type { CommandLine } from "../config/command-line.js";
 
 /** A command whose handler resolves to the process exit code. */
-export type ExitingCommand = Omit<CommandModule, "handler"> & {
-  handler: (args: Record<string, unknown>) => Promise<number>;
+export type ExitingCommand = Omit<CommandModule, "handler" | "command"> & {
+  command: string;
+  /** The option table its builder declares (for "did you mean" and booleans in error messages). */
+  options: Readonly<Record<string, Options>>;
+  /** `line`: the command line as typed, for checks the option table cannot express. */
+  handler: (args: Record<string, unknown>, line?: CommandLine) => Promise<number>;
 };
 
 export const commands: ExitingCommand[] = [];

@@ -12,6 +12,7 @@ export const RUN_EPILOGUE =
 export const runCommand: ExitingCommand = {
   command: "run",
   describe: "clean every selected node once: one helper pod per node, one readable log",
+  options: runOptions,
   builder: (y) =>
     y
       .options(runOptions)

@@ -1,9 +1,11 @@
 // `kube-image-cleanup schedule --cron '0 3 * * *' -- run ...`: runs `run` on a schedule in this
 // process, for use outside a CronJob. Wiring only; the work lives in src/controller.
 import cron from "node-cron";
-import yargs from "yargs";
+import yargs, { type Options } from "yargs";
 import { ConfigError } from "../errors.js";
+import { readCommandLine } from "../config/command-line.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../config/run-options.js";
+import { ENV_PREFIX, usageError } from "../config/usage-errors.js";
 import type { ExitingCommand } from "./index.js";
 
 /** Parses the `run ...` part after `--` with the run command's own option table. */
@@ -19,48 +21,78 @@ export async function parseRunArgs(
       "give the run command after --, e.g. schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
     );
   }
+  const line = readCommandLine(rest, [{ command: "run", options: runOptions }], env);
   const args = await yargs(rest)
+    .locale("en")
     .options(runOptions)
-    .env("KIC")
+    .env(ENV_PREFIX)
     .strict()
     .help(false)
     .version(false)
     .fail((msg, err) => {
-      // yargs' typings say `err` is always set; for its own validation failures it is undefined.
+      // As in cli.ts: no `err` or a YError is bad input; anything else is passed on.
       const thrown = err as Error | undefined;
-      throw thrown ?? new ConfigError("run arguments", rest.join(" "), msg);
+      if (thrown !== undefined && thrown.name !== "YError") throw thrown;
+      throw usageError(msg || (thrown?.message ?? ""), {
+        command: "run",
+        commands: ["run"],
+        options: Object.keys(runOptions),
+        onCommandLine: line.all,
+        noCommandMessage: "",
+        env,
+      });
     })
     .parseAsync();
   return loadRunConfig(args, env);
 }
 
+/** The options `schedule` itself takes; `run`'s follow after `--`. */
+export const scheduleOptions = {
+  cron: {
+    type: "string",
+    demandOption: true,
+    requiresArg: true,
+    describe: "when to run: five fields (minute hour day month weekday) or six with seconds first",
+  },
+  timezone: {
+    type: "string",
+    requiresArg: true,
+    describe: "IANA time zone of --cron (default: this process's)",
+  },
+  "run-now": { type: "boolean", default: false, describe: "also run once right away" },
+} as const satisfies Record<string, Options>;
+
+const hiddenRunOptions = Object.fromEntries(
+  Object.entries(runOptions).map(([key, o]): [string, Options] => [key, { ...o, hidden: true }]),
+);
+
 export const scheduleCommand: ExitingCommand = {
   command: "schedule",
   describe:
     "repeat `run` on a cron schedule in this process (outside a CronJob); never two runs at once",
+  options: scheduleOptions,
   builder: (y) =>
     y
       .parserConfiguration({ "populate--": true })
-      .options({
-        cron: {
-          type: "string",
-          demandOption: true,
-          requiresArg: true,
-          describe:
-            "when to run: five fields (minute hour day month weekday) or six with seconds first",
-        },
-        timezone: {
-          type: "string",
-          requiresArg: true,
-          describe: "IANA time zone of --cron (default: this process's)",
-        },
-        "run-now": { type: "boolean", default: false, describe: "also run once right away" },
-      })
+      .options(scheduleOptions)
+      // run's options too, hidden, so that the KIC_ variables meant for the run after `--` pass the
+      // strict parse; the handler refuses them on schedule's own command line.
+      .options(hiddenRunOptions)
       .example(
         "$0 schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
         "every night at 3",
       ),
-  handler: async (args) => {
+  handler: async (args, line) => {
+    const misplaced = Object.keys(runOptions).find(
+      (key) => line !== undefined && key in line.outer,
+    );
+    if (misplaced !== undefined) {
+      throw new ConfigError(
+        `--${misplaced}`,
+        line?.outer[misplaced],
+        `--${misplaced} is an option of run: put it after --, e.g. schedule --cron '0 3 * * *' -- run --${misplaced} ...`,
+      );
+    }
     const expression = String(args.cron);
     if (!cron.validate(expression)) {
       throw new ConfigError(

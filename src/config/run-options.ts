@@ -75,7 +75,9 @@ export const controllerOptions = {
     describe: "skip cordoned (unschedulable) nodes",
   },
   concurrency: {
-    type: "number",
+    // Read as text and checked by loadRunConfig: yargs' number type turns "abc" into NaN, and the
+    // error could then not say what was given.
+    type: "string",
     default: 1,
     requiresArg: true,
     describe: "nodes cleaned at the same time (1: each node in turn)",
@@ -357,7 +359,8 @@ function scalar(key: string, value: unknown): string {
 }
 
 function positiveInteger(key: string, value: unknown, max: number): number {
-  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  // Digits only: Number() would also take "0x10", "1e2" and " ".
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > max) {
     throw new ConfigError(key, value, `give a whole number from 1 to ${max}`);
   }
