@@ -1,0 +1,328 @@
+// Every bad input of every command, answered the same way by the real CLI as a process (`node
+// dist/cli.js`, built from src/ for this file): exit code 2, one line naming the flag, KIC_ variable
+// or file with what was given and what is accepted, one hint line, no stack trace, no help text; with
+// --log-format json exactly one JSON record. And nothing started: no runtime client ran (crictl, ctr
+// and nsenter on PATH are wrappers that record being called) and no connection reached the API
+// server the kubeconfig names (a loopback listener counts them).
+//
+// Integration, not unit: ~60 node processes take tens of seconds on a busy machine. No cluster is
+// needed, so it takes no lock.
+import { execFile } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCliInTemp } from "../../support/built-cli.js";
+
+interface Row {
+  name: string;
+  args: string[];
+  /** Added to (a string) or removed from (undefined) the base environment. */
+  env?: Record<string, string | undefined>;
+  /** What the message must name: a flag, a KIC_ variable, KUBECONFIG, `command`. */
+  key: string;
+  /** More the message must say (what was given, what is accepted). */
+  says?: RegExp;
+  /** 1 when the error is not a ConfigError (no hint line). */
+  lines?: 1 | 2;
+}
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+const tmp = mkdtempSync(join(tmpdir(), "kic-bad-input-"));
+const file = (name: string) => join(tmp, name);
+const home = file("home");
+const wrappers = file("bin");
+const calls = file("runtime-client-calls");
+const liveSocket = file("runtime.sock");
+/** A kubeconfig whose server is a loopback listener that counts connections. */
+const watched = file("watched.kubeconfig");
+
+function kubeconfig(server: string): string {
+  return [
+    "apiVersion: v1",
+    "kind: Config",
+    `clusters: [{name: c, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]`,
+    "users: [{name: u, user: {token: t}}]",
+    "contexts: [{name: c, context: {cluster: c, user: u}}]",
+    "current-context: c",
+    "",
+  ].join("\n");
+}
+
+/** Agent rows end with a socket that exists, so only validation stands between them and crictl. */
+const agent = (...args: string[]) => ["agent", ...args, "--socket", liveSocket];
+const cron = ["schedule", "--cron", "0 3 * * *"];
+
+// One row per line: a table reads better than prettier's one field per line.
+// prettier-ignore
+const rows: Row[] = [
+  // run: flags
+  { name: "run: unknown flag", args: ["run", "--include", "x/*", "--bogus"], key: "--bogus", says: /not an option of run/ },
+  { name: "run: mistyped flag", args: ["run", "--inclde", "x/*"], key: "--inclde", says: /did you mean --include\?/ },
+  { name: "run: value outside choices", args: ["run", "--include", "x/*", "--client", "docker"], key: "--client", says: /given "docker"; use one of auto, crictl, ctr/ },
+  { name: "run: --output outside choices", args: ["run", "--include", "x/*", "--output", "yaml"], key: "--output", says: /pretty, json/ },
+  { name: "run: flag without its value", args: ["run", "--include"], key: "--include", says: /give a value/ },
+  { name: "run: no --include", args: ["run", "--dry-run"], key: "--include", says: /at least one glob/ },
+  { name: "run: empty pattern", args: ["run", "--include", ""], key: "--include", says: /non-empty glob/ },
+  { name: "run: blank exclude pattern", args: ["run", "--include", "x/*", "--exclude", " "], key: "--exclude", says: /non-empty glob/ },
+  { name: "run: duration without unit", args: ["run", "--include", "x/*", "--min-age", "30"], key: "--min-age", says: /given "30"; use a duration like/ },
+  { name: "run: duration with a bad unit", args: ["run", "--include", "x/*", "--node-timeout", "5y"], key: "--node-timeout", says: /given "5y"/ },
+  { name: "run: duration too short", args: ["run", "--include", "x/*", "--node-timeout", "5s"], key: "--node-timeout", says: /at least 10s/ },
+  { name: "run: number below range", args: ["run", "--include", "x/*", "--concurrency", "0"], key: "--concurrency", says: /given "0"; give a whole number from 1 to 500/ },
+  { name: "run: number above range", args: ["run", "--include", "x/*", "--concurrency", "501"], key: "--concurrency", says: /from 1 to 500/ },
+  { name: "run: number that is text", args: ["run", "--include", "x/*", "--concurrency", "many"], key: "--concurrency", says: /given "many"/ },
+  { name: "run: label selector", args: ["run", "--include", "x/*", "--node-selector", "a=b,,c"], key: "--node-selector", says: /kubectl's syntax/ },
+  { name: "run: node name", args: ["run", "--include", "x/*", "--nodes", "Node_A"], key: "--nodes", says: /given "Node_A"/ },
+  { name: "run: resource quantity", args: ["run", "--include", "x/*", "--helper-memory-limit", "lots"], key: "--helper-memory-limit", says: /quantity/ },
+  { name: "run: tolerations not JSON", args: ["run", "--include", "x/*", "--helper-tolerations", "{"], key: "--helper-tolerations", says: /JSON list of tolerations/ },
+  { name: "run: relative socket", args: ["run", "--include", "x/*", "--socket", "run/containerd.sock"], key: "--socket", says: /absolute path/ },
+  { name: "run: positional word", args: ["run", "extra", "--include", "x/*"], key: "arguments", says: /given "extra"; run takes no positional arguments/ },
+  // run: KIC_ variables
+  { name: "run: KIC_ value outside choices", args: ["run", "--include", "x/*"], env: { KIC_CLIENT: "docker" }, key: "KIC_CLIENT", says: /given "docker"/ },
+  { name: "run: KIC_ number out of range", args: ["run", "--include", "x/*"], env: { KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /whole number/ },
+  { name: "run: KIC_ duration", args: ["run"], env: { KIC_INCLUDE: "x/*", KIC_MIN_AGE: "soon" }, key: "KIC_MIN_AGE", says: /given "soon"/ },
+  { name: "run: mistyped KIC_ variable", args: ["run", "--include", "x/*"], env: { KIC_DRYRUN: "true" }, key: "KIC_DRYRUN", says: /did you mean KIC_DRY_RUN\?/ },
+  { name: "run: empty KIC_INCLUDE", args: ["run"], env: { KIC_INCLUDE: "" }, key: "KIC_INCLUDE", says: /non-empty glob/ },
+  // run: kubeconfig files
+  { name: "run: --kubeconfig missing", args: ["run", "--include", "x/*", "--kubeconfig", file("nope.kubeconfig")], key: "--kubeconfig", says: /nope\.kubeconfig"; the file does not exist/ },
+  { name: "run: --kubeconfig empty", args: ["run", "--include", "x/*", "--kubeconfig", file("empty.kubeconfig")], key: "--kubeconfig", says: /the file is empty/ },
+  { name: "run: --kubeconfig not YAML", args: ["run", "--include", "x/*", "--kubeconfig", file("broken.kubeconfig")], key: "--kubeconfig", says: /broken\.kubeconfig"; not a valid kubeconfig: / },
+  { name: "run: --kubeconfig YAML of another kind", args: ["run", "--include", "x/*", "--kubeconfig", file("list.kubeconfig")], key: "--kubeconfig", says: /holds no contexts/ },
+  { name: "run: --kubeconfig server not a URL", args: ["run", "--include", "x/*", "--kubeconfig", file("no-url.kubeconfig")], key: "--kubeconfig", says: /has server "not a url"/ },
+  { name: "run: --kubeconfig is a directory", args: ["run", "--include", "x/*", "--kubeconfig", tmp], key: "--kubeconfig", says: /is a directory/ },
+  { name: "run: $KUBECONFIG missing", args: ["run", "--include", "x/*"], env: { KUBECONFIG: file("nope.kubeconfig") }, key: "KUBECONFIG", says: /the file does not exist/ },
+  { name: "run: $KUBECONFIG not YAML", args: ["run", "--include", "x/*"], env: { KUBECONFIG: file("broken.kubeconfig") }, key: "KUBECONFIG", says: /not a valid kubeconfig/ },
+  { name: "run: $KUBECONFIG list with a missing file", args: ["run", "--include", "x/*"], env: { KUBECONFIG: `${watched}:${file("nope.kubeconfig")}` }, key: "KUBECONFIG", says: /nope\.kubeconfig"; the file does not exist \(one of KUBECONFIG=/ },
+  { name: "run: ~/.kube/config not YAML", args: ["run", "--include", "x/*"], env: { KUBECONFIG: undefined, HOME: file("home-broken") }, key: "~/.kube/config", says: /not a valid kubeconfig/ },
+  { name: "run: no credentials anywhere", args: ["run", "--include", "x/*"], env: { KUBECONFIG: undefined }, key: "--kubeconfig", says: /no credentials found/ },
+  { name: "run: unknown --context", args: ["run", "--include", "x/*", "--context", "prod"], key: "--context", says: /given "prod"; use one of the contexts/ },
+  { name: "run: API server unreachable", args: ["run", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "127.0.0.1:1", says: /cannot reach the API server/, lines: 1 },
+  // agent
+  { name: "agent: no --include", args: agent("--dry-run"), key: "--include", says: /at least one glob/ },
+  { name: "agent: value outside choices", args: agent("--include", "x/*", "--host-exec", "chroot"), key: "--host-exec", says: /given "chroot"; use one of nsenter, direct/ },
+  { name: "agent: mistyped flag", args: agent("--include", "x/*", "--dry"), key: "--dry", says: /did you mean --dry-run\?/ },
+  { name: "agent: --protect-file missing", args: agent("--include", "x/*", "--protect-file", file("nope.json")), key: "--protect-file", says: /nope\.json"; give a readable file/ },
+  { name: "agent: --protect-file not JSON", args: agent("--include", "x/*", "--protect-file", file("broken.json")), key: "--protect-file", says: /JSON list of image references/ },
+  { name: "agent: --protect-file JSON of another shape", args: agent("--include", "x/*", "--protect-file", file("object.json")), key: "--protect-file", says: /JSON list of image references/ },
+  { name: "agent: nsenter target", args: agent("--include", "x/*", "--nsenter-target", "a b"), key: "--nsenter-target", says: /process id/ },
+  { name: "agent: duration", args: agent("--include", "x/*", "--min-age", "1 day"), key: "--min-age", says: /given "1 day"/ },
+  { name: "agent: KIC_ value outside choices", args: agent("--include", "x/*"), env: { KIC_CLIENT: "podman" }, key: "KIC_CLIENT", says: /given "podman"/ },
+  // schedule
+  { name: "schedule: no --cron", args: ["schedule", "--", "run", "--include", "x/*"], key: "--cron", says: /--cron is required/ },
+  { name: "schedule: cron words", args: ["schedule", "--cron", "every night", "--", "run", "--include", "x/*"], key: "--cron", says: /given "every night"/ },
+  { name: "schedule: cron field out of range", args: ["schedule", "--cron", "61 * * * *", "--", "run", "--include", "x/*"], key: "--cron", says: /given "61 \* \* \* \*"/ },
+  { name: "schedule: time zone", args: [...cron, "--timezone", "Mars/Olympus", "--", "run", "--include", "x/*"], key: "--timezone", says: /IANA time zone/ },
+  { name: "schedule: no run command", args: cron, key: "schedule arguments", says: /give the run command after --/ },
+  { name: "schedule: run option before --", args: [...cron, "--dry-run", "--", "run", "--include", "x/*"], key: "--dry-run", says: /put it after --/ },
+  { name: "schedule: bad run option after --", args: [...cron, "--", "run", "--include", "x/*", "--concurrency", "0"], key: "--concurrency", says: /whole number/ },
+  { name: "schedule: unknown run flag after --", args: [...cron, "--", "run", "--include", "x/*", "--bogus"], key: "--bogus", says: /not an option of run/ },
+  { name: "schedule: bad kubeconfig", args: [...cron, "--", "run", "--include", "x/*", "--kubeconfig", file("broken.kubeconfig")], key: "--kubeconfig", says: /not a valid kubeconfig/ },
+  // commands
+  { name: "unknown command", args: ["frobnicate"], key: "command", says: /given "frobnicate"; use one of agent, run, schedule/ },
+  { name: "mistyped command", args: ["rn", "--include", "x/*"], key: "command", says: /did you mean run\?/ },
+  { name: "no command", args: [], key: "command", says: /choose one of agent, run, schedule/ },
+  { name: "run: unknown flag under a German locale", args: ["run", "--bogus"], env: { LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" }, key: "--bogus", says: /not an option of run/ },
+];
+
+/** Rows run again with --log-format json (or KIC_LOG_FORMAT=json): one JSON record each. */
+// prettier-ignore
+const jsonRows: Row[] = [
+  { name: "run: value outside choices", args: ["run", "--log-format", "json", "--include", "x/*", "--client", "docker"], key: "--client" },
+  { name: "run: unknown flag (KIC_LOG_FORMAT)", args: ["run", "--bogus"], env: { KIC_LOG_FORMAT: "json" }, key: "--bogus" },
+  { name: "run: --kubeconfig not YAML", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("broken.kubeconfig")], key: "--kubeconfig" },
+  { name: "agent: --protect-file missing", args: agent("--log-format", "json", "--include", "x/*", "--protect-file", file("nope.json")), key: "--protect-file" },
+  { name: "agent: flag without its value", args: ["agent", "--log-format", "json", "--include"], key: "--include" },
+  { name: "schedule: bad run option after --", args: [...cron, "--", "run", "--log-format", "json", "--include", "x/*", "--min-age", "30"], key: "--min-age" },
+  { name: "run: API server unreachable", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "127.0.0.1:1", lines: 1 },
+];
+
+let cli = "";
+let server: Server | undefined;
+let runtime: Server | undefined;
+let connections = 0;
+const outcomes = new Map<Row, Outcome>();
+/** Connections to the watched API server and runtime client calls while the rows ran. */
+let during = { connections: -1, clientCalls: "" };
+
+function baseEnv(): NodeJS.ProcessEnv {
+  // Nothing from the test's own environment but PATH: a KIC_ variable of the test tooling
+  // (KIC_CACHE, KIC_NODE_NAME) would be an unknown option to the strict parse.
+  return {
+    PATH: `${wrappers}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+    HOME: home,
+    KUBECONFIG: watched,
+  };
+}
+
+function runCli(args: string[], env: Row["env"] = {}): Promise<Outcome> {
+  const full = baseEnv();
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) Reflect.deleteProperty(full, k);
+    else full[k] = v;
+  }
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { env: full, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      if (item !== undefined) await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+}
+
+const lines = (text: string) => text.split("\n").filter((l) => l !== "");
+
+beforeAll(async () => {
+  cli = buildCliInTemp();
+  mkdirSync(home);
+  mkdirSync(join(file("home-broken"), ".kube"), { recursive: true });
+  writeFileSync(join(file("home-broken"), ".kube", "config"), "clusters: [\n");
+  writeFileSync(file("empty.kubeconfig"), "");
+  writeFileSync(file("broken.kubeconfig"), "clusters: [\n  - name: c\n    cluster: {server: \n");
+  writeFileSync(file("list.kubeconfig"), "- a\n- b\n");
+  writeFileSync(file("no-url.kubeconfig"), kubeconfig("not a url"));
+  writeFileSync(file("down.kubeconfig"), kubeconfig("https://127.0.0.1:1"));
+  writeFileSync(file("broken.json"), '["nginx:1.25",');
+  writeFileSync(file("object.json"), '{"images": ["nginx:1.25"]}');
+  // Runtime clients that record being run: the agent must not reach them on bad input.
+  mkdirSync(wrappers);
+  for (const client of ["crictl", "ctr", "nsenter"]) {
+    writeFileSync(join(wrappers, client), `#!/bin/sh\necho "${client} $*" >> '${calls}'\nexit 1\n`);
+    chmodSync(join(wrappers, client), 0o755);
+  }
+  // A runtime socket that exists (nothing answers on it but the wrappers would be run against it).
+  runtime = createServer();
+  await new Promise<void>((resolve) => runtime?.listen(liveSocket, resolve));
+  // The API server: a loopback listener that counts connections and hangs up.
+  server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no listener address");
+  writeFileSync(watched, kubeconfig(`https://127.0.0.1:${address.port}`));
+
+  await pool([...rows, ...jsonRows], 4, async (row) => {
+    outcomes.set(row, await runCli(row.args, row.env));
+  });
+  during = {
+    connections,
+    clientCalls: existsSync(calls) ? readFileSync(calls, "utf8") : "",
+  };
+}, 300_000);
+
+afterAll(() => {
+  server?.close();
+  runtime?.close();
+});
+
+function outcome(row: Row): Outcome {
+  const o = outcomes.get(row);
+  if (o === undefined) throw new Error(`row "${row.name}" did not run`);
+  return o;
+}
+
+describe("bad input: exit 2, one line naming the key, a hint, no stack", () => {
+  it("has at least 30 rows across run, agent, schedule and the command itself", () => {
+    expect(rows.length).toBeGreaterThanOrEqual(30);
+    for (const command of ["run", "agent", "schedule"]) {
+      expect(rows.some((r) => r.args[0] === command)).toBe(true);
+    }
+  });
+
+  for (const row of rows) {
+    it(row.name, () => {
+      const { code, stdout, stderr } = outcome(row);
+      const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
+      expect(code, context).toBe(2);
+      expect(stdout, context).toBe("");
+      expect(stderr, context).not.toMatch(/^ {4}at /m);
+      const [first = "", ...rest] = lines(stderr);
+      expect(rest.length + 1, context).toBe(row.lines ?? 2);
+      expect(first).toMatch(/^error: /);
+      expect(first).toContain(row.key);
+      if (row.says) expect(first).toMatch(row.says);
+      if ((row.lines ?? 2) === 2) {
+        expect(rest[0]).toMatch(/^see kube-image-cleanup( (run|agent|schedule))? --help$/);
+      }
+    });
+  }
+});
+
+describe("bad input with --log-format json: one JSON record", () => {
+  for (const row of jsonRows) {
+    it(row.name, () => {
+      const { code, stdout, stderr } = outcome(row);
+      const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
+      expect(code, context).toBe(2);
+      expect(stderr, context).toBe("");
+      const records = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const errors = records.filter((r) => typeof r.level === "number" && r.level >= 50);
+      expect(errors, context).toHaveLength(1);
+      const [error] = errors;
+      expect(error?.exitCode).toBe(2);
+      expect(String(error?.msg)).toContain(row.key);
+      expect(String(error?.msg)).not.toContain("\n");
+      if ((row.lines ?? 2) === 2) {
+        // A config error is the only record: nothing was logged before it.
+        expect(records, context).toHaveLength(1);
+        expect(error?.key).toBe(row.key);
+        expect(error?.hint).toMatch(/--help$/);
+      }
+    });
+  }
+});
+
+describe("nothing started on bad input", () => {
+  it("ran no runtime client (crictl, ctr, nsenter) for any bad input", () => {
+    expect(during.clientCalls).toBe("");
+  });
+
+  it("opened no connection to the API server for any bad input", () => {
+    expect(during.connections).toBe(0);
+  });
+
+  // The two checks above can fail: with valid input the same setup reaches both.
+  it("does run crictl when the agent's input is valid (the wrappers record calls)", async () => {
+    const r = await runCli(agent("--include", "x/*", "--client", "crictl"));
+    expect(r.code, r.stderr).not.toBe(0);
+    expect(readFileSync(calls, "utf8")).toMatch(/^crictl /m);
+  });
+
+  it("does connect to the API server when run's input is valid (the listener counts)", async () => {
+    const before = connections;
+    const r = await runCli(["run", "--include", "x/*"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: cannot reach the API server/);
+    expect(connections).toBeGreaterThan(before);
+  });
+});
