@@ -80,6 +80,26 @@ function loadFile(config: KubeConfig, from: KubeConfigSource, also = ""): void {
 }
 
 /**
+ * Adds `later`'s clusters, users and contexts to `config` as kubectl merges a KUBECONFIG list: a
+ * name already there keeps its first definition (client-node's mergeConfig throws on duplicates
+ * instead), and the first current-context set wins.
+ */
+function mergeFirstWins(config: KubeConfig, later: KubeConfig): void {
+  for (const cluster of later.getClusters()) {
+    if (config.getCluster(cluster.name) === null) config.addCluster(cluster);
+  }
+  for (const user of later.getUsers()) {
+    if (config.getUser(user.name) === null) config.addUser(user);
+  }
+  for (const context of later.getContexts()) {
+    if (config.getContextObject(context.name) === null) config.addContext(context);
+  }
+  if (!config.getCurrentContext() && later.getCurrentContext()) {
+    config.setCurrentContext(later.getCurrentContext());
+  }
+}
+
+/**
  * The current context's cluster, checked: a kubeconfig without one (valid YAML of another kind, a
  * current-context naming nothing) or with a server that is not an http(s) URL is a ConfigError
  * naming the file, before any request is made.
@@ -145,7 +165,7 @@ export function loadKubeConfig(
     for (const [i, file] of files.entries()) {
       const one = i === 0 ? config : new KubeConfig();
       loadFile(one, { key: "KUBECONFIG", file }, also);
-      if (one !== config) config.mergeConfig(one);
+      if (one !== config) mergeFirstWins(config, one);
     }
     from = { key: "KUBECONFIG", file: env.KUBECONFIG };
     source = `kubeconfig ${env.KUBECONFIG} ($KUBECONFIG)`;
