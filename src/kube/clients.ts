@@ -15,6 +15,7 @@ import {
   type SecurityAuthentication,
 } from "@kubernetes/client-node";
 import { ConfigError } from "../errors.js";
+import { isNetworkError } from "./errors.js";
 import type { Logger } from "../log.js";
 import {
   countRequests,
@@ -263,6 +264,28 @@ function same(a: unknown, b: unknown): boolean {
   return a === b;
 }
 
+/**
+ * A call that gets no answer at all fails with node-fetch's "request to <url with query> failed,
+ * reason: connect ECONNREFUSED ...". The operator fixes the kubeconfig, so the message names the
+ * server and where the credentials came from instead of the request's URL.
+ */
+function nameServerOnNetworkErrors(core: CoreApi, server: string, source: string): CoreApi {
+  const named = {} as Record<string, unknown>;
+  for (const name of CORE_CALLS) {
+    const fn = core[name] as (...args: unknown[]) => Promise<unknown>;
+    named[name] = (...args: unknown[]) =>
+      fn.apply(core, args).catch((err: unknown) => {
+        if (isNetworkError(err)) {
+          const e = err as Error;
+          const reason = /, reason: (.*)$/s.exec(e.message)?.[1] ?? e.message;
+          e.message = `${server} (${source}): ${reason}`;
+        }
+        throw err;
+      });
+  }
+  return named as unknown as CoreApi;
+}
+
 /** Clients for the loaded config; every request they make is counted in `requests`. */
 export function createKube(loaded: LoadedKubeConfig, log: Logger): Kube {
   const { config, source } = loaded;
@@ -277,7 +300,11 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger): Kube {
       authMethods: { default: auth },
     }),
   );
-  const core: CoreApi = countRequests(api, CORE_CALLS, requests);
+  const core: CoreApi = nameServerOnNetworkErrors(
+    countRequests(api, CORE_CALLS, requests),
+    server,
+    source,
+  );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");

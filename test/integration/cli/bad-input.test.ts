@@ -109,7 +109,8 @@ const rows: Row[] = [
   { name: "run: ~/.kube/config not YAML", args: ["run", "--include", "x/*"], env: { KUBECONFIG: undefined, HOME: file("home-broken") }, key: "~/.kube/config", says: /not a valid kubeconfig/ },
   { name: "run: no credentials anywhere", args: ["run", "--include", "x/*"], env: { KUBECONFIG: undefined }, key: "--kubeconfig", says: /no credentials found/ },
   { name: "run: unknown --context", args: ["run", "--include", "x/*", "--context", "prod"], key: "--context", says: /given "prod"; use one of the contexts/ },
-  { name: "run: API server unreachable", args: ["run", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "127.0.0.1:1", says: /cannot reach the API server/, lines: 1 },
+  { name: "run: API server unreachable", args: ["run", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", says: /^error: cannot reach the API server to list pods .*: https:\/\/127\.0\.0\.1:1 \(kubeconfig .*down\.kubeconfig \(--kubeconfig\)\): connect ECONNREFUSED/, lines: 1 },
+  { name: "run: API server of $KUBECONFIG unreachable", args: ["run", "--include", "x/*"], env: { KUBECONFIG: file("down.kubeconfig") }, key: "down.kubeconfig ($KUBECONFIG)", says: /https:\/\/127\.0\.0\.1:1/, lines: 1 },
   // agent
   { name: "agent: no --include", args: agent("--dry-run"), key: "--include", says: /at least one glob/ },
   { name: "agent: value outside choices", args: agent("--include", "x/*", "--host-exec", "chroot"), key: "--host-exec", says: /given "chroot"; use one of nsenter, direct/ },
@@ -146,7 +147,7 @@ const jsonRows: Row[] = [
   { name: "agent: --protect-file missing", args: agent("--log-format", "json", "--include", "x/*", "--protect-file", file("nope.json")), key: "--protect-file" },
   { name: "agent: flag without its value", args: ["agent", "--log-format", "json", "--include"], key: "--include" },
   { name: "schedule: bad run option after --", args: [...cron, "--", "run", "--log-format", "json", "--include", "x/*", "--min-age", "30"], key: "--min-age" },
-  { name: "run: API server unreachable", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "127.0.0.1:1", lines: 1 },
+  { name: "run: API server unreachable", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", lines: 1 },
 ];
 
 let cli = "";
