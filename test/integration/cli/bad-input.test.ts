@@ -71,6 +71,8 @@ const cron = ["schedule", "--cron", "0 3 * * *"];
 const rows: Row[] = [
   // run: flags
   { name: "run: unknown flag", args: ["run", "--include", "x/*", "--bogus"], key: "--bogus", says: /not an option of run/ },
+  // Before, yargs' complaint was printed and the run went on: a mistyped --dry-run deleted for real.
+  { name: "run: mistyped --dry-run", args: ["run", "--include", "x/*", "--dryrun"], key: "--dryrun", says: /did you mean --dry-run\?/ },
   { name: "run: mistyped flag", args: ["run", "--inclde", "x/*"], key: "--inclde", says: /did you mean --include\?/ },
   { name: "run: value outside choices", args: ["run", "--include", "x/*", "--client", "docker"], key: "--client", says: /given "docker"; use one of auto, crictl, ctr/ },
   { name: "run: --output outside choices", args: ["run", "--include", "x/*", "--output", "yaml"], key: "--output", says: /pretty, json/ },
