@@ -132,6 +132,8 @@ const rows: Row[] = [
   { name: "schedule: run option before --", args: [...cron, "--dry-run", "--", "run", "--include", "x/*"], key: "--dry-run", says: /put it after --/ },
   { name: "schedule: bad run option after --", args: [...cron, "--", "run", "--include", "x/*", "--concurrency", "0"], key: "--concurrency", says: /whole number/ },
   { name: "schedule: unknown run flag after --", args: [...cron, "--", "run", "--include", "x/*", "--bogus"], key: "--bogus", says: /not an option of run/ },
+  // KIC_ variables are the run's: schedule's own strict parse must let them through to it.
+  { name: "schedule: bad KIC_ variable for the run", args: [...cron, "--", "run"], env: { KIC_INCLUDE: "x/*", KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /given "0"; give a whole number/ },
   { name: "schedule: bad kubeconfig", args: [...cron, "--", "run", "--include", "x/*", "--kubeconfig", file("broken.kubeconfig")], key: "--kubeconfig", says: /not a valid kubeconfig/ },
   // commands
   { name: "unknown command", args: ["frobnicate"], key: "command", says: /given "frobnicate"; use one of agent, run, schedule/ },
