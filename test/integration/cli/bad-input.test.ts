@@ -5,7 +5,7 @@
 // and nsenter on PATH are wrappers that record being called) and no connection reached the API
 // server the kubeconfig names (a loopback listener counts them).
 //
-// Integration, not unit: ~60 node processes take tens of seconds on a busy machine. No cluster is
+// Integration, not unit: ~75 node processes take a minute or two on a busy machine. No cluster is
 // needed, so it takes no lock.
 import { execFile } from "node:child_process";
 import {
@@ -14,11 +14,12 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCliInTemp } from "../../support/built-cli.js";
 
@@ -248,6 +249,8 @@ beforeAll(async () => {
 afterAll(() => {
   server?.close();
   runtime?.close();
+  rmSync(tmp, { recursive: true, force: true });
+  if (cli !== "") rmSync(dirname(dirname(cli)), { recursive: true, force: true });
 });
 
 function outcome(row: Row): Outcome {
