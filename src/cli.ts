@@ -5,6 +5,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands/index.js";
+import { checkBooleans } from "./config/booleans.js";
 import { readCommandLine } from "./config/command-line.js";
 import {
   attributeToEnv,
@@ -50,6 +51,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       describe: command.describe,
       builder: command.builder,
       handler: async (args) => {
+        checkBooleans(command.options, argv, env);
         code = await command.handler(args, line);
       },
     });

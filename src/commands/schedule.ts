@@ -3,6 +3,7 @@
 import cron from "node-cron";
 import yargs, { type Options } from "yargs";
 import { ConfigError } from "../errors.js";
+import { checkBooleans } from "../config/booleans.js";
 import { readCommandLine } from "../config/command-line.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../config/run-options.js";
 import { ENV_PREFIX, usageError } from "../config/usage-errors.js";
@@ -21,6 +22,7 @@ export async function parseRunArgs(
       "give the run command after --, e.g. schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
     );
   }
+  checkBooleans(runOptions, rest, env);
   const line = readCommandLine(rest, [{ command: "run", options: runOptions }], env);
   const args = await yargs(rest)
     .locale("en")

@@ -74,6 +74,8 @@ const rows: Row[] = [
   { name: "run: unknown flag", args: ["run", "--include", "x/*", "--bogus"], key: "--bogus", says: /not an option of run/ },
   // Before, yargs' complaint was printed and the run went on: a mistyped --dry-run deleted for real.
   { name: "run: mistyped --dry-run", args: ["run", "--include", "x/*", "--dryrun"], key: "--dryrun", says: /did you mean --dry-run\?/ },
+  // yargs reads any boolean value but "true" as false: --dry-run=yes would delete for real.
+  { name: "run: boolean flag with a value that is not true/false", args: ["run", "--include", "x/*", "--dry-run=yes"], key: "--dry-run", says: /given "yes"; give --dry-run alone/ },
   { name: "run: mistyped flag", args: ["run", "--inclde", "x/*"], key: "--inclde", says: /did you mean --include\?/ },
   { name: "run: value outside choices", args: ["run", "--include", "x/*", "--client", "docker"], key: "--client", says: /given "docker"; use one of auto, crictl, ctr/ },
   { name: "run: --output outside choices", args: ["run", "--include", "x/*", "--output", "yaml"], key: "--output", says: /pretty, json/ },
@@ -123,6 +125,7 @@ const rows: Row[] = [
   { name: "agent: --protect-file JSON of another shape", args: agent("--include", "x/*", "--protect-file", file("object.json")), key: "--protect-file", says: /JSON list of image references/ },
   { name: "agent: nsenter target", args: agent("--include", "x/*", "--nsenter-target", "a b"), key: "--nsenter-target", says: /process id/ },
   { name: "agent: duration", args: agent("--include", "x/*", "--min-age", "1 day"), key: "--min-age", says: /given "1 day"/ },
+  { name: "agent: KIC_ boolean that is not true/false", args: agent("--include", "x/*"), env: { KIC_DRY_RUN: "1" }, key: "KIC_DRY_RUN", says: /given "1"; use true or false/ },
   { name: "agent: KIC_ value outside choices", args: agent("--include", "x/*"), env: { KIC_CLIENT: "podman" }, key: "KIC_CLIENT", says: /given "podman"/ },
   // schedule
   { name: "schedule: no --cron", args: ["schedule", "--", "run", "--include", "x/*"], key: "--cron", says: /--cron is required/ },
@@ -132,6 +135,7 @@ const rows: Row[] = [
   { name: "schedule: no run command", args: cron, key: "schedule arguments", says: /give the run command after --/ },
   { name: "schedule: run option before --", args: [...cron, "--dry-run", "--", "run", "--include", "x/*"], key: "--dry-run", says: /put it after --/ },
   { name: "schedule: bad run option after --", args: [...cron, "--", "run", "--include", "x/*", "--concurrency", "0"], key: "--concurrency", says: /whole number/ },
+  { name: "schedule: run boolean after -- with a value", args: [...cron, "--", "run", "--include", "x/*", "--dry-run=TRUE"], key: "--dry-run", says: /given "TRUE"/ },
   { name: "schedule: unknown run flag after --", args: [...cron, "--", "run", "--include", "x/*", "--bogus"], key: "--bogus", says: /not an option of run/ },
   // KIC_ variables are the run's: schedule's own strict parse must let them through to it.
   { name: "schedule: bad KIC_ variable for the run", args: [...cron, "--", "run"], env: { KIC_INCLUDE: "x/*", KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /given "0"; give a whole number/ },
