@@ -22,13 +22,17 @@ const COLD_PROCESSES = 5;
 const SIZES = [1000, 2500, 5000, 10_000, 20_000];
 
 const options = (protect: string[]): PlanOptions => ({
-  include: compilePatterns("--include", [
-    "registry.example.com/**",
-    "docker.io/acme/*",
-    "ghcr.io/**/app-1*",
-    "*.dkr.ecr.*.amazonaws.com/data/**",
-  ]),
-  exclude: compilePatterns("--exclude", ["registry.example.com/infra/**", "**/app-7:*"]),
+  include: compilePatterns(
+    "--include",
+    [
+      "registry.example.com/**",
+      "docker.io/acme/*",
+      "ghcr.io/**/app-1*",
+      "*.dkr.ecr.*.amazonaws.com/data/**",
+    ],
+    "include",
+  ),
+  exclude: compilePatterns("--exclude", ["registry.example.com/infra/**", "**/app-7:*"], "exclude"),
   protect,
   minAgeSeconds: 7 * 86_400,
   nowMs: Date.now(),

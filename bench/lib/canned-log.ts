@@ -42,7 +42,7 @@ export function cannedAgentLog(images: number, kept: "all" | "matched" = "all"):
     protect: 30,
   });
   const plan = planDeletions(inventory, {
-    include: compilePatterns("--include", ["registry.example.com/**/app-1*"]),
+    include: compilePatterns("--include", ["registry.example.com/**/app-1*"], "include"),
     exclude: [],
     protect,
     nowMs: Date.now(),

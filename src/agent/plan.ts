@@ -3,9 +3,11 @@
 //   no-match, excluded             (what the operator asked for)
 //   sandbox, in-use, pinned, protected, too-new   (safety; never overridden by patterns)
 import {
+  canonicalId,
   firstMatch,
   isImageId,
   normaliseReference,
+  repositoryOf,
   type ImagePattern,
 } from "../config/patterns.js";
 import type { ContainerRecord, ImageRecord, Inventory, SandboxRecord } from "./inventory.js";
@@ -33,7 +35,8 @@ export class ImageIndex {
 
   constructor(images: readonly ImageRecord[]) {
     for (const image of images) {
-      this.add(image.id, image);
+      // CRI-O reports ids as bare hex, containerd as sha256:<hex>; both forms find the image.
+      this.add(canonicalId(image.id), image);
       for (const digest of image.digests) this.add(digest, image);
       for (const name of image.names) {
         this.add(normaliseReference(name), image);
@@ -51,7 +54,7 @@ export class ImageIndex {
   find(ref: string): ImageRecord | undefined {
     const bare = ref.replace(/^[a-z-]+:\/\//, "");
     if (bare === "") return undefined;
-    if (isImageId(bare)) return this.byKey.get(bare);
+    if (isImageId(bare)) return this.byKey.get(canonicalId(bare));
     const direct = this.byKey.get(normaliseReference(bare));
     if (direct) return direct;
     const at = bare.indexOf("@");
@@ -81,13 +84,6 @@ export function containerUsage(
 
 /** Looks like a pause image; only consulted when the runtime does not say which one it uses. */
 const PAUSE_REPOSITORY = /(^|[/-])pause$/;
-
-function repositoryOf(normalisedName: string): string {
-  const at = normalisedName.indexOf("@");
-  const noDigest = at === -1 ? normalisedName : normalisedName.slice(0, at);
-  const colon = noDigest.lastIndexOf(":");
-  return colon > noDigest.lastIndexOf("/") ? noDigest.slice(0, colon) : noDigest;
-}
 
 /** Image id -> why it is a sandbox image. */
 export function sandboxUsage(
@@ -175,7 +171,15 @@ function tooNew(
   options: PlanOptions,
   timesKnown: boolean,
 ): { reason: KeepReason; detail: string } | undefined {
-  if (options.minAgeSeconds === undefined || !timesKnown) return undefined;
+  if (options.minAgeSeconds === undefined) return undefined;
+  if (!timesKnown) {
+    // Not knowing an image's age is not "old enough": the agent refuses this case before planning,
+    // and the plan keeps everything should it ever be asked anyway.
+    return {
+      reason: "too-new",
+      detail: `--min-age is ${options.minAgeSeconds}s and the runtime does not tell when images were pulled`,
+    };
+  }
   if (image.recordedAtMs === undefined) {
     // The runtime gives times for images but not this one: not knowing its age is not "old enough".
     return { reason: "too-new", detail: "the runtime records no time for it" };

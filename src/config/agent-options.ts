@@ -16,11 +16,14 @@ export type ClientChoice = "auto" | "crictl" | "ctr";
 
 export const PATTERN_HELP = `Patterns are minimatch globs matched against normalised references:
   nginx:1.25        is docker.io/library/nginx:1.25
-  nginx             is docker.io/library/nginx:latest (no tag means :latest, as in docker)
+  nginx             is docker.io/library/nginx:latest (no tag means :latest, as in docker);
+                    in --exclude it means every tag and digest of docker.io/library/nginx
   bitnami/redis:*   is docker.io/bitnami/redis:*
   quay.io/acme/*    stays as written (the first part is a registry host)
   **/pause:*        starts with a glob: taken as written, matches any registry
-  sha256:...        matches the image id (use it for untagged images)
+  docker.io/**      every image on Docker Hub
+  sha256:...        matches the image id (use it for untagged images); a bare 64-hex id too
+A pattern that can never match (e.g. '*', capitals in a repository) is refused.
 '*' stops at '/', '**' crosses it. A glob is text: it never reaches a shell.`;
 
 /** Options that select images; shared with `run`. */
@@ -178,8 +181,8 @@ export function loadAgentConfig(
     );
   }
   return Object.freeze({
-    include: compilePatterns("--include", include),
-    exclude: compilePatterns("--exclude", strings("--exclude", args.exclude)),
+    include: compilePatterns("--include", include, "include"),
+    exclude: compilePatterns("--exclude", strings("--exclude", args.exclude), "exclude"),
     protect: strings("--protect", args.protect),
     protectFile: optionalString("--protect-file", args["protect-file"]),
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),

@@ -16,10 +16,17 @@ const DEFAULT_DOMAIN = "docker.io";
 const LEGACY_DOMAINS = new Set(["index.docker.io", "registry-1.docker.io"]);
 const GLOB_MAGIC = /[*?[\]{}()!+@]/;
 const ID_PATTERN = /^sha256:[0-9a-f]{64}$/;
+/** CRI-O reports image ids as bare hex. Docker refuses 64-hex repository names, so it is never a name. */
+const BARE_ID_PATTERN = /^[0-9a-f]{64}$/;
 
-/** True for a bare content id `sha256:<64 hex>` (an image id, not a reference). */
+/** True for a content id, `sha256:<64 hex>` or the bare `<64 hex>` CRI-O uses (an id, not a name). */
 export function isImageId(ref: string): boolean {
-  return ID_PATTERN.test(ref);
+  return ID_PATTERN.test(ref) || BARE_ID_PATTERN.test(ref);
+}
+
+/** One spelling per id: `sha256:<hex>`, whether the runtime wrote the prefix or not. */
+export function canonicalId(id: string): string {
+  return BARE_ID_PATTERN.test(id) ? `sha256:${id}` : id;
 }
 
 /** Splits `host/path` when the first component names a registry host. */
@@ -42,8 +49,9 @@ function hasTagOrDigest(path: string): boolean {
 function withDefaultDomain(ref: string): string {
   const { domain, path } = splitDomain(ref);
   const host = domain === undefined || LEGACY_DOMAINS.has(domain) ? DEFAULT_DOMAIN : domain;
-  const repo = host === DEFAULT_DOMAIN && !path.includes("/") ? `library/${path}` : path;
-  return `${host}/${repo}`;
+  // `nginx` is `library/nginx`; but `docker.io/**` spans every path and means all of Docker Hub.
+  const official = host === DEFAULT_DOMAIN && !path.includes("/") && !path.includes("**");
+  return `${host}/${official ? `library/${path}` : path}`;
 }
 
 /**
@@ -52,20 +60,29 @@ function withDefaultDomain(ref: string): string {
  */
 export function normaliseReference(ref: string): string {
   const bare = ref.replace(/^[a-z-]+:\/\//, "");
-  if (isImageId(bare)) return bare;
+  if (isImageId(bare)) return canonicalId(bare);
   const full = withDefaultDomain(bare);
   return hasTagOrDigest(full.slice(full.indexOf("/") + 1)) ? full : `${full}:latest`;
 }
 
+/** What a pattern is for: include narrows nothing beyond what is written; exclude errs wide. */
+export type PatternRole = "include" | "exclude";
+
 /**
  * Normalises a glob pattern like a reference, except: a pattern that starts with glob magic
  * (`**\/nginx:*`) is taken as written, and a pattern with magic gets no implicit `:latest`
- * (`docker.io/acme/*` means every image of acme, not only `:latest` ones).
+ * (`docker.io/acme/*` means every image of acme, not only `:latest` ones). A tagless exclude gets no
+ * `:latest` either: it names a whole repository (see `firstMatch`). A bare 64-hex id is an id.
  */
-export function normalisePattern(pattern: string): string {
+export function normalisePattern(pattern: string, role: PatternRole = "include"): string {
   if (pattern.startsWith("sha256:")) return pattern;
+  if (BARE_ID_PATTERN.test(pattern)) return canonicalId(pattern);
   if (GLOB_MAGIC.test(pattern.charAt(0))) return pattern;
-  if (!GLOB_MAGIC.test(pattern.replace(/@sha256:/, ""))) return normaliseReference(pattern);
+  if (!GLOB_MAGIC.test(pattern.replace(/@sha256:/, ""))) {
+    return role === "exclude" && !hasTagOrDigest(pattern.slice(pattern.lastIndexOf("/") + 1))
+      ? withDefaultDomain(pattern)
+      : normaliseReference(pattern);
+  }
   return withDefaultDomain(pattern);
 }
 
@@ -74,24 +91,97 @@ export interface ImagePattern {
   source: string;
   /** After normalisation; what is matched. */
   normalised: string;
+  role: PatternRole;
   matcher: Minimatch;
+  /** True when the pattern matches image ids (`sha256:...`), not names. */
+  matchesId: boolean;
+  /**
+   * An exclude without tag or digest names repositories: it is also matched against each name
+   * with its tag and digest cut off, so `registry/team/keep` keeps every tag and digest of it.
+   */
+  matchesRepository: boolean;
 }
 
-/** Compiles patterns once; `key` names the option in the error for an empty pattern. */
-export function compilePatterns(key: string, patterns: readonly string[]): ImagePattern[] {
+/** Characters a normalised reference can contain, plus minimatch's glob syntax. */
+const PATTERN_ALPHABET = /^[A-Za-z0-9._\-/:@*?[\]{}(),!+|^]+$/;
+
+/**
+ * Why a normalised pattern can never match a normalised reference or an id, or undefined. Only
+ * sure cases: a pattern refused here would have silently selected nothing.
+ */
+function neverMatches(normalised: string): string | undefined {
+  if (!PATTERN_ALPHABET.test(normalised)) {
+    return "it has characters no image reference contains (allowed: letters, digits, . _ - / : @ and glob syntax * ? [ ] { } ( ) ! + |)";
+  }
+  if (normalised.startsWith("sha256:")) {
+    return /^sha256:[0-9a-f*?[\]{}(),!+|^-]*$/.test(normalised)
+      ? undefined
+      : "an image id is sha256: followed by lowercase hex";
+  }
+  if (!normalised.includes("/") && !normalised.includes("**")) {
+    return "every normalised reference has a registry and a path (docker.io/library/nginx:1.25); use '**' for every image, or write the path, e.g. 'docker.io/acme/*'";
+  }
+  if (normalised.split("/").some((segment) => segment === "" || /^[:@]/.test(segment))) {
+    return "it has an empty path segment";
+  }
+  const last = normalised.slice(normalised.lastIndexOf("/") + 1);
+  const at = last.indexOf("@");
+  const colon = last.indexOf(":");
+  const repoEnd =
+    normalised.length - last.length + (colon === -1 ? (at === -1 ? last.length : at) : colon);
+  const { domain, path } = splitDomain(normalised.slice(0, repoEnd));
+  const repository = domain === undefined ? normalised.slice(0, repoEnd) : path;
+  if (/[A-Z]/.test(repository)) {
+    return "repository names are lowercase (only a registry host or a tag may have capitals)";
+  }
+  if (at !== -1 && /[A-Z]/.test(last.slice(at))) return "digests are lowercase hex";
+  return undefined;
+}
+
+/** Compiles patterns once; `key` names the option in errors. */
+export function compilePatterns(
+  key: string,
+  patterns: readonly string[],
+  role: PatternRole,
+): ImagePattern[] {
   return patterns.map((source) => {
     if (source.trim() === "")
       throw new ConfigError(key, source, "give a non-empty glob such as 'docker.io/acme/*'");
-    const normalised = normalisePattern(source);
+    const normalised = normalisePattern(source, role);
+    const why = neverMatches(normalised);
+    if (why !== undefined) {
+      throw new ConfigError(
+        key,
+        source,
+        `it can never match an image (${normalised === source ? "" : `normalised to ${normalised}: `}${why})`,
+      );
+    }
+    const matchesId = normalised.startsWith("sha256:");
+    const last = normalised.slice(normalised.lastIndexOf("/") + 1);
     // Text, not a shell word: no comments, no leading-! negation (that is what --exclude is for).
     const matcher = new Minimatch(normalised, { dot: true, nocomment: true, nonegate: true });
-    return { source, normalised, matcher };
+    return {
+      source,
+      normalised,
+      role,
+      matcher,
+      matchesId,
+      matchesRepository: role === "exclude" && !matchesId && !/[:@]/.test(last),
+    };
   });
+}
+
+/** A normalised name without its tag and digest: `docker.io/acme/app:1@sha256:..` -> `docker.io/acme/app`. */
+export function repositoryOf(normalisedName: string): string {
+  const at = normalisedName.indexOf("@");
+  const noDigest = at === -1 ? normalisedName : normalisedName.slice(0, at);
+  const colon = noDigest.lastIndexOf(":");
+  return colon > noDigest.lastIndexOf("/") ? noDigest.slice(0, colon) : noDigest;
 }
 
 /**
  * The first pattern that matches one of the names (each normalised) or, for patterns starting
- * with `sha256:`, the image id.
+ * with `sha256:`, the image id. A repository exclude also matches names by their repository.
  */
 export function firstMatch(
   patterns: readonly ImagePattern[],
@@ -100,8 +190,16 @@ export function firstMatch(
 ): { pattern: ImagePattern; name: string } | undefined {
   const normalised = names.map(normaliseReference);
   for (const pattern of patterns) {
-    const candidates = pattern.normalised.startsWith("sha256:") ? [id] : normalised;
-    const name = candidates.find((n) => pattern.matcher.match(n));
+    if (pattern.matchesId) {
+      const canonical = canonicalId(id);
+      if (pattern.matcher.match(canonical)) return { pattern, name: canonical };
+      continue;
+    }
+    const name = normalised.find(
+      (n) =>
+        pattern.matcher.match(n) ||
+        (pattern.matchesRepository && pattern.matcher.match(repositoryOf(n))),
+    );
     if (name !== undefined) return { pattern, name };
   }
   return undefined;

@@ -385,8 +385,8 @@ export function loadRunConfig(
   }
   const exclude = strings("--exclude", args.exclude);
   // Compiled here only to fail fast, once, instead of in every helper pod.
-  compilePatterns("--include", include);
-  compilePatterns("--exclude", exclude);
+  compilePatterns("--include", include, "include");
+  compilePatterns("--exclude", exclude, "exclude");
   const minAge = optionalString("--min-age", args["min-age"]);
   if (minAge !== undefined) parseDuration("--min-age", minAge);
   const socketPath = optionalString("--socket", args.socket);

@@ -228,7 +228,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client
         : createCtrAdapter(exec, socket, "k8s.io");
     const inventory = await adapter.inventory({ withTimes: false });
     const plan = planDeletions(inventory, {
-      include: compilePatterns("--include", [`${prefix}/late:*`]),
+      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
       exclude: [],
       protect: [],
       nowMs: Date.now(),
@@ -261,7 +261,7 @@ describe("agent CLI", () => {
     scratch.cleanup();
   });
 
-  it("treats a glob full of shell metacharacters as text", async () => {
+  it("never runs a glob full of shell metacharacters, and refuses it as a pattern no image can match (exit 2)", async () => {
     const marker = join(scratch.dir, "pwned");
     const image = scratch.image(`docker.io/kic-agent-it/meta-${uniqueToken()}:1`);
     const glob = `docker.io/kic-agent-it/*$(touch ${marker})\`touch ${marker}\`;touch ${marker} && touch ${marker} | cat > ${marker}`;
@@ -276,10 +276,10 @@ describe("agent CLI", () => {
       "--include",
       glob,
     ]);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`invalid --include: given ${JSON.stringify(glob)}`);
+    expect(r.stderr).toMatch(/can never match an image/);
     expect(existsSync(marker)).toBe(false);
-    const result = parseAgentResult(r.stdout);
-    expect(result?.counts.matched).toBe(0);
     expect(imageRefs(socket)).toContain(image.name);
   });
 

@@ -16,6 +16,8 @@ import {
   parseCtrTasks,
   parseCtrVersion,
 } from "../../../src/agent/ctr.js";
+import { planDeletions } from "../../../src/agent/plan.js";
+import { compilePatterns } from "../../../src/config/patterns.js";
 
 const ID_A = "sha256:86c106fee700f7f8b009c9e408105cec8bc59677c9e1d777e80dc1c485bf277a";
 const ID_P = "sha256:93274e5478de60d5074ea3076cb8dd0478509a83d94b3953a6e8c8d0b303318a";
@@ -132,6 +134,94 @@ describe("crictl parsers", () => {
     const text =
       "Version:  0.1.0\nRuntimeName:  containerd\nRuntimeVersion:  1.6.20~ds1\nRuntimeApiVersion:  v1\n";
     expect(parseCrictlVersion(text)).toEqual({ name: "containerd", version: "1.6.20~ds1" });
+  });
+});
+
+// Shaped like CRI-O 1.2x through crictl: image ids are bare 64-hex (no sha256:), and a container's
+// image and imageRef can be that bare id.
+const CRIO_ID = "f9c3c1813269c3fc2f4a3e2b4e3e6e3d9a0c4b8e2f1a7d6c5b4a39281706f5e4";
+const CRIO_PAUSE = "350b164e7ae1dcddeffadd65c76226c9b6dc5553f5179153fb0e36b78f2a5e06";
+const CRIO_IMAGES = JSON.stringify({
+  images: [
+    {
+      id: CRIO_ID,
+      repoTags: ["quay.io/acme/app:1"],
+      repoDigests: [`quay.io/acme/app@${MF_A}`],
+      size: "191713520",
+      uid: null,
+      username: "",
+      spec: null,
+      pinned: false,
+    },
+    {
+      id: CRIO_PAUSE,
+      repoTags: ["registry.k8s.io/pause:3.10"],
+      repoDigests: [`registry.k8s.io/pause@${MF_P}`],
+      size: "742080",
+      uid: { value: "65535" },
+      username: "",
+      spec: null,
+      pinned: true,
+    },
+  ],
+});
+const CRIO_PS = JSON.stringify({
+  containers: [
+    {
+      id: "1b7c3a9e",
+      podSandboxId: "9f0e",
+      metadata: { name: "app", attempt: 0 },
+      image: { image: CRIO_ID, annotations: {}, userSpecifiedImage: "" },
+      imageRef: CRIO_ID,
+      state: "CONTAINER_EXITED",
+      createdAt: "1733050000000000000",
+      labels: {},
+      annotations: {},
+    },
+  ],
+});
+
+describe("CRI-O output", () => {
+  it("keeps the bare hex id as the image id, never as a name", () => {
+    const [app] = parseCrictlImages(CRIO_IMAGES);
+    expect(app).toMatchObject({
+      id: CRIO_ID,
+      names: ["quay.io/acme/app:1", `quay.io/acme/app@${MF_A}`],
+      digests: [MF_A],
+    });
+    expect(parseCrictlContainers(CRIO_PS, new Map())[0]?.images).toEqual([CRIO_ID]);
+  });
+
+  it("keeps an image whose exited container names it by its bare id", () => {
+    const plan = planDeletions(
+      {
+        images: parseCrictlImages(CRIO_IMAGES),
+        containers: parseCrictlContainers(CRIO_PS, new Map([["9f0e", "ns/app-0"]])),
+        sandboxes: [],
+        configuredSandboxImage: "registry.k8s.io/pause:3.10",
+        imageTimesKnown: false,
+      },
+      {
+        include: compilePatterns("--include", ["quay.io/acme/*"], "include"),
+        exclude: [],
+        protect: [],
+        nowMs: 0,
+      },
+    );
+    expect(plan.delete).toEqual([]);
+    expect(plan.kept).toEqual([
+      {
+        id: CRIO_ID,
+        names: ["quay.io/acme/app:1", `quay.io/acme/app@${MF_A}`],
+        reason: "in-use",
+        detail: "container app (exited) of pod ns/app-0",
+      },
+      {
+        id: CRIO_PAUSE,
+        names: ["registry.k8s.io/pause:3.10", `registry.k8s.io/pause@${MF_P}`],
+        reason: "no-match",
+      },
+    ]);
   });
 });
 

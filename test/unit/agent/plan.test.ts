@@ -38,8 +38,8 @@ function options(
 ): PlanOptions {
   const { exclude = [], ...rest } = more;
   return {
-    include: compilePatterns("--include", include),
-    exclude: compilePatterns("--exclude", exclude),
+    include: compilePatterns("--include", include, "include"),
+    exclude: compilePatterns("--exclude", exclude, "exclude"),
     protect: [],
     nowMs: 1_000_000_000_000,
     ...rest,
@@ -282,13 +282,51 @@ describe("planDeletions", () => {
           ?.reason,
       ).toBe("too-new");
     });
-    it("does not apply --min-age when the runtime exposes no times (the result says so)", () => {
-      expect(
-        deletedIds(inv(undefined, false), options(["acme/*"], { minAgeSeconds: 60, nowMs: now })),
-      ).toEqual([id("a")]);
+    it("keeps every matched image as too-new when the runtime exposes no times (fails closed)", () => {
+      const opts = options(["acme/*"], { minAgeSeconds: 60, nowMs: now });
+      expect(deletedIds(inv(now - 61_000, false), opts)).toEqual([]);
+      expect(keptReason(inv(now - 61_000, false), opts, id("a"))).toMatchObject({
+        reason: "too-new",
+        detail: "--min-age is 60s and the runtime does not tell when images were pulled",
+      });
     });
     it("ignores times without --min-age", () => {
       expect(deletedIds(inv(now), options(["acme/*"], { nowMs: now }))).toEqual([id("a")]);
+    });
+  });
+
+  describe("CRI-O's bare hex image ids", () => {
+    // CRI-O's `crictl images` gives `"id": "<64 hex>"`; its containers may name the image by that id.
+    const criO = (extra: Partial<ImageRecord> = {}) =>
+      image("e", ["docker.io/acme/app:1"], { id: hex("e"), refs: [], ...extra });
+    it("keeps an image a container names by its bare id", () => {
+      const inv = inventory([criO()], { containers: [container("c", [hex("e")])] });
+      expect(keptReason(inv, options(["acme/*"]), hex("e"))).toMatchObject({ reason: "in-use" });
+    });
+    it("keeps an image a container names by the sha256: form of its bare id", () => {
+      const inv = inventory([criO()], { containers: [container("c", [id("e")])] });
+      expect(keptReason(inv, options(["acme/*"]), hex("e"))?.reason).toBe("in-use");
+    });
+    it("keeps an image a sandbox names by its bare id", () => {
+      const inv = inventory([criO()], {
+        configuredSandboxImage: "registry.k8s.io/pause:3.10",
+        sandboxes: [{ id: "s", pod: "ns/p", image: hex("e") }],
+      });
+      expect(keptReason(inv, options(["acme/*"]), hex("e"))?.reason).toBe("sandbox");
+    });
+    it("keeps an image protected by its bare id or its sha256: id", () => {
+      for (const ref of [hex("e"), id("e")]) {
+        const kept = keptReason(
+          inventory([criO()]),
+          options(["acme/*"], { protect: [ref] }),
+          hex("e"),
+        );
+        expect(kept?.reason, ref).toBe("protected");
+      }
+    });
+    it("matches a bare-id image with an id pattern and deletes it by the id the runtime gave", () => {
+      const inv = inventory([criO({ names: [] })]);
+      expect(deletedIds(inv, options([`sha256:${hex("e").slice(0, 8)}*`]))).toEqual([hex("e")]);
     });
   });
 
