@@ -1,5 +1,5 @@
 // The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout.
-import { runChecked, type HostExec } from "./host-exec.js";
+import { CommandFailedError, runChecked, type HostExec } from "./host-exec.js";
 import type {
   ContainerRecord,
   ContainerState,
@@ -27,18 +27,41 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
   ];
   const crictl = (...args: string[]) => runChecked(exec, argv(...args));
 
-  const usage = async () => {
-    const sandboxes = parseCrictlPods(await crictl("pods", "-o", "json"));
-    for (const ids of chunks(
-      sandboxes.map((s) => s.id),
-      BATCH,
-    )) {
-      if (ids.length === 0) continue;
-      const images = parseCrictlInspectp(await crictl("inspectp", "-o", "json", ...ids));
-      for (const s of sandboxes) {
-        const image = images.get(s.id);
-        if (image !== undefined) s.image = image;
+  /**
+   * Sandbox images by sandbox id, and the sandboxes removed since they were listed. crictl stops at
+   * the first id it cannot find, so after a failed batch each id is asked alone: a pod deleted in
+   * between is gone (NotFound) and dropped; any other error still fails the inventory.
+   */
+  const inspectSandboxes = async (ids: readonly string[]) => {
+    const images = new Map<string, string>();
+    const gone = new Set<string>();
+    for (const batch of chunks(ids, BATCH)) {
+      const r = await exec.run(argv("inspectp", "-o", "json", ...batch));
+      if (r.code === 0) {
+        for (const [id, image] of parseCrictlInspectp(r.stdout)) images.set(id, image);
+        continue;
       }
+      for (const id of batch) {
+        const one = await exec.run(argv("inspectp", "-o", "json", id));
+        if (one.code === 0) {
+          for (const [i, image] of parseCrictlInspectp(one.stdout)) images.set(i, image);
+        } else if (isNotFound(one.stderr)) {
+          gone.add(id);
+        } else {
+          throw new CommandFailedError(argv("inspectp", "-o", "json", id), one);
+        }
+      }
+    }
+    return { images, gone };
+  };
+
+  const usage = async () => {
+    const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
+    const { images, gone } = await inspectSandboxes(listed.map((s) => s.id));
+    const sandboxes = listed.filter((s) => !gone.has(s.id));
+    for (const s of sandboxes) {
+      const image = images.get(s.id);
+      if (image !== undefined) s.image = image;
     }
     const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
     const containers = parseCrictlContainers(await crictl("ps", "-a", "-o", "json"), podById);
@@ -79,6 +102,11 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     presentKeys: async () =>
       new Set(parseCrictlImages(await crictl("images", "-o", "json")).map((i) => i.id)),
   };
+}
+
+/** crictl's message for an object the runtime does not know (gRPC NotFound). */
+export function isNotFound(stderr: string): boolean {
+  return /code = NotFound/.test(stderr);
 }
 
 function chunks<T>(list: readonly T[], size: number): T[][] {

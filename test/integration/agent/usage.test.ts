@@ -1,0 +1,160 @@
+// What the agent takes as "in use", against the real containerd: containers judged by what they
+// really run (not by a tag that has moved since), and an inventory that survives pods deleted
+// while it is taken.
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAgent } from "../../../src/agent/agent.js";
+import { createHostExec } from "../../../src/agent/host-exec.js";
+import { createPrettyReporter } from "../../../src/agent/report.js";
+import type { AgentResult, RuntimeClientName } from "../../../src/agent/result.js";
+import { loadAgentConfig } from "../../../src/config/agent-options.js";
+import {
+  binDir,
+  crictl,
+  imageRefs,
+  pathWithBins,
+  Scratch,
+  startContainerd,
+  uniqueToken,
+  type StandaloneContainerd,
+} from "../../support/containerd.js";
+
+let containerd: StandaloneContainerd;
+let socket = "";
+beforeAll(async () => {
+  containerd = await startContainerd();
+  socket = containerd.socket;
+  process.env.PATH = pathWithBins;
+});
+afterAll(() => {
+  containerd.stop();
+});
+
+async function agent(args: Record<string, unknown>): Promise<AgentResult> {
+  const config = loadAgentConfig(
+    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
+    {},
+  );
+  return runAgent(config, {
+    exec: createHostExec("direct"),
+    log: pino({ level: "silent" }),
+    report: createPrettyReporter(() => undefined),
+  });
+}
+
+const reasons = (r: AgentResult) =>
+  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
+
+describe.each(["ctr", "crictl"] as RuntimeClientName[])(
+  "a tag moved to another image after a container started (%s)",
+  (client) => {
+    let scratch: Scratch;
+    beforeAll(() => {
+      scratch = new Scratch(socket);
+    });
+    afterAll(() => {
+      scratch.cleanup();
+    });
+
+    // A: what the containers run. The tag app:1 then moves to B, as `ctr images tag --force` or a
+    // re-pull of a mutable tag does; A keeps only its id reference (and here an extra name, so an
+    // include pattern can select it).
+    const setUp = (how: "ctr run" | "ctr create" | "cri") => {
+      const prefix = `docker.io/kic-agent-it/moved-${uniqueToken()}`;
+      const a = scratch.image(`${prefix}/app:1`, { busybox: true });
+      scratch.tag(a.name, `${prefix}/app-a:keep`);
+      const b = scratch.image(`${prefix}/app-b:1`, { busybox: true });
+      const tok = prefix.slice(-8);
+      if (how === "ctr run") scratch.ctrContainer(`kic-moved-run-${tok}`, a.name, "running");
+      else if (how === "ctr create")
+        scratch.ctrContainer(`kic-moved-created-${tok}`, a.name, "created");
+      else scratch.criContainer(scratch.sandbox(`moved-${tok}`), "moved", a.name, "running");
+      scratch.tag(b.name, a.name);
+      const refs = imageRefs(socket);
+      // The tag now names B; A is still there, under its id and its other name.
+      expect(refs).toContain(a.id);
+      expect(refs).toContain(`${prefix}/app-a:keep`);
+      return { prefix, a, b };
+    };
+
+    // crictl sees only CRI containers; ctr sees every container in the namespace.
+    const ways =
+      client === "ctr" ? (["ctr run", "ctr create", "cri"] as const) : (["cri"] as const);
+    for (const how of ways) {
+      it(`keeps the image a container made by ${how} runs after its tag moved to another image`, async () => {
+        const { prefix, a } = setUp(how);
+
+        const result = await agent({ client, include: [`${prefix}/**`] });
+
+        expect(result.failed).toEqual([]);
+        expect(result.deleted.map((d) => d.id)).not.toContain(a.id);
+        expect(reasons(result)[a.id]).toBe("in-use");
+        const refs = imageRefs(socket);
+        expect(refs).toContain(a.id);
+        expect(refs).toContain(`${prefix}/app-a:keep`);
+      });
+    }
+  },
+);
+
+describe("pods deleted while the inventory is taken", () => {
+  let scratch: Scratch;
+  beforeAll(() => {
+    scratch = new Scratch(socket);
+  });
+  afterAll(() => {
+    scratch.cleanup();
+  });
+
+  it("drops a sandbox removed between crictl pods and crictl inspectp, and still deletes", async () => {
+    const prefix = `docker.io/kic-agent-it/churn-${uniqueToken()}`;
+    const used = scratch.image(`${prefix}/used:1`, { busybox: true });
+    const unused = scratch.image(`${prefix}/unused:1`);
+    const tok = prefix.slice(-8);
+    const survivor = scratch.sandbox(`survivor-${tok}`);
+    scratch.criContainer(survivor, "user", used.name, "created");
+    const victim = scratch.sandbox(`victim-${tok}`);
+
+    // A crictl that, the first time inspectp is run, removes the victim pod right before the real
+    // crictl runs: the pod was listed by `crictl pods` and is gone when inspected.
+    const wrapperDir = join(scratch.dir, "churn-bin");
+    const trigger = join(scratch.dir, "churn-armed");
+    const real = join(binDir, "crictl");
+    const endpoint = `unix://${socket}`;
+    writeFileSync(trigger, "");
+    mkdirSync(wrapperDir);
+    writeFileSync(
+      join(wrapperDir, "crictl"),
+      `#!/bin/sh
+for a in "$@"; do
+  if [ "$a" = inspectp ] && [ -e '${trigger}' ]; then
+    rm -f '${trigger}'
+    '${real}' --runtime-endpoint '${endpoint}' stopp '${victim}' >/dev/null 2>&1
+    '${real}' --runtime-endpoint '${endpoint}' rmp -f '${victim}' >/dev/null 2>&1
+  fi
+done
+exec '${real}' "$@"
+`,
+    );
+    chmodSync(join(wrapperDir, "crictl"), 0o755);
+
+    const path = process.env.PATH;
+    process.env.PATH = `${wrapperDir}:${pathWithBins}`;
+    let result: AgentResult;
+    try {
+      result = await agent({ client: "crictl", include: [`${prefix}/**`] });
+    } finally {
+      process.env.PATH = path;
+    }
+
+    // The race really happened: the wrapper fired and the victim is gone.
+    expect(existsSync(trigger)).toBe(false);
+    expect(crictl(socket, ["pods", "-q"])).not.toContain(victim);
+    expect(result.failed).toEqual([]);
+    expect(result.deleted.map((d) => d.id)).toEqual([unused.id]);
+    expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
+    expect(imageRefs(socket)).toContain(used.name);
+  });
+});
