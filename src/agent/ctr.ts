@@ -3,7 +3,7 @@
 // and unit-tested on captured output.
 import { arch } from "node:os";
 import { isImageId } from "../config/patterns.js";
-import { runChecked, type HostExec } from "./host-exec.js";
+import { CommandFailedError, runChecked, type HostExec } from "./host-exec.js";
 import type {
   ContainerRecord,
   ContainerState,
@@ -16,23 +16,90 @@ import { findSandboxImage } from "./crictl.js";
 
 const BATCH = 50;
 const PINNED_LABEL = "io.cri-containerd.pinned=pinned";
-const SANDBOX_FILTER = 'labels."io.cri-containerd.kind"==sandbox';
+const CRI_CONTAINER_METADATA = "io.cri-containerd.container.metadata";
 
 export function createCtrAdapter(
   exec: HostExec,
   socket: string,
   namespace: string,
 ): RuntimeAdapter {
-  const ctr = (...args: string[]) =>
-    runChecked(exec, ["ctr", "--address", socket, "--namespace", namespace, ...args]);
+  const ctrArgv = (...args: string[]) => [
+    "ctr",
+    "--address",
+    socket,
+    "--namespace",
+    namespace,
+    ...args,
+  ];
+  const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
+
+  // What a container runs does not change while it exists: read once per container and run.
+  const facts = new Map<string, CtrContainerFacts>();
+  // Image ids by the chain id of their unpacked top layer; refreshed when a parent is not in it.
+  let byChain: Map<string, string[]> | undefined;
+
+  const readFacts = async (ids: readonly string[]) => {
+    const todo = ids.filter((id) => !facts.has(id));
+    const gone = new Set<string>();
+    await inParallel(todo, async (id) => {
+      const r = await exec.run(ctrArgv("containers", "info", id));
+      if (r.code === 0) facts.set(id, parseCtrContainerInfo(r.stdout));
+      // Removed since `containers ls`: it runs nothing any more.
+      else if (/not found/.test(r.stderr)) gone.add(id);
+      else throw new CommandFailedError(ctrArgv("containers", "info", id), r);
+    });
+    // The parent of the container's snapshot is the chain id of the image it was made from.
+    const bySnapshotter = new Map<string, CtrContainerFacts[]>();
+    for (const id of todo) {
+      const f = facts.get(id);
+      if (f?.snapshotKey === undefined || f.snapshotter === undefined) continue;
+      bySnapshotter.set(f.snapshotter, [...(bySnapshotter.get(f.snapshotter) ?? []), f]);
+    }
+    for (const [snapshotter, group] of bySnapshotter) {
+      const parents = parseCtrSnapshots(await ctr("snapshots", "--snapshotter", snapshotter, "ls"));
+      for (const f of group) {
+        const parent = f.snapshotKey === undefined ? undefined : parents.get(f.snapshotKey);
+        if (parent !== undefined) f.snapshotParent = parent;
+      }
+    }
+    return gone;
+  };
+
+  const imagesOfChains = async (chains: readonly string[]) => {
+    if (chains.length === 0) return new Map<string, string[]>();
+    if (byChain === undefined || chains.some((c) => !byChain?.has(c))) {
+      byChain = parseCtrSnapshotChains(await ctr("content", "ls"));
+    }
+    return byChain;
+  };
 
   const usage = async () => {
     const tasks = parseCtrTasks(await ctr("tasks", "ls"));
-    const containers = parseCtrContainers(await ctr("containers", "ls"), tasks);
-    const sandboxes: SandboxRecord[] = parseCtrContainers(
-      await ctr("containers", "ls", SANDBOX_FILTER),
-      tasks,
-    ).map((c) => ({ id: c.id, pod: `sandbox ${c.id.slice(0, 12)}`, image: c.images[0] ?? "" }));
+    const listed = parseCtrContainers(await ctr("containers", "ls"), tasks);
+    const gone = await readFacts(listed.map((c) => c.id));
+    const present = listed.filter((c) => !gone.has(c.id));
+    const chains = present
+      .map((c) => facts.get(c.id))
+      .filter((f) => f !== undefined && f.imageRef === undefined)
+      .map((f) => f?.snapshotParent)
+      .filter((p): p is string => p !== undefined);
+    const chainImages = await imagesOfChains([...new Set(chains)]);
+    const containers: ContainerRecord[] = present.map((c) => {
+      const f = facts.get(c.id);
+      // The name (the IMAGE column) may have moved to another image since: it is kept as a
+      // reference, and what the container really runs is added from the CRI metadata (the image
+      // id) or, for containers made by other clients, from its snapshot's parent chain.
+      const runs =
+        f?.imageRef !== undefined
+          ? [f.imageRef]
+          : f?.snapshotParent !== undefined
+            ? (chainImages.get(f.snapshotParent) ?? [])
+            : [];
+      return { ...c, images: [...new Set([...c.images, ...runs])] };
+    });
+    const sandboxes: SandboxRecord[] = present
+      .filter((c) => facts.get(c.id)?.kind === "sandbox")
+      .map((c) => ({ id: c.id, pod: `sandbox ${c.id.slice(0, 12)}`, image: c.images[0] ?? "" }));
     return { containers, sandboxes };
   };
 
@@ -291,6 +358,91 @@ export function parseCtrContainers(
       state: tasks.get(id) ?? "created",
       images: image === "-" ? [] : [image],
     });
+  }
+  return out;
+}
+
+/** Runs `work` on every item, four at a time (each is one short client call). */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) await work(items[i] as T);
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+/** What `ctr containers info` tells about what a container runs. */
+export interface CtrContainerFacts {
+  /** The CRI plugin's kind label: "container" or "sandbox"; undefined for other clients. */
+  kind?: string;
+  /** The image id the CRI plugin recorded when it created the container. */
+  imageRef?: string;
+  snapshotter?: string;
+  snapshotKey?: string;
+  /** Filled in from `ctr snapshots ls`: the chain id of the image's top layer. */
+  snapshotParent?: string;
+}
+
+/**
+ * `ctr containers info ID` (JSON). A container made through CRI carries the image id in its CRI
+ * metadata extension (base64 JSON, `Metadata.ImageRef`); every container made from an image has a
+ * snapshot whose parent is that image's chain id.
+ */
+export function parseCtrContainerInfo(json: string): CtrContainerFacts {
+  const info = JSON.parse(json) as {
+    Labels?: Record<string, string> | null;
+    Snapshotter?: string;
+    SnapshotKey?: string;
+    Extensions?: Record<string, { value?: unknown }> | null;
+  };
+  const out: CtrContainerFacts = {};
+  const kind = info.Labels?.["io.cri-containerd.kind"];
+  if (kind !== undefined) out.kind = kind;
+  if (info.Snapshotter) out.snapshotter = info.Snapshotter;
+  if (info.SnapshotKey) out.snapshotKey = info.SnapshotKey;
+  const ext = info.Extensions?.[CRI_CONTAINER_METADATA]?.value;
+  if (typeof ext === "string") {
+    try {
+      const meta = JSON.parse(Buffer.from(ext, "base64").toString("utf8")) as {
+        Metadata?: { ImageRef?: unknown };
+      };
+      const ref = meta.Metadata?.ImageRef;
+      if (typeof ref === "string" && ref !== "") out.imageRef = ref;
+    } catch {
+      // Not the metadata layout this parser knows: the snapshot chain still says what it runs.
+    }
+  }
+  return out;
+}
+
+/** `ctr snapshots ls`: KEY PARENT KIND; key -> parent for snapshots that have one. */
+export function parseCtrSnapshots(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n").slice(1)) {
+    const [key, parent, kind] = line.trim().split(/\s+/);
+    if (key && parent && kind) out.set(key, parent);
+  }
+  return out;
+}
+
+/**
+ * Chain id -> image (config) digests, from the labels `ctr content ls` shows: unpacking an image
+ * labels its config blob `containerd.io/gc.ref.snapshot.<snapshotter>=<chain id>`. Images with the
+ * same layers share a chain id; all of them are returned, so all are kept.
+ */
+export function parseCtrSnapshotChains(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const line of text.split("\n").slice(1)) {
+    const digest = /^(sha256:[0-9a-f]{64})\s/.exec(line)?.[1];
+    if (digest === undefined) continue;
+    for (const m of line.matchAll(
+      /containerd\.io\/gc\.ref\.snapshot\.[^=,\s]+=(sha256:[0-9a-f]{64})/g,
+    )) {
+      const chain = m[1] ?? "";
+      const list = out.get(chain) ?? [];
+      if (!list.includes(digest)) list.push(digest);
+      out.set(chain, list);
+    }
   }
   return out;
 }

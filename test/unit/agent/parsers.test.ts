@@ -10,7 +10,10 @@ import {
 } from "../../../src/agent/crictl.js";
 import {
   groupCtrImages,
+  parseCtrContainerInfo,
   parseCtrContainers,
+  parseCtrSnapshotChains,
+  parseCtrSnapshots,
   parseCtrContentAges,
   parseCtrImageList,
   parseCtrTasks,
@@ -233,6 +236,108 @@ ${ID_A} application/vnd.oci.image.manifest.v1+json ${MF_A} 2.0 MiB   linux/amd64
 ${ID_P} application/vnd.oci.image.manifest.v1+json ${MF_P} 1.4 MiB   linux/amd64 io.cri-containerd.image=managed 
 docker.io/library/plain:1                                               application/vnd.oci.image.manifest.v1+json sha256:${"f".repeat(64)} 10.7 KiB  linux/amd64 - 
 `;
+
+// `ctr containers info` (containerd 1.6), trimmed to the fields read; Spec left out.
+const CRI_META =
+  "eyJWZXJzaW9uIjoidjEiLCJNZXRhZGF0YSI6eyJJRCI6IjJmMjcwMDQ5Nzg4M2M0YzIzMzE5M2RkM2E1NzM2YWIxZjZiNjE3NTAyNDQzNTU4M2NkZDc2NzYwYzU3Njg2Y2MiLCJOYW1lIjoiY3JpLWNfcC1jcmktY19raWMtYWdlbnQtaXRfdV8wIiwiU2FuZGJveElEIjoiNDI4ZWY1NTU1MzAwNGE5Y2E3YjIwY2VhMDBhZDI4Yjg1OTlkYmIxNjA3OGYwMmNmNzc4MTU1ZDdmYzdhNzFkZSIsIkNvbmZpZyI6eyJtZXRhZGF0YSI6eyJuYW1lIjoiY3JpLWMifSwiaW1hZ2UiOnsiaW1hZ2UiOiJkb2NrZXIuaW8va2ljLXgvYXBwOjEifSwiY29tbWFuZCI6WyJzbGVlcCIsIjM2MDAiXSwibGludXgiOnt9fSwiSW1hZ2VSZWYiOiJzaGEyNTY6MjgxMWY4N2QwOTcyNjBlYWU0MDUxYTU2ZGY1NjMxNWMwMGY2MjY2NTFjMTdmYjE1ZGFiZTZiYmQ5MDBlNTkyMSIsIkxvZ1BhdGgiOiIiLCJTdG9wU2lnbmFsIjoiIiwiUHJvY2Vzc0xhYmVsIjoiIn19";
+const CTR_INFO_CRI = `{
+    "ID": "2f2700497883c4c233193dd3a5736ab1f6b6175024435583cdd76760c57686cc",
+    "Labels": {
+        "io.cri-containerd.kind": "container"
+    },
+    "Image": "docker.io/kic-x/app:1",
+    "Runtime": {
+        "Name": "io.containerd.runc.v2",
+        "Options": null
+    },
+    "SnapshotKey": "2f2700497883c4c233193dd3a5736ab1f6b6175024435583cdd76760c57686cc",
+    "Snapshotter": "overlayfs",
+    "CreatedAt": "2026-12-01T11:39:14.584918026Z",
+    "UpdatedAt": "2026-12-01T11:39:14.584918026Z",
+    "Extensions": {
+        "io.cri-containerd.container.metadata": {
+            "type_url": "github.com/containerd/cri/pkg/store/container/Metadata",
+            "value": "${CRI_META}"
+        }
+    }
+}`;
+const CTR_INFO_PLAIN = `{
+    "ID": "plain-run",
+    "Labels": {
+        "io.containerd.image.config.stop-signal": "SIGTERM",
+        "io.cri-containerd.image": "managed"
+    },
+    "Image": "docker.io/kic-x/app:1",
+    "Runtime": {
+        "Name": "io.containerd.runc.v2",
+        "Options": {
+            "type_url": "containerd.runc.v1.Options"
+        }
+    },
+    "SnapshotKey": "plain-run",
+    "Snapshotter": "overlayfs",
+    "CreatedAt": "2026-12-01T11:39:14.268228213Z",
+    "UpdatedAt": "2026-12-01T11:39:14.268228213Z",
+    "Extensions": null
+}`;
+const CHAIN_A = "sha256:9cb0e7dacdcade33e1aedd448a114ef326186403ab9476f5224c8b997d4395ab";
+const CHAIN_BASE = "sha256:a72088ab34d89f33a1e65ca50fa3a39aa9fa37537310a83a33399a6cd8394bc3";
+const CTR_SNAPSHOTS = `KEY                                                                     PARENT                                                                  KIND      
+2f2700497883c4c233193dd3a5736ab1f6b6175024435583cdd76760c57686cc        ${CHAIN_A} Active    
+plain-run                                                               ${CHAIN_A} Active    
+${CHAIN_A} ${CHAIN_BASE} Committed 
+${CHAIN_BASE}                                                                         Committed 
+`;
+const CONFIG_A = "sha256:2811f87d097260eae4051a56df56315c00f626651c17fb15dabe6bbd900e5921";
+const CONFIG_SAME_LAYERS =
+  "sha256:0528b43b7bc0254eadea4b2e4c64a0f6c91f3e76e984d814d624a532d6a6f6e2";
+const CONFIG_PAUSE = "sha256:5fbfa66aad2a135203f971ab7b9f360c641604f8664cbbc7c1510d3498810864";
+const CTR_CONTENT = [
+  "DIGEST\t\t\t\t\t\t\t\t\tSIZE\tAGE\t\t\tLABELS",
+  `${CONFIG_SAME_LAYERS}\t368B\tLess than a second\tcontainerd.io/gc.ref.snapshot.overlayfs=${CHAIN_A}`,
+  `sha256:2212cc0f390c434f2b7f1fac310139b9fe50f8d49aa6fe306246d500f5cf199b\t551B\tLess than a second\tcontainerd.io/gc.ref.content.l.0=${CHAIN_BASE},containerd.io/gc.ref.content.config=${CONFIG_SAME_LAYERS}`,
+  `${CONFIG_A}\t368B\t1 second\t\tcontainerd.io/gc.ref.snapshot.overlayfs=${CHAIN_A}`,
+  `${CONFIG_PAUSE}\t312B\t2 seconds\t\tcontainerd.io/gc.ref.snapshot.native=${CHAIN_BASE},containerd.io/gc.ref.snapshot.overlayfs=${CHAIN_BASE}`,
+  `${CHAIN_BASE}\t2.13MB\t1 second\t\tcontainerd.io/uncompressed=${CHAIN_BASE}`,
+].join("\n");
+
+describe("ctr parsers: what a container runs", () => {
+  it("reads the image id from a CRI container's metadata extension, and its snapshot", () => {
+    expect(parseCtrContainerInfo(CTR_INFO_CRI)).toEqual({
+      kind: "container",
+      imageRef: CONFIG_A,
+      snapshotter: "overlayfs",
+      snapshotKey: "2f2700497883c4c233193dd3a5736ab1f6b6175024435583cdd76760c57686cc",
+    });
+  });
+
+  it("reads only the snapshot of a container made by ctr run (no CRI metadata)", () => {
+    expect(parseCtrContainerInfo(CTR_INFO_PLAIN)).toEqual({
+      snapshotter: "overlayfs",
+      snapshotKey: "plain-run",
+    });
+  });
+
+  it("ignores a metadata extension it cannot decode", () => {
+    const broken = CTR_INFO_CRI.replace(CRI_META, "bm90IGpzb24=");
+    expect(parseCtrContainerInfo(broken).imageRef).toBeUndefined();
+  });
+
+  it("reads snapshot parents (the image's chain id) from snapshots ls", () => {
+    const parents = parseCtrSnapshots(CTR_SNAPSHOTS);
+    expect(parents.get("plain-run")).toBe(CHAIN_A);
+    expect(parents.get(CHAIN_A)).toBe(CHAIN_BASE);
+    expect(parents.has(CHAIN_BASE)).toBe(false);
+  });
+
+  it("maps a chain id to every image config unpacked to it, once per config", () => {
+    const chains = parseCtrSnapshotChains(CTR_CONTENT);
+    // Two images with the same layers share the chain: a container on it may run either.
+    expect(chains.get(CHAIN_A)).toEqual([CONFIG_SAME_LAYERS, CONFIG_A]);
+    expect(chains.get(CHAIN_BASE)).toEqual([CONFIG_PAUSE]);
+    expect(chains.size).toBe(2);
+  });
+});
 
 describe("ctr parsers", () => {
   it("reads ref, target digest, size and labels from images ls", () => {
