@@ -1,8 +1,9 @@
 // One agent run on one node: connect, inventory, plan, execute, result. Dependencies come in, so
 // tests run it in-process against a real runtime.
-import { RuntimeUnavailableError } from "../errors.js";
+import { ConfigError, RuntimeUnavailableError } from "../errors.js";
 import type { AgentConfig } from "../config/agent-options.js";
 import { readProtectFile } from "../config/agent-options.js";
+import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import { createCrictlAdapter } from "./crictl.js";
 import { createCtrAdapter } from "./ctr.js";
@@ -48,6 +49,18 @@ export async function runAgent(
   const inventory = await takeInventory(adapter, config.minAgeSeconds !== undefined);
   const t1 = now();
   deps.report.inventory(inventory, t1 - t0);
+  if (config.minAgeSeconds !== undefined && !inventory.imageTimesKnown) {
+    // Not knowing when an image came is not "old enough": refuse before anything is deleted.
+    throw new ConfigError(
+      "--min-age",
+      formatDuration(config.minAgeSeconds),
+      `${adapter.client} on ${socket}${version.name ? ` (${version.name})` : ""} does not tell when an image was pulled` +
+        (adapter.client === "crictl"
+          ? " and ctr could not read containerd's content store here; on containerd make ctr available or use --client ctr,"
+          : ",") +
+        " or remove --min-age; nothing was deleted",
+    );
+  }
 
   const plan = planDeletions(inventory, {
     include: config.include,
@@ -58,11 +71,6 @@ export async function runAgent(
   });
   const t2 = now();
   deps.report.plan(plan, inventory.images.length, config.dryRun, t2 - t1);
-  if (config.minAgeSeconds !== undefined && !inventory.imageTimesKnown) {
-    deps.report.warn(
-      `--min-age not applied: ${adapter.client} does not expose when an image was pulled`,
-    );
-  }
 
   const done = await executePlan(plan.delete, inventory, adapter, {
     dryRun: config.dryRun,

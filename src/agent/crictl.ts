@@ -1,5 +1,12 @@
 // The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout.
-import { CommandFailedError, runChecked, type HostExec } from "./host-exec.js";
+import { canonicalId } from "../config/patterns.js";
+import {
+  CommandFailedError,
+  CommandNotFoundError,
+  runChecked,
+  type HostExec,
+} from "./host-exec.js";
+import { parseCtrContentAges } from "./ctr.js";
 import type {
   ContainerRecord,
   ContainerState,
@@ -73,13 +80,14 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     socket,
     version: async () => parseCrictlVersion(await crictl("version")),
     usage,
-    inventory: async (): Promise<Inventory> => {
+    inventory: async ({ withTimes }): Promise<Inventory> => {
       const images = parseCrictlImages(await crictl("images", "-o", "json"));
       const { containers, sandboxes } = await usage();
       const configuredSandboxImage = findSandboxImage(
         JSON.parse(await crictl("info", "-o", "json")),
       );
-      const inventory: Inventory = { images, containers, sandboxes, imageTimesKnown: false };
+      const imageTimesKnown = withTimes && (await readContainerdTimes(exec, socket, images));
+      const inventory: Inventory = { images, containers, sandboxes, imageTimesKnown };
       if (configuredSandboxImage !== undefined)
         inventory.configuredSandboxImage = configuredSandboxImage;
       return inventory;
@@ -102,6 +110,43 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     presentKeys: async () =>
       new Set(parseCrictlImages(await crictl("images", "-o", "json")).map((i) => i.id)),
   };
+}
+
+/**
+ * CRI has no pull time. On containerd, the content store has one: when each blob was written
+ * (`ctr content ls`, CRI's namespace k8s.io). An image's time is that of its youngest blob among
+ * its config (= the CRI id) and manifests, so an image is never taken for older than it is. False
+ * when ctr is missing or the socket is not containerd's (CRI-O): the caller must not guess then.
+ */
+async function readContainerdTimes(
+  exec: HostExec,
+  socket: string,
+  images: ImageRecord[],
+): Promise<boolean> {
+  let text: string;
+  try {
+    text = await runChecked(exec, [
+      "ctr",
+      "--address",
+      socket,
+      "--namespace",
+      "k8s.io",
+      "content",
+      "ls",
+    ]);
+  } catch (err) {
+    if (err instanceof CommandNotFoundError || err instanceof CommandFailedError) return false;
+    throw err;
+  }
+  const ages = parseCtrContentAges(text);
+  const now = Date.now();
+  for (const image of images) {
+    const known = [canonicalId(image.id), ...image.digests]
+      .map((d) => ages.get(d))
+      .filter((a): a is number => a !== undefined);
+    if (known.length > 0) image.recordedAtMs = now - Math.min(...known) * 1000;
+  }
+  return true;
 }
 
 /** crictl's message for an object the runtime does not know (gRPC NotFound). */

@@ -43,6 +43,9 @@ export interface Inventory {
   sandboxes: SandboxRecord[];
   /** The pause image the runtime is configured with, when it can be read. */
   configuredSandboxImage?: string;
-  /** Whether `recordedAtMs` is filled in (ctr yes; CRI does not expose it). */
+  /**
+   * Whether `recordedAtMs` is filled in: with ctr, and with crictl on containerd when ctr can read
+   * its content store (CRI itself has no pull time). The agent refuses --min-age without it.
+   */
   imageTimesKnown: boolean;
 }
