@@ -51,17 +51,20 @@ async function agent(args: Record<string, unknown>): Promise<AgentResult> {
 }
 
 describe("--min-age with crictl on containerd", () => {
-  it("keeps an image imported a moment ago with --min-age 7d", async () => {
-    const fresh = scratch.image(`docker.io/kic-agent-it/fresh-${uniqueToken()}:1`);
+  it.each(["crictl", "ctr"])(
+    "keeps an image imported a moment ago with --min-age 7d (%s)",
+    async (client) => {
+      const fresh = scratch.image(`docker.io/kic-agent-it/fresh-${uniqueToken()}:1`);
 
-    const result = await agent({ include: [fresh.name], "min-age": "7d" });
+      const result = await agent({ client, include: [fresh.name], "min-age": "7d" });
 
-    expect(result.deleted).toEqual([]);
-    expect(result.kept).toMatchObject([{ id: fresh.id, reason: "too-new" }]);
-    expect(result.kept[0]?.detail).toMatch(/^recorded \d+s ago, --min-age is 604800s$/);
-    expect(result.minAge).toEqual({ seconds: 604_800, supported: true });
-    expect(imageRefs(socket)).toContain(fresh.name);
-  });
+      expect(result.deleted).toEqual([]);
+      expect(result.kept).toMatchObject([{ id: fresh.id, reason: "too-new" }]);
+      expect(result.kept[0]?.detail).toMatch(/^recorded \d+s ago, --min-age is 604800s$/);
+      expect(result.minAge).toEqual({ seconds: 604_800, supported: true });
+      expect(imageRefs(socket)).toContain(fresh.name);
+    },
+  );
 
   it("deletes an image older than --min-age (times are read, not everything kept)", async () => {
     const old = scratch.image(`docker.io/kic-agent-it/old-${uniqueToken()}:1`);

@@ -13,6 +13,7 @@ import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   crictl,
+  ctr,
   imageRefs,
   pathWithBins,
   Scratch,
@@ -155,5 +156,50 @@ exec '${real}' "$@"
     expect(result.deleted.map((d) => d.id)).toEqual([unused.id]);
     expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
     expect(imageRefs(socket)).toContain(used.name);
+  });
+
+  it("drops a container removed between ctr containers ls and ctr containers info, and still deletes", async () => {
+    const prefix = `docker.io/kic-agent-it/churn-ctr-${uniqueToken()}`;
+    const used = scratch.image(`${prefix}/used:1`, { busybox: true });
+    const gone = scratch.image(`${prefix}/gone:1`, { busybox: true });
+    const tok = prefix.slice(-8);
+    scratch.ctrContainer(`kic-churn-used-${tok}`, used.name, "created");
+    const victim = scratch.ctrContainer(`kic-churn-victim-${tok}`, gone.name, "created");
+
+    // A ctr that removes the victim container right before `containers info` asks about it.
+    const wrapperDir = join(scratch.dir, "churn-ctr-bin");
+    const trigger = join(scratch.dir, "churn-ctr-armed");
+    writeFileSync(trigger, "");
+    mkdirSync(wrapperDir);
+    writeFileSync(
+      join(wrapperDir, "ctr"),
+      `#!/bin/sh
+# Only the call that asks about the victim, so the removal is done before that call runs.
+case " $* " in *" containers info ${victim} "*)
+  if [ -e '${trigger}' ]; then
+    rm -f '${trigger}'
+    /usr/bin/ctr --address '${socket}' --namespace k8s.io containers rm '${victim}' >/dev/null 2>&1
+  fi
+esac
+exec /usr/bin/ctr "$@"
+`,
+    );
+    chmodSync(join(wrapperDir, "ctr"), 0o755);
+
+    const path = process.env.PATH;
+    process.env.PATH = `${wrapperDir}:${pathWithBins}`;
+    let result: AgentResult;
+    try {
+      result = await agent({ client: "ctr", include: [`${prefix}/**`] });
+    } finally {
+      process.env.PATH = path;
+    }
+
+    expect(existsSync(trigger)).toBe(false);
+    expect(ctr(socket, ["containers", "ls", "-q"])).not.toContain(victim);
+    expect(result.failed).toEqual([]);
+    // Its container is gone, so its image is unused now and goes; the other stays in use.
+    expect(result.deleted.map((d) => d.id), JSON.stringify(result.kept)).toEqual([gone.id]);
+    expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
   });
 });
