@@ -199,7 +199,10 @@ exec /usr/bin/ctr "$@"
     expect(ctr(socket, ["containers", "ls", "-q"])).not.toContain(victim);
     expect(result.failed).toEqual([]);
     // Its container is gone, so its image is unused now and goes; the other stays in use.
-    expect(result.deleted.map((d) => d.id), JSON.stringify(result.kept)).toEqual([gone.id]);
+    expect(
+      result.deleted.map((d) => d.id),
+      JSON.stringify(result.kept),
+    ).toEqual([gone.id]);
     expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
   });
 });
