@@ -6,7 +6,7 @@ import {
   runChecked,
   type HostExec,
 } from "./host-exec.js";
-import { parseCtrContentAges } from "./ctr.js";
+import { createCtrUsageReader, parseCtrContentAges } from "./ctr.js";
 import type {
   ContainerRecord,
   ContainerState,
@@ -62,6 +62,29 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     return { images, gone };
   };
 
+  // CRI lists only the containers the CRI plugin made. On containerd, containers made with ctr
+  // (or nerdctl, or any client) in CRI's namespace use its images too: ctr lists them.
+  let runtimeName: string | undefined;
+  let ctrAbsent = false;
+  const readCtrUsage = createCtrUsageReader(exec, socket, "k8s.io");
+  const otherContainers = async (known: ReadonlySet<string>): Promise<ContainerRecord[]> => {
+    if (ctrAbsent) return [];
+    try {
+      return (await readCtrUsage(known)).containers;
+    } catch (err) {
+      // No ctr here, or not containerd (CRI-O): CRI's own list is all there is. On containerd a
+      // failing ctr fails the inventory instead: containers it would show could be missed.
+      if (
+        err instanceof CommandNotFoundError ||
+        (err instanceof CommandFailedError && runtimeName !== "containerd")
+      ) {
+        ctrAbsent = true;
+        return [];
+      }
+      throw err;
+    }
+  };
+
   const usage = async () => {
     const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
     const { images, gone } = await inspectSandboxes(listed.map((s) => s.id));
@@ -72,13 +95,19 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     }
     const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
     const containers = parseCrictlContainers(await crictl("ps", "-a", "-o", "json"), podById);
+    const known = new Set([...listed.map((s) => s.id), ...containers.map((c) => c.id)]);
+    containers.push(...(await otherContainers(known)));
     return { containers, sandboxes };
   };
 
   return {
     client: "crictl",
     socket,
-    version: async () => parseCrictlVersion(await crictl("version")),
+    version: async () => {
+      const version = parseCrictlVersion(await crictl("version"));
+      runtimeName = version.name;
+      return version;
+    },
     usage,
     inventory: async ({ withTimes }): Promise<Inventory> => {
       const images = parseCrictlImages(await crictl("images", "-o", "json"));
