@@ -2,7 +2,11 @@
 // function of this, so the adapters (crictl.ts, ctr.ts) only translate.
 
 export interface ImageRecord {
-  /** `sha256:<config digest>`: the CRI image id; with ctr, the CRI plugin's id reference. */
+  /**
+   * The config digest as the runtime writes it: `sha256:<hex>` (containerd; with ctr, the CRI
+   * plugin's id reference) or bare `<hex>` (CRI-O). Kept as given, so removal uses the runtime's
+   * own form; compared through `canonicalId`.
+   */
   id: string;
   /** Tags and repo digests as the runtime reports them (never the bare id). */
   names: string[];

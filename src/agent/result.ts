@@ -16,7 +16,7 @@ export type RuntimeClientName = "crictl" | "ctr";
 export type HostExecMode = "nsenter" | "direct";
 
 export interface ImageIdentity {
-  /** Content id, `sha256:...` (config digest for CRI and ctr alike). */
+  /** Content id (config digest for CRI and ctr alike): `sha256:<hex>`, or bare hex from CRI-O. */
   id: string;
   /** Every name the runtime knows: tags and repo digests, as the runtime reports them. */
   names: string[];
