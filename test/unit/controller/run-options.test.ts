@@ -124,6 +124,8 @@ describe("run options", () => {
     ["a node name", ["--nodes", "Node_A"], "--nodes", /lowercase DNS names/],
     ["a relative socket", ["--socket", "containerd.sock"], "--socket", /absolute path/],
     ["a min age", ["--min-age", "old"], "--min-age", /duration/],
+    ["an exclude that can never match", ["--exclude", "*"], "--exclude", /never match/],
+    ["an include with capitals", ["--include", "Acme/*"], "--include", /lowercase/],
   ];
   for (const [what, argv, key, allowed] of bad) {
     it(`rejects ${what}, naming ${key}`, async () => {
