@@ -188,8 +188,9 @@ describe("controller args rendered by the chart", () => {
 
   it("passes globs with spaces, quotes and shell characters through unchanged", () => {
     const include = ["docker.io/acme/*", "a b", "x;rm -rf /", "$(id)", "a'b\"c", "--dry-run"];
-    expect(
-      configFor({ values: { ...REQUIRED_VALUES, images: { include } } }).agent.include,
-    ).toEqual(include);
+    const parsed = parse(controllerArgs({ values: { ...REQUIRED_VALUES, images: { include } } }));
+    expect(parsed.include).toEqual(include);
+    // No image reference has such characters: the loader refuses them, quoting the value as given.
+    expect(() => loadRunConfig(parsed, podEnv)).toThrow('invalid --include: given "a b"');
   });
 });
