@@ -114,7 +114,9 @@ describe("helper pod", () => {
   });
 
   it("keeps a shell-looking pattern as one argument", () => {
-    const odd = loadRunConfig({ include: ["docker.io/acme/*; rm -rf /"] }, {});
+    // The loader refuses such a glob (no image name has these characters); the helper's argv
+    // must still never split or interpret one, whatever reaches it.
+    const odd = { ...config, agent: { ...config.agent, include: ["docker.io/acme/*; rm -rf /"] } };
     expect(helperArgs({ config: odd, node: "n", protect: [] })[1]).toBe(
       "--include=docker.io/acme/*; rm -rf /",
     );
