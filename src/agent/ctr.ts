@@ -155,7 +155,8 @@ export function createCtrUsageReader(
       const r = await exec.run(ctrArgv("containers", "info", id));
       if (r.code === 0) facts.set(id, parseCtrContainerInfo(r.stdout));
       // Removed since `containers ls`: it runs nothing any more.
-      else if (/not found/.test(r.stderr)) gone.add(id);
+      // (ctr: `container "<id>" in namespace "k8s.io": not found`)
+      else if (/in namespace .*: not found\s*$/m.test(r.stderr)) gone.add(id);
       else throw new CommandFailedError(ctrArgv("containers", "info", id), r);
     });
     // The parent of the container's snapshot is the chain id of the image it was made from.
