@@ -159,10 +159,12 @@ export function createCtrUsageReader(
       else if (/in namespace .*: not found\s*$/m.test(r.stderr)) gone.add(id);
       else throw new CommandFailedError(ctrArgv("containers", "info", id), r);
     });
-    // The parent of the container's snapshot is the chain id of the image it was made from.
+    // The parent of the container's snapshot is the chain id of the image it was made from
+    // (needed only where the CRI plugin recorded no image id).
     const bySnapshotter = new Map<string, CtrContainerFacts[]>();
     for (const id of todo) {
       const f = facts.get(id);
+      if (f?.imageRef !== undefined) continue;
       if (f?.snapshotKey === undefined || f.snapshotter === undefined) continue;
       bySnapshotter.set(f.snapshotter, [...(bySnapshotter.get(f.snapshotter) ?? []), f]);
     }
