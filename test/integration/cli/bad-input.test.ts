@@ -83,6 +83,8 @@ const rows: Row[] = [
   { name: "run: no --include", args: ["run", "--dry-run"], key: "--include", says: /at least one glob/ },
   { name: "run: empty pattern", args: ["run", "--include", ""], key: "--include", says: /non-empty glob/ },
   { name: "run: blank exclude pattern", args: ["run", "--include", "x/*", "--exclude", " "], key: "--exclude", says: /non-empty glob/ },
+  { name: "run: exclude that can never match", args: ["run", "--include", "x/*", "--exclude", "*"], key: "--exclude", says: /given "\*"; it can never match an image/ },
+  { name: "run: include with capitals in the repository", args: ["run", "--include", "Acme/App:*"], key: "--include", says: /repository names are lowercase/ },
   { name: "run: duration without unit", args: ["run", "--include", "x/*", "--min-age", "30"], key: "--min-age", says: /given "30"; use a duration like/ },
   { name: "run: duration with a bad unit", args: ["run", "--include", "x/*", "--node-timeout", "5y"], key: "--node-timeout", says: /given "5y"/ },
   { name: "run: duration too short", args: ["run", "--include", "x/*", "--node-timeout", "5s"], key: "--node-timeout", says: /at least 10s/ },
@@ -119,6 +121,7 @@ const rows: Row[] = [
   // agent
   { name: "agent: no --include", args: agent("--dry-run"), key: "--include", says: /at least one glob/ },
   { name: "agent: value outside choices", args: agent("--include", "x/*", "--host-exec", "chroot"), key: "--host-exec", says: /given "chroot"; use one of nsenter, direct/ },
+  { name: "agent: id pattern that is not hex", args: agent("--include", "sha256:XYZ"), key: "--include", says: /sha256: followed by lowercase hex/ },
   { name: "agent: mistyped flag", args: agent("--include", "x/*", "--dry"), key: "--dry", says: /did you mean --dry-run\?/ },
   { name: "agent: --protect-file missing", args: agent("--include", "x/*", "--protect-file", file("nope.json")), key: "--protect-file", says: /nope\.json"; give a readable file/ },
   { name: "agent: --protect-file not JSON", args: agent("--include", "x/*", "--protect-file", file("broken.json")), key: "--protect-file", says: /JSON list of image references/ },
