@@ -14,7 +14,11 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 [ -d node_modules ] || npm install --no-audit --no-fund
 say "local cluster"
+# Up under the exclusive cluster lock, then hold it shared for the rest of the demo: `npm test` or
+# cluster:down started meanwhile will not take the cluster down under it.
+cluster_lock exclusive
 bash test/cluster/up.sh >/dev/null
+cluster_lock shared
 kubectl get nodes
 
 say "sample images on node $KIC_NODE_NAME"
@@ -56,6 +60,7 @@ ns=kube-image-cleanup
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=privileged --overwrite >/dev/null
 helm upgrade --install kic chart -n "$ns" -f test/local-cluster-values.yaml \
+  --set runtime.socket="$KIC_CONTAINERD_SOCK" \
   --set schedule='0 3 * * *' --set 'images.include={demo.local/shop/**}' --wait >/dev/null
 helm status kic -n "$ns" | sed -n '1,6p'
 

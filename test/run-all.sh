@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# The one test command (`npm test`, also what .ci/run calls). On a fresh machine it installs what the
-# suites need (npm packages, Debian packages, Go-built cluster binaries; all cached), then runs:
-#   1. typecheck, lint and unit tests (no cluster)
-#   2. brings the local real cluster up (test/cluster/up.sh), runs integration and e2e suites
-#   3. brings the cluster down again, also when a test failed
-# It ends with one line "N passed, N failed" counted over every suite.
+# The one test command (`npm test`, also what .ci/run calls). On a fresh machine (fresh clone, empty
+# cache) it first installs and builds everything every suite needs, then runs them:
+#   0. npm packages, Debian packages and the Go-built binaries (helm is needed by the unit suite's
+#      chart tests, the rest by the cluster); all cached, seconds when warm
+#   1. typecheck, lint, build and the unit suite (no cluster)
+#   2. integration and e2e on the local real cluster (test/cluster/with-cluster.sh: brought up if it
+#      is not running, taken down again only if this run brought it up and nobody else uses it)
+# It ends with one line "N passed, N failed[, N skipped]" counted over every suite by
+# test/support/summarise.mjs: a failed test is one failure, tests behind a failed hook are failures,
+# and a suite that ended without writing its report is a failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-root="$PWD"
 results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
 status=0
 
 step() { printf '\n=== %s\n' "$*" >&2; }
@@ -20,50 +24,25 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund
 fi
 
+# Before any suite: the unit suite's chart tests run the pinned helm, so it must exist first.
+step "prerequisites: Debian packages, Go, cluster binaries (cached)"
+bash test/cluster/install-deps.sh
+bash test/cluster/build-binaries.sh all
+
 step "typecheck, lint, build"
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
 npm run --silent build
 
-run_suite() { # project
-  step "vitest --project $1"
-  npx vitest run --project "$1" --reporter=default --reporter=json \
-    --outputFile.json="$results/$1.json" || status=1
-}
+# One vitest run per project, each writing its outcome file; a run that dies without writing one
+# is counted as failed by summarise.mjs.
+export KIC_RESULTS="$results"
+step "vitest --project unit"
+bash test/support/run-suite.sh unit || status=1
 
-run_suite unit
+step "integration and e2e on the local cluster"
+bash test/cluster/with-cluster.sh bash test/support/run-suite.sh integration e2e || status=1
 
-# Integration and e2e run on the local real cluster; it comes down again whatever the tests did.
-cluster_down() {
-  step "cluster down"
-  bash test/cluster/down.sh || status=1
-  # Nothing may be left behind: no mounts below the cache dir.
-  if grep -q "kube-image-cleanup/cluster" /proc/self/mounts; then
-    echo "cluster down left mounts behind:" >&2; grep "kube-image-cleanup/cluster" /proc/self/mounts >&2; status=1
-  fi
-}
-trap cluster_down EXIT
-step "cluster up (test/cluster/up.sh)"
-t0=$SECONDS
-bash test/cluster/up.sh >/dev/null
-echo "cluster ready after $((SECONDS - t0)) s" >&2
-
-run_suite integration
-run_suite e2e
-
-summarise() {
-node -e '
-const fs = require("fs");
-let passed = 0, failed = 0, skipped = 0;
-for (const f of fs.readdirSync(process.argv[1])) {
-  const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + f, "utf8"));
-  passed += r.numPassedTests; failed += r.numFailedTests + (r.numFailedTestSuites || 0);
-  skipped += r.numPendingTests + r.numTodoTests;
-}
-console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ""));
-' "$results"
-}
-trap - EXIT
-cluster_down
-summarise
+step "summary"
+node test/support/summarise.mjs "$results" unit integration e2e || status=1
 exit "$status"

@@ -15,6 +15,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
+require_go
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 # cri-tools is served by the proxy but its checksum is missing from the checksum database here.
 export GONOSUMDB="sigs.k8s.io/cri-tools${GONOSUMDB:+,$GONOSUMDB}"
@@ -22,17 +23,44 @@ mkdir -p "$KIC_BIN" "$KIC_BUILD"
 
 stamp_ok() { [ -f "$KIC_BIN/.$1.stamp" ] && [ "$(cat "$KIC_BIN/.$1.stamp")" = "$2" ]; }
 stamp() { echo "$2" >"$KIC_BIN/.$1.stamp"; }
+
+# Fetches a module (and its go.mod) into the module cache, or stops naming the module and the proxy:
+# a build that goes on after a failed download only fails later with a message that hides the cause.
+fetch_module() { # module@version
+  local out
+  out="$(go mod download -json "$1" 2>&1)" && ! grep -q '"Error"' <<<"$out" && return 0
+  die "cannot fetch $1 from the Go module proxy ($(go env GOPROXY)):
+$(grep -E '"Error"|proxy|404|403|410|dial|timeout' <<<"$out" | head -n 5)
+Check that the proxy is reachable (GOPROXY, HTTPS_PROXY) and serves this version."
+}
+
+# The module's own minimum Go (its go.mod `go` line) against the Go on PATH (GOTOOLCHAIN=local: no
+# automatic toolchain download), so a too-old Go fails here and not deep inside the build.
+require_module_go() { # module@version
+  local gomod want
+  gomod="$(go env GOMODCACHE)/cache/download/${1%@*}/@v/${1#*@}.mod"
+  want="$(sed -nE 's/^go ([0-9.]+).*/\1/p' "$gomod" 2>/dev/null | head -n 1)"
+  [ -z "$want" ] || require_go "$want"
+}
+
+# `go mod tidy -e` goes on past errors (some test-only dependencies of these modules are not served
+# here); when the build then fails, show what tidy could not fetch.
+build_failed() { # name dir
+  die "building $1 failed; modules the Go proxy did not serve (from $2/tidy.log):
+$(grep -E 'proxy|404|403|410|cannot find module|verifying|dial' "$2/tidy.log" 2>/dev/null | head -n 10)"
+}
 timed() { local t0=$SECONDS; "$@"; log "  took $((SECONDS - t0)) s"; }
 
 build_kubernetes() {
-  local v="$K8S_VERSION" minor dir
+  local v="$KIC_K8S_VERSION" minor dir
   stamp_ok kubernetes "$v" && return 0
   log "building Kubernetes $v (cold: tens of minutes on 2 cores)"
   minor="v0.${v#v1.}"                            # v1.34.4 -> staging modules at v0.34.4
   dir="$KIC_BUILD/kubernetes-$v"; mkdir -p "$dir"
   local gomod
-  gomod="$(curl -fsS "$(go env GOPROXY | cut -d, -f1)/k8s.io/kubernetes/@v/$v.mod")" \
-    || die "cannot read k8s.io/kubernetes@$v go.mod from the Go module proxy"
+  fetch_module "k8s.io/kubernetes@$v"
+  require_module_go "k8s.io/kubernetes@$v"
+  gomod="$(cat "$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$v.mod")"
   {
     echo "module kic.local/kubernetes-build"
     echo
@@ -67,7 +95,7 @@ GO
   (cd "$dir" && go build -trimpath -ldflags "-s -w $ld" -o "$KIC_BIN/" \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubelet \
-      k8s.io/kubernetes/cmd/kubectl)
+      k8s.io/kubernetes/cmd/kubectl) || build_failed kubernetes "$dir"
   stamp kubernetes "$v"
 }
 
@@ -78,6 +106,7 @@ build_wrapped() { # name version "module@version ..." "package=binary ..." ["mod
   local name="$1" v="$2" mods="$3" pkgs="$4" pins="${5:-}" dir m p
   stamp_ok "$name" "$v" && return 0
   log "building $name $v"
+  for m in $mods; do fetch_module "$m"; require_module_go "$m"; done
   dir="$KIC_BUILD/$name-$v"; mkdir -p "$dir"
   {
     echo "module kic.local/$name-build"; echo; echo "go 1.24"; echo
@@ -90,23 +119,23 @@ build_wrapped() { # name version "module@version ..." "package=binary ..." ["mod
   } >"$dir/tools.go"
   (cd "$dir" && go mod tidy -e >/dev/null 2>"$dir/tidy.log" || true)
   for p in $pkgs; do
-    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$KIC_BIN/${p#*=}" "${p%=*}")
+    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$KIC_BIN/${p#*=}" "${p%=*}") || build_failed "$name" "$dir"
   done
   stamp "$name" "$v"
 }
 
-build_etcd() { build_wrapped etcd "$ETCD_VERSION" \
-  "go.etcd.io/etcd/server/v3@$ETCD_VERSION go.etcd.io/etcd/etcdctl/v3@$ETCD_VERSION" \
+build_etcd() { build_wrapped etcd "$KIC_ETCD_VERSION" \
+  "go.etcd.io/etcd/server/v3@$KIC_ETCD_VERSION go.etcd.io/etcd/etcdctl/v3@$KIC_ETCD_VERSION" \
   "go.etcd.io/etcd/server/v3=etcd go.etcd.io/etcd/etcdctl/v3=etcdctl"; }
 # cri-tools v1.34.0 requires release candidates of the k8s.io modules whose checksums the checksum
 # database here does not have; the matching final releases are served, so pin those.
-build_crictl() { build_wrapped crictl "$CRICTL_VERSION" "sigs.k8s.io/cri-tools@$CRICTL_VERSION" \
+build_crictl() { build_wrapped crictl "$KIC_CRICTL_VERSION" "sigs.k8s.io/cri-tools@$KIC_CRICTL_VERSION" \
   "sigs.k8s.io/cri-tools/cmd/crictl=crictl" \
   "$(for m in api apimachinery client-go cri-api cri-client kubectl kubelet cli-runtime component-base; do
        printf 'k8s.io/%s@v0.34.4 ' "$m"; done)"; }
-build_helm() { build_wrapped helm "$HELM_VERSION" "helm.sh/helm/v3@$HELM_VERSION" \
+build_helm() { build_wrapped helm "$KIC_HELM_VERSION" "helm.sh/helm/v3@$KIC_HELM_VERSION" \
   "helm.sh/helm/v3/cmd/helm=helm"; }
-build_kwok() { build_wrapped kwok "$KWOK_VERSION" "sigs.k8s.io/kwok@$KWOK_VERSION" \
+build_kwok() { build_wrapped kwok "$KIC_KWOK_VERSION" "sigs.k8s.io/kwok@$KIC_KWOK_VERSION" \
   "sigs.k8s.io/kwok/cmd/kwok=kwok"; }
 
 what="${1:-all}"

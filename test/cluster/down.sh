@@ -7,6 +7,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
+# Never under someone who uses the cluster (a test run, the demo): they hold the lock shared.
+cluster_lock exclusive 0 || die "the cluster is in use by: $(lock_holders)
+not taking it down; run cluster:down again when they are done"
+
 for c in kwok kubelet kube-scheduler kube-controller-manager kube-apiserver etcd; do
   if is_running "$c"; then log "stopping $c"; fi
   stop_bg "$c" 30
@@ -16,8 +20,12 @@ bash "$here/containerd.sh" stop
 for m in $(awk -v d="$KIC_STATE" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
   umount -l "$m" 2>/dev/null || true
 done
-ip addr del "${KIC_NODE_IP:-10.235.255.1}/32" dev lo 2>/dev/null || true
-ip link del kic0 2>/dev/null || true
+# The node address and the pod bridge belong to a cluster whose state exists: a down.sh for another
+# cache dir (a test's temporary one) has no state and leaves the host's network alone.
+if [ -d "$KIC_STATE" ]; then
+  ip addr del "${KIC_NODE_IP:-10.235.255.1}/32" dev lo 2>/dev/null || true
+  ip link del kic0 2>/dev/null || true
+fi
 rm -rf "$KIC_STATE"
 if [ "$(readlink /usr/local/bin/crictl 2>/dev/null)" = "$KIC_BIN/crictl" ]; then rm -f /usr/local/bin/crictl; fi
 # What this cluster could have left running: its binaries, its containerd and that containerd's shims.

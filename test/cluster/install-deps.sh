@@ -5,8 +5,15 @@
 #   busybox-static                a static userland to build small test images from
 #   iptables                      used by the bridge CNI plugin; conntrack/socat for kubelet port ops
 #   openssl                       certificates
+#   iproute2                      `ip`: the node's address on lo, the pod bridge
+#   curl, ca-certificates         kwok's health probe; HTTPS to the Go module proxy
+#   procps                        pkill (containerd shims of this cluster)
+#   util-linux, coreutils         flock (the cluster lock), setsid, nsenter; timeout (every probe)
+# Go is not installed here: Debian 12's golang-go (1.19) is too old for the pinned builds;
+# build-binaries.sh checks the Go on PATH and says what to install.
 set -euo pipefail
-pkgs=(containerd runc containernetworking-plugins busybox-static iptables conntrack socat openssl util-linux)
+pkgs=(containerd runc containernetworking-plugins busybox-static iptables conntrack socat openssl
+  iproute2 curl ca-certificates procps util-linux coreutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

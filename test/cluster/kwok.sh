@@ -57,7 +57,7 @@ start() {
     echo "---"
     sed -e "s|@NAMESPACE@|$KWOK_NAMESPACE|g" -e "s|@LOGS_FILE@|$KWOK_LOG|g" "$here/kwok/logs.yaml"
   } >"$KWOK_DIR/config.yaml"
-  log "starting kwok $KWOK_VERSION on 127.0.0.1:$KWOK_PORT, agent runs ${agent_ms} ms (log $KIC_LOGS/kwok.log)"
+  log "starting kwok $KIC_KWOK_VERSION on 127.0.0.1:$KWOK_PORT, agent runs ${agent_ms} ms (log $KIC_LOGS/kwok.log)"
   start_bg kwok kwok --kubeconfig "$KIC_STATE/kwok.kubeconfig" --config "$KWOK_DIR/config.yaml" \
     --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
     --node-ip 127.0.0.1 --node-name localhost --node-port "$KWOK_PORT" \

@@ -10,12 +10,16 @@ KIC_STATE="$KIC_CACHE/cluster"      # per-cluster state: removed by cluster:down
 KIC_LOGS="$KIC_STATE/logs"          # one log file per component
 KIC_IMAGES="$KIC_CACHE/images"      # OCI archives built locally (pause, test images, app)
 
-# Pinned versions (see test/cluster/README.md for why these).
-K8S_VERSION="${K8S_VERSION:-v1.34.4}"
-ETCD_VERSION="${ETCD_VERSION:-v3.5.21}"
-CRICTL_VERSION="${CRICTL_VERSION:-v1.34.0}"
-KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"
-HELM_VERSION="${HELM_VERSION:-v3.17.3}"
+# Pinned versions (see test/cluster/README.md for why these). Only KIC_-prefixed variables override
+# them: a user's own K8S_VERSION or HELM_VERSION (set for other tools) must not change what is built.
+KIC_K8S_VERSION="${KIC_K8S_VERSION:-v1.34.4}"
+KIC_ETCD_VERSION="${KIC_ETCD_VERSION:-v3.5.21}"
+KIC_CRICTL_VERSION="${KIC_CRICTL_VERSION:-v1.34.0}"
+KIC_KWOK_VERSION="${KIC_KWOK_VERSION:-v0.7.0}"
+KIC_HELM_VERSION="${KIC_HELM_VERSION:-v3.17.3}"
+# The oldest Go that builds all of the above (their go.mod files say `go 1.24`; Debian 12's own
+# golang-go is 1.19). build-binaries.sh also checks each module's own `go` line.
+KIC_GO_MIN="1.24"
 
 # Ports, all on loopback.
 KIC_ETCD_PORT="${KIC_ETCD_PORT:-23790}"
@@ -29,6 +33,9 @@ KIC_POD_CIDR="10.234.0.0/24"
 KIC_CONTAINERD_SOCK="$KIC_STATE/containerd/containerd.sock"
 KIC_KUBECONFIG="$KIC_STATE/admin.kubeconfig"
 
+# Go from go.dev/dl lives in /usr/local/go; use it when no Go is on PATH at all (a Go that is on PATH
+# is the user's choice: require_go says when it is too old).
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 export PATH="$KIC_BIN:$PATH"
 
 log() { printf '[cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -50,7 +57,9 @@ is_running() { # name: its pid file names a live process whose program is that c
 start_bg() { # name command...
   local name="$1"; shift
   mkdir -p "$KIC_PIDS" "$KIC_LOGS"
-  setsid "$@" >>"$KIC_LOGS/$name.log" 2>&1 </dev/null &
+  # fd 9 is the cluster lock (below): a component that inherited it would hold the lock for as long
+  # as it runs, and cluster:down would wait for itself.
+  setsid "$@" >>"$KIC_LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$KIC_PIDS/$name.pid"
 }
 
@@ -60,24 +69,89 @@ stop_bg() { # name [seconds]
   pid="$(cat "$f")"
   if is_running "$1"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < ${2:-20} * 10; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # is_running, not `kill -0`: an exited component nobody has reaped yet (a zombie; this sandbox's
+    # pid 1 reaps late) is gone for our purposes, and kill -0 would wait out the whole timeout.
+    for ((i = 0; i < ${2:-20} * 10; i++)); do is_running "$1" || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$f"
 }
 
+# Waits up to `seconds` of wall-clock time (not loop turns: a probe itself can take seconds on a busy
+# machine) for `command` to succeed. Each probe is cut off after KIC_PROBE_TIMEOUT seconds (default
+# 5) or the time left, whichever is less, so one hanging probe cannot stretch the wait.
+version_at_least() { # have want: "1.26.8" >= "1.24"?
+  [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+}
+
+require_go() { # [minimum, default $KIC_GO_MIN]: Go on PATH, new enough, or a message saying what to do
+  local want="${1:-$KIC_GO_MIN}" have
+  command -v go >/dev/null 2>&1 || die "Go $want or newer is needed to build the cluster's binaries and none is on PATH.
+Install it from https://go.dev/dl (e.g. into /usr/local/go; Debian 12's golang-go is 1.19, too old)."
+  have="$(go env GOVERSION 2>/dev/null)"; have="${have#go}"
+  version_at_least "$have" "$want" || die "Go $want or newer is needed to build the cluster's binaries; $(command -v go) is $have (Debian 12's golang-go is 1.19, too old).
+Install a newer Go from https://go.dev/dl (e.g. into /usr/local/go) and put its bin directory first on PATH."
+}
+
+cluster_running() { # every component a test needs runs (kwok is for benchmarks only)
+  local c
+  for c in containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet; do
+    is_running "$c" || return 1
+  done
+}
+
 wait_for() { # description seconds logname command...
-  local what="$1" secs="$2" logname="$3" i; shift 3
-  for ((i = 0; i < secs * 5; i++)); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
+  local what="$1" secs="$2" logname="$3" deadline left; shift 3
+  deadline=$((SECONDS + secs))
+  while :; do
+    left=$((deadline - SECONDS))
+    [ "$left" -gt 0 ] || break
+    if timeout -k 1 "$((left < ${KIC_PROBE_TIMEOUT:-5} ? left : ${KIC_PROBE_TIMEOUT:-5}))" "$@" >/dev/null 2>&1; then
+      return 0
+    fi
     if [ -n "$logname" ] && ! is_running "$logname"; then
       die "$what: $logname exited; last lines of $KIC_LOGS/$logname.log:
 $(tail -n 20 "$KIC_LOGS/$logname.log" 2>/dev/null)"
     fi
     sleep 0.2
   done
-  die "$what: not ready after ${secs}s; see $KIC_LOGS/$logname.log"
+  die "$what: not ready after ${secs}s${logname:+; see $KIC_LOGS/$logname.log}"
 }
 
 ctr_k8s() { ctr --address "$KIC_CONTAINERD_SOCK" --namespace k8s.io "$@"; }
 crictl_kic() { crictl --runtime-endpoint "unix://$KIC_CONTAINERD_SOCK" --image-endpoint "unix://$KIC_CONTAINERD_SOCK" "$@"; }
+
+# --- the cluster lock: one flock(1) lock file in the cache dir (not in $KIC_STATE, which cluster:down
+# removes) shared by cluster:up, cluster:down, the demo and the test suites, so that nobody takes the
+# cluster down or re-imports its app image under someone who is using it:
+#   exclusive  while bringing the cluster up or taking it down
+#   shared     while using it (test suites, the demo)
+# A process that holds it exports KIC_LOCK_HELD, so the scripts it runs (up.sh from run-all, down.sh
+# from up.sh) do not wait for a lock their own parent holds. The lock is on fd 9 and lives as long
+# as the process that took it (and its children that inherit fd 9).
+KIC_LOCK="$KIC_CACHE/cluster.lock"
+
+lock_holders() { # pids and commands of the processes holding $KIC_LOCK, for messages
+  local inode pid sep=""
+  inode="$(stat -c %i "$KIC_LOCK" 2>/dev/null)" || return 0
+  for pid in $(awk -v i=":$inode" '$6 ~ i"$" { print $5 }' /proc/locks | sort -u); do
+    printf '%s%s (%s)' "$sep" "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ *$//')"
+    sep=", "
+  done
+}
+
+cluster_lock() { # shared|exclusive [seconds to wait, default: forever] -> 0 when held, 1 on timeout
+  local mode="-x" wait="${2:-}"
+  [ "$1" = shared ] && mode="-s"
+  if [ -n "${KIC_LOCK_HELD:-}" ] && [ "$KIC_LOCK_HELD" != "$$" ]; then
+    return 0 # a parent holds it for us (see above)
+  fi
+  mkdir -p "$KIC_CACHE"
+  [ -n "${KIC_LOCK_HELD:-}" ] || exec 9>>"$KIC_LOCK"
+  if ! flock -n "$mode" 9; then
+    [ "$wait" = 0 ] && return 1
+    log "waiting${wait:+ up to ${wait}s} for the cluster lock $KIC_LOCK ($1), held by: $(lock_holders)"
+    flock ${wait:+-w "$wait"} "$mode" 9 || return 1
+  fi
+  export KIC_LOCK_HELD="$$"
+}

@@ -16,6 +16,6 @@ for c in containerd etcd kube-apiserver kube-controller-manager kube-scheduler k
 done
 if [ -f "$KIC_KUBECONFIG" ]; then
   echo "kubeconfig: $KIC_KUBECONFIG"
-  kubectl --kubeconfig "$KIC_KUBECONFIG" get nodes -o wide 2>&1 | head -5
+  timeout 10 kubectl --kubeconfig "$KIC_KUBECONFIG" get nodes -o wide 2>&1 | head -5
 fi
 exit "$ok"

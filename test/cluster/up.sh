@@ -14,6 +14,9 @@ t0=$SECONDS
 [ "$(id -u)" = 0 ] || die "the local cluster needs root (kubelet, containerd, mounts); run as root"
 bash "$here/install-deps.sh"
 bash "$here/build-binaries.sh" all >&2
+# Bringing up (and re-importing the app image) happens under the exclusive cluster lock: it waits for
+# whoever uses the cluster (a test run, the demo) to finish, and nobody takes it down meanwhile.
+cluster_lock exclusive
 # State without any running component is what a killed session or a reboot leaves: stale pid files,
 # pods in etcd whose containers are gone, maybe mounts. Clear it and start clean.
 if [ -d "$KIC_STATE" ] && ! is_running containerd && ! is_running kube-apiserver && ! is_running etcd; then
@@ -38,7 +41,7 @@ bash "$here/containerd.sh" start >/dev/null
 if [ ! -e /usr/local/bin/crictl ]; then ln -s "$KIC_BIN/crictl" /usr/local/bin/crictl; fi
 
 if ! is_running etcd; then
-  log "starting etcd $ETCD_VERSION (log $KIC_LOGS/etcd.log)"
+  log "starting etcd $KIC_ETCD_VERSION (log $KIC_LOGS/etcd.log)"
   start_bg etcd etcd --name kic --data-dir "$KIC_STATE/etcd" \
     --listen-client-urls "http://127.0.0.1:$KIC_ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$KIC_ETCD_PORT" \
     --listen-peer-urls "http://127.0.0.1:$KIC_ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$KIC_ETCD_PEER_PORT" \
@@ -48,7 +51,7 @@ if ! is_running etcd; then
 fi
 
 if ! is_running kube-apiserver; then
-  log "starting kube-apiserver $K8S_VERSION on https://127.0.0.1:$KIC_API_PORT (log $KIC_LOGS/kube-apiserver.log)"
+  log "starting kube-apiserver $KIC_K8S_VERSION on https://127.0.0.1:$KIC_API_PORT (log $KIC_LOGS/kube-apiserver.log)"
   start_bg kube-apiserver kube-apiserver \
     --etcd-servers "http://127.0.0.1:$KIC_ETCD_PORT" \
     --bind-address 127.0.0.1 --secure-port "$KIC_API_PORT" --advertise-address "$KIC_NODE_IP" \

@@ -36,6 +36,8 @@ async function installChart(extra: string[]): Promise<void> {
   await helm([
     "upgrade", "--install", release, "chart", "-n", ns, "--wait",
     "-f", "test/local-cluster-values.yaml",
+    // The node's containerd socket lives in this user's cache dir (test/cluster/lib.sh).
+    "--set", `runtime.socket=${ensureCluster().containerdSocket}`,
     "--set", "schedule=0 3 * * *",
     "--set", `images.include={${prefix}/app:*}`,
     // Only the real node: benchmarks may add kwok nodes to the same cluster.

@@ -4,7 +4,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { existsSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 
 export interface LocalCluster {
@@ -23,16 +22,42 @@ export interface LocalCluster {
 }
 
 const repoRoot = join(import.meta.dirname, "..", "..");
-export const cacheDir =
-  process.env.KIC_CACHE ??
-  join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "kube-image-cleanup");
-const stateDir = join(cacheDir, "cluster");
+
+/**
+ * The cluster's paths and names exactly as test/cluster/lib.sh computes them (KIC_CACHE,
+ * XDG_CACHE_HOME, HOME, KIC_NODE_NAME, ...): one definition, so tests and scripts never disagree
+ * about where the cache, the socket or the kubeconfig is.
+ */
+function clusterEnv(): Record<string, string> {
+  const names = [
+    "KIC_CACHE",
+    "KIC_BIN",
+    "KIC_KUBECONFIG",
+    "KIC_CONTAINERD_SOCK",
+    "KIC_NODE_NAME",
+    "KIC_API_PORT",
+  ];
+  const out = execFileSync(
+    "bash",
+    [
+      "-c",
+      `. "$1" && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(" ")}`,
+      "bash",
+      join(repoRoot, "test/cluster/lib.sh"),
+    ],
+    { encoding: "utf8" },
+  ).split("\n");
+  return Object.fromEntries(names.map((n, i) => [n, out[i] ?? ""]));
+}
+
+export const clusterPaths = clusterEnv();
+export const cacheDir = clusterPaths.KIC_CACHE ?? "";
 
 let cached: LocalCluster | undefined;
 
 export function ensureCluster(): LocalCluster {
   if (cached) return cached;
-  const kubeconfig = join(stateDir, "admin.kubeconfig");
+  const kubeconfig = clusterPaths.KIC_KUBECONFIG ?? "";
   const up = existsSync(kubeconfig) && clusterAnswers(kubeconfig);
   if (!up) {
     // stdio inherited for stderr so a failing bring-up shows which component failed and its log.
@@ -42,11 +67,11 @@ export function ensureCluster(): LocalCluster {
   }
   cached = {
     kubeconfig,
-    nodeName: process.env.KIC_NODE_NAME ?? "kic-node",
-    containerdSocket: join(stateDir, "containerd", "containerd.sock"),
+    nodeName: clusterPaths.KIC_NODE_NAME ?? "",
+    containerdSocket: clusterPaths.KIC_CONTAINERD_SOCK ?? "",
     image: "docker.io/library/kube-image-cleanup:dev",
-    binDir: join(cacheDir, "bin"),
-    server: `https://127.0.0.1:${process.env.KIC_API_PORT ?? "16443"}`,
+    binDir: clusterPaths.KIC_BIN ?? "",
+    server: `https://127.0.0.1:${clusterPaths.KIC_API_PORT ?? ""}`,
   };
   return cached;
 }
@@ -78,7 +103,7 @@ export async function kubectl(
 function clusterAnswers(kubeconfig: string): boolean {
   try {
     execFileSync(
-      join(cacheDir, "bin", "kubectl"),
+      join(clusterPaths.KIC_BIN ?? "", "kubectl"),
       ["--kubeconfig", kubeconfig, "get", "--raw", "/readyz"],
       {
         stdio: "ignore",

@@ -57,7 +57,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString("hex")}`;
 }
 
-/** The values that make the chart run on the local cluster (image, host network, runtime socket). */
+/** The values that make the chart run on the local cluster (image, host network); testValues() adds the socket. */
 export const localClusterValuesFile = join(
   import.meta.dirname,
   "..",
@@ -76,5 +76,7 @@ export function testValues(): Record<string, unknown> {
     suspend: true,
     images: { include: ["docker.io/acme/*"] },
     controller: { nodeSelector: { "kubernetes.io/hostname": ensureCluster().nodeName } },
+    // The node's containerd socket lives in this user's cache dir (test/cluster/lib.sh).
+    runtime: { socket: ensureCluster().containerdSocket },
   };
 }
