@@ -283,6 +283,33 @@ describe("agent CLI", () => {
     expect(imageRefs(socket)).toContain(image.name);
   });
 
+  it("matches by a glob that a shell would mangle (extglob, braces, pipe), exactly as written", async () => {
+    const tok = uniqueToken();
+    const image = scratch.image(`docker.io/kic-agent-it/meta-${tok}:1`);
+    const other = scratch.image(`docker.io/kic-agent-it/meta-${tok}x:1`);
+    // Every character here is glob syntax an image pattern may use. Through `sh -c` the parentheses
+    // are a syntax error, the | a pipe and the braces split the word in two: the agent would get
+    // other arguments, or none. As one argv element it is one glob, matching exactly one image.
+    const glob = `docker.io/kic-agent-it/meta-@(${tok}|none-${tok}){,-alias}:1`;
+    const r = await cli([
+      "agent",
+      "--socket",
+      socket,
+      "--host-exec",
+      "direct",
+      "--client",
+      "crictl",
+      "--include",
+      glob,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = parseAgentResult(r.stdout);
+    expect(result?.counts.matched).toBe(1);
+    expect(result?.deleted.map((d) => d.id)).toEqual([image.id]);
+    expect(imageRefs(socket)).not.toContain(image.name);
+    expect(imageRefs(socket)).toContain(other.name);
+  });
+
   it("refuses to run without --include and says so (exit 2)", async () => {
     const r = await cli(["agent", "--socket", socket, "--host-exec", "direct"]);
     expect(r.code).toBe(2);

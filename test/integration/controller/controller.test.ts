@@ -8,14 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KubeApiError } from "../../../src/errors.js";
 import { instanceLabels, runSelector, selectorOf } from "../../../src/controller/labels.js";
 import { summaryExitCode } from "../../../src/controller/results.js";
 import { runController } from "../../../src/controller/run.js";
-import { createKube } from "../../../src/kube/clients.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
   buildCli,
+  chartClusterRoleName,
   chartRbac,
   collectingReporter,
   eventually,
@@ -145,7 +144,7 @@ describe("controller against a real API server and kubelet", () => {
       await kubectl([
         "delete",
         "clusterrole,clusterrolebinding",
-        `${ns}-${sa}`,
+        chartClusterRoleName(ns, sa),
         "--ignore-not-found",
       ]);
     }
@@ -360,25 +359,36 @@ describe("controller against a real API server and kubelet", () => {
   });
 
   it("reports a helper pod the kubelet rejects for lack of CPU as OutOfcpu and exits 1", async () => {
-    const { lines, reporter } = collectingReporter();
-    const instance = `cpu-${tok}`;
-    const { summary } = await runController(
-      testRunConfig(ns, instance, {
-        include: [ref("app:*")],
-        nodes: [nodeName],
-        "helper-cpu-request": "1000",
-        "helper-cpu-limit": "",
-      }),
-      { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+    // The real CLI as a process: the exit code is what the CronJob's Job sees.
+    const r = await execFileAsync(process.execPath, [
+      cli,
+      "run",
+      "--kubeconfig",
+      writeKubeconfig(kic, tmp, "kic"),
+      "--namespace",
+      ns,
+      "--instance",
+      `cpu-${tok}`,
+      "--include",
+      ref("app:*"),
+      "--nodes",
+      nodeName,
+      "--helper-image",
+      ensureCluster().image,
+      "--helper-image-pull-policy",
+      "Never",
+      "--helper-cpu-request",
+      "1000",
+      "--helper-cpu-limit",
+      "",
+    ]).then(
+      (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
+      (e: unknown) => e as { code: number; stdout: string; stderr: string },
     );
-    const node = summary.nodes[0];
-    expect(node?.status).toBe("failed");
-    expect(node?.reason).toMatch(
-      /^kubelet rejected the pod: OutOfcpu \(.*cpu.*\); the node has no CPU left for the helper's request: lower --helper-cpu-request/,
-    );
-    expect(summaryExitCode(summary)).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
+    const lines = r.stdout.split("\n");
     expect(lines.find((l) => l.startsWith("[1/1]"))).toMatch(
-      /^\[1\/1\] kic-node: FAILED after .*: kubelet rejected the pod: OutOfcpu/,
+      /^\[1\/1\] kic-node: FAILED after .*: kubelet rejected the pod: OutOfcpu \(.*cpu.*\); the node has no CPU left for the helper's request: lower --helper-cpu-request/,
     );
     expect(lines).toContain("nodes that need attention:");
   });
@@ -513,17 +523,21 @@ describe("controller against a real API server and kubelet", () => {
       contexts: [{ name: "down", cluster: "down", user: "u" }],
       currentContext: "down",
     });
-    const err = await runController(testRunConfig(ns, "down", { include: ["x/*"] }), {
-      kube: createKube({ config: kc, source: "test" }, silent),
-      log: silent,
-      report: collectingReporter().reporter,
-      signal: never(),
-    }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(KubeApiError);
-    expect((err as KubeApiError).exitCode).toBe(2);
-    expect((err as KubeApiError).message).toMatch(
-      /^cannot reach the API server to list pods in namespace .*ECONNREFUSED/,
+    const r = await execFileAsync(process.execPath, [
+      cli,
+      "run",
+      "--kubeconfig",
+      writeKubeconfig(kc, tmp, "down"),
+      "--namespace",
+      ns,
+      "--include",
+      "x/*",
+    ]).then(
+      (ok) => ({ code: 0, stderr: ok.stderr }),
+      (e: unknown) => e as { code: number; stderr: string },
     );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: cannot reach the API server to list .*ECONNREFUSED/m);
   });
 
   it("schedule repeats the run and never overlaps two runs", async () => {
@@ -562,15 +576,24 @@ describe("controller against a real API server and kubelet", () => {
     let stdout = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    // Ticks every 2 s, runs take longer (a helper pod per run): ticks come while a run is in flight.
+    const skips = () =>
+      stdout
+        .split("\n")
+        .filter((l) => l === "note: a run is still in progress: this scheduled run is skipped")
+        .length;
     await eventually(
       async () =>
-        Promise.resolve((stdout.match(/^summary of run/gm) ?? []).length >= 2 ? true : undefined),
-      "two scheduled runs",
+        Promise.resolve(
+          (stdout.match(/^summary of run/gm) ?? []).length >= 2 && skips() >= 1 ? true : undefined,
+        ),
+      "two scheduled runs and a tick during a run",
       90_000,
     );
     child.kill("SIGTERM");
     await exited;
-    // Header and summary strictly alternate: no run started while another was in flight.
+    // An overlap was attempted (above) and refused: header and summary strictly alternate.
+    expect(skips()).toBeGreaterThanOrEqual(1);
     const marks = stdout
       .split("\n")
       .filter((l) => l.startsWith("kube-image-cleanup run ") || l.startsWith("summary of run "))

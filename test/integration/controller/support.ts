@@ -1,5 +1,5 @@
-// What the controller's integration tests share: a namespace, service accounts bound to exactly the
-// chart's RBAC (DESIGN.md "RBAC"), kubeconfigs for them from the TokenRequest API, sample images on
+// What the controller's integration tests share: a namespace, service accounts bound to the RBAC
+// the chart renders (DESIGN.md "RBAC"), kubeconfigs for them from the TokenRequest API, sample images on
 // the real node, and a built CLI to run as a real process.
 import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
@@ -20,6 +20,7 @@ import type { Kube } from "../../../src/kube/api.js";
 import { createKube } from "../../../src/kube/clients.js";
 import { createPrettyRunReporter, type RunReporter } from "../../../src/report/run-reporter.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
+import { render, REQUIRED_VALUES } from "../../unit/chart/helm.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
 
@@ -31,61 +32,49 @@ export function adminKubeConfig(): KubeConfig {
   return kc;
 }
 
-/** The chart's RBAC (chart/templates/role.yaml, clusterrole.yaml) for one service account. */
+/** The kinds of the chart's RBAC: what a service account may do, nothing that runs. */
+const RBAC_KINDS = new Set([
+  "ServiceAccount",
+  "Role",
+  "RoleBinding",
+  "ClusterRole",
+  "ClusterRoleBinding",
+]);
+
+/**
+ * The RBAC the chart renders (`helm template`, chart/templates/role.yaml, clusterrole.yaml,
+ * serviceaccount.yaml) for a service account named `sa` in `ns`: its ServiceAccount, Role,
+ * RoleBinding and (unless `clusterRole: false`, an operator who left the ClusterRole out) its
+ * ClusterRole `<sa>-<ns>` and binding, as a List to `kubectl apply`. Not a copy: a rule the chart
+ * adds or drops changes what these tests run with.
+ */
 export function chartRbac(
   ns: string,
   sa: string,
   opts: { allowPodDeletion: boolean; clusterRole?: boolean },
 ): string {
-  const podVerbs = opts.allowPodDeletion
-    ? ["create", "get", "list", "watch", "delete"]
-    : ["create", "get", "list", "watch"];
-  const objects: unknown[] = [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: ns } },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name: sa, namespace: ns },
-      rules: [
-        { apiGroups: [""], resources: ["pods"], verbs: podVerbs },
-        { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
-        { apiGroups: [""], resources: ["events"], verbs: ["list"] },
-      ],
+  const objects = render({
+    release: sa,
+    namespace: ns,
+    values: {
+      ...REQUIRED_VALUES,
+      fullnameOverride: sa,
+      rbac: { create: true, allowPodDeletion: opts.allowPodDeletion },
+      serviceAccount: { create: true },
     },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: sa, namespace: ns },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: sa },
-      subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
-    },
-  ];
-  if (opts.clusterRole !== false) {
-    objects.push(
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRole",
-        metadata: { name: `${ns}-${sa}` },
-        rules: [
-          { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
-          { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
-        ],
-      },
-      {
-        apiVersion: "rbac.authorization.k8s.io/v1",
-        kind: "ClusterRoleBinding",
-        metadata: { name: `${ns}-${sa}` },
-        roleRef: {
-          apiGroup: "rbac.authorization.k8s.io",
-          kind: "ClusterRole",
-          name: `${ns}-${sa}`,
-        },
-        subjects: [{ kind: "ServiceAccount", name: sa, namespace: ns }],
-      },
+  })
+    .filter((o) => RBAC_KINDS.has(o.kind ?? ""))
+    .filter((o) => opts.clusterRole !== false || !o.kind?.startsWith("Cluster"));
+  const accounts = objects.filter((o) => o.kind === "ServiceAccount").map((o) => o.metadata?.name);
+  if (accounts.length !== 1 || accounts[0] !== sa)
+    throw new Error(
+      `the chart rendered service accounts ${JSON.stringify(accounts)}, expected ${sa}`,
     );
-  }
   return JSON.stringify({ apiVersion: "v1", kind: "List", items: objects });
 }
+
+/** Name of the ClusterRole (and binding) chartRbac() applies: the chart's `<fullname>-<namespace>`. */
+export const chartClusterRoleName = (ns: string, sa: string): string => `${sa}-${ns}`;
 
 /** A kubeconfig that authenticates as the service account, with a token from the TokenRequest API. */
 export async function serviceAccountKubeConfig(ns: string, sa: string): Promise<KubeConfig> {
