@@ -1,6 +1,7 @@
 // Where benchmark results go: bench/results/<name>.json (machine-readable, latest run) beside
 // bench/results/<name>.md (the short human table, also printed), and a timestamped copy of the JSON
-// in bench/results/history/. bench/results/ is git-ignored.
+// in bench/results/history/. bench/results/ is git-ignored; a run the README quotes is copied to
+// bench/published/ by bench/publish.ts. Every report says how to run it again (`run.command`).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeMachine, machineLine, type Machine } from "./machine.js";
@@ -15,9 +16,42 @@ export interface BenchReport {
   machine: Machine;
   /** How each figure was measured, in words: what is counted and where. */
   method: Record<string, string>;
+  /** How this run was started: the command and every BENCH_/KIC_ setting it was given. */
+  run: BenchRun;
   targets: { name: string; target: string; measured: string; met: boolean | null }[];
   [key: string]: unknown;
 }
+
+export interface BenchRun {
+  /** The command that repeats this run, settings included. */
+  command: string;
+  /** BENCH_* and KIC_* variables given (unset ones took the defaults the method describes). */
+  environment: Record<string, string>;
+}
+
+/** The part of `npm run bench` (bench/run.sh) that writes each benchmark. */
+export function benchPart(benchmark: string): string {
+  if (benchmark.startsWith("sweep")) return "sweep";
+  return benchmark === "agent-plan" ? "plan" : "agent";
+}
+
+/** The run's command line: `BENCH_X=1 npm run bench -- part`, from the environment. */
+export function describeRun(benchmark: string, env: NodeJS.ProcessEnv = process.env): BenchRun {
+  const environment = Object.fromEntries(
+    Object.entries(env)
+      .filter((e): e is [string, string] => /^(BENCH|KIC)_/.test(e[0]) && e[1] !== undefined)
+      .filter(([k]) => k !== "BENCH_CALLS_FILE")
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+  const assignments = Object.entries(environment).map(([k, v]) => `${k}=${shellWord(v)}`);
+  return {
+    command: [...assignments, "npm run bench --", benchPart(benchmark)].join(" "),
+    environment,
+  };
+}
+
+const shellWord = (v: string): string =>
+  /^[\w.,:/=@+-]+$/.test(v) ? v : `'${v.replace(/'/g, "'\\''")}'`;
 
 export function startReport(benchmark: string, method: Record<string, string>): BenchReport {
   return {
@@ -26,6 +60,7 @@ export function startReport(benchmark: string, method: Record<string, string>): 
     finishedAt: "",
     machine: describeMachine(),
     method,
+    run: describeRun(benchmark),
     targets: [],
   };
 }
@@ -74,6 +109,8 @@ export function writeReport(report: BenchReport, markdownBody: string): string {
     `## ${report.benchmark} (${report.finishedAt})`,
     "",
     `Machine: ${machineLine(report.machine)}`,
+    "",
+    `Run: \`${report.run.command}\``,
     "",
     markdownBody,
     "",
