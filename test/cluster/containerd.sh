@@ -75,7 +75,7 @@ build_pause() {
 }
 
 start() {
-  if is_running containerd && ctr --address "$KIC_CONTAINERD_SOCK" version >/dev/null 2>&1; then
+  if is_running containerd && timeout 5 ctr --address "$KIC_CONTAINERD_SOCK" version >/dev/null 2>&1; then
     echo "$KIC_CONTAINERD_SOCK"; return 0
   fi
   command -v containerd >/dev/null || die "containerd is not installed: run test/cluster/install-deps.sh"
@@ -93,7 +93,7 @@ stop() {
   if is_running containerd; then
     # Stop pods through CRI first so runc tears down their containers and mounts cleanly.
     local ids
-    ids="$(crictl_kic pods -q 2>/dev/null || true)"
+    ids="$(timeout 10 crictl --runtime-endpoint "unix://$KIC_CONTAINERD_SOCK" pods -q 2>/dev/null || true)"
     if [ -n "$ids" ]; then
       # shellcheck disable=SC2086
       crictl_kic stopp $ids >/dev/null 2>&1 || true
@@ -101,7 +101,7 @@ stop() {
       crictl_kic rmp -f $ids >/dev/null 2>&1 || true
     fi
     # Containers made with ctr directly (tests) have tasks of their own.
-    for c in $(ctr_k8s containers ls -q 2>/dev/null || true); do
+    for c in $(timeout 10 ctr --address "$KIC_CONTAINERD_SOCK" --namespace k8s.io containers ls -q 2>/dev/null || true); do
       ctr_k8s tasks kill -s KILL "$c" >/dev/null 2>&1 || true
       ctr_k8s tasks rm -f "$c" >/dev/null 2>&1 || true
       ctr_k8s containers rm "$c" >/dev/null 2>&1 || true
