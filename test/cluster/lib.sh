@@ -135,6 +135,8 @@ lock_holders() { # pids and commands of the processes holding $KIC_LOCK, for mes
   local inode pid sep=""
   inode="$(stat -c %i "$KIC_LOCK" 2>/dev/null)" || return 0
   for pid in $(awk -v i=":$inode" '$6 ~ i"$" { print $5 }' /proc/locks | sort -u); do
+    # Not ourselves (a lock we hold while asking for another mode).
+    [ "$pid" != "$$" ] && [ "$pid" != "${KIC_LOCK_HELD:-}" ] || continue
     printf '%s%s (%s)' "$sep" "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ *$//')"
     sep=", "
   done
