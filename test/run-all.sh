@@ -36,12 +36,11 @@ npm run --silent build
 
 # One vitest run per project, each writing its outcome file; a run that dies without writing one
 # is counted as failed by summarise.mjs.
-export KIC_RESULTS="$results"
 step "vitest --project unit"
-bash test/support/run-suite.sh unit || status=1
+bash test/support/run-suite.sh "$results" unit || status=1
 
 step "integration and e2e on the local cluster"
-bash test/cluster/with-cluster.sh bash test/support/run-suite.sh integration e2e || status=1
+bash test/cluster/with-cluster.sh bash test/support/run-suite.sh "$results" integration e2e || status=1
 
 step "summary"
 node test/support/summarise.mjs "$results" unit integration e2e || status=1

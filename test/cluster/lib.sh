@@ -126,8 +126,9 @@ crictl_kic() { crictl --runtime-endpoint "unix://$KIC_CONTAINERD_SOCK" --image-e
 # cluster down or re-imports its app image under someone who is using it:
 #   exclusive  while bringing the cluster up or taking it down
 #   shared     while using it (test suites, the demo)
-# A process that holds it exports KIC_LOCK_HELD, so the scripts it runs (up.sh from run-all, down.sh
-# from up.sh) do not wait for a lock their own parent holds. The lock is on fd 9 and lives as long
+# A process that holds it exports KICTEST_LOCK_HELD, so the scripts it runs (up.sh from run-all, down.sh
+# from up.sh) do not wait for a lock their own parent holds. (Not KIC_...: the CLI reads every KIC_
+# variable as an option and refuses unknown ones, and the suites run the CLI with this environment.) The lock is on fd 9 and lives as long
 # as the process that took it (and its children that inherit fd 9).
 KIC_LOCK="$KIC_CACHE/cluster.lock"
 
@@ -136,7 +137,7 @@ lock_holders() { # pids and commands of the processes holding $KIC_LOCK, for mes
   inode="$(stat -c %i "$KIC_LOCK" 2>/dev/null)" || return 0
   for pid in $(awk -v i=":$inode" '$6 ~ i"$" { print $5 }' /proc/locks | sort -u); do
     # Not ourselves (a lock we hold while asking for another mode).
-    [ "$pid" != "$$" ] && [ "$pid" != "${KIC_LOCK_HELD:-}" ] || continue
+    [ "$pid" != "$$" ] && [ "$pid" != "${KICTEST_LOCK_HELD:-}" ] || continue
     printf '%s%s (%s)' "$sep" "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ *$//')"
     sep=", "
   done
@@ -145,15 +146,15 @@ lock_holders() { # pids and commands of the processes holding $KIC_LOCK, for mes
 cluster_lock() { # shared|exclusive [seconds to wait, default: forever] -> 0 when held, 1 on timeout
   local mode="-x" wait="${2:-}"
   [ "$1" = shared ] && mode="-s"
-  if [ -n "${KIC_LOCK_HELD:-}" ] && [ "$KIC_LOCK_HELD" != "$$" ]; then
+  if [ -n "${KICTEST_LOCK_HELD:-}" ] && [ "$KICTEST_LOCK_HELD" != "$$" ]; then
     return 0 # a parent holds it for us (see above)
   fi
   mkdir -p "$KIC_CACHE"
-  [ -n "${KIC_LOCK_HELD:-}" ] || exec 9>>"$KIC_LOCK"
+  [ -n "${KICTEST_LOCK_HELD:-}" ] || exec 9>>"$KIC_LOCK"
   if ! flock -n "$mode" 9; then
     [ "$wait" = 0 ] && return 1
     log "waiting${wait:+ up to ${wait}s} for the cluster lock $KIC_LOCK ($1), held by: $(lock_holders)"
     flock ${wait:+-w "$wait"} "$mode" 9 || return 1
   fi
-  export KIC_LOCK_HELD="$$"
+  export KICTEST_LOCK_HELD="$$"
 }

@@ -121,7 +121,13 @@ async function holdShared(): Promise<void> {
 
 describe("with-cluster.sh (how npm test uses the cluster)", () => {
   it("brings a stopped cluster up, runs the command under the shared lock and takes it down again", () => {
-    const r = sh(join(scripts, "with-cluster.sh"), ["bash", "-c", `${probeLock}; exit 3`]);
+    // The command also lists the KIC_ variables it was given: the CLI takes every KIC_ variable for
+    // an option and refuses unknown ones, so the lock's bookkeeping must not use that prefix.
+    const r = sh(join(scripts, "with-cluster.sh"), [
+      "bash",
+      "-c",
+      `${probeLock}; env | grep '^KIC_' | grep -v '^KIC_CACHE='; exit 3`,
+    ]);
     expect(r.stdout).toBe("lock-shared\n");
     expect(r.code).toBe(3); // the command's own exit status
     expect(calls()).toEqual(["up", "down"]);
