@@ -57,9 +57,16 @@ is_running() { # name: its pid file names a live process whose program is that c
 start_bg() { # name command...
   local name="$1"; shift
   mkdir -p "$KIC_PIDS" "$KIC_LOGS"
-  # fd 9 is the cluster lock (below): a component that inherited it would hold the lock for as long
-  # as it runs, and cluster:down would wait for itself.
-  setsid "$@" >>"$KIC_LOGS/$name.log" 2>&1 </dev/null 9>&- &
+  # The component gets stdin/stdout/stderr and nothing else of ours. A lock descriptor it inherited
+  # (fd 9, the cluster lock below, or any `flock FILE cmd` a caller wrapped us in) would stay held for
+  # as long as the component runs, and cluster:down or the next locked command would wait forever.
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "$@" >>"$KIC_LOGS/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$KIC_PIDS/$name.pid"
 }
 
