@@ -16,7 +16,7 @@ pkgs=(containerd runc containernetworking-plugins busybox-static iptables conntr
   iproute2 curl ca-certificates procps util-linux coreutils)
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[cluster] installing Debian packages: ${missing[*]}" >&2

@@ -29,7 +29,10 @@ make_pki
 # The node's address: an extra address on the loopback interface. The kubelet refuses loopback
 # addresses (127.0.0.0/8) as node IPs, no traffic may leave this machine, and this kernel has no
 # dummy interfaces; an address on `lo` satisfies all three.
-if ! ip -o addr show dev lo | grep -q " $KIC_NODE_IP/"; then
+# (Read into a variable first: with pipefail, `ip ... | grep -q` fails when grep exits early and ip
+# gets SIGPIPE, and the address would be added twice.)
+lo_addrs="$(ip -o addr show dev lo)"
+if [[ "$lo_addrs" != *" $KIC_NODE_IP/"* ]]; then
   ip addr add "$KIC_NODE_IP/32" dev lo
 fi
 
