@@ -9,11 +9,15 @@
 #   curl, ca-certificates         kwok's health probe; HTTPS to the Go module proxy
 #   procps                        pkill (containerd shims of this cluster)
 #   util-linux, coreutils         flock (the cluster lock), setsid, nsenter; timeout (every probe)
+#   buildah                       builds the project's Dockerfile (as root, overlay storage, chroot
+#                                 isolation: no daemon, no registry) into the image the cluster runs
+#   mmdebstrap                    makes the Debian bookworm root filesystems the Dockerfile's base
+#                                 images are stood in by (base images cannot be pulled here)
 # Go is not installed here: Debian 12's golang-go (1.19) is too old for the pinned builds;
 # build-binaries.sh checks the Go on PATH and says what to install.
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins busybox-static iptables conntrack socat openssl
-  iproute2 curl ca-certificates procps util-linux coreutils)
+  iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap)
 missing=()
 for p in "${pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")

@@ -165,3 +165,14 @@ cluster_lock() { # shared|exclusive [seconds to wait, default: forever] -> 0 whe
   fi
   export KICTEST_LOCK_HELD="$$"
 }
+
+# The image builder: Debian's buildah as root, no daemon, chroot isolation (no user namespaces
+# needed). Storage driver overlay: this VM's kernel mounts overlayfs (containerd's snapshotter uses it
+# too), and it is far faster than vfs, which copies every layer in full for each build step (a warm
+# `buildah inspect` took 7 s with vfs, 0.03 s with overlay). KIC_BUILDAH_DRIVER=vfs falls back.
+KIC_BUILDAH="$KIC_CACHE/buildah"
+KIC_BUILDAH_DRIVER="${KIC_BUILDAH_DRIVER:-overlay}"
+buildah_kic() {
+  buildah --root "$KIC_BUILDAH/storage-$KIC_BUILDAH_DRIVER" --runroot "$KIC_BUILDAH/run-$KIC_BUILDAH_DRIVER" \
+    --storage-driver "$KIC_BUILDAH_DRIVER" "$@"
+}
