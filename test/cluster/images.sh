@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Puts the project's own image into the cluster's containerd without a registry or a Docker engine:
-# the built app (dist/ + production node_modules) and this machine's Node.js runtime (with the shared
-# libraries it links) plus nsenter, assembled as an OCI archive and imported with ctr.
-# It mirrors the published Dockerfile: WORKDIR /app, ENTRYPOINT ["node", "/app/dist/cli.js"], user
-# node (uid 1000) exists; test/unit/image-layout.test.ts checks that both agree.
+# Builds the project's image from its Dockerfile with a real builder and imports it into the
+# cluster's containerd: what the demo, the integration and the e2e suites run is what users build.
 #
-#   images.sh            build (if the app changed) and import kube-image-cleanup:dev
+# Builder: Debian's buildah as root (overlay storage, chroot isolation; no daemon). Base images
+# cannot be pulled here, so the Dockerfile's base-image build arguments name local stand-ins with
+# the same layout (base-images.sh). npm and the Go module proxy are reached from the build's RUN
+# steps; this machine's CA bundle is lent to them as a build secret, so no layer holds it.
+# The archive is cached by content (the build context, the Dockerfile, the stand-ins): a warm run
+# only imports it. buildah's layer cache also spares the unchanged stages when only src/ changed.
+#
+#   images.sh            build (if anything it is built from changed) and import kube-image-cleanup:dev
 #   images.sh --print    print the image reference only
+#   images.sh --archive  build if needed, print the OCI archive's path, do not import
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -15,47 +20,48 @@ root="$(cd "$here/../.." && pwd)"
 APP_IMAGE="${KIC_APP_IMAGE:-docker.io/library/kube-image-cleanup:dev}"
 [ "${1:-}" = "--print" ] && { echo "$APP_IMAGE"; exit 0; }
 
-mkdir -p "$KIC_IMAGES"
-(cd "$root" && npm run --silent build)
+# What the Dockerfile copies from the build context (test/unit/image-layout.test.ts checks that this
+# list covers every COPY of the Dockerfile), plus the files that define the build itself.
+CONTEXT=(package.json package-lock.json tsconfig.json tsconfig.build.json src runtime-clients)
+BUILD_FILES=(Dockerfile .dockerignore)
 
-# Rebuild only when the app or its dependencies changed.
-key="$( (cd "$root" && find dist -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum package-lock.json "$here/images.sh" "$(command -v node)") | sha256sum | cut -c1-16)"
+mkdir -p "$KIC_IMAGES" "$KIC_BUILDAH/tmp"
+command -v buildah >/dev/null || die "buildah is not installed: run test/cluster/install-deps.sh"
+base_args=()
+while IFS='=' read -r name ref; do
+  base_args+=(--build-arg "$name=$ref")
+done < <(bash "$here/base-images.sh")
+[ "${#base_args[@]}" -eq 6 ] || die "base-images.sh did not name the three stand-in base images"
+
+key="$( (cd "$root" && find "${CONTEXT[@]}" "${BUILD_FILES[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
+         printf '%s\n' "${base_args[@]}"; sha256sum "$here/images.sh") | sha256sum | cut -c1-16)"
 tar_file="$KIC_IMAGES/app-$key.tar"
 if [ ! -f "$tar_file" ]; then
-  log "assembling $APP_IMAGE from dist/ and Node.js $(node --version)"
-  work="$(mktemp -d)"
-  trap 'rm -rf "$work"' EXIT
-  # Layer 1: the runtime. node and nsenter with every shared library they load, at the same paths.
-  rt="$work/runtime"
-  mkdir -p "$rt/usr/local/bin" "$rt/usr/bin" "$rt/etc" "$rt/tmp"
-  chmod 1777 "$rt/tmp"
-  cp "$(readlink -f "$(command -v node)")" "$rt/usr/local/bin/node"
-  cp /usr/bin/nsenter "$rt/usr/bin/nsenter"
-  for lib in $( (ldd "$(command -v node)"; ldd /usr/bin/nsenter) | grep -oE '/[^ ]+\.so[^ ]*' | sort -u); do
-    mkdir -p "$rt$(dirname "$lib")"
-    cp -L "$lib" "$rt$lib"
-  done
-  printf 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n' >"$rt/etc/passwd"
-  printf 'root:x:0:\nnode:x:1000:\n' >"$rt/etc/group"
-  # Layer 2: the app, production dependencies only (as in the Dockerfile's final stage).
-  app="$work/app/app"
-  mkdir -p "$app"
-  cp "$root/package.json" "$root/package-lock.json" "$app/"
-  # `npm install` from the lock file, not `npm ci`: npm 11 here writes lock files without other
-  # platforms' optional packages and then refuses them in `npm ci` ("Missing: @rollup/... from lock file").
-  (cd "$app" && npm install --omit=dev --no-save --ignore-scripts --no-audit --no-fund --prefer-offline >/dev/null 2>&1) \
-    || die "npm install --omit=dev failed while assembling the app image"
-  cp -r "$root/dist" "$app/dist"
-  mkdir -p "$work/app/usr/local/bin"
-  ln -s /app/dist/cli.js "$work/app/usr/local/bin/kube-image-cleanup"
-  chmod +x "$app/dist/cli.js"
-  node "$here/oci-image.mjs" --name "$APP_IMAGE" --out "$tar_file" \
-    --layer "$rt" --layer "$work/app" \
-    --entrypoint '["node","/app/dist/cli.js"]' --workdir /app --env NODE_ENV=production \
-    --user 1000:1000 >/dev/null
-  # Keep only the newest archive.
-  find "$KIC_IMAGES" -name 'app-*.tar' ! -name "app-$key.tar" -delete
+  log "building $APP_IMAGE from the Dockerfile with buildah (cold: several minutes; log $KIC_IMAGES/app-build.log)"
+  t0=$SECONDS
+  ca=/etc/ssl/certs/ca-certificates.crt
+  [ -f "$ca" ] || die "no CA bundle at $ca for the build's npm and Go downloads"
+  # TMPDIR: buildah keeps RUN --mount=type=cache directories there; in the cache dir they persist.
+  if ! (cd "$root" && TMPDIR="$KIC_BUILDAH/tmp" buildah_kic bud --isolation chroot --layers --pull=never \
+      "${base_args[@]}" \
+      --secret "id=build-ca,src=$ca" --build-arg NODE_EXTRA_CA_CERTS=/run/secrets/build-ca \
+      --build-arg npm_config_cafile=/run/secrets/build-ca --build-arg SSL_CERT_FILE=/run/secrets/build-ca \
+      --tag "$APP_IMAGE" --file Dockerfile .) >"$KIC_IMAGES/app-build.log" 2>&1; then
+    die "buildah bud failed; last lines of $KIC_IMAGES/app-build.log:
+$(tail -n 30 "$KIC_IMAGES/app-build.log")"
+  fi
+  # gzip layers, as a registry serves them: the archive's size is what every node would pull.
+  buildah_kic push --quiet --compression-format gzip "$APP_IMAGE" "oci-archive:$tar_file.partial:$APP_IMAGE" \
+    || die "buildah push to an OCI archive failed"
+  mv "$tar_file.partial" "$tar_file"
+  log "built $APP_IMAGE in $((SECONDS - t0)) s"
+  # Keep the three newest archives (worktrees sharing this cache take turns). buildah's untagged
+  # images stay: they are its layer cache.
+  find "$KIC_IMAGES" -maxdepth 1 -name 'app-*.tar' -printf '%T@ %p\n' | sort -rn | tail -n +4 \
+    | cut -d' ' -f2- | xargs -r rm -f
 fi
+touch "$tar_file"
+if [ "${1:-}" = "--archive" ]; then echo "$tar_file"; exit 0; fi
 bash "$here/containerd.sh" start >/dev/null
 ctr_k8s images import "$tar_file" >/dev/null
-log "imported $APP_IMAGE ($(du -h "$tar_file" | cut -f1))"
+log "imported $APP_IMAGE ($(du -h "$tar_file" | cut -f1) archive)"

@@ -35,9 +35,12 @@ export interface StandaloneContainerd {
 
 /**
  * Starts containerd with a config of its own (CRI on, overlayfs, runc, sandbox image
- * registry.k8s.io/pause:kic imported) and waits until it answers.
+ * registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid` makes its socket
+ * group-owned by that gid (containerd's `[grpc] gid`), for clients that are not root.
  */
-export async function startContainerd(): Promise<StandaloneContainerd> {
+export async function startContainerd(
+  options: { socketGid?: number } = {},
+): Promise<StandaloneContainerd> {
   const dir = mkdtempSync(join(tmpdir(), "kic-cd-"));
   const socket = join(dir, "containerd.sock");
   const root = join(dir, "root");
@@ -48,7 +51,7 @@ export async function startContainerd(): Promise<StandaloneContainerd> {
 root = "${root}"
 state = "${join(dir, "state")}"
 [grpc]
-  address = "${socket}"
+  address = "${socket}"${options.socketGid === undefined ? "" : `\n  gid = ${options.socketGid}`}
 [ttrpc]
   address = "${socket}.ttrpc"
 [plugins."io.containerd.internal.v1.opt"]
