@@ -46,14 +46,16 @@ if [ ! -f "$tar_file" ]; then
       "${base_args[@]}" \
       --secret "id=build-ca,src=$ca" --build-arg NODE_EXTRA_CA_CERTS=/run/secrets/build-ca \
       --build-arg npm_config_cafile=/run/secrets/build-ca --build-arg SSL_CERT_FILE=/run/secrets/build-ca \
-      --tag "$APP_IMAGE" --file Dockerfile .) >"$KIC_IMAGES/app-build.log" 2>&1; then
+      --iidfile "$tar_file.iid" --file Dockerfile .) >"$KIC_IMAGES/app-build.log" 2>&1; then
     die "buildah bud failed; last lines of $KIC_IMAGES/app-build.log:
 $(tail -n 30 "$KIC_IMAGES/app-build.log")"
   fi
   # gzip layers, as a registry serves them: the archive's size is what every node would pull.
-  buildah_kic push --quiet --compression-format gzip "$APP_IMAGE" "oci-archive:$tar_file.partial:$APP_IMAGE" \
-    || die "buildah push to an OCI archive failed"
+  # By image id, not by a tag: another worktree's build may have moved a shared tag meanwhile.
+  buildah_kic push --quiet --compression-format gzip "$(cat "$tar_file.iid")" \
+    "oci-archive:$tar_file.partial:$APP_IMAGE" || die "buildah push to an OCI archive failed"
   mv "$tar_file.partial" "$tar_file"
+  rm -f "$tar_file.iid"
   log "built $APP_IMAGE in $((SECONDS - t0)) s"
   # Keep the three newest archives (worktrees sharing this cache take turns). buildah's untagged
   # images stay: they are its layer cache.
