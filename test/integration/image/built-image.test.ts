@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createGunzip } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAgentResult } from "../../../src/agent/report.js";
 import {
   ctr,
   startContainerd,
@@ -169,6 +170,40 @@ describe("the image built from the Dockerfile by buildah", () => {
     );
     expect(listed.split("\n")).toContain(IMAGE);
   });
+
+  for (const client of ["crictl", "ctr"] as const) {
+    it(`runs the agent with the image's own ${client} against the mounted socket alone (dry run)`, () => {
+      const sock = "/run/containerd/containerd.sock";
+      const out = inImage(
+        [
+          "kube-image-cleanup",
+          "agent",
+          "--host-exec",
+          "direct",
+          "--client",
+          client,
+          "--socket",
+          sock,
+          "--include",
+          "docker.io/library/kube-image-cleanup:*",
+          "--dry-run",
+          "--log-format",
+          "json",
+          "--node-name",
+          "image-it",
+        ],
+        ["--mount", `type=bind,src=${socket},dst=${sock},options=rbind:rw`],
+      );
+      const result = parseAgentResult(out);
+      expect(result, out.slice(-2000)).toBeDefined();
+      expect(result?.runtime).toMatchObject({ client, socket: sock, hostExec: "direct" });
+      expect(result?.failed).toEqual([]);
+      // The agent's own container runs this image: it is seen as in use and kept.
+      expect(result?.counts.matched).toBe(1);
+      expect(result?.kept.map((k) => k.reason)).toEqual(["in-use"]);
+      expect(result?.deleted).toEqual([]);
+    });
+  }
 
   it("leaves build tools, dev dependencies, caches, sources and the build's CA out", () => {
     const paths = [...files.keys()];
