@@ -223,7 +223,7 @@ describe("runtime clients in the image (runtime-clients/)", () => {
     new RegExp(`^require ${module.replace(/\./g, "\\.")} (v\\S+)$`, "m").exec(read(file))?.[1];
 
   it("pins crictl to the version the local cluster's node runs (test/cluster/lib.sh)", () => {
-    const cluster = /^CRICTL_VERSION="\$\{CRICTL_VERSION:-(v[^}]+)\}"$/m.exec(
+    const cluster = /^KIC_CRICTL_VERSION="\$\{KIC_CRICTL_VERSION:-(v[^}]+)\}"$/m.exec(
       read("test/cluster/lib.sh"),
     )?.[1];
     expect(cluster).toMatch(/^v1\.\d+\.\d+$/);
