@@ -32,7 +32,8 @@ export async function runAgent(
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
 
-  const socket = await findSocket(deps.exec, config.socket);
+  // A target entered by nsenter was chosen for owning this socket: it is the one to use.
+  const socket = await findSocket(deps.exec, config.socket ?? deps.exec.target?.socket);
   const { adapter, version } = await connectRuntime(config.client, socket, (client, s) =>
     client === "crictl"
       ? createCrictlAdapter(deps.exec, s)
@@ -42,6 +43,7 @@ export async function runAgent(
     client: adapter.client,
     socket,
     hostExec: deps.exec.mode,
+    ...(deps.exec.target === undefined ? {} : { nsenterTarget: deps.exec.target }),
     ...version,
   };
   deps.report.connected(config.nodeName, runtime);

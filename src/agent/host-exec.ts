@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { RuntimeUnavailableError } from "../errors.js";
+import type { ChosenTarget } from "./nsenter-target.js";
 import type { HostExecMode } from "./result.js";
 
 /** nsenter into the namespaces of `target` (pid 1: the node's init, seen through hostPID). */
@@ -29,9 +30,14 @@ export interface ExecResult {
 
 export interface HostExec {
   readonly mode: HostExecMode;
+  /** The process whose namespaces nsenter enters (nsenter mode only). */
+  readonly target?: ChosenTarget;
   /** Where the node's filesystem is visible to the agent: `/proc/1/root` (nsenter) or "" (direct). */
   readonly hostRoot: string;
-  /** Runs `argv` (the program is argv[0]); resolves with its exit code, rejects only if it cannot start. */
+  /**
+   * Runs `argv` (the program is argv[0]); resolves with its exit code, rejects only if it cannot
+   * start. A call that outlives its timeout is killed with everything it started and exits 137.
+   */
   run(argv: readonly string[]): Promise<ExecResult>;
   /** Whether a unix socket exists at `path` as the runtime clients will see it. */
   socketExists(path: string): Promise<boolean>;
@@ -39,17 +45,39 @@ export interface HostExec {
 
 /** Exit code nsenter (util-linux) uses when the program to run is not found. */
 const NOT_FOUND = 127;
-const TIMEOUT_MS = 5 * 60_000;
+/** @default 5 minutes: the longest one client call may take. */
+export const CLIENT_TIMEOUT_MS = 5 * 60_000;
 const MAX_OUTPUT = 256 * 1024 * 1024;
 
-export function createHostExec(mode: HostExecMode, nsenterTarget = 1): HostExec {
-  const prefix = mode === "nsenter" ? nsenterPrefix(nsenterTarget) : [];
+export interface HostExecOptions {
+  /** Upper bound of one client call. @default CLIENT_TIMEOUT_MS */
+  timeoutMs?: number;
+  /** Epoch ms after which no call may run on (the agent's --deadline): calls get what is left. */
+  deadlineMs?: number;
+  now?: () => number;
+}
+
+export function createHostExec(
+  mode: HostExecMode,
+  target: ChosenTarget = { pid: 1 },
+  options: HostExecOptions = {},
+): HostExec {
+  const prefix = mode === "nsenter" ? nsenterPrefix(target.pid) : [];
   // In nsenter mode the clients see the target's mount namespace; its /proc root shows it to us too.
-  const hostRoot = mode === "nsenter" ? `/proc/${nsenterTarget}/root` : "";
+  const hostRoot = mode === "nsenter" ? `/proc/${String(target.pid)}/root` : "";
+  const now = options.now ?? Date.now;
+  const timeout = () => {
+    const limit = options.timeoutMs ?? CLIENT_TIMEOUT_MS;
+    // Past the deadline a call still gets a second: enough for a quick answer, never a long wait.
+    return options.deadlineMs === undefined
+      ? limit
+      : Math.max(1000, Math.min(limit, options.deadlineMs - now()));
+  };
   return {
     mode,
+    ...(mode === "nsenter" ? { target } : {}),
     hostRoot,
-    run: (argv) => spawnCollect([...prefix, ...argv]),
+    run: (argv) => spawnCollect([...prefix, ...argv], timeout()),
     socketExists: async (path) => {
       try {
         return (await stat(`${hostRoot}${path}`)).isSocket();
@@ -61,14 +89,21 @@ export function createHostExec(mode: HostExecMode, nsenterTarget = 1): HostExec 
   };
 }
 
-function spawnCollect(argv: readonly string[]): Promise<ExecResult> {
+function spawnCollect(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new Error("empty command"));
   return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"] });
+    // Detached: the child leads a process group of its own. `nsenter --pid` forks the client; killing
+    // only nsenter would leave that client running on the node, deleting on after its timeout.
+    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let timedOut = false;
     // Own timer rather than spawn's `timeout`: that one is never cleared when the spawn itself
-    // fails (ENOENT), and would keep the process alive for the full timeout.
-    const timer = setTimeout(() => child.kill("SIGKILL"), TIMEOUT_MS);
+    // fails (ENOENT), and would keep the process alive for the full timeout; it also kills only
+    // the child, not its group.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutMs);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let size = 0;
@@ -93,12 +128,25 @@ function spawnCollect(argv: readonly string[]): Promise<ExecResult> {
         return;
       }
       resolve({
-        code: code ?? (signal ? 128 : 1),
+        code: code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : 1),
         stdout: Buffer.concat(out).toString("utf8"),
-        stderr: signal ? `${stderr}\nkilled by ${signal}` : stderr,
+        stderr: timedOut
+          ? `${stderr}\ntimed out after ${String(Math.round(timeoutMs / 1000))} s: killed`
+          : signal
+            ? `${stderr}\nkilled by ${signal}`
+            : stderr,
       });
     });
   });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // The group is gone already (the call ended as the timer fired).
+  }
 }
 
 /** The client binary (or nsenter itself) is not installed where it is looked for. */

@@ -14,7 +14,6 @@ export interface AgentReporter {
   result(result: AgentResult): void;
 }
 
-
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const label = (i: { id: string; names: string[] }) => i.names[0] ?? `<untagged ${shortId(i.id)}>`;
 
@@ -23,13 +22,20 @@ export function resultLine(result: AgentResult): string {
   return JSON.stringify({ msg: AGENT_RESULT_MSG, result });
 }
 
+/** ` into pid 2051 (containerd, owns /run/containerd/containerd.sock)`: which process nsenter entered. */
+function targetText(t: AgentResult["runtime"]["nsenterTarget"]): string {
+  if (t === undefined) return "";
+  const what = [t.comm, t.socket === undefined ? undefined : `owns ${t.socket}`].filter(Boolean);
+  return ` into pid ${String(t.pid)} (${what.length > 0 ? what.join(", ") : "the node's init"})`;
+}
+
 export function createPrettyReporter(write: (line: string) => void): AgentReporter {
   const keptLine = (k: KeptImage) =>
     `  keep    ${label(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`;
   return {
     connected: (node, r) => {
       write(
-        `node ${node}: ${r.name ?? "runtime"} ${r.version ?? ""} via ${r.client}, socket ${r.socket}, host-exec ${r.hostExec}`.replace(
+        `node ${node}: ${r.name ?? "runtime"} ${r.version ?? ""} via ${r.client}, socket ${r.socket}, host-exec ${r.hostExec}${targetText(r.nsenterTarget)}`.replace(
           /\s+/g,
           " ",
         ),

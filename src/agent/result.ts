@@ -43,6 +43,8 @@ export interface AgentResult {
     client: RuntimeClientName;
     socket: string;
     hostExec: HostExecMode;
+    /** With nsenter: the process entered, and the runtime socket it was proven to own. */
+    nsenterTarget?: { pid: number; comm?: string; socket?: string };
     /** Runtime name and version as the runtime reports them, when it does. */
     name?: string;
     version?: string;

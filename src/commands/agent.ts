@@ -5,6 +5,7 @@ import { createLogger } from "../log.js";
 import { runAgent } from "../agent/agent.js";
 import { createHostExec } from "../agent/host-exec.js";
 import { resolveNsenterTarget } from "../agent/nsenter-target.js";
+import { SOCKET_CANDIDATES } from "../agent/runtime.js";
 import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
 import type { ExitingCommand } from "./index.js";
 
@@ -36,11 +37,16 @@ export const agentCommand: ExitingCommand = {
       config.logFormat === "json"
         ? createJsonReporter(log)
         : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
+    // Only a process that owns the runtime socket is entered (see src/agent/nsenter-target.ts).
+    const target =
+      config.hostExec === "nsenter"
+        ? await resolveNsenterTarget(
+            config.nsenterTarget,
+            config.socket === undefined ? SOCKET_CANDIDATES.map((c) => c.path) : [config.socket],
+          )
+        : undefined;
     const result = await runAgent(config, {
-      exec: createHostExec(
-        config.hostExec,
-        config.hostExec === "nsenter" ? await resolveNsenterTarget(config.nsenterTarget) : 1,
-      ),
+      exec: createHostExec(config.hostExec, target),
       log,
       report,
     });

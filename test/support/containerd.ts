@@ -26,6 +26,8 @@ export const PAUSE_IMAGE = "registry.k8s.io/pause:kic";
 
 export interface StandaloneContainerd {
   socket: string;
+  /** containerd's own pid. */
+  pid: number;
   /** containerd's root: the content store is under it. */
   root: string;
   /** Containerd's own log, for failures. */
@@ -36,12 +38,13 @@ export interface StandaloneContainerd {
 /**
  * Starts containerd with a config of its own (CRI on, overlayfs, runc, sandbox image
  * registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid` makes its socket
- * group-owned by that gid (containerd's `[grpc] gid`), for clients that are not root.
+ * group-owned by that gid (containerd's `[grpc] gid`), for clients that are not root. `dir` (default:
+ * a new temp dir) holds its socket, root and state, and is removed by `stop()`.
  */
 export async function startContainerd(
-  options: { socketGid?: number } = {},
+  options: { socketGid?: number; dir?: string } = {},
 ): Promise<StandaloneContainerd> {
-  const dir = mkdtempSync(join(tmpdir(), "kic-cd-"));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "kic-cd-"));
   const socket = join(dir, "containerd.sock");
   const root = join(dir, "root");
   const log = join(dir, "containerd.log");
@@ -76,6 +79,7 @@ state = "${join(dir, "state")}"
   });
   const instance: StandaloneContainerd = {
     socket,
+    pid: proc.pid ?? 0,
     root,
     log,
     stop: () => {

@@ -1,0 +1,261 @@
+// `--nsenter-target containerd` against real processes on this machine: decoys named containerd,
+// each started BEFORE the real runtime (so each has a lower pid, which is what the old "lowest pid
+// of that name" rule entered), in another pid namespace, in a pod's cgroup, as another user, or
+// without the socket. The agent must refuse each, and enter the containerd that owns the socket.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { resolveNsenterTarget } from "../../../src/agent/nsenter-target.js";
+import type { AgentResult } from "../../../src/agent/result.js";
+import { parseAgentResult } from "../../../src/agent/report.js";
+import {
+  imageRefs,
+  pathWithBins,
+  Scratch,
+  startContainerd,
+  type StandaloneContainerd,
+  uniqueToken,
+} from "../../support/containerd.js";
+
+const repoRoot = join(import.meta.dirname, "..", "..", "..");
+const run = promisify(execFile);
+
+// A decoy: node, run through a symlink named containerd (the kernel names the process after the
+// file it executed), listening on a unix socket at the path it is given, or only sleeping.
+const LISTEN = 'require("net").createServer().listen(process.argv[1]); setInterval(() => {}, 1e9)';
+const SLEEP = "setInterval(() => {}, 1e9)";
+
+interface Decoy {
+  why: string;
+  proc: ChildProcess;
+  /** The pid named containerd (a child of unshare where one is used). */
+  pid: number;
+}
+
+const tok = uniqueToken();
+const binDir = mkdtempSync(join(tmpdir(), "kic-decoy-bin-"));
+const link = join(binDir, "containerd");
+const cdDir = mkdtempSync(join(tmpdir(), "kic-cd-"));
+const socket = join(cdDir, "containerd.sock");
+// A pod's cgroup as kubelet (systemd driver) and containerd name it, in the pids hierarchy.
+const podCgroup = `/sys/fs/cgroup/pids/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${tok}.slice/cri-containerd-${tok.repeat(8)}.scope`;
+
+const decoys: Decoy[] = [];
+let containerd: StandaloneContainerd;
+
+async function childOf(parent: number): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const children = readFileSync(`/proc/${parent}/task/${parent}/children`, "utf8").trim();
+    if (children !== "") return Number(children.split(" ")[0]);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`pid ${parent} started no child`);
+}
+
+async function ready(pid: number, listens: boolean): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+    if (
+      comm === "containerd" &&
+      (!listens || readFileSync(`/proc/${pid}/net/unix`, "utf8").includes(socket))
+    )
+      return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`decoy ${pid} did not come up`);
+}
+
+/** Runs `script` as containerd inside `unshare` with a tmpfs over the socket's dir (own mount ns). */
+async function decoyInNamespaces(why: string, unshare: string[], asUser?: number): Promise<Decoy> {
+  const become =
+    asUser === undefined ? "" : `setpriv --reuid=${asUser} --regid=${asUser} --clear-groups `;
+  const proc = spawn(
+    "unshare",
+    [
+      "--fork",
+      ...unshare,
+      "--mount",
+      "--net",
+      "sh",
+      "-c",
+      `mount -t tmpfs -o mode=1777 kic-decoy "$0" && exec ${become}"$1" -e "$2" "$0/containerd.sock"`,
+      cdDir,
+      link,
+      LISTEN,
+    ],
+    { stdio: "ignore" },
+  );
+  const pid = await childOf(proc.pid ?? 0);
+  await ready(pid, true);
+  return { why, proc, pid };
+}
+
+beforeAll(async () => {
+  process.env.PATH = pathWithBins;
+  // Readable for the decoy that runs as nobody.
+  chmodSync(binDir, 0o755);
+  symlinkSync(process.execPath, link);
+
+  decoys.push(await decoyInNamespaces("not in the host pid namespace", ["--pid", "--mount-proc"]));
+  const inPod = await decoyInNamespaces("in a pod's cgroup", []);
+  mkdirSync(podCgroup, { recursive: true });
+  writeFileSync(join(podCgroup, "cgroup.procs"), String(inPod.pid));
+  decoys.push(inPod);
+  decoys.push(await decoyInNamespaces("not uid 0 (uid 65534/65534)", [], 65534));
+  const bare = spawn(link, ["-e", SLEEP], { stdio: "ignore" });
+  await ready(bare.pid ?? 0, false);
+  decoys.push({
+    why: `does not own a listening socket at ${socket}`,
+    proc: bare,
+    pid: bare.pid ?? 0,
+  });
+
+  // The real runtime starts last: every decoy has a lower pid.
+  containerd = await startContainerd({ dir: cdDir });
+  for (const d of decoys) expect(d.pid).toBeLessThan(containerd.pid);
+});
+
+afterAll(async () => {
+  for (const d of decoys) d.proc.kill("SIGKILL");
+  for (const d of decoys) {
+    try {
+      process.kill(d.pid, "SIGKILL");
+    } catch {
+      // Ended with its unshare parent.
+    }
+  }
+  containerd.stop();
+  // The cgroup can go once its process is gone; deepest first.
+  for (
+    let dir = podCgroup;
+    dir !== "/sys/fs/cgroup/pids";
+    dir = dir.slice(0, dir.lastIndexOf("/"))
+  ) {
+    for (let i = 0; i < 40 && existsSync(dir); i++) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // Still has a process for a moment, or a sibling (another run's) pod: try again, then leave it.
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+  rmSync(binDir, { recursive: true, force: true });
+});
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(
+      join(repoRoot, "node_modules/.bin/vite-node"),
+      [join(repoRoot, "src/cli.ts"), "--", ...args],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, KUBERNETES_SERVICE_HOST: "" },
+      },
+    );
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+describe("nsenter target among decoys named containerd", () => {
+  it("refuses each decoy by pid, naming why, on the real /proc", async () => {
+    for (const d of decoys) {
+      const attempt = resolveNsenterTarget(d.pid, [socket]);
+      await expect(attempt, d.why).rejects.toThrow(d.why);
+      // Exactly one reason each: every decoy differs from the runtime in one way only.
+      const message = await attempt.then(String, (e: unknown) => (e as Error).message);
+      const reasons = /refused: pid (\d+) \((.*)\)\. Entering/.exec(message);
+      expect(reasons?.[1], message).toBe(String(d.pid));
+      expect(reasons?.[2]?.startsWith(d.why), message).toBe(true);
+      expect(reasons?.[2], message).not.toMatch(
+        /; (in a pod|not uid|does not own|not in the host|its )/,
+      );
+    }
+  });
+
+  it("chooses the containerd that owns the socket, whatever its pid", async () => {
+    expect(await resolveNsenterTarget("containerd", [socket])).toEqual({
+      pid: containerd.pid,
+      comm: "containerd",
+      socket,
+    });
+  });
+
+  (["crictl", "ctr"] as const).forEach((client) => {
+    it(`enters the runtime, not a decoy, and deletes through it with ${client}`, async () => {
+      const scratch = new Scratch(socket);
+      try {
+        const image = scratch.image(`docker.io/kic-agent-it/nsenter-${client}-${uniqueToken()}:1`);
+        const r = await cli([
+          "agent",
+          "--socket",
+          socket,
+          "--host-exec",
+          "nsenter",
+          "--nsenter-target",
+          "containerd",
+          "--client",
+          client,
+          "--log-format",
+          "json",
+          "--include",
+          image.name,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const result = parseAgentResult(r.stdout) as AgentResult;
+        expect(result.runtime).toMatchObject({
+          client,
+          hostExec: "nsenter",
+          socket,
+          nsenterTarget: { pid: containerd.pid, comm: "containerd", socket },
+        });
+        expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+        expect(imageRefs(socket)).not.toContain(image.name);
+      } finally {
+        scratch.cleanup();
+      }
+    });
+  });
+
+  it("exits 2 before touching anything when told to enter a decoy", async () => {
+    const scratch = new Scratch(socket);
+    try {
+      const image = scratch.image(`docker.io/kic-agent-it/decoy-${uniqueToken()}:1`);
+      const decoy = decoys[0] as Decoy;
+      const r = await cli([
+        "agent",
+        "--socket",
+        socket,
+        "--host-exec",
+        "nsenter",
+        "--nsenter-target",
+        String(decoy.pid),
+        "--include",
+        image.name,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(
+        `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host pid namespace`,
+      );
+      expect(imageRefs(socket)).toContain(image.name);
+    } finally {
+      scratch.cleanup();
+    }
+  });
+});
