@@ -1,8 +1,10 @@
 // The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout.
 import { canonicalId } from "../config/patterns.js";
+import { errorsByRef } from "./client-output.js";
 import {
   CommandFailedError,
   CommandNotFoundError,
+  lastLines,
   runChecked,
   type HostExec,
 } from "./host-exec.js";
@@ -43,19 +45,19 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     const images = new Map<string, string>();
     const gone = new Set<string>();
     for (const batch of chunks(ids, BATCH)) {
-      const r = await exec.run(argv("inspectp", "-o", "json", ...batch));
+      const r = await exec.run(argv("inspectp", "-o", "json", "--", ...batch));
       if (r.code === 0) {
         for (const [id, image] of parseCrictlInspectp(r.stdout)) images.set(id, image);
         continue;
       }
       for (const id of batch) {
-        const one = await exec.run(argv("inspectp", "-o", "json", id));
+        const one = await exec.run(argv("inspectp", "-o", "json", "--", id));
         if (one.code === 0) {
           for (const [i, image] of parseCrictlInspectp(one.stdout)) images.set(i, image);
         } else if (isNotFound(one.stderr)) {
           gone.add(id);
         } else {
-          throw new CommandFailedError(argv("inspectp", "-o", "json", id), one);
+          throw new CommandFailedError(argv("inspectp", "-o", "json", "--", id), one);
         }
       }
     }
@@ -126,18 +128,35 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     remove: async (images) => {
       const errors = new Map<string, string>();
       for (const batch of chunks(images, BATCH)) {
-        // RemoveImage by id removes every tag and digest of the image.
-        const r = await exec.run(argv("rmi", ...batch.map((i) => i.id)));
-        for (const image of batch) {
-          const line = r.stderr.split("\n").find((l) => l.includes(image.id));
-          if (line !== undefined) errors.set(image.id, line.trim());
-          else if (r.code !== 0 && batch.length === 1) errors.set(image.id, r.stderr.trim());
-        }
+        // RemoveImage by id removes every tag and digest of the image. `--`: ids are never flags.
+        const ids = batch.map((i) => i.id);
+        const r = await exec.run(argv("rmi", "--", ...ids));
+        const byId = errorsByRef(r.stderr, ids, /^$/);
+        for (const [id, line] of byId) errors.set(id, line);
+        if (r.code !== 0 && batch.length === 1 && byId.size === 0 && batch[0])
+          errors.set(batch[0].id, lastLines(r.stderr));
       }
       return errors;
     },
-    presentKeys: async () =>
-      new Set(parseCrictlImages(await crictl("images", "-o", "json")).map((i) => i.id)),
+    present: async () => {
+      const out = new Map<string, string[]>();
+      const add = (key: string, holders: string[]) => {
+        if (key !== "") out.set(key, [...(out.get(key) ?? []), ...holders]);
+      };
+      const listed: unknown = JSON.parse(await crictl("images", "-o", "json"));
+      for (const image of list(listed, "images").filter(isRecord)) {
+        const id = str(image.id);
+        const names = [...strList(image.repoTags), ...strList(image.repoDigests)];
+        const holders = names.length > 0 ? names : [id];
+        add(id, holders);
+        for (const name of names) {
+          add(name, [name]);
+          const at = name.indexOf("@");
+          if (at >= 0) add(name.slice(at + 1), [name]);
+        }
+      }
+      return out;
+    },
   };
 }
 

@@ -3,7 +3,8 @@
 // and unit-tested on captured output.
 import { arch } from "node:os";
 import { isImageId } from "../config/patterns.js";
-import { CommandFailedError, runChecked, type HostExec } from "./host-exec.js";
+import { errorsByRef } from "./client-output.js";
+import { CommandFailedError, lastLines, runChecked, type HostExec } from "./host-exec.js";
 import type {
   ContainerRecord,
   ContainerState,
@@ -83,12 +84,12 @@ export function createCtrAdapter(
     },
     remove: async (images) => {
       const errors = new Map<string, string>();
-      const owner = new Map<string, string>();
-      for (const image of images) for (const ref of image.refs) owner.set(ref, image.id);
       for (let i = 0; i < images.length; i += BATCH) {
         const batch = images.slice(i, i + BATCH);
+        const refs = batch.flatMap((b) => b.refs);
         // Every reference, including the CRI plugin's `sha256:<id>` one: with any left, nothing is freed.
         // --sync waits for the garbage collector, so the content is gone when this returns.
+        // `--`: a reference is never read as a flag (a name may start with "-").
         const r = await exec.run([
           "ctr",
           "--address",
@@ -98,26 +99,36 @@ export function createCtrAdapter(
           "images",
           "rm",
           "--sync",
-          ...batch.flatMap((b) => b.refs),
+          "--",
+          ...refs,
         ]);
-        for (const line of r.stderr.split("\n")) {
-          const ref = [...owner.keys()].find((k) => line.includes(k));
-          const id = ref === undefined ? undefined : owner.get(ref);
-          if (id !== undefined && !/image not found/.test(line)) errors.set(id, line.trim());
+        const byRef = errorsByRef(r.stderr, refs, /image not found/);
+        for (const image of batch) {
+          const ref = image.refs.find((x) => byRef.has(x));
+          if (ref !== undefined) errors.set(image.id, byRef.get(ref) ?? "");
         }
-        if (r.code !== 0 && batch.length === 1 && batch[0] && !errors.has(batch[0].id)) {
-          errors.set(batch[0].id, r.stderr.trim());
-        }
+        if (r.code !== 0 && batch.length === 1 && byRef.size === 0 && batch[0])
+          errors.set(batch[0].id, lastLines(r.stderr));
       }
       return errors;
     },
-    presentKeys: async () => {
-      const refs = (await ctr("images", "ls", "-q"))
-        .split("\n")
-        .map((l) => l.trim())
-        .filter(Boolean);
-      // An image is still there while any of its references is (the id reference included).
-      return new Set(refs);
+    present: async () => {
+      // Names exactly (`-q`: one per line, whatever characters they hold), then the table for the
+      // digest each points to: a line starts with its name, followed by TYPE and DIGEST.
+      const names = (await ctr("images", "ls", "-q")).split("\n").filter((l) => l.trim() !== "");
+      const table = (await ctr("images", "ls")).split("\n").slice(1);
+      const out = new Map<string, string[]>();
+      const add = (key: string, ref: string) => out.set(key, [...(out.get(key) ?? []), ref]);
+      for (const name of names) add(name, name);
+      for (const line of table) {
+        const name = names
+          .filter((n) => line.startsWith(n) && /^\s/.test(line.slice(n.length)))
+          .sort((a, b) => b.length - a.length)[0];
+        if (name === undefined) continue;
+        const digest = /^\s+\S+\s+(sha256:[0-9a-f]{64})\s/.exec(line.slice(name.length))?.[1];
+        if (digest !== undefined) add(digest, name);
+      }
+      return out;
     },
   };
 }
@@ -257,7 +268,7 @@ async function resolveManifest(
   ctr: (...args: string[]) => Promise<string>,
   digest: string,
 ): Promise<ManifestFacts | undefined> {
-  const text = await ctr("content", "get", digest);
+  const text = await ctr("content", "get", "--", digest);
   const doc = JSON.parse(text) as {
     manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
     config?: { digest: string; size: number };

@@ -78,20 +78,24 @@ export async function executePlan(
   }
 
   if (attempted.length === 0) return out;
-  let present: Set<string>;
+  let present: Map<string, string[]>;
   try {
-    present = await adapter.presentKeys();
+    present = await adapter.present();
   } catch (err) {
     for (const image of attempted)
       out.failed.push({ ...identity(image), error: `removal not verified: ${String(err)}` });
     return out;
   }
   for (const image of attempted) {
-    const still = present.has(image.id) || image.refs.some((r) => present.has(r));
-    if (still) {
+    // By content, not by name: the id and every manifest digest. A reference the inventory could not
+    // read still holds the content, and the image is not deleted while it does; a tag that moved
+    // to another image meanwhile does not hold this one.
+    const keys = [image.id, ...image.digests];
+    const holders = [...new Set(keys.flatMap((k) => present.get(k) ?? []))];
+    if (keys.some((k) => present.has(k))) {
       out.failed.push({
         ...identity(image),
-        error: errors.get(image.id) ?? "still present after the runtime reported it removed",
+        error: `${errors.get(image.id) ?? "still present after the runtime reported it removed"}; references left, so its content is not freed: ${holders.join(", ") || image.id}`,
       });
     } else {
       out.deleted.push({ ...identity(image), bytes: image.sizeBytes });

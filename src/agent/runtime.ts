@@ -22,8 +22,12 @@ export interface RuntimeAdapter {
   measure(images: readonly ImageRecord[]): Promise<void>;
   /** Removes the images (every reference); returns the client's error text per image id, if any. */
   remove(images: readonly ImageRecord[]): Promise<Map<string, string>>;
-  /** Ids or references of the images present now, to check that removals took effect. */
-  presentKeys(): Promise<Set<string>>;
+  /**
+   * What is present now, to check that removals took effect: every image id, reference and content
+   * (manifest) digest the runtime lists, each with the references that hold it. Read without the
+   * inventory's parsers, so a reference they could not read still counts.
+   */
+  present(): Promise<Map<string, string[]>>;
 }
 
 /** Where runtimes put their sockets, probed in this order when --socket is not given. */

@@ -260,7 +260,7 @@ export class Scratch {
   /** Adds another name to an image (ctr images tag). */
   tag(source: string, target: string): void {
     this.refs.add(target);
-    ctr(this.socket, ["images", "tag", "--force", source, target]);
+    ctr(this.socket, ["images", "tag", "--force", "--", source, target]);
   }
 
   /** A running CRI pod sandbox on the host network (no CNI needed); returns its id. */
@@ -337,7 +337,8 @@ export class Scratch {
     }
     const present = new Set(imageRefs(this.socket));
     const mine = [...this.refs].filter((r) => present.has(r));
-    if (mine.length > 0) quiet(() => ctr(this.socket, ["images", "rm", "--sync", ...mine]));
+    if (mine.length > 0)
+      quiet(() => ctr(this.socket, ["images", "rm", "--sync", "--", ...mine]));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,146 @@
+// The agent's calls to the node's clients, against the real containerd with ctr and crictl:
+// references never read as flags, an image deleted only when nothing holds its content any more,
+// and no client call (nor what nsenter forked for it) outliving its timeout.
+import { readdirSync, readFileSync } from "node:fs";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runAgent } from "../../../src/agent/agent.js";
+import { createHostExec } from "../../../src/agent/host-exec.js";
+import { createPrettyReporter } from "../../../src/agent/report.js";
+import type { AgentResult, RuntimeClientName } from "../../../src/agent/result.js";
+import { loadAgentConfig } from "../../../src/config/agent-options.js";
+import {
+  blobBytes,
+  blobsOf,
+  ctr,
+  pathWithBins,
+  Scratch,
+  startContainerd,
+  type StandaloneContainerd,
+  uniqueToken,
+} from "../../support/containerd.js";
+
+const silent = pino({ level: "silent" });
+let containerd: StandaloneContainerd;
+let socket = "";
+beforeAll(async () => {
+  containerd = await startContainerd();
+  socket = containerd.socket;
+  process.env.PATH = pathWithBins;
+});
+afterAll(() => {
+  containerd.stop();
+});
+
+async function agent(args: Record<string, unknown>): Promise<AgentResult> {
+  const config = loadAgentConfig(
+    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
+    {},
+  );
+  return runAgent(config, {
+    exec: createHostExec("direct"),
+    log: silent,
+    report: createPrettyReporter(() => undefined),
+  });
+}
+
+/** Every reference (by exact name) that points at `manifest`, read from ctr's table. */
+function refsTo(manifest: string): string[] {
+  const names = ctr(socket, ["images", "ls", "-q"]).split("\n").filter(Boolean);
+  const table = ctr(socket, ["images", "ls"]).split("\n").slice(1);
+  return names.filter((n) =>
+    table.some((line) => line.startsWith(`${n} `) && line.slice(n.length).includes(manifest)),
+  );
+}
+
+describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal with %s", (client) => {
+  let scratch: Scratch;
+  let prefix = "";
+  beforeAll(() => {
+    scratch = new Scratch(socket);
+    prefix = `docker.io/kic-agent-it/${client}-${uniqueToken()}`;
+  });
+  afterAll(() => {
+    scratch.cleanup();
+  });
+
+  it("reports an image deleted only when no reference to its content remains, even one it cannot read", async () => {
+    const image = scratch.image(`${prefix}/hidden:1`);
+    const blobs = blobsOf(containerd, image.manifest);
+    // containerd takes any text as a name; ctr's table shows it, but not in columns one can split.
+    const unreadable = `${prefix}/hidden:with space`;
+    scratch.tag(image.name, unreadable);
+
+    const result = await agent({ client, include: [`${prefix}/hidden:*`] });
+
+    const left = refsTo(image.manifest);
+    if (result.deleted.some((d) => d.id === image.id)) {
+      // Deleted means freed: no reference, no blob.
+      expect(left).toEqual([]);
+      for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
+    } else {
+      expect(left.length).toBeGreaterThan(0);
+      expect(result.failed.map((f) => f.id)).toEqual([image.id]);
+      expect(result.failed[0]?.error).toContain(`content is not freed: ${unreadable}`);
+    }
+    // The CRI plugin removes every name of the image, also those CRI does not show; ctr removes
+    // the names the agent read, and the one it could not read keeps the content.
+    if (client === "crictl") expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+    else expect(left).toEqual([unreadable]);
+  });
+
+  it("passes references after --, so a name starting with - is not taken for a flag", async () => {
+    const image = scratch.image(`${prefix}/dash:1`);
+    const dashed = `-kic-dash-${uniqueToken()}`;
+    ctr(socket, ["images", "tag", "--", image.name, dashed]);
+
+    const result = await agent({ client, include: [`${prefix}/dash:*`] });
+
+    expect(result.failed).toEqual([]);
+    expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+    expect(refsTo(image.manifest)).toEqual([]);
+  });
+});
+
+/** Pids whose command line is exactly `argv`. */
+function processesRunning(argv: string[]): number[] {
+  const want = `${argv.join("\0")}\0`;
+  return readdirSync("/proc")
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, "utf8") === want;
+      } catch {
+        // Ended while we looked.
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe("client calls", () => {
+  it("kills the client nsenter forked, not only nsenter, when a call times out", async () => {
+    // A client that hangs: `sleep` with a unique duration, so it can be found afterwards. nsenter
+    // enters this process's own namespaces (--pid makes it fork the client).
+    const hang = ["sleep", `${String(300 + Math.floor(Math.random() * 1000))}.5`];
+    const exec = createHostExec("nsenter", { pid: process.pid }, { timeoutMs: 1000 });
+    const t0 = Date.now();
+    const r = await exec.run(hang);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(r.code).toBe(137);
+    expect(r.stderr).toContain("timed out after 1 s: killed");
+    await new Promise((res) => setTimeout(res, 300));
+    expect(processesRunning(hang)).toEqual([]);
+  });
+
+  it("ends a call at the agent's deadline, whatever the client timeout", async () => {
+    const exec = createHostExec("direct", undefined, {
+      timeoutMs: 60_000,
+      deadlineMs: Date.now() + 1500,
+    });
+    const t0 = Date.now();
+    const r = await exec.run(["sleep", "30"]);
+    expect(r.code).toBe(137);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
