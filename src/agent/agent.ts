@@ -74,10 +74,19 @@ export async function runAgent(
   const t2 = now();
   deps.report.plan(plan, inventory.images.length, config.dryRun, t2 - t1);
 
+  const deleting = !config.dryRun && plan.delete.length > 0;
+  // A reading taken since the agent started: the CRI's figure may be up to 10 s old, and would
+  // miss images pulled just before.
+  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, IMAGE_FS_WAIT_MS) : undefined;
   const done = await executePlan(plan.delete, inventory, adapter, {
     dryRun: config.dryRun,
     log: deps.log,
   });
+  const removedAt = now();
+  const fsAfter =
+    fsBefore === undefined
+      ? undefined
+      : await readImageFs(adapter, deps, removedAt, IMAGE_FS_WAIT_MS);
   const t3 = now();
 
   const result: AgentResult = {
@@ -100,11 +109,38 @@ export async function runAgent(
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
   };
+  if (fsBefore !== undefined && fsAfter !== undefined) {
+    result.imageFs = {
+      source: adapter.imageFsSource,
+      usedBytesBefore: fsBefore.usedBytes,
+      usedBytesAfter: fsAfter.usedBytes,
+      freedBytes: fsBefore.usedBytes - fsAfter.usedBytes,
+      settled: fsAfter.fresh,
+    };
+  }
   if (config.minAgeSeconds !== undefined) {
     result.minAge = { seconds: config.minAgeSeconds, supported: inventory.imageTimesKnown };
   }
   deps.report.result(result);
   return result;
+}
+
+/** The CRI refreshes its image filesystem figure every 10 s (containerd's default): wait that long. */
+const IMAGE_FS_WAIT_MS = 12_000;
+
+async function readImageFs(
+  adapter: RuntimeAdapter,
+  deps: AgentDeps,
+  after?: number,
+  waitMs?: number,
+): Promise<{ usedBytes: number; fresh: boolean } | undefined> {
+  try {
+    return await adapter.imageFsUsage(after, waitMs);
+  } catch (err) {
+    // Only a figure for the report: without it the result carries the sum of image sizes alone.
+    deps.report.warn(`image filesystem usage not read (${adapter.imageFsSource}): ${String(err)}`);
+    return undefined;
+  }
 }
 
 async function takeInventory(adapter: RuntimeAdapter, withTimes: boolean): Promise<Inventory> {

@@ -1,6 +1,7 @@
 // The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout.
 import { canonicalId } from "../config/patterns.js";
 import { errorsByRef } from "./client-output.js";
+import { parseCrictlImageFsInfo } from "./image-fs.js";
 import {
   CommandFailedError,
   CommandNotFoundError,
@@ -137,6 +138,20 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
           errors.set(batch[0].id, lastLines(r.stderr));
       }
       return errors;
+    },
+    imageFsSource: "crictl imagefsinfo",
+    imageFsUsage: async (after, waitMs = 0) => {
+      const end = Date.now() + waitMs;
+      for (;;) {
+        const reading = parseCrictlImageFsInfo(await crictl("imagefsinfo", "-o", "json"));
+        // containerd stamps an empty stats store "now": 0 bytes is no reading on a node, where at
+        // least the pause image is unpacked (also right after containerd started, before its first
+        // stats pass).
+        const fresh =
+          reading.usedBytes > 0 && (after === undefined || (reading.takenAtMs ?? 0) > after);
+        if (fresh || Date.now() >= end) return { usedBytes: reading.usedBytes, fresh };
+        await new Promise((r) => setTimeout(r, 500));
+      }
     },
     present: async () => {
       const out = new Map<string, string[]>();

@@ -4,6 +4,7 @@
 import { arch } from "node:os";
 import { isImageId } from "../config/patterns.js";
 import { errorsByRef } from "./client-output.js";
+import { parseCtrContentBytes, parseCtrSnapshotUsage } from "./image-fs.js";
 import { CommandFailedError, lastLines, runChecked, type HostExec } from "./host-exec.js";
 import type {
   ContainerRecord,
@@ -112,6 +113,14 @@ export function createCtrAdapter(
       }
       return errors;
     },
+    imageFsSource: "ctr snapshots usage + ctr content ls",
+    // Computed on request: always fresh.
+    imageFsUsage: async () => ({
+      usedBytes:
+        parseCtrSnapshotUsage(await ctr("snapshots", "usage", "-b")) +
+        parseCtrContentBytes(await ctr("content", "ls")),
+      fresh: true,
+    }),
     present: async () => {
       // Names exactly (`-q`: one per line, whatever characters they hold), then the table for the
       // digest each points to: a line starts with its name, followed by TYPE and DIGEST.

@@ -29,6 +29,21 @@ function targetText(t: AgentResult["runtime"]["nsenterTarget"]): string {
   return ` into pid ${String(t.pid)} (${what.length > 0 ? what.join(", ") : "the node's init"})`;
 }
 
+/**
+ * `bytes: 2.0 MiB reclaimed = sum of image sizes; image filesystem freed 140 KiB (used 5.0 MiB ->
+ * 4.9 MiB, crictl imagefsinfo)`: the two figures, each saying what it is.
+ */
+export function bytesLine(r: Pick<AgentResult, "imageFs" | "bytesReclaimed">): string {
+  const sum = `bytes: ${formatBytes(r.bytesReclaimed)} reclaimed = sum of image sizes`;
+  const fs = r.imageFs;
+  if (fs === undefined) return sum;
+  const freed = fs.freedBytes < 0 ? `-${formatBytes(-fs.freedBytes)}` : formatBytes(fs.freedBytes);
+  return (
+    `${sum}; image filesystem freed ${freed} (used ${formatBytes(fs.usedBytesBefore)} -> ` +
+    `${formatBytes(fs.usedBytesAfter)}, as ${fs.source} reports${fs.settled ? "" : "; the runtime had not refreshed it yet"})`
+  );
+}
+
 export function createPrettyReporter(write: (line: string) => void): AgentReporter {
   const keptLine = (k: KeptImage) =>
     `  keep    ${label(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`;
@@ -69,6 +84,7 @@ export function createPrettyReporter(write: (line: string) => void): AgentReport
           `${r.dryRun ? "would delete" : "deleted"} ${label(d)} ${shortId(d.id)} (${formatBytes(d.bytes)})`,
         );
       for (const f of r.failed) write(`FAILED  ${label(f)} ${shortId(f.id)}: ${f.error}`);
+      if (r.imageFs !== undefined) write(bytesLine(r));
       const noMatch = r.counts.images - r.counts.matched;
       write(
         `${r.dryRun ? "dry run done" : "done"}: ${r.counts.deleted} ${r.dryRun ? "would be deleted" : "deleted"}, ` +

@@ -60,7 +60,23 @@ export interface AgentResult {
    */
   kept: KeptImage[];
   failed: FailedImage[];
+  /**
+   * The sum of the deleted images' sizes as the runtime reports them: a layer two deleted images
+   * share counts twice, unpacked snapshots not at all. What the disk got back is `imageFs`.
+   */
   bytesReclaimed: number;
+  /**
+   * The image filesystem's used bytes before and after the removals, as the runtime reports them
+   * (`source`); absent in a dry run, when nothing was deleted, or when the runtime could not tell.
+   * `settled: false`: the runtime had not refreshed its figure yet when the agent stopped waiting.
+   */
+  imageFs?: {
+    source: string;
+    usedBytesBefore: number;
+    usedBytesAfter: number;
+    freedBytes: number;
+    settled: boolean;
+  };
   /** Set when --min-age was given; `supported: false` when the runtime exposes no image time. */
   minAge?: { seconds: number; supported: boolean };
   durationsMs: { inventory: number; plan: number; execute: number; total: number };

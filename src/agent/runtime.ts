@@ -28,6 +28,14 @@ export interface RuntimeAdapter {
    * inventory's parsers, so a reference they could not read still counts.
    */
   present(): Promise<Map<string, string[]>>;
+  /** What reports the image filesystem's used bytes, for the log and result. */
+  readonly imageFsSource: string;
+  /**
+   * The image filesystem's used bytes as the runtime reports them. `after` (epoch ms): wait, up to
+   * `waitMs`, for a reading taken after that time (the CRI refreshes its figure periodically);
+   * `fresh` says whether one came.
+   */
+  imageFsUsage(after?: number, waitMs?: number): Promise<{ usedBytes: number; fresh: boolean }>;
 }
 
 /** Where runtimes put their sockets, probed in this order when --socket is not given. */

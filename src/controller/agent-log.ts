@@ -56,6 +56,18 @@ const kept = image((o, p) =>
 );
 const failed = image((o, p) => str(o.error, `${p}.error`));
 
+const finite: Check = (v, p) =>
+  typeof v === "number" && Number.isFinite(v) ? undefined : `${p} is not a number`;
+const imageFs: Check = (v) =>
+  isObject(v)
+    ? (str(v.source, "imageFs.source") ??
+      num(v.usedBytesBefore, "imageFs.usedBytesBefore") ??
+      num(v.usedBytesAfter, "imageFs.usedBytesAfter") ??
+      // Negative when something was pulled meanwhile.
+      finite(v.freedBytes, "imageFs.freedBytes") ??
+      bool(v.settled, "imageFs.settled"))
+    : "imageFs is not an object";
+
 /** Why `value` is not an AgentResult (version 1), or undefined when it is one. */
 export function checkAgentResult(value: unknown): string | undefined {
   if (!isObject(value)) return "result is not an object";
@@ -79,6 +91,7 @@ export function checkAgentResult(value: unknown): string | undefined {
     list(kept)(value.kept, "kept") ??
     list(failed)(value.failed, "failed") ??
     num(value.bytesReclaimed, "bytesReclaimed") ??
+    (value.imageFs === undefined ? undefined : imageFs(value.imageFs, "imageFs")) ??
     (isObject(durations)
       ? num(durations.total, "durationsMs.total")
       : "durationsMs is not an object")

@@ -23,6 +23,8 @@ export interface NodeResult {
 export interface NodeTotals {
   deleted: number;
   bytesReclaimed: number;
+  /** What the image filesystem got back, as the runtime reports it, where it was measured. */
+  imageFsFreedBytes?: number;
   /** Images kept for a reason other than `no-match`. */
   kept: number;
   failed: number;
@@ -44,6 +46,7 @@ export function nodeRow(r: NodeResult): NodeRow {
       bytesReclaimed: result.bytesReclaimed,
       kept: result.kept.reduce((n, k) => n + (k.reason === "no-match" ? 0 : 1), 0),
       failed: result.failed.length,
+      ...(result.imageFs === undefined ? {} : { imageFsFreedBytes: result.imageFs.freedBytes }),
     },
   };
 }

@@ -2,6 +2,7 @@
 // a summary table. Pure functions from results to lines, so the format is tested as text.
 import type { AgentResult, KeepReason } from "../agent/result.js";
 import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
+import { bytesLine } from "../agent/report.js";
 import { formatBytes, formatMs, plural } from "./units.js";
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
@@ -64,6 +65,7 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   const lines = [
     `${prefix} ${r.status === "ok" ? "" : "FAILED: "}${verb} ${plural(a.deleted.length, "image")}, ${bytes}, ${keptText(a)}${failed}, ${took}`,
   ];
+  if (a.imageFs !== undefined) lines.push(`    ${bytesLine(a)}`);
   for (const d of a.deleted) {
     const more =
       d.names.length > 1
@@ -143,6 +145,13 @@ export function formatSummary(s: RunSummary): string[] {
       ]);
     }
     lines.push(...pad(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
+  }
+  const measured = s.nodes.filter((n) => n.totals?.imageFsFreedBytes !== undefined);
+  if (measured.length > 0) {
+    const freed = measured.reduce((sum, n) => sum + (n.totals?.imageFsFreedBytes ?? 0), 0);
+    lines.push(
+      `  image filesystems freed ${formatBytes(Math.max(0, freed))} on ${plural(measured.length, "node")}, as the runtimes report them (RECLAIMED is the sum of image sizes)`,
+    );
   }
   const problems = [
     ...s.nodes

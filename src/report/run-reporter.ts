@@ -61,6 +61,13 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
       agentDurationsMs: a.durationsMs,
     });
     if (a.minAge !== undefined) record.minAge = a.minAge;
+    // Both byte figures, each named for what it is (bytesReclaimed above is the first).
+    record.bytes = {
+      sumOfImageSizes: a.bytesReclaimed,
+      ...(a.imageFs === undefined
+        ? {}
+        : { imageFsFreed: a.imageFs.freedBytes, imageFs: a.imageFs }),
+    };
   }
   return record;
 }

@@ -337,8 +337,7 @@ export class Scratch {
     }
     const present = new Set(imageRefs(this.socket));
     const mine = [...this.refs].filter((r) => present.has(r));
-    if (mine.length > 0)
-      quiet(() => ctr(this.socket, ["images", "rm", "--sync", "--", ...mine]));
+    if (mine.length > 0) quiet(() => ctr(this.socket, ["images", "rm", "--sync", "--", ...mine]));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
