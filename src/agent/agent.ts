@@ -7,7 +7,7 @@ import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import { createCrictlAdapter } from "./crictl.js";
 import { createCtrAdapter } from "./ctr.js";
-import { executePlan } from "./execute.js";
+import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import type { Inventory } from "./inventory.js";
 import { planDeletions } from "./plan.js";
@@ -20,6 +20,10 @@ export interface AgentDeps {
   log: Logger;
   report: AgentReporter;
   now?: () => number;
+  /** Epoch ms by which the result must be printed (from --deadline): no batch starts after it. */
+  deadlineMs?: number;
+  /** Aborted on SIGTERM: the current batch finishes, no other starts, the result is printed. */
+  signal?: AbortSignal;
 }
 
 export async function runAgent(
@@ -77,16 +81,36 @@ export async function runAgent(
   const deleting = !config.dryRun && plan.delete.length > 0;
   // A reading taken since the agent started: the CRI's figure may be up to 10 s old, and would
   // miss images pulled just before.
-  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, IMAGE_FS_WAIT_MS) : undefined;
+  // Waits are bounded by the deadline: the figure is for the report, the result must get out.
+  const waitMs = () =>
+    deps.signal?.aborted
+      ? 0
+      : Math.max(
+          0,
+          Math.min(IMAGE_FS_WAIT_MS, (deps.deadlineMs ?? Infinity) - now() - DEADLINE_RESERVE_MS),
+        );
+  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, waitMs()) : undefined;
   const done = await executePlan(plan.delete, inventory, adapter, {
     dryRun: config.dryRun,
     log: deps.log,
+    now,
+    ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }),
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    onBatch: (record) => {
+      deps.report.batch(record);
+    },
   });
+  if (done.stopped !== undefined) {
+    const left = done.keptLate.filter((k) => k.reason === "not-attempted").length;
+    deps.report.warn(
+      done.stopped === "deadline"
+        ? `stopped before the deadline (--deadline): ${String(left)} planned images not attempted`
+        : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
+    );
+  }
   const removedAt = now();
   const fsAfter =
-    fsBefore === undefined
-      ? undefined
-      : await readImageFs(adapter, deps, removedAt, IMAGE_FS_WAIT_MS);
+    fsBefore === undefined ? undefined : await readImageFs(adapter, deps, removedAt, waitMs());
   const t3 = now();
 
   const result: AgentResult = {
@@ -109,6 +133,7 @@ export async function runAgent(
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
   };
+  if (done.stopped !== undefined) result.stopped = done.stopped;
   if (fsBefore !== undefined && fsAfter !== undefined) {
     result.imageFs = {
       source: adapter.imageFsSource,

@@ -1,27 +1,46 @@
 // Deletes the planned images: re-checks container and sandbox usage right before each removal
 // batch (the race window is one listing plus one client call), removes every reference, then
-// lists again, because a runtime can answer success without removing anything.
+// lists again, because a runtime can answer success without removing anything. Each batch is
+// recorded before and after its call, so an agent killed half-way leaves a record of what went;
+// none is started that could not finish before the agent's deadline.
 import type { Logger } from "../log.js";
 import type { ImageRecord, Inventory } from "./inventory.js";
 import { containerUsage, ImageIndex, sandboxUsage } from "./plan.js";
-import type { DeletedImage, FailedImage, KeptImage } from "./result.js";
+import type { BatchDone, BatchStart, DeletedImage, FailedImage, KeptImage } from "./result.js";
 import type { RuntimeAdapter } from "./runtime.js";
 
 /** Images per removal call; each batch gets its own usage re-check just before. */
 export const REMOVE_BATCH = 25;
 
+/** Time kept free before the deadline: at least this, or twice the longest batch so far. */
+export const DEADLINE_RESERVE_MS = 3000;
+
 export interface Execution {
   deleted: DeletedImage[];
-  /** Planned, but a container or sandbox started using them before the delete. */
+  /** Planned, but a container or sandbox started using them before the delete; or not attempted. */
   keptLate: KeptImage[];
   failed: FailedImage[];
+  /** Set when batches were left out: the deadline was near, or the agent was told to stop. */
+  stopped?: "deadline" | "signal";
+}
+
+export interface ExecuteOptions {
+  dryRun: boolean;
+  log: Logger;
+  /** Epoch ms by which the agent must have printed its result (--deadline). */
+  deadlineMs?: number;
+  /** Aborted on SIGTERM: no further batch starts. */
+  signal?: AbortSignal;
+  now?: () => number;
+  /** Called before each removal call, and after it with what is verifiably gone. */
+  onBatch?: (record: { start: BatchStart } | { done: BatchDone }) => void;
 }
 
 export async function executePlan(
   candidates: readonly ImageRecord[],
   inventory: Inventory,
   adapter: RuntimeAdapter,
-  options: { dryRun: boolean; log: Logger },
+  options: ExecuteOptions,
 ): Promise<Execution> {
   const out: Execution = { deleted: [], keptLate: [], failed: [] };
   if (candidates.length === 0) return out;
@@ -32,11 +51,29 @@ export async function executePlan(
     return out;
   }
 
+  const now = options.now ?? Date.now;
   const index = new ImageIndex(inventory.images);
-  const attempted: ImageRecord[] = [];
-  const errors = new Map<string, string>();
+  let longestBatchMs = 0;
+  let batchNo = 0;
   for (let start = 0; start < candidates.length; start += REMOVE_BATCH) {
     const batch = candidates.slice(start, start + REMOVE_BATCH);
+    const stop = options.signal?.aborted
+      ? "signal"
+      : options.deadlineMs !== undefined &&
+          now() + Math.max(DEADLINE_RESERVE_MS, 2 * longestBatchMs) > options.deadlineMs
+        ? "deadline"
+        : undefined;
+    if (stop !== undefined) {
+      out.stopped = stop;
+      const detail =
+        stop === "signal"
+          ? "the agent was told to stop (SIGTERM) before its removal batch"
+          : "the agent's --deadline came before its removal batch";
+      for (const i of candidates.slice(start))
+        out.keptLate.push({ ...identity(i), reason: "not-attempted", detail });
+      break;
+    }
+    const began = now();
     let usage;
     try {
       usage = await adapter.usage();
@@ -72,12 +109,26 @@ export async function executePlan(
       }
     }
     if (go.length === 0) continue;
-    options.log.debug({ ids: go.map((i) => i.id) }, "removing images");
-    for (const [id, message] of await adapter.remove(go)) errors.set(id, message);
-    attempted.push(...go);
+    batchNo += 1;
+    options.onBatch?.({ start: { batch: batchNo, images: go.map(identity) } });
+    const errors = await adapter.remove(go);
+    const done = await verify(go, errors, adapter);
+    options.onBatch?.({ done: { batch: batchNo, ...done } });
+    out.deleted.push(...done.deleted);
+    out.failed.push(...done.failed);
+    longestBatchMs = Math.max(longestBatchMs, now() - began);
   }
+  return out;
+}
 
-  if (attempted.length === 0) return out;
+/** Lists what is left after a removal call: deleted means nothing holds the content any more. */
+async function verify(
+  attempted: readonly ImageRecord[],
+  errors: ReadonlyMap<string, string>,
+  adapter: RuntimeAdapter,
+): Promise<{ deleted: DeletedImage[]; failed: FailedImage[] }> {
+  const identity = (i: ImageRecord) => ({ id: i.id, names: i.names });
+  const out = { deleted: [] as DeletedImage[], failed: [] as FailedImage[] };
   let present: Map<string, string[]>;
   try {
     present = await adapter.present();

@@ -4,13 +4,23 @@ import type { Logger } from "../log.js";
 import { formatBytes, plural } from "../report/units.js";
 import type { Inventory } from "./inventory.js";
 import type { Plan } from "./plan.js";
-import { AGENT_RESULT_MSG, type AgentResult, type KeptImage } from "./result.js";
+import {
+  AGENT_RESULT_MSG,
+  BATCH_DONE_MSG,
+  BATCH_START_MSG,
+  type AgentResult,
+  type BatchDone,
+  type BatchStart,
+  type KeptImage,
+} from "./result.js";
 
 export interface AgentReporter {
   connected(node: string, runtime: AgentResult["runtime"]): void;
   inventory(inventory: Inventory, ms: number): void;
   plan(plan: Plan, images: number, dryRun: boolean, ms: number): void;
   warn(message: string): void;
+  /** A removal batch: before its call, and after it with what is verifiably gone. */
+  batch(record: { start: BatchStart } | { done: BatchDone }): void;
   result(result: AgentResult): void;
 }
 
@@ -76,6 +86,19 @@ export function createPrettyReporter(write: (line: string) => void): AgentReport
     warn: (message) => {
       write(`warning: ${message}`);
     },
+    batch: (record) => {
+      if ("start" in record) {
+        const { batch, images } = record.start;
+        write(
+          `removing batch ${String(batch)}: ${images.map((i) => `${label(i)} ${shortId(i.id)}`).join(", ")}`,
+        );
+      } else {
+        const { batch, deleted, failed } = record.done;
+        write(
+          `removed batch ${String(batch)}: ${String(deleted.length)} deleted${deleted.length > 0 ? ` (${deleted.map((d) => `${label(d)} ${shortId(d.id)}`).join(", ")})` : ""}, ${String(failed.length)} failed`,
+        );
+      }
+    },
     result: (r) => {
       for (const k of r.kept)
         if (k.detail?.endsWith("(appeared during the run)")) write(keptLine(k));
@@ -122,6 +145,11 @@ export function createJsonReporter(log: Logger): AgentReporter {
     },
     warn: (message) => {
       log.warn(message);
+    },
+    batch: (record) => {
+      // At info, with ids and names: the record an agent killed half-way leaves behind.
+      if ("start" in record) log.info(record.start, BATCH_START_MSG);
+      else log.info(record.done, BATCH_DONE_MSG);
     },
     result: (result) => {
       for (const f of result.failed)

@@ -10,7 +10,8 @@ export type KeepReason =
   | "protected" // named by --protect / --protect-file (pods bound to the node need it)
   | "excluded" // a name matched an --exclude pattern
   | "no-match" // no name matched an --include pattern
-  | "too-new"; // younger than --min-age
+  | "too-new" // younger than --min-age
+  | "not-attempted"; // the agent's --deadline came, or it was stopped, before its removal batch
 
 export type RuntimeClientName = "crictl" | "ctr";
 export type HostExecMode = "nsenter" | "direct";
@@ -77,6 +78,8 @@ export interface AgentResult {
     freedBytes: number;
     settled: boolean;
   };
+  /** Why the agent stopped before every planned removal was attempted (see `not-attempted`). */
+  stopped?: "deadline" | "signal";
   /** Set when --min-age was given; `supported: false` when the runtime exposes no image time. */
   minAge?: { seconds: number; supported: boolean };
   durationsMs: { inventory: number; plan: number; execute: number; total: number };
@@ -84,3 +87,22 @@ export interface AgentResult {
 
 /** The `msg` of the log record that carries the result. */
 export const AGENT_RESULT_MSG = "agent result";
+
+/**
+ * Each removal batch is logged before the call (`removing images`: what it is about to remove)
+ * and after it (`removed images`: what is verifiably gone, and what is not). An agent killed
+ * half-way leaves these in its log; the controller reports them as a partial record.
+ */
+export const BATCH_START_MSG = "removing images";
+export const BATCH_DONE_MSG = "removed images";
+
+export interface BatchStart {
+  batch: number;
+  images: ImageIdentity[];
+}
+
+export interface BatchDone {
+  batch: number;
+  deleted: DeletedImage[];
+  failed: FailedImage[];
+}

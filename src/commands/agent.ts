@@ -31,7 +31,18 @@ export const agentCommand: ExitingCommand = {
         "on a k3s host",
       ),
   handler: async (args) => {
+    const started = Date.now();
     const config = loadAgentConfig(args);
+    const deadlineMs =
+      config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000;
+    // SIGTERM (the pod is deleted, the node drains): finish the batch in flight, start no other,
+    // print the result. The kubelet's SIGKILL follows after the grace period.
+    const stop = new AbortController();
+    const onSignal = () => {
+      stop.abort();
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
     const log = createLogger(config.logFormat);
     const report =
       config.logFormat === "json"
@@ -46,10 +57,15 @@ export const agentCommand: ExitingCommand = {
           )
         : undefined;
     const result = await runAgent(config, {
-      exec: createHostExec(config.hostExec, target),
+      exec: createHostExec(config.hostExec, target, deadlineMs === undefined ? {} : { deadlineMs }),
       log,
       report,
+      signal: stop.signal,
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
     });
-    return result.failed.length > 0 ? 1 : 0;
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    // Stopped before every planned removal was attempted: the work is not done.
+    return result.failed.length > 0 || result.stopped !== undefined ? 1 : 0;
   },
 };

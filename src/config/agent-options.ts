@@ -113,6 +113,13 @@ export const agentOnlyOptions = {
     requiresArg: true,
     describe: "node name for the result (default: $NODE_NAME, else the host name)",
   },
+  deadline: {
+    type: "string",
+    requiresArg: true,
+    describe:
+      "print the result within this long (e.g. 90s): no removal batch starts that could not finish, " +
+      "and no client call runs past it (the controller passes its node timeout minus a reserve)",
+  },
 } as const satisfies Record<string, Options>;
 
 export const agentOptions = { ...patternOptions, ...runtimeOptions, ...agentOnlyOptions };
@@ -132,6 +139,8 @@ export interface AgentConfig {
   dryRun: boolean;
   logFormat: LogFormat;
   nodeName: string;
+  /** --deadline in seconds from the agent's start; undefined: none. */
+  deadlineSeconds: number | undefined;
 }
 
 /** `--nsenter-target`: a pid or a process name; throws ConfigError otherwise. */
@@ -166,6 +175,7 @@ export function loadAgentConfig(
     );
   }
   const minAge = optionalString("--min-age", args["min-age"]);
+  const deadline = optionalString("--deadline", args.deadline);
   const hostExec =
     args["host-exec"] === undefined
       ? env.KUBERNETES_SERVICE_HOST
@@ -194,7 +204,14 @@ export function loadAgentConfig(
     dryRun: args["dry-run"] === true,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
     nodeName: optionalString("--node-name", args["node-name"]) ?? env.NODE_NAME ?? hostname(),
+    deadlineSeconds: deadline === undefined ? undefined : positiveDuration("--deadline", deadline),
   });
+}
+
+function positiveDuration(key: string, given: string): number {
+  const seconds = parseDuration(key, given);
+  if (seconds < 1) throw new ConfigError(key, given, "give a duration of at least 1s, e.g. 90s");
+  return seconds;
 }
 
 /** Reads `--protect-file`: a JSON array of image references. */
@@ -238,6 +255,8 @@ export interface AgentArgvInput {
   dryRun?: boolean;
   logFormat?: LogFormat;
   nodeName?: string;
+  /** --deadline, e.g. `96s`. */
+  deadline?: string;
 }
 
 /** The argv (after `kube-image-cleanup agent`) for the given settings; each value is one element. */
@@ -253,5 +272,6 @@ export function agentArgv(input: AgentArgvInput): string[] {
   if (input.dryRun === true) argv.push("--dry-run");
   if (input.logFormat !== undefined) argv.push(`--log-format=${input.logFormat}`);
   if (input.nodeName !== undefined) argv.push(`--node-name=${input.nodeName}`);
+  if (input.deadline !== undefined) argv.push(`--deadline=${input.deadline}`);
   return argv;
 }

@@ -1,7 +1,16 @@
 // Reads a helper pod's log: the agent's structured result (its last `agent result` record), or, when
 // there is none, the best explanation the log holds. Pod logs can be cut (kubelet log rotation, a
 // killed container) or hold anything (a wrong image), so every field is checked before it is trusted.
-import { AGENT_RESULT_MSG, type AgentResult, type KeepReason } from "../agent/result.js";
+import {
+  AGENT_RESULT_MSG,
+  BATCH_DONE_MSG,
+  BATCH_START_MSG,
+  type AgentResult,
+  type DeletedImage,
+  type FailedImage,
+  type ImageIdentity,
+  type KeepReason,
+} from "../agent/result.js";
 
 export type ParsedAgentLog = { ok: true; result: AgentResult } | { ok: false; reason: string };
 
@@ -13,6 +22,7 @@ const KEEP_REASONS: readonly KeepReason[] = [
   "excluded",
   "no-match",
   "too-new",
+  "not-attempted",
 ];
 
 type Check = (value: unknown, path: string) => string | undefined;
@@ -48,6 +58,7 @@ function list(item: Check): Check {
   };
 }
 
+const identity = image(() => undefined);
 const deleted = image((o, p) => num(o.bytes, `${p}.bytes`));
 const kept = image((o, p) =>
   KEEP_REASONS.includes(o.reason as KeepReason)
@@ -177,3 +188,49 @@ export function agentErrorFromLog(log: string): string | undefined {
 
 const clip = (text: string, max = 300) =>
   text.length > max ? `${text.slice(0, max - 3)}...` : text;
+
+/**
+ * What an agent that did not finish recorded of its removals: the images its `removed images`
+ * records list as verifiably gone, those they list as failed, and those a `removing images` record
+ * announced without an outcome (the agent died during that call: they may or may not be gone).
+ */
+export interface PartialRecord {
+  deleted: DeletedImage[];
+  failed: FailedImage[];
+  unknown: ImageIdentity[];
+}
+
+/** The batch records in an agent's (JSON) log; undefined when it holds none. */
+export function partialRecord(log: string): PartialRecord | undefined {
+  const started = new Map<number, ImageIdentity[]>();
+  const out: PartialRecord = { deleted: [], failed: [], unknown: [] };
+  let seen = false;
+  for (const raw of log.split("\n")) {
+    const line = raw.trim();
+    if (!line.startsWith("{") || !(line.includes(BATCH_START_MSG) || line.includes(BATCH_DONE_MSG)))
+      continue;
+    let record: unknown;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      // The last line of a killed agent may be cut short: what it held was not recorded.
+      continue;
+    }
+    if (!isObject(record) || typeof record.batch !== "number") continue;
+    if (record.msg === BATCH_START_MSG && list(identity)(record.images, "images") === undefined) {
+      seen = true;
+      started.set(record.batch, record.images as ImageIdentity[]);
+    } else if (
+      record.msg === BATCH_DONE_MSG &&
+      list(deleted)(record.deleted, "deleted") === undefined &&
+      list(failed)(record.failed, "failed") === undefined
+    ) {
+      seen = true;
+      started.delete(record.batch);
+      out.deleted.push(...(record.deleted as DeletedImage[]));
+      out.failed.push(...(record.failed as FailedImage[]));
+    }
+  }
+  for (const images of started.values()) out.unknown.push(...images);
+  return seen ? out : undefined;
+}
