@@ -81,15 +81,14 @@ export async function runAgent(
   const deleting = !config.dryRun && plan.delete.length > 0;
   // A reading taken since the agent started: the CRI's figure may be up to 10 s old, and would
   // miss images pulled just before.
-  // Waits are bounded by the deadline: the figure is for the report, the result must get out.
-  const waitMs = () =>
+  // Waits are bounded by the deadline: the figure is for the report; the removals and the result
+  // come first. Before the removals it may take a quarter of the time left, after them the rest.
+  const left = () => (deps.deadlineMs ?? Infinity) - now();
+  const waitMs = (share: number) =>
     deps.signal?.aborted
       ? 0
-      : Math.max(
-          0,
-          Math.min(IMAGE_FS_WAIT_MS, (deps.deadlineMs ?? Infinity) - now() - DEADLINE_RESERVE_MS),
-        );
-  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, waitMs()) : undefined;
+      : Math.max(0, Math.min(IMAGE_FS_WAIT_MS, share * (left() - DEADLINE_RESERVE_MS)));
+  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, waitMs(0.25)) : undefined;
   const done = await executePlan(plan.delete, inventory, adapter, {
     dryRun: config.dryRun,
     log: deps.log,
@@ -110,7 +109,7 @@ export async function runAgent(
   }
   const removedAt = now();
   const fsAfter =
-    fsBefore === undefined ? undefined : await readImageFs(adapter, deps, removedAt, waitMs());
+    fsBefore === undefined ? undefined : await readImageFs(adapter, deps, removedAt, waitMs(1));
   const t3 = now();
 
   const result: AgentResult = {

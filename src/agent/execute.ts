@@ -13,7 +13,7 @@ import type { RuntimeAdapter } from "./runtime.js";
 export const REMOVE_BATCH = 25;
 
 /** Time kept free before the deadline: at least this, or twice the longest batch so far. */
-export const DEADLINE_RESERVE_MS = 3000;
+export const DEADLINE_RESERVE_MS = 2000;
 
 export interface Execution {
   deleted: DeletedImage[];

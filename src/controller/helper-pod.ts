@@ -7,6 +7,7 @@
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-options.js";
+import { formatDuration } from "../config/duration.js";
 import type { RunConfig } from "../config/run-options.js";
 import { helperPodLabels, helperPodName, NODE_ANNOTATION } from "./labels.js";
 
@@ -26,6 +27,16 @@ export interface HelperPodInput {
   owner: { name: string; uid: string } | undefined;
 }
 
+/**
+ * The agent's --deadline: the node timeout less a reserve (20%, at least 5 s, at most 60 s) for the
+ * pod to start and the controller to read the log. The agent then prints its result, with a record
+ * of every removal, before the controller gives up on the node.
+ */
+export function agentDeadlineSeconds(nodeTimeoutSeconds: number): number {
+  const reserve = Math.min(60, Math.max(5, Math.round(nodeTimeoutSeconds * 0.2)));
+  return Math.max(1, nodeTimeoutSeconds - reserve);
+}
+
 /** The agent's argv (after the image's entrypoint): one element per flag, no shell anywhere. */
 export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "owner">): string[] {
   const { agent } = input.config;
@@ -41,6 +52,7 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       dryRun: input.config.dryRun,
       logFormat: "json",
       nodeName: input.node,
+      deadline: formatDuration(agentDeadlineSeconds(input.config.nodeTimeoutSeconds)),
     }),
     ...(agent.nsenterTarget === undefined ? [] : [`--nsenter-target=${agent.nsenterTarget}`]),
     ...input.protect.map((image) => `--protect=${image}`),

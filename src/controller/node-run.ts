@@ -7,7 +7,7 @@ import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
-import { parseAgentLog } from "./agent-log.js";
+import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
 import { AGENT_CONTAINER, buildHelperPod } from "./helper-pod.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
@@ -93,9 +93,18 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   try {
     const outcome = await waitForPod(name, ctx);
     if (outcome === "interrupted") {
+      // The agent's removals so far are in its log, which goes with the pod: read them first.
+      const partial = agentStarted(ctx.watch.latest(name)?.pod)
+        ? await readPartial(name, ctx)
+        : undefined;
       await ctx.cleanup.remove(name, true);
       return finish(
-        { status: "interrupted", pod: name, reason: "the run was stopped while the agent ran" },
+        {
+          status: "interrupted",
+          pod: name,
+          reason: `the run was stopped while the agent ran${partialText(partial)}`,
+          ...(partial === undefined ? {} : { partial }),
+        },
         protect.length,
       );
     }
@@ -175,7 +184,13 @@ async function collect(
       await podEvents(name, ctx),
       formatDuration(ctx.config.nodeTimeoutSeconds),
     );
-    return { status: "failed", reason: why };
+    // Still running, perhaps deleting: what it recorded so far is read before the pod goes.
+    const partial = agentStarted(pod) ? await readPartial(name, ctx) : undefined;
+    return {
+      status: "failed",
+      reason: `${why}${partialText(partial)}`,
+      ...(partial === undefined ? {} : { partial }),
+    };
   }
   if (watched.deleted) {
     const why = explainPod(pod, await podEvents(name, ctx));
@@ -219,7 +234,12 @@ async function collect(
       terminated === undefined || terminated.exitCode === 0
         ? ""
         : `the agent exited ${terminated.exitCode}${terminated.reason === "OOMKilled" ? " (OOMKilled: raise --helper-memory-limit)" : ""}: `;
-    return { status: "failed", reason: `${exited}${parsed.reason}` };
+    const partial = partialRecord(text);
+    return {
+      status: "failed",
+      reason: `${exited}${parsed.reason}${partialText(partial)}`,
+      ...(partial === undefined ? {} : { partial }),
+    };
   }
   const result = parsed.result;
   if (result.node !== node) {
@@ -233,8 +253,52 @@ async function collect(
       reason: `${result.failed.length} of ${result.failed.length + result.deleted.length} deletions failed${first ? ` (first: ${first.names[0] ?? first.id}: ${first.error})` : ""}`,
     };
   }
+  if (result.stopped !== undefined) {
+    const left = result.kept.filter((k) => k.reason === "not-attempted").length;
+    return {
+      status: "failed",
+      result,
+      reason:
+        result.stopped === "deadline"
+          ? `the agent stopped at its deadline with ${String(left)} planned images not attempted: raise --node-timeout (timeouts.node)`
+          : `the agent was stopped (SIGTERM) with ${String(left)} planned images not attempted`,
+    };
+  }
   if (state.kind === "failed") {
     return { status: "failed", result, reason: explainPod(pod, []) };
   }
   return { status: "ok", result };
+}
+
+/** Whether the agent's container ran (a log exists); unknown pods count as started. */
+function agentStarted(pod: V1Pod | undefined): boolean {
+  const status = pod?.status?.containerStatuses?.find((c) => c.name === AGENT_CONTAINER);
+  if (pod === undefined) return true;
+  return status?.state?.running !== undefined || status?.state?.terminated !== undefined;
+}
+
+/** The agent's batch records from its log, before the pod (and the log) is deleted. */
+async function readPartial(name: string, ctx: NodeRunContext): Promise<PartialRecord | undefined> {
+  try {
+    const text = await ctx.kube.core.readNamespacedPodLog({
+      name,
+      namespace: ctx.namespace,
+      container: AGENT_CONTAINER,
+    });
+    return partialRecord(text);
+  } catch (err) {
+    // A pod that never started has no log; anything else is worth a line, not the node's result.
+    ctx.log.warn({ pod: name, err: serverMessage(err) }, "could not read the helper pod's log");
+    return undefined;
+  }
+}
+
+/** `; its log records 12 images deleted, 1 whose removal was under way (partial record)`. */
+function partialText(partial: PartialRecord | undefined): string {
+  if (partial === undefined) return "";
+  const parts = [`${String(partial.deleted.length)} images deleted`];
+  if (partial.failed.length > 0) parts.push(`${String(partial.failed.length)} failed`);
+  if (partial.unknown.length > 0)
+    parts.push(`${String(partial.unknown.length)} whose removal was under way (outcome unknown)`);
+  return `; before that its log records ${parts.join(", ")} (partial record)`;
 }

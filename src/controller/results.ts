@@ -1,6 +1,7 @@
 // What a run produces: one result per node and a summary. A failure on one node is data here, never
 // an exception that stops the others.
 import type { AgentResult } from "../agent/result.js";
+import type { PartialRecord } from "./agent-log.js";
 import type { SkippedNode } from "./node-selection.js";
 
 export type NodeStatus = "ok" | "failed" | "interrupted";
@@ -12,6 +13,12 @@ export interface NodeResult {
   reason?: string;
   /** The agent's result, when its log held one (also for nodes failed by image deletions). */
   result?: AgentResult;
+  /**
+   * Without a result: what the agent's batch records say it removed before it was stopped (node
+   * timeout, OOM, SIGTERM, a result that could not be parsed), read from its log before the pod
+   * was deleted.
+   */
+  partial?: PartialRecord;
   /** The helper pod's name, once it was created. */
   pod?: string;
   /** How many images pods on the node reference (passed to the agent as --protect). */
@@ -37,8 +44,19 @@ export interface NodeTotals {
 export type NodeRow = Omit<NodeResult, "result"> & { totals?: NodeTotals };
 
 export function nodeRow(r: NodeResult): NodeRow {
-  const { result, ...rest } = r;
-  if (result === undefined) return rest;
+  const { result, partial, ...rest } = r;
+  if (result === undefined) {
+    if (partial === undefined) return rest;
+    return {
+      ...rest,
+      totals: {
+        deleted: partial.deleted.length,
+        bytesReclaimed: partial.deleted.reduce((sum, d) => sum + d.bytes, 0),
+        kept: 0,
+        failed: partial.failed.length,
+      },
+    };
+  }
   return {
     ...rest,
     totals: {

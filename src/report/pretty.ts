@@ -54,9 +54,25 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   const prefix = `[${done}/${total}] ${r.node}:`;
   const took = formatMs(r.durationMs);
   if (r.result === undefined) {
-    if (r.status === "interrupted")
-      return [`${prefix} interrupted after ${took}${r.reason ? `: ${r.reason}` : ""}`];
-    return [`${prefix} FAILED after ${took}: ${r.reason ?? "no result"}`];
+    const lines =
+      r.status === "interrupted"
+        ? [`${prefix} interrupted after ${took}${r.reason ? `: ${r.reason}` : ""}`]
+        : [`${prefix} FAILED after ${took}: ${r.reason ?? "no result"}`];
+    // What the agent's log recorded before it was stopped: the audit trail of a node that did not finish.
+    const p = r.partial;
+    if (p !== undefined) {
+      for (const d of p.deleted)
+        lines.push(
+          `    deleted (partial record)  ${imageLabel(d)}  ${shortId(d.id)}  ${formatBytes(d.bytes)}`,
+        );
+      for (const f of p.failed)
+        lines.push(`    FAILED (partial record)  ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+      for (const u of p.unknown)
+        lines.push(
+          `    removal under way, outcome unknown (partial record)  ${imageLabel(u)}  ${shortId(u.id)}`,
+        );
+    }
+    return lines;
   }
   const a = r.result;
   const verb = a.dryRun ? "would delete" : "deleted";

@@ -46,6 +46,7 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
   };
   if (r.reason !== undefined) record.reason = r.reason;
   if (r.pod !== undefined) record.pod = r.pod;
+  if (r.partial !== undefined) record.partial = r.partial;
   const a = r.result;
   if (a !== undefined) {
     const kept: Partial<Record<KeepReason, number>> = {};

@@ -92,6 +92,7 @@ describe("helper pod", () => {
       "--host-exec=nsenter",
       "--log-format=json",
       "--node-name=node-a",
+      "--deadline=4m",
       "--protect=docker.io/library/nginx:1.25",
       "--protect=sha256:abc",
     ]);
