@@ -94,10 +94,15 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     const outcome = await waitForPod(name, ctx);
     if (outcome === "interrupted") {
       // The agent's removals so far are in its log, which goes with the pod: read them first.
-      const partial = agentStarted(ctx.watch.latest(name)?.pod)
-        ? await readPartial(name, ctx)
-        : undefined;
+      const started = agentStarted(ctx.watch.latest(name)?.pod);
+      // The agent's removals so far are in its log, which goes with the pod: read it before the
+      // delete, and again while the agent stops (SIGTERM: it finishes the batch in flight and
+      // starts no other), until the pod is gone; the last log read is the most complete.
+      const before = started ? await readLog(name, ctx) : undefined;
       await ctx.cleanup.remove(name, true);
+      const last =
+        started && ctx.cleanup.deletionAllowed ? await readLogUntilGone(name, ctx) : undefined;
+      const partial = partialRecord(last ?? before ?? "");
       return finish(
         {
           status: "interrupted",
@@ -279,18 +284,43 @@ function agentStarted(pod: V1Pod | undefined): boolean {
 
 /** The agent's batch records from its log, before the pod (and the log) is deleted. */
 async function readPartial(name: string, ctx: NodeRunContext): Promise<PartialRecord | undefined> {
+  const text = await readLog(name, ctx);
+  return text === undefined ? undefined : partialRecord(text);
+}
+
+async function readLog(
+  name: string,
+  ctx: NodeRunContext,
+  quiet = false,
+): Promise<string | undefined> {
   try {
-    const text = await ctx.kube.core.readNamespacedPodLog({
+    return await ctx.kube.core.readNamespacedPodLog({
       name,
       namespace: ctx.namespace,
       container: AGENT_CONTAINER,
     });
-    return partialRecord(text);
   } catch (err) {
     // A pod that never started has no log; anything else is worth a line, not the node's result.
-    ctx.log.warn({ pod: name, err: serverMessage(err) }, "could not read the helper pod's log");
+    if (!quiet)
+      ctx.log.warn({ pod: name, err: serverMessage(err) }, "could not read the helper pod's log");
     return undefined;
   }
+}
+
+/** How long an interrupted run follows a stopping agent's log (its grace period is 10 s). */
+const STOPPING_LOG_MS = 15_000;
+
+/** Reads the log every 300 ms until it can no longer be read (the pod is gone); the last read. */
+async function readLogUntilGone(name: string, ctx: NodeRunContext): Promise<string | undefined> {
+  let last: string | undefined;
+  const end = ctx.now() + STOPPING_LOG_MS;
+  while (ctx.now() < end) {
+    const text = await readLog(name, ctx, true);
+    if (text === undefined) break;
+    last = text;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return last;
 }
 
 /** `; its log records 12 images deleted, 1 whose removal was under way (partial record)`. */
