@@ -94,15 +94,9 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     const outcome = await waitForPod(name, ctx);
     if (outcome === "interrupted") {
       // The agent's removals so far are in its log, which goes with the pod: read them first.
-      const started = agentStarted(ctx.watch.latest(name)?.pod);
-      // The agent's removals so far are in its log, which goes with the pod: read it before the
-      // delete, and again while the agent stops (SIGTERM: it finishes the batch in flight and
-      // starts no other), until the pod is gone; the last log read is the most complete.
-      const before = started ? await readLog(name, ctx) : undefined;
-      await ctx.cleanup.remove(name, true);
-      const last =
-        started && ctx.cleanup.deletionAllowed ? await readLogUntilGone(name, ctx) : undefined;
-      const partial = partialRecord(last ?? before ?? "");
+      let partial: PartialRecord | undefined;
+      if (agentStarted(ctx.watch.latest(name)?.pod)) partial = await stopAndRead(name, ctx);
+      else await ctx.cleanup.remove(name, true);
       return finish(
         {
           status: "interrupted",
@@ -189,8 +183,9 @@ async function collect(
       await podEvents(name, ctx),
       formatDuration(ctx.config.nodeTimeoutSeconds),
     );
-    // Still running, perhaps deleting: what it recorded so far is read before the pod goes.
-    const partial = agentStarted(pod) ? await readPartial(name, ctx) : undefined;
+    // Still running, perhaps deleting: stopped now (no agent works on unobserved), and its log
+    // followed until the pod is gone, so every batch it did is on record.
+    const partial = agentStarted(pod) ? await stopAndRead(name, ctx) : undefined;
     return {
       status: "failed",
       reason: `${why}${partialText(partial)}`,
@@ -282,9 +277,16 @@ function agentStarted(pod: V1Pod | undefined): boolean {
   return status?.state?.running !== undefined || status?.state?.terminated !== undefined;
 }
 
-/** The agent's batch records from its log, before the pod (and the log) is deleted. */
-async function readPartial(name: string, ctx: NodeRunContext): Promise<PartialRecord | undefined> {
-  const text = await readLog(name, ctx);
+/**
+ * Stops a running agent and keeps its batch records. The log goes with the pod, so it is read
+ * before the delete, and again while the agent stops (SIGTERM: it finishes the batch in flight and
+ * starts no other) until the pod is gone; the last read is the most complete.
+ */
+async function stopAndRead(name: string, ctx: NodeRunContext): Promise<PartialRecord | undefined> {
+  const before = await readLog(name, ctx);
+  await ctx.cleanup.remove(name, true);
+  const last = ctx.cleanup.deletionAllowed ? await readLogUntilGone(name, ctx) : undefined;
+  const text = last ?? before;
   return text === undefined ? undefined : partialRecord(text);
 }
 
