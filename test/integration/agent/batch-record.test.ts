@@ -1,13 +1,14 @@
 // Every removal batch is logged at info before and after its call, and the agent starts no batch
 // that could not finish before its deadline: against the real containerd with crictl and ctr. The
 // clock is the test's (it jumps an hour after the first batch); the runtime and clients are real.
+import { spawn } from "node:child_process";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { createJsonReporter, parseAgentResult } from "../../../src/agent/report.js";
-import type { RuntimeClientName } from "../../../src/agent/result.js";
+import type { AgentResult, RuntimeClientName } from "../../../src/agent/result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
 import {
@@ -18,6 +19,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
+import { buildCli } from "../controller/support.js";
 
 let containerd: StandaloneContainerd;
 beforeAll(async () => {
@@ -108,6 +110,76 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
     expect(
       partialRecord(killedMidCall)
         ?.unknown.map((i) => i.id)
+        .sort(),
+    ).toEqual(deletedIds);
+  });
+});
+
+let cli = "";
+beforeAll(() => {
+  cli = buildCli();
+});
+
+describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with %s", (client) => {
+  let scratch: Scratch;
+  beforeAll(() => {
+    scratch = new Scratch(containerd.socket);
+  });
+  afterAll(() => {
+    scratch.cleanup();
+  });
+
+  it("on SIGTERM finishes the batch in flight, starts no other, and prints its result (exit 1)", async () => {
+    const prefix = `docker.io/kic-agent-it/sigterm-${client}-${uniqueToken()}`;
+    const images = Array.from({ length: 2 * REMOVE_BATCH + 10 }, (_, i) =>
+      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+    );
+    // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
+    const child = spawn(
+      process.execPath,
+      [
+        cli,
+        "agent",
+        "--socket",
+        containerd.socket,
+        "--host-exec",
+        "direct",
+        "--client",
+        client,
+        "--log-format",
+        "json",
+        "--include",
+        `${prefix}/**`,
+      ],
+      { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
+    );
+    let stdout = "";
+    let signalled = false;
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      // The first batch is done: stop the agent as the kubelet would (pod deleted, node drained).
+      if (!signalled && stdout.includes('"msg":"removed images"')) {
+        signalled = true;
+        child.kill("SIGTERM");
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+
+    expect(signalled).toBe(true);
+    expect(code).toBe(1);
+    const result = parseAgentResult(stdout) as AgentResult;
+    expect(result.stopped).toBe("signal");
+    const notAttempted = result.kept.filter((k) => k.reason === "not-attempted");
+    expect(notAttempted.length).toBeGreaterThan(0);
+    expect(result.deleted.length + notAttempted.length).toBe(images.length);
+    // What is gone is exactly what the result and the batch records say.
+    const refs = imageRefs(containerd.socket);
+    const deletedIds = result.deleted.map((d) => d.id).sort();
+    for (const image of images)
+      expect(refs.includes(image.name), image.name).toBe(!deletedIds.includes(image.id));
+    expect(
+      partialRecord(stdout)
+        ?.deleted.map((d) => d.id)
         .sort(),
     ).toEqual(deletedIds);
   });
