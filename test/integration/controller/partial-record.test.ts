@@ -41,6 +41,7 @@ let nodeName = "";
 let kic: KubeConfig;
 let cli = "";
 const made: string[] = [];
+const sets: Record<keyof typeof COUNT, SampleImage[]> = { deadline: [], sigterm: [] };
 
 function bulk(set: keyof typeof COUNT): SampleImage[] {
   const refs = Array.from({ length: COUNT[set] }, (_, i) => `${repo}/${set}:v${String(i)}`);
@@ -70,6 +71,9 @@ describe("a helper that does not finish its work", () => {
       input: chartRbac(ns, "kic", { allowPodDeletion: true }),
     });
     kic = await serviceAccountKubeConfig(ns, "kic");
+    // Imported here: a few hundred milliseconds each, longer than a test may take.
+    sets.deadline = bulk("deadline");
+    sets.sigterm = bulk("sigterm");
   });
 
   afterAll(async () => {
@@ -79,7 +83,7 @@ describe("a helper that does not finish its work", () => {
   });
 
   it("with a node timeout shorter than the work, the run log lists exactly what was deleted", async () => {
-    const images = bulk("deadline");
+    const images = sets.deadline;
     const { lines, nodes, reporter } = collectingReporter();
     const config = testRunConfig(ns, `deadline-${tok}`, {
       include: [`${repo}/deadline:*`],
@@ -109,7 +113,7 @@ describe("a helper that does not finish its work", () => {
   });
 
   it("when the run is stopped (SIGTERM) while its agent deletes, the run log lists what the agent recorded", async () => {
-    const images = bulk("sigterm");
+    const images = sets.sigterm;
     const instance = `sigterm-${tok}`;
     const child = spawn(
       process.execPath,
