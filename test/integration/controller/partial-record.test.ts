@@ -32,10 +32,10 @@ const tok = randomBytes(3).toString("hex");
 const ns = `kic-partial-${tok}`;
 const repo = `demo.local/kic-partial-${tok}`;
 const tmp = mkdtempSync(join(tmpdir(), "kic-partial-it-"));
-// Removal batches of 25 take a second or more here: 150 images (6 batches, after an inventory and
-// a wait for the image filesystem figure) are more work than the 10 s a 15 s node timeout leaves
-// the agent; 100 keep an agent busy long enough to be stopped mid-run.
-const COUNT = { deadline: 150, sigterm: 100 } as const;
+// On the local cluster 150 images went within the 10 s a 15 s node timeout leaves the agent: 250
+// under the smallest node timeout (10 s: the agent gets 5 s) are more work than the time; 100 keep
+// an agent busy long enough to be stopped mid-run.
+const COUNT = { deadline: 250, sigterm: 100 } as const;
 
 let nodeName = "";
 let kic: KubeConfig;
@@ -88,7 +88,7 @@ describe("a helper that does not finish its work", () => {
     const config = testRunConfig(ns, `deadline-${tok}`, {
       include: [`${repo}/deadline:*`],
       nodes: [nodeName],
-      "node-timeout": "15s",
+      "node-timeout": "10s",
     });
     await runController(config, {
       kube: kubeFor(kic, "service account kic"),
