@@ -13,6 +13,7 @@ import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
 import { imagesNeededByPods } from "./pod-images.js";
 import type { HelperPodWatch, WatchedPod } from "./pod-watch.js";
+import type { Limiter } from "./pool.js";
 import type { NodeResult } from "./results.js";
 
 export interface NodeRunContext {
@@ -23,6 +24,8 @@ export interface NodeRunContext {
   namespace: string;
   runId: string;
   owner: { name: string; uid: string } | undefined;
+  /** Bounds the pod lists in flight across all nodes (each can be a megabyte of JSON). */
+  podLists: Limiter;
   log: Logger;
   /** Aborts when the run is interrupted (SIGTERM/SIGINT) or stopped by a fatal error. */
   signal: AbortSignal;
@@ -53,10 +56,13 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
   let protect: string[];
   try {
-    const pods = await ctx.kube.core.listPodForAllNamespaces({
-      fieldSelector: `spec.nodeName=${node}`,
+    // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
+    protect = await ctx.podLists.run(async () => {
+      const pods = await ctx.kube.core.listPodForAllNamespaces({
+        fieldSelector: `spec.nodeName=${node}`,
+      });
+      return imagesNeededByPods(pods.items);
     });
-    protect = imagesNeededByPods(pods.items);
   } catch (err) {
     if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
     return finish({

@@ -1,6 +1,22 @@
 // Which nodes a run cleans, as a pure function of the nodes the label selector returned and the
 // name lists and skip flags. Every node left out gets a reason, which the run header shows.
+// Selection works on `NodeFacts`, not Node objects: a real Node is 10-40 KB (status.images,
+// managedFields, labels) and a run keeps only the few facts it decides on (node-list.ts).
 import type { V1Node } from "@kubernetes/client-node";
+
+/** What selection needs to know about one node; everything else of the Node object is dropped. */
+export interface NodeFacts {
+  name: string;
+  /** Windows by its kubernetes.io/os label or its nodeInfo. */
+  windows: boolean;
+  /** Has a deletionTimestamp. */
+  deleting: boolean;
+  ready: boolean;
+  /** Why it is not ready (`Ready=False (reason: message)`); "" when ready. */
+  notReady: string;
+  /** Cordoned (spec.unschedulable). */
+  unschedulable: boolean;
+}
 
 export interface NodeFilter {
   names: readonly string[];
@@ -37,18 +53,31 @@ function isWindows(node: V1Node): boolean {
   );
 }
 
-export function selectNodes(nodes: readonly V1Node[], filter: NodeFilter): NodeSelection {
+/** The facts selection needs, copied out of a Node object (undefined for a node without a name). */
+export function nodeFacts(node: V1Node): NodeFacts | undefined {
+  const name = node.metadata?.name;
+  if (name === undefined) return undefined;
+  const { ready, why } = readiness(node);
+  return {
+    name,
+    windows: isWindows(node),
+    deleting: node.metadata?.deletionTimestamp !== undefined,
+    ready,
+    notReady: why,
+    unschedulable: node.spec?.unschedulable === true,
+  };
+}
+
+export function selectNodes(nodes: readonly NodeFacts[], filter: NodeFilter): NodeSelection {
   const wanted = new Set(filter.names);
   const excluded = new Set(filter.exclude);
   const seen = new Set<string>();
   const selected: string[] = [];
   const skipped: SkippedNode[] = [];
-  const sorted = [...nodes].sort((a, b) =>
-    (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""),
-  );
+  const sorted = [...nodes].sort((a, b) => a.name.localeCompare(b.name));
   for (const node of sorted) {
-    const name = node.metadata?.name;
-    if (name === undefined || seen.has(name)) continue;
+    const name = node.name;
+    if (seen.has(name)) continue;
     seen.add(name);
     if (wanted.size > 0 && !wanted.has(name)) continue;
     const skip = (reason: string) => skipped.push({ node: name, reason });
@@ -57,20 +86,19 @@ export function selectNodes(nodes: readonly V1Node[], filter: NodeFilter): NodeS
       continue;
     }
     // Never, whatever the selector says: the agent and nsenter exist only on Linux.
-    if (isWindows(node)) {
+    if (node.windows) {
       skip("Windows node");
       continue;
     }
-    if (node.metadata?.deletionTimestamp !== undefined) {
+    if (node.deleting) {
       skip("being deleted");
       continue;
     }
-    const { ready, why } = readiness(node);
-    if (filter.skipNotReady && !ready) {
-      skip(`not ready: ${why} (--skip-not-ready)`);
+    if (filter.skipNotReady && !node.ready) {
+      skip(`not ready: ${node.notReady} (--skip-not-ready)`);
       continue;
     }
-    if (filter.skipCordoned && node.spec?.unschedulable === true) {
+    if (filter.skipCordoned && node.unschedulable) {
       skip("cordoned (--skip-cordoned)");
       continue;
     }

@@ -21,3 +21,27 @@ export async function forEachBounded<T>(
   await Promise.all(workers);
   return items.slice(next);
 }
+
+/** At most `limit` calls of `run` in flight; the others wait their turn, first come first served. */
+export interface Limiter {
+  run<R>(fn: () => Promise<R>): Promise<R>;
+}
+
+export function createLimiter(limit: number): Limiter {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    async run<R>(fn: () => Promise<R>): Promise<R> {
+      if (active >= Math.max(1, limit)) await new Promise<void>((r) => waiting.push(r));
+      else active++;
+      try {
+        return await fn();
+      } finally {
+        // The slot passes straight to the next waiter, so `active` counts it still.
+        const next = waiting.shift();
+        if (next === undefined) active--;
+        else next();
+      }
+    },
+  };
+}

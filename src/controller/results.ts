@@ -84,6 +84,8 @@ export interface RunHeader {
   /** Nodes the selector returned. */
   nodesListed: number;
   selected: readonly string[];
+  /** The node the run starts with (the name order rotated by the run's start time, node-order.ts). */
+  startsAt?: string | undefined;
   skipped: readonly SkippedNode[];
   missing: readonly string[];
   /** Helper pods left by earlier runs: deleted now, or left (when deletion is not allowed). */
@@ -102,7 +104,10 @@ export interface RunSummary {
   dryRun: boolean;
   /** In the order they finished. */
   nodes: readonly NodeRow[];
-  /** Selected nodes never started (the run was interrupted or stopped by a fatal error). */
+  /**
+   * Selected nodes the run never reached (it was interrupted, e.g. by the Job's deadline, or stopped
+   * by a fatal error), in the order it would have visited them.
+   */
   notStarted: readonly string[];
   /** Names given with --nodes that no listed node had. */
   missing: readonly string[];

@@ -1,19 +1,19 @@
 // One run of the controller (DESIGN.md "The flow of one run"): sweep leftovers, select nodes, one
 // helper pod per node with bounded concurrency, one section per node as it finishes, a summary.
 // Dependencies come in (`kube`, `log`, `report`, `signal`), so tests run it against a real API server.
-import type { V1Node } from "@kubernetes/client-node";
 import type { RunConfig } from "../config/run-options.js";
-import { ConfigError, KubeApiError } from "../errors.js";
+import { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
-import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import type { RunReporter } from "../report/run-reporter.js";
 import { newRunId, runSelector } from "./labels.js";
 import { cleanNode } from "./node-run.js";
+import { listNodeFacts } from "./node-list.js";
+import { rotateNodes } from "./node-order.js";
 import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
 import { HelperPodWatch } from "./pod-watch.js";
-import { forEachBounded } from "./pool.js";
+import { createLimiter, forEachBounded } from "./pool.js";
 import { nodeRow, type NodeResult, type NodeRow, type RunSummary } from "./results.js";
 import { sweepLeftoverPods } from "./sweep.js";
 
@@ -35,21 +35,14 @@ export function helperNamespace(
   return config.namespace ?? kube.contextNamespace ?? "default";
 }
 
-async function listNodes(kube: Kube, selector: string): Promise<V1Node[]> {
-  try {
-    const list = await kube.core.listNode(selector === "" ? {} : { labelSelector: selector });
-    return list.items;
-  } catch (err) {
-    if (statusOf(err) === 400) {
-      throw new ConfigError(
-        "--node-selector",
-        selector,
-        `the API server rejected it: ${serverMessage(err)}`,
-      );
-    }
-    throw toKubeApiError(err, { verb: "list", resource: "nodes" });
-  }
-}
+/**
+ * Pod lists (one per node, all namespaces) in flight at once, whatever the concurrency: a node's
+ * list can be 1 MB of JSON (110 pods with their status), and 50 of them parsed at once would be
+ * most of the controller's heap. A list takes milliseconds next to the agent's run, so this
+ * costs no throughput.
+ * @default 8
+ */
+export const POD_LISTS_IN_FLIGHT = 8;
 
 /**
  * Runs one sweep over the selected nodes. Resolves with the summary (also when nodes failed or the
@@ -107,8 +100,12 @@ export async function runController(
       log,
       stop.signal,
     );
-    const nodes = await listNodes(kube, config.nodes.selector);
-    const selection = selectNodes(nodes, config.nodes);
+    const listing = await listNodeFacts(kube, config.nodes.selector);
+    const selection = selectNodes(listing.nodes, config.nodes);
+    const nodesListed = listing.nodes.length;
+    // Rotated by the run's start time (node-order.ts): a run cut short stops somewhere else each
+    // time, so the end of a big cluster is reached too.
+    const order = rotateNodes(selection.selected, started);
     report.header({
       runId,
       server: kube.server,
@@ -120,8 +117,9 @@ export async function runController(
       dryRun: config.dryRun,
       concurrency: config.concurrency,
       nodeSelector: config.nodes.selector,
-      nodesListed: nodes.length,
+      nodesListed,
       selected: selection.selected,
+      startsAt: order[0],
       skipped: selection.skipped,
       missing: selection.missing,
       sweep,
@@ -133,49 +131,46 @@ export async function runController(
     if (selection.selected.length > 0 && !stop.signal.aborted) {
       const watch = new HelperPodWatch(kube, namespace, runSelector(config.instance, runId), log);
       await watch.start();
+      const podLists = createLimiter(POD_LISTS_IN_FLIGHT);
       try {
-        const total = selection.selected.length;
-        notStarted = await forEachBounded(
-          selection.selected,
-          config.concurrency,
-          stop.signal,
-          async (node) => {
-            let result: NodeResult;
-            try {
-              result = await cleanNode(node, {
-                config,
-                kube,
-                watch,
-                cleanup,
-                namespace,
-                runId,
-                owner,
-                log,
-                signal: stop.signal,
-                now,
-              });
-            } catch (err) {
-              if (!(err instanceof KubeApiError)) throw err;
-              fatal ??= err;
-              stop.abort("fatal");
-              result = {
-                node,
-                status: "failed",
-                reason: err.message,
-                protectedImages: 0,
-                durationMs: 0,
-              };
-            }
-            report.node(result, results.length + 1, total);
-            // Only totals stay for the summary; the full agent result goes with the section.
-            results.push(nodeRow(result));
-          },
-        );
+        const total = order.length;
+        notStarted = await forEachBounded(order, config.concurrency, stop.signal, async (node) => {
+          let result: NodeResult;
+          try {
+            result = await cleanNode(node, {
+              config,
+              kube,
+              watch,
+              cleanup,
+              namespace,
+              runId,
+              owner,
+              podLists,
+              log,
+              signal: stop.signal,
+              now,
+            });
+          } catch (err) {
+            if (!(err instanceof KubeApiError)) throw err;
+            fatal ??= err;
+            stop.abort("fatal");
+            result = {
+              node,
+              status: "failed",
+              reason: err.message,
+              protectedImages: 0,
+              durationMs: 0,
+            };
+          }
+          report.node(result, results.length + 1, total);
+          // Only totals stay for the summary; the full agent result goes with the section.
+          results.push(nodeRow(result));
+        });
       } finally {
         watch.stop();
       }
     } else {
-      notStarted = stop.signal.aborted ? [...selection.selected] : [];
+      notStarted = stop.signal.aborted ? order : [];
     }
 
     const interruptedBy = deps.signal.aborted ? String(deps.signal.reason) : undefined;

@@ -20,6 +20,9 @@ export function formatHeader(h: RunHeader): string[] {
   lines.push(
     `  nodes:       ${h.selected.length} selected of ${h.nodesListed} matching ${h.nodeSelector === "" ? "(every node)" : h.nodeSelector}` +
       `, ${h.concurrency === 1 ? "one at a time" : `${h.concurrency} at a time`}`,
+    ...(h.startsAt !== undefined && h.selected.length > 1
+      ? [`  order:       by name from ${h.startsAt}, then around (rotated by the run's start time)`]
+      : []),
     `  dry run:     ${h.dryRun ? "yes" : "no"}`,
     `  helper pods: namespace ${h.namespace}`,
   );
@@ -126,7 +129,7 @@ export function formatSummary(s: RunSummary): string[] {
   const bytes = s.nodes.reduce((sum, n) => sum + (n.totals?.bytesReclaimed ?? 0), 0);
   const counts = [`${ok} ok`, `${failed} failed`];
   if (interrupted > 0) counts.push(`${interrupted} interrupted`);
-  if (s.notStarted.length > 0) counts.push(`${s.notStarted.length} not started`);
+  if (s.notStarted.length > 0) counts.push(`${s.notStarted.length} not reached`);
   if (s.missing.length > 0) counts.push(`${s.missing.length} not found`);
   const nodeCount = s.nodes.length + s.notStarted.length + s.missing.length;
   const lines = [
@@ -177,9 +180,16 @@ export function formatSummary(s: RunSummary): string[] {
           `  ${n.node}: ${n.status === "interrupted" ? "interrupted" : "failed"}: ${n.reason ?? "no reason recorded"}`,
       ),
     ...s.missing.map((m) => `  ${m}: not found: no node of that name matches the node selector`),
-    ...s.notStarted.map((m) => `  ${m}: not started`),
   ];
   if (problems.length > 0) lines.push("nodes that need attention:", ...problems);
+  if (s.notStarted.length > 0) {
+    // Named, so an operator sees which nodes went uncleaned; the next run starts elsewhere
+    // (node-order.ts), so a run that is always cut short still reaches every node over time.
+    lines.push(
+      `${plural(s.notStarted.length, "node")} not reached by this run (the next run starts at another node):`,
+      ...s.notStarted.map((m) => `  ${m}`),
+    );
+  }
   if (s.interruptedBy !== undefined)
     lines.push(
       `run interrupted by ${s.interruptedBy}: no new nodes were started and the helper pods in flight were deleted`,

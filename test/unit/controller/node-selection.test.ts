@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { selectNodes, type NodeFilter } from "../../../src/controller/node-selection.js";
+import {
+  nodeFacts,
+  selectNodes,
+  type NodeFacts,
+  type NodeFilter,
+} from "../../../src/controller/node-selection.js";
 import { node } from "./fixtures.js";
 
 const all: NodeFilter = { names: [], exclude: [], skipNotReady: false, skipCordoned: false };
@@ -92,7 +97,8 @@ const cases: {
 describe("selectNodes", () => {
   for (const c of cases) {
     it(c.name, () => {
-      const s = selectNodes(c.nodes, { ...all, ...c.filter });
+      const facts = c.nodes.map(nodeFacts).filter((f): f is NodeFacts => f !== undefined);
+      const s = selectNodes(facts, { ...all, ...c.filter });
       expect(s.selected).toEqual(c.selected);
       expect(s.skipped.map((k) => `${k.node}: ${k.reason}`)).toEqual(c.skipped ?? []);
       expect(s.missing).toEqual(c.missing ?? []);

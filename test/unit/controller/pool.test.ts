@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forEachBounded } from "../../../src/controller/pool.js";
+import { createLimiter, forEachBounded } from "../../../src/controller/pool.js";
 
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
@@ -41,5 +41,32 @@ describe("forEachBounded", () => {
     });
     expect(started).toEqual([1, 2]);
     expect(left).toEqual([3, 4, 5]);
+  });
+});
+
+describe("createLimiter", () => {
+  it("never runs more than its limit at once, and runs every call", async () => {
+    const limit = createLimiter(2);
+    let inFlight = 0;
+    let peak = 0;
+    const results = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        limit.run(async () => {
+          inFlight++;
+          peak = Math.max(peak, inFlight);
+          await tick();
+          inFlight--;
+          return i;
+        }),
+      ),
+    );
+    expect(peak).toBe(2);
+    expect(results).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("frees the slot of a call that failed", async () => {
+    const limit = createLimiter(1);
+    await expect(limit.run(() => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    await expect(limit.run(() => Promise.resolve("next"))).resolves.toBe("next");
   });
 });
