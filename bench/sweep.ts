@@ -15,9 +15,16 @@
 //                                     kept image, as agents before eee09ae did
 //   BENCH_SWEEP_NODE_OPTIONS [chart]  Node.js flags for the controller; default: the chart's
 //                                     controller.nodeOptions (chart/values.yaml); "none" for none
+//   BENCH_SWEEP_REALISTIC [0]         1: fake nodes as big as real ones (>= 15 KB each: 50
+//                                     status.images, cloud labels, managedFields; kwok.sh
+//                                     KIC_KWOK_REALISTIC); scenario "realistic". Issue 10:
+//                                     BENCH_SWEEP_REALISTIC=1 BENCH_SWEEP_NODES=1000,5000
+//                                     BENCH_SWEEP_CONCURRENCY=50 BENCH_SWEEP_REPS=1
 // A scenario other than the defaults writes bench/results/sweep-<scenario>.json, not sweep.json.
 // Targets (issue 6): 1,000 nodes at concurrency 50 in <= 60 s, <= 6 API requests per node, peak RSS
 // <= 150 MB, linear growth; concurrency 1 ("each node in turn") is the baseline for the ratios.
+// Issue 10 (realistic nodes, up to 5,000): every node done, peak RSS <= 150 MB, <= 4 requests per
+// node plus the run's own (node list pages, sweep list, watch list and watch).
 import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,6 +58,7 @@ const IMAGES = numbers("BENCH_SWEEP_IMAGES", [1000])[0] ?? 1000;
 const PODS_PER_NODE = Number(process.env.BENCH_SWEEP_PODS ?? 5);
 const AGENT_MS = Number(process.env.BENCH_SWEEP_AGENT_MS ?? 0);
 const KEPT = process.env.BENCH_SWEEP_KEPT === "all" ? "all" : "matched";
+const REALISTIC = process.env.BENCH_SWEEP_REALISTIC === "1";
 /** The chart's default NODE_OPTIONS for the controller: what an installed controller runs with. */
 function chartNodeOptions(): string {
   const values = readFileSync(join(repoRoot, "chart/values.yaml"), "utf8");
@@ -68,6 +76,7 @@ const NODE_OPTIONS = (
   .split(/\s+/)
   .filter(Boolean);
 const SCENARIO = [
+  REALISTIC ? "realistic" : "",
   AGENT_MS > 0 ? `agent${AGENT_MS}ms` : "",
   IMAGES !== 1000 ? `${IMAGES}img` : "",
   KEPT === "all" ? "kept-all" : "",
@@ -82,7 +91,17 @@ const SCENARIO = [
   .filter(Boolean)
   .join("-");
 
-const TARGET = { nodes: 1000, concurrency: 50, wallS: 60, requestsPerNode: 6, rssMB: 150 };
+const TARGET = {
+  nodes: 1000,
+  concurrency: 50,
+  wallS: 60,
+  requestsPerNode: 6,
+  rssMB: 150,
+  /** Issue 10: calls made for each node (pods list, create, log, delete; more only on trouble). */
+  nodeCallsPerNode: 4,
+};
+/** Calls a run makes once (or once per page), not per node. */
+const RUN_CALLS = new Set(["listNode", "listNamespacedPod", "watch"]);
 const HELPER_NS = "kic-bench";
 const LOAD_NS = "kic-bench-load";
 const FLOW_SCHEMA = "kic-bench-controller";
@@ -188,6 +207,17 @@ async function waitForKwokFree(): Promise<void> {
 
 const fakeName = (i: number) => `kic-fake-${String(i).padStart(5, "0")}`;
 
+/** Size of fake node objects as the API server returns them (JSON bytes): first, middle, last. */
+async function nodeObjectBytes(n: number): Promise<number[]> {
+  const picks = [...new Set([0, Math.floor(n / 2), n - 1])];
+  return Promise.all(
+    picks.map(async (i) =>
+      Buffer.byteLength(await kubectl(["get", "node", fakeName(i), "-o", "json"])),
+    ),
+  );
+}
+const nodeBytes: Record<number, number[]> = {};
+
 /** Ordinary pods on fake nodes 0..n-1 (PODS_PER_NODE each), created once and kept Running by kwok. */
 const loadPods = new Set<string>();
 async function ensureLoadPods(n: number): Promise<void> {
@@ -279,6 +309,11 @@ interface SweepRun {
   requests: number | undefined;
   requestsPerNode: number | undefined;
   requestsByCall: Record<string, number> | undefined;
+  /** Requests made for nodes (not the run's node list pages, sweep list, watch), per node. */
+  nodeCallsPerNode: number | undefined;
+  /** Requests the run made once: node list pages, sweep and watch lists, watch. */
+  runCalls: number | undefined;
+  nodeListPages: number | undefined;
   serverRequests: number;
   serverRequestsPerNode: number;
   peakRssMiB: number | undefined;
@@ -350,6 +385,17 @@ async function sweepOnce(
   const clusterCpuS: Record<string, number> = {};
   for (const [k, v] of Object.entries(cpu1)) clusterCpuS[k] = round(v - (cpu0[k] ?? v), 1);
   const serverRequests = server1.flow - server0.flow + (server1.logs - server0.logs);
+  const byCall = summary.requests?.byCall;
+  let nodeCalls: number | undefined;
+  let runCalls: number | undefined;
+  if (byCall !== undefined) {
+    nodeCalls = 0;
+    runCalls = 0;
+    for (const [call, n] of Object.entries(byCall)) {
+      if (RUN_CALLS.has(call)) runCalls += n;
+      else nodeCalls += n;
+    }
+  }
   return {
     nodes,
     concurrency,
@@ -363,6 +409,9 @@ async function sweepOnce(
     requests: summary.requests?.total,
     requestsPerNode: summary.requests?.perNode,
     requestsByCall: summary.requests?.byCall,
+    nodeCallsPerNode: nodeCalls === undefined ? undefined : round(nodeCalls / nodes, 2),
+    runCalls,
+    nodeListPages: byCall?.listNode,
     serverRequests,
     serverRequestsPerNode: round(serverRequests / nodes, 2),
     peakRssMiB: run.peakRssMiB === undefined ? undefined : round(run.peakRssMiB, 1),
@@ -376,6 +425,9 @@ const report = startReport(SCENARIO === "" ? "sweep" : `sweep-${SCENARIO}`, {
     "the local cluster (test/cluster/up.sh): real etcd + kube-apiserver v1.34 + controller-manager; the real kubelet node kic-node stays beside the fake ones",
   nodes:
     "kwok v0.7.0 (test/cluster/kwok.sh) manages nodes annotated kwok.x-k8s.io/node=fake, labelled kube-image-cleanup.io/bench=fake (the run's --node-selector); leases renewed every 40 s",
+  nodeObjects: REALISTIC
+    ? "realistic (KIC_KWOK_REALISTIC=1): 50 status.images entries (digest + tag), 22 cloud-provider labels, CSI/provider annotations, managedFields of kubelet, kube-controller-manager, kubectl and kwok; sizes measured per N in nodeObjectBytes"
+    : "minimal: 3 labels, 2 annotations, kwok's status",
   helperPods: `kwok stages (test/cluster/kwok/stages.yaml): Pending -> Running at once, Running -> Succeeded after ${AGENT_MS} ms, deleted pods removed; kubectl logs served by kwok ClusterLogs from one canned file through the API server`,
   agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines; kept images listed: ${KEPT === "all" ? "all (as agents before eee09ae did)" : "only those an --include matched, as the agent does (no-match ones counted, not listed)"}`,
   pods: `${PODS_PER_NODE} ordinary pods per fake node (namespace ${LOAD_NS}), so each node's pod list and --protect are not empty`,
@@ -421,7 +473,9 @@ try {
   });
   const started = Date.now();
   for (const n of NODES) {
-    await sh(kwokSh, ["nodes", String(n)]);
+    await sh(kwokSh, ["nodes", String(n)], REALISTIC ? { KIC_KWOK_REALISTIC: "1" } : {});
+    nodeBytes[n] = await nodeObjectBytes(n);
+    log(`fake node objects: ${nodeBytes[n].join(", ")} bytes (JSON)`);
     await ensureLoadPods(n);
     const maxReps = Math.max(REPS, SLOW_REPS);
     for (let rep = 0; rep < maxReps; rep++) {
@@ -465,6 +519,10 @@ function finish(): void {
     apiserverCpuS: number;
     allOk: boolean;
     ratioVsC1: number | undefined;
+    nodeCallsPerNode: number;
+    runCalls: number;
+    nodeListPages: number;
+    nodeObjectBytes: number[] | undefined;
   }
   const cells: Cell[] = [];
   for (const n of NODES) {
@@ -488,6 +546,10 @@ function finish(): void {
         apiserverCpuS: med((r) => r.clusterCpuS["kube-apiserver"], 1),
         allOk: group.every((r) => r.failed === 0 && r.ok === n && r.exitCode === 0),
         ratioVsC1: undefined,
+        nodeCallsPerNode: med((r) => r.nodeCallsPerNode),
+        runCalls: med((r) => r.runCalls, 0),
+        nodeListPages: med((r) => r.nodeListPages, 0),
+        nodeObjectBytes: nodeBytes[n],
       });
     }
   }
@@ -515,6 +577,7 @@ function finish(): void {
     };
   });
   report.config = {
+    realistic: REALISTIC,
     nodes: NODES,
     concurrency: CONCURRENCY,
     reps: REPS,
@@ -570,6 +633,30 @@ function finish(): void {
     },
   );
 
+  for (const cell of cells.filter((x) => x.concurrency === TARGET.concurrency)) {
+    const minBytes = Math.min(...(cell.nodeObjectBytes ?? [0]));
+    report.targets.push(
+      {
+        name: `${cell.nodes} nodes (${REALISTIC ? `realistic, >= ${round(minBytes / 1024, 1)} KiB each` : "minimal objects"}) at concurrency ${cell.concurrency}: every node done`,
+        target: `${cell.nodes} ok, exit 0`,
+        measured: cell.allOk ? `${cell.nodes} ok in ${cell.wallS} s` : "NOT all nodes ok",
+        met: cell.allOk,
+      },
+      {
+        name: `${cell.nodes} nodes: controller peak RSS`,
+        target: `<= ${TARGET.rssMB} MB`,
+        measured: `${mb(cell.peakRssMiB)} MB (${cell.peakRssMiB} MiB)`,
+        met: mb(cell.peakRssMiB) <= TARGET.rssMB,
+      },
+      {
+        name: `${cell.nodes} nodes: requests per node, plus the run's own`,
+        target: `<= ${TARGET.nodeCallsPerNode} per node + pagination`,
+        measured: `${cell.nodeCallsPerNode} per node + ${cell.runCalls} for the run (${cell.nodeListPages} node list pages)`,
+        met: cell.nodeCallsPerNode <= TARGET.nodeCallsPerNode,
+      },
+    );
+  }
+
   writeReport(
     report,
     [
@@ -582,6 +669,8 @@ function finish(): void {
           "nodes/s",
           "x vs conc. 1",
           "req/node (server)",
+          "node calls/node + run calls",
+          "node object bytes",
           "peak RSS MiB",
           "controller CPU s",
           "apiserver CPU s",
@@ -599,6 +688,8 @@ function finish(): void {
               ? "- (no base run)"
               : `${x.ratioVsC1}x`,
           `${x.requestsPerNode} (${x.serverRequestsPerNode})`,
+          `${x.nodeCallsPerNode} + ${x.runCalls}`,
+          x.nodeObjectBytes?.join("/"),
           x.peakRssMiB,
           x.controllerCpuS,
           x.apiserverCpuS,

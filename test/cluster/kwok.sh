@@ -4,6 +4,7 @@
 # node keeps its kubelet. Needs the cluster up (test/cluster/up.sh).
 #   kwok.sh start            start kwok (idempotent); stages and logs from test/cluster/kwok/
 #   kwok.sh nodes N          make exactly N fake nodes exist (kic-fake-00000...), wait until Ready
+#                            KIC_KWOK_REALISTIC=1: nodes as big as real ones (see realistic_parts)
 #   kwok.sh delete-nodes     delete every fake node
 #   kwok.sh stop             delete every fake node, then stop kwok
 #   kwok.sh status
@@ -88,7 +89,35 @@ drop_stale_leases() { # names of fake nodes that exist
   printf '%s\n' "${stale[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" -n kube-node-lease delete lease --ignore-not-found --wait=false >/dev/null
 }
 
+# KIC_KWOK_REALISTIC=1: fake nodes the size of real ones (15-20 KB as JSON; real nodes are 10-40 KB):
+# 50 status.images entries (a digest and a tag each, as the kubelet reports them), cloud-provider
+# labels and annotations, and managedFields of three managers (kubelet, kube-controller-manager,
+# kwok's status updates add their own). What the controller must not keep 5,000 of.
+REALISTIC_LABELS='' REALISTIC_ANNOTATIONS='' REALISTIC_STATUS='' REALISTIC_MANAGED=''
+realistic_parts() {
+  local i sep="" images="" fl=""
+  REALISTIC_LABELS='"beta.kubernetes.io/arch":"amd64","kubernetes.io/arch":"amd64","beta.kubernetes.io/instance-type":"m6i.4xlarge","node.kubernetes.io/instance-type":"m6i.4xlarge","topology.kubernetes.io/region":"eu-west-1","topology.kubernetes.io/zone":"eu-west-1b","failure-domain.beta.kubernetes.io/region":"eu-west-1","failure-domain.beta.kubernetes.io/zone":"eu-west-1b","topology.ebs.csi.aws.com/zone":"eu-west-1b","eks.amazonaws.com/capacityType":"ON_DEMAND","eks.amazonaws.com/nodegroup":"workers-general-purpose-2026","eks.amazonaws.com/nodegroup-image":"ami-0a1b2c3d4e5f60718","eks.amazonaws.com/sourceLaunchTemplateId":"lt-0123456789abcdef0","eks.amazonaws.com/sourceLaunchTemplateVersion":"17","k8s.io/cloud-provider-aws":"3c6f0e2d8b1a49c7a5e4f3d2c1b0a998","karpenter.sh/capacity-type":"on-demand","node-role.kubernetes.io/worker":"","team.example.com/owner":"platform-runtime","cost-center.example.com/id":"cc-4711-shared-compute"'
+  REALISTIC_ANNOTATIONS='"alpha.kubernetes.io/provided-node-ip":"10.42.17.23","csi.volume.kubernetes.io/nodeid":"{\"ebs.csi.aws.com\":\"i-0abcdef1234567890\",\"efs.csi.aws.com\":\"i-0abcdef1234567890\"}","volumes.kubernetes.io/controller-managed-attach-detach":"true","node.alpha.kubernetes.io/ttl":"0"'
+  for ((i = 0; i < 50; i++)); do
+    images+="$sep$(printf '{"names":["registry.example.com/acme/service-%02d@sha256:%064x","registry.example.com/acme/service-%02d:v1.%d.%d-build.%06d"],"sizeBytes":%d}' \
+      "$i" "$((i * 7919 + 104729))" "$i" "$((i % 9))" "$((i * 3 % 17))" "$((i * 4099))" "$(((i + 3) * 11234567))")"
+    sep=","
+  done
+  REALISTIC_STATUS="\"status\":{\"images\":[$images]}"
+  # The field sets real managers own, as fieldsV1 (the kubelet's labels and status, the controller
+  # manager's podCIDR and taints): the server keeps managedFields given on create.
+  for l in kubernetes.io/arch beta.kubernetes.io/arch node.kubernetes.io/instance-type beta.kubernetes.io/instance-type topology.kubernetes.io/region topology.kubernetes.io/zone; do
+    fl+="\"f:$l\":{},"
+  done
+  REALISTIC_MANAGED='"managedFields":[{"manager":"kubelet","operation":"Update","apiVersion":"v1","time":"2026-01-01T00:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:annotations":{".":{},"f:alpha.kubernetes.io/provided-node-ip":{},"f:volumes.kubernetes.io/controller-managed-attach-detach":{}},"f:labels":{".":{},'"${fl%,}"'}},"f:spec":{"f:providerID":{}}}},{"manager":"kubelet","operation":"Update","apiVersion":"v1","time":"2026-01-01T00:05:00Z","fieldsType":"FieldsV1","subresource":"status","fieldsV1":{"f:status":{"f:allocatable":{"f:cpu":{},"f:ephemeral-storage":{},"f:hugepages-1Gi":{},"f:hugepages-2Mi":{},"f:memory":{},"f:pods":{}},"f:capacity":{"f:cpu":{},"f:ephemeral-storage":{},"f:hugepages-1Gi":{},"f:hugepages-2Mi":{},"f:memory":{},"f:pods":{}},"f:conditions":{"k:{\"type\":\"DiskPressure\"}":{"f:lastHeartbeatTime":{},"f:lastTransitionTime":{},"f:message":{},"f:reason":{},"f:status":{}},"k:{\"type\":\"MemoryPressure\"}":{"f:lastHeartbeatTime":{},"f:lastTransitionTime":{},"f:message":{},"f:reason":{},"f:status":{}},"k:{\"type\":\"PIDPressure\"}":{"f:lastHeartbeatTime":{},"f:lastTransitionTime":{},"f:message":{},"f:reason":{},"f:status":{}},"k:{\"type\":\"Ready\"}":{"f:lastHeartbeatTime":{},"f:lastTransitionTime":{},"f:message":{},"f:reason":{},"f:status":{}}},"f:images":{},"f:nodeInfo":{"f:bootID":{},"f:containerRuntimeVersion":{},"f:kernelVersion":{},"f:kubeProxyVersion":{},"f:kubeletVersion":{},"f:machineID":{},"f:osImage":{},"f:systemUUID":{}}}}},{"manager":"kube-controller-manager","operation":"Update","apiVersion":"v1","time":"2026-01-01T00:00:10Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{"f:annotations":{"f:node.alpha.kubernetes.io/ttl":{}}},"f:spec":{"f:podCIDR":{},"f:podCIDRs":{".":{},"v:\"10.244.17.0/24\"":{}}}}}]'
+}
+
 node_json() { # name
+  if [ "${KIC_KWOK_REALISTIC:-0}" = 1 ]; then
+    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s",%s,"annotations":{"kwok.x-k8s.io/node":"fake",%s},"labels":{"kubernetes.io/hostname":"%s","type":"kwok","kube-image-cleanup.io/bench":"fake",%s}},"spec":{"taints":[{"key":"kwok.x-k8s.io/node","value":"fake","effect":"NoSchedule"}]},%s}' \
+      "$1" "$REALISTIC_MANAGED" "$REALISTIC_ANNOTATIONS" "$1" "$REALISTIC_LABELS" "$REALISTIC_STATUS"
+    return
+  fi
   printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s","annotations":{"kwok.x-k8s.io/node":"fake","node.alpha.kubernetes.io/ttl":"0"},"labels":{"kubernetes.io/hostname":"%s","type":"kwok","kube-image-cleanup.io/bench":"fake"}},"spec":{"taints":[{"key":"kwok.x-k8s.io/node","value":"fake","effect":"NoSchedule"}]}}' "$1" "$1"
 }
 
@@ -112,7 +141,8 @@ nodes() { # N
     printf '%s\n' "${extra[@]}" | xargs -r -n 200 kubectl --kubeconfig "$KIC_KUBECONFIG" delete node --wait=false >/dev/null
   fi
   if [ "${#missing[@]}" -gt 0 ]; then
-    log "creating ${#missing[@]} fake nodes"
+    [ "${KIC_KWOK_REALISTIC:-0}" = 1 ] && realistic_parts
+    log "creating ${#missing[@]} fake nodes$([ "${KIC_KWOK_REALISTIC:-0}" = 1 ] && echo ' (realistic size)')"
     # kubectl creates a List's items one request at a time: 8 lists side by side are ~6x faster.
     local part pids=() per=$(((${#missing[@]} + 7) / 8))
     for ((part = 0; part < ${#missing[@]}; part += per)); do
@@ -126,13 +156,16 @@ nodes() { # N
     done
     for i in "${pids[@]}"; do wait "$i" || die "creating fake nodes failed (kubectl create, see above)"; done
   fi
-  local ready
-  for ((i = 0; i < 600; i++)); do
+  local ready limit=$((want / 10 > 300 ? want / 10 : 300)) pause=0.5 t1=$SECONDS
+  # Each poll lists every fake node (75 MB at 5,000 realistic ones): poll less often when many.
+  [ "$want" -le 1000 ] || pause=5
+  while :; do
     ready="$(ready_count)"
     [ "$ready" -ge "$want" ] && [ "$(fake_names | wc -l)" -eq "$want" ] && break
-    sleep 0.5
+    [ $((SECONDS - t1)) -lt "$limit" ] || break
+    sleep "$pause"
   done
-  [ "$ready" -ge "$want" ] || die "only $ready of $want fake nodes Ready after 300 s; see $KIC_LOGS/kwok.log"
+  [ "$ready" -ge "$want" ] || die "only $ready of $want fake nodes Ready after $((SECONDS - t1)) s; see $KIC_LOGS/kwok.log"
   log "$want fake nodes Ready in $((SECONDS - t0)) s"
 }
 
