@@ -9,6 +9,7 @@ import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
 import { AGENT_CONTAINER, buildHelperPod } from "./helper-pod.js";
+import { RUN_ID_LABEL } from "./labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
 import { imagesNeededByPods } from "./pod-images.js";
@@ -65,6 +66,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     });
   } catch (err) {
     if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
+    if (ctx.signal.aborted) return finish({ status: "interrupted" });
     return finish({
       status: "failed",
       reason: `could not list the pods on the node: ${serverMessage(err)}`,
@@ -86,12 +88,27 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   try {
     await ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
   } catch (err) {
-    ctx.watch.forget(name);
-    if (isFatal(err))
+    if (isFatal(err)) {
+      ctx.watch.forget(name);
       throw toKubeApiError(err, { verb: "create", resource: "pods", namespace: ctx.namespace });
-    return finish(
-      { status: "failed", reason: `could not create the helper pod: ${serverMessage(err)}` },
-      protect.length,
+    }
+    if (!outcomeUnknown(err)) {
+      ctx.watch.forget(name);
+      return finish(
+        { status: "failed", reason: `could not create the helper pod: ${serverMessage(err)}` },
+        protect.length,
+      );
+    }
+    // No answer, or a 5xx: the server may have created the pod, and its agent would then delete
+    // images with nobody watching. Find out by name; observe it if it is there.
+    const found = await findUnanswered(name, err, ctx);
+    if (found !== "exists") {
+      ctx.watch.forget(name);
+      return finish(found, protect.length);
+    }
+    log.warn(
+      { pod: name, err: serverMessage(err) },
+      "the answer to the helper pod's create was lost, but the pod exists: observing it",
     );
   }
   log.debug({ pod: name, protect: protect.length }, "helper pod created");
@@ -122,6 +139,60 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     throw err;
   } finally {
     ctx.watch.forget(name);
+  }
+}
+
+/**
+ * A create whose outcome is unknown: no answer (connection reset after sending, client timeout, the
+ * run interrupted while it was in flight) or a server error, after which the object may exist.
+ * 4xx answers (invalid, forbidden, quota, too many requests) are refusals: nothing was created.
+ * 409 means a pod of that name exists, which is ours only if a lost create made it.
+ */
+function outcomeUnknown(err: unknown): boolean {
+  const status = statusOf(err);
+  return status === undefined || status >= 500 || status === 409 || status === 408;
+}
+
+/**
+ * After a create with no clear answer: "exists" when the pod is there and is this run's (watch it
+ * like any other), else the node's result. When the run was interrupted, or the pod cannot be read,
+ * it is deleted by name, so no agent runs unobserved; if even that fails, it is counted as left and
+ * the summary prints the command that deletes it.
+ */
+async function findUnanswered(
+  name: string,
+  createErr: unknown,
+  ctx: NodeRunContext,
+): Promise<"exists" | Omit<NodeResult, "node" | "durationMs" | "protectedImages">> {
+  const said = serverMessage(createErr);
+  if (ctx.signal.aborted) {
+    await ctx.cleanup.remove(name, true);
+    return {
+      status: "interrupted",
+      reason: `the run was stopped while the helper pod was being created (${said}); deleted it by name in case it was`,
+    };
+  }
+  try {
+    const pod = await ctx.kube.core.readNamespacedPod({ name, namespace: ctx.namespace });
+    if (pod.metadata?.labels?.[RUN_ID_LABEL] === ctx.runId) return "exists";
+    return {
+      status: "failed",
+      reason: `could not create the helper pod (${said}): a pod named ${name} exists that this run did not make`,
+    };
+  } catch (readErr) {
+    if (statusOf(readErr) === 404) {
+      // A create still on its way inside the server could land after this read; its pod is then
+      // ended by its activeDeadlineSeconds and swept by the next run (sweep.ts: its owner is gone).
+      return {
+        status: "failed",
+        reason: `could not create the helper pod: ${said} (it does not exist: the create did not happen)`,
+      };
+    }
+    await ctx.cleanup.remove(name, true);
+    return {
+      status: "failed",
+      reason: `could not create the helper pod (${said}) nor find out whether it exists (${serverMessage(readErr)}); deleted it by name in case it does`,
+    };
   }
 }
 
@@ -227,6 +298,11 @@ async function collect(
   } catch (err) {
     if (isFatal(err))
       throw toKubeApiError(err, { verb: "get", resource: "pods/log", namespace: ctx.namespace });
+    if (ctx.signal.aborted)
+      return {
+        status: "interrupted",
+        reason: "the run was stopped while the agent's log was read",
+      };
     return {
       status: "failed",
       reason: `could not read the helper pod's log: ${serverMessage(err)}; ${explainPod(pod, [])}`,

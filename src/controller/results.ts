@@ -88,8 +88,11 @@ export interface RunHeader {
   startsAt?: string | undefined;
   skipped: readonly SkippedNode[];
   missing: readonly string[];
-  /** Helper pods left by earlier runs: deleted now, or left (when deletion is not allowed). */
-  sweep: { deleted: number; left: number };
+  /**
+   * Helper pods of earlier runs that are over: deleted now, or left (when deletion is not allowed);
+   * `running`: pods of other runs still in progress, left alone.
+   */
+  sweep: { deleted: number; left: number; running?: number };
 }
 
 /** Helper pods the run could not or was told not to delete, and the command that does. */

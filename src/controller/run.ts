@@ -56,7 +56,10 @@ export async function runController(
   const now = deps.now ?? Date.now;
   const started = now();
   const runId = deps.runId ?? newRunId();
-  const { kube, report } = deps;
+  const { report } = deps;
+  // SIGTERM cuts calls in flight short (deleting helper pods excepted): a run never waits out a
+  // slow API server's client timeout before it cleans up.
+  const kube = deps.kube.withInterrupt(deps.signal);
   const log = deps.log.child({ runId });
   const namespace = helperNamespace(config, kube);
   const requestsBefore = kube.requests.total;
@@ -91,16 +94,27 @@ export async function runController(
   if (deps.signal.aborted) onSignal();
 
   try {
-    const sweep = await sweepLeftoverPods(
-      kube,
-      namespace,
-      config.instance,
-      runId,
-      cleanup,
-      log,
-      stop.signal,
-    );
-    const listing = await listNodeFacts(kube, config.nodes.selector);
+    let sweep: { deleted: number; left: number };
+    let listing: Awaited<ReturnType<typeof listNodeFacts>>;
+    try {
+      sweep = await sweepLeftoverPods(
+        kube,
+        namespace,
+        config.instance,
+        runId,
+        config.nodeTimeoutSeconds,
+        cleanup,
+        log,
+        stop.signal,
+        now,
+      );
+      listing = await listNodeFacts(kube, config.nodes.selector);
+    } catch (err) {
+      // Interrupted before any node started: nothing to clean up, only to say so.
+      if (!deps.signal.aborted) throw err;
+      sweep = { deleted: 0, left: 0 };
+      listing = { nodes: [], pages: 0 };
+    }
     const selection = selectNodes(listing.nodes, config.nodes);
     const nodesListed = listing.nodes.length;
     // Rotated by the run's start time (node-order.ts): a run cut short stops somewhere else each

@@ -1,7 +1,14 @@
 // The slice of the Kubernetes API the controller uses, as narrow interfaces over the generated
 // client: production code sees only the calls it makes, and the request counter (read by the
 // benchmarks: the budget is <= 6 requests per node) wraps exactly these.
-import type { CoreV1Api, Watch } from "@kubernetes/client-node";
+import {
+  Observable,
+  type CoreV1Api,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+  type Watch,
+} from "@kubernetes/client-node";
 
 export type CoreApi = Pick<
   CoreV1Api,
@@ -34,6 +41,11 @@ export interface Kube {
   source: string;
   /** The namespace of the kubeconfig's current context, when it names one. */
   contextNamespace: string | undefined;
+  /**
+   * The same clients, whose calls in flight are aborted when `signal` aborts (SIGTERM): every call
+   * but deleting a pod, which is how an interrupted run cleans up.
+   */
+  withInterrupt(signal: AbortSignal): Kube;
   /** Closes the kept-alive connections (the process can then exit at once). */
   close(): void;
 }
@@ -62,4 +74,74 @@ export function countRequests<T extends object>(
     };
   }
   return counted as T;
+}
+
+/** A call that got no answer within the client timeout (recognised as a network error). */
+export class ApiTimeoutError extends Error {
+  readonly code = "ETIMEDOUT";
+  constructor(call: string, ms: number) {
+    super(
+      `no answer from the API server within ${ms / 1000} s (client timeout) to ${call}; the server or the network is overloaded or down`,
+    );
+    this.name = "ApiTimeoutError";
+  }
+}
+
+/** A call in flight aborted because the run was interrupted (SIGTERM/SIGINT). */
+export class ApiCallInterrupted extends Error {
+  readonly code = "EINTERRUPTED";
+  constructor(call: string, reason: unknown) {
+    super(`${call} was cut short: the run was interrupted (${String(reason)})`);
+    this.name = "ApiCallInterrupted";
+  }
+}
+
+/** Which signals end a call: always the timeout, and the interrupt unless the call is exempt. */
+export interface CallLimits {
+  timeoutMs: number;
+  interrupt: AbortSignal | undefined;
+  /** Calls the interrupt leaves alone (cleanup after it). */
+  exempt: ReadonlySet<string>;
+}
+
+/**
+ * Wraps every method of `api` named in `methods` so each call carries an abort signal (passed to
+ * client-node as a per-call middleware that sets it on the request): the client timeout, and the
+ * run's interrupt. The error says which of them ended the call.
+ */
+export function limitCalls<T extends object>(
+  api: T,
+  methods: readonly (keyof T & string)[],
+  limits: () => CallLimits,
+): T {
+  const limited = {} as Record<string, unknown>;
+  for (const name of methods) {
+    const fn = api[name];
+    if (typeof fn !== "function") continue;
+    limited[name] = async (param: unknown): Promise<unknown> => {
+      const { timeoutMs, interrupt, exempt } = limits();
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const stop = interrupt !== undefined && !exempt.has(name) ? interrupt : undefined;
+      const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
+      // The object API runs client-node's own Observable middleware: the signal goes on the
+      // request there, and node-fetch aborts the request (and the body read) with it.
+      const setSignal: ObservableMiddleware = {
+        pre: (context: RequestContext) => {
+          context.setSignal(signal);
+          return new Observable(Promise.resolve(context));
+        },
+        post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
+      };
+      const options = { middleware: [setSignal], middlewareMergeStrategy: "append" };
+      try {
+        if (stop?.aborted) throw new ApiCallInterrupted(name, stop.reason);
+        return await (fn as (p: unknown, o: unknown) => Promise<unknown>).call(api, param, options);
+      } catch (err) {
+        if (stop?.aborted) throw new ApiCallInterrupted(name, stop.reason);
+        if (timeout.aborted) throw new ApiTimeoutError(name, timeoutMs);
+        throw err;
+      }
+    };
+  }
+  return limited as T;
 }

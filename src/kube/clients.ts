@@ -20,6 +20,7 @@ import type { Logger } from "../log.js";
 import {
   countRequests,
   createRequestCounter,
+  limitCalls,
   type CoreApi,
   type Kube,
   type PodWatch,
@@ -286,8 +287,24 @@ function nameServerOnNetworkErrors(core: CoreApi, server: string, source: string
   return named as unknown as CoreApi;
 }
 
+/**
+ * Client timeout of every API call (the watch excepted: the server ends it every 5 minutes). A call
+ * without an answer by then fails like a lost connection: the node at hand fails, the run goes on.
+ * A page of nodes or a helper's log takes well under a second on a healthy server.
+ * @default 60 s
+ */
+export const API_TIMEOUT_MS = 60_000;
+
+/** Calls a SIGTERM does not cut short: deleting helper pods is how an interrupted run cleans up. */
+const NOT_INTERRUPTED: ReadonlySet<string> = new Set(["deleteNamespacedPod"]);
+
+export interface KubeOptions {
+  /** @default API_TIMEOUT_MS */
+  timeoutMs?: number;
+}
+
 /** Clients for the loaded config; every request they make is counted in `requests`. */
-export function createKube(loaded: LoadedKubeConfig, log: Logger): Kube {
+export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeOptions = {}): Kube {
   const { config, source } = loaded;
   const server = config.getCurrentCluster()?.server ?? "";
   const requests = createRequestCounter();
@@ -300,7 +317,8 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger): Kube {
       authMethods: { default: auth },
     }),
   );
-  const core: CoreApi = nameServerOnNetworkErrors(
+  const timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
+  const counted: CoreApi = nameServerOnNetworkErrors(
     countRequests(api, CORE_CALLS, requests),
     server,
     source,
@@ -308,15 +326,21 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger): Kube {
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");
-  return {
-    core,
+  const view = (interrupt: AbortSignal | undefined): Kube => ({
+    core: limitCalls(counted, CORE_CALLS, () => ({
+      timeoutMs,
+      interrupt,
+      exempt: NOT_INTERRUPTED,
+    })),
     watch,
     requests,
     server,
     source,
     contextNamespace,
+    withInterrupt: (signal) => view(signal),
     close: () => {
       auth.close();
     },
-  };
+  });
+  return view(undefined);
 }

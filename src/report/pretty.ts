@@ -33,6 +33,10 @@ export function formatHeader(h: RunHeader): string[] {
     lines.push(
       `  swept:       ${plural(h.sweep.deleted, "helper pod")} left by earlier runs deleted`,
     );
+  if ((h.sweep.running ?? 0) > 0)
+    lines.push(
+      `  in progress: ${plural(h.sweep.running ?? 0, "helper pod")} of other runs of this release still running (left alone)`,
+    );
   if (h.sweep.left > 0)
     lines.push(
       `  left over:   ${plural(h.sweep.left, "helper pod")} from earlier runs (not deleted: see the end of the log)`,
