@@ -339,7 +339,15 @@ describe("controller against a real API server and kubelet", () => {
         nodes: [nodeName],
         "dry-run": true,
       }),
-      { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+      {
+        kube: kubeFor(kic, "sa"),
+        log: silent,
+        report: reporter,
+        signal: never(),
+        // A run a quarter of an hour later: the leftovers (no owner) are past their deadline, so
+        // their run is over (live-runs.test.ts covers runs still in progress).
+        now: () => Date.now() + 15 * 60_000,
+      },
     );
     expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
     expect(lines).toContain("  swept:       1 helper pod left by earlier runs deleted");
