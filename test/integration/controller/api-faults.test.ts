@@ -70,6 +70,8 @@ async function startProxy(): Promise<{
       (answer) => {
         if (fault === undefined) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
+          // At once, not with the first byte of the body: a watch has none until an event.
+          res.flushHeaders();
           answer.pipe(res);
           return;
         }
@@ -84,6 +86,9 @@ async function startProxy(): Promise<{
     up.on("error", () => req.socket.destroy());
     req.pipe(up);
   });
+  // No idle timeout on kept-alive connections: the client must never reuse one the proxy is
+  // closing at that moment (a "socket hang up" that is not the fault under test).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -173,7 +178,8 @@ describe("helper pod creates without an answer (fault-injecting proxy, real API 
       signal: stop.signal,
       runId,
     });
-    expect(await fault.answered).toBe(201);
+    const ended = run.then(() => 0);
+    expect(await Promise.race([fault.answered, ended])).toBe(201);
     stop.abort("SIGTERM");
     const { summary } = await run;
     // Not the 60 s client timeout: the interrupt ends the call in flight.

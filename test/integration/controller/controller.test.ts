@@ -59,9 +59,9 @@ const podManifest = (name: string, image: string, extra: Record<string, unknown>
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 
-async function ghostNode(): Promise<string> {
+async function ghostNode(suffix = ""): Promise<string> {
   // A Node object no kubelet serves: pods bound to it stay Pending, as on a node that went away.
-  const name = `kic-ghost-${tok}`;
+  const name = `kic-ghost-${tok}${suffix}`;
   await apply({
     apiVersion: "v1",
     kind: "Node",
@@ -446,7 +446,9 @@ describe("controller against a real API server and kubelet", () => {
   });
 
   it("on SIGTERM starts no new node, deletes the helper pod in flight, prints a partial summary and exits 1", async () => {
-    const ghost = await ghostNode();
+    // Two nodes whose helper pods stay Pending: whichever the rotated order starts with is in
+    // flight at the SIGTERM, and the other is never reached.
+    const ghosts = [await ghostNode("-1"), await ghostNode("-2")];
     try {
       const instance = `sigterm-${tok}`;
       const child = spawn(
@@ -463,7 +465,7 @@ describe("controller against a real API server and kubelet", () => {
           "--include",
           ref("app:*"),
           "--nodes",
-          `${ghost},${nodeName}`,
+          ghosts.join(","),
           "--skip-not-ready=false",
           "--helper-image",
           ensureCluster().image,
@@ -477,11 +479,11 @@ describe("controller against a real API server and kubelet", () => {
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      await eventually(
-        async () =>
-          (await podsWith(ns, selectorOf(instanceLabels(instance)))).length > 0 ? true : undefined,
-        "the helper pod on the ghost node",
-      );
+      const first = await eventually(async () => {
+        const [pod] = await podsWith(ns, selectorOf(instanceLabels(instance)));
+        return pod?.spec.nodeName as string | undefined;
+      }, "the helper pod on the first ghost node");
+      const second = ghosts.find((g) => g !== first) ?? "";
       child.kill("SIGTERM");
       const code = await exited;
       expect(code, stderr).toBe(1);
@@ -490,15 +492,17 @@ describe("controller against a real API server and kubelet", () => {
       );
       expect(stdout).toMatch(
         new RegExp(
-          `\\[1/2\\] ${ghost}: interrupted after .*: the run was stopped while the agent ran`,
+          `\\[1/2\\] ${first}: interrupted after .*: the run was stopped while the agent ran`,
         ),
       );
-      expect(stdout).toContain(`  ${nodeName}: not started`);
+      expect(stdout).toContain(
+        `1 node not reached by this run (the next run starts at another node):\n  ${second}\n`,
+      );
       expect(stdout).toContain("run interrupted by SIGTERM");
       const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
       expect(pods.map((p) => p.metadata.deletionTimestamp !== undefined)).toEqual([true]);
     } finally {
-      await removeGhost(ghost);
+      for (const ghost of ghosts) await removeGhost(ghost);
     }
   });
 
