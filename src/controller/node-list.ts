@@ -2,17 +2,77 @@
 // each (status.images, managedFields, labels): kept whole, ~1,500 of them exhaust the chart's 96 MB
 // heap. Each page is reduced to the few facts selection needs (NodeFacts) before the next is asked
 // for, so memory grows by ~200 bytes per node, not by the size of a Node.
+import {
+  Observable,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+} from "@kubernetes/client-node";
 import { ConfigError } from "../errors.js";
 import type { Kube } from "../kube/api.js";
 import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { nodeFacts, type NodeFacts } from "./node-selection.js";
 
 /**
- * Nodes per page. 250 realistic nodes are ~4-10 MB of JSON, parsed once: large enough that 5,000
- * nodes take 20 requests, small enough for the heap.
- * @default 250
+ * Nodes per page. 50 realistic nodes are ~1 MB of JSON: 5,000 nodes take 100 requests (0.02 per
+ * node), and the one page parsed at a time is a small part of the 96 MB heap. Measured with 5,000
+ * nodes of 15-21 KB under the chart's heap flags: 250 per page cost ~30 MiB more peak RSS than 50.
+ * @default 50
  */
-export const NODE_PAGE_SIZE = 250;
+export const NODE_PAGE_SIZE = 50;
+
+/** The fields `nodeFacts` reads, and nothing else of a Node. */
+interface SlimNode {
+  metadata?: { name?: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  spec?: { unschedulable?: boolean };
+  status?: {
+    conditions?: { type?: string }[];
+    nodeInfo?: { operatingSystem?: string };
+  };
+}
+
+function slim(node: SlimNode): SlimNode {
+  const os = node.metadata?.labels?.["kubernetes.io/os"];
+  const ready = node.status?.conditions?.find((c) => c.type === "Ready");
+  const osInfo = node.status?.nodeInfo?.operatingSystem;
+  return {
+    metadata: {
+      ...(node.metadata?.name === undefined ? {} : { name: node.metadata.name }),
+      ...(os === undefined ? {} : { labels: { "kubernetes.io/os": os } }),
+      ...(node.metadata?.deletionTimestamp === undefined
+        ? {}
+        : { deletionTimestamp: node.metadata.deletionTimestamp }),
+    },
+    spec: node.spec?.unschedulable === true ? { unschedulable: true } : {},
+    status: {
+      ...(ready === undefined ? {} : { conditions: [ready] }),
+      ...(osInfo === undefined ? {} : { nodeInfo: { operatingSystem: osInfo } }),
+    },
+  };
+}
+
+/**
+ * Cuts each Node of a page down to what selection reads before client-node turns the page into
+ * model objects (which would copy every status.images entry and managedFields once more).
+ */
+const slimNodeList: ObservableMiddleware = {
+  pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
+  post: (response: ResponseContext) => {
+    if (response.httpStatusCode !== 200) return new Observable(Promise.resolve(response));
+    const full = response.body;
+    let text: Promise<string> | undefined;
+    const slimText = () =>
+      (text ??= full.text().then((raw) => {
+        const list = JSON.parse(raw) as { items?: SlimNode[] };
+        return JSON.stringify({ ...list, items: (list.items ?? []).map(slim) });
+      }));
+    response.body = {
+      text: slimText,
+      binary: async () => Buffer.from(await slimText()),
+    };
+    return new Observable(Promise.resolve(response));
+  },
+};
 
 /** How often a list is restarted when its continue token expired (410) part-way. */
 const EXPIRED_RESTARTS = 3;
@@ -34,11 +94,14 @@ export async function listNodeFacts(
     let cont: string | undefined;
     try {
       do {
-        const page = await kube.core.listNode({
-          limit: pageSize,
-          ...(selector === "" ? {} : { labelSelector: selector }),
-          ...(cont === undefined ? {} : { _continue: cont }),
-        });
+        const page = await kube.core.listNode(
+          {
+            limit: pageSize,
+            ...(selector === "" ? {} : { labelSelector: selector }),
+            ...(cont === undefined ? {} : { _continue: cont }),
+          },
+          { middleware: [slimNodeList], middlewareMergeStrategy: "append" },
+        );
         pages++;
         for (const node of page.items) {
           const facts = nodeFacts(node);

@@ -118,7 +118,10 @@ export function limitCalls<T extends object>(
   for (const name of methods) {
     const fn = api[name];
     if (typeof fn !== "function") continue;
-    limited[name] = async (param: unknown): Promise<unknown> => {
+    limited[name] = async (
+      param: unknown,
+      callerOptions?: { middleware?: ObservableMiddleware[] },
+    ): Promise<unknown> => {
       const { timeoutMs, interrupt, exempt } = limits();
       const timeout = AbortSignal.timeout(timeoutMs);
       const stop = interrupt !== undefined && !exempt.has(name) ? interrupt : undefined;
@@ -132,7 +135,10 @@ export function limitCalls<T extends object>(
         },
         post: (response: ResponseContext) => new Observable(Promise.resolve(response)),
       };
-      const options = { middleware: [setSignal], middlewareMergeStrategy: "append" };
+      const options = {
+        middleware: [setSignal, ...(callerOptions?.middleware ?? [])],
+        middlewareMergeStrategy: "append",
+      };
       try {
         if (stop?.aborted) throw new ApiCallInterrupted(name, stop.reason);
         return await (fn as (p: unknown, o: unknown) => Promise<unknown>).call(api, param, options);

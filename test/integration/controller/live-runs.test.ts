@@ -262,7 +262,7 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
     }
   });
 
-  it("lists nodes page by page and keeps every one", async () => {
+  it("lists nodes page by page, cut down to what selection reads, and keeps every one", async () => {
     const kube = kubeFor(kic, "sa");
     const names = (await kubectl(["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"]))
       .split(" ")
@@ -271,6 +271,15 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
     const listing = await listNodeFacts(kube, "", 1);
     expect(listing.nodes.map((n) => n.name).sort()).toEqual(names);
     expect(listing.pages).toBeGreaterThanOrEqual(names.length);
+    // What selection reads survives the cut-down pages (the real node is Ready, Linux).
+    expect(listing.nodes.find((n) => n.name === nodeName)).toEqual({
+      name: nodeName,
+      windows: false,
+      deleting: false,
+      ready: true,
+      notReady: "",
+      unschedulable: false,
+    });
     expect(kube.requests.byCall.listNode).toBe(listing.pages);
   });
 });
