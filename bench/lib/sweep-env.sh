@@ -48,7 +48,7 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: { name: $USER_NAME }
 rules:
-  - { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] }
+  - { apiGroups: [""], resources: ["nodes"], verbs: ["list"] }
   - { apiGroups: [""], resources: ["pods"], verbs: ["list"] }
 ---
 apiVersion: rbac.authorization.k8s.io/v1

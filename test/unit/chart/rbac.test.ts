@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
 
 const clusterRules = [
-  { apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"] },
+  { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
 ];
 const roleRules = (podVerbs: string[]) => [
@@ -12,7 +12,7 @@ const roleRules = (podVerbs: string[]) => [
 ];
 
 describe("RBAC", () => {
-  it("grants exactly nodes get/list and pods list cluster-wide, bound to the chart's service account", () => {
+  it("grants exactly nodes list and pods list cluster-wide, bound to the chart's service account", () => {
     const objects = render({ values: REQUIRED_VALUES });
     const clusterRole = only(objects, "ClusterRole");
     expect(clusterRole.rules).toEqual(clusterRules);

@@ -24,7 +24,6 @@ function hook(values: Record<string, unknown> = {}) {
 
 const ns = "kic-system";
 const required = (podVerbs: string[]): Check[] => [
-  { verb: "get", resource: "nodes" },
   { verb: "list", resource: "nodes" },
   { verb: "list", resource: "pods" },
   ...podVerbs.map((verb) => ({ verb, resource: "pods", namespace: ns })),
