@@ -26,18 +26,22 @@ which must stay within 63.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Common labels. */}}
+{{/*
+Common labels. Like every value these templates render into YAML, each is quoted: a value with a
+newline or a colon stays one string and can never add a key (values.schema.json rejects such values
+already; the quoting holds with --skip-schema-validation too).
+*/}}
 {{- define "kube-image-cleanup.labels" -}}
-helm.sh/chart: {{ include "kube-image-cleanup.chart" . }}
+helm.sh/chart: {{ include "kube-image-cleanup.chart" . | quote }}
 {{ include "kube-image-cleanup.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/managed-by: {{ .Release.Service | quote }}
 {{- end }}
 
 {{/* Selector labels: name and instance only, never anything that changes on upgrade. */}}
 {{- define "kube-image-cleanup.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "kube-image-cleanup.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/name: {{ include "kube-image-cleanup.name" . | quote }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 {{- end }}
 
 {{/* Name of the service account the controller runs as. */}}
