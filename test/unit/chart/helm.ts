@@ -14,6 +14,8 @@ import type {
   V1Role,
   V1RoleBinding,
   V1ServiceAccount,
+  V1ValidatingAdmissionPolicy,
+  V1ValidatingAdmissionPolicyBinding,
 } from "@kubernetes/client-node";
 import yaml from "js-yaml";
 import { cacheDir } from "../../support/cluster.js";
@@ -26,6 +28,15 @@ export const helmBin = join(cacheDir, "bin", "helm");
  * version is v1.20 and fails the chart's kubeVersion; pass the local cluster's version.
  */
 export const KUBE_VERSION = "v1.34.4";
+
+/**
+ * What `helm install` sees on an API server that serves ValidatingAdmissionPolicy v1 (Kubernetes
+ * 1.30 and later, the local cluster too); `helm template` alone does not assume it.
+ */
+export const VAP_API = [
+  "--api-versions",
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy",
+];
 
 /** The values the chart requires; everything else is a default. */
 export const REQUIRED_VALUES = { schedule: "0 3 * * *", images: { include: ["docker.io/acme/*"] } };
@@ -103,6 +114,8 @@ interface ChartKinds {
   Role: Plain<V1Role>;
   RoleBinding: Plain<V1RoleBinding>;
   ServiceAccount: Plain<V1ServiceAccount>;
+  ValidatingAdmissionPolicy: Plain<V1ValidatingAdmissionPolicy>;
+  ValidatingAdmissionPolicyBinding: Plain<V1ValidatingAdmissionPolicyBinding>;
 }
 
 export type Rendered<K extends keyof ChartKinds> = ChartKinds[K];

@@ -1,0 +1,410 @@
+// The chart's ValidatingAdmissionPolicy on the real API server: `helm install` creates it (the
+// server serves admissionregistration.k8s.io/v1), then, authenticated as the controller's service
+// account with a TokenRequest token, hand-made privileged pods are refused with the policy's
+// message, every helper pod the controller builds from the release's own CronJob arguments is
+// admitted, and a real run of the CronJob still deletes images on the node.
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
+ * client-node's models are classes only for their serializer metadata; it takes plain objects, and
+ * literal manifests read like the YAML a token holder would send (as in src/controller/helper-pod.ts). */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiException, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
+import yargs from "yargs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCommand } from "../../../src/commands/run.js";
+import { loadRunConfig, type RunConfig } from "../../../src/config/run-options.js";
+import { buildHelperPod } from "../../../src/controller/helper-pod.js";
+import { ensureCluster, kubectl } from "../../support/cluster.js";
+import {
+  adminKubeConfig,
+  eventually,
+  nodeImageNames,
+  removeNodeImages,
+  sampleImages,
+  serviceAccountKubeConfig,
+} from "../controller/support.js";
+import {
+  chartDir,
+  helm,
+  helmOk,
+  kubectlResult,
+  localClusterValuesFile,
+  testValues,
+  uniqueName,
+} from "./release.js";
+
+const tok = randomBytes(3).toString("hex");
+const ns = uniqueName("kic-chart-vap");
+const release = "vap";
+const fullname = `${release}-kube-image-cleanup`;
+const policyName = `${fullname}-${ns}`;
+const sa = `system:serviceaccount:${ns}:${fullname}`;
+const denied = `ValidatingAdmissionPolicy '${policyName}' with binding '${policyName}' denied request: ${sa} may create only kube-image-cleanup helper pods (admissionPolicy.create):`;
+const prefix = `demo.local/kic-vap-${tok}`;
+
+let asController: CoreV1Api;
+let asAdmin: CoreV1Api;
+let config: Readonly<RunConfig>;
+let nodeName = "";
+
+/** The run config the release's CronJob gives the controller, parsed by the CLI's own `run` command. */
+async function releaseConfig(): Promise<Readonly<RunConfig>> {
+  const cronJob = JSON.parse(
+    await kubectl(["get", "cronjob", "-n", ns, fullname, "-o", "json"]),
+  ) as {
+    spec: { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } };
+  };
+  const args = cronJob.spec.jobTemplate.spec.template.spec.containers[0]?.args ?? [];
+  let parsed: Record<string, unknown> | undefined;
+  await yargs(args)
+    .strict()
+    .exitProcess(false)
+    .fail((msg, err) => {
+      // Typed as always set; undefined for validation failures (unknown flag, bad choice).
+      const thrown = err as Error | undefined;
+      throw thrown ?? new Error(msg);
+    })
+    .command({
+      ...runCommand,
+      handler: (argv) => {
+        parsed = argv;
+      },
+    })
+    .parseAsync();
+  if (!parsed)
+    throw new Error(`the run command did not accept the CronJob's args: ${args.join(" ")}`);
+  return loadRunConfig(parsed, { POD_NAMESPACE: ns });
+}
+
+/** A helper pod exactly as the controller builds it for this release. */
+function helperPod(name: string, protect: string[] = []): V1Pod {
+  const pod = buildHelperPod({
+    config,
+    namespace: ns,
+    runId: `vap${name}`,
+    node: nodeName,
+    protect,
+    owner: undefined,
+  });
+  return pod;
+}
+
+/** Creates the pod (not a dry run) and returns the API server's refusal, or "created". */
+async function create(api: CoreV1Api, pod: V1Pod, dryRun = false): Promise<string> {
+  try {
+    await api.createNamespacedPod({
+      namespace: ns,
+      body: pod,
+      ...(dryRun ? { dryRun: "All" } : {}),
+    });
+    return "created";
+  } catch (err) {
+    if (!(err instanceof ApiException)) throw err;
+    const body = (typeof err.body === "string" ? JSON.parse(err.body) : err.body) as {
+      message?: string;
+    };
+    return `${String(err.code)} ${body.message ?? ""}`;
+  }
+}
+
+/** The helper pod with one change: what a token holder would try. */
+function variant(name: string, change: (pod: V1Pod) => void): V1Pod {
+  const pod = helperPod(name);
+  change(pod);
+  return pod;
+}
+
+function spec(pod: V1Pod) {
+  if (!pod.spec) throw new Error("helper pod without spec");
+  return pod.spec;
+}
+
+function agent(pod: V1Pod) {
+  const c = spec(pod).containers[0];
+  if (!c) throw new Error("helper pod without container");
+  return c;
+}
+
+function args(pod: V1Pod): string[] {
+  const a = agent(pod);
+  a.args ??= [];
+  return a.args;
+}
+
+function securityContext(pod: V1Pod) {
+  const a = agent(pod);
+  a.securityContext ??= {};
+  return a.securityContext;
+}
+
+/** A plain privileged pod with the node's root file system: root on the node. */
+const rootPod = (name: string, image: string): V1Pod => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: ns },
+  spec: {
+    nodeName,
+    hostPID: true,
+    restartPolicy: "Never",
+    automountServiceAccountToken: false,
+    containers: [
+      {
+        name: "agent",
+        image,
+        imagePullPolicy: "Never",
+        command: ["chroot", "/host", "sh"],
+        securityContext: { privileged: true },
+        volumeMounts: [{ name: "host", mountPath: "/host" }],
+      },
+    ],
+    volumes: [{ name: "host", hostPath: { path: "/" } }],
+  },
+});
+
+describe("the chart's admission policy on the real API server", () => {
+  beforeAll(async () => {
+    nodeName = ensureCluster().nodeName;
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+    const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
+    try {
+      const values = {
+        ...testValues(),
+        images: { include: [`${prefix}/*`] },
+        nodes: { names: [nodeName] },
+      };
+      writeFileSync(join(dir, "values.json"), JSON.stringify(values));
+      await helmOk([
+        "install",
+        release,
+        chartDir,
+        "--namespace",
+        ns,
+        "-f",
+        localClusterValuesFile,
+        "-f",
+        join(dir, "values.json"),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    asController = (await serviceAccountKubeConfig(ns, fullname)).makeApiClient(CoreV1Api);
+    asAdmin = adminKubeConfig().makeApiClient(CoreV1Api);
+    config = await releaseConfig();
+    // The API server applies a new policy once its informers saw it and its binding.
+    await eventually(
+      async () =>
+        (await create(asController, rootPod("probe", config.helper.image), true)).includes(
+          denied,
+        ) || undefined,
+      "the admission policy to take effect",
+      30_000,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await helm(["uninstall", release, "--namespace", ns]);
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    removeNodeImages([`${prefix}/app:v1`, `${prefix}/app:v2`]);
+  });
+
+  it("is installed by helm where the API server serves ValidatingAdmissionPolicy v1", async () => {
+    const names = await kubectl([
+      "get",
+      "validatingadmissionpolicy,validatingadmissionpolicybinding",
+      "-l",
+      `app.kubernetes.io/instance=${release}`,
+      "-o",
+      "name",
+    ]);
+    expect(names).toContain(`validatingadmissionpolicy.admissionregistration.k8s.io/${policyName}`);
+    expect(names).toContain(
+      `validatingadmissionpolicybinding.admissionregistration.k8s.io/${policyName}`,
+    );
+  });
+
+  it("refuses a hand-made privileged pod with the node's root file system from the controller's service account", async () => {
+    // The chart's own image, but its own command and a hostPath of /.
+    expect(await create(asController, rootPod("root-same-image", config.helper.image))).toBe(
+      `403 pods "root-same-image" is forbidden: ${denied} the image's entrypoint with args "agent" and --flag=value agent flags only (no command, no workingDir)`,
+    );
+    // Another image.
+    expect(
+      await create(asController, rootPod("root-busybox", "docker.io/library/busybox:1.36")),
+    ).toBe(
+      `403 pods "root-busybox" is forbidden: ${denied} the container must be "agent" with image ${config.helper.image} and imagePullPolicy Never`,
+    );
+    const left = await kubectlResult(["get", "pods", "-n", ns, "-o", "name"]);
+    expect(left.stdout).not.toContain("root-");
+  });
+
+  const refusals: [string, (pod: V1Pod) => void, string][] = [
+    [
+      "a hostPath volume",
+      (p) => {
+        spec(p).volumes = [{ name: "host", hostPath: { path: "/" } }];
+        agent(p).volumeMounts = [{ name: "host", mountPath: "/host" }];
+      },
+      "no volumes, volume mounts or devices",
+    ],
+    [
+      "a downward API volume over the agent's code",
+      (p) => {
+        spec(p).volumes = [
+          {
+            name: "code",
+            downwardAPI: {
+              items: [{ path: "cli.js", fieldRef: { fieldPath: "metadata.annotations['x']" } }],
+            },
+          },
+        ];
+        agent(p).volumeMounts = [{ name: "code", mountPath: "/app/dist" }];
+      },
+      "no volumes, volume mounts or devices",
+    ],
+    [
+      "the host network",
+      (p) => void (spec(p).hostNetwork = true),
+      "hostPID and nothing else of the host",
+    ],
+    [
+      "the host IPC namespace",
+      (p) => void (spec(p).hostIPC = true),
+      "hostPID and nothing else of the host",
+    ],
+    [
+      "another image",
+      (p) => void (agent(p).image = "docker.io/library/busybox:1.36"),
+      "the container must be",
+    ],
+    [
+      "a command of its own",
+      (p) => void (agent(p).command = ["nsenter", "-t", "1", "-a", "sh"]),
+      "the image's entrypoint with args",
+    ],
+    [
+      "an agent flag that reads a host file",
+      (p) => void args(p).push("--protect-file=/proc/1/root/etc/shadow"),
+      "the image's entrypoint with args",
+    ],
+    [
+      "another runtime socket",
+      (p) => void args(p).push("--socket=/run/other.sock"),
+      "the agent's --socket flag must be",
+    ],
+    [
+      "the agent's host exec switched to direct",
+      (p) => {
+        const a = agent(p);
+        a.args = args(p).map((x) => (x === "--host-exec=nsenter" ? "--host-exec=direct" : x));
+      },
+      "the agent's --host-exec flag must be --host-exec=nsenter",
+    ],
+    [
+      "a second container",
+      (p) => void spec(p).containers.push({ name: "shell", image: config.helper.image }),
+      "exactly one container",
+    ],
+    [
+      "an init container",
+      (p) =>
+        void (spec(p).initContainers = [
+          { name: "init", image: config.helper.image, command: ["sh"] },
+        ]),
+      "exactly one container",
+    ],
+    [
+      "NODE_OPTIONS that load code",
+      (p) =>
+        void (agent(p).env ??= []).push({
+          name: "NODE_OPTIONS",
+          value: "--require=/proc/1/root/tmp/x.js",
+        }),
+      "the only environment variable is NODE_NAME",
+    ],
+    [
+      "NODE_NAME read from a secret (printed in the log the controller may read)",
+      (p) => {
+        agent(p).env = [
+          { name: "NODE_NAME", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
+        ];
+      },
+      "the only environment variable is NODE_NAME",
+    ],
+    [
+      "the service account token mounted",
+      (p) => void (spec(p).automountServiceAccountToken = true),
+      // The API server's ServiceAccount admission adds the token volume first.
+      "no volumes, volume mounts or devices",
+    ],
+    [
+      "a capability added",
+      (p) => void (securityContext(p).capabilities = { add: ["SYS_ADMIN"] }),
+      "the container's securityContext must be exactly",
+    ],
+    [
+      "an exec probe",
+      (p) => void (agent(p).livenessProbe = { exec: { command: ["sh", "-c", "id"] } }),
+      "no lifecycle hooks, probes, stdin or tty",
+    ],
+    ["no node name", (p) => void (spec(p).nodeName = undefined), "pinned to a node (nodeName)"],
+  ];
+
+  for (const [what, change, message] of refusals) {
+    it(`refuses a helper pod with ${what}, saying what is allowed`, async () => {
+      const name = `bad-${randomBytes(3).toString("hex")}`;
+      const answer = await create(asController, variant(name, change));
+      expect(answer).toContain(`403 pods "${name}" is forbidden: ${denied} ${message}`);
+    });
+  }
+
+  it("lets the cluster admin create the same pods: the policy binds only the controller's account", async () => {
+    expect(await create(asAdmin, rootPod("admin-root", config.helper.image), true)).toBe("created");
+  });
+
+  it("admits every helper pod the controller builds from the release's CronJob arguments", async () => {
+    const pods = [
+      helperPod("plain"),
+      helperPod("protect", [
+        "docker.io/library/nginx:1.25",
+        "registry.example.com/a/b@sha256:" + "0".repeat(64),
+      ]),
+      // A busy node: the policy's checks over every argument stay within CEL's cost budget.
+      helperPod(
+        "many",
+        Array.from(
+          { length: 2000 },
+          (_, i) => `registry.example.com/team-${String(i)}/app:v${String(i)}`,
+        ),
+      ),
+    ];
+    for (const pod of pods) {
+      expect(await create(asController, pod, true), pod.metadata?.name).toBe("created");
+    }
+  });
+
+  it("still lets a real run of the CronJob delete images on the node", async () => {
+    const images = sampleImages([`${prefix}/app:v1`, `${prefix}/app:v2`]);
+    expect(images).toHaveLength(2);
+    const job = `vap-now-${tok}`;
+    await kubectl(["create", "job", "-n", ns, `--from=cronjob/${fullname}`, job]);
+    let log = "";
+    try {
+      await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=complete", "--timeout=180s"]);
+    } finally {
+      log = await kubectl(["logs", "-n", ns, `job/${job}`]).catch((e: unknown) => String(e));
+    }
+    expect(log).toMatch(new RegExp(`^\\[1/1\\] ${nodeName}: deleted 2 images`, "m"));
+    expect(log).toMatch(/^summary of run \S+: 1 node: 1 ok, 0 failed; deleted 2 images/m);
+    expect(nodeImageNames().filter((n) => n.startsWith(`${prefix}/`))).toEqual([]);
+  }, 240_000);
+
+  it("is removed by helm uninstall", async () => {
+    await helmOk(["uninstall", release, "--namespace", ns]);
+    for (const kind of ["validatingadmissionpolicy", "validatingadmissionpolicybinding"]) {
+      expect((await kubectlResult(["get", kind, policyName])).stderr).toContain("NotFound");
+    }
+  });
+});

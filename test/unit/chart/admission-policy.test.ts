@@ -1,0 +1,116 @@
+// The ValidatingAdmissionPolicy that limits the controller's service account to helper pods: when the
+// chart renders it, whom it applies to, and which chart values it pins. What it admits and refuses
+// is proven on the real API server (test/integration/chart/admission-policy.test.ts); here, that
+// the rendered policy carries this release's values, as inert CEL string literals.
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { chartDir, kinds, only, render, REQUIRED_VALUES, VAP_API, type Rendered } from "./helm.js";
+
+type Policy = Rendered<"ValidatingAdmissionPolicy">;
+
+function policy(values: Record<string, unknown> = {}, files: string[] = []): Policy {
+  return only(
+    render({ values: { ...REQUIRED_VALUES, ...values }, files, extraArgs: VAP_API }),
+    "ValidatingAdmissionPolicy",
+  );
+}
+
+/** Every validation expression, joined: what the policy checks, as text. */
+function expressions(p: Policy): string {
+  return (p.spec?.validations ?? []).map((v) => v.expression).join("\n");
+}
+
+describe("admission policy for the controller's service account", () => {
+  it("is rendered with its binding where the API server serves ValidatingAdmissionPolicy v1", () => {
+    const objects = render({ values: REQUIRED_VALUES, extraArgs: VAP_API });
+    const p = only(objects, "ValidatingAdmissionPolicy");
+    const b = only(objects, "ValidatingAdmissionPolicyBinding");
+    // Cluster-scoped: the namespace is part of the name, as for the ClusterRole.
+    expect(p.metadata?.name).toBe("kic-kube-image-cleanup-kic-system");
+    expect(b.metadata?.name).toBe("kic-kube-image-cleanup-kic-system");
+    expect(b.spec?.policyName).toBe("kic-kube-image-cleanup-kic-system");
+    expect(b.spec?.validationActions).toEqual(["Deny"]);
+    expect(b.spec?.matchResources).toBeUndefined();
+    expect(p.spec?.failurePolicy).toBe("Fail");
+    expect(p.spec?.matchConstraints?.resourceRules).toEqual([
+      {
+        apiGroups: [""],
+        apiVersions: ["v1"],
+        operations: ["CREATE", "UPDATE"],
+        resources: ["pods"],
+      },
+    ]);
+  });
+
+  it("is not rendered where the API server does not serve it, nor with admissionPolicy.create=false", () => {
+    expect(kinds(render({ values: REQUIRED_VALUES }))).not.toContain("ValidatingAdmissionPolicy");
+    const off = render({
+      values: { ...REQUIRED_VALUES, admissionPolicy: { create: false } },
+      extraArgs: VAP_API,
+    });
+    expect(kinds(off)).not.toContain("ValidatingAdmissionPolicy");
+    expect(kinds(off)).not.toContain("ValidatingAdmissionPolicyBinding");
+  });
+
+  it("applies only to requests from the controller's service account", () => {
+    expect(policy().spec?.matchConditions).toEqual([
+      {
+        name: "controller-service-account",
+        expression:
+          'request.userInfo.username == "system:serviceaccount:kic-system:kic-kube-image-cleanup"',
+      },
+    ]);
+    // An existing account named by serviceAccount.name, with the chart's RBAC off, is limited too.
+    expect(
+      policy({ rbac: { create: false }, serviceAccount: { create: false, name: "cleaner" } }).spec
+        ?.matchConditions?.[0]?.expression,
+    ).toBe('request.userInfo.username == "system:serviceaccount:kic-system:cleaner"');
+  });
+
+  it("pins the chart's image and pull policy and the default runtime flags", () => {
+    const text = expressions(policy());
+    expect(text).toContain(
+      'variables.agent.image == "ghcr.io/kube-image-cleanup/kube-image-cleanup:0.1.0"',
+    );
+    expect(text).toContain('variables.agent.imagePullPolicy == "IfNotPresent"');
+    expect(text).toContain(
+      'variables.args.filter(a, a.startsWith("--client=")) == ["--client=auto"]',
+    );
+    expect(text).toContain('variables.args.filter(a, a.startsWith("--socket=")) == []');
+    expect(text).toContain('variables.args.filter(a, a.startsWith("--nsenter-target=")) == []');
+    expect(text).toContain(
+      'variables.args.filter(a, a.startsWith("--host-exec=")) == ["--host-exec=nsenter"]',
+    );
+    expect(text).toContain(
+      'variables.args.filter(a, a.startsWith("--log-format=")) == ["--log-format=json"]',
+    );
+  });
+
+  it("pins the runtime values and the image digest a release sets, as the controller passes them", () => {
+    const runtime = expressions(policy({}, [join(chartDir, "ci", "05-runtime.yaml")]));
+    expect(runtime).toContain('== ["--client=ctr"]');
+    expect(runtime).toContain('== ["--socket=/run/k3s/containerd/containerd.sock"]');
+    expect(runtime).toContain('== ["--nsenter-target=containerd"]');
+    // The controller strips unix:// from the socket (src/config/run-options.ts).
+    const crio = expressions(
+      policy({ runtime: { socket: "unix:///run/crio/crio.sock", nsenterTarget: 1 } }),
+    );
+    expect(crio).toContain('== ["--socket=/run/crio/crio.sock"]');
+    expect(crio).toContain('== ["--nsenter-target=1"]');
+    const digest = expressions(policy({}, [join(chartDir, "ci", "06-image-digest.yaml")]));
+    expect(digest).toContain(
+      'variables.agent.image == "registry.example.com/tools/kube-image-cleanup@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" && variables.agent.imagePullPolicy == "Always"',
+    );
+  });
+
+  it("gives every check a message that names the account and the chart value", () => {
+    const validations = policy().spec?.validations ?? [];
+    expect(validations.length).toBeGreaterThanOrEqual(10);
+    for (const v of validations) {
+      expect(v.reason).toBe("Forbidden");
+      expect(v.message).toMatch(
+        /^system:serviceaccount:kic-system:kic-kube-image-cleanup may create only kube-image-cleanup helper pods \(admissionPolicy\.create\): \S/,
+      );
+    }
+  });
+});
