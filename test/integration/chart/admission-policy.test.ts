@@ -139,6 +139,38 @@ function securityContext(pod: V1Pod) {
   return a.securityContext;
 }
 
+/**
+ * The protect list as a downwardAPI file (src/controller/helper-pod.ts: PROTECT_VOLUME and its
+ * mount; --protect-file names the file).
+ */
+function withProtectVolume(pod: V1Pod): V1Pod {
+  spec(pod).volumes = [
+    {
+      name: "protect",
+      downwardAPI: {
+        items: [
+          {
+            path: "images.json",
+            fieldRef: { fieldPath: "metadata.annotations['kube-image-cleanup.io/protect']" },
+          },
+        ],
+      },
+    },
+  ];
+  agent(pod).volumeMounts = [
+    { name: "protect", mountPath: "/etc/kube-image-cleanup/protect", readOnly: true },
+  ];
+  const a = args(pod).filter((x) => !x.startsWith("--protect"));
+  a.push("--protect-file=/etc/kube-image-cleanup/protect/images.json");
+  agent(pod).args = a;
+  pod.metadata ??= {};
+  pod.metadata.annotations = {
+    ...pod.metadata.annotations,
+    "kube-image-cleanup.io/protect": JSON.stringify(["docker.io/library/nginx:1.25"]),
+  };
+  return pod;
+}
+
 /** A plain privileged pod with the node's root file system: root on the node. */
 const rootPod = (name: string, image: string): V1Pod => ({
   apiVersion: "v1",
@@ -250,17 +282,19 @@ describe("the chart's admission policy on the real API server", () => {
       "no volumes, volume mounts or devices",
     ],
     [
-      "a downward API volume over the agent's code",
+      "the protect-list volume mounted over the agent's code",
       (p) => {
-        spec(p).volumes = [
-          {
-            name: "code",
-            downwardAPI: {
-              items: [{ path: "cli.js", fieldRef: { fieldPath: "metadata.annotations['x']" } }],
-            },
-          },
-        ];
-        agent(p).volumeMounts = [{ name: "code", mountPath: "/app/dist" }];
+        withProtectVolume(p);
+        agent(p).volumeMounts = [{ name: "protect", mountPath: "/app/dist", readOnly: true }];
+      },
+      "no volumes, volume mounts or devices",
+    ],
+    [
+      "the protect-list volume writing another file name",
+      (p) => {
+        withProtectVolume(p);
+        const items = spec(p).volumes?.[0]?.downwardAPI?.items;
+        if (items?.[0]) items[0].path = "cli.js";
       },
       "no volumes, volume mounts or devices",
     ],
@@ -371,6 +405,8 @@ describe("the chart's admission policy on the real API server", () => {
         "docker.io/library/nginx:1.25",
         "registry.example.com/a/b@sha256:" + "0".repeat(64),
       ]),
+      // The protect list as a file in a downwardAPI volume, the helper's only allowed volume.
+      withProtectVolume(helperPod("protectfile")),
       // A busy node: the policy's checks over every argument stay within CEL's cost budget.
       helperPod(
         "many",

@@ -103,6 +103,16 @@ describe("admission policy for the controller's service account", () => {
     );
   });
 
+  it("allows no volume but the protect list's downwardAPI file, mounted read-only where the agent reads it", () => {
+    const text = expressions(policy());
+    expect(text).toContain('v.name == "protect" && has(v.downwardAPI)');
+    expect(text).toContain(
+      `i.fieldRef.fieldPath == "metadata.annotations['kube-image-cleanup.io/protect']"`,
+    );
+    expect(text).toContain('m.mountPath == "/etc/kube-image-cleanup/protect"');
+    expect(text).toContain('["--protect-file=/etc/kube-image-cleanup/protect/images.json"]');
+  });
+
   it("gives every check a message that names the account and the chart value", () => {
     const validations = policy().spec?.validations ?? [];
     expect(validations.length).toBeGreaterThanOrEqual(10);
