@@ -88,10 +88,12 @@ function helperPod(name: string, protect: string[] = []): V1Pod {
     protect,
     owner: undefined,
   });
+  // The controller's own name is derived from run and node; a readable one per case here.
+  if (pod.metadata) pod.metadata.name = name;
   return pod;
 }
 
-/** Creates the pod (not a dry run) and returns the API server's refusal, or "created". */
+/** Creates the pod (or only admits it, with dryRun) and returns "created" or the API server's refusal. */
 async function create(api: CoreV1Api, pod: V1Pod, dryRun = false): Promise<string> {
   try {
     await api.createNamespacedPod({
