@@ -323,7 +323,7 @@ describe("the chart's admission policy on the real API server", () => {
     [
       "an agent flag that reads a host file",
       (p) => void args(p).push("--protect-file=/proc/1/root/etc/shadow"),
-      "the image's entrypoint with args",
+      "the agent's --protect-file flag must be absent or --protect-file=/etc/kube-image-cleanup/protect/images.json",
     ],
     [
       "another runtime socket",
