@@ -14,10 +14,11 @@ import type {
   ContainerRecord,
   ContainerState,
   ImageRecord,
+  ImageVolumeRecord,
   Inventory,
   SandboxRecord,
 } from "./inventory.js";
-import type { RuntimeAdapter, RuntimeVersion } from "./runtime.js";
+import type { RuntimeAdapter, RuntimeVersion, Usage } from "./runtime.js";
 
 /** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
 const BATCH = 50;
@@ -88,7 +89,29 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     }
   };
 
-  const usage = async () => {
+  // `crictl ps` does not show mounts: image volumes are in each container's status (`inspect`).
+  // As with inspectp, a failed batch is asked one by one and containers removed since are skipped.
+  const inspectMounts = async (ids: readonly string[]): Promise<Map<string, string[]>> => {
+    const out = new Map<string, string[]>();
+    for (const batch of chunks(ids, BATCH)) {
+      const r = await exec.run(argv("inspect", "-o", "json", ...batch));
+      if (r.code === 0) {
+        for (const [k, v] of parseCrictlInspectMounts(r.stdout)) out.set(k, v);
+        continue;
+      }
+      for (const id of batch) {
+        const one = await exec.run(argv("inspect", "-o", "json", id));
+        if (one.code === 0) {
+          for (const [k, v] of parseCrictlInspectMounts(one.stdout)) out.set(k, v);
+        } else if (!isNotFound(one.stderr)) {
+          throw new CommandFailedError(argv("inspect", "-o", "json", id), one);
+        }
+      }
+    }
+    return out;
+  };
+
+  const usage = async (): Promise<Usage> => {
     const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
     const { images, gone } = await inspectSandboxes(listed.map((s) => s.id));
     const sandboxes = listed.filter((s) => !gone.has(s.id));
@@ -98,9 +121,22 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     }
     const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
     const containers = parseCrictlContainers(await crictl("ps", "-a", "-o", "json"), podById);
+    // Only CRI's containers: image volumes exist only in pods the CRI plugin runs.
+    const mounts = await inspectMounts(containers.map((c) => c.id));
+    const imageVolumes: ImageVolumeRecord[] = [];
+    for (const c of containers) {
+      const images = mounts.get(c.id);
+      if (images === undefined || images.length === 0) continue;
+      const record: ImageVolumeRecord = {
+        images,
+        container: { id: c.id, name: c.name, state: c.state },
+      };
+      if (c.pod !== undefined) record.pod = c.pod;
+      imageVolumes.push(record);
+    }
     const known = new Set([...listed.map((s) => s.id), ...containers.map((c) => c.id)]);
     containers.push(...(await otherContainers(known)));
-    return { containers, sandboxes };
+    return { containers, sandboxes, imageVolumes };
   };
 
   return {
@@ -114,12 +150,18 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
     usage,
     inventory: async ({ withTimes }): Promise<Inventory> => {
       const images = parseCrictlImages(await crictl("images", "-o", "json"));
-      const { containers, sandboxes } = await usage();
+      const { containers, sandboxes, imageVolumes } = await usage();
       const configuredSandboxImage = findSandboxImage(
         JSON.parse(await crictl("info", "-o", "json")),
       );
       const imageTimesKnown = withTimes && (await readContainerdTimes(exec, socket, images));
-      const inventory: Inventory = { images, containers, sandboxes, imageTimesKnown };
+      const inventory: Inventory = {
+        images,
+        containers,
+        sandboxes,
+        imageVolumes,
+        imageTimesKnown,
+      };
       if (configuredSandboxImage !== undefined)
         inventory.configuredSandboxImage = configuredSandboxImage;
       return inventory;
@@ -282,6 +324,36 @@ export function parseCrictlInspectp(json: string): Map<string, string> {
     const info = isRecord(p.info) ? p.info : {};
     const image = str(info.image);
     if (image !== "") out.set(str(status.id), image);
+  }
+  return out;
+}
+
+/**
+ * `crictl inspect -o json ID...` (one object for one id, an array for several): container id -> the
+ * images mounted as volumes. CRI reports them in `status.mounts[].image` (an ImageSpec: `image` is
+ * what the kubelet resolved, usually the image id; `userSpecifiedImage` the pod's reference); the
+ * verbose `info.config.mounts` repeats the container's config, for runtimes that leave status empty.
+ */
+export function parseCrictlInspectMounts(json: string): Map<string, string[]> {
+  const parsed: unknown = JSON.parse(json);
+  const out = new Map<string, string[]>();
+  for (const c of Array.isArray(parsed) ? parsed : [parsed]) {
+    if (!isRecord(c)) continue;
+    const status = isRecord(c.status) ? c.status : {};
+    const info = isRecord(c.info) ? c.info : {};
+    const config = isRecord(info.config) ? info.config : {};
+    const images = new Set<string>();
+    for (const m of [...list(status, "mounts"), ...list(config, "mounts")]) {
+      if (!isRecord(m) || !isRecord(m.image)) continue;
+      for (const ref of [
+        str(m.image.image),
+        str(m.image.userSpecifiedImage),
+        str(m.image.user_specified_image),
+      ])
+        if (ref !== "") images.add(ref);
+    }
+    const id = str(status.id);
+    if (id !== "") out.set(id, [...images]);
   }
   return out;
 }

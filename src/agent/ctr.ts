@@ -10,10 +10,11 @@ import type {
   ContainerRecord,
   ContainerState,
   ImageRecord,
+  ImageVolumeRecord,
   Inventory,
   SandboxRecord,
 } from "./inventory.js";
-import type { RuntimeAdapter, RuntimeVersion } from "./runtime.js";
+import type { RuntimeAdapter, RuntimeVersion, Usage } from "./runtime.js";
 import { findSandboxImage } from "./crictl.js";
 
 const BATCH = 50;
@@ -52,8 +53,14 @@ export function createCtrAdapter(
           if (manifest) image.id = manifest.configDigest;
         }
       }
-      const { containers, sandboxes } = await usage();
-      const inventory: Inventory = { images, containers, sandboxes, imageTimesKnown: withTimes };
+      const { containers, sandboxes, imageVolumes } = await usage();
+      const inventory: Inventory = {
+        images,
+        containers,
+        sandboxes,
+        imageVolumes,
+        imageTimesKnown: withTimes,
+      };
       if (withTimes) {
         const ages = parseCtrContentAges(await ctr("content", "ls"));
         const now = Date.now();
@@ -151,9 +158,7 @@ export function createCtrUsageReader(
   exec: HostExec,
   socket: string,
   namespace: string,
-): (
-  skip?: ReadonlySet<string>,
-) => Promise<{ containers: ContainerRecord[]; sandboxes: SandboxRecord[] }> {
+): (skip?: ReadonlySet<string>) => Promise<Usage> {
   const ctrArgv = (...args: string[]) => [
     "ctr",
     "--address",
@@ -235,7 +240,18 @@ export function createCtrUsageReader(
     const sandboxes: SandboxRecord[] = present
       .filter((c) => facts.get(c.id)?.kind === "sandbox")
       .map((c) => ({ id: c.id, pod: `sandbox ${c.id.slice(0, 12)}`, image: c.images[0] ?? "" }));
-    return { containers, sandboxes };
+    // Image volumes (containerd 2.1+) live in the snapshotter of the pod's containers; no
+    // container, no pod, no image volume.
+    const imageVolumes: ImageVolumeRecord[] = [];
+    const snapshotters = new Set(
+      present.map((c) => facts.get(c.id)?.snapshotter).filter((x): x is string => !!x),
+    );
+    for (const snapshotter of snapshotters) {
+      imageVolumes.push(
+        ...parseCtrImageVolumeSnapshots(await ctr("snapshots", "--snapshotter", snapshotter, "ls")),
+      );
+    }
+    return { containers, sandboxes, imageVolumes };
   };
 }
 
@@ -529,4 +545,21 @@ function ageSeconds(line: string): number | undefined {
   const n = /\s(\d+) (second|minute|hour|day|week|month|year)s?\b/.exec(line);
   if (!n?.[1] || !n[2]) return undefined;
   return Number(n[1]) * (AGE_UNITS[n[2]] ?? Number.NaN);
+}
+
+/**
+ * `ctr snapshots ls`: KEY PARENT KIND. containerd 2.1+ mounts an image volume from a snapshot whose
+ * key is its mount point, `<CRI state dir>/image-volumes/<sandbox id>/<target digest hex>`
+ * (internal/cri/server/container_image_mount.go), and removes it with the sandbox: while it exists,
+ * a pod mounts that image. The target digest is what `ctr images ls` shows as DIGEST.
+ */
+export function parseCtrImageVolumeSnapshots(text: string): ImageVolumeRecord[] {
+  const out: ImageVolumeRecord[] = [];
+  for (const line of text.split("\n").slice(1)) {
+    const key = line.trim().split(/\s+/)[0] ?? "";
+    const m = /\/image-volumes\/([0-9a-f]{64})\/([0-9a-f]{64})$/.exec(key);
+    if (!m?.[1] || !m[2]) continue;
+    out.push({ images: [`sha256:${m[2]}`], pod: `sandbox ${m[1].slice(0, 12)}` });
+  }
+  return out;
 }

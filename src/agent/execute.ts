@@ -86,7 +86,7 @@ export async function executePlan(
         });
       continue;
     }
-    const inUse = containerUsage(index, usage.containers);
+    const inUse = containerUsage(index, usage.containers, usage.imageVolumes);
     const sandbox = sandboxUsage(index, [], usage.sandboxes, inventory.configuredSandboxImage);
     const go: ImageRecord[] = [];
     for (const image of batch) {

@@ -33,6 +33,20 @@ export interface ContainerRecord {
   pod?: string;
 }
 
+/**
+ * An image mounted as a volume (`spec.volumes[].image`, Kubernetes 1.33+ with containerd 2.1+ or
+ * CRI-O): no container runs it, yet deleting it breaks the pod. crictl reports it per container
+ * (ContainerStatus.mounts[].image); ctr sees the CRI plugin's snapshot for it, per sandbox.
+ */
+export interface ImageVolumeRecord {
+  /** References the runtime gives for the mounted image (image id, name or manifest digest). */
+  images: string[];
+  /** The container that mounts it, when known (crictl). */
+  container?: { id: string; name: string; state: ContainerState };
+  /** `namespace/name`, or `sandbox <id>` where only the sandbox is known (ctr). */
+  pod?: string;
+}
+
 export interface SandboxRecord {
   id: string;
   /** `namespace/name`. */
@@ -45,6 +59,8 @@ export interface Inventory {
   images: ImageRecord[];
   containers: ContainerRecord[];
   sandboxes: SandboxRecord[];
+  /** Images mounted as volumes; absent where the runtime was not asked (older fixtures). */
+  imageVolumes?: ImageVolumeRecord[];
   /** The pause image the runtime is configured with, when it can be read. */
   configuredSandboxImage?: string;
   /**

@@ -10,7 +10,13 @@ import {
   repositoryOf,
   type ImagePattern,
 } from "../config/patterns.js";
-import type { ContainerRecord, ImageRecord, Inventory, SandboxRecord } from "./inventory.js";
+import type {
+  ContainerRecord,
+  ImageRecord,
+  ImageVolumeRecord,
+  Inventory,
+  SandboxRecord,
+} from "./inventory.js";
 import type { KeptImage, KeepReason } from "./result.js";
 
 export interface PlanOptions {
@@ -62,10 +68,14 @@ export class ImageIndex {
   }
 }
 
-/** Image id -> why a container uses it (first container wins). */
+/**
+ * Image id -> why a container uses it (first container wins): as its image, or mounted as an image
+ * volume (the kubelet's own image GC counts both as in use).
+ */
 export function containerUsage(
   index: ImageIndex,
   containers: readonly ContainerRecord[],
+  imageVolumes: readonly ImageVolumeRecord[] = [],
 ): Map<string, string> {
   const used = new Map<string, string>();
   for (const c of containers) {
@@ -75,6 +85,20 @@ export function containerUsage(
         used.set(
           image.id,
           `container ${c.name || c.id.slice(0, 12)} (${c.state})${c.pod ? ` of pod ${c.pod}` : ""}`,
+        );
+      }
+    }
+  }
+  for (const v of imageVolumes) {
+    for (const ref of v.images) {
+      const image = index.find(ref);
+      if (image && !used.has(image.id)) {
+        const c = v.container;
+        const by = c ? `container ${c.name || c.id.slice(0, 12)} (${c.state})` : undefined;
+        const of = v.pod ? `pod ${v.pod}` : undefined;
+        used.set(
+          image.id,
+          `mounted as an image volume${by ? ` by ${by}` : ""}${of ? `${by ? " of" : " by"} ${of}` : ""}`,
         );
       }
     }
@@ -115,7 +139,7 @@ export function sandboxUsage(
 
 export function planDeletions(inventory: Inventory, options: PlanOptions): Plan {
   const index = new ImageIndex(inventory.images);
-  const inUse = containerUsage(index, inventory.containers);
+  const inUse = containerUsage(index, inventory.containers, inventory.imageVolumes);
   const sandbox = sandboxUsage(
     index,
     inventory.images,

@@ -1,6 +1,7 @@
 // What the agent prints while it works: readable lines (pretty) or pino records (json). Both end
 // with the one structured result record the controller parses from the pod log.
 import type { Logger } from "../log.js";
+import { escapeControl } from "../report/escape.js";
 import { formatBytes, plural } from "../report/units.js";
 import type { Inventory } from "./inventory.js";
 import type { Plan } from "./plan.js";
@@ -54,7 +55,11 @@ export function bytesLine(r: Pick<AgentResult, "imageFs" | "bytesReclaimed">): s
   );
 }
 
-export function createPrettyReporter(write: (line: string) => void): AgentReporter {
+export function createPrettyReporter(print: (line: string) => void): AgentReporter {
+  // Image names, details and errors come from the runtime and from pod authors: one line each.
+  const write = (line: string) => {
+    print(escapeControl(line));
+  };
   const keptLine = (k: KeptImage) =>
     `  keep    ${label(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`;
   return {

@@ -2,12 +2,24 @@
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ClientChoice } from "../config/agent-options.js";
 import { CommandFailedError, CommandNotFoundError, lastLines, type HostExec } from "./host-exec.js";
-import type { ContainerRecord, ImageRecord, Inventory, SandboxRecord } from "./inventory.js";
+import type {
+  ContainerRecord,
+  ImageRecord,
+  ImageVolumeRecord,
+  Inventory,
+  SandboxRecord,
+} from "./inventory.js";
 import type { RuntimeClientName } from "./result.js";
 
 export interface RuntimeVersion {
   name?: string;
   version?: string;
+}
+
+export interface Usage {
+  containers: ContainerRecord[];
+  sandboxes: SandboxRecord[];
+  imageVolumes: ImageVolumeRecord[];
 }
 
 export interface RuntimeAdapter {
@@ -16,8 +28,8 @@ export interface RuntimeAdapter {
   /** Asks the runtime for its name and version; fails when it is unreachable. */
   version(): Promise<RuntimeVersion>;
   inventory(options: { withTimes: boolean }): Promise<Inventory>;
-  /** Containers and sandboxes only: the re-check right before a delete. */
-  usage(): Promise<{ containers: ContainerRecord[]; sandboxes: SandboxRecord[] }>;
+  /** Containers, sandboxes and image volumes only: the re-check right before a delete. */
+  usage(): Promise<Usage>;
   /** Replaces size estimates with exact sizes where the client only gives estimates. */
   measure(images: readonly ImageRecord[]): Promise<void>;
   /** Removes the images (every reference); returns the client's error text per image id, if any. */

@@ -10,6 +10,7 @@ import type { HostExecMode } from "../agent/result.js";
 import type { LogFormat } from "../log.js";
 import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.js";
 import { parseDuration } from "./duration.js";
+import { checkImageReference } from "./image-reference.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
 
 export type ClientChoice = "auto" | "crictl" | "ctr";
@@ -193,7 +194,7 @@ export function loadAgentConfig(
   return Object.freeze({
     include: compilePatterns("--include", include, "include"),
     exclude: compilePatterns("--exclude", strings("--exclude", args.exclude), "exclude"),
-    protect: strings("--protect", args.protect),
+    protect: checkProtectList("--protect", strings("--protect", args.protect)),
     protectFile: optionalString("--protect-file", args["protect-file"]),
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
     client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
@@ -214,7 +215,26 @@ function positiveDuration(key: string, given: string): number {
   return seconds;
 }
 
-/** Reads `--protect-file`: a JSON array of image references. */
+/**
+ * The references, deduplicated; throws ConfigError at the first that is not an image reference.
+ * Refusing is the safe side: the agent must not start believing it knows what to keep.
+ */
+export function checkProtectList(key: string, refs: readonly string[]): string[] {
+  refs.forEach((ref, i) => {
+    const why = checkImageReference(ref);
+    if (why !== undefined) {
+      throw new ConfigError(
+        key,
+        // The bad entry may be huge or hold control characters: its place and length, not its text.
+        `entry ${i + 1} (${ref.length} characters)`,
+        `give image references such as nginx:1.25 or registry.example/app@sha256:...; ${why}`,
+      );
+    }
+  });
+  return [...new Set(refs)];
+}
+
+/** Reads `--protect-file`: a JSON array of image references, checked and deduplicated. */
 export async function readProtectFile(path: string): Promise<string[]> {
   let text: string;
   try {
@@ -240,7 +260,7 @@ export async function readProtectFile(path: string): Promise<string[]> {
       'the file must hold a JSON list of image references, e.g. ["nginx:1.25"]',
     );
   }
-  return parsed;
+  return checkProtectList(`--protect-file ${path}`, parsed);
 }
 
 /** What the controller passes to the agent in a helper pod. */

@@ -9,9 +9,45 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-options.js";
 import { formatDuration } from "../config/duration.js";
 import type { RunConfig } from "../config/run-options.js";
-import { helperPodLabels, helperPodName, NODE_ANNOTATION } from "./labels.js";
+import { helperPodLabels, helperPodName, NODE_ANNOTATION, PROTECT_ANNOTATION } from "./labels.js";
 
 export const AGENT_CONTAINER = "agent";
+
+// What pods on the node need travels as a pod annotation the kubelet writes into a downwardAPI
+// volume file, which the agent reads with --protect-file. As argv it hit the kernel's limit of
+// 128 KiB per argument (MAX_ARG_STRLEN) and ~2 MiB in all: the container could not start and the
+// node was never cleaned again. A file has no such limit, and the annotation needs no RBAC beyond
+// creating the pod.
+/** The helper pod's only volume (an admission policy for the helper's shape must allow it). */
+export const PROTECT_VOLUME = "protect";
+export const PROTECT_MOUNT_PATH = "/etc/kube-image-cleanup/protect";
+export const PROTECT_FILE = "images.json";
+
+/** The API server refuses a pod whose annotations (keys and values, in bytes) exceed 256 KiB. */
+export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
+
+/** The annotation value: a JSON list, as --protect-file reads it. */
+export function protectAnnotationValue(protect: readonly string[]): string {
+  return JSON.stringify(protect);
+}
+
+/**
+ * Why the protect list cannot travel in the helper pod's annotations, or undefined when it fits.
+ * Beyond the limit the node must fail: running the agent with part of the list would let it delete
+ * images that pods on the node need.
+ */
+export function protectListProblem(protect: readonly string[], node: string): string | undefined {
+  const other = Buffer.byteLength(NODE_ANNOTATION) + Buffer.byteLength(node);
+  const bytes =
+    Buffer.byteLength(PROTECT_ANNOTATION) + Buffer.byteLength(protectAnnotationValue(protect));
+  if (other + bytes <= ANNOTATIONS_MAX_BYTES) return undefined;
+  return (
+    `the pods on the node reference ${protect.length} distinct images (${Math.ceil(bytes / 1024)} KiB as a list), ` +
+    `more than a pod's annotations can hold (${ANNOTATIONS_MAX_BYTES / 1024} KiB): the agent cannot be told ` +
+    "everything it must keep, so the node is not cleaned; find the pods with that many images with " +
+    `kubectl get pods -A --field-selector spec.nodeName=${node}`
+  );
+}
 
 export interface HelperPodInput {
   config: Pick<
@@ -21,7 +57,7 @@ export interface HelperPodInput {
   namespace: string;
   runId: string;
   node: string;
-  /** Images pods bound to the node reference: passed as --protect, never deleted. */
+  /** Images pods bound to the node reference (valid references): never deleted. */
   protect: readonly string[];
   /** The controller's own pod, when it runs in the same namespace. */
   owner: { name: string; uid: string } | undefined;
@@ -55,7 +91,7 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       deadline: formatDuration(agentDeadlineSeconds(input.config.nodeTimeoutSeconds)),
     }),
     ...(agent.nsenterTarget === undefined ? [] : [`--nsenter-target=${agent.nsenterTarget}`]),
-    ...input.protect.map((image) => `--protect=${image}`),
+    `--protect-file=${PROTECT_MOUNT_PATH}/${PROTECT_FILE}`,
   ];
 }
 
@@ -73,7 +109,10 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
       name: helperPodName(input.runId, input.node),
       namespace: input.namespace,
       labels: helperPodLabels(input.config.instance, input.runId, input.node),
-      annotations: { [NODE_ANNOTATION]: input.node },
+      annotations: {
+        [NODE_ANNOTATION]: input.node,
+        [PROTECT_ANNOTATION]: protectAnnotationValue(input.protect),
+      },
     },
     spec: {
       // Pinned: the scheduler is skipped, so taints with NoSchedule and a full node's pod count do
@@ -103,6 +142,20 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
           // CAP_SYS_PTRACE, and the image's default user is 1000.
           securityContext: { privileged: true, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
           terminationMessagePolicy: "FallbackToLogsOnError",
+          volumeMounts: [{ name: PROTECT_VOLUME, mountPath: PROTECT_MOUNT_PATH, readOnly: true }],
+        },
+      ],
+      volumes: [
+        {
+          name: PROTECT_VOLUME,
+          downwardAPI: {
+            items: [
+              {
+                path: PROTECT_FILE,
+                fieldRef: { fieldPath: `metadata.annotations['${PROTECT_ANNOTATION}']` },
+              },
+            ],
+          },
         },
       ],
     },

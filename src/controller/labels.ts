@@ -10,6 +10,8 @@ export const RUN_ID_LABEL = "kube-image-cleanup.io/run-id";
 export const NODE_LABEL = "kube-image-cleanup.io/node";
 /** The full node name (a label value holds at most 63 characters; node names up to 253). */
 export const NODE_ANNOTATION = "kube-image-cleanup.io/node";
+/** The images the agent must keep, as a JSON list (src/controller/helper-pod.ts). */
+export const PROTECT_ANNOTATION = "kube-image-cleanup.io/protect";
 
 export const APP_NAME = "kube-image-cleanup";
 export const HELPER_COMPONENT = "agent";

@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
-import { AGENT_CONTAINER, buildHelperPod } from "./helper-pod.js";
+import { AGENT_CONTAINER, buildHelperPod, protectListProblem } from "./helper-pod.js";
 import { RUN_ID_LABEL } from "./labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
@@ -58,12 +58,21 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   let protect: string[];
   try {
     // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
-    protect = await ctx.podLists.run(async () => {
+    const needed = await ctx.podLists.run(async () => {
       const pods = await ctx.kube.core.listPodForAllNamespaces({
         fieldSelector: `spec.nodeName=${node}`,
       });
       return imagesNeededByPods(pods.items);
     });
+    protect = needed.images;
+    if (needed.rejected.length > 0) {
+      // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
+      // The string itself is never logged (it may be huge or written to forge log lines).
+      log.warn(
+        { rejected: needed.rejected.slice(0, 20), count: needed.rejected.length },
+        "pods on the node have image fields that are not image references; they protect nothing",
+      );
+    }
   } catch (err) {
     if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
     if (ctx.signal.aborted) return finish({ status: "interrupted" });
@@ -73,6 +82,8 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     });
   }
   if (ctx.signal.aborted) return finish({ status: "interrupted" }, protect.length);
+  const tooMany = protectListProblem(protect, node);
+  if (tooMany !== undefined) return finish({ status: "failed", reason: tooMany }, protect.length);
 
   // b. The helper pod. Tracked before it is created, so the watch misses none of its events.
   const body = buildHelperPod({

@@ -1,44 +1,90 @@
 // Which images the pods bound to a node need, as the API server sees them. The agent protects these
-// (--protect) even when no container uses them right now: a crash-looping pod between restarts, an
-// init container that already ran, a pod about to start.
+// even when no container uses them right now: a crash-looping pod between restarts, an init
+// container that already ran, a pod about to start, an image mounted as a volume.
+//
+// Pod authors write these fields: the API server accepts any `image` without leading or trailing
+// whitespace, newlines and 200 KiB strings included. Only valid image references are passed on (a
+// string that is none names no image a runtime could hold, so it protects nothing); the others are
+// counted per pod and never copied anywhere.
 import type { V1Pod } from "@kubernetes/client-node";
+import { checkImageReference } from "../config/image-reference.js";
 import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "./labels.js";
 
+/** A field that held something other than an image reference. The string itself is not kept. */
+export interface RejectedReference {
+  /** `namespace/name`. */
+  pod: string;
+  /** e.g. `spec.containers[app].image`. */
+  field: string;
+  why: string;
+}
+
+export interface NeededImages {
+  /** Valid image references, deduplicated and sorted. */
+  images: string[];
+  rejected: RejectedReference[];
+}
+
+/** What the kubelet reports for a mounted image volume (KEP-4639 `ImageVolumeWithDigest`, 1.35+). */
+interface VolumeMountStatusWithImage {
+  name?: string;
+  volumeStatus?: { image?: { imageRef?: unknown } };
+}
+
 /**
- * Every image reference of the pods: spec images of containers, init and ephemeral containers, and
- * the status `image` and `imageID` (the latter pins the exact content even when a tag moved).
+ * Every image reference of the pods: spec images of containers, init and ephemeral containers, image
+ * volumes (`spec.volumes[].image.reference`, beta since 1.33), and the status `image`, `imageID`
+ * (the latter pins the exact content even when a tag moved) and an image volume's `imageRef`.
  * Finished pods (Succeeded, Failed) need nothing; their exited containers, if still present, are
  * protected by the agent as in-use. Our own helper pods are skipped.
  */
-export function imagesNeededByPods(pods: readonly V1Pod[]): string[] {
+export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
   const images = new Set<string>();
-  const add = (ref: string | undefined) => {
-    const r = ref?.trim();
-    // The kubelet reports `docker-pullable://` / `docker://` prefixes with dockershim-era runtimes.
-    if (r) images.add(r.replace(/^docker(-pullable)?:\/\//, ""));
-  };
+  const rejected: RejectedReference[] = [];
   for (const pod of pods) {
     const phase = pod.status?.phase;
     if (phase === "Succeeded" || phase === "Failed") continue;
     const labels = pod.metadata?.labels ?? {};
     if (labels[NAME_LABEL] === APP_NAME && labels[COMPONENT_LABEL] === HELPER_COMPONENT) continue;
+    const podName = `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+    const add = (ref: unknown, field: string) => {
+      if (typeof ref !== "string") return;
+      // The kubelet reports `docker-pullable://` / `docker://` prefixes with dockershim-era runtimes.
+      const r = ref.replace(/^docker(-pullable)?:\/\//, "");
+      if (r === "") return;
+      const why = checkImageReference(r);
+      if (why === undefined) images.add(r);
+      else rejected.push({ pod: podName, field, why });
+    };
     const spec = pod.spec;
-    for (const c of [
-      ...(spec?.containers ?? []),
-      ...(spec?.initContainers ?? []),
-      ...(spec?.ephemeralContainers ?? []),
-    ]) {
-      add(c.image);
+    for (const [kind, list] of [
+      ["containers", spec?.containers],
+      ["initContainers", spec?.initContainers],
+      ["ephemeralContainers", spec?.ephemeralContainers],
+    ] as const) {
+      for (const c of list ?? []) add(c.image, `spec.${kind}[${c.name}].image`);
+    }
+    for (const v of spec?.volumes ?? []) {
+      add(v.image?.reference, `spec.volumes[${v.name}].image.reference`);
     }
     const status = pod.status;
-    for (const s of [
-      ...(status?.containerStatuses ?? []),
-      ...(status?.initContainerStatuses ?? []),
-      ...(status?.ephemeralContainerStatuses ?? []),
-    ]) {
-      add(s.image);
-      add(s.imageID);
+    for (const [kind, list] of [
+      ["containerStatuses", status?.containerStatuses],
+      ["initContainerStatuses", status?.initContainerStatuses],
+      ["ephemeralContainerStatuses", status?.ephemeralContainerStatuses],
+    ] as const) {
+      for (const s of list ?? []) {
+        add(s.image, `status.${kind}[${s.name}].image`);
+        add(s.imageID, `status.${kind}[${s.name}].imageID`);
+        const mounts = (s as { volumeMounts?: VolumeMountStatusWithImage[] }).volumeMounts;
+        for (const m of mounts ?? []) {
+          add(
+            m.volumeStatus?.image?.imageRef,
+            `status.${kind}[${s.name}].volumeMounts[${m.name ?? ""}].volumeStatus.image.imageRef`,
+          );
+        }
+      }
     }
   }
-  return [...images].sort();
+  return { images: [...images].sort(), rejected };
 }

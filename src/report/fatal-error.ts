@@ -4,6 +4,7 @@
 // written for the operator. Anything else is a bug, and its stack is what a bug report needs.
 import { ConfigError, KubeApiError, OperatorError, exitCodeFor, type ExitCode } from "../errors.js";
 import { createLogger, type LogFormat } from "../log.js";
+import { escapeControl } from "./escape.js";
 
 export interface FatalOutput {
   format: LogFormat;
@@ -43,12 +44,4 @@ export function reportFatal(err: unknown, out: FatalOutput): ExitCode {
     out.stderr(`${err.stack}\n`);
   }
   return code;
-}
-
-/** Control characters (a newline in a server's message, say) as visible escapes. */
-function escapeControl(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point here
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) =>
-    c === "\n" ? "\\n" : c === "\t" ? "\\t" : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
 }

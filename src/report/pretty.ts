@@ -3,6 +3,7 @@
 import type { AgentResult, KeepReason } from "../agent/result.js";
 import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
 import { bytesLine } from "../agent/report.js";
+import { escapeControl } from "./escape.js";
 import { formatBytes, formatMs, plural } from "./units.js";
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
@@ -41,7 +42,7 @@ export function formatHeader(h: RunHeader): string[] {
     lines.push(
       `  left over:   ${plural(h.sweep.left, "helper pod")} from earlier runs (not deleted: see the end of the log)`,
     );
-  return lines;
+  return lines.map(escapeControl);
 }
 
 /** `kept 17 (in-use 12, protected 3, excluded 2)`: images not deleted, except those no --include matched. */
@@ -79,7 +80,8 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
           `    removal under way, outcome unknown (partial record)  ${imageLabel(u)}  ${shortId(u.id)}`,
         );
     }
-    return lines;
+    // Image names, reasons and errors come from the runtime and from pod authors: one line each.
+    return lines.map(escapeControl);
   }
   const a = r.result;
   const verb = a.dryRun ? "would delete" : "deleted";
@@ -111,7 +113,7 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   }
   if (r.status !== "ok" && r.reason !== undefined && a.failed.length === 0)
     lines.push(`    ${r.reason}`);
-  return lines;
+  return lines.map(escapeControl);
 }
 
 function pad(cells: readonly string[][], rightAligned: ReadonlySet<number>): string[] {
@@ -158,7 +160,7 @@ export function formatSummary(s: RunSummary): string[] {
     for (const n of byName) {
       const t = n.totals;
       rows.push([
-        n.node,
+        escapeControl(n.node),
         n.status === "ok" ? "ok" : n.status.toUpperCase(),
         t ? String(t.deleted) : "-",
         t ? formatBytes(t.bytesReclaimed) : "-",
@@ -205,5 +207,5 @@ export function formatSummary(s: RunSummary): string[] {
       `  ${s.leftPods.command}`,
     );
   }
-  return lines;
+  return lines.map(escapeControl);
 }

@@ -3,6 +3,7 @@
 import type { KeepReason } from "../agent/result.js";
 import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
 import type { Logger } from "../log.js";
+import { escapeControl } from "./escape.js";
 import { formatHeader, formatNodeSection, formatSummary } from "./pretty.js";
 
 export interface RunReporter {
@@ -15,8 +16,9 @@ export interface RunReporter {
 }
 
 export function createPrettyRunReporter(write: (line: string) => void): RunReporter {
+  // The formatters escape already; this is the last gate, for any line added later.
   const all = (lines: string[]) => {
-    for (const l of lines) write(l);
+    for (const l of lines) write(escapeControl(l));
   };
   return {
     header: (h) => {
@@ -26,7 +28,7 @@ export function createPrettyRunReporter(write: (line: string) => void): RunRepor
       all(formatNodeSection(r, done, total));
     },
     note: (message) => {
-      write(`note: ${message}`);
+      write(escapeControl(`note: ${message}`));
     },
     summary: (s) => {
       all(formatSummary(s));

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { loadRunConfig } from "../../../src/config/run-options.js";
-import { buildHelperPod, helperArgs } from "../../../src/controller/helper-pod.js";
+import {
+  ANNOTATIONS_MAX_BYTES,
+  buildHelperPod,
+  helperArgs,
+  protectListProblem,
+} from "../../../src/controller/helper-pod.js";
+
+const ID = `sha256:${"ab".repeat(32)}`;
 
 const config = loadRunConfig(
   {
@@ -22,7 +29,7 @@ const build = (over: Partial<Parameters<typeof buildHelperPod>[0]> = {}) =>
     namespace: "kic",
     runId: "20250101t030000-1a2b",
     node: "node-a",
-    protect: ["docker.io/library/nginx:1.25", "sha256:abc"],
+    protect: ["docker.io/library/nginx:1.25", ID],
     owner: { name: "kic-29000000-xyz", uid: "1111-2222" },
     ...over,
   });
@@ -48,11 +55,14 @@ describe("helper pod", () => {
       runAsNonRoot: false,
     });
     // nsenter enters the host's network namespace itself; the pod needs neither host network nor
-    // host IPC nor any host path.
+    // host IPC nor any host path: its one volume is the downward API file of its own annotation.
     expect(spec?.hostNetwork).toBeUndefined();
     expect(spec?.hostIPC).toBeUndefined();
-    expect(spec?.volumes).toBeUndefined();
-    expect(container?.volumeMounts).toBeUndefined();
+    expect(spec?.volumes?.map((v) => v.name)).toEqual(["protect"]);
+    expect(spec?.volumes?.[0]?.hostPath).toBeUndefined();
+    expect(container?.volumeMounts).toEqual([
+      { name: "protect", mountPath: "/etc/kube-image-cleanup/protect", readOnly: true },
+    ]);
   });
 
   it("carries no service account token and no service links", () => {
@@ -93,9 +103,47 @@ describe("helper pod", () => {
       "--log-format=json",
       "--node-name=node-a",
       "--deadline=4m",
-      "--protect=docker.io/library/nginx:1.25",
-      "--protect=sha256:abc",
+      "--protect-file=/etc/kube-image-cleanup/protect/images.json",
     ]);
+  });
+
+  it("hands the images to protect over as a file from its own annotation, not as argv (128 KiB per argument)", () => {
+    expect(pod.metadata?.annotations?.["kube-image-cleanup.io/protect"]).toBe(
+      JSON.stringify(["docker.io/library/nginx:1.25", ID]),
+    );
+    expect(spec?.volumes).toEqual([
+      {
+        name: "protect",
+        downwardAPI: {
+          items: [
+            {
+              path: "images.json",
+              fieldRef: { fieldPath: "metadata.annotations['kube-image-cleanup.io/protect']" },
+            },
+          ],
+        },
+      },
+    ]);
+    const many = Array.from({ length: 3000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
+    const args = buildHelperPod({
+      config,
+      namespace: "kic",
+      runId: "r",
+      node: "node-a",
+      protect: many,
+      owner: undefined,
+    }).spec?.containers[0]?.args;
+    expect(args?.join(" ").length).toBeLessThan(1024);
+  });
+
+  it("fails the node clearly when the protect list exceeds what pod annotations hold, never cutting it", () => {
+    const fits = Array.from({ length: 2000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
+    expect(protectListProblem(fits, "node-a")).toBeUndefined();
+    const tooMany = Array.from({ length: 8000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
+    expect(JSON.stringify(tooMany).length).toBeGreaterThan(ANNOTATIONS_MAX_BYTES);
+    expect(protectListProblem(tooMany, "node-a")).toMatch(
+      /^the pods on the node reference 8000 distinct images \(\d+ KiB as a list\), more than a pod's annotations can hold \(256 KiB\).*node is not cleaned/,
+    );
   });
 
   it("passes --dry-run, --socket and --nsenter-target through", () => {
@@ -132,7 +180,7 @@ describe("helper pod", () => {
       "kube-image-cleanup.io/run-id": "20250101t030000-1a2b",
       "kube-image-cleanup.io/node": "node-a",
     });
-    expect(pod.metadata?.annotations).toEqual({ "kube-image-cleanup.io/node": "node-a" });
+    expect(pod.metadata?.annotations?.["kube-image-cleanup.io/node"]).toBe("node-a");
     expect(pod.metadata?.namespace).toBe("kic");
     expect(pod.metadata?.name).toBe("kic-20250101t030000-1a2b-node-a");
   });

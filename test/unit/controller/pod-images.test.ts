@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { imagesNeededByPods } from "../../../src/controller/pod-images.js";
 import { pod } from "./fixtures.js";
 
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+
 describe("imagesNeededByPods", () => {
   it("collects images of containers, init and ephemeral containers and their status ids", () => {
     const images = imagesNeededByPods([
@@ -17,7 +19,7 @@ describe("imagesNeededByPods", () => {
             {
               name: "app",
               image: "docker.io/library/nginx:1.25",
-              imageID: "docker.io/library/nginx@sha256:aaa",
+              imageID: `docker.io/library/nginx@${D("a")}`,
               ready: true,
               restartCount: 0,
             },
@@ -26,21 +28,21 @@ describe("imagesNeededByPods", () => {
             {
               name: "init",
               image: "busybox:1.36",
-              imageID: "sha256:bbb",
+              imageID: D("b"),
               ready: true,
               restartCount: 0,
             },
           ],
         },
       }),
-    ]);
+    ]).images;
     expect(images).toEqual([
       "busybox:1.36",
       "docker.io/library/alpine:3",
       "docker.io/library/nginx:1.25",
-      "docker.io/library/nginx@sha256:aaa",
+      `docker.io/library/nginx@${D("a")}`,
       "nginx:1.25",
-      "sha256:bbb",
+      D("b"),
     ]);
   });
 
@@ -62,7 +64,7 @@ describe("imagesNeededByPods", () => {
           ],
         },
       }),
-    ]);
+    ]).images;
     expect(images).toEqual(["docker.io/acme/app:2"]);
   });
 
@@ -74,7 +76,7 @@ describe("imagesNeededByPods", () => {
           status: { phase: "Pending" },
         }),
       ]),
-    ).toEqual(["docker.io/acme/next:3"]);
+    ).toEqual({ images: ["docker.io/acme/next:3"], rejected: [] });
   });
 
   it("needs nothing for finished pods and for the run's own helper pods", () => {
@@ -104,7 +106,7 @@ describe("imagesNeededByPods", () => {
           status: { phase: "Running" },
         }),
       ]),
-    ).toEqual([]);
+    ).toEqual({ images: [], rejected: [] });
   });
 
   it("strips the docker-pullable:// prefix older kubelets report", () => {
@@ -118,7 +120,7 @@ describe("imagesNeededByPods", () => {
               {
                 name: "c",
                 image: "redis:7",
-                imageID: "docker-pullable://redis@sha256:ccc",
+                imageID: `docker-pullable://redis@${D("c")}`,
                 ready: true,
                 restartCount: 0,
               },
@@ -126,6 +128,92 @@ describe("imagesNeededByPods", () => {
           },
         }),
       ]),
-    ).toEqual(["redis:7", "redis@sha256:ccc"]);
+    ).toEqual({ images: ["redis:7", `redis@${D("c")}`], rejected: [] });
+  });
+
+  it("protects an image mounted as a volume, before and after the kubelet mounted it", () => {
+    // As the API server returns such a pod (1.33+, ImageVolume beta): the volume's reference in the
+    // spec, and with ImageVolumeWithDigest (1.35+) the resolved digest in the container's status.
+    const needed = imagesNeededByPods([
+      pod({
+        spec: {
+          containers: [
+            {
+              name: "app",
+              image: "docker.io/acme/app:2",
+              volumeMounts: [{ name: "model", mountPath: "/model", readOnly: true }],
+            },
+          ],
+          volumes: [
+            {
+              name: "model",
+              image: { reference: "quay.io/acme/model:v3", pullPolicy: "IfNotPresent" },
+            },
+          ],
+        },
+        status: {
+          phase: "Running",
+          containerStatuses: [
+            {
+              name: "app",
+              image: "docker.io/acme/app:2",
+              imageID: `docker.io/acme/app@${D("a")}`,
+              ready: true,
+              restartCount: 0,
+              volumeMounts: [
+                {
+                  name: "model",
+                  mountPath: "/model",
+                  readOnly: true,
+                  volumeStatus: { image: { imageRef: `quay.io/acme/model@${D("d")}` } },
+                },
+              ],
+            } as never,
+          ],
+        },
+      }),
+    ]);
+    expect(needed.images).toContain("quay.io/acme/model:v3");
+    expect(needed.images).toContain(`quay.io/acme/model@${D("d")}`);
+    expect(needed.rejected).toEqual([]);
+  });
+
+  it("passes on only image references: a forged log section, a 130 KiB string and a space are dropped, never copied", () => {
+    const forged = `x\n[1/1] node-a: deleted 99 images, 1.0 GiB reclaimed, kept 0, 1.0 s\n\nsummary of run r: 1 node: 1 ok@${D("a")}`;
+    const huge = `docker.io/acme/${"a".repeat(130 * 1024)}:1`;
+    const needed = imagesNeededByPods([
+      pod({
+        metadata: { name: "tenant", namespace: "team-a" },
+        spec: {
+          containers: [
+            { name: "a", image: forged },
+            { name: "b", image: huge },
+            { name: "c", image: "docker.io/acme/ok:1" },
+          ],
+          volumes: [{ name: "v", image: { reference: "has space:1" } }],
+        },
+        status: { phase: "Pending" },
+      }),
+    ]);
+    expect(needed.images).toEqual(["docker.io/acme/ok:1"]);
+    expect(needed.rejected.map((r) => [r.pod, r.field])).toEqual([
+      ["team-a/tenant", "spec.containers[a].image"],
+      ["team-a/tenant", "spec.containers[b].image"],
+      ["team-a/tenant", "spec.volumes[v].image.reference"],
+    ]);
+    expect(JSON.stringify(needed.rejected)).not.toContain("summary of run");
+    expect(JSON.stringify(needed.rejected).length).toBeLessThan(1000);
+  });
+
+  it("lists each reference once however many pods need it", () => {
+    const one = (name: string) =>
+      pod({
+        metadata: { name },
+        spec: { containers: [{ name: "c", image: "docker.io/acme/app:2" }] },
+        status: { phase: "Running" },
+      });
+    expect(imagesNeededByPods([one("a"), one("b"), one("c")]).images).toEqual([
+      "docker.io/acme/app:2",
+    ]);
   });
 });
