@@ -74,6 +74,29 @@ describe("readProtectFile", () => {
       /invalid --protect-file: given ".*missing.json"/,
     );
   });
+  it("reads thousands of references of any total size, once each", async () => {
+    const file = join(dir, "many.json");
+    const many = Array.from({ length: 5000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
+    writeFileSync(file, JSON.stringify([...many, ...many]));
+    await expect(readProtectFile(file)).resolves.toEqual(many);
+  });
+  it("refuses an entry that is no image reference, by place and length, without printing it", async () => {
+    const file = join(dir, "forged.json");
+    writeFileSync(file, JSON.stringify(["nginx:1.25", "x\n[1/1] node-a: deleted 9 images"]));
+    const message = await readProtectFile(file).then(
+      () => "",
+      (e: unknown) => (e as Error).message,
+    );
+    expect(message).toMatch(
+      /^invalid --protect-file .*forged.json: given "entry 2 \(32 characters\)"/,
+    );
+    expect(message).not.toContain("deleted");
+  });
+  it("refuses a --protect that is no image reference", () => {
+    expect(() => loadAgentConfig({ include: ["x"], protect: ["a b"] }, {})).toThrow(
+      /invalid --protect: given "entry 1 \(3 characters\)"/,
+    );
+  });
 });
 
 describe("agentArgv", () => {
