@@ -8,6 +8,7 @@
 // counted per pod and never copied anywhere.
 import type { V1Pod } from "@kubernetes/client-node";
 import { checkImageReference } from "../config/image-reference.js";
+import { normaliseReference } from "../config/patterns.js";
 import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "./labels.js";
 
 /** A field that held something other than an image reference. The string itself is not kept. */
@@ -20,7 +21,11 @@ export interface RejectedReference {
 }
 
 export interface NeededImages {
-  /** Valid image references, deduplicated and sorted. */
+  /**
+   * Valid image references, sorted, one per image name: of `nginx:1.25` (spec) and
+   * `docker.io/library/nginx:1.25` (status) only the shorter, since the agent normalises both to
+   * the same name. The list travels in a 256 KiB annotation; this keeps it about a third smaller.
+   */
   images: string[];
   rejected: RejectedReference[];
 }
@@ -39,7 +44,7 @@ interface VolumeMountStatusWithImage {
  * protected by the agent as in-use. Our own helper pods are skipped.
  */
 export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
-  const images = new Set<string>();
+  const images = new Map<string, string>(); // normalised -> shortest spelling
   const rejected: RejectedReference[] = [];
   for (const pod of pods) {
     const phase = pod.status?.phase;
@@ -53,8 +58,14 @@ export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
       const r = ref.replace(/^docker(-pullable)?:\/\//, "");
       if (r === "") return;
       const why = checkImageReference(r);
-      if (why === undefined) images.add(r);
-      else rejected.push({ pod: podName, field, why });
+      if (why !== undefined) {
+        rejected.push({ pod: podName, field, why });
+        return;
+      }
+      const key = normaliseReference(r);
+      const seen = images.get(key);
+      if (seen === undefined || r.length < seen.length || (r.length === seen.length && r < seen))
+        images.set(key, r);
     };
     const spec = pod.spec;
     for (const [kind, list] of [
@@ -86,5 +97,5 @@ export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
       }
     }
   }
-  return { images: [...images].sort(), rejected };
+  return { images: [...images.values()].sort(), rejected };
 }

@@ -39,7 +39,6 @@ describe("imagesNeededByPods", () => {
     expect(images).toEqual([
       "busybox:1.36",
       "docker.io/library/alpine:3",
-      "docker.io/library/nginx:1.25",
       `docker.io/library/nginx@${D("a")}`,
       "nginx:1.25",
       D("b"),
@@ -205,15 +204,23 @@ describe("imagesNeededByPods", () => {
     expect(JSON.stringify(needed.rejected).length).toBeLessThan(1000);
   });
 
-  it("lists each reference once however many pods need it", () => {
+  it("lists each image name once, in its shortest spelling, however many pods need it", () => {
     const one = (name: string) =>
       pod({
         metadata: { name },
         spec: { containers: [{ name: "c", image: "docker.io/acme/app:2" }] },
         status: { phase: "Running" },
       });
-    expect(imagesNeededByPods([one("a"), one("b"), one("c")]).images).toEqual([
-      "docker.io/acme/app:2",
+    const long = pod({
+      spec: { containers: [{ name: "c", image: "index.docker.io/acme/app:2" }] },
+      status: { phase: "Running" },
+    });
+    const short = pod({
+      spec: { containers: [{ name: "c", image: "acme/app:2" }] },
+      status: { phase: "Running" },
+    });
+    expect(imagesNeededByPods([one("a"), long, one("b"), short, one("c")]).images).toEqual([
+      "acme/app:2",
     ]);
   });
 });
