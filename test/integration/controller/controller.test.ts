@@ -264,10 +264,14 @@ describe("controller against a real API server and kubelet", () => {
         "agent",
         "--dry-run",
         "--host-exec=nsenter",
-        `--protect=${ref("app:v3")}`,
-        `--protect=${ref("app:v4")}`,
+        "--protect-file=/etc/kube-image-cleanup/protect/images.json",
       ]),
     );
+    // What the pods on the node need travels in the pod's annotation, mounted as that file.
+    const protect = JSON.parse(
+      pod?.metadata.annotations?.["kube-image-cleanup.io/protect"] ?? "[]",
+    ) as string[];
+    expect(protect).toEqual(expect.arrayContaining([ref("app:v3"), ref("app:v4")]));
     expect(pod?.metadata.ownerReferences).toEqual([
       { apiVersion: "v1", kind: "Pod", name: "controller-standin", uid: owner.metadata.uid },
     ]);

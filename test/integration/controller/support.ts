@@ -203,6 +203,7 @@ interface PodList {
       deletionTimestamp?: string;
       ownerReferences?: unknown[];
       labels?: Record<string, string>;
+      annotations?: Record<string, string>;
     };
     spec: Record<string, unknown>;
   }[];
