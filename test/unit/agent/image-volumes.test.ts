@@ -162,7 +162,7 @@ describe("the plan counts a mounted image as in use", () => {
     imageTimesKnown: false,
   });
   const options = {
-    include: compilePatterns("--include", ["quay.io/acme/*"]),
+    include: compilePatterns("--include", ["quay.io/acme/*"], "include"),
     exclude: [],
     protect: [],
     nowMs: 0,
