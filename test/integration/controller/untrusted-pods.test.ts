@@ -37,6 +37,7 @@ const never = () => new AbortController().signal;
 let nodeName = "";
 let kic: KubeConfig;
 let images: SampleImage[] = [];
+let cli = "";
 const ghosts: string[] = [];
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
@@ -71,6 +72,7 @@ describe("pods whose image strings are not image references", () => {
     await apply(JSON.parse(chartRbac(ns, "kic", { allowPodDeletion: true })));
     kic = await serviceAccountKubeConfig(ns, "kic");
     images = sampleImages([ref("victim:v1"), ref("needed:v1")]);
+    cli = buildCli();
   });
 
   afterAll(async () => {
@@ -122,7 +124,6 @@ describe("pods whose image strings are not image references", () => {
     ]);
     expect(stored).toBe(forged);
 
-    const cli = buildCli();
     const r = await execFileAsync(process.execPath, [
       cli,
       "run",
@@ -209,7 +210,7 @@ describe("pods whose image strings are not image references", () => {
     const needed = node?.result?.kept.find((k) => k.names.includes(ref("needed:v1")));
     expect(needed).toMatchObject({ reason: "protected" });
     expect(node?.result?.deleted).toEqual([]);
-  });
+  }, 300_000);
 
   it("fails a node whose pods reference more images than a pod annotation holds, naming why, and creates no helper pod", async () => {
     // A Node object no kubelet serves: the pods bound to it only need to exist.
