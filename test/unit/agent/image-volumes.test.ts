@@ -223,7 +223,9 @@ describe("the plan counts a mounted image as in use", () => {
         removed.push(...images.map((i) => i.id));
         return Promise.resolve(new Map());
       },
-      presentKeys: () => Promise.resolve(new Set([MODEL_ID])),
+      present: () => Promise.resolve(new Map([[MODEL_ID, [MODEL_ID]]])),
+      imageFsSource: "crictl imagefsinfo",
+      imageFsUsage: () => Promise.resolve({ usedBytes: 0, fresh: true }),
     };
     const done = await executePlan([model], inventory([]), adapter, {
       dryRun: false,
