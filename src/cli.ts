@@ -32,7 +32,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .scriptName("kube-image-cleanup")
     // The failure sentences usageError() reads are yargs' English ones, whatever $LANG says.
     .locale("en")
-    .env(ENV_PREFIX)
+    // "KIC_", not "KIC": yargs matches the prefix as written, and KICKSTART_X would be read as --kickstart-x.
+    .env(`${ENV_PREFIX}_`)
     .strict()
     .demandCommand(1, NO_COMMAND)
     .showHelpOnFail(false)

@@ -27,7 +27,8 @@ export async function parseRunArgs(
   const args = await yargs(rest)
     .locale("en")
     .options(runOptions)
-    .env(ENV_PREFIX)
+    // "KIC_", not "KIC": yargs matches the prefix as written, and KICKSTART_X would be read as --kickstart-x.
+    .env(`${ENV_PREFIX}_`)
     .strict()
     .help(false)
     .version(false)

@@ -340,4 +340,17 @@ describe("nothing started on bad input", () => {
     expect(r.stderr).toMatch(/^error: cannot reach the API server/);
     expect(connections).toBeGreaterThan(before);
   });
+
+  it("reads only KIC_ variables as options, not others that merely start with KIC", async () => {
+    // yargs matches an env prefix as written: with "KIC", KICTEST_LOCK_HELD (the test scripts' own
+    // marker) was read as --test-lock-held and refused. The run must get as far as the API server.
+    const before = connections;
+    const r = await runCli(["run", "--include", "x/*"], {
+      KICTEST_LOCK_HELD: "123",
+      KICKSTART_MODE: "on",
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: cannot reach the API server/);
+    expect(connections).toBeGreaterThan(before);
+  });
 });
