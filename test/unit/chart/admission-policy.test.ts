@@ -4,6 +4,7 @@
 // the rendered policy carries this release's values, as inert CEL string literals.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { agentArgv } from "../../../src/config/agent-options.js";
 import { chartDir, kinds, only, render, REQUIRED_VALUES, VAP_API, type Rendered } from "./helm.js";
 
 type Policy = Rendered<"ValidatingAdmissionPolicy">;
@@ -121,6 +122,32 @@ describe("admission policy for the controller's service account", () => {
       expect(v.message).toMatch(
         /^system:serviceaccount:kic-system:kic-kube-image-cleanup may create only kube-image-cleanup helper pods \(admissionPolicy\.create\): \S/,
       );
+    }
+  });
+
+  it("allows every flag the controller's agent argv builder can emit", () => {
+    // A flag added to the agent (as --deadline was) but not to the policy makes the API server refuse
+    // every helper pod the controller creates: the run fails on every node.
+    const argv = agentArgv({
+      include: ["a/*"],
+      exclude: ["b/*"],
+      protectFile: "/etc/kube-image-cleanup/protect/images.json",
+      minAge: "7d",
+      client: "crictl",
+      socket: "/run/containerd/containerd.sock",
+      hostExec: "nsenter",
+      dryRun: true,
+      logFormat: "json",
+      nodeName: "node-a",
+      deadline: "96s",
+    });
+    const allowed = /a\.matches\('\^--\(([a-z|-]+)\)='\)/
+      .exec(expressions(policy()))?.[1]
+      ?.split("|");
+    expect(allowed).toBeDefined();
+    for (const flag of argv) {
+      const name = /^--([a-z-]+)(=|$)/.exec(flag)?.[1];
+      expect(name === "dry-run" || allowed?.includes(name ?? ""), flag).toBe(true);
     }
   });
 });
