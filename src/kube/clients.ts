@@ -295,8 +295,15 @@ function nameServerOnNetworkErrors(core: CoreApi, server: string, source: string
  */
 export const API_TIMEOUT_MS = 60_000;
 
-/** Calls a SIGTERM does not cut short: deleting helper pods is how an interrupted run cleans up. */
-const NOT_INTERRUPTED: ReadonlySet<string> = new Set(["deleteNamespacedPod"]);
+/**
+ * Calls a SIGTERM does not cut short: deleting helper pods is how an interrupted run cleans up, and
+ * reading a stopped helper's log is how it records what that helper deleted (the partial record).
+ * Both still end at the client timeout.
+ */
+const NOT_INTERRUPTED: ReadonlySet<string> = new Set([
+  "deleteNamespacedPod",
+  "readNamespacedPodLog",
+]);
 
 export interface KubeOptions {
   /** @default API_TIMEOUT_MS */

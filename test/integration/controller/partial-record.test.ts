@@ -33,9 +33,10 @@ const ns = `kic-partial-${tok}`;
 const repo = `demo.local/kic-partial-${tok}`;
 const tmp = mkdtempSync(join(tmpdir(), "kic-partial-it-"));
 // On the local cluster 150 images went within the 10 s a 15 s node timeout leaves the agent: 250
-// under the smallest node timeout (10 s: the agent gets 5 s) are more work than the time; 100 keep
-// an agent busy long enough to be stopped mid-run.
-const COUNT = { deadline: 250, sigterm: 100 } as const;
+// under the smallest node timeout (10 s: the agent gets 5 s) are more work than the time. The
+// SIGTERM case needs the agent still busy when the signal lands after its first batch: 100 were
+// sometimes all gone by then on an idle machine, 250 are not.
+const COUNT = { deadline: 250, sigterm: 250 } as const;
 
 let nodeName = "";
 let kic: KubeConfig;
