@@ -2,8 +2,7 @@
 // the chart renders (DESIGN.md "RBAC"), kubeconfigs for them from the TokenRequest API, sample images on
 // the real node, and a built CLI to run as a real process.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, copyFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
@@ -231,19 +230,7 @@ export async function eventually<T>(
 }
 
 /** Compiles src/ into a temp directory (package.json beside dist/, as in the image) for CLI runs. */
-export function buildCli(): string {
-  const dir = mkdtempSync(join(tmpdir(), "kic-ctl-cli-"));
-  execFileSync(
-    join(repoRoot, "node_modules/.bin/tsc"),
-    ["-p", join(repoRoot, "tsconfig.build.json"), "--outDir", join(dir, "dist")],
-    {
-      stdio: "inherit",
-    },
-  );
-  copyFileSync(join(repoRoot, "package.json"), join(dir, "package.json"));
-  symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
-  return join(dir, "dist", "cli.js");
-}
+export { buildCliInTemp as buildCli } from "../../support/built-cli.js";
 
 export function writeKubeconfig(kc: KubeConfig, dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
