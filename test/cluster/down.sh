@@ -41,4 +41,5 @@ for p in /proc/[0-9]*; do
 done
 [ -z "$left" ] || die "processes of the cluster still running:
 $left"
+release_machine
 log "cluster down; state removed (binaries stay in $KIC_BIN)"

@@ -4,6 +4,7 @@
 # one cache directory outside the git tree, so a fresh clone on a warm machine reuses it.
 
 KIC_CACHE="${KIC_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-image-cleanup}"
+KIC_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" # this directory (up.sh, down.sh, ...)
 KIC_BIN="$KIC_CACHE/bin"            # built binaries, one stamp file per pinned version
 KIC_BUILD="$KIC_CACHE/build"        # generated Go wrapper modules
 KIC_STATE="$KIC_CACHE/cluster"      # per-cluster state: removed by cluster:down
@@ -137,7 +138,15 @@ crictl_kic() { crictl --runtime-endpoint "unix://$KIC_CONTAINERD_SOCK" --image-e
 # from up.sh) do not wait for a lock their own parent holds. (Not KIC_...: the CLI reads every KIC_
 # variable as an option and refuses unknown ones, and the suites run the CLI with this environment.) The lock is on fd 9 and lives as long
 # as the process that took it (and its children that inherit fd 9).
-KIC_LOCK="$KIC_CACHE/cluster.lock"
+#
+# The lock is one per MACHINE, not per cache dir: what a cluster holds belongs to the machine (its
+# ports, the node address on `lo`, the kubelet's cgroups, /usr/local/bin/crictl), so two clones with
+# different XDG_CACHE_HOME (a fresh-clone check beside a warm checkout) must take turns, not collide.
+# Beside the lock, the machine records which cache dir's cluster runs (claim_machine below).
+# KICTEST_MACHINE_DIR moves both (tests of the scripts themselves).
+KIC_MACHINE="${KICTEST_MACHINE_DIR:-/run/kube-image-cleanup}"
+KIC_LOCK="$KIC_MACHINE/cluster.lock"
+KIC_ACTIVE="$KIC_MACHINE/active-cache"
 
 lock_holders() { # pids and commands of the processes holding $KIC_LOCK, for messages
   local inode pid sep=""
@@ -156,7 +165,7 @@ cluster_lock() { # shared|exclusive [seconds to wait, default: forever] -> 0 whe
   if [ -n "${KICTEST_LOCK_HELD:-}" ] && [ "$KICTEST_LOCK_HELD" != "$$" ]; then
     return 0 # a parent holds it for us (see above)
   fi
-  mkdir -p "$KIC_CACHE"
+  mkdir -p "$KIC_MACHINE" "$KIC_CACHE"
   [ -n "${KICTEST_LOCK_HELD:-}" ] || exec 9>>"$KIC_LOCK"
   if ! flock -n "$mode" 9; then
     [ "$wait" = 0 ] && return 1
@@ -164,6 +173,25 @@ cluster_lock() { # shared|exclusive [seconds to wait, default: forever] -> 0 whe
     flock ${wait:+-w "$wait"} "$mode" 9 || return 1
   fi
   export KICTEST_LOCK_HELD="$$"
+}
+
+# Called by up.sh under the exclusive lock, before it starts anything: a cluster of another cache dir
+# that still runs here holds the ports and the node address this one needs. Nobody uses it (we hold
+# the lock), so it is taken down with its own state (down.sh with that KIC_CACHE), and the machine
+# then records this cache dir as the one whose cluster runs.
+claim_machine() {
+  local other
+  other="$(cat "$KIC_ACTIVE" 2>/dev/null || true)"
+  if [ -n "$other" ] && [ "$other" != "$KIC_CACHE" ] && [ -d "$other/cluster" ]; then
+    log "the cluster of cache dir $other runs on this machine (same ports and node address): taking it down first"
+    KIC_CACHE="$other" bash "$KIC_SCRIPTS/down.sh"
+  fi
+  printf '%s\n' "$KIC_CACHE" >"$KIC_ACTIVE"
+}
+
+# Called by down.sh once this cache dir's cluster is gone.
+release_machine() {
+  if [ "$(cat "$KIC_ACTIVE" 2>/dev/null || true)" = "$KIC_CACHE" ]; then rm -f "$KIC_ACTIVE"; fi
 }
 
 # The image builder: Debian's buildah as root, no daemon, chroot isolation (no user namespaces

@@ -23,6 +23,8 @@ if [ -d "$KIC_STATE" ] && ! is_running containerd && ! is_running kube-apiserver
   log "found state of a cluster that no longer runs: clearing it first"
   bash "$here/down.sh"
 fi
+# One cluster per machine: another cache dir's cluster (another clone's `npm test`) goes down first.
+claim_machine
 mkdir -p "$KIC_STATE" "$KIC_LOGS"
 make_pki
 

@@ -34,6 +34,7 @@ set -euo pipefail
 here="$(cd "$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
 . "$here/lib.sh"
 cluster_lock exclusive
+claim_machine
 echo up >>"$KIC_CACHE/calls"
 for c in ${components.join(" ")}; do is_running "$c" || start_bg "$c" bash -c "exec -a $c sleep 300"; done
 `;
@@ -45,16 +46,19 @@ cluster_lock exclusive 0 || die "in use by: $(lock_holders)"
 echo down >>"$KIC_CACHE/calls"
 for c in ${components.join(" ")}; do stop_bg "$c" 5; done
 rm -rf "$KIC_STATE"
+release_machine
 `;
 
 let dir = "";
 let cache = "";
+let machine = ""; // stands in for /run/kube-image-cleanup: the machine-wide lock and record
 let scripts = "";
 const holders: ChildProcess[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "kic-lock-"));
   cache = join(dir, "cache");
+  machine = join(dir, "machine");
   scripts = join(dir, "cluster");
   mkdirSync(scripts);
   for (const f of ["lib.sh", "with-cluster.sh"])
@@ -72,24 +76,24 @@ afterEach(() => {
 function sh(script: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync("bash", [script, ...args], {
     encoding: "utf8",
-    env: { ...process.env, KIC_CACHE: cache, ...env },
+    env: { ...process.env, KIC_CACHE: cache, KICTEST_MACHINE_DIR: machine, ...env },
     timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const calls = () =>
-  existsSync(join(cache, "calls"))
-    ? readFileSync(join(cache, "calls"), "utf8").trim().split("\n")
+const calls = (cacheDir = cache) =>
+  existsSync(join(cacheDir, "calls"))
+    ? readFileSync(join(cacheDir, "calls"), "utf8").trim().split("\n")
     : [];
-const lockFile = () => join(cache, "cluster.lock");
+const lockFile = () => join(machine, "cluster.lock");
 
 /** What the command run by with-cluster.sh sees of the lock: held shared by someone, or free. */
-const probeLock = `flock -n -x "$KIC_CACHE/cluster.lock" true && echo lock-free || { flock -n -s "$KIC_CACHE/cluster.lock" true && echo lock-shared; }`;
+const probeLock = `flock -n -x "$KICTEST_MACHINE_DIR/cluster.lock" true && echo lock-free || { flock -n -s "$KICTEST_MACHINE_DIR/cluster.lock" true && echo lock-shared; }`;
 
-function runningNow(): boolean {
+function runningNow(cacheDir = cache): boolean {
   const r = spawnSync("bash", ["-c", `. "${scripts}/lib.sh"; cluster_running`], {
-    env: { ...process.env, KIC_CACHE: cache },
+    env: { ...process.env, KIC_CACHE: cacheDir, KICTEST_MACHINE_DIR: machine },
   });
   return r.status === 0;
 }
@@ -106,7 +110,7 @@ function releaseHolders(): void {
 
 /** Holds the lock shared from another process, as a running demo or another test run does. */
 async function holdShared(): Promise<void> {
-  mkdirSync(cache, { recursive: true });
+  mkdirSync(machine, { recursive: true });
   const h = spawn("flock", ["-s", lockFile(), "sh", "-c", "echo held; exec sleep 300"], {
     stdio: ["ignore", "pipe", "ignore"],
     detached: true,
@@ -148,7 +152,7 @@ describe("with-cluster.sh (how npm test uses the cluster)", () => {
     const flagDir = join(dir, "flag");
     // The command starts a second user of the cluster (e.g. `npm run demo` in another terminal),
     // in a process group of its own (its pid recorded for releaseHolders).
-    const holder = `setsid flock -s "$KIC_CACHE/cluster.lock" sh -c 'mkdir "${flagDir}"; exec sleep 300' >/dev/null 2>&1 & echo $! >>"${join(dir, "holder.pids")}"; while [ ! -d "${flagDir}" ]; do sleep 0.1; done`;
+    const holder = `setsid flock -s "$KICTEST_MACHINE_DIR/cluster.lock" sh -c 'mkdir "${flagDir}"; exec sleep 300' >/dev/null 2>&1 & echo $! >>"${join(dir, "holder.pids")}"; while [ ! -d "${flagDir}" ]; do sleep 0.1; done`;
     const r = sh(join(scripts, "with-cluster.sh"), ["bash", "-c", holder]);
     expect(r.code, r.stderr).toBe(0);
     expect(calls()).toEqual(["up"]);
@@ -159,7 +163,7 @@ describe("with-cluster.sh (how npm test uses the cluster)", () => {
   it("waits for the exclusive lock before bringing the cluster up", async () => {
     await holdShared();
     const child = spawn("bash", [join(scripts, "with-cluster.sh"), "true"], {
-      env: { ...process.env, KIC_CACHE: cache },
+      env: { ...process.env, KIC_CACHE: cache, KICTEST_MACHINE_DIR: machine },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -191,11 +195,54 @@ describe("down.sh (npm run cluster:down)", () => {
         "bash",
         join(repoRoot, "test", "cluster", "down.sh"),
       ],
-      { encoding: "utf8", env: { ...process.env, KIC_CACHE: cache }, timeout: 60_000 },
+      {
+        encoding: "utf8",
+        env: { ...process.env, KIC_CACHE: cache, KICTEST_MACHINE_DIR: machine },
+        timeout: 60_000,
+      },
     );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/the cluster is in use by: \d+ \(flock -s /);
     expect(r.stderr).toContain("not taking it down");
     expect(existsSync(join(cache, "cluster", "marker"))).toBe(true);
+  });
+});
+
+describe("two cache dirs on one machine (a fresh clone's npm test beside a warm checkout)", () => {
+  // Ports, the node address and the kubelet's cgroups are the machine's: the two clusters take turns.
+  it("up.sh of the second takes the first one's cluster down before it starts its own", () => {
+    const second = join(dir, "cache-2");
+    expect(sh(join(scripts, "up.sh"), []).code).toBe(0);
+    try {
+      const r = sh(join(scripts, "up.sh"), [], { KIC_CACHE: second });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`the cluster of cache dir ${cache} runs on this machine`);
+      expect(calls()).toEqual(["up", "down"]);
+      expect(runningNow()).toBe(false);
+      expect(calls(second)).toEqual(["up"]);
+      expect(runningNow(second)).toBe(true);
+      expect(readFileSync(join(machine, "active-cache"), "utf8")).toBe(`${second}\n`);
+    } finally {
+      sh(join(scripts, "down.sh"), [], { KIC_CACHE: second });
+    }
+    expect(existsSync(join(machine, "active-cache"))).toBe(false);
+  });
+
+  it("waits while the other cache dir's cluster is in use: one lock for the machine", async () => {
+    const second = join(dir, "cache-2");
+    await holdShared(); // a test run of the first cache dir, using its cluster
+    const child = spawn("bash", [join(scripts, "with-cluster.sh"), "true"], {
+      env: { ...process.env, KIC_CACHE: second, KICTEST_MACHINE_DIR: machine },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(calls(second)).toEqual([]);
+    expect(stderr).toMatch(/waiting for the cluster lock .* \(exclusive\), held by: \d+/);
+    releaseHolders();
+    expect(await exited).toBe(0);
+    expect(calls(second)).toEqual(["up", "down"]);
   });
 });
