@@ -154,7 +154,9 @@ lock_holders() { # pids and commands of the processes holding $KIC_LOCK, for mes
   for pid in $(awk -v i=":$inode" '$6 ~ i"$" { print $5 }' /proc/locks | sort -u); do
     # Not ourselves (a lock we hold while asking for another mode).
     [ "$pid" != "$$" ] && [ "$pid" != "${KICTEST_LOCK_HELD:-}" ] || continue
-    printf '%s%s (%s)' "$sep" "$pid" "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80 | sed 's/ *$//')"
+    # 2>/dev/null first: the holder may have exited (its children keep the lock), and a failed `<`
+    # redirection is reported before a later 2>/dev/null takes effect.
+    printf '%s%s (%s)' "$sep" "$pid" "$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-80 | sed 's/ *$//')"
     sep=", "
   done
 }
