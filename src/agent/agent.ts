@@ -38,10 +38,14 @@ export async function runAgent(
 
   // A target entered by nsenter was chosen for owning this socket: it is the one to use.
   const socket = await findSocket(deps.exec, config.socket ?? deps.exec.target?.socket);
-  const { adapter, version } = await connectRuntime(config.client, socket, (client, s) =>
-    client === "crictl"
-      ? createCrictlAdapter(deps.exec, s)
-      : createCtrAdapter(deps.exec, s, config.ctrNamespace),
+  const { adapter, version } = await connectRuntime(
+    config.client,
+    socket,
+    (client, s, program) =>
+      client === "crictl"
+        ? createCrictlAdapter(deps.exec, s, program)
+        : createCtrAdapter(deps.exec, s, config.ctrNamespace, program),
+    (path) => deps.exec.fileExists(path),
   );
   const runtime: AgentResult["runtime"] = {
     client: adapter.client,

@@ -9,6 +9,7 @@ import {
   runChecked,
   type HostExec,
 } from "./host-exec.js";
+import { posix } from "node:path";
 import { createCtrUsageReader, parseCtrContentAges } from "./ctr.js";
 import type {
   ContainerRecord,
@@ -23,11 +24,16 @@ import type { RuntimeAdapter, RuntimeVersion, Usage } from "./runtime.js";
 /** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
 const BATCH = 50;
 
-export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdapter {
+/** `program`: crictl on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
+export function createCrictlAdapter(
+  exec: HostExec,
+  socket: string,
+  program = "crictl",
+): RuntimeAdapter {
   const endpoint = `unix://${socket}`;
   // crictl's default timeout is 2s: too short for a big inventory or removing a large image.
   const argv = (...args: string[]) => [
-    "crictl",
+    program,
     "--runtime-endpoint",
     endpoint,
     "--image-endpoint",
@@ -70,7 +76,9 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
   // (or nerdctl, or any client) in CRI's namespace use its images too: ctr lists them.
   let runtimeName: string | undefined;
   let ctrAbsent = false;
-  const readCtrUsage = createCtrUsageReader(exec, socket, "k8s.io");
+  // A crictl found off PATH (RKE2, k3s) has its ctr beside it.
+  const ctrProgram = program === "crictl" ? "ctr" : posix.join(posix.dirname(program), "ctr");
+  const readCtrUsage = createCtrUsageReader(exec, socket, "k8s.io", ctrProgram);
   const otherContainers = async (known: ReadonlySet<string>): Promise<ContainerRecord[]> => {
     if (ctrAbsent) return [];
     try {
@@ -154,7 +162,8 @@ export function createCrictlAdapter(exec: HostExec, socket: string): RuntimeAdap
       const configuredSandboxImage = findSandboxImage(
         JSON.parse(await crictl("info", "-o", "json")),
       );
-      const imageTimesKnown = withTimes && (await readContainerdTimes(exec, socket, images));
+      const imageTimesKnown =
+        withTimes && (await readContainerdTimes(exec, socket, images, ctrProgram));
       const inventory: Inventory = {
         images,
         containers,
@@ -227,11 +236,12 @@ async function readContainerdTimes(
   exec: HostExec,
   socket: string,
   images: ImageRecord[],
+  ctrProgram: string,
 ): Promise<boolean> {
   let text: string;
   try {
     text = await runChecked(exec, [
-      "ctr",
+      ctrProgram,
       "--address",
       socket,
       "--namespace",

@@ -25,9 +25,11 @@ export function createCtrAdapter(
   exec: HostExec,
   socket: string,
   namespace: string,
+  /** ctr on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
+  program = "ctr",
 ): RuntimeAdapter {
   const ctrArgv = (...args: string[]) => [
-    "ctr",
+    program,
     "--address",
     socket,
     "--namespace",
@@ -36,7 +38,7 @@ export function createCtrAdapter(
   ];
   const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
 
-  const usage = createCtrUsageReader(exec, socket, namespace);
+  const usage = createCtrUsageReader(exec, socket, namespace, program);
 
   return {
     client: "ctr",
@@ -99,7 +101,7 @@ export function createCtrAdapter(
         // --sync waits for the garbage collector, so the content is gone when this returns.
         // `--`: a reference is never read as a flag (a name may start with "-").
         const r = await exec.run([
-          "ctr",
+          program,
           "--address",
           socket,
           "--namespace",
@@ -158,9 +160,10 @@ export function createCtrUsageReader(
   exec: HostExec,
   socket: string,
   namespace: string,
+  program = "ctr",
 ): (skip?: ReadonlySet<string>) => Promise<Usage> {
   const ctrArgv = (...args: string[]) => [
-    "ctr",
+    program,
     "--address",
     socket,
     "--namespace",

@@ -1,7 +1,7 @@
 // Runs runtime clients as argv arrays, never through a shell, either directly or in the host's
 // namespaces through nsenter (node-shell style, from a privileged hostPID helper pod).
 import { spawn } from "node:child_process";
-import { stat } from "node:fs/promises";
+import { lstat, stat } from "node:fs/promises";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ChosenTarget } from "./nsenter-target.js";
 import type { HostExecMode } from "./result.js";
@@ -41,6 +41,11 @@ export interface HostExec {
   run(argv: readonly string[]): Promise<ExecResult>;
   /** Whether a unix socket exists at `path` as the runtime clients will see it. */
   socketExists(path: string): Promise<boolean>;
+  /**
+   * Whether a file or symlink exists at `path` as the clients will see it. Not followed: through
+   * /proc/1/root an absolute symlink (RKE2's bin/crictl) would resolve in the agent's own root.
+   */
+  fileExists(path: string): Promise<boolean>;
 }
 
 /** Exit code nsenter (util-linux) uses when the program to run is not found. */
@@ -83,6 +88,15 @@ export function createHostExec(
         return (await stat(`${hostRoot}${path}`)).isSocket();
       } catch {
         // ENOENT, or EACCES on /proc/1/root without privilege: either way not usable from here.
+        return false;
+      }
+    },
+    fileExists: async (path) => {
+      try {
+        const s = await lstat(`${hostRoot}${path}`);
+        return s.isFile() || s.isSymbolicLink();
+      } catch {
+        // As above: absent, or not visible from here.
         return false;
       }
     },

@@ -10,6 +10,7 @@ import type {
   SandboxRecord,
 } from "./inventory.js";
 import type { RuntimeClientName } from "./result.js";
+import { CLIENT_LOCATIONS, clientPrograms } from "./client-locations.js";
 
 export interface RuntimeVersion {
   name?: string;
@@ -53,7 +54,8 @@ export interface RuntimeAdapter {
 /** Where runtimes put their sockets, probed in this order when --socket is not given. */
 export const SOCKET_CANDIDATES = [
   { path: "/run/containerd/containerd.sock", runtime: "containerd" },
-  { path: "/run/k3s/containerd/containerd.sock", runtime: "k3s containerd" },
+  // k3s and RKE2 alike.
+  { path: "/run/k3s/containerd/containerd.sock", runtime: "k3s/RKE2 containerd" },
   { path: "/var/run/crio/crio.sock", runtime: "CRI-O" },
 ] as const;
 
@@ -74,22 +76,33 @@ export async function findSocket(exec: HostExec, given: string | undefined): Pro
   );
 }
 
-export type AdapterFactory = (client: RuntimeClientName, socket: string) => RuntimeAdapter;
+/** Makes the adapter for `client`, running `program` (the bare name, or a path to it). */
+export type AdapterFactory = (
+  client: RuntimeClientName,
+  socket: string,
+  program: string,
+) => RuntimeAdapter;
 
 /**
  * Picks the client (auto: crictl, which speaks CRI to every runtime, else ctr for containerd) and
- * checks that it reaches the runtime. Errors name the binary or socket to fix.
+ * checks that it reaches the runtime: each client by its name on PATH first, then where RKE2 and k3s
+ * keep it (`fileExists`: the host exec's check). Errors name the binary or socket to fix.
  */
 export async function connectRuntime(
   choice: ClientChoice,
   socket: string,
   make: AdapterFactory,
+  fileExists: (path: string) => Promise<boolean> = () => Promise.resolve(false),
 ): Promise<{ adapter: RuntimeAdapter; version: RuntimeVersion }> {
   const order: RuntimeClientName[] =
     choice === "auto" ? (socket.includes("crio") ? ["crictl"] : ["crictl", "ctr"]) : [choice];
   const missing: CommandNotFoundError[] = [];
-  for (const client of order) {
-    const adapter = make(client, socket);
+  const candidates: [RuntimeClientName, string][] = [];
+  for (const client of order)
+    for (const program of await clientPrograms(client, fileExists))
+      candidates.push([client, program]);
+  for (const [client, program] of candidates) {
+    const adapter = make(client, socket, program);
     try {
       return { adapter, version: await adapter.version() };
     } catch (err) {
@@ -105,7 +118,12 @@ export async function connectRuntime(
       throw err;
     }
   }
-  const what = missing.map((m) => m.message).join("; ");
+  const what = missing
+    .map((m) => {
+      const elsewhere = (CLIENT_LOCATIONS as Partial<Record<string, readonly string[]>>)[m.program];
+      return elsewhere ? `${m.message} nor at ${elsewhere.join(", ")}` : m.message;
+    })
+    .join("; ");
   throw new RuntimeUnavailableError(
     choice === "auto"
       ? `no runtime client: ${what}; install crictl or ctr, or use --host-exec nsenter to use the node's own`
