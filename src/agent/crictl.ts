@@ -402,8 +402,11 @@ export function parseCrictlContainers(
 }
 
 /**
- * The pause image from `crictl info -o json`: containerd 1.x has `config.sandboxImage`, containerd 2
- * `config.pinnedImages.sandbox`, CRI-O `pause_image`/`pauseImage`. Searched by key, anywhere.
+ * The pause image from `crictl info -o json`: containerd 1.x has `config.sandboxImage`, CRI-O
+ * `pause_image`/`pauseImage`. Searched by key, anywhere. containerd 2.0 to 2.4 show only the CRI
+ * runtime plugin's config there, not the images plugin's `pinned_images.sandbox` (proven on 2.4.2 by
+ * test/integration/agent/agent.test.ts): undefined then, and containerd 2 pins that image instead,
+ * which the plan honours. `pinnedImages` is read should a release show it.
  */
 export function findSandboxImage(info: unknown, depth = 0): string | undefined {
   if (!isRecord(info) || depth > 6) return undefined;

@@ -5,6 +5,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl   (k8s.io/kubernetes)
 #   etcd, etcdctl                                                               (go.etcd.io/etcd)
 #   crictl (cri-tools), kwok, helm
+#   containerd, ctr, containerd-shim-runc-v2 2.x      (github.com/containerd/containerd/v2, own dir)
 #
 # k8s.io/kubernetes and etcd's server module replace their sibling modules with relative paths, so
 # `go install pkg@version` refuses them. The usual way round is a throwaway wrapper module that
@@ -102,8 +103,8 @@ GO
 # Builds main packages of published modules inside a generated wrapper module.
 # A wrapper (rather than `go install pkg@v`) also avoids the proxy's version list, which is refused
 # for some modules here (cri-tools) although the pinned version itself is served.
-build_wrapped() { # name version "module@version ..." "package=binary ..." ["module@version" to pin]
-  local name="$1" v="$2" mods="$3" pkgs="$4" pins="${5:-}" dir m p
+build_wrapped() { # name version "module@version ..." "package=binary ..." ["module@version" to pin] [ldflags]
+  local name="$1" v="$2" mods="$3" pkgs="$4" pins="${5:-}" ldflags="${6:-}" dir m p
   stamp_ok "$name" "$v" && return 0
   log "building $name $v"
   for m in $mods; do fetch_module "$m"; require_module_go "$m"; done
@@ -119,7 +120,8 @@ build_wrapped() { # name version "module@version ..." "package=binary ..." ["mod
   } >"$dir/tools.go"
   (cd "$dir" && go mod tidy -e >/dev/null 2>"$dir/tidy.log" || true)
   for p in $pkgs; do
-    (cd "$dir" && go build -trimpath -ldflags "-s -w" -o "$KIC_BIN/${p#*=}" "${p%=*}") || build_failed "$name" "$dir"
+    mkdir -p "$(dirname "$KIC_BIN/${p#*=}")"
+    (cd "$dir" && go build -trimpath -ldflags "-s -w $ldflags" -o "$KIC_BIN/${p#*=}" "${p%=*}") || build_failed "$name" "$dir"
   done
   stamp "$name" "$v"
 }
@@ -135,13 +137,21 @@ build_crictl() { build_wrapped crictl "$KIC_CRICTL_VERSION" "sigs.k8s.io/cri-too
        printf 'k8s.io/%s@v0.34.4 ' "$m"; done)"; }
 build_helm() { build_wrapped helm "$KIC_HELM_VERSION" "helm.sh/helm/v3@$KIC_HELM_VERSION" \
   "helm.sh/helm/v3/cmd/helm=helm"; }
+# containerd 2.x beside Debian's 1.6 (which stays the default runtime): its daemon, ctr and runc shim
+# go into their own directory, $KIC_CONTAINERD2_BIN, which whoever starts it puts first on PATH (the
+# daemon finds its shim on PATH; 1.6's shim of the same name is in /usr/bin). CGO_ENABLED=0 leaves
+# out only the btrfs snapshotter (it needs cgo); overlayfs is all the tests use. runc is Debian's.
+build_containerd2() { local v="$KIC_CONTAINERD2_VERSION" m=github.com/containerd/containerd/v2
+  build_wrapped containerd2 "$v" "$m@$v" \
+  "$m/cmd/containerd=containerd2/containerd $m/cmd/ctr=containerd2/ctr $m/cmd/containerd-shim-runc-v2=containerd2/containerd-shim-runc-v2" \
+  "" "-X $m/version.Version=$v"; }
 build_kwok() { build_wrapped kwok "$KIC_KWOK_VERSION" "sigs.k8s.io/kwok@$KIC_KWOK_VERSION" \
   "sigs.k8s.io/kwok/cmd/kwok=kwok"; }
 
 what="${1:-all}"
 case "$what" in
-  all) for t in crictl helm kwok etcd kubernetes; do timed "build_$t"; done ;;
-  kubernetes|etcd|crictl|helm|kwok) timed "build_$what" ;;
-  *) die "unknown build target '$what' (all|kubernetes|etcd|crictl|helm|kwok)" ;;
+  all) for t in crictl helm kwok etcd kubernetes containerd2; do timed "build_$t"; done ;;
+  kubernetes|etcd|crictl|helm|kwok|containerd2) timed "build_$what" ;;
+  *) die "unknown build target '$what' (all|kubernetes|etcd|crictl|helm|kwok|containerd2)" ;;
 esac
 log "binaries ready in $KIC_BIN"

@@ -18,6 +18,10 @@ KIC_ETCD_VERSION="${KIC_ETCD_VERSION:-v3.5.21}"
 KIC_CRICTL_VERSION="${KIC_CRICTL_VERSION:-v1.34.0}"
 KIC_KWOK_VERSION="${KIC_KWOK_VERSION:-v0.7.0}"
 KIC_HELM_VERSION="${KIC_HELM_VERSION:-v3.17.3}"
+# containerd 2.x, built beside Debian's 1.6 (the default runtime) into its own directory. v2.4.2 is
+# also the image's ctr (runtime-clients/ctr).
+KIC_CONTAINERD2_VERSION="${KIC_CONTAINERD2_VERSION:-v2.4.2}"
+KIC_CONTAINERD2_BIN="$KIC_BIN/containerd2"
 # The oldest Go that builds all of the above (their go.mod files say `go 1.24`; Debian 12's own
 # golang-go is 1.19). build-binaries.sh also checks each module's own `go` line.
 KIC_GO_MIN="1.24"

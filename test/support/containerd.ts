@@ -23,8 +23,36 @@ import { cacheDir } from "./cluster.js";
 const repoRoot = join(import.meta.dirname, "..", "..");
 export const binDir = join(cacheDir, "bin");
 export const PAUSE_IMAGE = "registry.k8s.io/pause:kic";
+/** PATH with the pinned crictl first, as the agent sees it in the tests (with containerd 1.6's ctr). */
+export const pathWithBins = `${binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`;
+
+/**
+ * The containerd releases the agent's integration suite runs on: Debian's 1.6 (the local cluster's
+ * default runtime) and the pinned 2.x that test/cluster/build-binaries.sh builds into its own
+ * directory (KIC_CONTAINERD2_VERSION in test/cluster/lib.sh).
+ */
+export const CONTAINERD_RUNTIMES = ["containerd-1.6", "containerd-2"] as const;
+export type ContainerdRuntime = (typeof CONTAINERD_RUNTIMES)[number];
+
+/** Where build-binaries.sh puts containerd 2.x's daemon, ctr and runc shim. */
+export const containerd2Dir = join(binDir, "containerd2");
+
+/** Each runtime's own binaries: the daemon, its ctr, and the directory of its runc shim. */
+function binariesOf(runtime: ContainerdRuntime): { daemon: string; ctr: string; pathDir?: string } {
+  if (runtime === "containerd-1.6") return { daemon: "containerd", ctr: "ctr" };
+  const daemon = join(containerd2Dir, "containerd");
+  if (!existsSync(daemon))
+    throw new Error(
+      `${daemon} is missing: run \`bash test/cluster/build-binaries.sh containerd2\` (npm test does)`,
+    );
+  return { daemon, ctr: join(containerd2Dir, "ctr"), pathDir: containerd2Dir };
+}
+
+/** The ctr of the containerd listening on each socket: the tests talk to each with its own. */
+const ctrBySocket = new Map<string, string>();
 
 export interface StandaloneContainerd {
+  runtime: ContainerdRuntime;
   socket: string;
   /** containerd's own pid. */
   pid: number;
@@ -32,32 +60,32 @@ export interface StandaloneContainerd {
   root: string;
   /** Containerd's own log, for failures. */
   log: string;
+  /**
+   * The PATH the agent gets in direct mode: the pinned crictl, and this runtime's own ctr first (a
+   * node runs the ctr of its containerd).
+   */
+  path: string;
+  /** The version containerd reports (`ctr version`), e.g. "1.6.20~ds1" or "v2.4.2". */
+  version: string;
   stop(): void;
 }
 
-/**
- * Starts containerd with a config of its own (CRI on, overlayfs, runc, sandbox image
- * registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid` makes its socket
- * group-owned by that gid (containerd's `[grpc] gid`), for clients that are not root. `dir` (default:
- * a new temp dir) holds its socket, root and state, and is removed by `stop()`.
- */
-export async function startContainerd(
-  options: { socketGid?: number; dir?: string } = {},
-): Promise<StandaloneContainerd> {
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "kic-cd-"));
-  const socket = join(dir, "containerd.sock");
-  const root = join(dir, "root");
-  const log = join(dir, "containerd.log");
-  writeFileSync(
-    join(dir, "config.toml"),
-    `version = 2
-root = "${root}"
+/** The config file: version 2 for 1.6, version 3 for 2.x (the CRI plugin split in two there). */
+function configToml(
+  runtime: ContainerdRuntime,
+  dir: string,
+  options: { socketGid?: number; pinned?: readonly string[] },
+): string {
+  const head = `root = "${join(dir, "root")}"
 state = "${join(dir, "state")}"
 [grpc]
-  address = "${socket}"${options.socketGid === undefined ? "" : `\n  gid = ${options.socketGid}`}
+  address = "${join(dir, "containerd.sock")}"${options.socketGid === undefined ? "" : `\n  gid = ${options.socketGid}`}
 [ttrpc]
-  address = "${socket}.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
+  address = "${join(dir, "containerd.sock")}.ttrpc"
+`;
+  if (runtime === "containerd-1.6")
+    return `version = 2
+${head}[plugins."io.containerd.internal.v1.opt"]
   path = "${join(dir, "opt")}"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "${PAUSE_IMAGE}"
@@ -71,25 +99,87 @@ state = "${join(dir, "state")}"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${join(dir, "cni")}"
-`,
-  );
+`;
+  // containerd 2 pins every image named in pinned_images (the sandbox image is one): the CRI reports
+  // it `pinned`, and containerd labels it io.cri-containerd.pinned=pinned, also when it is imported.
+  const pinned = (options.pinned ?? []).map((ref, i) => `\n    kic-${i} = "${ref}"`).join("");
+  return `version = 3
+${head}[plugins.'io.containerd.internal.v1.opt']
+  path = "${join(dir, "opt")}"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "${PAUSE_IMAGE}"${pinned}
+[plugins.'io.containerd.cri.v1.runtime']
+  # This VM withholds CAP_SYS_RESOURCE: negative oom_score_adj fails runc (see test/cluster/containerd.sh).
+  restrict_oom_score_adj = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = "runc"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "${join(dir, "cni")}"
+`;
+}
+
+/**
+ * Starts containerd (`runtime`, default Debian's 1.6) with a config of its own (CRI on, overlayfs,
+ * runc, sandbox image registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid`
+ * makes its socket group-owned by that gid (containerd's `[grpc] gid`), for clients that are not
+ * root. `pinned` (containerd 2 only; 1.6 has no pinning): more image names it pins. `dir` (default: a
+ * new temp dir) holds its socket, root and state, and is removed by `stop()`.
+ */
+export async function startContainerd(
+  options: {
+    runtime?: ContainerdRuntime;
+    socketGid?: number;
+    dir?: string;
+    pinned?: readonly string[];
+  } = {},
+): Promise<StandaloneContainerd> {
+  const runtime = options.runtime ?? "containerd-1.6";
+  if (runtime === "containerd-1.6" && options.pinned !== undefined)
+    throw new Error("containerd 1.6 has no pinned images: pass `pinned` for containerd-2 only");
+  const bins = binariesOf(runtime);
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "kic-cd-"));
+  const socket = join(dir, "containerd.sock");
+  const root = join(dir, "root");
+  const log = join(dir, "containerd.log");
+  writeFileSync(join(dir, "config.toml"), configToml(runtime, dir, options));
+  const systemPath = process.env.PATH ?? "/usr/bin:/bin";
+  // The daemon finds its runc shim on PATH: 2.x's own, not 1.6's of the same name in /usr/bin.
+  const path = bins.pathDir ? `${bins.pathDir}:${pathWithBins}` : pathWithBins;
   const out = openSync(log, "a");
-  const proc: ChildProcess = spawn("containerd", ["--config", join(dir, "config.toml")], {
+  const proc: ChildProcess = spawn(bins.daemon, ["--config", join(dir, "config.toml")], {
     stdio: ["ignore", out, out],
+    env: {
+      ...process.env,
+      PATH: bins.pathDir ? `${bins.pathDir}:${systemPath}` : systemPath,
+    },
   });
+  ctrBySocket.set(socket, bins.ctr);
   const instance: StandaloneContainerd = {
+    runtime,
     socket,
     pid: proc.pid ?? 0,
     root,
     log,
+    path,
+    version: "",
     stop: () => {
+      ctrBySocket.delete(socket);
       stopContainerd(proc, socket, dir);
     },
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      execFileSync("ctr", ["--address", socket, "version"], { stdio: "ignore", timeout: 5000 });
+      instance.version = execFileSync(bins.ctr, ["--address", socket, "version"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+        timeout: 5000,
+      });
       break;
     } catch {
       // Not listening yet (or died: checked next).
@@ -102,8 +192,15 @@ state = "${join(dir, "state")}"
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+  instance.version = serverVersion(instance.version);
   ctr(socket, ["images", "import", pauseArchive(dir)]);
   return instance;
+}
+
+/** The server's version from `ctr version` (Client: ... Server: Version: ...). */
+function serverVersion(text: string): string {
+  const server = text.split(/^Server:/m)[1] ?? "";
+  return /Version:\s*(\S+)/.exec(server)?.[1] ?? "unknown";
 }
 
 /** The pause image archive test/cluster builds; else one made here from the pause binary or busybox. */
@@ -133,7 +230,8 @@ function stopContainerd(proc: ChildProcess, socket: string, dir: string): void {
     .filter((pid) => {
       try {
         const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-        return cmd.startsWith("/usr/bin/containerd-shim") && cmd.includes(socket);
+        const argv0 = cmd.split("\0")[0] ?? "";
+        return /\/containerd-shim[^/]*$/.test(argv0) && cmd.includes(socket);
       } catch {
         // The process ended while we looked.
         return false;
@@ -164,9 +262,6 @@ function stopContainerd(proc: ChildProcess, socket: string, dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** PATH with the pinned crictl first, as the agent sees it in the tests. */
-export const pathWithBins = `${binDir}:${process.env.PATH ?? "/usr/bin:/bin"}`;
-
 export function crictl(socket: string, args: string[]): string {
   const endpoint = `unix://${socket}`;
   return execFileSync(
@@ -176,11 +271,16 @@ export function crictl(socket: string, args: string[]): string {
   );
 }
 
+/** The ctr of the containerd on `socket` (the system's 1.6 ctr for a socket started elsewhere). */
 export function ctr(socket: string, args: string[]): string {
-  return execFileSync("ctr", ["--address", socket, "--namespace", "k8s.io", ...args], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return execFileSync(
+    ctrBySocket.get(socket) ?? "ctr",
+    ["--address", socket, "--namespace", "k8s.io", ...args],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
 }
 
 export interface BuiltImage {

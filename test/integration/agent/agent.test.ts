@@ -1,5 +1,7 @@
-// The agent against the real containerd (CRI plugin on), through both clients. Every test makes
-// its own images with unique names and content and removes what it made.
+// The agent against the real containerd (CRI plugin on), through both clients, on both containerd
+// lines users run: Debian's 1.6 and the pinned 2.x (one suite, parametrised: each runtime gets its
+// own fresh containerd and the same tests). Every test makes its own images with unique names and
+// content and removes what it made.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -19,14 +21,15 @@ import { compilePatterns } from "../../../src/config/patterns.js";
 import {
   blobBytes,
   blobsOf,
+  CONTAINERD_RUNTIMES,
   crictl,
   imageRefs,
   PAUSE_IMAGE,
-  pathWithBins,
   Scratch,
   startContainerd,
   type StandaloneContainerd,
   uniqueToken,
+  waitFor,
   type BuiltImage,
 } from "../../support/containerd.js";
 
@@ -35,18 +38,15 @@ const run = promisify(execFile);
 const silent = pino({ level: "silent" });
 const timings: string[] = [];
 
+// The containerd of the runtime block running now (each block starts its own, one after the other).
 let containerd: StandaloneContainerd;
 let socket = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  socket = containerd.socket;
-  // The agent in direct mode runs the clients on its PATH: the pinned crictl, the system ctr.
-  process.env.PATH = pathWithBins;
-});
 afterAll(() => {
-  containerd.stop();
   if (timings.length > 0) console.log(`agent timings against containerd:\n${timings.join("\n")}`);
 });
+
+/** An image containerd 2 is configured to pin (besides the sandbox image), imported by a test. */
+const PINNED_IMAGE = `docker.io/kic-agent-it/pinned-${uniqueToken()}:1`;
 
 async function agent(
   args: Record<string, unknown>,
@@ -64,7 +64,7 @@ async function agent(
   });
   const d = result.durationsMs;
   timings.push(
-    `  ${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
+    `  ${containerd.runtime} ${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
   );
   return { result, lines };
 }
@@ -102,153 +102,277 @@ const pauseId = () =>
 const reasons = (r: AgentResult) =>
   Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
 
-describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client) => {
-  let scratch: Scratch;
-  let prefix = "";
-  let images: Record<
-    "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
-    BuiltImage
-  >;
-  let pauseAlias = "";
-
-  beforeAll(() => {
-    scratch = new Scratch(socket);
-    prefix = `docker.io/kic-agent-it/${client}-${uniqueToken()}`;
-    const make = (name: string, busybox = false) =>
-      scratch.image(`${prefix}/${name}:1`, { busybox });
-    images = {
-      del1: make("del1"),
-      del2: make("del2"),
-      running: make("running", true),
-      exited: make("exited", true),
-      created: make("created", true),
-      excluded: make("excluded"),
-      protected: make("protected"),
-    };
-    // A second name for del2: deleting must remove both, and the id reference, to free anything.
-    scratch.tag(images.del2.name, `${prefix}/del2-alias:2`);
-    // Another name for the sandbox image, inside the include pattern: the agent must still keep it.
-    pauseAlias = `${prefix}/pause:kic`;
-    scratch.tag(PAUSE_IMAGE, pauseAlias);
-    if (client === "crictl") {
-      const pod = scratch.sandbox(`pod-${prefix.slice(-8)}`);
-      scratch.criContainer(pod, "running", images.running.name, "running");
-      scratch.criContainer(pod, "exited", images.exited.name, "exited");
-      scratch.criContainer(pod, "created", images.created.name, "created");
-    } else {
-      const tok = prefix.slice(-8);
-      scratch.ctrContainer(`kic-it-running-${tok}`, images.running.name, "running");
-      scratch.ctrContainer(`kic-it-exited-${tok}`, images.exited.name, "exited");
-      scratch.ctrContainer(`kic-it-created-${tok}`, images.created.name, "created");
-    }
+describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
+  beforeAll(async () => {
+    containerd = await startContainerd({
+      runtime,
+      ...(runtime === "containerd-2" ? { pinned: [PINNED_IMAGE] } : {}),
+    });
+    socket = containerd.socket;
+    // The agent in direct mode runs the clients on its PATH: the pinned crictl, this runtime's ctr.
+    process.env.PATH = containerd.path;
   });
   afterAll(() => {
-    scratch.cleanup();
+    containerd.stop();
   });
 
-  const include = () => [`${prefix}/**`];
-  const common = () => ({
-    client,
-    include: include(),
-    exclude: [`${prefix}/excl*:*`],
-    protect: [images.protected.name.replace("docker.io/", "")],
-  });
+  describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client) => {
+    let scratch: Scratch;
+    let prefix = "";
+    let images: Record<
+      "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
+      BuiltImage
+    >;
+    let pauseAlias = "";
 
-  it("deletes nothing in a dry run but reports the same plan", async () => {
-    const before = imageRefs(socket);
-    const { result, lines } = await agent({ ...common(), "dry-run": true }, `${client} dry run`);
-    expect(result.dryRun).toBe(true);
-    expect(result.deleted.map((d) => d.id).sort()).toEqual([images.del1.id, images.del2.id].sort());
-    expect(imageRefs(socket)).toEqual(before);
-    expect(lines.some((l) => l.startsWith("would delete"))).toBe(true);
-  });
+    beforeAll(() => {
+      scratch = new Scratch(socket);
+      prefix = `docker.io/kic-agent-it/${client}-${uniqueToken()}`;
+      const make = (name: string, busybox = false) =>
+        scratch.image(`${prefix}/${name}:1`, { busybox });
+      images = {
+        del1: make("del1"),
+        del2: make("del2"),
+        running: make("running", true),
+        exited: make("exited", true),
+        created: make("created", true),
+        excluded: make("excluded"),
+        protected: make("protected"),
+      };
+      // A second name for del2: deleting must remove both, and the id reference, to free anything.
+      scratch.tag(images.del2.name, `${prefix}/del2-alias:2`);
+      // Another name for the sandbox image, inside the include pattern: the agent must still keep it.
+      pauseAlias = `${prefix}/pause:kic`;
+      scratch.tag(PAUSE_IMAGE, pauseAlias);
+      if (client === "crictl") {
+        const pod = scratch.sandbox(`pod-${prefix.slice(-8)}`);
+        scratch.criContainer(pod, "running", images.running.name, "running");
+        scratch.criContainer(pod, "exited", images.exited.name, "exited");
+        scratch.criContainer(pod, "created", images.created.name, "created");
+      } else {
+        const tok = prefix.slice(-8);
+        scratch.ctrContainer(`kic-it-running-${tok}`, images.running.name, "running");
+        scratch.ctrContainer(`kic-it-exited-${tok}`, images.exited.name, "exited");
+        scratch.ctrContainer(`kic-it-created-${tok}`, images.created.name, "created");
+      }
+    });
+    afterAll(() => {
+      scratch.cleanup();
+    });
 
-  it("deletes matching unused images, every reference, and frees their content", async () => {
-    const targets = [images.del1, images.del2];
-    const blobs = targets.flatMap((t) => blobsOf(containerd, t.manifest));
-    // Unique content: the blobs on disk are exactly what the image builder reported.
-    expect(blobs.reduce((s, b) => s + b.bytes, 0)).toBe(images.del1.size + images.del2.size);
-
-    const { result } = await agent(common(), `${client} delete`);
-
-    expect(result.failed).toEqual([]);
-    expect(result.deleted.map((d) => d.id).sort()).toEqual(targets.map((t) => t.id).sort());
-    expect(result.bytesReclaimed).toBe(images.del1.size + images.del2.size);
-    expect(result.runtime).toMatchObject({
+    const include = () => [`${prefix}/**`];
+    const common = () => ({
       client,
-      socket,
-      hostExec: "direct",
-      name: "containerd",
+      include: include(),
+      exclude: [`${prefix}/excl*:*`],
+      protect: [images.protected.name.replace("docker.io/", "")],
     });
-    const refs = imageRefs(socket);
-    for (const t of targets) {
-      expect(refs).not.toContain(t.name);
-      expect(refs).not.toContain(t.id);
-    }
-    expect(refs).not.toContain(`${prefix}/del2-alias:2`);
-    for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
 
-    expect(reasons(result)).toEqual({
-      [images.running.id]: "in-use",
-      [images.exited.id]: "in-use",
-      [images.created.id]: "in-use",
-      [images.excluded.id]: "excluded",
-      [images.protected.id]: "protected",
-      [pauseId()]: "sandbox",
+    it("deletes nothing in a dry run but reports the same plan", async () => {
+      const before = imageRefs(socket);
+      const { result, lines } = await agent({ ...common(), "dry-run": true }, `${client} dry run`);
+      expect(result.dryRun).toBe(true);
+      expect(result.deleted.map((d) => d.id).sort()).toEqual(
+        [images.del1.id, images.del2.id].sort(),
+      );
+      expect(imageRefs(socket)).toEqual(before);
+      expect(lines.some((l) => l.startsWith("would delete"))).toBe(true);
     });
-    expect(result.counts).toMatchObject({ deleted: 2, failed: 0, matched: 8 - 1 });
-    for (const keep of [
-      images.running,
-      images.exited,
-      images.created,
-      images.excluded,
-      images.protected,
-    ]) {
-      expect(refs).toContain(keep.name);
-    }
-    expect(refs).toContain(PAUSE_IMAGE);
+
+    it("deletes matching unused images, every reference, and frees their content", async () => {
+      const targets = [images.del1, images.del2];
+      const blobs = targets.flatMap((t) => blobsOf(containerd, t.manifest));
+      // Unique content: the blobs on disk are exactly what the image builder reported.
+      expect(blobs.reduce((s, b) => s + b.bytes, 0)).toBe(images.del1.size + images.del2.size);
+
+      const { result } = await agent(common(), `${client} delete`);
+
+      expect(result.failed).toEqual([]);
+      expect(result.deleted.map((d) => d.id).sort()).toEqual(targets.map((t) => t.id).sort());
+      expect(result.bytesReclaimed).toBe(images.del1.size + images.del2.size);
+      expect(result.runtime).toMatchObject({
+        client,
+        socket,
+        hostExec: "direct",
+        name: "containerd",
+        // The runtime block's own containerd, as it reports itself: proof of what this ran on.
+        version: containerd.version,
+      });
+      const refs = imageRefs(socket);
+      for (const t of targets) {
+        expect(refs).not.toContain(t.name);
+        expect(refs).not.toContain(t.id);
+      }
+      expect(refs).not.toContain(`${prefix}/del2-alias:2`);
+      for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
+
+      expect(reasons(result)).toEqual({
+        [images.running.id]: "in-use",
+        [images.exited.id]: "in-use",
+        [images.created.id]: "in-use",
+        [images.excluded.id]: "excluded",
+        [images.protected.id]: "protected",
+        [pauseId()]: "sandbox",
+      });
+      expect(result.counts).toMatchObject({ deleted: 2, failed: 0, matched: 8 - 1 });
+      for (const keep of [
+        images.running,
+        images.exited,
+        images.created,
+        images.excluded,
+        images.protected,
+      ]) {
+        expect(refs).toContain(keep.name);
+      }
+      expect(refs).toContain(PAUSE_IMAGE);
+    });
+
+    it("keeps an image a container starts using between plan and delete", async () => {
+      const late = scratch.image(`${prefix}/late:1`, { busybox: true });
+      const exec = createHostExec("direct");
+      const adapter =
+        client === "crictl"
+          ? createCrictlAdapter(exec, socket)
+          : createCtrAdapter(exec, socket, "k8s.io");
+      const inventory = await adapter.inventory({ withTimes: false });
+      const plan = planDeletions(inventory, {
+        include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
+        exclude: [],
+        protect: [],
+        nowMs: Date.now(),
+      });
+      expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
+      if (client === "crictl")
+        scratch.criContainer(
+          scratch.sandbox(`late-${prefix.slice(-8)}`),
+          "late",
+          late.name,
+          "created",
+        );
+      else scratch.ctrContainer(`kic-it-late-${prefix.slice(-8)}`, late.name, "created");
+
+      const done = await executePlan(plan.delete, inventory, adapter, {
+        dryRun: false,
+        log: silent,
+      });
+
+      expect(done.deleted).toEqual([]);
+      expect(done.keptLate).toMatchObject([{ id: late.id, reason: "in-use" }]);
+      expect(done.keptLate[0]?.detail).toMatch(/appeared during the run/);
+      expect(imageRefs(socket)).toContain(late.name);
+    });
   });
 
-  it("keeps an image a container starts using between plan and delete", async () => {
-    const late = scratch.image(`${prefix}/late:1`, { busybox: true });
+  describe("sandbox image and pinning", () => {
     const exec = createHostExec("direct");
-    const adapter =
+    const adapterFor = (client: RuntimeClientName) =>
       client === "crictl"
         ? createCrictlAdapter(exec, socket)
         : createCtrAdapter(exec, socket, "k8s.io");
-    const inventory = await adapter.inventory({ withTimes: false });
-    const plan = planDeletions(inventory, {
-      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-      exclude: [],
-      protect: [],
-      nowMs: Date.now(),
-    });
-    expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
-    if (client === "crictl")
-      scratch.criContainer(
-        scratch.sandbox(`late-${prefix.slice(-8)}`),
-        "late",
-        late.name,
-        "created",
-      );
-    else scratch.ctrContainer(`kic-it-late-${prefix.slice(-8)}`, late.name, "created");
 
-    const done = await executePlan(plan.delete, inventory, adapter, { dryRun: false, log: silent });
+    // containerd 1.6 shows its sandbox_image in `crictl info` (config.sandboxImage). containerd 2
+    // (2.0 to 2.4 alike) shows only the CRI runtime plugin's config there: the sandbox image moved to
+    // the images plugin (pinned_images.sandbox), which `crictl info` does not show. There the agent
+    // knows the pause image by its name, and containerd pins it (next tests).
+    it(
+      runtime === "containerd-1.6"
+        ? "reads the configured sandbox image from crictl info and keeps it as the sandbox image"
+        : "finds no sandbox image in crictl info and still keeps the pause image as the sandbox image",
+      async () => {
+        const inventory = await adapterFor("crictl").inventory({ withTimes: false });
+        expect(inventory.configuredSandboxImage).toBe(
+          runtime === "containerd-1.6" ? PAUSE_IMAGE : undefined,
+        );
+        // With no pod running, no sandbox names the pause image: only the runtime's word does.
+        expect(inventory.sandboxes).toEqual([]);
+        const plan = planDeletions(inventory, {
+          include: compilePatterns("--include", [PAUSE_IMAGE], "include"),
+          exclude: [],
+          protect: [],
+          nowMs: Date.now(),
+        });
+        expect(plan.delete).toEqual([]);
+        expect(plan.kept).toMatchObject([
+          {
+            id: pauseId(),
+            reason: "sandbox",
+            detail:
+              runtime === "containerd-1.6"
+                ? `the runtime's configured sandbox image ${PAUSE_IMAGE}`
+                : "looks like a pause image and the runtime does not say which one it uses",
+          },
+        ]);
+      },
+    );
 
-    expect(done.deleted).toEqual([]);
-    expect(done.keptLate).toMatchObject([{ id: late.id, reason: "in-use" }]);
-    expect(done.keptLate[0]?.detail).toMatch(/appeared during the run/);
-    expect(imageRefs(socket)).toContain(late.name);
+    it.each(["crictl", "ctr"] as RuntimeClientName[])(
+      `sees the sandbox image ${runtime === "containerd-2" ? "pinned" : "not pinned (1.6 pins nothing)"} with %s`,
+      async (client) => {
+        const inventory = await adapterFor(client).inventory({ withTimes: false });
+        const pause = inventory.images.find((i) => i.id === pauseId());
+        expect(pause?.names).toContain(PAUSE_IMAGE);
+        expect(pause?.pinned).toBe(runtime === "containerd-2");
+      },
+    );
+
+    // containerd 1.6 has no pinned_images: only containerd 2 can pin an image that is not the sandbox's.
+    if (runtime === "containerd-2")
+      describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client) => {
+        let scratch: Scratch;
+        let pinned: BuiltImage;
+        let unpinned: BuiltImage;
+        beforeAll(() => {
+          scratch = new Scratch(socket);
+          pinned = scratch.image(PINNED_IMAGE);
+          unpinned = scratch.image(`docker.io/kic-agent-it/unpinned-${uniqueToken()}:1`);
+          // containerd labels an imported image it is configured to pin when it sees the import event.
+          waitFor(
+            () =>
+              (
+                JSON.parse(crictl(socket, ["inspecti", "-o", "json", PINNED_IMAGE])) as {
+                  status: { pinned?: boolean };
+                }
+              ).status.pinned === true,
+          );
+        });
+        afterAll(() => {
+          scratch.cleanup();
+        });
+
+        it("keeps an image containerd pins (reason pinned) and deletes its unpinned twin", async () => {
+          const { result } = await agent(
+            { client, include: ["docker.io/kic-agent-it/*pinned-*:*"] },
+            `${client} pinned`,
+          );
+          expect(result.failed).toEqual([]);
+          expect(result.deleted.map((d) => d.id)).toEqual([unpinned.id]);
+          expect(result.kept).toEqual([
+            {
+              id: pinned.id,
+              names: expect.arrayContaining([PINNED_IMAGE]) as unknown,
+              reason: "pinned",
+              detail: "pinned by the runtime",
+            },
+          ]);
+          expect(imageRefs(socket)).toContain(PINNED_IMAGE);
+          expect(imageRefs(socket)).not.toContain(unpinned.name);
+        });
+      });
   });
 });
 
+// The CLI's argument handling does not depend on the runtime: one containerd (1.6) is enough.
 describe("agent CLI", () => {
   let scratch: Scratch;
-  beforeAll(() => {
+  beforeAll(async () => {
+    containerd = await startContainerd();
+    socket = containerd.socket;
+    process.env.PATH = containerd.path;
     scratch = new Scratch(socket);
   });
   afterAll(() => {
     scratch.cleanup();
+    containerd.stop();
   });
 
   it("never runs a glob full of shell metacharacters, and refuses it as a pattern no image can match (exit 2)", async () => {
@@ -347,7 +471,7 @@ describe("agent CLI", () => {
     );
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
-      "error: crictl not found on this container's PATH: install it, choose another --client, or change --host-exec",
+      "error: crictl not found on this container's PATH nor at /var/lib/rancher/rke2/bin/crictl, /var/lib/rancher/k3s/data/current/bin/crictl: install it, choose another --client, or change --host-exec",
     );
     const auto = await cli(
       ["agent", "--socket", socket, "--host-exec", "direct", "--include", "x"],
