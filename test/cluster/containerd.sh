@@ -12,9 +12,43 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CD_DIR="$KIC_STATE/containerd"
 PAUSE_IMAGE="registry.k8s.io/pause:kic"
 
+# containerd 2 (KICTEST_RUNTIME=containerd2): config version 3, where the CRI plugin is split into an
+# images and a runtime plugin and the sandbox image is one of the pinned images.
+write_config_containerd2() {
+  cat >"$CD_DIR/config.toml" <<TOML
+version = 3
+root = "$CD_DIR/root"
+state = "$CD_DIR/state"
+[grpc]
+  address = "$KIC_CONTAINERD_SOCK"
+[ttrpc]
+  address = "$CD_DIR/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[plugins.'io.containerd.internal.v1.opt']
+  path = "$CD_DIR/opt"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = "$PAUSE_IMAGE"
+[plugins.'io.containerd.cri.v1.runtime']
+  # See the version 2 config below.
+  restrict_oom_score_adj = true
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = "runc"
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "$KIC_STATE/cni/net.d"
+TOML
+}
+
 write_config() {
   mkdir -p "$CD_DIR" "$KIC_STATE/cni/net.d" "$KIC_STATE/cni/cache"
-  cat >"$CD_DIR/config.toml" <<TOML
+  if [ "$KIC_RUNTIME" = containerd2 ]; then write_config_containerd2; else cat >"$CD_DIR/config.toml" <<TOML
 version = 2
 root = "$CD_DIR/root"
 state = "$CD_DIR/state"
@@ -42,6 +76,7 @@ state = "$CD_DIR/state"
     bin_dir = "/usr/lib/cni"
     conf_dir = "$KIC_STATE/cni/net.d"
 TOML
+  fi
   # Pods get addresses on a host-only bridge: no masquerading, no route off this machine.
   cat >"$KIC_STATE/cni/net.d/10-kic-bridge.conflist" <<JSON
 {
@@ -78,11 +113,20 @@ start() {
   if is_running containerd && timeout 5 ctr --address "$KIC_CONTAINERD_SOCK" version >/dev/null 2>&1; then
     echo "$KIC_CONTAINERD_SOCK"; return 0
   fi
-  command -v containerd >/dev/null || die "containerd is not installed: run test/cluster/install-deps.sh"
   write_config
   build_pause
-  log "starting containerd (socket $KIC_CONTAINERD_SOCK, log $KIC_LOGS/containerd.log)"
-  start_bg containerd containerd --config "$CD_DIR/config.toml"
+  if [ "$KIC_RUNTIME" = containerd2 ]; then
+    [ -x "$KIC_CONTAINERD2_BIN/containerd" ] || die "containerd $KIC_CONTAINERD2_VERSION is not built: run test/cluster/build-binaries.sh containerd2"
+    log "starting containerd $KIC_CONTAINERD2_VERSION (socket $KIC_CONTAINERD_SOCK, log $KIC_LOGS/containerd.log)"
+    # Its runc shim is found on PATH: 2.x's own, not 1.6's of the same name in /usr/bin. (PATH for
+    # start_bg, not `env PATH=...`: is_running must see containerd as argv[0] from the start.)
+    PATH="$KIC_CONTAINERD2_BIN:$PATH" start_bg containerd "$KIC_CONTAINERD2_BIN/containerd" --config "$CD_DIR/config.toml"
+  else
+    command -v containerd >/dev/null || die "containerd is not installed: run test/cluster/install-deps.sh"
+    log "starting containerd (socket $KIC_CONTAINERD_SOCK, log $KIC_LOGS/containerd.log)"
+    start_bg containerd containerd --config "$CD_DIR/config.toml"
+  fi
+  echo "$KIC_RUNTIME" >"$KIC_STATE/runtime"
   wait_for "containerd" 30 containerd ctr --address "$KIC_CONTAINERD_SOCK" version
   ctr_k8s images import "$KIC_IMAGES/pause.tar" >/dev/null
   # The CRI plugin must see the sandbox image as present and pinned (it never pulls here).

@@ -28,6 +28,7 @@ if [ -d "$KIC_STATE" ]; then
 fi
 rm -rf "$KIC_STATE"
 if [ "$(readlink /usr/local/bin/crictl 2>/dev/null)" = "$KIC_BIN/crictl" ]; then rm -f /usr/local/bin/crictl; fi
+if [ "$(readlink /usr/local/bin/ctr 2>/dev/null)" = "$KIC_CONTAINERD2_BIN/ctr" ]; then rm -f /usr/local/bin/ctr; fi
 # What this cluster could have left running: its binaries, its containerd and that containerd's shims.
 left=""
 for p in /proc/[0-9]*; do

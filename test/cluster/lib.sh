@@ -36,6 +36,19 @@ KIC_SERVICE_CIDR="10.233.0.0/24"
 KIC_POD_CIDR="10.234.0.0/24"
 
 KIC_CONTAINERD_SOCK="$KIC_STATE/containerd/containerd.sock"
+
+# The node's runtime: `containerd` (Debian's 1.6, the default) or `containerd2` (the pinned 2.x built
+# by build-binaries.sh; its node also has the ImageVolume feature gate on). Chosen with
+# KICTEST_RUNTIME, not a KIC_ variable: the CLI reads every exported KIC_ variable as an option and
+# refuses unknown ones (exit 2), and the suites run the CLI with this environment, so
+# `export KIC_RUNTIME=...` would fail every CLI test. The running cluster's runtime is recorded in
+# $KIC_STATE/runtime: up.sh refuses to switch a running cluster (cluster:down first).
+KIC_RUNTIME="${KICTEST_RUNTIME:-containerd}"
+case "$KIC_RUNTIME" in
+  containerd | containerd2) ;;
+  *) printf '[cluster] ERROR: KICTEST_RUNTIME=%s: unknown runtime; use containerd (1.6, default) or containerd2 (%s)\n' \
+       "$KIC_RUNTIME" "$KIC_CONTAINERD2_VERSION" >&2; exit 2 ;;
+esac
 KIC_KUBECONFIG="$KIC_STATE/admin.kubeconfig"
 
 # Go from go.dev/dl lives in /usr/local/go; use it when no Go is on PATH at all (a Go that is on PATH

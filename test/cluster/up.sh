@@ -25,6 +25,15 @@ if [ -d "$KIC_STATE" ] && ! is_running containerd && ! is_running kube-apiserver
 fi
 # One cluster per machine: another cache dir's cluster (another clone's `npm test`) goes down first.
 claim_machine
+# A running cluster keeps its runtime: switching means cluster:down first (pods, images and the
+# kubelet's state belong to the runtime that made them).
+if is_running containerd && [ "$(cat "$KIC_STATE/runtime" 2>/dev/null || echo containerd)" != "$KIC_RUNTIME" ]; then
+  die "the cluster runs on $(cat "$KIC_STATE/runtime" 2>/dev/null || echo containerd), not $KIC_RUNTIME (KICTEST_RUNTIME): take it down first (npm run cluster:down), then bring it up again"
+fi
+# The ImageVolume feature gate (beta, off by default in Kubernetes 1.34) on the API server and the
+# kubelet: containerd 2 mounts images as volumes, 1.6 cannot, so only its node gets it.
+feature_gates=()
+if [ "$KIC_RUNTIME" = containerd2 ]; then feature_gates=(--feature-gates ImageVolume=true); fi
 mkdir -p "$KIC_STATE" "$KIC_LOGS"
 make_pki
 
@@ -44,6 +53,8 @@ bash "$here/containerd.sh" start >/dev/null
 # nsenter. ctr comes with the Debian package; crictl is built here, so link it in (down.sh removes
 # the link, and only if it is ours).
 if [ ! -e /usr/local/bin/crictl ]; then ln -s "$KIC_BIN/crictl" /usr/local/bin/crictl; fi
+# A containerd 2 node's ctr is 2.x's (ahead of Debian's 1.6 one in /usr/bin).
+if [ "$KIC_RUNTIME" = containerd2 ] && [ ! -e /usr/local/bin/ctr ]; then ln -s "$KIC_CONTAINERD2_BIN/ctr" /usr/local/bin/ctr; fi
 
 if ! is_running etcd; then
   log "starting etcd $KIC_ETCD_VERSION (log $KIC_LOGS/etcd.log)"
@@ -69,7 +80,7 @@ if ! is_running kube-apiserver; then
     --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
     --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
     --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP \
-    --endpoint-reconciler-type none --profiling=false --v 1
+    --endpoint-reconciler-type none --profiling=false "${feature_gates[@]}" --v 1
   wait_for "kube-apiserver" 90 kube-apiserver kubectl --kubeconfig "$KIC_KUBECONFIG" get --raw /readyz
 fi
 
@@ -132,7 +143,7 @@ evictionHard:
 serializeImagePulls: false
 YAML
   log "starting kubelet as node $KIC_NODE_NAME (log $KIC_LOGS/kubelet.log)"
-  start_bg kubelet kubelet --config "$KIC_STATE/kubelet-config.yaml" \
+  start_bg kubelet kubelet --config "$KIC_STATE/kubelet-config.yaml" "${feature_gates[@]}" \
     --kubeconfig "$KIC_STATE/kubelet.kubeconfig" --hostname-override "$KIC_NODE_NAME" \
     --node-ip "$KIC_NODE_IP" --root-dir "$KIC_STATE/kubelet" --cert-dir "$KIC_STATE/kubelet/pki" --v 1
 fi
