@@ -29,7 +29,6 @@ import {
   startContainerd,
   type StandaloneContainerd,
   uniqueToken,
-  waitFor,
   type BuiltImage,
 } from "../../support/containerd.js";
 
@@ -321,19 +320,20 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
         let scratch: Scratch;
         let pinned: BuiltImage;
         let unpinned: BuiltImage;
-        beforeAll(() => {
+        beforeAll(async () => {
           scratch = new Scratch(socket);
           pinned = scratch.image(PINNED_IMAGE);
           unpinned = scratch.image(`docker.io/kic-agent-it/unpinned-${uniqueToken()}:1`);
           // containerd labels an imported image it is configured to pin when it sees the import event.
-          waitFor(
-            () =>
-              (
-                JSON.parse(crictl(socket, ["inspecti", "-o", "json", PINNED_IMAGE])) as {
-                  status: { pinned?: boolean };
-                }
-              ).status.pinned === true,
-          );
+          // Polled without blocking: a blocked worker misses vitest's RPC deadline on a busy machine.
+          const pinnedNow = () =>
+            (
+              JSON.parse(crictl(socket, ["inspecti", "-o", "json", PINNED_IMAGE])) as {
+                status: { pinned?: boolean };
+              }
+            ).status.pinned === true;
+          for (const end = Date.now() + 30_000; !pinnedNow() && Date.now() < end;)
+            await new Promise((r) => setTimeout(r, 200));
         });
         afterAll(() => {
           scratch.cleanup();
