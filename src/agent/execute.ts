@@ -113,22 +113,34 @@ export async function executePlan(
     options.onBatch?.({ start: { batch: batchNo, images: go.map(identity) } });
     const errors = await adapter.remove(go);
     const done = await verify(go, errors, adapter);
-    options.onBatch?.({ done: { batch: batchNo, ...done } });
+    options.onBatch?.({ done: { batch: batchNo, deleted: done.deleted, failed: done.failed } });
     out.deleted.push(...done.deleted);
     out.failed.push(...done.failed);
+    out.keptLate.push(...done.keptLate);
     longestBatchMs = Math.max(longestBatchMs, now() - began);
   }
   return out;
 }
+
+/**
+ * How a runtime refuses to remove an image a container uses: CRI-O (containers/storage) says "image is
+ * in use by a container", or "the image is in use by <container>" for an image volume. containerd
+ * removes the reference and lets the container run on.
+ */
+const IN_USE_REFUSAL = /image is in use by [^;:\n]*/;
 
 /** Lists what is left after a removal call: deleted means nothing holds the content any more. */
 async function verify(
   attempted: readonly ImageRecord[],
   errors: ReadonlyMap<string, string>,
   adapter: RuntimeAdapter,
-): Promise<{ deleted: DeletedImage[]; failed: FailedImage[] }> {
+): Promise<{ deleted: DeletedImage[]; failed: FailedImage[]; keptLate: KeptImage[] }> {
   const identity = (i: ImageRecord) => ({ id: i.id, names: i.names });
-  const out = { deleted: [] as DeletedImage[], failed: [] as FailedImage[] };
+  const out = {
+    deleted: [] as DeletedImage[],
+    failed: [] as FailedImage[],
+    keptLate: [] as KeptImage[],
+  };
   let present: Map<string, string[]>;
   try {
     present = await adapter.present();
@@ -143,7 +155,16 @@ async function verify(
     // to another image meanwhile does not hold this one.
     const keys = [image.id, ...image.digests];
     const holders = [...new Set(keys.flatMap((k) => present.get(k) ?? []))];
-    if (keys.some((k) => present.has(k))) {
+    const error = errors.get(image.id);
+    if (keys.some((k) => present.has(k)) && error !== undefined && IN_USE_REFUSAL.test(error)) {
+      // A container started using it after the re-check, and the runtime said so: what the agent
+      // would have kept had it seen that container, not a failure.
+      out.keptLate.push({
+        ...identity(image),
+        reason: "in-use",
+        detail: `the runtime refused to remove it: ${IN_USE_REFUSAL.exec(error)?.[0] ?? error} (appeared during the run)`,
+      });
+    } else if (keys.some((k) => present.has(k))) {
       out.failed.push({
         ...identity(image),
         error: `${errors.get(image.id) ?? "still present after the runtime reported it removed"}; references left, so its content is not freed: ${holders.join(", ") || image.id}`,

@@ -1,0 +1,73 @@
+// A runtime that refuses to remove an image because a container uses it (CRI-O) caused a keep, not
+// a failure: the container appeared after the agent's last look.
+import { pino } from "pino";
+import { describe, expect, it } from "vitest";
+import { executePlan } from "../../../src/agent/execute.js";
+import type { ImageRecord, Inventory } from "../../../src/agent/inventory.js";
+import type { RuntimeAdapter } from "../../../src/agent/runtime.js";
+
+const ID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const image: ImageRecord = {
+  id: ID,
+  names: ["docker.io/acme/app:1"],
+  digests: [],
+  sizeBytes: 1000,
+  pinned: false,
+  refs: [ID],
+};
+const inventory = {
+  images: [image],
+  containers: [],
+  sandboxes: [],
+  imageTimesKnown: false,
+} as unknown as Inventory;
+
+function runtimeRefusing(error: string): RuntimeAdapter {
+  return {
+    measure: () => Promise.resolve(),
+    usage: () => Promise.resolve({ containers: [], sandboxes: [], imageVolumes: [] }),
+    remove: () => Promise.resolve(new Map([[ID, error]])),
+    // The image is still there after the call.
+    present: () => Promise.resolve(new Map([[ID, ["docker.io/acme/app:1"]]])),
+  } as unknown as RuntimeAdapter;
+}
+
+describe("removal refused by the runtime", () => {
+  [
+    {
+      runtime: "CRI-O, image of a container",
+      error:
+        "crictl rmi ... exited 1: rpc error: code = Unknown desc = image used by 3f2a: image is in use by a container",
+      detail:
+        "the runtime refused to remove it: image is in use by a container (appeared during the run)",
+    },
+    {
+      runtime: "CRI-O, image volume",
+      error: "rpc error: code = Unknown desc = the image is in use by 3f2a9c",
+      detail:
+        "the runtime refused to remove it: image is in use by 3f2a9c (appeared during the run)",
+    },
+  ].forEach((t) => {
+    it(`keeps the image as in-use (${t.runtime})`, async () => {
+      const done = await executePlan([image], inventory, runtimeRefusing(t.error), {
+        dryRun: false,
+        log: pino({ level: "silent" }),
+      });
+      expect(done.failed).toEqual([]);
+      expect(done.deleted).toEqual([]);
+      expect(done.keptLate).toEqual([
+        { id: ID, names: image.names, reason: "in-use", detail: t.detail },
+      ]);
+    });
+  });
+
+  it("still fails on any other error that left the image", async () => {
+    const done = await executePlan([image], inventory, runtimeRefusing("permission denied"), {
+      dryRun: false,
+      log: pino({ level: "silent" }),
+    });
+    expect(done.keptLate).toEqual([]);
+    expect(done.failed).toHaveLength(1);
+    expect(done.failed[0]?.error).toMatch(/^permission denied; references left/);
+  });
+});
