@@ -122,6 +122,42 @@ describe("build-binaries.sh", () => {
   });
 });
 
+describe("the node's runtime (KICTEST_RUNTIME)", () => {
+  it("is containerd (1.6) by default and containerd2 on request; KIC_RUNTIME is not read", () => {
+    expect(withLib(`echo "$KIC_RUNTIME"`).stdout.trim()).toBe("containerd");
+    expect(withLib(`echo "$KIC_RUNTIME"`, { KICTEST_RUNTIME: "containerd2" }).stdout.trim()).toBe(
+      "containerd2",
+    );
+    // The CLI refuses unknown KIC_ variables, so the switch must not be one: KIC_RUNTIME changes nothing.
+    expect(withLib(`echo "$KIC_RUNTIME"`, { KIC_RUNTIME: "containerd2" }).stdout.trim()).toBe(
+      "containerd",
+    );
+  });
+
+  it("refuses an unknown runtime, naming the variable and what is allowed (exit 2)", () => {
+    const r = withLib(`echo unreachable`, { KICTEST_RUNTIME: "cri-o" });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim()).toBe(
+      "[cluster] ERROR: KICTEST_RUNTIME=cri-o: unknown runtime; use containerd (1.6, default) or containerd2 (v2.4.2)",
+    );
+  });
+
+  it("containerd 2 is not rebuilt when its stamp names the pinned version", () => {
+    mkdirSync(join(cache, "bin"), { recursive: true });
+    writeFileSync(join(cache, "bin", ".containerd2.stamp"), "v2.4.2\n");
+    const kept = buildBinaries("containerd2", deadProxy());
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(kept.stderr).not.toContain("building containerd2");
+    const other = buildBinaries("containerd2", {
+      ...deadProxy(),
+      KIC_CONTAINERD2_VERSION: "v2.4.1",
+    });
+    expect(other.stderr).toContain("building containerd2 v2.4.1");
+    expect(other.code).toBe(1);
+  });
+});
+
 describe("local-cluster-values.yaml", () => {
   it("assumes no user's cache dir (the scripts pass runtime.socket)", () => {
     const text = readFileSync(join(repoRoot, "test", "local-cluster-values.yaml"), "utf8");
