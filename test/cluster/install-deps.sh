@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local cluster needs. Idempotent: installs only what is missing.
 #   containerd + runc (+ ctr)     the container runtime the kubelet and the agent talk to
+#   conmon                        CRI-O's container monitor (the agent suite on CRI-O; runc as its runtime:
+#                                 Debian's crun 1.8.1 refuses CRI-O 1.34's OCI spec version)
+#   gcc, libc6-dev                CRI-O's pinns (C, static), built by build-binaries.sh
 #   containernetworking-plugins   bridge / host-local / loopback CNI plugins for pod networking
 #   busybox-static                a static userland to build small test images from
 #   iptables                      used by the bridge CNI plugin; conntrack/socat for kubelet port ops
@@ -16,7 +19,7 @@
 # Go is not installed here: Debian 12's golang-go (1.19) is too old for the pinned builds;
 # build-binaries.sh checks the Go on PATH and says what to install.
 set -euo pipefail
-pkgs=(containerd runc containernetworking-plugins busybox-static iptables conntrack socat openssl
+pkgs=(containerd runc conmon gcc libc6-dev containernetworking-plugins busybox-static iptables conntrack socat openssl
   iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap)
 missing=()
 for p in "${pkgs[@]}"; do

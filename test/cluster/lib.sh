@@ -22,6 +22,9 @@ KIC_HELM_VERSION="${KIC_HELM_VERSION:-v3.17.3}"
 # also the image's ctr (runtime-clients/ctr).
 KIC_CONTAINERD2_VERSION="${KIC_CONTAINERD2_VERSION:-v2.4.2}"
 KIC_CONTAINERD2_BIN="$KIC_BIN/containerd2"
+# CRI-O, for the agent's integration suite only (the cluster's node runs containerd).
+KIC_CRIO_VERSION="${KIC_CRIO_VERSION:-v1.34.0}"
+KIC_CRIO_BIN="$KIC_BIN/crio"
 # The oldest Go that builds all of the above (their go.mod files say `go 1.24`; Debian 12's own
 # golang-go is 1.19). build-binaries.sh also checks each module's own `go` line.
 KIC_GO_MIN="1.24"

@@ -204,7 +204,7 @@ function serverVersion(text: string): string {
 }
 
 /** The pause image archive test/cluster builds; else one made here from the pause binary or busybox. */
-function pauseArchive(dir: string): string {
+export function pauseArchive(dir: string): string {
   const cached = join(cacheDir, "images", "pause.tar");
   if (existsSync(cached)) return cached;
   const out = join(dir, "pause.tar");
@@ -332,13 +332,50 @@ export function imageRefs(socket: string): string[] {
 }
 
 /** Creates things in containerd and removes them again, whatever state a failed test left. */
+/** How a test puts images into a runtime, names them, lists and removes them. */
+export interface ImageStore {
+  import(archive: string, name: string): void;
+  tag(source: string, target: string): void;
+  /** Every image reference present. */
+  refs(): string[];
+  remove(refs: string[]): void;
+}
+
+/** containerd's, through its ctr (namespace k8s.io). */
+function containerdStore(socket: string): ImageStore {
+  return {
+    import: (archive) => {
+      ctr(socket, ["images", "import", archive]);
+    },
+    tag: (source, target) => {
+      ctr(socket, ["images", "tag", "--force", "--", source, target]);
+    },
+    refs: () => imageRefs(socket),
+    remove: (refs) => {
+      ctr(socket, ["images", "rm", "--sync", "--", ...refs]);
+    },
+  };
+}
+
 export class Scratch {
   readonly dir = mkdtempSync(join(tmpdir(), "kic-agent-it-"));
   private readonly refs = new Set<string>();
   private readonly sandboxes: string[] = [];
   private readonly ctrContainers: string[] = [];
+  private readonly store: ImageStore;
 
-  constructor(readonly socket: string) {}
+  /**
+   * `store`: how images get in (default: containerd's ctr on `socket`). `ownPidNamespaces`: sandboxes
+   * whose containers each get their own PID namespace, so the runtime needs no pause container
+   * (CRI-O gives that one oom_score_adj -998, which this VM refuses).
+   */
+  constructor(
+    readonly socket: string,
+    store?: ImageStore,
+    private readonly options: { ownPidNamespaces?: boolean } = {},
+  ) {
+    this.store = store ?? containerdStore(socket);
+  }
 
   /**
    * Builds an OCI archive (test/cluster/oci-image.mjs) and imports it. Without `busybox` the image
@@ -352,7 +389,7 @@ export class Scratch {
     const built = JSON.parse(execFileSync("node", args, { encoding: "utf8" })) as BuiltImage;
     this.refs.add(name);
     this.refs.add(built.id);
-    ctr(this.socket, ["images", "import", out]);
+    this.store.import(out, name);
     rmSync(out);
     return built;
   }
@@ -360,7 +397,7 @@ export class Scratch {
   /** Adds another name to an image (ctr images tag). */
   tag(source: string, target: string): void {
     this.refs.add(target);
-    ctr(this.socket, ["images", "tag", "--force", "--", source, target]);
+    this.store.tag(source, target);
   }
 
   /** A running CRI pod sandbox on the host network (no CNI needed); returns its id. */
@@ -370,7 +407,12 @@ export class Scratch {
       config,
       JSON.stringify({
         metadata: { name, namespace: "kic-agent-it", uid: `${name}-uid`, attempt: 0 },
-        linux: { security_context: { namespace_options: { network: 2 } } },
+        // network 2 = NODE; pid 1 = CONTAINER (default 0 = POD, shared through a pause container).
+        linux: {
+          security_context: {
+            namespace_options: { network: 2, ...(this.options.ownPidNamespaces ? { pid: 1 } : {}) },
+          },
+        },
       }),
     );
     const id = crictl(this.socket, ["runp", config]).trim();
@@ -397,7 +439,14 @@ export class Scratch {
     const command = state === "exited" ? ["sleep", "1"] : ["sleep", "3600"];
     writeFileSync(
       config,
-      JSON.stringify({ metadata: { name }, image: { image }, command, linux: {} }),
+      JSON.stringify({
+        metadata: { name },
+        image: { image },
+        command,
+        linux: this.options.ownPidNamespaces
+          ? { security_context: { namespace_options: { network: 2, pid: 1 } } }
+          : {},
+      }),
     );
     const id = crictl(this.socket, ["create", sandboxId, config, pod]).trim();
     if (state !== "created") crictl(this.socket, ["start", id]);
@@ -432,12 +481,21 @@ export class Scratch {
       quiet(() => ctr(this.socket, ["containers", "rm", id]));
     }
     for (const id of this.sandboxes) {
+      // Containers first, killed at once: a stopped pod otherwise waits out each container's grace
+      // period (sleep as pid 1 ignores SIGTERM; CRI-O waits 30 s per container).
+      quiet(() => {
+        const ids = crictl(this.socket, ["ps", "-aq", "--pod", id]).split("\n").filter(Boolean);
+        if (ids.length > 0) crictl(this.socket, ["stop", "--timeout", "0", ...ids]);
+      });
       quiet(() => crictl(this.socket, ["stopp", id]));
       quiet(() => crictl(this.socket, ["rmp", "-f", id]));
     }
-    const present = new Set(imageRefs(this.socket));
+    const present = new Set(this.store.refs());
     const mine = [...this.refs].filter((r) => present.has(r));
-    if (mine.length > 0) quiet(() => ctr(this.socket, ["images", "rm", "--sync", "--", ...mine]));
+    if (mine.length > 0)
+      quiet(() => {
+        this.store.remove(mine);
+      });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -31,6 +31,7 @@ import {
   uniqueToken,
   type BuiltImage,
 } from "../../support/containerd.js";
+import { startCrio, type StandaloneCrio } from "../../support/crio.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
 const run = promisify(execFile);
@@ -63,7 +64,7 @@ async function agent(
   });
   const d = result.durationsMs;
   timings.push(
-    `  ${containerd.runtime} ${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
+    `  ${label.startsWith("cri-o") ? "" : `${containerd.runtime} `}${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
   );
   return { result, lines };
 }
@@ -358,6 +359,123 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
           expect(imageRefs(socket)).not.toContain(unpinned.name);
         });
       });
+  });
+});
+
+// CRI-O, through crictl (it has no ctr). What differs from containerd: image ids are bare hex, the
+// runtime names itself cri-o, the pause image is in `crictl info`, and CRI-O refuses to remove an
+// image a container uses (containerd removes the reference and lets the container run on).
+describe("on cri-o", () => {
+  let crio: StandaloneCrio;
+  let scratch: Scratch;
+  let prefix = "";
+  let images: Record<
+    "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
+    BuiltImage
+  >;
+  const hex = (id: string) => id.replace(/^sha256:/, "");
+
+  beforeAll(async () => {
+    crio = await startCrio();
+    socket = crio.socket;
+    process.env.PATH = crio.path;
+    scratch = new Scratch(socket, crio.store, { ownPidNamespaces: true });
+    prefix = `docker.io/kic-agent-it/crio-${uniqueToken()}`;
+    const make = (name: string, busybox = false) =>
+      scratch.image(`${prefix}/${name}:1`, { busybox });
+    images = {
+      del1: make("del1"),
+      del2: make("del2"),
+      running: make("running", true),
+      exited: make("exited", true),
+      created: make("created", true),
+      excluded: make("excluded"),
+      protected: make("protected"),
+    };
+    scratch.tag(images.del2.name, `${prefix}/del2-alias:2`);
+    const pod = scratch.sandbox(`pod-${prefix.slice(-8)}`);
+    scratch.criContainer(pod, "running", images.running.name, "running");
+    scratch.criContainer(pod, "exited", images.exited.name, "exited");
+    scratch.criContainer(pod, "created", images.created.name, "created");
+  });
+  afterAll(() => {
+    scratch.cleanup();
+    crio.stop();
+  });
+
+  it("reads the pause image from crictl info", async () => {
+    const inventory = await createCrictlAdapter(createHostExec("direct"), socket).inventory({
+      withTimes: false,
+    });
+    expect(inventory.configuredSandboxImage).toBe(PAUSE_IMAGE);
+    for (const image of inventory.images) expect(image.id).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("deletes matching unused images by their bare-hex ids, every name, and keeps the rest with reasons", async () => {
+    const { result } = await agent(
+      {
+        client: "crictl",
+        include: [`${prefix}/**`, PAUSE_IMAGE],
+        exclude: [`${prefix}/excl*:*`],
+        protect: [images.protected.name.replace("docker.io/", "")],
+      },
+      "cri-o crictl delete",
+    );
+    expect(result.runtime).toMatchObject({
+      client: "crictl",
+      socket,
+      name: "cri-o",
+      version: crio.version,
+    });
+    expect(result.failed).toEqual([]);
+    expect(result.deleted.map((d) => d.id).sort()).toEqual(
+      [hex(images.del1.id), hex(images.del2.id)].sort(),
+    );
+    const refs = crio.store.refs();
+    for (const gone of [images.del1.name, images.del2.name, `${prefix}/del2-alias:2`])
+      expect(refs).not.toContain(gone);
+    const pause = (
+      JSON.parse(crictl(socket, ["inspecti", "-o", "json", PAUSE_IMAGE])) as {
+        status: { id: string };
+      }
+    ).status.id;
+    expect(reasons(result)).toEqual({
+      [hex(images.running.id)]: "in-use",
+      [hex(images.exited.id)]: "in-use",
+      [hex(images.created.id)]: "in-use",
+      [hex(images.excluded.id)]: "excluded",
+      [hex(images.protected.id)]: "protected",
+      [pause]: "sandbox",
+    });
+  });
+
+  it("keeps an image a container uses when CRI-O refuses to remove it (a keep, not a failure)", async () => {
+    const late = scratch.image(`${prefix}/late:1`, { busybox: true });
+    const exec = createHostExec("direct");
+    const real = createCrictlAdapter(exec, socket);
+    const inventory = await real.inventory({ withTimes: false });
+    const plan = planDeletions(inventory, {
+      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
+      exclude: [],
+      protect: [],
+      nowMs: Date.now(),
+    });
+    expect(plan.delete.map((i) => i.id)).toEqual([hex(late.id)]);
+    scratch.criContainer(scratch.sandbox(`late-${prefix.slice(-8)}`), "late", late.name, "running");
+    // The container started after the agent's last look (its re-check saw no container): only
+    // CRI-O's refusal stands between the agent and the image now.
+    const blind = {
+      ...real,
+      usage: () => Promise.resolve({ containers: [], sandboxes: [], imageVolumes: [] }),
+    };
+
+    const done = await executePlan(plan.delete, inventory, blind, { dryRun: false, log: silent });
+
+    expect(done.failed).toEqual([]);
+    expect(done.deleted).toEqual([]);
+    expect(done.keptLate).toMatchObject([{ id: hex(late.id), reason: "in-use" }]);
+    expect(done.keptLate[0]?.detail).toMatch(/^the runtime refused to remove it: image is in use by /);
+    expect(crio.store.refs()).toContain(late.name);
   });
 });
 
