@@ -133,14 +133,15 @@ describe.skipIf(!onContainerd2)(
 
     it("deletes that image once the pod and its sandbox are gone", async () => {
       await kubectl(["delete", "pod", "-n", ns, "reader", "--wait=true", "--timeout=90s"]);
-      // The kubelet removes the pod's sandbox (and with it the image volume) in its own time.
+      // The kubelet removes the pod's sandbox (and with it the image volume) in its own time: its
+      // garbage collection runs once a minute.
       const crictl = (args: string[]) =>
         execFileSync(
           join(cluster.binDir, "crictl"),
           ["--runtime-endpoint", `unix://${cluster.containerdSocket}`, ...args],
           { encoding: "utf8" },
         );
-      const end = Date.now() + 90_000;
+      const end = Date.now() + 150_000;
       while (crictl(["pods", "-q", "--namespace", ns]).trim() !== "" && Date.now() < end)
         await new Promise((r) => setTimeout(r, 1000));
       expect(crictl(["pods", "-q", "--namespace", ns]).trim()).toBe("");
