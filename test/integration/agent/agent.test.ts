@@ -474,7 +474,9 @@ describe("on cri-o", () => {
     expect(done.failed).toEqual([]);
     expect(done.deleted).toEqual([]);
     expect(done.keptLate).toMatchObject([{ id: hex(late.id), reason: "in-use" }]);
-    expect(done.keptLate[0]?.detail).toMatch(/^the runtime refused to remove it: image is in use by /);
+    expect(done.keptLate[0]?.detail).toMatch(
+      /^the runtime refused to remove it: image is in use by /,
+    );
     expect(crio.store.refs()).toContain(late.name);
   });
 });
