@@ -58,14 +58,16 @@ async function agent(client: RuntimeClientName): Promise<AgentResult> {
   });
 }
 
+/** Ids of the images on the node named `volumeImage` (crictl's own filter argument is not one). */
 function imagesOnNode(): string[] {
-  return execFileSync(
-    join(cluster.binDir, "crictl"),
-    ["--runtime-endpoint", `unix://${cluster.containerdSocket}`, "images", "-q", volumeImage],
-    { encoding: "utf8" },
-  )
-    .split("\n")
-    .filter(Boolean);
+  const listed = JSON.parse(
+    execFileSync(
+      join(cluster.binDir, "crictl"),
+      ["--runtime-endpoint", `unix://${cluster.containerdSocket}`, "images", "-o", "json"],
+      { encoding: "utf8" },
+    ),
+  ) as { images: { id: string; repoTags?: string[] }[] };
+  return listed.images.filter((i) => i.repoTags?.includes(volumeImage)).map((i) => i.id);
 }
 
 describe.skipIf(!onContainerd2)(
