@@ -32,7 +32,7 @@ export interface HostExec {
   readonly mode: HostExecMode;
   /** The process whose namespaces nsenter enters (nsenter mode only). */
   readonly target?: ChosenTarget;
-  /** Where the node's filesystem is visible to the agent: `/proc/1/root` (nsenter) or "" (direct). */
+  /** Where the node's filesystem is visible to the agent: `/proc/1/root` (nsenter) or "" (direct, socket). */
   readonly hostRoot: string;
   /**
    * Runs `argv` (the program is argv[0]); resolves with its exit code, rejects only if it cannot

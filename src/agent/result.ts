@@ -14,7 +14,12 @@ export type KeepReason =
   | "not-attempted"; // the agent's --deadline came, or it was stopped, before its removal batch
 
 export type RuntimeClientName = "crictl" | "ctr";
-export type HostExecMode = "nsenter" | "direct";
+/**
+ * How the agent runs the runtime clients: `nsenter` the node's own in the host's namespaces,
+ * `direct` this container's (or host's) own against --socket, `socket` this image's own against the
+ * node's socket mounted into an unprivileged helper pod (checked before use, see socket-check.ts).
+ */
+export type HostExecMode = "nsenter" | "direct" | "socket";
 
 export interface ImageIdentity {
   /** Content id (config digest for CRI and ctr alike): `sha256:<hex>`, or bare hex from CRI-O. */

@@ -11,6 +11,7 @@ import type {
 } from "./inventory.js";
 import type { RuntimeClientName } from "./result.js";
 import { CLIENT_LOCATIONS, clientPrograms } from "./client-locations.js";
+import { checkMountedSocket } from "./socket-check.js";
 
 export interface RuntimeVersion {
   name?: string;
@@ -60,6 +61,12 @@ export const SOCKET_CANDIDATES = [
 ] as const;
 
 export async function findSocket(exec: HostExec, given: string | undefined): Promise<string> {
+  if (exec.mode === "socket") {
+    // loadAgentConfig requires --socket in this mode; the mount is checked, not probed for.
+    if (given === undefined) throw new RuntimeUnavailableError("--host-exec socket needs --socket");
+    await checkMountedSocket(given);
+    return given;
+  }
   const where =
     exec.mode === "nsenter" ? `on the node (through ${exec.hostRoot})` : "from the agent";
   if (given !== undefined) {

@@ -64,10 +64,12 @@ export const runtimeOptions = {
       "/run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock)",
   },
   "host-exec": {
-    choices: ["nsenter", "direct"],
+    choices: ["nsenter", "direct", "socket"],
     describe:
-      "nsenter: run the node's own ctr/crictl in the host namespaces of pid 1 (helper pod); " +
-      "direct: run the clients on this PATH against --socket (default: nsenter inside a pod, else direct)",
+      "nsenter: run the node's own ctr/crictl in the host namespaces of pid 1 (privileged helper pod); " +
+      "direct: run the clients on this PATH against --socket; " +
+      "socket: like direct, in an unprivileged helper pod with the node's runtime socket mounted at --socket " +
+      "(required), checked before use (default: nsenter inside a pod, else direct)",
   },
   "dry-run": {
     type: "boolean",
@@ -182,8 +184,16 @@ export function loadAgentConfig(
       ? env.KUBERNETES_SERVICE_HOST
         ? "nsenter"
         : "direct"
-      : oneOf("--host-exec", args["host-exec"], ["nsenter", "direct"] as const);
+      : oneOf("--host-exec", args["host-exec"], ["nsenter", "direct", "socket"] as const);
   const socket = optionalString("--socket", args.socket);
+  if (hostExec === "socket" && socket === undefined) {
+    // Only one socket is mounted into such a pod: probing the usual paths would only find nothing.
+    throw new ConfigError(
+      "--socket",
+      undefined,
+      "--host-exec socket needs --socket: the path where the node's runtime socket is mounted into this container",
+    );
+  }
   if (socket !== undefined && !socket.replace(/^unix:\/\//, "").startsWith("/")) {
     throw new ConfigError(
       "--socket",

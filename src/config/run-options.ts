@@ -17,6 +17,11 @@ import { packageVersion } from "./package-version.js";
 import { compilePatterns } from "./patterns.js";
 
 export type OutputFormat = "pretty" | "json";
+/**
+ * How helper pods reach the node's runtime: `privileged` (hostPID, privileged, nsenter, the node's own
+ * clients) or `socket` (unprivileged, only the runtime socket mounted, the image's own clients).
+ */
+export type HelperMode = "privileged" | "socket";
 export type PullPolicy = "Always" | "IfNotPresent" | "Never";
 
 /** What a helper pod's container asks for and is limited to (Kubernetes quantities). */
@@ -94,6 +99,29 @@ export const controllerOptions = {
     requiresArg: true,
     describe:
       "app.kubernetes.io/instance label of the helper pods (the Helm release): runs of one instance sweep each other's leftovers",
+  },
+  "helper-mode": {
+    choices: ["privileged", "socket"],
+    default: "privileged",
+    describe:
+      "privileged: helper pods use the node's own ctr/crictl through nsenter (hostPID, privileged); " +
+      "socket: helper pods are unprivileged (no host namespaces, all capabilities dropped, read-only root) " +
+      "with only the runtime socket (--socket, default /run/containerd/containerd.sock) mounted, and use the image's clients",
+  },
+  "helper-socket-uid": {
+    // Text, checked by loadRunConfig (see concurrency).
+    type: "string",
+    default: 1000,
+    requiresArg: true,
+    describe:
+      "with --helper-mode socket: user id of the agent (0 only for a socket that admits nothing but its owner, root)",
+  },
+  "helper-socket-gid": {
+    type: "string",
+    default: 0,
+    requiresArg: true,
+    describe:
+      "with --helper-mode socket: group id of the agent, the runtime socket's group (containerd's [grpc] gid; 0 by default)",
   },
   "helper-image": {
     type: "string",
@@ -210,6 +238,10 @@ export interface RunConfig {
   namespace: string | undefined;
   instance: string;
   helper: {
+    mode: HelperMode;
+    /** Socket mode: the user and group the agent runs as (the group: the socket's). */
+    socketUid: number;
+    socketGid: number;
     image: string;
     pullPolicy: PullPolicy;
     pullSecrets: readonly string[];
@@ -358,6 +390,15 @@ function scalar(key: string, value: unknown): string {
   throw new ConfigError(key, value, "give text");
 }
 
+/** A user or group id: 0 to 2^31-1, as Kubernetes takes them. */
+function id(key: string, value: unknown): number {
+  const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > 2147483647) {
+    throw new ConfigError(key, value, "give a numeric id from 0 to 2147483647");
+  }
+  return n;
+}
+
 function positiveInteger(key: string, value: unknown, max: number): number {
   // Digits only: Number() would also take "0x10", "1e2" and " ".
   const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
@@ -442,6 +483,12 @@ export function loadRunConfig(
     namespace,
     instance,
     helper: {
+      mode: oneOf("--helper-mode", args["helper-mode"] ?? "privileged", [
+        "privileged",
+        "socket",
+      ] as const),
+      socketUid: id("--helper-socket-uid", args["helper-socket-uid"] ?? 1000),
+      socketGid: id("--helper-socket-gid", args["helper-socket-gid"] ?? 0),
       image:
         optionalString("--helper-image", args["helper-image"]) ??
         `ghcr.io/kube-image-cleanup/kube-image-cleanup:${packageVersion()}`,

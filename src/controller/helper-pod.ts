@@ -1,7 +1,8 @@
 // The helper pod that runs the agent on one node (DESIGN.md "The helper pod"): pinned by nodeName,
-// hostPID and privileged so `nsenter --target 1` reaches the node's own runtime client, no service
-// account token, a deadline of its own so it ends even if the controller dies, and owned by the
-// controller's pod so deleting the Job removes it.
+// either hostPID and privileged so `nsenter --target 1` reaches the node's own runtime client, or
+// unprivileged with only the runtime socket mounted (helper-mode.ts); no service account token, a
+// deadline of its own so it ends even if the controller dies, and owned by the controller's pod so
+// deleting the Job removes it.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
  * client-node's models are classes only for their serializer metadata; it takes plain objects (as
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
@@ -9,6 +10,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-options.js";
 import { formatDuration } from "../config/duration.js";
 import type { RunConfig } from "../config/run-options.js";
+import { helperAccess } from "./helper-mode.js";
 import { helperPodLabels, helperPodName, NODE_ANNOTATION, PROTECT_ANNOTATION } from "./labels.js";
 
 export const AGENT_CONTAINER = "agent";
@@ -76,6 +78,7 @@ export function agentDeadlineSeconds(nodeTimeoutSeconds: number): number {
 /** The agent's argv (after the image's entrypoint): one element per flag, no shell anywhere. */
 export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "owner">): string[] {
   const { agent } = input.config;
+  const access = helperAccess(input.config);
   return [
     "agent",
     ...agentArgv({
@@ -83,20 +86,21 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       exclude: agent.exclude,
       ...(agent.minAge === undefined ? {} : { minAge: agent.minAge }),
       client: agent.client,
-      ...(agent.socket === undefined ? {} : { socket: agent.socket }),
-      hostExec: "nsenter",
+      ...(access.agentFlags.socket === undefined ? {} : { socket: access.agentFlags.socket }),
+      hostExec: access.agentFlags.hostExec,
       dryRun: input.config.dryRun,
       logFormat: "json",
       nodeName: input.node,
       deadline: formatDuration(agentDeadlineSeconds(input.config.nodeTimeoutSeconds)),
     }),
-    ...(agent.nsenterTarget === undefined ? [] : [`--nsenter-target=${agent.nsenterTarget}`]),
+    ...(access.nsenterTarget === undefined ? [] : [`--nsenter-target=${access.nsenterTarget}`]),
     `--protect-file=${PROTECT_MOUNT_PATH}/${PROTECT_FILE}`,
   ];
 }
 
 export function buildHelperPod(input: HelperPodInput): V1Pod {
   const { helper } = input.config;
+  const access = helperAccess(input.config);
   const resources: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
   if (Object.keys(helper.resources.requests).length > 0)
     resources.requests = { ...helper.resources.requests };
@@ -118,7 +122,7 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
       // Pinned: the scheduler is skipped, so taints with NoSchedule and a full node's pod count do
       // not keep it away; the kubelet still admits it (OutOfcpu/OutOfmemory when the node is full).
       nodeName: input.node,
-      hostPID: true,
+      ...(access.hostPID ? { hostPID: true } : {}),
       restartPolicy: "Never",
       // The kubelet ends the pod on its own when the controller is gone or stuck.
       activeDeadlineSeconds: input.config.nodeTimeoutSeconds,
@@ -138,11 +142,12 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
           args: helperArgs(input),
           env: [{ name: "NODE_NAME", value: input.node }],
           resources,
-          // Root and privileged: nsenter into pid 1's namespaces needs CAP_SYS_ADMIN and
-          // CAP_SYS_PTRACE, and the image's default user is 1000.
-          securityContext: { privileged: true, runAsUser: 0, runAsGroup: 0, runAsNonRoot: false },
+          securityContext: access.securityContext,
           terminationMessagePolicy: "FallbackToLogsOnError",
-          volumeMounts: [{ name: PROTECT_VOLUME, mountPath: PROTECT_MOUNT_PATH, readOnly: true }],
+          volumeMounts: [
+            { name: PROTECT_VOLUME, mountPath: PROTECT_MOUNT_PATH, readOnly: true },
+            ...access.volumeMounts,
+          ],
         },
       ],
       volumes: [
@@ -157,6 +162,7 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
             ],
           },
         },
+        ...access.volumes,
       ],
     },
   };

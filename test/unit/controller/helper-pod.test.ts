@@ -220,3 +220,114 @@ describe("helper pod", () => {
     expect(pod).toMatchSnapshot();
   });
 });
+
+describe("helper pod in socket mode (--helper-mode socket)", () => {
+  const socketConfig = (args: Record<string, unknown> = {}) =>
+    loadRunConfig({ ...args, include: ["docker.io/acme/*"], "helper-mode": "socket" }, {});
+  const buildIn = (c: ReturnType<typeof socketConfig>) =>
+    buildHelperPod({
+      config: c,
+      namespace: "kic",
+      runId: "r1",
+      node: "node-a",
+      protect: [],
+      owner: undefined,
+    });
+  const pod = buildIn(socketConfig());
+  const spec = pod.spec;
+  const container = spec?.containers[0];
+
+  it("has none of the privileged mode's fields: no host namespace, not privileged, not root", () => {
+    expect(spec?.hostPID).toBeUndefined();
+    expect(spec?.hostNetwork).toBeUndefined();
+    expect(spec?.hostIPC).toBeUndefined();
+    expect(spec?.shareProcessNamespace).toBeUndefined();
+    expect(spec?.securityContext).toBeUndefined();
+    expect(container?.securityContext?.privileged).toBe(false);
+    expect(container?.securityContext?.runAsUser).not.toBe(0);
+    expect(container?.args?.some((a) => a.startsWith("--nsenter-target"))).toBe(false);
+    expect(container?.args).not.toContain("--host-exec=nsenter");
+  });
+
+  it("runs least privilege: all capabilities dropped, no escalation, read-only root, RuntimeDefault seccomp, uid 1000 in the socket's group", () => {
+    expect(container?.securityContext).toEqual({
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      runAsGroup: 0,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+  });
+
+  it("mounts only the node's runtime socket, the file itself with type Socket, beside the protect file", () => {
+    expect(spec?.volumes?.map((v) => v.name)).toEqual(["protect", "runtime-socket"]);
+    expect(spec?.volumes?.[1]).toEqual({
+      name: "runtime-socket",
+      hostPath: { path: "/run/containerd/containerd.sock", type: "Socket" },
+    });
+    expect(container?.volumeMounts).toEqual([
+      { name: "protect", mountPath: "/etc/kube-image-cleanup/protect", readOnly: true },
+      { name: "runtime-socket", mountPath: "/run/kube-image-cleanup/runtime.sock" },
+    ]);
+  });
+
+  it("tells the agent to use the image's clients on the mounted socket (--host-exec socket)", () => {
+    expect(container?.args).toEqual([
+      "agent",
+      "--include=docker.io/acme/*",
+      "--client=auto",
+      "--socket=/run/kube-image-cleanup/runtime.sock",
+      "--host-exec=socket",
+      "--log-format=json",
+      "--node-name=node-a",
+      "--deadline=9m",
+      "--protect-file=/etc/kube-image-cleanup/protect/images.json",
+    ]);
+  });
+
+  it("mounts --socket from the node, takes the uid and gid given, and leaves --nsenter-target out", () => {
+    const c = socketConfig({
+      socket: "unix:///run/k3s/containerd/containerd.sock",
+      "nsenter-target": "containerd",
+      "helper-socket-uid": "65532",
+      "helper-socket-gid": "1800",
+    });
+    const p = buildIn(c);
+    expect(p.spec?.volumes?.[1]?.hostPath).toEqual({
+      path: "/run/k3s/containerd/containerd.sock",
+      type: "Socket",
+    });
+    expect(p.spec?.containers[0]?.securityContext).toMatchObject({
+      runAsUser: 65532,
+      runAsGroup: 1800,
+      runAsNonRoot: true,
+    });
+    const args = p.spec?.containers[0]?.args ?? [];
+    expect(args).toContain("--socket=/run/kube-image-cleanup/runtime.sock");
+    expect(args.some((a) => a.startsWith("--nsenter-target"))).toBe(false);
+    // uid 0 (a socket only its owner may use) is root, and says so: runAsNonRoot false.
+    const root = buildIn(socketConfig({ "helper-socket-uid": "0" }));
+    expect(root.spec?.containers[0]?.securityContext).toMatchObject({
+      runAsUser: 0,
+      runAsNonRoot: false,
+      privileged: false,
+      capabilities: { drop: ["ALL"] },
+    });
+  });
+
+  it("leaves the privileged mode exactly as it was by default", () => {
+    const d = loadRunConfig({ include: ["x/*"] }, {});
+    expect(d.helper.mode).toBe("privileged");
+    const p = buildIn(d);
+    expect(p.spec?.hostPID).toBe(true);
+    expect(p.spec?.volumes?.map((v) => v.name)).toEqual(["protect"]);
+    expect(p.spec?.containers[0]?.args).toContain("--host-exec=nsenter");
+  });
+
+  it("matches the reviewed manifest", () => {
+    expect(pod).toMatchSnapshot();
+  });
+});
