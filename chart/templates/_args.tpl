@@ -39,6 +39,11 @@ and config loader (src/config/run-options.ts).
 {{- $args = append $args (printf "--namespace=%s" .Release.Namespace) }}
 {{- /* Helper pods carry app.kubernetes.io/instance=<release>: each run sweeps its release's leftovers. */}}
 {{- $args = append $args (printf "--instance=%s" .Release.Name) }}
+{{- $args = append $args (printf "--helper-mode=%s" .Values.helper.mode) }}
+{{- if eq .Values.helper.mode "socket" }}
+{{- $args = append $args (printf "--helper-socket-uid=%d" (int .Values.helper.socket.uid)) }}
+{{- $args = append $args (printf "--helper-socket-gid=%d" (int .Values.helper.socket.gid)) }}
+{{- end }}
 {{- $args = append $args (printf "--helper-image=%s" (include "kube-image-cleanup.image" .)) }}
 {{- $args = append $args (printf "--helper-image-pull-policy=%s" .Values.image.pullPolicy) }}
 {{- range .Values.imagePullSecrets }}

@@ -114,9 +114,62 @@ describe("admission policy for the controller's service account", () => {
     expect(text).toContain('["--protect-file=/etc/kube-image-cleanup/protect/images.json"]');
   });
 
+  it("in socket mode pins the unprivileged shape: the socket's hostPath and mount, the agent's socket flags, the exact security context, no host namespace", () => {
+    const text = expressions(policy({}, [join(chartDir, "ci", "11-socket-mode.yaml")]));
+    expect(text).toContain(
+      'variables.args.filter(a, a.startsWith("--host-exec=")) == ["--host-exec=socket"]',
+    );
+    expect(text).toContain(
+      'variables.args.filter(a, a.startsWith("--socket=")) == ["--socket=/run/kube-image-cleanup/runtime.sock"]',
+    );
+    expect(text).toContain('variables.args.filter(a, a.startsWith("--nsenter-target=")) == []');
+    // The node's socket (unix:// stripped, as the controller does), the file itself, type Socket.
+    expect(text).toContain(
+      `v.hostPath.path == "/run/k3s/containerd/containerd.sock" && has(v.hostPath.type) && v.hostPath.type == 'Socket'`,
+    );
+    expect(text).toContain(
+      'm.name == "runtime-socket" && m.mountPath == "/run/kube-image-cleanup/runtime.sock"',
+    );
+    for (const part of [
+      "variables.agent.securityContext.privileged == false",
+      "variables.agent.securityContext.allowPrivilegeEscalation == false",
+      "variables.agent.securityContext.readOnlyRootFilesystem == true",
+      "variables.agent.securityContext.runAsUser == 65532",
+      "variables.agent.securityContext.runAsGroup == 1800",
+      "variables.agent.securityContext.runAsNonRoot == true",
+      "!has(variables.agent.securityContext.capabilities.add)",
+      "variables.agent.securityContext.capabilities.drop == ['ALL']",
+      "variables.agent.securityContext.seccompProfile.type == 'RuntimeDefault'",
+      "(!has(object.spec.hostPID) || object.spec.hostPID == false)",
+      "!has(object.spec.securityContext.supplementalGroups)",
+    ]) {
+      expect(text, part).toContain(part);
+    }
+    // Nothing of the privileged shape is admitted by a socket-mode release.
+    expect(text).not.toContain("privileged == true");
+    expect(text).not.toContain("object.spec.hostPID == true");
+    expect(text).not.toContain("--host-exec=nsenter");
+    // uid 0 (a socket only root may use) is root and says so.
+    const root = expressions(policy({ helper: { mode: "socket", socket: { uid: 0, gid: 0 } } }));
+    expect(root).toContain("variables.agent.securityContext.runAsUser == 0");
+    expect(root).toContain("variables.agent.securityContext.runAsNonRoot == false");
+    expect(root).toContain('v.hostPath.path == "/run/containerd/containerd.sock"');
+  });
+
+  it("in privileged mode admits no host path and no unprivileged variant", () => {
+    const text = expressions(policy());
+    expect(text).toContain("variables.agent.securityContext.privileged == true");
+    expect(text).toContain("has(object.spec.hostPID) && object.spec.hostPID == true");
+    expect(text).not.toContain("hostPath");
+    expect(text).not.toContain("runtime-socket");
+  });
+
   it("gives every check a message that names the account and the chart value", () => {
-    const validations = policy().spec?.validations ?? [];
-    expect(validations.length).toBeGreaterThanOrEqual(10);
+    const validations = [
+      ...(policy().spec?.validations ?? []),
+      ...(policy({ helper: { mode: "socket" } }).spec?.validations ?? []),
+    ];
+    expect(validations.length).toBeGreaterThanOrEqual(20);
     for (const v of validations) {
       expect(v.reason).toBe("Forbidden");
       expect(v.message).toMatch(
@@ -125,7 +178,7 @@ describe("admission policy for the controller's service account", () => {
     }
   });
 
-  it("allows every flag the controller's agent argv builder can emit", () => {
+  it("allows every flag the controller's agent argv builder can emit, in both helper modes", () => {
     // A flag added to the agent (as --deadline was) but not to the policy makes the API server refuse
     // every helper pod the controller creates: the run fails on every node.
     const argv = agentArgv({
@@ -141,13 +194,15 @@ describe("admission policy for the controller's service account", () => {
       nodeName: "node-a",
       deadline: "96s",
     });
-    const allowed = /a\.matches\('\^--\(([a-z|-]+)\)='\)/
-      .exec(expressions(policy()))?.[1]
-      ?.split("|");
-    expect(allowed).toBeDefined();
-    for (const flag of argv) {
-      const name = /^--([a-z-]+)(=|$)/.exec(flag)?.[1];
-      expect(name === "dry-run" || allowed?.includes(name ?? ""), flag).toBe(true);
+    for (const values of [{}, { helper: { mode: "socket" } }]) {
+      const allowed = /a\.matches\('\^--\(([a-z|-]+)\)='\)/
+        .exec(expressions(policy(values)))?.[1]
+        ?.split("|");
+      expect(allowed).toBeDefined();
+      for (const flag of argv) {
+        const name = /^--([a-z-]+)(=|$)/.exec(flag)?.[1];
+        expect(name === "dry-run" || allowed?.includes(name ?? ""), flag).toBe(true);
+      }
     }
   });
 });

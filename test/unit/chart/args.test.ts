@@ -6,6 +6,7 @@ import yargs from "yargs";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../../../src/commands/run.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../../../src/config/run-options.js";
+import { buildHelperPod } from "../../../src/controller/helper-pod.js";
 import { chartDir, only, render, REQUIRED_VALUES } from "./helm.js";
 
 const podEnv = {
@@ -59,7 +60,7 @@ describe("controller args rendered by the chart", () => {
       runtime: { client: "crictl", socket: "/run/containerd/containerd.sock", nsenterTarget: "1" },
       nodes: { selector: "a=b", names: ["n1"], exclude: ["n2"] },
       imagePullSecrets: [{ name: "regcred" }],
-      helper: { priorityClassName: "high" },
+      helper: { priorityClassName: "high", mode: "socket", socket: { uid: 1000, gid: 0 } },
       rbac: { allowPodDeletion: false },
     };
     const flags = controllerArgs({ values: everything })
@@ -68,7 +69,7 @@ describe("controller args rendered by the chart", () => {
     const known = Object.keys(runOptions);
     for (const flag of flags) expect(known, String(flag)).toContain(flag);
     // Every value-driven flag appears at least once with these values.
-    expect(new Set(flags).size).toBe(28);
+    expect(new Set(flags).size).toBe(31);
   });
 
   it("turns the defaults into the CLI's defaults, with the release as instance and namespace", () => {
@@ -92,6 +93,9 @@ describe("controller args rendered by the chart", () => {
     expect(config.namespace).toBe("kic-system");
     expect(config.instance).toBe("kic");
     expect(config.helper).toEqual({
+      mode: "privileged",
+      socketUid: 1000,
+      socketGid: 0,
       image: "ghcr.io/kube-image-cleanup/kube-image-cleanup:0.1.0",
       pullPolicy: "IfNotPresent",
       pullSecrets: [],
@@ -168,6 +172,65 @@ describe("controller args rendered by the chart", () => {
       { key: "dedicated", operator: "Equal", value: "gpu", effect: "NoSchedule" },
     ]);
     expect(config.helper.priorityClass).toBe("system-node-critical");
+  });
+
+  it("ci/11: socket mode, its uid and gid, and the node's socket: the helper pod has none of the privileged fields", () => {
+    const config = configFor(ci("11-socket-mode.yaml"));
+    expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 1800 });
+    expect(config.agent.socket).toBe("/run/k3s/containerd/containerd.sock");
+    const pod = buildHelperPod({
+      config,
+      namespace: "kic-system",
+      runId: "r",
+      node: "node-a",
+      protect: [],
+      owner: undefined,
+    });
+    const spec = pod.spec;
+    const container = spec?.containers[0];
+    expect(spec?.hostPID).toBeUndefined();
+    expect(spec?.hostNetwork).toBeUndefined();
+    expect(spec?.hostIPC).toBeUndefined();
+    expect(container?.securityContext).toEqual({
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      runAsUser: 65532,
+      runAsGroup: 1800,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    // No host path but the socket file itself.
+    expect(spec?.volumes?.filter((v) => v.hostPath !== undefined)).toEqual([
+      {
+        name: "runtime-socket",
+        hostPath: { path: "/run/k3s/containerd/containerd.sock", type: "Socket" },
+      },
+    ]);
+    expect(container?.args).toContain("--host-exec=socket");
+    expect(container?.args?.some((a) => /nsenter/.test(a))).toBe(false);
+  });
+
+  it("privileged mode by default: the helper pod is the node-shell one, unchanged", () => {
+    const config = configFor({ values: REQUIRED_VALUES });
+    const pod = buildHelperPod({
+      config,
+      namespace: "kic-system",
+      runId: "r",
+      node: "node-a",
+      protect: [],
+      owner: undefined,
+    });
+    expect(pod.spec?.hostPID).toBe(true);
+    expect(pod.spec?.containers[0]?.securityContext).toEqual({
+      privileged: true,
+      runAsUser: 0,
+      runAsGroup: 0,
+      runAsNonRoot: false,
+    });
+    expect(pod.spec?.volumes?.map((v) => v.name)).toEqual(["protect"]);
+    expect(pod.spec?.containers[0]?.args).toContain("--host-exec=nsenter");
   });
 
   it("leaves a helper request or limit out when its value is null, instead of falling back to the CLI default", () => {

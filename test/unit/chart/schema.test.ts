@@ -105,6 +105,26 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "runtime.client: runtime.client must be one of the following",
   },
   {
+    what: "an unknown helper mode",
+    values: { ...REQUIRED_VALUES, helper: { mode: "hostpath" } },
+    error: "helper.mode: helper.mode must be one of the following",
+  },
+  {
+    what: "a negative socket group id",
+    values: { ...REQUIRED_VALUES, helper: { mode: "socket", socket: { gid: -1 } } },
+    error: "helper.socket.gid: Must be greater than or equal to 0",
+  },
+  {
+    what: "a socket user given as a name",
+    values: { ...REQUIRED_VALUES, helper: { mode: "socket", socket: { uid: "node" } } },
+    error: "helper.socket.uid: Invalid type. Expected: integer, given: string",
+  },
+  {
+    what: "an unknown key under helper.socket (a path belongs in runtime.socket)",
+    values: { ...REQUIRED_VALUES, helper: { socket: { path: "/run/containerd/containerd.sock" } } },
+    error: "Additional property path is not allowed",
+  },
+  {
     what: "a relative socket path",
     values: { ...REQUIRED_VALUES, runtime: { socket: "run/containerd.sock" } },
     error: "runtime.socket: Does not match pattern",
