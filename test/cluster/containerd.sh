@@ -21,6 +21,8 @@ root = "$CD_DIR/root"
 state = "$CD_DIR/state"
 [grpc]
   address = "$KIC_CONTAINERD_SOCK"
+  # The socket's group for socket-mode helper pods, as in the 1.6 config below.
+  gid = $KIC_CONTAINERD_SOCKET_GID
 [ttrpc]
   address = "$CD_DIR/containerd.sock.ttrpc"
 [debug]
@@ -54,6 +56,9 @@ root = "$CD_DIR/root"
 state = "$CD_DIR/state"
 [grpc]
   address = "$KIC_CONTAINERD_SOCK"
+  # Socket root:$KIC_CONTAINERD_SOCKET_GID mode 0660: the socket-mode helper pods run as uid 1000 in
+  # that group (helper.socket.gid), as on a node configured for them; root clients are unaffected.
+  gid = $KIC_CONTAINERD_SOCKET_GID
 [ttrpc]
   address = "$CD_DIR/containerd.sock.ttrpc"
 [debug]
@@ -109,8 +114,18 @@ build_pause() {
   fi
 }
 
+# A containerd started before its config had [grpc] gid keeps a root:root socket until it restarts;
+# give the socket the group now, as containerd would have (it sets the group only when it creates it).
+socket_group() {
+  if [ "$(stat -c %g "$KIC_CONTAINERD_SOCK")" != "$KIC_CONTAINERD_SOCKET_GID" ]; then
+    log "containerd socket: group $KIC_CONTAINERD_SOCKET_GID ([grpc] gid, taken from the config at its next start)"
+    chgrp "$KIC_CONTAINERD_SOCKET_GID" "$KIC_CONTAINERD_SOCK"
+  fi
+}
+
 start() {
   if is_running containerd && timeout 5 ctr --address "$KIC_CONTAINERD_SOCK" version >/dev/null 2>&1; then
+    socket_group
     echo "$KIC_CONTAINERD_SOCK"; return 0
   fi
   write_config
@@ -128,6 +143,7 @@ start() {
   fi
   echo "$KIC_RUNTIME" >"$KIC_STATE/runtime"
   wait_for "containerd" 30 containerd ctr --address "$KIC_CONTAINERD_SOCK" version
+  socket_group
   ctr_k8s images import "$KIC_IMAGES/pause.tar" >/dev/null
   # The CRI plugin must see the sandbox image as present and pinned (it never pulls here).
   echo "$KIC_CONTAINERD_SOCK"

@@ -52,6 +52,10 @@ case "$KIC_RUNTIME" in
   *) printf '[cluster] ERROR: KICTEST_RUNTIME=%s: unknown runtime; use containerd (1.6, default) or containerd2 (%s)\n' \
        "$KIC_RUNTIME" "$KIC_CONTAINERD2_VERSION" >&2; exit 2 ;;
 esac
+# The socket's group (containerd's [grpc] gid), as an operator configures a node for unprivileged
+# helper pods (helper.mode=socket, helper.socket.gid): a group that has nothing but the socket.
+# Overridden with KICTEST_CONTAINERD_SOCKET_GID (a KIC_ variable would be read by the CLI, see above).
+KIC_CONTAINERD_SOCKET_GID="${KICTEST_CONTAINERD_SOCKET_GID:-1800}"
 KIC_KUBECONFIG="$KIC_STATE/admin.kubeconfig"
 
 # Go from go.dev/dl lives in /usr/local/go; use it when no Go is on PATH at all (a Go that is on PATH

@@ -13,6 +13,8 @@ export interface LocalCluster {
   nodeName: string;
   /** The node's containerd socket (the same the kubelet uses). */
   containerdSocket: string;
+  /** That socket's group (containerd's [grpc] gid): what socket-mode helper pods run with. */
+  containerdSocketGid: number;
   /** The project image as imported into that containerd. */
   image: string;
   /** Directory of the pinned binaries (kubectl, crictl, helm, kwok, etcd). */
@@ -34,6 +36,7 @@ function clusterEnv(): Record<string, string> {
     "KIC_BIN",
     "KIC_KUBECONFIG",
     "KIC_CONTAINERD_SOCK",
+    "KIC_CONTAINERD_SOCKET_GID",
     "KIC_NODE_NAME",
     "KIC_API_PORT",
   ];
@@ -69,6 +72,7 @@ export function ensureCluster(): LocalCluster {
     kubeconfig,
     nodeName: clusterPaths.KIC_NODE_NAME ?? "",
     containerdSocket: clusterPaths.KIC_CONTAINERD_SOCK ?? "",
+    containerdSocketGid: Number(clusterPaths.KIC_CONTAINERD_SOCKET_GID),
     image: "docker.io/library/kube-image-cleanup:dev",
     binDir: clusterPaths.KIC_BIN ?? "",
     server: `https://127.0.0.1:${clusterPaths.KIC_API_PORT ?? ""}`,

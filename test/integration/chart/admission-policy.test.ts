@@ -50,9 +50,9 @@ let config: Readonly<RunConfig>;
 let nodeName = "";
 
 /** The run config the release's CronJob gives the controller, parsed by the CLI's own `run` command. */
-async function releaseConfig(): Promise<Readonly<RunConfig>> {
+async function releaseConfig(namespace = ns, name = fullname): Promise<Readonly<RunConfig>> {
   const cronJob = JSON.parse(
-    await kubectl(["get", "cronjob", "-n", ns, fullname, "-o", "json"]),
+    await kubectl(["get", "cronjob", "-n", namespace, name, "-o", "json"]),
   ) as {
     spec: { jobTemplate: { spec: { template: { spec: { containers: { args: string[] }[] } } } } };
   };
@@ -75,7 +75,7 @@ async function releaseConfig(): Promise<Readonly<RunConfig>> {
     .parseAsync();
   if (!parsed)
     throw new Error(`the run command did not accept the CronJob's args: ${args.join(" ")}`);
-  return loadRunConfig(parsed, { POD_NAMESPACE: ns });
+  return loadRunConfig(parsed, { POD_NAMESPACE: namespace });
 }
 
 /** A helper pod exactly as the controller builds it for this release. */
@@ -94,10 +94,10 @@ function helperPod(name: string, protect: string[] = []): V1Pod {
 }
 
 /** Creates the pod (or only admits it, with dryRun) and returns "created" or the API server's refusal. */
-async function create(api: CoreV1Api, pod: V1Pod, dryRun = false): Promise<string> {
+async function create(api: CoreV1Api, pod: V1Pod, dryRun = false, namespace = ns): Promise<string> {
   try {
     await api.createNamespacedPod({
-      namespace: ns,
+      namespace,
       body: pod,
       ...(dryRun ? { dryRun: "All" } : {}),
     });
@@ -445,4 +445,178 @@ describe("the chart's admission policy on the real API server", () => {
       expect((await kubectlResult(["get", kind, policyName])).stderr).toContain("NotFound");
     }
   });
+});
+
+// A release with helper.mode=socket: its policy admits the unprivileged helper pod the controller
+// builds, and nothing privileged or of the host but the one socket, whatever a token holder tries.
+describe("the chart's admission policy on the real API server, helper.mode=socket", () => {
+  const sNs = uniqueName("kic-chart-vaps");
+  const sRelease = "vaps";
+  const sFullname = `${sRelease}-kube-image-cleanup`;
+  const sPolicy = `${sFullname}-${sNs}`;
+  const sDenied = `ValidatingAdmissionPolicy '${sPolicy}' with binding '${sPolicy}' denied request: system:serviceaccount:${sNs}:${sFullname} may create only kube-image-cleanup helper pods (admissionPolicy.create):`;
+  let sController: CoreV1Api;
+  let sConfig: Readonly<RunConfig>;
+  let node = "";
+
+  const socketPod = (name: string, change: (pod: V1Pod) => void = () => undefined): V1Pod => {
+    const pod = buildHelperPod({
+      config: sConfig,
+      namespace: sNs,
+      runId: `vaps${name}`,
+      node,
+      protect: [],
+      owner: undefined,
+    });
+    if (pod.metadata) pod.metadata.name = name;
+    change(pod);
+    return pod;
+  };
+
+  beforeAll(async () => {
+    node = ensureCluster().nodeName;
+    await kubectl(["create", "namespace", sNs]);
+    await kubectl(["label", "namespace", sNs, "pod-security.kubernetes.io/enforce=privileged"]);
+    const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
+    try {
+      const values = {
+        ...testValues(),
+        nodes: { names: [node] },
+        helper: { mode: "socket", socket: { gid: ensureCluster().containerdSocketGid } },
+      };
+      writeFileSync(join(dir, "values.json"), JSON.stringify(values));
+      await helmOk([
+        "install",
+        sRelease,
+        chartDir,
+        "--namespace",
+        sNs,
+        "-f",
+        localClusterValuesFile,
+        "-f",
+        join(dir, "values.json"),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    sController = (await serviceAccountKubeConfig(sNs, sFullname)).makeApiClient(CoreV1Api);
+    sConfig = await releaseConfig(sNs, sFullname);
+    expect(sConfig.helper.mode).toBe("socket");
+    await eventually(
+      async () =>
+        (await create(sController, rootPod("probe", sConfig.helper.image), true, sNs)).includes(
+          sDenied,
+        ) || undefined,
+      "the socket-mode admission policy to take effect",
+      30_000,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await helm(["uninstall", sRelease, "--namespace", sNs]);
+    await kubectl(["delete", "namespace", sNs, "--wait=false"]);
+  });
+
+  it("admits the unprivileged helper pod the controller builds from the release's CronJob arguments", async () => {
+    const pod = socketPod("socket-helper");
+    expect(pod.spec?.hostPID).toBeUndefined();
+    expect(await create(sController, pod, true, sNs)).toBe("created");
+  });
+
+  const sc = (p: V1Pod) => {
+    const c = p.spec?.containers[0];
+    if (!c) throw new Error("helper pod without container");
+    c.securityContext ??= {};
+    return c.securityContext;
+  };
+  const socketRefusals: [string, (pod: V1Pod) => void, string][] = [
+    [
+      "the privileged mode's shape (hostPID, privileged, root)",
+      (p) => {
+        if (p.spec) p.spec.hostPID = true;
+        Object.assign(sc(p), { privileged: true, runAsUser: 0, runAsNonRoot: false });
+      },
+      "the container's securityContext must be exactly privileged false",
+    ],
+    [
+      "hostPID alone",
+      (p) => {
+        if (p.spec) p.spec.hostPID = true;
+      },
+      "nothing of the host (helper.mode=socket): no hostPID",
+    ],
+    [
+      "the node's root file system instead of the socket",
+      (p) => {
+        const v = p.spec?.volumes?.find((x) => x.name === "runtime-socket");
+        if (v) v.hostPath = { path: "/", type: "Directory" };
+      },
+      "no volumes, volume mounts or devices but the protect list",
+    ],
+    [
+      "the socket's directory instead of the socket",
+      (p) => {
+        const v = p.spec?.volumes?.find((x) => x.name === "runtime-socket");
+        if (v?.hostPath) v.hostPath.path = ensureCluster().containerdSocket.replace(/\/[^/]+$/, "");
+      },
+      "no volumes, volume mounts or devices but the protect list",
+    ],
+    [
+      "the socket mounted over the agent's code",
+      (p) => {
+        const m = p.spec?.containers[0]?.volumeMounts?.find((x) => x.name === "runtime-socket");
+        if (m) m.mountPath = "/app/dist/cli.js";
+      },
+      "no volumes, volume mounts or devices but the protect list",
+    ],
+    [
+      "a capability added",
+      (p) => void (sc(p).capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] }),
+      "the container's securityContext must be exactly",
+    ],
+    [
+      "root",
+      (p) => void Object.assign(sc(p), { runAsUser: 0, runAsNonRoot: false }),
+      "runAsUser 1000",
+    ],
+    [
+      "another group than the socket's",
+      (p) => void (sc(p).runAsGroup = 6),
+      "the container's securityContext must be exactly",
+    ],
+    [
+      "an extra group for the whole pod",
+      (p) => {
+        if (p.spec) p.spec.securityContext = { supplementalGroups: [0, 6] };
+      },
+      "no pod-level supplementalGroups",
+    ],
+    [
+      "privilege escalation allowed",
+      (p) => void (sc(p).allowPrivilegeEscalation = true),
+      "the container's securityContext must be exactly",
+    ],
+    [
+      "seccomp unconfined",
+      (p) => void (sc(p).seccompProfile = { type: "Unconfined" }),
+      "the container's securityContext must be exactly",
+    ],
+    [
+      "the agent switched to nsenter",
+      (p) => {
+        const c = p.spec?.containers[0];
+        if (c?.args)
+          c.args = c.args.map((a) => (a === "--host-exec=socket" ? "--host-exec=nsenter" : a));
+      },
+      "the agent's --host-exec flag must be --host-exec=socket",
+    ],
+  ];
+
+  for (const [what, change, message] of socketRefusals) {
+    it(`refuses a socket-mode helper pod with ${what}, saying what is allowed`, async () => {
+      const name = `bad-${randomBytes(3).toString("hex")}`;
+      const answer = await create(sController, socketPod(name, change), true, sNs);
+      expect(answer).toContain(`403 pods "${name}" is forbidden: ${sDenied} ${message}`);
+    });
+  }
 });
