@@ -29,6 +29,10 @@ export const agentCommand: ExitingCommand = {
       .example(
         "$0 agent --host-exec direct --socket /run/k3s/containerd/containerd.sock --include 'ghcr.io/acme/**'",
         "on a k3s host",
+      )
+      .example(
+        "$0 agent --host-exec socket --socket /run/kube-image-cleanup/runtime.sock --include 'ghcr.io/acme/**'",
+        "in an unprivileged helper pod with the node's socket mounted there (helper.mode=socket)",
       ),
   handler: async (args) => {
     const started = Date.now();

@@ -172,14 +172,14 @@ describe("the image built from the Dockerfile by buildah", () => {
   });
 
   for (const client of ["crictl", "ctr"] as const) {
-    it(`runs the agent with the image's own ${client} against the mounted socket alone (dry run)`, () => {
+    it(`runs the agent with the image's own ${client} against the mounted socket alone, as a socket-mode helper does (dry run)`, () => {
       const sock = "/run/containerd/containerd.sock";
       const out = inImage(
         [
           "kube-image-cleanup",
           "agent",
           "--host-exec",
-          "direct",
+          "socket",
           "--client",
           client,
           "--socket",
@@ -196,7 +196,7 @@ describe("the image built from the Dockerfile by buildah", () => {
       );
       const result = parseAgentResult(out);
       expect(result, out.slice(-2000)).toBeDefined();
-      expect(result?.runtime).toMatchObject({ client, socket: sock, hostExec: "direct" });
+      expect(result?.runtime).toMatchObject({ client, socket: sock, hostExec: "socket" });
       expect(result?.failed).toEqual([]);
       // The agent's own container runs this image: it is seen as in use and kept.
       expect(result?.counts.matched).toBe(1);
