@@ -502,11 +502,10 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
     sController = (await serviceAccountKubeConfig(sNs, sFullname)).makeApiClient(CoreV1Api);
     sConfig = await releaseConfig(sNs, sFullname);
     expect(sConfig.helper.mode).toBe("socket");
+    const probe = rootPod("probe", sConfig.helper.image);
+    probe.metadata = { name: "probe", namespace: sNs };
     await eventually(
-      async () =>
-        (await create(sController, rootPod("probe", sConfig.helper.image), true, sNs)).includes(
-          sDenied,
-        ) || undefined,
+      async () => (await create(sController, probe, true, sNs)).includes(sDenied) || undefined,
       "the socket-mode admission policy to take effect",
       30_000,
     );
