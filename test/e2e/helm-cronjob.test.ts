@@ -204,7 +204,6 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     });
 
     afterAll(async () => {
-      timings.push(`${mode} ${((Date.now() - started) / 1000).toFixed(1)} s`);
       await helm(["uninstall", release, "-n", ns]).catch(() => "");
       await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
       const left = await imagesOnNode();
@@ -279,6 +278,28 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         "--timeout=60s",
       ]).catch(() => "");
       expect(await helperPods()).toEqual([]);
+      timings.push(`${mode} ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
+
+    it.runIf(mode === "socket")(
+      "fails the node with the kubelet's reason when runtime.socket is no socket on the node",
+      async () => {
+        const { nodeName } = ensureCluster();
+        const missing = "/run/kic-e2e-no-such-runtime.sock";
+        // type: Socket makes the kubelet check the path before the container starts.
+        await installChart(["--set", `runtime.socket=${missing}`, "--set", "timeouts.node=20s"]);
+        const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+        const job = `nosock-${id}`;
+        await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, job]);
+        await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=Failed", "--timeout=180s"]);
+        const log = await kubectl(["logs", "-n", ns, `job/${job}`]);
+        process.stdout.write(log);
+        expect(log).toMatch(new RegExp(`^\\[1/1\\] ${nodeName}: FAILED after `, "m"));
+        expect(log).toContain(`hostPath type check failed: ${missing} is not a socket file`);
+        expect(log).toMatch(/^summary of run \S+: 1 node: 0 ok, 1 failed/m);
+        // Nothing was deleted: the images of the scenario are as it left them.
+        expect(await imagesOnNode()).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
+      },
+    );
   });
 });
