@@ -35,6 +35,24 @@ interface ImageConfig {
   history?: { created_by?: string }[];
 }
 
+/** The capabilities containerd gives a container by default (ctr run), to drop them all. */
+const DEFAULT_CAPS = [
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FSETID",
+  "CAP_FOWNER",
+  "CAP_MKNOD",
+  "CAP_NET_RAW",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETFCAP",
+  "CAP_SETPCAP",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_SYS_CHROOT",
+  "CAP_KILL",
+  "CAP_AUDIT_WRITE",
+];
+
 let archive = "";
 let unpacked = "";
 let containerd: StandaloneContainerd | undefined;
@@ -192,7 +210,15 @@ describe("the image built from the Dockerfile by buildah", () => {
           "--node-name",
           "image-it",
         ],
-        ["--mount", `type=bind,src=${socket},dst=${sock},options=rbind:rw`],
+        // As in a socket-mode helper pod: read-only root, seccomp's default profile, no
+        // capabilities (ctr 1.6 takes no "ALL"), the image's user 1000:1000 (the socket's group here).
+        [
+          "--read-only",
+          "--seccomp",
+          ...DEFAULT_CAPS.flatMap((c) => ["--cap-drop", c]),
+          "--mount",
+          `type=bind,src=${socket},dst=${sock},options=rbind:rw`,
+        ],
       );
       const result = parseAgentResult(out);
       expect(result, out.slice(-2000)).toBeDefined();
