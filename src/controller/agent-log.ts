@@ -22,6 +22,8 @@ const KEEP_REASONS: readonly KeepReason[] = [
   "excluded",
   "no-match",
   "too-new",
+  "newest",
+  "limit",
   "not-attempted",
 ];
 
