@@ -260,7 +260,10 @@ function newestPerRepository(images: readonly ImageRecord[], n: number): Map<Ima
     }
   }
   for (const [repository, group] of [...byRepository].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const newestFirst = [...group].sort((a, b) => byAge(b, a));
+    // Newest first; equal times by id, ascending (as in byAge), so the order is one total order.
+    const newestFirst = [...group].sort(
+      (a, b) => (b.createdAtMs ?? 0) - (a.createdAtMs ?? 0) || byAge(a, b),
+    );
     newestFirst.slice(0, n).forEach((image, i) => {
       if (out.has(image)) return;
       out.set(image, {
