@@ -9,6 +9,7 @@ import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
 import { AGENT_CONTAINER, buildHelperPod, protectListProblem } from "./helper-pod.js";
+import { toProtectEntry, type ProtectEntry } from "../config/protect-entries.js";
 import { RUN_ID_LABEL } from "./labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
@@ -55,7 +56,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   });
 
   // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
-  let protect: string[];
+  let protect: ProtectEntry[];
   try {
     // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
     const needed = await ctx.podLists.run(async () => {
@@ -64,7 +65,14 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       });
       return imagesNeededByPods(pods.items);
     });
-    protect = needed.images;
+    // Each with the pod that needs it, so the agent can say why it keeps the image.
+    protect = needed.images.map((ref) => {
+      const neededBy = needed.neededBy.get(ref);
+      return toProtectEntry(neededBy === undefined ? { ref } : { ref, neededBy });
+    });
+    // The pods make the list about three times longer: where that no longer fits in the helper's
+    // annotations, the references alone still protect everything (the reasons say less).
+    if (protectListProblem(protect, node) !== undefined) protect = needed.images;
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
       // The string itself is never logged (it may be huge or written to forge log lines).

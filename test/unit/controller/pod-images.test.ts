@@ -75,7 +75,7 @@ describe("imagesNeededByPods", () => {
           status: { phase: "Pending" },
         }),
       ]),
-    ).toEqual({ images: ["docker.io/acme/next:3"], rejected: [] });
+    ).toMatchObject({ images: ["docker.io/acme/next:3"], rejected: [] });
   });
 
   it("needs nothing for finished pods and for the run's own helper pods", () => {
@@ -105,7 +105,7 @@ describe("imagesNeededByPods", () => {
           status: { phase: "Running" },
         }),
       ]),
-    ).toEqual({ images: [], rejected: [] });
+    ).toEqual({ images: [], neededBy: new Map(), rejected: [] });
   });
 
   it("strips the docker-pullable:// prefix older kubelets report", () => {
@@ -127,7 +127,7 @@ describe("imagesNeededByPods", () => {
           },
         }),
       ]),
-    ).toEqual({ images: ["redis:7", `redis@${D("c")}`], rejected: [] });
+    ).toMatchObject({ images: ["redis:7", `redis@${D("c")}`], rejected: [] });
   });
 
   it("protects an image mounted as a volume, before and after the kubelet mounted it", () => {
@@ -222,5 +222,47 @@ describe("imagesNeededByPods", () => {
     expect(imagesNeededByPods([one("a"), long, one("b"), short, one("c")]).images).toEqual([
       "acme/app:2",
     ]);
+  });
+});
+
+describe("which pod needs each image", () => {
+  it("names the first pod by namespace/name with its phase, and counts the pods", () => {
+    const needed = imagesNeededByPods([
+      pod({
+        metadata: { namespace: "shop", name: "web-2" },
+        spec: { containers: [{ name: "c", image: "acme/web:1" }] },
+        status: { phase: "Running" },
+      }),
+      pod({
+        metadata: { namespace: "demo-shop", name: "backend" },
+        spec: { containers: [{ name: "c", image: "acme/backend:1" }] },
+        status: { phase: "Pending" },
+      }),
+      pod({
+        metadata: { namespace: "shop", name: "web-1" },
+        spec: { containers: [{ name: "c", image: "docker.io/acme/web:1" }] },
+        status: { phase: "Pending" },
+      }),
+    ]);
+    expect(needed.images).toEqual(["acme/backend:1", "acme/web:1"]);
+    expect(needed.neededBy).toEqual(
+      new Map([
+        ["acme/backend:1", { pod: "demo-shop/backend", phase: "Pending", pods: 1 }],
+        ["acme/web:1", { pod: "shop/web-1", phase: "Pending", pods: 2 }],
+      ]),
+    );
+  });
+
+  it("counts a pod once however many of its fields name the image", () => {
+    const needed = imagesNeededByPods([
+      pod({
+        spec: {
+          containers: [{ name: "a", image: "redis:7" }],
+          initContainers: [{ name: "b", image: "redis:7" }],
+        },
+        status: { phase: "Running" },
+      }),
+    ]);
+    expect(needed.neededBy.get("redis:7")?.pods).toBe(1);
   });
 });
