@@ -87,9 +87,7 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       exclude: agent.exclude,
       ...(agent.minAge === undefined ? {} : { minAge: agent.minAge }),
       ...(agent.keepNewest === undefined ? {} : { keepNewest: agent.keepNewest }),
-      ...(agent.maxImagesPerNode === undefined
-        ? {}
-        : { maxImagesPerNode: agent.maxImagesPerNode }),
+      ...(agent.maxImagesPerNode === undefined ? {} : { maxImagesPerNode: agent.maxImagesPerNode }),
       ...(agent.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: agent.maxBytesPerNode }),
       client: agent.client,
       ...(agent.socket === undefined ? {} : { socket: agent.socket }),
