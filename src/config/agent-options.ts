@@ -26,8 +26,8 @@ export const PATTERN_HELP = `Patterns are minimatch globs, or /re/ regular expre
   **/pause:*        starts with a glob: taken as written, matches any registry
   docker.io/**      every image on Docker Hub
   sha256:...        matches the image id (use it for untagged images); a bare 64-hex id too
-  /\.dkr\.ecr\./    a regular expression (RE2, like grep -E) searched anywhere in the name;
-                    /re/i ignores case; ^ and $ anchor to the whole name
+  /\\.dkr\\.ecr\\./    a regular expression (RE2, like grep -E) searched anywhere in the name;
+                          /re/i ignores case; ^ and $ anchor to the whole name
 A pattern that can never match (e.g. '*', capitals in a repository) is refused.
 '*' stops at '/', '**' crosses it. A glob is text: it never reaches a shell.`;
 

@@ -97,7 +97,13 @@ const rows: Row[] = [
   { name: "run: tolerations not JSON", args: ["run", "--include", "x/*", "--helper-tolerations", "{"], key: "--helper-tolerations", says: /JSON list of tolerations/ },
   { name: "run: relative socket", args: ["run", "--include", "x/*", "--socket", "run/containerd.sock"], key: "--socket", says: /absolute path/ },
   { name: "run: positional word", args: ["run", "extra", "--include", "x/*"], key: "arguments", says: /given "extra"; run takes no positional arguments/ },
+  { name: "run: invalid /re/ include", args: ["run", "--include", "/(a/"], key: "--include", says: /given "\/\(a\/"; it is not a regular expression RE2 accepts \(error parsing regexp: missing closing \)/ },
+  { name: "run: /re/ with another flag", args: ["run", "--include", "x/*", "--exclude", "/x/g"], key: "--exclude", says: /written \/re\/ or \/re\/i/ },
+  { name: "run: keep-newest 0", args: ["run", "--include", "x/*", "--keep-newest", "0"], key: "--keep-newest", says: /given "0"; give a whole number of at least 1/ },
+  { name: "run: max bytes with a unit of its own", args: ["run", "--include", "x/*", "--max-bytes-per-node", "10GB"], key: "--max-bytes-per-node", says: /given "10GB"; give a size such as 10Gi/ },
   // run: KIC_ variables
+  { name: "run: KIC_INCLUDE invalid /re/", args: ["run"], env: { KIC_INCLUDE: "/(?=a)b/" }, key: "KIC_INCLUDE", says: /invalid or unsupported Perl syntax/ },
+  { name: "run: KIC_MAX_IMAGES_PER_NODE not a number", args: ["run", "--include", "x/*"], env: { KIC_MAX_IMAGES_PER_NODE: "many" }, key: "KIC_MAX_IMAGES_PER_NODE", says: /given "many"/ },
   { name: "run: KIC_ value outside choices", args: ["run", "--include", "x/*"], env: { KIC_CLIENT: "docker" }, key: "KIC_CLIENT", says: /given "docker"/ },
   { name: "run: KIC_ number out of range", args: ["run", "--include", "x/*"], env: { KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /whole number/ },
   { name: "run: KIC_ duration", args: ["run"], env: { KIC_INCLUDE: "x/*", KIC_MIN_AGE: "soon" }, key: "KIC_MIN_AGE", says: /given "soon"/ },
@@ -128,6 +134,8 @@ const rows: Row[] = [
   { name: "agent: --protect-file JSON of another shape", args: agent("--include", "x/*", "--protect-file", file("object.json")), key: "--protect-file", says: /JSON list of image references/ },
   { name: "agent: nsenter target", args: agent("--include", "x/*", "--nsenter-target", "a b"), key: "--nsenter-target", says: /process id/ },
   { name: "agent: duration", args: agent("--include", "x/*", "--min-age", "1 day"), key: "--min-age", says: /given "1 day"/ },
+  { name: "agent: invalid /re/ exclude", args: agent("--include", "x/*", "--exclude", "/[a/"), key: "--exclude", says: /missing closing \]/ },
+  { name: "agent: keep-newest not a number", args: agent("--include", "x/*", "--keep-newest", "two"), key: "--keep-newest", says: /given "two"/ },
   { name: "agent: KIC_ boolean that is not true/false", args: agent("--include", "x/*"), env: { KIC_DRY_RUN: "1" }, key: "KIC_DRY_RUN", says: /given "1"; use true or false/ },
   { name: "agent: KIC_ value outside choices", args: agent("--include", "x/*"), env: { KIC_CLIENT: "podman" }, key: "KIC_CLIENT", says: /given "podman"/ },
   // schedule

@@ -61,8 +61,8 @@ function options(
 function outcome(inv: Inventory, opts: PlanOptions): Record<string, string> {
   const plan = planDeletions(inv, opts);
   return Object.fromEntries([
-    ...plan.delete.map((i) => [i.names[0], "delete"]),
-    ...plan.kept.map((k) => [k.names[0], k.reason]),
+    ...plan.delete.map((i): [string, string] => [i.names[0] ?? i.id, "delete"]),
+    ...plan.kept.map((k): [string, string] => [k.names[0] ?? k.id, k.reason]),
   ]);
 }
 
