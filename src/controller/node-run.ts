@@ -9,11 +9,11 @@ import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
 import { AGENT_CONTAINER, buildHelperPod, protectListProblem } from "./helper-pod.js";
-import { toProtectEntry, type ProtectEntry } from "../config/protect-entries.js";
+import type { ProtectEntry } from "../config/protect-entries.js";
 import { RUN_ID_LABEL } from "./labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
-import { imagesNeededByPods } from "./pod-images.js";
+import { imagesNeededByPods, protectList } from "./pod-images.js";
 import type { HelperPodWatch, WatchedPod } from "./pod-watch.js";
 import type { Limiter } from "./pool.js";
 import type { NodeResult } from "./results.js";
@@ -65,14 +65,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       });
       return imagesNeededByPods(pods.items);
     });
-    // Each with the pod that needs it, so the agent can say why it keeps the image.
-    protect = needed.images.map((ref) => {
-      const neededBy = needed.neededBy.get(ref);
-      return toProtectEntry(neededBy === undefined ? { ref } : { ref, neededBy });
-    });
-    // The pods make the list about three times longer: where that no longer fits in the helper's
-    // annotations, the references alone still protect everything (the reasons say less).
-    if (protectListProblem(protect, node) !== undefined) protect = needed.images;
+    protect = protectList(needed, node);
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
       // The string itself is never logged (it may be huge or written to forge log lines).

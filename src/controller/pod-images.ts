@@ -9,7 +9,8 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { checkImageReference } from "../config/image-reference.js";
 import { normaliseReference } from "../config/patterns.js";
-import type { NeededBy } from "../config/protect-entries.js";
+import { toProtectEntry, type NeededBy, type ProtectEntry } from "../config/protect-entries.js";
+import { protectListProblem } from "./helper-pod.js";
 import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "./labels.js";
 
 /** A field that held something other than an image reference. The string itself is not kept. */
@@ -116,4 +117,18 @@ export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
     neededBy.set(ref, n);
   }
   return { images: [...images.values()].sort(), neededBy, rejected };
+}
+
+/**
+ * What the helper pod is told to keep: each reference with the pod that needs it, so the agent can
+ * say why it keeps the image. The pods make the list about twice as long; where that no longer fits
+ * in the helper's annotations, the references alone still protect everything (the reasons then
+ * name the reference, not the pod). Whether even those fit is `protectListProblem`'s to say.
+ */
+export function protectList(needed: NeededImages, node: string): ProtectEntry[] {
+  const detailed = needed.images.map((ref) => {
+    const neededBy = needed.neededBy.get(ref);
+    return toProtectEntry(neededBy === undefined ? { ref } : { ref, neededBy });
+  });
+  return protectListProblem(detailed, node) === undefined ? detailed : needed.images;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { imagesNeededByPods } from "../../../src/controller/pod-images.js";
+import { imagesNeededByPods, protectList } from "../../../src/controller/pod-images.js";
+import { protectListProblem } from "../../../src/controller/helper-pod.js";
 import { pod } from "./fixtures.js";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -264,5 +265,33 @@ describe("which pod needs each image", () => {
       }),
     ]);
     expect(needed.neededBy.get("redis:7")?.pods).toBe(1);
+  });
+});
+
+describe("protectList", () => {
+  const needed = (n: number) =>
+    imagesNeededByPods(
+      Array.from({ length: n }, (_, i) =>
+        pod({
+          metadata: { namespace: "team", name: `pod-${i}` },
+          spec: { containers: [{ name: "c", image: `registry.example.com/team/app-${i}:v1` }] },
+          status: { phase: "Running" },
+        }),
+      ),
+    );
+
+  it("passes each reference with the pod that needs it", () => {
+    expect(protectList(needed(2), "node-a")).toEqual([
+      { ref: "registry.example.com/team/app-0:v1", pod: "team/pod-0", phase: "Running", pods: 1 },
+      { ref: "registry.example.com/team/app-1:v1", pod: "team/pod-1", phase: "Running", pods: 1 },
+    ]);
+  });
+
+  it("falls back to the references alone where the pods would not fit in the annotations", () => {
+    // 3,000 references fit as plain strings (~130 KiB) but not with a pod each (~280 KiB).
+    const many = needed(3000);
+    const list = protectList(many, "node-a");
+    expect(list).toEqual(many.images);
+    expect(protectListProblem(list, "node-a")).toBeUndefined();
   });
 });
