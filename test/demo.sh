@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # npm run demo: the whole story on the local real cluster.
 #   1. brings the cluster up (builds what is missing, cached)
-#   2. fills the node with sample images: old releases of a "shop" app, one of them in use
-#   3. helm-installs the chart with a pattern for the shop's images
+#   2. fills the node with sample images: releases of a "shop" app built month after month, one of
+#      them in use, one needed by a pod that waits to start
+#   3. helm-installs the chart with a grep-style pattern for the shop's images, keeping the two
+#      newest releases of each repository (images.keepNewest: 2)
 #   4. triggers the CronJob now and prints the Job's log: the audit trail
 #   5. shows what is left on the node
 # Re-running it is fine: it reinstalls the release and re-imports the images.
@@ -22,8 +24,11 @@ cluster_lock shared
 kubectl get nodes
 
 say "sample images on node $KIC_NODE_NAME"
-shop=(demo.local/shop/frontend:v1 demo.local/shop/frontend:v2 demo.local/shop/frontend:v3
-      demo.local/shop/backend:v1 demo.local/shop/backend:v2 demo.local/tools/debug:v1)
+# REF=CREATED: when each release was built (its config's `created`), what keepNewest ranks by.
+shop=(demo.local/shop/frontend:v1=2026-09-01T00:00:00Z demo.local/shop/frontend:v2=2026-10-01T00:00:00Z
+      demo.local/shop/frontend:v3=2026-11-01T00:00:00Z
+      demo.local/shop/backend:v0=2026-07-01T00:00:00Z demo.local/shop/backend:v1=2026-08-01T00:00:00Z
+      demo.local/shop/backend:v2=2026-09-15T00:00:00Z demo.local/tools/debug:v1)
 bash test/cluster/sample-images.sh "${shop[@]}" >/dev/null
 kubectl create namespace demo-shop --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 # frontend:v3 is what runs. backend:v2 is what a pod bound to the node waits to start with (its
@@ -55,13 +60,16 @@ kubectl wait -n demo-shop pod/frontend --for=condition=Ready --timeout=60s >/dev
 kubectl get pods -n demo-shop
 ctr_k8s images ls -q | grep '^demo.local/' | sort
 
-say "helm install (pattern demo.local/shop/**)"
+# The shop's images by a grep pattern, as the shell script before this tool matched them; of each
+# repository the two newest stay (frontend: v3 runs and counts as one of them, v2 is the other).
+say "helm install (include /^demo\.local\/shop\//, keepNewest 2)"
 ns=kube-image-cleanup
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
 kubectl label namespace "$ns" pod-security.kubernetes.io/enforce=privileged --overwrite >/dev/null
 helm upgrade --install kic chart -n "$ns" -f test/local-cluster-values.yaml \
   --set runtime.socket="$KIC_CONTAINERD_SOCK" \
-  --set schedule='0 3 * * *' --set 'images.include={demo.local/shop/**}' --wait >/dev/null
+  --set schedule='0 3 * * *' --set-json 'images.include=["/^demo\\.local\\/shop\\//"]' \
+  --set images.keepNewest=2 --wait >/dev/null
 helm status kic -n "$ns" | sed -n '1,6p'
 
 say "run now: kubectl create job --from=cronjob/kic-kube-image-cleanup"

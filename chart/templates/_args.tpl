@@ -6,14 +6,23 @@ and config loader (src/config/run-options.ts).
 */}}
 {{- define "kube-image-cleanup.controllerArgs" -}}
 {{- $args := list "run" }}
-{{- range .Values.images.include }}
-{{- $args = append $args (printf "--include=%s" .) }}
+{{- range $key := list "include" "exclude" }}
+{{- range $i, $pattern := index $.Values.images $key }}
+{{- include "kube-image-cleanup.checkGrepPattern" (list (printf "images.%s[%d]" $key $i) $pattern) }}
+{{- $args = append $args (printf "--%s=%s" $key $pattern) }}
 {{- end }}
-{{- range .Values.images.exclude }}
-{{- $args = append $args (printf "--exclude=%s" .) }}
 {{- end }}
 {{- with .Values.images.minAge }}
 {{- $args = append $args (printf "--min-age=%s" .) }}
+{{- end }}
+{{- with .Values.images.keepNewest }}
+{{- $args = append $args (printf "--keep-newest=%d" (int .)) }}
+{{- end }}
+{{- with .Values.limits.maxImagesPerNode }}
+{{- $args = append $args (printf "--max-images-per-node=%d" (int .)) }}
+{{- end }}
+{{- with .Values.limits.maxBytesPerNode }}
+{{- $args = append $args (printf "--max-bytes-per-node=%s" .) }}
 {{- end }}
 {{- $args = append $args (printf "--client=%s" .Values.runtime.client) }}
 {{- with .Values.runtime.socket }}
@@ -64,4 +73,23 @@ and config loader (src/config/run-options.ts).
 {{- $args = append $args "--keep-pods" }}
 {{- end }}
 {{- toYaml $args }}
+{{- end }}
+
+
+{{/*
+A `/re/` or `/re/i` pattern must be a regular expression RE2 accepts (the controller compiles it
+with re2js; Go's regexp is RE2 too): fail the install naming the value's key, rather than every run.
+The schema only checks the shape, as a JSON schema cannot compile an expression. `regexMatch` is
+false for an invalid expression; `|^` makes every valid one match the empty string (appending it
+turns no invalid expression into a valid one that matches "").
+*/}}
+{{- define "kube-image-cleanup.checkGrepPattern" -}}
+{{- $key := index . 0 }}
+{{- $pattern := index . 1 }}
+{{- if and (hasPrefix "/" $pattern) (regexMatch "^/.+/i?$" $pattern) }}
+{{- $body := regexReplaceAll "^/(.+)/i?$" $pattern "${1}" }}
+{{- if not (regexMatch (printf "%s|^" $body) "") }}
+{{- fail (printf "%s: %q is not a regular expression RE2 accepts (grep -E syntax; no backreferences or lookaround); write /re/ or /re/i" $key $pattern) }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -10,6 +10,7 @@ import { createCtrAdapter } from "./ctr.js";
 import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import type { Inventory } from "./inventory.js";
+import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions } from "./plan.js";
 import type { AgentResult } from "./result.js";
 import { connectRuntime, findSocket, type RuntimeAdapter } from "./runtime.js";
@@ -32,7 +33,7 @@ export async function runAgent(
 ): Promise<AgentResult> {
   const now = deps.now ?? Date.now;
   const t0 = now();
-  const protect = [...config.protect];
+  const protect: (string | ProtectedRef)[] = [...config.protect];
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
 
@@ -56,7 +57,12 @@ export async function runAgent(
   };
   deps.report.connected(config.nodeName, runtime);
 
-  const inventory = await takeInventory(adapter, config.minAgeSeconds !== undefined);
+  const limited = config.limits.maxImages !== undefined || config.limits.maxBytes !== undefined;
+  const inventory = await takeInventory(adapter, {
+    withTimes: config.minAgeSeconds !== undefined,
+    // Creation times only where a rule ranks images by them: with ctr one call per image.
+    withCreated: config.keepNewest !== undefined || limited,
+  });
   const t1 = now();
   deps.report.inventory(inventory, t1 - t0);
   if (config.minAgeSeconds !== undefined && !inventory.imageTimesKnown) {
@@ -77,6 +83,8 @@ export async function runAgent(
     exclude: config.exclude,
     protect,
     ...(config.minAgeSeconds === undefined ? {} : { minAgeSeconds: config.minAgeSeconds }),
+    ...(config.keepNewest === undefined ? {} : { keepNewest: config.keepNewest }),
+    limits: config.limits,
     nowMs: now(),
   });
   const t2 = now();
@@ -146,6 +154,7 @@ export async function runAgent(
       settled: fsAfter.fresh,
     };
   }
+  if (plan.cutByLimit > 0) result.limit = { ...config.limits, cut: plan.cutByLimit };
   if (config.minAgeSeconds !== undefined) {
     result.minAge = { seconds: config.minAgeSeconds, supported: inventory.imageTimesKnown };
   }
@@ -171,9 +180,12 @@ async function readImageFs(
   }
 }
 
-async function takeInventory(adapter: RuntimeAdapter, withTimes: boolean): Promise<Inventory> {
+async function takeInventory(
+  adapter: RuntimeAdapter,
+  options: { withTimes: boolean; withCreated: boolean },
+): Promise<Inventory> {
   try {
-    return await adapter.inventory({ withTimes });
+    return await adapter.inventory(options);
   } catch (err) {
     // Without a full inventory nothing can be judged safe: the run stops before deleting anything.
     if (err instanceof CommandFailedError) {

@@ -11,6 +11,7 @@ import {
 } from "./host-exec.js";
 import { posix } from "node:path";
 import { createCtrUsageReader, parseCtrContentAges } from "./ctr.js";
+import { parseCrictlInspectiCreated } from "./image-created.js";
 import type {
   ContainerRecord,
   ContainerState,
@@ -70,6 +71,36 @@ export function createCrictlAdapter(
       }
     }
     return { images, gone };
+  };
+
+  /**
+   * Creation times from each image's config, 50 images per `inspecti` call. An image removed since
+   * the listing is skipped (it is gone); any other failure fails the inventory.
+   */
+  const readCreated = async (images: ImageRecord[]): Promise<void> => {
+    const created = new Map<string, number>();
+    const ask = async (ids: string[]): Promise<boolean> => {
+      const r = await exec.run(argv("inspecti", "-o", "json", "--", ...ids));
+      if (r.code === 0) {
+        for (const [id, ms] of parseCrictlInspectiCreated(r.stdout)) created.set(id, ms);
+        return true;
+      }
+      if (ids.length === 1 && isNotFound(r.stderr)) return true;
+      if (ids.length === 1)
+        throw new CommandFailedError(argv("inspecti", "-o", "json", "--", ...ids), r);
+      return false;
+    };
+    for (const batch of chunks(
+      images.map((i) => i.id),
+      BATCH,
+    )) {
+      if (await ask(batch)) continue;
+      for (const id of batch) await ask([id]);
+    }
+    for (const image of images) {
+      const ms = created.get(image.id);
+      if (ms !== undefined) image.createdAtMs = ms;
+    }
   };
 
   // CRI lists only the containers the CRI plugin made. On containerd, containers made with ctr
@@ -156,8 +187,9 @@ export function createCrictlAdapter(
       return version;
     },
     usage,
-    inventory: async ({ withTimes }): Promise<Inventory> => {
+    inventory: async ({ withTimes, withCreated }): Promise<Inventory> => {
       const images = parseCrictlImages(await crictl("images", "-o", "json"));
+      if (withCreated === true) await readCreated(images);
       const { containers, sandboxes, imageVolumes } = await usage();
       const configuredSandboxImage = findSandboxImage(
         JSON.parse(await crictl("info", "-o", "json")),

@@ -16,6 +16,7 @@ import type {
 } from "./inventory.js";
 import type { RuntimeAdapter, RuntimeVersion, Usage } from "./runtime.js";
 import { findSandboxImage } from "./crictl.js";
+import { parseConfigCreated } from "./image-created.js";
 
 const BATCH = 50;
 const PINNED_LABEL = "io.cri-containerd.pinned=pinned";
@@ -45,7 +46,7 @@ export function createCtrAdapter(
     socket,
     version: async () => parseCtrVersion(await ctr("version")),
     usage,
-    inventory: async ({ withTimes }): Promise<Inventory> => {
+    inventory: async ({ withTimes, withCreated }): Promise<Inventory> => {
       const images = groupCtrImages(parseCtrImageList(await ctr("images", "ls")));
       for (const image of images) {
         // Outside the CRI namespace there is no `sha256:<id>` reference: read the id from the manifest.
@@ -54,6 +55,16 @@ export function createCtrAdapter(
           const manifest = await resolveManifest(ctr, image.id).catch(() => undefined);
           if (manifest) image.id = manifest.configDigest;
         }
+      }
+      if (withCreated === true) {
+        // The id is the config digest: its blob holds `created`. One `content get` per image, four
+        // at a time; an unreadable config (content not fetched) leaves the time unknown.
+        await inParallel(images, async (image) => {
+          if (!isImageId(image.id)) return;
+          const r = await exec.run(ctrArgv("content", "get", "--", image.id));
+          const ms = r.code === 0 ? parseConfigCreated(r.stdout) : undefined;
+          if (ms !== undefined) image.createdAtMs = ms;
+        });
       }
       const { containers, sandboxes, imageVolumes } = await usage();
       const inventory: Inventory = {

@@ -17,6 +17,12 @@ export interface ImageRecord {
   pinned: boolean;
   /** When the runtime recorded the image (ms since epoch), if it exposes that. */
   recordedAtMs?: number;
+  /**
+   * When the image was built (ms since epoch): `created` in its config, read only when a rule needs
+   * it (--keep-newest, per-node limits). Absent when the config has none (reproducible builds may
+   * leave it out) or it was not asked for.
+   */
+  createdAtMs?: number;
   /** Every reference to remove so the content is freed (ctr); crictl removes by id. */
   refs: string[];
 }

@@ -1,7 +1,9 @@
 // Which images to delete, as a pure function of the inventory. Every image that is not deleted
 // gets exactly one reason; the first that applies wins, in this order:
 //   no-match, excluded             (what the operator asked for)
-//   sandbox, in-use, pinned, protected, too-new   (safety; never overridden by patterns)
+//   sandbox, in-use, pinned, protected   (safety; never overridden by patterns)
+//   too-new, newest, limit         (the operator's retention rules: --min-age, --keep-newest N per
+//                                   repository, then per-node limits, oldest deleted first)
 import {
   canonicalId,
   firstMatch,
@@ -18,13 +20,18 @@ import type {
   SandboxRecord,
 } from "./inventory.js";
 import type { KeptImage, KeepReason } from "./result.js";
+import { describeNeededBy, type ProtectedRef } from "../config/protect-entries.js";
 
 export interface PlanOptions {
   include: readonly ImagePattern[];
   exclude: readonly ImagePattern[];
-  /** References of images to keep whatever the patterns say. */
-  protect: readonly string[];
+  /** References of images to keep whatever the patterns say, with the pod that needs each if known. */
+  protect: readonly (string | ProtectedRef)[];
   minAgeSeconds?: number;
+  /** Per repository, keep this many of the newest matched images (by creation time). */
+  keepNewest?: number;
+  /** At most this much is deleted; the rest is kept with reason `limit`, oldest deleted first. */
+  limits?: { maxImages?: number; maxBytes?: number };
   nowMs: number;
 }
 
@@ -33,6 +40,8 @@ export interface Plan {
   matched: number;
   delete: ImageRecord[];
   kept: KeptImage[];
+  /** How many images a per-node limit left for a later run (reason `limit`). */
+  cutByLimit: number;
 }
 
 /** Finds images by any of the forms a runtime or the API server uses to name them. */
@@ -147,47 +156,157 @@ export function planDeletions(inventory: Inventory, options: PlanOptions): Plan 
     inventory.configuredSandboxImage,
   );
   const protectedBy = new Map<string, string>();
-  for (const ref of options.protect) {
-    const image = index.find(ref);
-    if (image && !protectedBy.has(image.id)) protectedBy.set(image.id, ref);
+  for (const entry of options.protect) {
+    const p = typeof entry === "string" ? { ref: entry } : entry;
+    const image = index.find(p.ref);
+    if (image && !protectedBy.has(image.id)) {
+      protectedBy.set(
+        image.id,
+        p.neededBy === undefined ? `--protect ${p.ref}` : describeNeededBy(p.neededBy),
+      );
+    }
   }
 
-  const plan: Plan = { matched: 0, delete: [], kept: [] };
+  const plan: Plan = { matched: 0, delete: [], kept: [], cutByLimit: 0 };
+  // Decided per image, reported in inventory order.
+  const decided = new Map<ImageRecord, Reason | "delete">();
+  const matched: ImageRecord[] = [];
   for (const image of inventory.images) {
-    const keep = (reason: KeepReason, detail?: string): void => {
-      const kept: KeptImage = { id: image.id, names: image.names, reason };
-      if (detail !== undefined) kept.detail = detail;
-      plan.kept.push(kept);
-    };
     const included = firstMatch(options.include, image.names, image.id);
     if (!included) {
-      keep("no-match");
+      decided.set(image, { reason: "no-match" });
       continue;
     }
     const excluded = firstMatch(options.exclude, image.names, image.id);
     if (excluded) {
-      keep("excluded", `${excluded.name} matches --exclude ${excluded.pattern.source}`);
+      decided.set(image, {
+        reason: "excluded",
+        detail: `${excluded.name} matches --exclude ${excluded.pattern.source}`,
+      });
       continue;
     }
     plan.matched++;
+    matched.push(image);
     const why =
       reasonFrom("sandbox", sandbox.get(image.id)) ??
       reasonFrom("in-use", inUse.get(image.id)) ??
       (image.pinned ? { reason: "pinned" as const, detail: "pinned by the runtime" } : undefined) ??
-      reasonFrom("protected", protectedBy.get(image.id), (ref) => `--protect ${ref}`) ??
+      reasonFrom("protected", protectedBy.get(image.id)) ??
       tooNew(image, options, inventory.imageTimesKnown);
-    if (why) keep(why.reason, why.detail);
-    else plan.delete.push(image);
+    decided.set(image, why ?? "delete");
+  }
+
+  if (options.keepNewest !== undefined) {
+    // Every matched image counts toward N, those kept for another reason too: an image in use is a
+    // release that runs, so N=2 keeps it and the one before it.
+    const newest = newestPerRepository(matched, options.keepNewest);
+    for (const [image, why] of newest) if (decided.get(image) === "delete") decided.set(image, why);
+  }
+
+  const candidates = inventory.images.filter((i) => decided.get(i) === "delete");
+  const allowed = withinLimits(candidates, options.limits);
+  for (const image of candidates) {
+    if (allowed.has(image)) continue;
+    decided.set(image, { reason: "limit", detail: limitDetail(options.limits) });
+    plan.cutByLimit++;
+  }
+
+  for (const image of inventory.images) {
+    const why = decided.get(image);
+    if (why === "delete") {
+      plan.delete.push(image);
+    } else if (why !== undefined) {
+      const kept: KeptImage = { id: image.id, names: image.names, reason: why.reason };
+      if (why.detail !== undefined) kept.detail = why.detail;
+      plan.kept.push(kept);
+    }
   }
   return plan;
+}
+
+interface Reason {
+  reason: KeepReason;
+  detail?: string;
+}
+
+/** Oldest first; images without a creation time last (they may be the newest), then by id. */
+function byAge(a: ImageRecord, b: ImageRecord): number {
+  const ta = a.createdAtMs ?? Infinity;
+  const tb = b.createdAtMs ?? Infinity;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * The images among the `n` newest of any of their repositories (an image with names in two
+ * repositories ranks in each), by creation time; equal times are ranked by image id, so the same
+ * inventory always keeps the same images. An image whose config records no creation time cannot be
+ * ranked: it is kept (it may be the newest) and takes no place among the N.
+ */
+function newestPerRepository(images: readonly ImageRecord[], n: number): Map<ImageRecord, Reason> {
+  const byRepository = new Map<string, ImageRecord[]>();
+  const out = new Map<ImageRecord, Reason>();
+  for (const image of images) {
+    if (image.createdAtMs === undefined) {
+      out.set(image, {
+        reason: "newest",
+        detail: `its config records no creation time, so it may be among the --keep-newest ${n}`,
+      });
+      continue;
+    }
+    const repositories = new Set(image.names.map((name) => repositoryOf(normaliseReference(name))));
+    for (const repository of repositories) {
+      byRepository.set(repository, [...(byRepository.get(repository) ?? []), image]);
+    }
+  }
+  for (const [repository, group] of [...byRepository].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    // Newest first; equal times by id, ascending (as in byAge), so the order is one total order.
+    const newestFirst = [...group].sort(
+      (a, b) => (b.createdAtMs ?? 0) - (a.createdAtMs ?? 0) || byAge(a, b),
+    );
+    newestFirst.slice(0, n).forEach((image, i) => {
+      if (out.has(image)) return;
+      out.set(image, {
+        reason: "newest",
+        detail: `newest ${i + 1} of ${group.length} in ${repository} (created ${new Date(image.createdAtMs ?? 0).toISOString()}), --keep-newest ${n}`,
+      });
+    });
+  }
+  return out;
+}
+
+/** The candidates that fit the limits, oldest first; without limits, all of them. */
+function withinLimits(
+  candidates: readonly ImageRecord[],
+  limits: PlanOptions["limits"],
+): Set<ImageRecord> {
+  if (limits?.maxImages === undefined && limits?.maxBytes === undefined) return new Set(candidates);
+  const out = new Set<ImageRecord>();
+  let bytes = 0;
+  for (const image of [...candidates].sort(byAge)) {
+    if (limits.maxImages !== undefined && out.size >= limits.maxImages) break;
+    // Strictly oldest first: an image that does not fit ends the run's share, rather than letting
+    // younger, smaller images go ahead of it.
+    if (limits.maxBytes !== undefined && bytes + image.sizeBytes > limits.maxBytes) break;
+    out.add(image);
+    bytes += image.sizeBytes;
+  }
+  return out;
+}
+
+function limitDetail(limits: PlanOptions["limits"]): string {
+  const given = [
+    limits?.maxImages === undefined ? undefined : `--max-images-per-node ${limits.maxImages}`,
+    limits?.maxBytes === undefined ? undefined : `--max-bytes-per-node ${limits.maxBytes}`,
+  ].filter((x) => x !== undefined);
+  return `${given.join(" and ")} reached on this node (oldest deleted first): left for a later run`;
 }
 
 function reasonFrom(
   reason: KeepReason,
   detail: string | undefined,
-  describe: (d: string) => string = (d) => d,
 ): { reason: KeepReason; detail: string } | undefined {
-  return detail === undefined ? undefined : { reason, detail: describe(detail) };
+  return detail === undefined ? undefined : { reason, detail };
 }
 
 function tooNew(

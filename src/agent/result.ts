@@ -11,6 +11,8 @@ export type KeepReason =
   | "excluded" // a name matched an --exclude pattern
   | "no-match" // no name matched an --include pattern
   | "too-new" // younger than --min-age
+  | "newest" // among the --keep-newest newest of its repository (by creation time)
+  | "limit" // --max-images-per-node / --max-bytes-per-node reached: left for the next run
   | "not-attempted"; // the agent's --deadline came, or it was stopped, before its removal batch
 
 export type RuntimeClientName = "crictl" | "ctr";
@@ -85,6 +87,11 @@ export interface AgentResult {
   };
   /** Why the agent stopped before every planned removal was attempted (see `not-attempted`). */
   stopped?: "deadline" | "signal";
+  /**
+   * Set when --max-images-per-node or --max-bytes-per-node left images for a later run (`cut`: how
+   * many were kept with reason `limit`).
+   */
+  limit?: { maxImages?: number; maxBytes?: number; cut: number };
   /** Set when --min-age was given; `supported: false` when the runtime exposes no image time. */
   minAge?: { seconds: number; supported: boolean };
   durationsMs: { inventory: number; plan: number; execute: number; total: number };

@@ -29,7 +29,11 @@ export interface RuntimeAdapter {
   readonly socket: string;
   /** Asks the runtime for its name and version; fails when it is unreachable. */
   version(): Promise<RuntimeVersion>;
-  inventory(options: { withTimes: boolean }): Promise<Inventory>;
+  /**
+   * `withTimes`: when each image was pulled (--min-age); `withCreated`: when each was built, from its
+   * config (--keep-newest, per-node limits).
+   */
+  inventory(options: { withTimes: boolean; withCreated?: boolean }): Promise<Inventory>;
   /** Containers, sandboxes and image volumes only: the re-check right before a delete. */
   usage(): Promise<Usage>;
   /** Replaces size estimates with exact sizes where the client only gives estimates. */

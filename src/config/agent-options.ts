@@ -12,10 +12,12 @@ import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.
 import { parseDuration } from "./duration.js";
 import { checkImageReference } from "./image-reference.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
+import { byteSize, positiveCount } from "./retention.js";
+import { fromProtectEntry, type ProtectedRef } from "./protect-entries.js";
 
 export type ClientChoice = "auto" | "crictl" | "ctr";
 
-export const PATTERN_HELP = `Patterns are minimatch globs matched against normalised references:
+export const PATTERN_HELP = `Patterns are minimatch globs, or /re/ regular expressions, matched against normalised references:
   nginx:1.25        is docker.io/library/nginx:1.25
   nginx             is docker.io/library/nginx:latest (no tag means :latest, as in docker);
                     in --exclude it means every tag and digest of docker.io/library/nginx
@@ -24,6 +26,8 @@ export const PATTERN_HELP = `Patterns are minimatch globs matched against normal
   **/pause:*        starts with a glob: taken as written, matches any registry
   docker.io/**      every image on Docker Hub
   sha256:...        matches the image id (use it for untagged images); a bare 64-hex id too
+  /\\.dkr\\.ecr\\./    a regular expression (RE2, like grep -E) searched anywhere in the name;
+                          /re/i ignores case; ^ and $ anchor to the whole name
 A pattern that can never match (e.g. '*', capitals in a repository) is refused.
 '*' stops at '/', '**' crosses it. A glob is text: it never reaches a shell.`;
 
@@ -46,6 +50,22 @@ export const patternOptions = {
     type: "string",
     requiresArg: true,
     describe: "skip images the runtime recorded more recently than this (e.g. 24h, 7d)",
+  },
+  "keep-newest": {
+    type: "string",
+    requiresArg: true,
+    describe:
+      "per repository, keep the N newest matched images by creation time; images in use count toward N",
+  },
+  "max-images-per-node": {
+    type: "string",
+    requiresArg: true,
+    describe: "delete at most this many images on one node per run, oldest first",
+  },
+  "max-bytes-per-node": {
+    type: "string",
+    requiresArg: true,
+    describe: "delete at most this much on one node per run, oldest first (e.g. 10Gi, 500Mi)",
   },
 } as const satisfies Record<string, Options>;
 
@@ -134,6 +154,8 @@ export interface AgentConfig {
   protect: readonly string[];
   protectFile: string | undefined;
   minAgeSeconds: number | undefined;
+  keepNewest: number | undefined;
+  limits: { maxImages?: number; maxBytes?: number };
   client: ClientChoice;
   socket: string | undefined;
   hostExec: HostExecMode;
@@ -207,6 +229,8 @@ export function loadAgentConfig(
     protect: checkProtectList("--protect", strings("--protect", args.protect)),
     protectFile: optionalString("--protect-file", args["protect-file"]),
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
+    keepNewest: positiveCount("--keep-newest", args["keep-newest"]),
+    limits: limitsFrom(args),
     client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
     socket: socket?.replace(/^unix:\/\//, ""),
     hostExec,
@@ -217,6 +241,19 @@ export function loadAgentConfig(
     nodeName: optionalString("--node-name", args["node-name"]) ?? env.NODE_NAME ?? hostname(),
     deadlineSeconds: deadline === undefined ? undefined : positiveDuration("--deadline", deadline),
   });
+}
+
+/** `--max-images-per-node` and `--max-bytes-per-node`, the ones given. */
+export function limitsFrom(args: Record<string, unknown>): {
+  maxImages?: number;
+  maxBytes?: number;
+} {
+  const maxImages = positiveCount("--max-images-per-node", args["max-images-per-node"]);
+  const maxBytes = byteSize("--max-bytes-per-node", args["max-bytes-per-node"]);
+  return {
+    ...(maxImages === undefined ? {} : { maxImages }),
+    ...(maxBytes === undefined ? {} : { maxBytes }),
+  };
 }
 
 function positiveDuration(key: string, given: string): number {
@@ -244,8 +281,12 @@ export function checkProtectList(key: string, refs: readonly string[]): string[]
   return [...new Set(refs)];
 }
 
-/** Reads `--protect-file`: a JSON array of image references, checked and deduplicated. */
-export async function readProtectFile(path: string): Promise<string[]> {
+/**
+ * Reads `--protect-file`: a JSON list of image references, each a string or, from the controller,
+ * `{"ref": ..., "pod": "namespace/name", "phase": ..., "pods": n}` naming the pod that needs it.
+ * Checked and deduplicated (the first entry for a reference wins).
+ */
+export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -263,14 +304,21 @@ export async function readProtectFile(path: string): Promise<string[]> {
     // The parser's own message points into the file; what the operator needs is the expected shape.
     parsed = undefined;
   }
-  if (!Array.isArray(parsed) || !parsed.every((x): x is string => typeof x === "string")) {
+  const entries = Array.isArray(parsed) ? parsed.map(fromProtectEntry) : [undefined];
+  if (!entries.every((e): e is ProtectedRef => e !== undefined)) {
     throw new ConfigError(
       "--protect-file",
       path,
       'the file must hold a JSON list of image references, e.g. ["nginx:1.25"]',
     );
   }
-  return checkProtectList(`--protect-file ${path}`, parsed);
+  const refs = new Set(
+    checkProtectList(
+      `--protect-file ${path}`,
+      entries.map((e) => e.ref),
+    ),
+  );
+  return entries.filter((e) => refs.delete(e.ref));
 }
 
 /** What the controller passes to the agent in a helper pod. */
@@ -279,6 +327,10 @@ export interface AgentArgvInput {
   exclude?: readonly string[];
   protectFile?: string;
   minAge?: string;
+  /** --keep-newest, --max-images-per-node, --max-bytes-per-node as given. */
+  keepNewest?: string;
+  maxImagesPerNode?: string;
+  maxBytesPerNode?: string;
   client?: ClientChoice;
   socket?: string;
   hostExec?: HostExecMode;
@@ -296,6 +348,11 @@ export function agentArgv(input: AgentArgvInput): string[] {
   for (const p of input.exclude ?? []) argv.push(`--exclude=${p}`);
   if (input.protectFile !== undefined) argv.push(`--protect-file=${input.protectFile}`);
   if (input.minAge !== undefined) argv.push(`--min-age=${input.minAge}`);
+  if (input.keepNewest !== undefined) argv.push(`--keep-newest=${input.keepNewest}`);
+  if (input.maxImagesPerNode !== undefined)
+    argv.push(`--max-images-per-node=${input.maxImagesPerNode}`);
+  if (input.maxBytesPerNode !== undefined)
+    argv.push(`--max-bytes-per-node=${input.maxBytesPerNode}`);
   if (input.client !== undefined) argv.push(`--client=${input.client}`);
   if (input.socket !== undefined) argv.push(`--socket=${input.socket}`);
   if (input.hostExec !== undefined) argv.push(`--host-exec=${input.hostExec}`);

@@ -11,6 +11,7 @@
 //   nginx@sha256:abc...    -> docker.io/library/nginx@sha256:abc...
 import { Minimatch } from "minimatch";
 import { ConfigError } from "../errors.js";
+import { compileGrepPattern, grepPatternBody } from "./grep-pattern.js";
 
 const DEFAULT_DOMAIN = "docker.io";
 const LEGACY_DOMAINS = new Set(["index.docker.io", "registry-1.docker.io"]);
@@ -92,7 +93,10 @@ export interface ImagePattern {
   /** After normalisation; what is matched. */
   normalised: string;
   role: PatternRole;
-  matcher: Minimatch;
+  /** `glob` (minimatch, whole name) or `regex` (`/re/`, searched anywhere in the name, like grep -E). */
+  kind: "glob" | "regex";
+  /** Whether the pattern matches this normalised name (or id). */
+  test: (text: string) => boolean;
   /** True when the pattern matches image ids (`sha256:...`), not names. */
   matchesId: boolean;
   /**
@@ -144,9 +148,22 @@ export function compilePatterns(
   patterns: readonly string[],
   role: PatternRole,
 ): ImagePattern[] {
-  return patterns.map((source) => {
+  return patterns.map((source): ImagePattern => {
     if (source.trim() === "")
       throw new ConfigError(key, source, "give a non-empty glob such as 'docker.io/acme/*'");
+    if (grepPatternBody(source) !== undefined) {
+      // Searched in each normalised name as it is: no normalisation, no id, no repository form.
+      const test = compileGrepPattern(key, source);
+      return {
+        source,
+        normalised: source,
+        role,
+        kind: "regex",
+        test,
+        matchesId: false,
+        matchesRepository: false,
+      };
+    }
     const normalised = normalisePattern(source, role);
     const why = neverMatches(normalised);
     if (why !== undefined) {
@@ -164,7 +181,8 @@ export function compilePatterns(
       source,
       normalised,
       role,
-      matcher,
+      kind: "glob",
+      test: (text) => matcher.match(text),
       matchesId,
       matchesRepository: role === "exclude" && !matchesId && !/[:@]/.test(last),
     };
@@ -192,13 +210,11 @@ export function firstMatch(
   for (const pattern of patterns) {
     if (pattern.matchesId) {
       const canonical = canonicalId(id);
-      if (pattern.matcher.match(canonical)) return { pattern, name: canonical };
+      if (pattern.test(canonical)) return { pattern, name: canonical };
       continue;
     }
     const name = normalised.find(
-      (n) =>
-        pattern.matcher.match(n) ||
-        (pattern.matchesRepository && pattern.matcher.match(repositoryOf(n))),
+      (n) => pattern.test(n) || (pattern.matchesRepository && pattern.test(repositoryOf(n))),
     );
     if (name !== undefined) return { pattern, name };
   }

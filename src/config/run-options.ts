@@ -8,6 +8,7 @@ import { oneOf, optionalString, strings } from "./checks.js";
 import type { LogFormat } from "../log.js";
 import {
   checkNsenterTarget,
+  limitsFrom,
   patternOptions,
   runtimeOptions,
   type ClientChoice,
@@ -15,6 +16,10 @@ import {
 import { parseDuration } from "./duration.js";
 import { packageVersion } from "./package-version.js";
 import { compilePatterns } from "./patterns.js";
+import { positiveCount } from "./retention.js";
+
+/** A number given where text is expected (yargs parses `--keep-newest=3` from env as 3) as text. */
+const textOf = (v: unknown): unknown => (typeof v === "number" ? String(v) : v);
 
 export type OutputFormat = "pretty" | "json";
 /**
@@ -220,6 +225,10 @@ export interface RunConfig {
     include: readonly string[];
     exclude: readonly string[];
     minAge: string | undefined;
+    /** --keep-newest, --max-images-per-node, --max-bytes-per-node as given (checked). */
+    keepNewest: string | undefined;
+    maxImagesPerNode: string | undefined;
+    maxBytesPerNode: string | undefined;
     client: ClientChoice;
     socket: string | undefined;
     nsenterTarget: string | undefined;
@@ -430,6 +439,20 @@ export function loadRunConfig(
   compilePatterns("--exclude", exclude, "exclude");
   const minAge = optionalString("--min-age", args["min-age"]);
   if (minAge !== undefined) parseDuration("--min-age", minAge);
+  const keepNewest = optionalString("--keep-newest", textOf(args["keep-newest"]));
+  positiveCount("--keep-newest", keepNewest);
+  const maxImagesPerNode = optionalString(
+    "--max-images-per-node",
+    textOf(args["max-images-per-node"]),
+  );
+  const maxBytesPerNode = optionalString(
+    "--max-bytes-per-node",
+    textOf(args["max-bytes-per-node"]),
+  );
+  limitsFrom({
+    "max-images-per-node": maxImagesPerNode,
+    "max-bytes-per-node": maxBytesPerNode,
+  });
   const socketPath = optionalString("--socket", args.socket);
   if (socketPath !== undefined && !socketPath.replace(/^unix:\/\//, "").startsWith("/")) {
     throw new ConfigError(
@@ -467,6 +490,9 @@ export function loadRunConfig(
       include,
       exclude,
       minAge,
+      keepNewest: keepNewest?.trim(),
+      maxImagesPerNode: maxImagesPerNode?.trim(),
+      maxBytesPerNode: maxBytesPerNode?.trim(),
       client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
       socket: socketPath?.replace(/^unix:\/\//, ""),
       nsenterTarget: nsenterTarget(args["nsenter-target"]),

@@ -22,6 +22,8 @@ const KEEP_REASONS: readonly KeepReason[] = [
   "excluded",
   "no-match",
   "too-new",
+  "newest",
+  "limit",
   "not-attempted",
 ];
 
@@ -79,6 +81,13 @@ const imageFs: Check = (v) =>
       bool(v.settled, "imageFs.settled"))
     : "imageFs is not an object";
 
+const limit: Check = (v) =>
+  isObject(v)
+    ? (num(v.cut, "limit.cut") ??
+      (v.maxImages === undefined ? undefined : num(v.maxImages, "limit.maxImages")) ??
+      (v.maxBytes === undefined ? undefined : num(v.maxBytes, "limit.maxBytes")))
+    : "limit is not an object";
+
 /** Why `value` is not an AgentResult (version 1), or undefined when it is one. */
 export function checkAgentResult(value: unknown): string | undefined {
   if (!isObject(value)) return "result is not an object";
@@ -103,6 +112,7 @@ export function checkAgentResult(value: unknown): string | undefined {
     list(failed)(value.failed, "failed") ??
     num(value.bytesReclaimed, "bytesReclaimed") ??
     (value.imageFs === undefined ? undefined : imageFs(value.imageFs, "imageFs")) ??
+    (value.limit === undefined ? undefined : limit(value.limit, "limit")) ??
     (isObject(durations)
       ? num(durations.total, "durationsMs.total")
       : "durationsMs is not an object")

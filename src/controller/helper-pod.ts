@@ -9,6 +9,7 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-options.js";
 import { formatDuration } from "../config/duration.js";
+import type { ProtectEntry } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
 import { helperAccess } from "./helper-mode.js";
 import { helperPodLabels, helperPodName, NODE_ANNOTATION, PROTECT_ANNOTATION } from "./labels.js";
@@ -29,7 +30,7 @@ export const PROTECT_FILE = "images.json";
 export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
 /** The annotation value: a JSON list, as --protect-file reads it. */
-export function protectAnnotationValue(protect: readonly string[]): string {
+export function protectAnnotationValue(protect: readonly ProtectEntry[]): string {
   return JSON.stringify(protect);
 }
 
@@ -38,7 +39,10 @@ export function protectAnnotationValue(protect: readonly string[]): string {
  * Beyond the limit the node must fail: running the agent with part of the list would let it delete
  * images that pods on the node need.
  */
-export function protectListProblem(protect: readonly string[], node: string): string | undefined {
+export function protectListProblem(
+  protect: readonly ProtectEntry[],
+  node: string,
+): string | undefined {
   const other = Buffer.byteLength(NODE_ANNOTATION) + Buffer.byteLength(node);
   const bytes =
     Buffer.byteLength(PROTECT_ANNOTATION) + Buffer.byteLength(protectAnnotationValue(protect));
@@ -59,8 +63,8 @@ export interface HelperPodInput {
   namespace: string;
   runId: string;
   node: string;
-  /** Images pods bound to the node reference (valid references): never deleted. */
-  protect: readonly string[];
+  /** Images pods bound to the node reference (valid references), with a pod each: never deleted. */
+  protect: readonly ProtectEntry[];
   /** The controller's own pod, when it runs in the same namespace. */
   owner: { name: string; uid: string } | undefined;
 }
@@ -85,6 +89,9 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       include: agent.include,
       exclude: agent.exclude,
       ...(agent.minAge === undefined ? {} : { minAge: agent.minAge }),
+      ...(agent.keepNewest === undefined ? {} : { keepNewest: agent.keepNewest }),
+      ...(agent.maxImagesPerNode === undefined ? {} : { maxImagesPerNode: agent.maxImagesPerNode }),
+      ...(agent.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: agent.maxBytesPerNode }),
       client: agent.client,
       ...(access.agentFlags.socket === undefined ? {} : { socket: access.agentFlags.socket }),
       hostExec: access.agentFlags.hostExec,

@@ -9,10 +9,11 @@ import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
 import { AGENT_CONTAINER, buildHelperPod, protectListProblem } from "./helper-pod.js";
+import type { ProtectEntry } from "../config/protect-entries.js";
 import { RUN_ID_LABEL } from "./labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
-import { imagesNeededByPods } from "./pod-images.js";
+import { imagesNeededByPods, protectList } from "./pod-images.js";
 import type { HelperPodWatch, WatchedPod } from "./pod-watch.js";
 import type { Limiter } from "./pool.js";
 import type { NodeResult } from "./results.js";
@@ -55,7 +56,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   });
 
   // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
-  let protect: string[];
+  let protect: ProtectEntry[];
   try {
     // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
     const needed = await ctx.podLists.run(async () => {
@@ -64,7 +65,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       });
       return imagesNeededByPods(pods.items);
     });
-    protect = needed.images;
+    protect = protectList(needed, node);
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
       // The string itself is never logged (it may be huge or written to forge log lines).

@@ -9,6 +9,8 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import { checkImageReference } from "../config/image-reference.js";
 import { normaliseReference } from "../config/patterns.js";
+import { toProtectEntry, type NeededBy, type ProtectEntry } from "../config/protect-entries.js";
+import { protectListProblem } from "./helper-pod.js";
 import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "./labels.js";
 
 /** A field that held something other than an image reference. The string itself is not kept. */
@@ -27,6 +29,8 @@ export interface NeededImages {
    * the same name. The list travels in a 256 KiB annotation; this keeps it about a third smaller.
    */
   images: string[];
+  /** Per entry of `images`: the first pod (by namespace/name) that needs it, and how many do. */
+  neededBy: Map<string, NeededBy>;
   rejected: RejectedReference[];
 }
 
@@ -45,6 +49,7 @@ interface VolumeMountStatusWithImage {
  */
 export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
   const images = new Map<string, string>(); // normalised -> shortest spelling
+  const needers = new Map<string, { first: string; phase: string | undefined; all: Set<string> }>();
   const rejected: RejectedReference[] = [];
   for (const pod of pods) {
     const phase = pod.status?.phase;
@@ -63,6 +68,12 @@ export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
         return;
       }
       const key = normaliseReference(r);
+      const by = needers.get(key);
+      if (by === undefined) needers.set(key, { first: podName, phase, all: new Set([podName]) });
+      else {
+        by.all.add(podName);
+        if (podName < by.first) Object.assign(by, { first: podName, phase });
+      }
       const seen = images.get(key);
       if (seen === undefined || r.length < seen.length || (r.length === seen.length && r < seen))
         images.set(key, r);
@@ -97,5 +108,27 @@ export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
       }
     }
   }
-  return { images: [...images.values()].sort(), rejected };
+  const neededBy = new Map<string, NeededBy>();
+  for (const [key, ref] of images) {
+    const by = needers.get(key);
+    if (by === undefined) continue;
+    const n: NeededBy = { pod: by.first, pods: by.all.size };
+    if (by.phase !== undefined) n.phase = by.phase;
+    neededBy.set(ref, n);
+  }
+  return { images: [...images.values()].sort(), neededBy, rejected };
+}
+
+/**
+ * What the helper pod is told to keep: each reference with the pod that needs it, so the agent can
+ * say why it keeps the image. The pods make the list about twice as long; where that no longer fits
+ * in the helper's annotations, the references alone still protect everything (the reasons then
+ * name the reference, not the pod). Whether even those fit is `protectListProblem`'s to say.
+ */
+export function protectList(needed: NeededImages, node: string): ProtectEntry[] {
+  const detailed = needed.images.map((ref) => {
+    const neededBy = needed.neededBy.get(ref);
+    return toProtectEntry(neededBy === undefined ? { ref } : { ref, neededBy });
+  });
+  return protectListProblem(detailed, node) === undefined ? detailed : needed.images;
 }

@@ -35,6 +35,8 @@ export interface NodeTotals {
   /** Images kept for a reason other than `no-match`. */
   kept: number;
   failed: number;
+  /** Images a per-node limit left for a later run (kept with reason `limit`), when one did. */
+  cutByLimit?: number;
 }
 
 /**
@@ -65,6 +67,7 @@ export function nodeRow(r: NodeResult): NodeRow {
       kept: result.kept.reduce((n, k) => n + (k.reason === "no-match" ? 0 : 1), 0),
       failed: result.failed.length,
       ...(result.imageFs === undefined ? {} : { imageFsFreedBytes: result.imageFs.freedBytes }),
+      ...(result.limit === undefined ? {} : { cutByLimit: result.limit.cut }),
     },
   };
 }

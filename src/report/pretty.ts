@@ -58,6 +58,17 @@ export function keptText(result: AgentResult): string {
   return `kept ${total} (${parts.join(", ")})`;
 }
 
+/** `per-node limit reached (--max-images-per-node 2): 3 images left for the next run`. */
+export function limitText(limit: NonNullable<AgentResult["limit"]>): string {
+  const given = [
+    limit.maxImages === undefined ? undefined : `--max-images-per-node ${limit.maxImages}`,
+    limit.maxBytes === undefined
+      ? undefined
+      : `--max-bytes-per-node ${formatBytes(limit.maxBytes)}`,
+  ].filter((x) => x !== undefined);
+  return `per-node limit reached (${given.join(", ")}): ${plural(limit.cut, "image")} left for the next run`;
+}
+
 export function formatNodeSection(r: NodeResult, done: number, total: number): string[] {
   const prefix = `[${done}/${total}] ${r.node}:`;
   const took = formatMs(r.durationMs);
@@ -108,6 +119,7 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
     if (k.reason === "no-match") continue;
     lines.push(`    kept     ${imageLabel(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`);
   }
+  if (a.limit !== undefined) lines.push(`    note: ${limitText(a.limit)}`);
   if (a.minAge !== undefined && !a.minAge.supported) {
     lines.push(`    note: --min-age not applied: ${a.runtime.client} records no time for images`);
   }
@@ -176,6 +188,16 @@ export function formatSummary(s: RunSummary): string[] {
     const freed = measured.reduce((sum, n) => sum + (n.totals?.imageFsFreedBytes ?? 0), 0);
     lines.push(
       `  image filesystems freed ${formatBytes(Math.max(0, freed))} on ${plural(measured.length, "node")}, as the runtimes report them (RECLAIMED is the sum of image sizes)`,
+    );
+  }
+  // A limit is the operator's choice, not a problem; but the node is not clean yet, and says so.
+  const cut = s.nodes.filter((n) => (n.totals?.cutByLimit ?? 0) > 0);
+  if (cut.length > 0) {
+    lines.push(
+      `${plural(cut.length, "node")} cut short by a per-node limit (the oldest images went first; the next run goes on):`,
+      ...cut.map(
+        (n) => `  ${n.node}: ${plural(n.totals?.cutByLimit ?? 0, "image")} left (reason limit)`,
+      ),
     );
   }
   const problems = [

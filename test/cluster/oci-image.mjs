@@ -5,12 +5,13 @@
 // Usage:
 //   node oci-image.mjs --name REF [--name REF...] --out FILE.tar [--layer DIR]... [--file SRC:DST]...
 //                      [--busybox] [--salt TEXT --pad BYTES] [--entrypoint JSON] [--cmd JSON]
-//                      [--workdir DIR] [--env K=V]... [--user UID]
+//                      [--workdir DIR] [--env K=V]... [--user UID] [--created ISO-TIME]
 //
 //   --name      full reference, e.g. docker.io/library/kic-test:a1 (stored as io.containerd.image.name);
 //               several --name with as many --salt make one archive of that many images that share
 //               every layer but their salt (one process and one `ctr images import` for hundreds of
 //               test images: built one by one they took ~0.6 s each)
+//   --created   the configs' creation time (default 1970-01-01T00:00:00Z, as reproducible builds write)
 //   --layer     a directory whose contents become one layer (repeatable, in order)
 //   --file      one file copied into a final layer at DST (repeatable)
 //   --busybox   add /bin/busybox (busybox-static) and its applet links as a layer
@@ -38,6 +39,7 @@ const { values: opt } = parseArgs({
     workdir: { type: "string" },
     env: { type: "string", multiple: true, default: [] },
     user: { type: "string" },
+    created: { type: "string", default: "1970-01-01T00:00:00Z" },
   },
 });
 if (opt.name.length === 0 || !opt.out) {
@@ -123,7 +125,7 @@ opt.name.forEach((name, i) => {
   const own = [...shared, ...(extraDir === undefined ? [] : [layerOf(extraDir)])];
   const layers = own.map((l) => l.desc);
   const config = {
-    created: "1970-01-01T00:00:00Z",
+    created: opt.created,
     architecture: "amd64",
     os: "linux",
     config: {

@@ -381,11 +381,15 @@ export class Scratch {
    * Builds an OCI archive (test/cluster/oci-image.mjs) and imports it. Without `busybox` the image
    * is only its salt layer: content no other image shares, so deleting it frees exactly `size`.
    */
-  image(name: string, opts: { busybox?: boolean; pad?: number } = {}): BuiltImage {
+  image(
+    name: string,
+    opts: { busybox?: boolean; pad?: number; created?: string } = {},
+  ): BuiltImage {
     const out = join(this.dir, `${uniqueToken()}.tar`);
     const args = [join(repoRoot, "test/cluster/oci-image.mjs"), "--name", name, "--out", out];
     args.push("--salt", `${name}-${uniqueToken()}`, "--pad", String(opts.pad ?? 65_536));
     if (opts.busybox) args.push("--busybox", "--cmd", '["sleep","3600"]');
+    if (opts.created !== undefined) args.push("--created", opts.created);
     const built = JSON.parse(execFileSync("node", args, { encoding: "utf8" })) as BuiltImage;
     this.refs.add(name);
     this.refs.add(built.id);

@@ -100,7 +100,13 @@ const rows: Row[] = [
   { name: "run: socket group id that is text", args: ["run", "--include", "x/*", "--helper-mode", "socket", "--helper-socket-gid", "docker"], key: "--helper-socket-gid", says: /given "docker"; give a numeric id from 0 to 2147483647/ },
   { name: "run: negative socket user id", args: ["run", "--include", "x/*", "--helper-socket-uid", "-1"], key: "--helper-socket-uid", says: /numeric id/ },
   { name: "run: positional word", args: ["run", "extra", "--include", "x/*"], key: "arguments", says: /given "extra"; run takes no positional arguments/ },
+  { name: "run: invalid /re/ include", args: ["run", "--include", "/(a/"], key: "--include", says: /given "\/\(a\/"; it is not a regular expression RE2 accepts \(error parsing regexp: missing closing \)/ },
+  { name: "run: /re/ with another flag", args: ["run", "--include", "x/*", "--exclude", "/x/g"], key: "--exclude", says: /written \/re\/ or \/re\/i/ },
+  { name: "run: keep-newest 0", args: ["run", "--include", "x/*", "--keep-newest", "0"], key: "--keep-newest", says: /given "0"; give a whole number of at least 1/ },
+  { name: "run: max bytes with a unit of its own", args: ["run", "--include", "x/*", "--max-bytes-per-node", "10GB"], key: "--max-bytes-per-node", says: /given "10GB"; give a size such as 10Gi/ },
   // run: KIC_ variables
+  { name: "run: KIC_INCLUDE invalid /re/", args: ["run"], env: { KIC_INCLUDE: "/(?=a)b/" }, key: "KIC_INCLUDE", says: /invalid or unsupported Perl syntax/ },
+  { name: "run: KIC_MAX_IMAGES_PER_NODE not a number", args: ["run", "--include", "x/*"], env: { KIC_MAX_IMAGES_PER_NODE: "many" }, key: "KIC_MAX_IMAGES_PER_NODE", says: /given "many"/ },
   { name: "run: KIC_ value outside choices", args: ["run", "--include", "x/*"], env: { KIC_CLIENT: "docker" }, key: "KIC_CLIENT", says: /given "docker"/ },
   { name: "run: KIC_ number out of range", args: ["run", "--include", "x/*"], env: { KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /whole number/ },
   { name: "run: KIC_HELPER_MODE outside choices", args: ["run", "--include", "x/*"], env: { KIC_HELPER_MODE: "hostpath" }, key: "KIC_HELPER_MODE", says: /given "hostpath"; use one of privileged, socket/ },
@@ -133,6 +139,8 @@ const rows: Row[] = [
   { name: "agent: --protect-file JSON of another shape", args: agent("--include", "x/*", "--protect-file", file("object.json")), key: "--protect-file", says: /JSON list of image references/ },
   { name: "agent: nsenter target", args: agent("--include", "x/*", "--nsenter-target", "a b"), key: "--nsenter-target", says: /process id/ },
   { name: "agent: duration", args: agent("--include", "x/*", "--min-age", "1 day"), key: "--min-age", says: /given "1 day"/ },
+  { name: "agent: invalid /re/ exclude", args: agent("--include", "x/*", "--exclude", "/[a/"), key: "--exclude", says: /missing closing \]/ },
+  { name: "agent: keep-newest not a number", args: agent("--include", "x/*", "--keep-newest", "two"), key: "--keep-newest", says: /given "two"/ },
   { name: "agent: KIC_ boolean that is not true/false", args: agent("--include", "x/*"), env: { KIC_DRY_RUN: "1" }, key: "KIC_DRY_RUN", says: /given "1"; use true or false/ },
   { name: "agent: KIC_ value outside choices", args: agent("--include", "x/*"), env: { KIC_CLIENT: "podman" }, key: "KIC_CLIENT", says: /given "podman"/ },
   // schedule

@@ -60,7 +60,37 @@ describe("readProtectFile", () => {
   it("reads a JSON list", async () => {
     const file = join(dir, "ok.json");
     writeFileSync(file, JSON.stringify(["nginx:1.25", "quay.io/a/b:1"]));
-    await expect(readProtectFile(file)).resolves.toEqual(["nginx:1.25", "quay.io/a/b:1"]);
+    await expect(readProtectFile(file)).resolves.toEqual([
+      { ref: "nginx:1.25" },
+      { ref: "quay.io/a/b:1" },
+    ]);
+  });
+  it("reads the controller's entries with the pod that needs each image, first entry winning", async () => {
+    const file = join(dir, "pods.json");
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { ref: "acme/backend:1", pod: "demo-shop/backend", phase: "Pending", pods: 2 },
+        "nginx:1.25",
+        { ref: "acme/web:1", pod: "demo-shop/web" },
+        { ref: "acme/backend:1", pod: "other/x", phase: "Running", pods: 1 },
+      ]),
+    );
+    await expect(readProtectFile(file)).resolves.toEqual([
+      {
+        ref: "acme/backend:1",
+        neededBy: { pod: "demo-shop/backend", phase: "Pending", pods: 2 },
+      },
+      { ref: "nginx:1.25" },
+      { ref: "acme/web:1", neededBy: { pod: "demo-shop/web", pods: 1 } },
+    ]);
+  });
+  it("refuses an entry object without a reference", async () => {
+    const file = join(dir, "noref.json");
+    writeFileSync(file, JSON.stringify([{ pod: "a/b" }]));
+    await expect(readProtectFile(file)).rejects.toThrow(
+      /invalid --protect-file: .*JSON list of image references/,
+    );
   });
   it("rejects anything but a list of strings, naming the flag and the shape", async () => {
     const file = join(dir, "bad.json");
@@ -78,7 +108,7 @@ describe("readProtectFile", () => {
     const file = join(dir, "many.json");
     const many = Array.from({ length: 5000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
     writeFileSync(file, JSON.stringify([...many, ...many]));
-    await expect(readProtectFile(file)).resolves.toEqual(many);
+    await expect(readProtectFile(file)).resolves.toEqual(many.map((ref) => ({ ref })));
   });
   it("refuses an entry that is no image reference, by place and length, without printing it", async () => {
     const file = join(dir, "forged.json");

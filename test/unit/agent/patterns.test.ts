@@ -211,7 +211,7 @@ describe("patterns that can never match are refused", () => {
       ["sha256:xyz", /sha256: followed by lowercase hex/],
       ["acme//app:*", /empty path segment/],
       ["quay.io/acme/", /empty path segment/],
-      ["/acme/app", /empty path segment/],
+      ["/acme/app", /a pattern starting with \/ is a regular expression written \/re\/ or \/re\/i/],
       ["$(touch /tmp/x);rm -rf *", /characters no image reference contains/],
       ["#nginx", /characters no image reference contains/],
       ["acme/app:1 ", /characters no image reference contains/],

@@ -56,7 +56,8 @@ describe("controller args rendered by the chart", () => {
   it("only uses flags the run command declares", () => {
     const everything = {
       ...REQUIRED_VALUES,
-      images: { include: ["a/*"], exclude: ["a/b:*"], minAge: "1d" },
+      images: { include: ["a/*"], exclude: ["a/b:*"], minAge: "1d", keepNewest: 2 },
+      limits: { maxImagesPerNode: 50, maxBytesPerNode: "10Gi" },
       runtime: { client: "crictl", socket: "/run/containerd/containerd.sock", nsenterTarget: "1" },
       nodes: { selector: "a=b", names: ["n1"], exclude: ["n2"] },
       imagePullSecrets: [{ name: "regcred" }],
@@ -125,6 +126,20 @@ describe("controller args rendered by the chart", () => {
     expect(config.agent.include).toEqual(["docker.io/acme/*", "quay.io/acme/**"]);
     expect(config.agent.exclude).toEqual(["docker.io/acme/base:*"]);
     expect(config.agent.minAge).toBe("7d");
+  });
+
+  it("ci/11: grep-style patterns, keepNewest and per-node limits reach the CLI unchanged", () => {
+    const config = configFor(ci("11-retention.yaml"));
+    expect(config.agent.include).toEqual(["/123456789012\\.dkr\\.ecr\\./", "docker.io/acme/*"]);
+    expect(config.agent.exclude).toEqual(["/-rc[0-9]*$/i"]);
+    expect(config.agent.keepNewest).toBe("3");
+    expect(config.agent.maxImagesPerNode).toBe("100");
+    expect(config.agent.maxBytesPerNode).toBe("20Gi");
+  });
+
+  it("passes no retention flag by default (keepNewest 0, no limits)", () => {
+    const flags = controllerArgs({ values: REQUIRED_VALUES }).join(" ");
+    expect(flags).not.toMatch(/--keep-newest|--max-images-per-node|--max-bytes-per-node/);
   });
 
   it("ci/03: keeps helper pods when pod deletion is not allowed", () => {

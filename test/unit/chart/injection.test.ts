@@ -35,6 +35,7 @@ const stringValues = [
   "images.include.0",
   "images.exclude.0",
   "images.minAge",
+  "limits.maxBytesPerNode",
   "runtime.socket",
   "runtime.nsenterTarget",
   "nodes.selector",

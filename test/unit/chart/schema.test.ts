@@ -140,6 +140,41 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "images.minAge: Does not match pattern",
   },
   {
+    what: "a pattern starting with / that is not /re/ or /re/i",
+    values: { ...REQUIRED_VALUES, images: { include: ["/acme/app:1/g"] } },
+    error: "images.include.0: Does not match pattern '^[^/]'",
+  },
+  {
+    what: "an exclude starting with / that is not /re/",
+    values: { ...REQUIRED_VALUES, images: { include: ["a"], exclude: ["/acme"] } },
+    error: "images.exclude.0: Must validate at least one schema (anyOf)",
+  },
+  {
+    what: "a negative keepNewest",
+    values: { ...REQUIRED_VALUES, images: { include: ["a"], keepNewest: -1 } },
+    error: "images.keepNewest: Must be greater than or equal to 0",
+  },
+  {
+    what: "keepNewest as text",
+    values: { ...REQUIRED_VALUES, images: { include: ["a"], keepNewest: "2" } },
+    error: "images.keepNewest: Invalid type. Expected: integer, given: string",
+  },
+  {
+    what: "a fractional maxImagesPerNode",
+    values: { ...REQUIRED_VALUES, limits: { maxImagesPerNode: 1.5 } },
+    error: "limits.maxImagesPerNode: Invalid type. Expected: integer, given: number",
+  },
+  {
+    what: "maxBytesPerNode with a unit of its own",
+    values: { ...REQUIRED_VALUES, limits: { maxBytesPerNode: "10GB" } },
+    error: "limits.maxBytesPerNode: Does not match pattern",
+  },
+  {
+    what: "an unknown limits key",
+    values: { ...REQUIRED_VALUES, limits: { maxImages: 3 } },
+    error: "limits: Additional property maxImages is not allowed",
+  },
+  {
     what: "a node timeout without a unit",
     values: { ...REQUIRED_VALUES, timeouts: { node: "600" } },
     error: "timeouts.node: Does not match pattern",
@@ -200,6 +235,43 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "helper.resources: Additional property limit is not allowed",
   },
 ];
+
+// A JSON schema cannot compile an expression: the chart's template does, with Go's regexp (RE2, as
+// re2js in the controller), and fails the install naming the key and the value.
+const badExpressions: [string, string][] = [
+  ["include", "/(a/"],
+  ["include", "/a)|(b/"],
+  ["include", "/[a/"],
+  ["include", "/a\\/"],
+  ["include", "/(?=a)b/"],
+  ["exclude", "/(a)\\1/"],
+];
+
+describe("regular expressions in images.include and images.exclude", () => {
+  for (const [key, pattern] of badExpressions) {
+    it(`refuses images.${key} ${pattern} at install, naming the key and the value`, () => {
+      const images =
+        key === "include" ? { include: [pattern] } : { include: ["a"], exclude: ["b", pattern] };
+      const err = renderError({ values: { ...REQUIRED_VALUES, images } });
+      const index = key === "include" ? 0 : 1;
+      expect(err).toContain(
+        `images.${key}[${index}]: ${JSON.stringify(pattern)} is not a regular expression RE2 accepts`,
+      );
+    });
+  }
+
+  it("accepts the ancestor's ECR account-id pattern and /re/i, and passes them on unchanged", () => {
+    const r = helmTemplate({
+      values: {
+        ...REQUIRED_VALUES,
+        images: { include: ["/123456789012\\.dkr\\.ecr\\./"], exclude: ["/-RC[0-9]+$/i"] },
+      },
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("- --include=/123456789012\\.dkr\\.ecr\\./");
+    expect(r.stdout).toContain("- --exclude=/-RC[0-9]+$/i");
+  });
+});
 
 describe("values.schema.json", () => {
   for (const r of rejections) {

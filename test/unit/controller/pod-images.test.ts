@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { imagesNeededByPods } from "../../../src/controller/pod-images.js";
+import { imagesNeededByPods, protectList } from "../../../src/controller/pod-images.js";
+import { protectListProblem } from "../../../src/controller/helper-pod.js";
 import { pod } from "./fixtures.js";
 
 const D = (c: string) => `sha256:${c.repeat(64)}`;
@@ -75,7 +76,7 @@ describe("imagesNeededByPods", () => {
           status: { phase: "Pending" },
         }),
       ]),
-    ).toEqual({ images: ["docker.io/acme/next:3"], rejected: [] });
+    ).toMatchObject({ images: ["docker.io/acme/next:3"], rejected: [] });
   });
 
   it("needs nothing for finished pods and for the run's own helper pods", () => {
@@ -105,7 +106,7 @@ describe("imagesNeededByPods", () => {
           status: { phase: "Running" },
         }),
       ]),
-    ).toEqual({ images: [], rejected: [] });
+    ).toEqual({ images: [], neededBy: new Map(), rejected: [] });
   });
 
   it("strips the docker-pullable:// prefix older kubelets report", () => {
@@ -127,7 +128,7 @@ describe("imagesNeededByPods", () => {
           },
         }),
       ]),
-    ).toEqual({ images: ["redis:7", `redis@${D("c")}`], rejected: [] });
+    ).toMatchObject({ images: ["redis:7", `redis@${D("c")}`], rejected: [] });
   });
 
   it("protects an image mounted as a volume, before and after the kubelet mounted it", () => {
@@ -222,5 +223,75 @@ describe("imagesNeededByPods", () => {
     expect(imagesNeededByPods([one("a"), long, one("b"), short, one("c")]).images).toEqual([
       "acme/app:2",
     ]);
+  });
+});
+
+describe("which pod needs each image", () => {
+  it("names the first pod by namespace/name with its phase, and counts the pods", () => {
+    const needed = imagesNeededByPods([
+      pod({
+        metadata: { namespace: "shop", name: "web-2" },
+        spec: { containers: [{ name: "c", image: "acme/web:1" }] },
+        status: { phase: "Running" },
+      }),
+      pod({
+        metadata: { namespace: "demo-shop", name: "backend" },
+        spec: { containers: [{ name: "c", image: "acme/backend:1" }] },
+        status: { phase: "Pending" },
+      }),
+      pod({
+        metadata: { namespace: "shop", name: "web-1" },
+        spec: { containers: [{ name: "c", image: "docker.io/acme/web:1" }] },
+        status: { phase: "Pending" },
+      }),
+    ]);
+    expect(needed.images).toEqual(["acme/backend:1", "acme/web:1"]);
+    expect(needed.neededBy).toEqual(
+      new Map([
+        ["acme/backend:1", { pod: "demo-shop/backend", phase: "Pending", pods: 1 }],
+        ["acme/web:1", { pod: "shop/web-1", phase: "Pending", pods: 2 }],
+      ]),
+    );
+  });
+
+  it("counts a pod once however many of its fields name the image", () => {
+    const needed = imagesNeededByPods([
+      pod({
+        spec: {
+          containers: [{ name: "a", image: "redis:7" }],
+          initContainers: [{ name: "b", image: "redis:7" }],
+        },
+        status: { phase: "Running" },
+      }),
+    ]);
+    expect(needed.neededBy.get("redis:7")?.pods).toBe(1);
+  });
+});
+
+describe("protectList", () => {
+  const needed = (n: number) =>
+    imagesNeededByPods(
+      Array.from({ length: n }, (_, i) =>
+        pod({
+          metadata: { namespace: "team", name: `pod-${i}` },
+          spec: { containers: [{ name: "c", image: `registry.example.com/team/app-${i}:v1` }] },
+          status: { phase: "Running" },
+        }),
+      ),
+    );
+
+  it("passes each reference with the pod that needs it", () => {
+    expect(protectList(needed(2), "node-a")).toEqual([
+      { ref: "registry.example.com/team/app-0:v1", pod: "team/pod-0", phase: "Running", pods: 1 },
+      { ref: "registry.example.com/team/app-1:v1", pod: "team/pod-1", phase: "Running", pods: 1 },
+    ]);
+  });
+
+  it("falls back to the references alone where the pods would not fit in the annotations", () => {
+    // 3,000 references fit as plain strings (~130 KiB) but not with a pod each (~280 KiB).
+    const many = needed(3000);
+    const list = protectList(many, "node-a");
+    expect(list).toEqual(many.images);
+    expect(protectListProblem(list, "node-a")).toBeUndefined();
   });
 });

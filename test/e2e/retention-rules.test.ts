@@ -1,0 +1,217 @@
+// The retention rules end to end on the local real cluster: a grep-style include, images.keepNewest
+// by the creation time in each image's config, a protected image whose reason names the Pending pod
+// that needs it, and limits.maxImagesPerNode cutting the node short, each read from the Job's log.
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCluster, kubectl } from "../support/cluster.js";
+
+const run = promisify(execFile);
+const repo = join(import.meta.dirname, "..", "..");
+const id = randomBytes(3).toString("hex");
+const ns = `kic-e2e-rules-${id}`;
+const release = `rules-${id}`;
+const prefix = `e2e.local/${id}`;
+const month = (m: number) => `2026-${String(m).padStart(2, "0")}-01T00:00:00Z`;
+
+async function helm(args: string[]): Promise<string> {
+  const c = ensureCluster();
+  return (await run(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], { cwd: repo }))
+    .stdout;
+}
+
+async function imagesOnNode(): Promise<string[]> {
+  const c = ensureCluster();
+  const { stdout } = await run("ctr", [
+    "--address",
+    c.containerdSocket,
+    "-n",
+    "k8s.io",
+    "images",
+    "ls",
+    "-q",
+  ]);
+  return stdout
+    .split("\n")
+    .filter((n) => n.startsWith(`${prefix}/`))
+    .sort();
+}
+
+/** Imports sample images, each `[ref, month it was built]`. */
+async function importImages(images: [string, number][]): Promise<void> {
+  await run("bash", [
+    join(repo, "test/cluster/sample-images.sh"),
+    ...images.map(([ref, m]) => `${ref}=${month(m)}`),
+  ]);
+}
+
+/** Installs the chart with these values (as a file: expressions keep their backslashes). */
+async function installChart(values: Record<string, unknown>): Promise<void> {
+  const c = ensureCluster();
+  const file = join(mkdtempSync(join(tmpdir(), "kic-e2e-values-")), "values.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      schedule: "0 3 * * *",
+      runtime: { socket: c.containerdSocket, nsenterTarget: "containerd" },
+      // Only the real node: benchmarks may add kwok nodes to the same cluster.
+      nodes: { names: [c.nodeName] },
+      ...values,
+    }),
+  );
+  await helm([
+    "upgrade",
+    "--install",
+    release,
+    "chart",
+    "-n",
+    ns,
+    "--wait",
+    "-f",
+    "test/local-cluster-values.yaml",
+    "-f",
+    file,
+  ]);
+}
+
+async function runJobNow(name: string): Promise<string> {
+  const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+  await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
+  try {
+    await kubectl(["wait", "-n", ns, `job/${name}`, "--for=condition=complete", "--timeout=240s"]);
+  } finally {
+    process.stdout.write(
+      await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
+    );
+  }
+  return kubectl(["logs", "-n", ns, `job/${name}`]);
+}
+
+function pod(name: string, image: string, pending = false): string {
+  return JSON.stringify({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: {
+      nodeName: ensureCluster().nodeName,
+      containers: [
+        {
+          name: "c",
+          image,
+          imagePullPolicy: "Never",
+          command: ["sleep", "3600"],
+          // A config map that does not exist keeps the pod Pending: no container, yet it needs the image.
+          ...(pending ? { volumeMounts: [{ name: "cfg", mountPath: "/cfg" }] } : {}),
+        },
+      ],
+      ...(pending ? { volumes: [{ name: "cfg", configMap: { name: "not-yet-created" } }] } : {}),
+    },
+  });
+}
+
+describe("retention rules on the real cluster", () => {
+  beforeAll(async () => {
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+  });
+
+  afterAll(async () => {
+    await helm(["uninstall", release, "-n", ns]).catch(() => "");
+    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
+    const left = await imagesOnNode();
+    if (left.length > 0) {
+      const c = ensureCluster();
+      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+    }
+  });
+
+  it("a grep include and keepNewest 1: the newest release and the running one stay, a Pending pod's image is protected by name", async () => {
+    const { nodeName } = ensureCluster();
+    await importImages([
+      [`${prefix}/app:v1`, 1],
+      [`${prefix}/app:v2`, 2],
+      [`${prefix}/app:v3`, 3],
+      [`${prefix}/app:v4`, 4],
+      [`${prefix}/api:v1`, 1],
+      [`${prefix}/api:v2`, 2],
+      [`${prefix}/tools:v1`, 1],
+    ]);
+    // app:v2 runs (a rolled-back release); api:v1 is what a Pending pod waits for.
+    await kubectl(["apply", "-n", ns, "-f", "-"], { input: pod("workload", `${prefix}/app:v2`) });
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      input: pod("waiting", `${prefix}/api:v1`, true),
+    });
+    await kubectl(["wait", "-n", ns, "pod/workload", "--for=condition=Ready", "--timeout=60s"]);
+    const escaped = prefix.replace(/\./g, "\\.");
+    await installChart({
+      images: { include: [`/^${escaped}\\/(app|api):v[0-9]+$/`], keepNewest: 1 },
+    });
+
+    const log = await runJobNow(`newest-${id}`);
+
+    expect(await imagesOnNode()).toEqual(
+      [
+        `${prefix}/api:v1`,
+        `${prefix}/api:v2`,
+        `${prefix}/app:v2`,
+        `${prefix}/app:v4`,
+        `${prefix}/tools:v1`,
+      ].sort(),
+    );
+    expect(log).toMatch(
+      new RegExp(
+        `^\\[1/1\\] ${nodeName}: deleted 2 images, .* reclaimed, kept 4 \\(newest 2, in-use 1, protected 1\\)`,
+        "m",
+      ),
+    );
+    expect(log).toContain(`deleted  ${prefix}/app:v1`);
+    expect(log).toContain(`deleted  ${prefix}/app:v3`);
+    expect(log).toContain(
+      `kept     ${prefix}/app:v4  newest: newest 1 of 4 in ${prefix}/app (created 2026-04-01T00:00:00.000Z), --keep-newest 1`,
+    );
+    expect(log).toContain(
+      `kept     ${prefix}/api:v2  newest: newest 1 of 2 in ${prefix}/api (created 2026-02-01T00:00:00.000Z), --keep-newest 1`,
+    );
+    expect(log).toMatch(
+      new RegExp(
+        `kept     ${prefix}/app:v2  in-use: container c \\(running\\) of pod ${ns}/workload`,
+      ),
+    );
+    expect(log).toContain(
+      `kept     ${prefix}/api:v1  protected: needed by pod ${ns}/waiting (Pending)`,
+    );
+  });
+
+  it("limits.maxImagesPerNode 1 deletes the oldest, keeps the rest with reason limit and says the node was cut short", async () => {
+    const { nodeName } = ensureCluster();
+    await importImages([
+      [`${prefix}/lim:v3`, 3],
+      [`${prefix}/lim:v1`, 1],
+      [`${prefix}/lim:v2`, 2],
+    ]);
+    await installChart({
+      images: { include: [`${prefix}/lim:*`] },
+      limits: { maxImagesPerNode: 1 },
+    });
+
+    const log = await runJobNow(`limit-${id}`);
+
+    const left = (await imagesOnNode()).filter((n) => n.includes("/lim:"));
+    expect(left).toEqual([`${prefix}/lim:v2`, `${prefix}/lim:v3`]);
+    expect(log).toContain(`deleted  ${prefix}/lim:v1`);
+    expect(log).toContain(
+      `kept     ${prefix}/lim:v2  limit: --max-images-per-node 1 reached on this node (oldest deleted first): left for a later run`,
+    );
+    expect(log).toContain(
+      "note: per-node limit reached (--max-images-per-node 1): 2 images left for the next run",
+    );
+    expect(log).toContain(
+      "1 node cut short by a per-node limit (the oldest images went first; the next run goes on):",
+    );
+    expect(log).toContain(`  ${nodeName}: 2 images left (reason limit)`);
+  });
+});
