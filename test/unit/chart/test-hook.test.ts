@@ -7,6 +7,7 @@ interface Check {
   verb: string;
   resource: string;
   subresource?: string;
+  name?: string;
   namespace?: string;
 }
 
@@ -29,6 +30,9 @@ const required = (podVerbs: string[]): Check[] => [
   ...podVerbs.map((verb) => ({ verb, resource: "pods", namespace: ns })),
   { verb: "get", resource: "pods", subresource: "log", namespace: ns },
   { verb: "list", resource: "events", namespace: ns },
+  { verb: "create", resource: "events", namespace: "default" },
+  { verb: "get", resource: "configmaps", name: "kic-kube-image-cleanup-report", namespace: ns },
+  { verb: "update", resource: "configmaps", name: "kic-kube-image-cleanup-report", namespace: ns },
 ];
 
 describe("helm test hook", () => {
@@ -72,6 +76,8 @@ describe("helm test hook", () => {
       { verb: "get", resource: "secrets", namespace: ns },
       { verb: "create", resource: "pods", subresource: "exec", namespace: ns },
       { verb: "delete", resource: "nodes" },
+      { verb: "get", resource: "configmaps", name: "some-other-configmap", namespace: ns },
+      { verb: "list", resource: "events", namespace: "default" },
     ]);
   });
 
@@ -88,8 +94,20 @@ describe("helm test hook", () => {
     expect(container.env).toContainEqual(env[0]);
   });
 
+  it("asks for no Event or report permission when events and the report are off", () => {
+    const { checks } = hook({ events: { enabled: false }, report: { enabled: false } });
+    expect(checks.allowed.filter((c) => c.resource === "configmaps")).toEqual([]);
+    expect(checks.allowed.filter((c) => c.namespace === "default")).toEqual([]);
+  });
+
   it("is left out with test.enabled=false", () => {
     const objects = render({ values: { ...REQUIRED_VALUES, test: { enabled: false } } });
-    expect(objects.filter((o) => o.kind === "Pod" || o.kind === "ConfigMap")).toEqual([]);
+    expect(
+      objects.filter(
+        (o) =>
+          o.kind === "Pod" ||
+          (o.kind === "ConfigMap" && o.metadata?.name !== "kic-kube-image-cleanup-report"),
+      ),
+    ).toEqual([]);
   });
 });
