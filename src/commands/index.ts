@@ -14,3 +14,4 @@ export const commands: ExitingCommand[] = [];
 commands.push((await import("./agent.js")).agentCommand);
 commands.push((await import("./run.js")).runCommand);
 commands.push((await import("./schedule.js")).scheduleCommand);
+commands.push((await import("./report.js")).reportCommand);
