@@ -198,6 +198,10 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
       ns,
     ]);
     const out = printed.stdout.split("\n");
+    // What the README shows, from this real run.
+    console.log(
+      `kubectl describe node:\n${eventLine ?? ""}\n\nkube-image-cleanup report:\n${printed.stdout}`,
+    );
     expect(out[0]).toBe(`run report ${ns}/${REPORT}: 1 run, newest first`);
     expect(
       out.some((l) => new RegExp(`^  ${runId} .* ok +1 +1 +0 +1 +\\d+\\.\\d KiB`).test(l)),
