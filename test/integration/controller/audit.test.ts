@@ -168,7 +168,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
       .find((l) => l.includes("ImagesCleaned") && l.includes(runId));
     expect(eventLine).toMatch(
       new RegExp(
-        `Normal +ImagesCleaned +\\S+ +kube-image-cleanup +deleted 1 image \\(\\d+\\.\\d KiB\\), kept 0, 0 failed; run ${runId}, \\d+\\.\\d s`,
+        `Normal +ImagesCleaned +\\S+ +kube-image-cleanup +deleted 1 image \\(\\d+\\.\\d [KM]iB\\), kept 0, 0 failed; run ${runId}, \\d+\\.\\d s`,
       ),
     );
     const events = (await nodeEvents("ImagesCleaned")).filter(
@@ -204,7 +204,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     );
     expect(out[0]).toBe(`run report ${ns}/${REPORT}: 1 run, newest first`);
     expect(
-      out.some((l) => new RegExp(`^  ${runId} .* ok +1 +1 +0 +1 +\\d+\\.\\d KiB`).test(l)),
+      out.some((l) => new RegExp(`^  ${runId} .* ok +1 +1 +0 +1 +\\d+\\.\\d [KM]iB`).test(l)),
     ).toBe(true);
     expect(out).toContainEqual(
       expect.stringMatching(
@@ -213,21 +213,21 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     );
     expect(out).toContainEqual(
       expect.stringMatching(
-        new RegExp(`^  ${nodeName} +ok +1 +\\d+\\.\\d KiB +0 +0 +\\d+\\.\\d s$`),
+        new RegExp(`^  ${nodeName} +ok +1 +\\d+\\.\\d [KM]iB +0 +0 +\\d+\\.\\d s$`),
       ),
     );
 
     // 4. The metrics, scraped from the real Pushgateway.
-    const scraped = await gateway.scrape();
-    expect(scraped).toMatch(
-      new RegExp(
-        `kube_image_cleanup_node_images_deleted\\{instance="",job="kube-image-cleanup",node="${nodeName}",release="${instance}"\\} 1\\n`,
-      ),
+    const scraped = (await gateway.scrape()).split("\n");
+    const series = (name: string, ...labels: string[]) =>
+      scraped.find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
+    const release = `release="${instance}"`;
+    expect(series("kube_image_cleanup_node_images_deleted", `node="${nodeName}"`, release)).toMatch(
+      / 1$/,
     );
-    expect(scraped).toMatch(
-      new RegExp(
-        `kube_image_cleanup_last_success_timestamp_seconds\\{instance="",job="kube-image-cleanup",release="${instance}"\\} \\d`,
-      ),
+    expect(series("kube_image_cleanup_nodes", 'result="ok"', release)).toMatch(/ 1$/);
+    expect(series("kube_image_cleanup_last_success_timestamp_seconds", release)).toMatch(
+      / \d+(\.\d+)?(e\+\d+)?$/,
     );
   });
 
