@@ -15,6 +15,8 @@ export function runResult(run: StoredRun): string {
 }
 
 export function formatRunList(report: StoredReport, where: string): string[] {
+  if (report.runs.length === 0)
+    return [escapeControl(`run report ${where}: no runs yet (each run adds itself when it ends)`)];
   const lines = [`run report ${where}: ${plural(report.runs.length, "run")}, newest first`];
   const rows = report.runs.map((r) => [
     r.runId,

@@ -117,6 +117,12 @@ describe("report tables", () => {
     expect(lines).toContain("nodes that need attention:");
   });
 
+  it("says so when the ConfigMap holds no run yet (as the chart creates it)", () => {
+    expect(formatRunList({ version: 1, runs: [] }, "kic/r")).toEqual([
+      "run report kic/r: no runs yet (each run adds itself when it ends)",
+    ]);
+  });
+
   it("escapes control characters a node name or reason carries", () => {
     const run = storedRun(bigSummary({ nodes: 1, failed: 1, nameLength: 8 }), at);
     const forged = {
