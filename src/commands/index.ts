@@ -15,3 +15,4 @@ commands.push((await import("./agent.js")).agentCommand);
 commands.push((await import("./run.js")).runCommand);
 commands.push((await import("./schedule.js")).scheduleCommand);
 commands.push((await import("./report.js")).reportCommand);
+commands.push((await import("./list.js")).listCommand);
