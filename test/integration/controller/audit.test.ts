@@ -3,6 +3,9 @@
 // it, a real Pushgateway scraped; each as the chart's service account with the chart's RBAC, and a
 // missing permission is a note naming it while the run keeps its result.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryExitCode } from "../../../src/controller/results.js";
@@ -21,11 +24,13 @@ import {
   collectingReporter,
   execFileAsync,
   kubeFor,
+  nodeImageNames,
   removeNodeImages,
   sampleImages,
   serviceAccountKubeConfig,
   silent,
   testRunConfig,
+  writeKubeconfig,
 } from "./support.js";
 
 const tok = randomBytes(3).toString("hex");
@@ -33,6 +38,7 @@ const ns = `kic-audit-${tok}`;
 const repo = `demo.local/kic-audit-${tok}`;
 const ref = (name: string) => `${repo}/${name}`;
 const never = () => new AbortController().signal;
+const tmp = mkdtempSync(join(tmpdir(), "kic-audit-it-"));
 const SA = "kic";
 const BARE = "kic-bare";
 const REPORT = `${SA}-report`;
@@ -118,7 +124,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
 
   afterAll(async () => {
     await gateway.stop();
-    removeNodeImages([ref("app:v1")]);
+    removeNodeImages([ref("app:v1"), ref("app:v2")]);
     await kubectl(["delete", "namespace", ns, "--wait=false"]);
     for (const sa of [SA, BARE]) {
       const name = chartClusterRoleName(ns, sa);
@@ -137,6 +143,56 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     expect(await canI(["get", "configmap/kube-root-ca.crt", "-n", ns])).toBe("no");
     expect(await canI(["create", "configmaps", "-n", ns])).toBe("no");
     expect(await canI(["list", "configmaps", "-n", ns])).toBe("no");
+  });
+
+  it("list: a read-only sweep prints one table of the images the patterns match, and deletes nothing", async () => {
+    sampleImages([ref("app:v1"), ref("app:v2")]);
+    const c = ensureCluster();
+    const args = [
+      cli,
+      "list",
+      "--kubeconfig",
+      writeKubeconfig(kic, tmp, "kic"),
+      "--namespace",
+      ns,
+      "--instance",
+      `list-${tok}`,
+      "--include",
+      ref("app:*"),
+      "--nodes",
+      nodeName,
+      "--helper-image",
+      c.image,
+      "--helper-image-pull-policy",
+      "Never",
+      "--socket",
+      c.containerdSocket,
+      "--nsenter-target",
+      "containerd",
+    ];
+    const table = await execFileAsync(process.execPath, args);
+    console.log(`kube-image-cleanup list:\n${table.stdout}`);
+    const lines = table.stdout.split("\n");
+    expect(lines[0]).toBe("2 images matched on 1 node (dry run: nothing was deleted)");
+    expect(lines[1]).toMatch(/^IMAGE +NODES +USED ON +SIZE +WOULD CLEAN ON +KEPT BECAUSE$/);
+    for (const name of ["app:v1", "app:v2"])
+      expect(lines).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^${ref(name).replace(/[.]/g, "\\.")} +1 +- +\\d+\\.\\d [KM]iB +${nodeName} +-$`,
+          ),
+        ),
+      );
+    expect(nodeImageNames()).toEqual(expect.arrayContaining([ref("app:v1"), ref("app:v2")]));
+    const csv = await execFileAsync(process.execPath, [...args, "--output", "csv"]);
+    expect(csv.stdout.split("\r\n")[0]).toBe(
+      "image,id,nodes,used_on,size_bytes,would_clean_on,kept",
+    );
+    const json = await execFileAsync(process.execPath, [...args, "--output", "json"]);
+    const doc = JSON.parse(json.stdout) as { nodes: number; images: { image: string }[] };
+    expect(doc.nodes).toBe(1);
+    expect(doc.images.map((i) => i.image).sort()).toEqual([ref("app:v1"), ref("app:v2")]);
+    removeNodeImages([ref("app:v2")]);
   });
 
   it("records an Event on the Node that kubectl describe node shows, writes the report, prints it, and pushes metrics", async () => {
