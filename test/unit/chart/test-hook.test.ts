@@ -111,3 +111,38 @@ describe("helm test hook", () => {
     ).toEqual([]);
   });
 });
+
+describe("helm test: list", () => {
+  it("is off by default", () => {
+    const objects = render({ values: REQUIRED_VALUES });
+    expect(objects.some((o) => o.metadata?.name === "kic-kube-image-cleanup-test-list")).toBe(
+      false,
+    );
+  });
+
+  it("runs `list` with the CronJob's selection and patterns, only with flags list declares, as the controller's account", async () => {
+    const { listOptions } = await import("../../../src/commands/list.js");
+    const objects = render({
+      values: {
+        ...REQUIRED_VALUES,
+        test: { list: true },
+        metrics: { pushgateway: { url: "http://pg:9091" } },
+        nodes: { names: ["n1"] },
+      },
+    });
+    const pod = only(objects, "Pod", "kic-kube-image-cleanup-test-list");
+    expect(pod.metadata?.annotations?.["helm.sh/hook"]).toBe("test");
+    expect(pod.spec?.serviceAccountName).toBe("kic-kube-image-cleanup");
+    const container = pod.spec?.containers[0];
+    const args = container?.args ?? [];
+    expect(args[0]).toBe("list");
+    expect(args).toContain("--nodes=n1");
+    expect(args).toContain("--include=docker.io/acme/*");
+    const flags = args.slice(1).map((a) => /^--([a-z-]+)/.exec(a)?.[1] ?? a);
+    for (const flag of flags) expect(Object.keys(listOptions), flag).toContain(flag);
+    expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(container?.env?.map((e) => e.name)).toEqual(
+      expect.arrayContaining(["POD_NAME", "POD_UID", "POD_NAMESPACE"]),
+    );
+  });
+});
