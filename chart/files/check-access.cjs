@@ -50,7 +50,7 @@ function review(attrs) {
 }
 
 function describe(c) {
-  const what = c.subresource ? `${c.resource}/${c.subresource}` : c.resource;
+  const what = `${c.subresource ? `${c.resource}/${c.subresource}` : c.resource}${c.name ? ` ${c.name}` : ""}`;
   return `${c.verb} ${what} ${c.namespace ? `in namespace ${c.namespace}` : "cluster-wide"}`;
 }
 

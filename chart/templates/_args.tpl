@@ -72,6 +72,14 @@ and config loader (src/config/run-options.ts).
 {{- if not .Values.rbac.allowPodDeletion }}
 {{- $args = append $args "--keep-pods" }}
 {{- end }}
+{{- $args = append $args (printf "--events=%t" .Values.events.enabled) }}
+{{- if .Values.report.enabled }}
+{{- $args = append $args (printf "--report-configmap=%s" (include "kube-image-cleanup.reportName" .)) }}
+{{- $args = append $args (printf "--report-runs=%d" (int .Values.report.runs)) }}
+{{- end }}
+{{- with .Values.metrics.pushgateway.url }}
+{{- $args = append $args (printf "--pushgateway-url=%s" .) }}
+{{- end }}
 {{- toYaml $args }}
 {{- end }}
 

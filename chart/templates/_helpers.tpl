@@ -82,3 +82,8 @@ guard keeps the message when schema validation is skipped (--skip-schema-validat
 {{- fail "images.include is required: give at least one image glob, e.g. --set 'images.include={docker.io/acme/*}'" }}
 {{- end }}
 {{- end }}
+
+{{/* Name of the run-report ConfigMap (fullname is at most 52 characters, so this fits 63). */}}
+{{- define "kube-image-cleanup.reportName" -}}
+{{- printf "%s-report" (include "kube-image-cleanup.fullname" .) }}
+{{- end }}

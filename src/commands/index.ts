@@ -14,3 +14,5 @@ export const commands: ExitingCommand[] = [];
 commands.push((await import("./agent.js")).agentCommand);
 commands.push((await import("./run.js")).runCommand);
 commands.push((await import("./schedule.js")).scheduleCommand);
+commands.push((await import("./report.js")).reportCommand);
+commands.push((await import("./list.js")).listCommand);

@@ -13,6 +13,7 @@ import {
   runtimeOptions,
   type ClientChoice,
 } from "./agent-options.js";
+import { auditOptions, loadAuditConfig, type AuditConfig } from "./audit-options.js";
 import { parseDuration } from "./duration.js";
 import { packageVersion } from "./package-version.js";
 import { compilePatterns } from "./patterns.js";
@@ -217,6 +218,7 @@ export const runOptions = {
   socket,
   "dry-run": dryRun,
   ...controllerOptions,
+  ...auditOptions,
 };
 
 export interface RunConfig {
@@ -264,6 +266,8 @@ export interface RunConfig {
   logFormat: LogFormat;
   kubeconfig: string | undefined;
   context: string | undefined;
+  /** Events, the run report, the Pushgateway (src/config/audit-options.ts). */
+  audit: AuditConfig;
   /** The controller's own pod (downward API: POD_NAME, POD_UID), owner of the helper pods. */
   owner: { name: string; uid: string; namespace: string | undefined } | undefined;
 }
@@ -543,6 +547,7 @@ export function loadRunConfig(
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
     kubeconfig: optionalString("--kubeconfig", args.kubeconfig),
     context: optionalString("--context", args.context),
+    audit: loadAuditConfig(args),
     owner:
       podName && podUid
         ? { name: podName, uid: podUid, namespace: env.POD_NAMESPACE || undefined }

@@ -10,6 +10,7 @@ import {
   createPrettyRunReporter,
   type RunReporter,
 } from "../report/run-reporter.js";
+import { createRunSinks } from "../report/sinks/index.js";
 import { interruptOnSignals, type Interrupt } from "./interrupt.js";
 import { summaryExitCode } from "./results.js";
 import { runController } from "./run.js";
@@ -28,12 +29,17 @@ function createRunReporter(
 function setUp(config: Readonly<RunConfig>) {
   const log = createLogger(config.logFormat);
   const kube = createKube(loadKubeConfig(config), log);
-  return { log, kube, report: createRunReporter(config, log) };
+  return {
+    log,
+    kube,
+    report: createRunReporter(config, log),
+    sinks: createRunSinks(config.audit, kube),
+  };
 }
 
 /** `run`: one run; resolves with the exit code (0/1), throws KubeApiError/ConfigError (2). */
 export async function runOnce(config: Readonly<RunConfig>): Promise<number> {
-  const { log, kube, report } = setUp(config);
+  const { log, kube, report, sinks } = setUp(config);
   const interrupt = interruptOnSignals((signal) => {
     report.note(`${signal}: no new nodes start; deleting the helper pods in flight`);
   });
@@ -42,6 +48,7 @@ export async function runOnce(config: Readonly<RunConfig>): Promise<number> {
       kube,
       log,
       report,
+      sinks,
       signal: interrupt.signal,
     });
     if (fatal) throw fatal;
@@ -66,10 +73,10 @@ export async function runOnSchedule(
   config: Readonly<RunConfig>,
   options: ScheduleOptions,
 ): Promise<number> {
-  const { log, kube, report } = setUp(config);
+  const { log, kube, report, sinks } = setUp(config);
   const scheduler = createRunScheduler(
     async (signal) => {
-      const { summary, fatal } = await runController(config, { kube, log, report, signal });
+      const { summary, fatal } = await runController(config, { kube, log, report, sinks, signal });
       if (fatal) throw fatal;
       return summaryExitCode(summary);
     },

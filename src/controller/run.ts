@@ -6,6 +6,7 @@ import { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import type { RunReporter } from "../report/run-reporter.js";
+import { createSinkRunner, type RunSink } from "../report/sinks/sink.js";
 import { newRunId, runSelector } from "./labels.js";
 import { cleanNode } from "./node-run.js";
 import { listNodeFacts } from "./node-list.js";
@@ -14,7 +15,13 @@ import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
 import { HelperPodWatch } from "./pod-watch.js";
 import { createLimiter, forEachBounded } from "./pool.js";
-import { nodeRow, type NodeResult, type NodeRow, type RunSummary } from "./results.js";
+import {
+  nodeRow,
+  summaryExitCode,
+  type NodeResult,
+  type NodeRow,
+  type RunSummary,
+} from "./results.js";
 import { sweepLeftoverPods } from "./sweep.js";
 
 export interface RunDeps {
@@ -23,6 +30,8 @@ export interface RunDeps {
   report: RunReporter;
   /** Aborted on SIGTERM/SIGINT; its reason (a string such as `SIGTERM`) is shown in the summary. */
   signal: AbortSignal;
+  /** Where the outcome goes besides `report` (Events, run report, Pushgateway); none by default. */
+  sinks?: readonly RunSink[];
   runId?: string;
   now?: () => number;
 }
@@ -62,6 +71,13 @@ export async function runController(
   const kube = deps.kube.withInterrupt(deps.signal);
   const log = deps.log.child({ runId });
   const namespace = helperNamespace(config, kube);
+  const sinks = createSinkRunner(
+    deps.sinks ?? [],
+    { runId, namespace, instance: config.instance, dryRun: config.dryRun, startedAt: started },
+    (m) => {
+      report.note(m);
+    },
+  );
   const requestsBefore = kube.requests.total;
   const byCallBefore = { ...kube.requests.byCall };
 
@@ -177,6 +193,7 @@ export async function runController(
             };
           }
           report.node(result, results.length + 1, total);
+          sinks.node(result);
           // Only totals stay for the summary; the full agent result goes with the section.
           results.push(nodeRow(result));
         });
@@ -212,6 +229,7 @@ export async function runController(
       },
     };
     report.summary(summary);
+    await sinks.finish(summary, fatal ? 2 : summaryExitCode(summary), now());
     return { summary, fatal };
   } finally {
     deps.signal.removeEventListener("abort", onSignal);

@@ -22,6 +22,20 @@ export type CoreApi = Pick<
   | "listNamespacedEvent"
 >;
 
+/**
+ * What the report sinks call (src/report/sinks): Events about Nodes, the run-report ConfigMap. Kept
+ * apart from `core`: a sink's calls run after the run's work, are never cut short by SIGTERM (the
+ * outcome of an interrupted run is recorded too) and have a short timeout of their own.
+ */
+export type AuditApi = Pick<
+  CoreV1Api,
+  | "createNamespacedEvent"
+  | "readNamespacedConfigMap"
+  | "replaceNamespacedConfigMap"
+  | "createNamespacedConfigMap"
+  | "listNamespacedConfigMap"
+>;
+
 export type PodWatch = Pick<Watch, "watch">;
 
 /** API requests made so far, in total and by call (`listNode`, `watch`, ...). */
@@ -32,6 +46,8 @@ export interface RequestCounter {
 
 export interface Kube {
   core: CoreApi;
+  /** The report sinks' calls (counted in `requests` too). */
+  audit: AuditApi;
   watch: PodWatch;
   /** Every request `core` and `watch` made. */
   requests: RequestCounter;

@@ -21,6 +21,7 @@ import {
   countRequests,
   createRequestCounter,
   limitCalls,
+  type AuditApi,
   type CoreApi,
   type Kube,
   type PodWatch,
@@ -222,6 +223,21 @@ const CORE_CALLS = [
   "listNamespacedEvent",
 ] as const satisfies readonly (keyof CoreApi)[];
 
+const AUDIT_CALLS = [
+  "createNamespacedEvent",
+  "readNamespacedConfigMap",
+  "replaceNamespacedConfigMap",
+  "createNamespacedConfigMap",
+  "listNamespacedConfigMap",
+] as const satisfies readonly (keyof AuditApi)[];
+
+/**
+ * Client timeout of the report sinks' calls: an Event or the run report is worth a few seconds at
+ * the end of a run, not the controller's grace period after SIGTERM.
+ * @default 10 s
+ */
+export const AUDIT_TIMEOUT_MS = 10_000;
+
 /**
  * The kubeconfig's authentication, with one keep-alive HTTPS agent for every request. client-node
  * 1.x gives each request a new agent: a TLS handshake and a new SecureContext (CA and key parsed)
@@ -270,9 +286,14 @@ function same(a: unknown, b: unknown): boolean {
  * reason: connect ECONNREFUSED ...". The operator fixes the kubeconfig, so the message names the
  * server and where the credentials came from instead of the request's URL.
  */
-function nameServerOnNetworkErrors(core: CoreApi, server: string, source: string): CoreApi {
+function nameServerOnNetworkErrors<T extends object>(
+  core: T,
+  calls: readonly (keyof T & string)[],
+  server: string,
+  source: string,
+): T {
   const named = {} as Record<string, unknown>;
-  for (const name of CORE_CALLS) {
+  for (const name of calls) {
     const fn = core[name] as (...args: unknown[]) => Promise<unknown>;
     named[name] = (...args: unknown[]) =>
       fn.apply(core, args).catch((err: unknown) => {
@@ -284,7 +305,7 @@ function nameServerOnNetworkErrors(core: CoreApi, server: string, source: string
         throw err;
       });
   }
-  return named as unknown as CoreApi;
+  return named as T;
 }
 
 /**
@@ -327,8 +348,23 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
   const timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
   const counted: CoreApi = nameServerOnNetworkErrors(
     countRequests(api, CORE_CALLS, requests),
+    CORE_CALLS,
     server,
     source,
+  );
+  const audit: AuditApi = limitCalls(
+    nameServerOnNetworkErrors(
+      countRequests(api, AUDIT_CALLS, requests),
+      AUDIT_CALLS,
+      server,
+      source,
+    ),
+    AUDIT_CALLS,
+    () => ({
+      timeoutMs: Math.min(timeoutMs, AUDIT_TIMEOUT_MS),
+      interrupt: undefined,
+      exempt: new Set(),
+    }),
   );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
@@ -339,6 +375,7 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
       interrupt,
       exempt: NOT_INTERRUPTED,
     })),
+    audit,
     watch,
     requests,
     server,

@@ -4,7 +4,7 @@
 import { ApiException } from "@kubernetes/client-node";
 import { KubeApiError } from "../errors.js";
 
-export type Verb = "get" | "list" | "watch" | "create" | "delete";
+export type Verb = "get" | "list" | "watch" | "create" | "update" | "delete";
 
 export interface KubeCall {
   verb: Verb;
@@ -48,6 +48,12 @@ function grantHint(call: KubeCall, message: string): string {
     return "raise the namespace's ResourceQuota or lower the helper resources";
   if (/PriorityClass/i.test(message))
     return "create the priority class or change helper.priorityClassName";
+  if (call.resource === "events" && call.verb === "create") {
+    return "granted by the chart's events Role in namespace default (events.enabled=true, rbac.create=true)";
+  }
+  if (call.resource === "configmaps") {
+    return "granted by the chart's Role on its report ConfigMap (report.enabled=true, rbac.create=true)";
+  }
   if (call.verb === "delete" && call.resource === "pods") {
     return "granted by rbac.allowPodDeletion=true (or run with --keep-pods)";
   }

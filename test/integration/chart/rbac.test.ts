@@ -93,6 +93,8 @@ const needed = (r: Release): [string, string, string[]][] => [
   ["watch", "pods", inNs(r)],
   ["get", "pods/log", inNs(r)],
   ["list", "events", inNs(r)],
+  // Events about Nodes (events.enabled, default true): create only, only in default.
+  ["create", "events", ["-n", "default"]],
 ];
 
 const dangerous = (r: Release): [string, string, string[]][] => [
@@ -119,6 +121,9 @@ const dangerous = (r: Release): [string, string, string[]][] => [
   ["impersonate", "serviceaccounts", inNs(r)],
   ["create", "serviceaccounts/token", inNs(r)],
   ["list", "events", ["-n", "default"]],
+  ["create", "events", ["-n", "kube-system"]],
+  ["create", "configmaps", inNs(r)],
+  ["list", "configmaps", inNs(r)],
 ];
 
 async function answers(
@@ -190,6 +195,13 @@ describe("chart RBAC on the real API server", () => {
     expect(a.code).toBe(0);
     expect(a.stdout).toContain(`ok       delete pods in namespace ${allow.ns}`);
     expect(a.stdout).toContain("ok       denied: get secrets in namespace");
+    expect(a.stdout).toContain("ok       create events in namespace default");
+    expect(a.stdout).toContain(
+      `ok       update configmaps allow-kube-image-cleanup-report in namespace ${allow.ns}`,
+    );
+    expect(a.stdout).toContain(
+      `ok       denied: get configmaps some-other-configmap in namespace ${allow.ns}`,
+    );
     expect(a.stdout).toContain("the service account has every permission a run needs");
     // The pod stays for its log; its ConfigMap goes once every test passed.
     expect(
@@ -238,10 +250,12 @@ describe("chart RBAC on the real API server", () => {
     expect(log).toContain("MISSING  list pods cluster-wide");
     expect(log).toContain(`MISSING  create pods in namespace ${bare.ns}`);
     expect(log).toContain(`MISSING  get pods/log in namespace ${bare.ns}`);
-    expect(log).toContain("9 permission(s) missing");
+    expect(log).toContain("MISSING  create events in namespace default");
+    // 9 for the cleanup, 1 for Events, 2 for the run report.
+    expect(log).toContain("12 permission(s) missing");
   });
 
-  it("helm uninstall removes the ClusterRole and ClusterRoleBinding", async () => {
+  it("helm uninstall removes the ClusterRole and ClusterRoleBinding, and the events Role in default", async () => {
     const name = `keep-kube-image-cleanup-${keep.ns}`;
     expect((await kubectlResult(["get", "clusterrole", name, "-o", "name"])).stdout.trim()).toBe(
       `clusterrole.rbac.authorization.k8s.io/${name}`,
@@ -251,5 +265,7 @@ describe("chart RBAC on the real API server", () => {
     const binding = await kubectlResult(["get", "clusterrolebinding", name]);
     expect(role.stderr).toContain("NotFound");
     expect(binding.stderr).toContain("NotFound");
+    const events = await kubectlResult(["get", "role,rolebinding", "-n", "default", name]);
+    expect(events.stderr).toContain("NotFound");
   });
 });

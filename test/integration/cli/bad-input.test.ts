@@ -128,6 +128,18 @@ const rows: Row[] = [
   { name: "run: unknown --context", args: ["run", "--include", "x/*", "--context", "prod"], key: "--context", says: /given "prod"; use one of the contexts/ },
   { name: "run: API server unreachable", args: ["run", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", says: /^error: cannot reach the API server to list pods .*: https:\/\/127\.0\.0\.1:1 \(kubeconfig .*down\.kubeconfig \(--kubeconfig\)\): connect ECONNREFUSED/, lines: 1 },
   { name: "run: API server of $KUBECONFIG unreachable", args: ["run", "--include", "x/*"], env: { KUBECONFIG: file("down.kubeconfig") }, key: "down.kubeconfig ($KUBECONFIG)", says: /https:\/\/127\.0\.0\.1:1/, lines: 1 },
+  // run: audit sinks
+  { name: "run: --pushgateway-url without scheme", args: ["run", "--include", "x/*", "--pushgateway-url", "pushgateway:9091"], key: "--pushgateway-url", says: /given "pushgateway:9091"; give the Pushgateway's base URL/ },
+  { name: "run: --report-runs out of range", args: ["run", "--include", "x/*", "--report-runs", "51"], key: "--report-runs", says: /whole number from 1 to 50/ },
+  { name: "run: KIC_EVENTS not true/false", args: ["run", "--include", "x/*"], env: { KIC_EVENTS: "yes" }, key: "KIC_EVENTS", says: /given "yes"; use true or false/ },
+  // report
+  { name: "report: --output outside choices", args: ["report", "--output", "xml"], key: "--output", says: /given "xml"; use one of pretty, json/ },
+  { name: "report: --report-configmap not a name", args: ["report", "--report-configmap", "Run_Report"], key: "--report-configmap", says: /given "Run_Report"; give a ConfigMap name/ },
+  { name: "report: API server unreachable", args: ["report", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", says: /^error: cannot reach the API server to list configmaps in namespace default: https:\/\/127\.0\.0\.1:1 .*ECONNREFUSED/, lines: 1 },
+  // list
+  { name: "list: no --include", args: ["list"], key: "--include", says: /at least one glob/ },
+  { name: "list: --output outside choices", args: ["list", "--include", "x/*", "--output", "pretty"], key: "--output", says: /given "pretty"; use one of table, json, csv/ },
+  { name: "list: a run-only flag", args: ["list", "--include", "x/*", "--dry-run"], key: "--dry-run", says: /not an option of list/ },
   // agent
   { name: "agent: no --include", args: agent("--dry-run"), key: "--include", says: /at least one glob/ },
   { name: "agent: value outside choices", args: agent("--include", "x/*", "--host-exec", "chroot"), key: "--host-exec", says: /given "chroot"; use one of nsenter, direct, socket/ },
@@ -157,9 +169,9 @@ const rows: Row[] = [
   { name: "schedule: bad KIC_ variable for the run", args: [...cron, "--", "run"], env: { KIC_INCLUDE: "x/*", KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /given "0"; give a whole number/ },
   { name: "schedule: bad kubeconfig", args: [...cron, "--", "run", "--include", "x/*", "--kubeconfig", file("broken.kubeconfig")], key: "--kubeconfig", says: /not a valid kubeconfig/ },
   // commands
-  { name: "unknown command", args: ["frobnicate"], key: "command", says: /given "frobnicate"; use one of agent, run, schedule/ },
+  { name: "unknown command", args: ["frobnicate"], key: "command", says: /given "frobnicate"; use one of agent, run, schedule, report, list/ },
   { name: "mistyped command", args: ["rn", "--include", "x/*"], key: "command", says: /did you mean run\?/ },
-  { name: "no command", args: [], key: "command", says: /choose one of agent, run, schedule/ },
+  { name: "no command", args: [], key: "command", says: /choose one of agent, run, schedule, report, list/ },
   { name: "run: unknown flag under a German locale", args: ["run", "--bogus"], env: { LANG: "de_DE.UTF-8", LC_ALL: "de_DE.UTF-8" }, key: "--bogus", says: /not an option of run/ },
 ];
 
@@ -300,7 +312,7 @@ describe("bad input: exit 2, one line naming the key, a hint, no stack", () => {
       expect(first).toContain(row.key);
       if (row.says) expect(first).toMatch(row.says);
       if ((row.lines ?? 2) === 2) {
-        expect(rest[0]).toMatch(/^see kube-image-cleanup( (run|agent|schedule))? --help$/);
+        expect(rest[0]).toMatch(/^see kube-image-cleanup( (run|agent|schedule|report|list))? --help$/);
       }
     });
   }

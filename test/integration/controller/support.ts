@@ -50,7 +50,7 @@ const RBAC_KINDS = new Set([
 export function chartRbac(
   ns: string,
   sa: string,
-  opts: { allowPodDeletion: boolean; clusterRole?: boolean },
+  opts: { allowPodDeletion: boolean; clusterRole?: boolean; events?: boolean; report?: boolean },
 ): string {
   const objects = render({
     release: sa,
@@ -60,6 +60,9 @@ export function chartRbac(
       fullnameOverride: sa,
       rbac: { create: true, allowPodDeletion: opts.allowPodDeletion },
       serviceAccount: { create: true },
+      // Off unless asked for: the events Role lives in namespace default, outside the test's own.
+      events: { enabled: opts.events ?? false },
+      report: { enabled: opts.report ?? false },
     },
   })
     .filter((o) => RBAC_KINDS.has(o.kind ?? ""))

@@ -63,6 +63,7 @@ describe("controller args rendered by the chart", () => {
       imagePullSecrets: [{ name: "regcred" }],
       helper: { priorityClassName: "high", mode: "socket", socket: { uid: 1000, gid: 0 } },
       rbac: { allowPodDeletion: false },
+      metrics: { pushgateway: { url: "http://pushgateway.monitoring:9091" } },
     };
     const flags = controllerArgs({ values: everything })
       .slice(1)
@@ -70,7 +71,32 @@ describe("controller args rendered by the chart", () => {
     const known = Object.keys(runOptions);
     for (const flag of flags) expect(known, String(flag)).toContain(flag);
     // Every value-driven flag appears at least once with these values.
-    expect(new Set(flags).size).toBe(31);
+    expect(new Set(flags).size).toBe(38);
+  });
+
+  it("passes events, the report and the Pushgateway on, and leaves them out when turned off", () => {
+    const on = configFor({
+      values: {
+        ...REQUIRED_VALUES,
+        report: { runs: 3 },
+        metrics: { pushgateway: { url: "https://push.example:9091/" } },
+      },
+    });
+    expect(on.audit).toEqual({
+      events: true,
+      reportConfigMap: "kic-kube-image-cleanup-report",
+      reportRuns: 3,
+      pushgatewayUrl: "https://push.example:9091",
+    });
+    const off = configFor({
+      values: { ...REQUIRED_VALUES, events: { enabled: false }, report: { enabled: false } },
+    });
+    expect(off.audit).toEqual({
+      events: false,
+      reportConfigMap: undefined,
+      reportRuns: 10,
+      pushgatewayUrl: undefined,
+    });
   });
 
   it("turns the defaults into the CLI's defaults, with the release as instance and namespace", () => {
@@ -111,6 +137,12 @@ describe("controller args rendered by the chart", () => {
     expect(config.keepPods).toBe(false);
     expect(config.output).toBe("pretty");
     expect(config.logFormat).toBe("pretty");
+    expect(config.audit).toEqual({
+      events: true,
+      reportConfigMap: "kic-kube-image-cleanup-report",
+      reportRuns: 10,
+      pushgatewayUrl: undefined,
+    });
     expect(config.owner).toEqual({
       name: podEnv.POD_NAME,
       uid: podEnv.POD_UID,

@@ -9,7 +9,15 @@ const roleRules = (podVerbs: string[]) => [
   { apiGroups: [""], resources: ["pods"], verbs: podVerbs },
   { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
   { apiGroups: [""], resources: ["events"], verbs: ["list"] },
+  {
+    apiGroups: [""],
+    resources: ["configmaps"],
+    resourceNames: ["kic-kube-image-cleanup-report"],
+    verbs: ["get", "update"],
+  },
 ];
+const ROLE = "kic-kube-image-cleanup";
+const EVENTS_ROLE = "kic-kube-image-cleanup-kic-system";
 
 describe("RBAC", () => {
   it("grants exactly nodes list and pods list cluster-wide, bound to the chart's service account", () => {
@@ -31,10 +39,10 @@ describe("RBAC", () => {
 
   it("grants exactly pod create/get/list/watch/delete, pods/log get and events list in the release namespace", () => {
     const objects = render({ values: REQUIRED_VALUES });
-    const role = only(objects, "Role");
+    const role = only(objects, "Role", ROLE);
     expect(role.metadata?.namespace).toBe("kic-system");
     expect(role.rules).toEqual(roleRules(["create", "get", "list", "watch", "delete"]));
-    const binding = only(objects, "RoleBinding");
+    const binding = only(objects, "RoleBinding", ROLE);
     expect(binding.metadata?.namespace).toBe("kic-system");
     expect(binding.roleRef).toEqual({
       apiGroup: "rbac.authorization.k8s.io",
@@ -50,7 +58,9 @@ describe("RBAC", () => {
 
   it("drops delete on pods, and nothing else, when rbac.allowPodDeletion is false", () => {
     const objects = render({ values: { ...REQUIRED_VALUES, rbac: { allowPodDeletion: false } } });
-    expect(only(objects, "Role").rules).toEqual(roleRules(["create", "get", "list", "watch"]));
+    expect(only(objects, "Role", ROLE).rules).toEqual(
+      roleRules(["create", "get", "list", "watch"]),
+    );
     expect(only(objects, "ClusterRole").rules).toEqual(clusterRules);
   });
 
@@ -63,7 +73,8 @@ describe("RBAC", () => {
       },
       extraArgs: ["--skip-tests"],
     });
-    expect(kinds(objects)).toEqual(["CronJob"]);
+    // The report ConfigMap is data, not a permission: it stays.
+    expect(kinds(objects)).toEqual(["ConfigMap", "CronJob"]);
   });
 
   it("binds an existing service account by name when the chart does not create it", () => {
@@ -71,7 +82,8 @@ describe("RBAC", () => {
       values: { ...REQUIRED_VALUES, serviceAccount: { create: false, name: "image-cleaner" } },
     });
     expect(objects.some((o) => o.kind === "ServiceAccount")).toBe(false);
-    expect(only(objects, "RoleBinding").subjects?.[0]?.name).toBe("image-cleaner");
+    expect(only(objects, "RoleBinding", ROLE).subjects?.[0]?.name).toBe("image-cleaner");
+    expect(only(objects, "RoleBinding", EVENTS_ROLE).subjects?.[0]?.name).toBe("image-cleaner");
     expect(only(objects, "ClusterRoleBinding").subjects?.[0]?.name).toBe("image-cleaner");
   });
 
@@ -84,6 +96,42 @@ describe("RBAC", () => {
   it("uses serviceAccount.name for the created account too", () => {
     const objects = render({ values: { ...REQUIRED_VALUES, serviceAccount: { name: "cleaner" } } });
     expect(only(objects, "ServiceAccount").metadata?.name).toBe("cleaner");
-    expect(only(objects, "RoleBinding").subjects?.[0]?.name).toBe("cleaner");
+    expect(only(objects, "RoleBinding", ROLE).subjects?.[0]?.name).toBe("cleaner");
+  });
+
+  it("grants only create on events in namespace default (where Events about Nodes live), bound to the release's account", () => {
+    const objects = render({ values: REQUIRED_VALUES });
+    const role = only(objects, "Role", EVENTS_ROLE);
+    expect(role.metadata?.namespace).toBe("default");
+    expect(role.rules).toEqual([{ apiGroups: [""], resources: ["events"], verbs: ["create"] }]);
+    const binding = only(objects, "RoleBinding", EVENTS_ROLE);
+    expect(binding.metadata?.namespace).toBe("default");
+    expect(binding.roleRef).toEqual({
+      apiGroup: "rbac.authorization.k8s.io",
+      kind: "Role",
+      name: EVENTS_ROLE,
+    });
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
+    ]);
+  });
+
+  it("creates the empty report ConfigMap the Role names, and neither with report.enabled=false", () => {
+    const objects = render({ values: REQUIRED_VALUES });
+    const report = only(objects, "ConfigMap", "kic-kube-image-cleanup-report");
+    expect(report.metadata?.namespace).toBe("kic-system");
+    expect(report.metadata?.labels?.["app.kubernetes.io/component"]).toBe("run-report");
+    // No data: `helm upgrade` must leave the runs the controller wrote.
+    expect(report.data).toBeUndefined();
+    const off = render({ values: { ...REQUIRED_VALUES, report: { enabled: false } } });
+    expect(off.some((o) => o.metadata?.name === "kic-kube-image-cleanup-report")).toBe(false);
+    expect(only(off, "Role", ROLE).rules).toEqual(
+      roleRules(["create", "get", "list", "watch", "delete"]).slice(0, 3),
+    );
+  });
+
+  it("creates no events Role with events.enabled=false", () => {
+    const objects = render({ values: { ...REQUIRED_VALUES, events: { enabled: false } } });
+    expect(objects.filter((o) => o.metadata?.namespace === "default")).toEqual([]);
   });
 });

@@ -8,6 +8,26 @@ import { chartDir, helmTemplate, renderError, REQUIRED_VALUES } from "./helm.js"
 const SCHEMA_FAILED = "values don't meet the specifications of the schema(s)";
 
 const rejections: { what: string; values: Record<string, unknown>; error: string }[] = [
+  {
+    what: "report.runs above 50",
+    values: { ...REQUIRED_VALUES, report: { runs: 51 } },
+    error: "report.runs: Must be less than or equal to 50",
+  },
+  {
+    what: "report.runs of 0",
+    values: { ...REQUIRED_VALUES, report: { runs: 0 } },
+    error: "report.runs: Must be greater than or equal to 1",
+  },
+  {
+    what: "a Pushgateway URL without scheme",
+    values: { ...REQUIRED_VALUES, metrics: { pushgateway: { url: "pushgateway:9091" } } },
+    error: "metrics.pushgateway.url: Does not match pattern",
+  },
+  {
+    what: "events.enabled given as a string",
+    values: { ...REQUIRED_VALUES, events: { enabled: "yes" } },
+    error: "events.enabled: Invalid type. Expected: boolean, given: string",
+  },
   { what: "no values at all", values: {}, error: "(root): schedule is required" },
   {
     what: "a missing schedule",

@@ -7,6 +7,7 @@ interface Check {
   verb: string;
   resource: string;
   subresource?: string;
+  name?: string;
   namespace?: string;
 }
 
@@ -29,6 +30,9 @@ const required = (podVerbs: string[]): Check[] => [
   ...podVerbs.map((verb) => ({ verb, resource: "pods", namespace: ns })),
   { verb: "get", resource: "pods", subresource: "log", namespace: ns },
   { verb: "list", resource: "events", namespace: ns },
+  { verb: "create", resource: "events", namespace: "default" },
+  { verb: "get", resource: "configmaps", name: "kic-kube-image-cleanup-report", namespace: ns },
+  { verb: "update", resource: "configmaps", name: "kic-kube-image-cleanup-report", namespace: ns },
 ];
 
 describe("helm test hook", () => {
@@ -72,6 +76,8 @@ describe("helm test hook", () => {
       { verb: "get", resource: "secrets", namespace: ns },
       { verb: "create", resource: "pods", subresource: "exec", namespace: ns },
       { verb: "delete", resource: "nodes" },
+      { verb: "get", resource: "configmaps", name: "some-other-configmap", namespace: ns },
+      { verb: "list", resource: "events", namespace: "default" },
     ]);
   });
 
@@ -88,8 +94,55 @@ describe("helm test hook", () => {
     expect(container.env).toContainEqual(env[0]);
   });
 
+  it("asks for no Event or report permission when events and the report are off", () => {
+    const { checks } = hook({ events: { enabled: false }, report: { enabled: false } });
+    expect(checks.allowed.filter((c) => c.resource === "configmaps")).toEqual([]);
+    expect(checks.allowed.filter((c) => c.namespace === "default")).toEqual([]);
+  });
+
   it("is left out with test.enabled=false", () => {
     const objects = render({ values: { ...REQUIRED_VALUES, test: { enabled: false } } });
-    expect(objects.filter((o) => o.kind === "Pod" || o.kind === "ConfigMap")).toEqual([]);
+    expect(
+      objects.filter(
+        (o) =>
+          o.kind === "Pod" ||
+          (o.kind === "ConfigMap" && o.metadata?.name !== "kic-kube-image-cleanup-report"),
+      ),
+    ).toEqual([]);
+  });
+});
+
+describe("helm test: list", () => {
+  it("is off by default", () => {
+    const objects = render({ values: REQUIRED_VALUES });
+    expect(objects.some((o) => o.metadata?.name === "kic-kube-image-cleanup-test-list")).toBe(
+      false,
+    );
+  });
+
+  it("runs `list` with the CronJob's selection and patterns, only with flags list declares, as the controller's account", async () => {
+    const { listOptions } = await import("../../../src/commands/list.js");
+    const objects = render({
+      values: {
+        ...REQUIRED_VALUES,
+        test: { list: true },
+        metrics: { pushgateway: { url: "http://pg:9091" } },
+        nodes: { names: ["n1"] },
+      },
+    });
+    const pod = only(objects, "Pod", "kic-kube-image-cleanup-test-list");
+    expect(pod.metadata?.annotations?.["helm.sh/hook"]).toBe("test");
+    expect(pod.spec?.serviceAccountName).toBe("kic-kube-image-cleanup");
+    const container = pod.spec?.containers[0];
+    const args = container?.args ?? [];
+    expect(args[0]).toBe("list");
+    expect(args).toContain("--nodes=n1");
+    expect(args).toContain("--include=docker.io/acme/*");
+    const flags = args.slice(1).map((a) => /^--([a-z-]+)/.exec(a)?.[1] ?? a);
+    for (const flag of flags) expect(Object.keys(listOptions), flag).toContain(flag);
+    expect(container?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(container?.env?.map((e) => e.name)).toEqual(
+      expect.arrayContaining(["POD_NAME", "POD_UID", "POD_NAMESPACE"]),
+    );
   });
 });

@@ -1,0 +1,145 @@
+// `kube-image-cleanup list`: the dry-run results of every node folded into one cluster-wide table,
+// one row per image the patterns matched: on which nodes it is, on which a pod uses it, its size,
+// and on which nodes the patterns would delete it. Images no --include matched are only counted by
+// the agent, so `--include '**'` lists every image.
+import type { AgentResult, KeepReason } from "../agent/result.js";
+import { escapeControl } from "./escape.js";
+import { formatTable } from "./table.js";
+import { formatBytes, plural } from "./units.js";
+
+/** Kept reasons that mean something on the node needs the image. */
+const USED: ReadonlySet<KeepReason> = new Set(["in-use", "protected", "sandbox"]);
+
+export interface InventoryRow {
+  /** The image's first name, or `<untagged id>`. */
+  image: string;
+  id: string;
+  /** Nodes holding it, by name. */
+  nodes: string[];
+  /** Nodes where a container, a pod bound to the node or a pod sandbox needs it. */
+  usedOn: string[];
+  /** Nodes where this run's patterns and rules would delete it. */
+  wouldCleanOn: string[];
+  /** Size as the runtime reports it, where a node would delete it (kept images carry no size). */
+  bytes: number | undefined;
+  /** Why the other nodes keep it, counted: `in-use 3, excluded 1`. */
+  kept: Partial<Record<KeepReason, number>>;
+}
+
+export class Inventory {
+  private readonly rows = new Map<string, InventoryRow>();
+  nodes = 0;
+
+  private row(image: { id: string; names: readonly string[] }): InventoryRow {
+    let row = this.rows.get(image.id);
+    if (row === undefined) {
+      row = {
+        image: image.names[0] ?? `<untagged ${image.id.replace(/^sha256:/, "").slice(0, 12)}>`,
+        id: image.id,
+        nodes: [],
+        usedOn: [],
+        wouldCleanOn: [],
+        bytes: undefined,
+        kept: {},
+      };
+      this.rows.set(image.id, row);
+    }
+    return row;
+  }
+
+  /** Adds one node's dry-run result. */
+  add(node: string, result: AgentResult): void {
+    this.nodes++;
+    for (const d of result.deleted) {
+      const row = this.row(d);
+      row.nodes.push(node);
+      row.wouldCleanOn.push(node);
+      row.bytes = Math.max(row.bytes ?? 0, d.bytes);
+    }
+    for (const k of result.kept) {
+      if (k.reason === "no-match") continue;
+      const row = this.row(k);
+      row.nodes.push(node);
+      if (USED.has(k.reason)) row.usedOn.push(node);
+      row.kept[k.reason] = (row.kept[k.reason] ?? 0) + 1;
+    }
+    for (const f of result.failed) this.row(f).nodes.push(node);
+  }
+
+  /** Most nodes first, then by name. */
+  list(): InventoryRow[] {
+    return [...this.rows.values()]
+      .map((r) => ({
+        ...r,
+        nodes: [...r.nodes].sort(),
+        usedOn: [...r.usedOn].sort(),
+        wouldCleanOn: [...r.wouldCleanOn].sort(),
+      }))
+      .sort((a, b) => b.nodes.length - a.nodes.length || a.image.localeCompare(b.image));
+  }
+}
+
+/** `node-a, node-b` or `12 nodes (node-a, node-b, ...)` for long lists. */
+function nodeList(nodes: readonly string[], max = 3): string {
+  if (nodes.length === 0) return "-";
+  if (nodes.length <= max) return nodes.join(",");
+  return `${nodes.length}: ${nodes.slice(0, max).join(",")},...`;
+}
+
+function keptText(kept: InventoryRow["kept"]): string {
+  const parts = Object.entries<number>(kept)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([reason, n]) => `${reason} ${n}`);
+  return parts.length === 0 ? "-" : parts.join(", ");
+}
+
+export function formatInventoryTable(rows: readonly InventoryRow[], nodes: number): string[] {
+  const lines = [
+    `${plural(rows.length, "image")} matched on ${plural(nodes, "node")} (dry run: nothing was deleted)`,
+  ];
+  if (rows.length === 0) return lines;
+  lines.push(
+    ...formatTable(
+      ["IMAGE", "NODES", "USED ON", "SIZE", "WOULD CLEAN ON", "KEPT BECAUSE"],
+      rows.map((r) => [
+        r.image,
+        String(r.nodes.length),
+        nodeList(r.usedOn),
+        r.bytes === undefined ? "-" : formatBytes(r.bytes),
+        nodeList(r.wouldCleanOn),
+        keptText(r.kept),
+      ]),
+      new Set([1, 3]),
+    ),
+  );
+  return lines.map(escapeControl);
+}
+
+/** One JSON document; JSON escapes what needs it. */
+export function formatInventoryJson(rows: readonly InventoryRow[], nodes: number): string {
+  return JSON.stringify({ nodes, images: rows }, null, 2);
+}
+
+/**
+ * RFC 4180 CSV. A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR at the
+ * start: image names come from pod authors and registries) gets a leading `'`.
+ */
+export function csvCell(text: string): string {
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function formatInventoryCsv(rows: readonly InventoryRow[]): string {
+  const lines = [["image", "id", "nodes", "used_on", "size_bytes", "would_clean_on", "kept"]];
+  for (const r of rows)
+    lines.push([
+      r.image,
+      r.id,
+      r.nodes.join(" "),
+      r.usedOn.join(" "),
+      r.bytes === undefined ? "" : String(r.bytes),
+      r.wouldCleanOn.join(" "),
+      Object.keys(r.kept).length === 0 ? "" : keptText(r.kept),
+    ]);
+  return `${lines.map((l) => l.map(csvCell).join(",")).join("\r\n")}\r\n`;
+}

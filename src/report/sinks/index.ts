@@ -1,0 +1,16 @@
+// The sinks a run's configuration asks for, in the order they run at the end of the run.
+import type { AuditConfig } from "../../config/audit-options.js";
+import type { Kube } from "../../kube/api.js";
+import { createNodeEventSink } from "./node-events.js";
+import { createPushgatewaySink } from "./pushgateway.js";
+import { createRunReportSink } from "./run-report.js";
+import type { RunSink } from "./sink.js";
+
+export function createRunSinks(config: AuditConfig, kube: Pick<Kube, "audit">): RunSink[] {
+  const sinks: RunSink[] = [];
+  if (config.events) sinks.push(createNodeEventSink(kube.audit));
+  if (config.reportConfigMap !== undefined)
+    sinks.push(createRunReportSink(kube.audit, config.reportConfigMap, config.reportRuns));
+  if (config.pushgatewayUrl !== undefined) sinks.push(createPushgatewaySink(config.pushgatewayUrl));
+  return sinks;
+}

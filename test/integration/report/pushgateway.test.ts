@@ -1,0 +1,98 @@
+// The metrics sink against a real Prometheus Pushgateway on loopback: pushed, scraped back and
+// checked; a failed run keeps the last success time; a push that fails is a note, not a failure.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPushgatewaySink } from "../../../src/report/sinks/pushgateway.js";
+import { createSinkRunner } from "../../../src/report/sinks/sink.js";
+import { bigSummary } from "../../unit/report/audit-fixtures.js";
+import { freePort, startPushgateway, type Pushgateway } from "../../support/pushgateway.js";
+
+let gateway: Pushgateway;
+const ctx = { runId: "r1", namespace: "kic", instance: "kic-prod", dryRun: false, startedAt: 0 };
+
+/** The value of the series `name{labels}` in a scrape, with the labels in any order. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split("\n")) {
+    const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got: Record<string, string | undefined> = Object.fromEntries(
+      [...(m[2] ?? "").matchAll(/([a-z_]+)="((?:[^"\\]|\\.)*)"/g)].map((x): [string, string] => [
+        x[1] ?? "",
+        x[2] ?? "",
+      ]),
+    );
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
+  }
+  return undefined;
+}
+
+const group = { job: "kube-image-cleanup", release: "kic-prod" };
+
+describe("metrics pushed to a real Pushgateway", () => {
+  beforeAll(async () => {
+    gateway = await startPushgateway();
+  });
+  afterAll(async () => {
+    await gateway.stop();
+  });
+
+  it("pushes images and bytes deleted per node, nodes by result, duration and times, grouped by release", async () => {
+    const notes: string[] = [];
+    const runner = createSinkRunner([createPushgatewaySink(gateway.url)], ctx, (m) =>
+      notes.push(m),
+    );
+    const summary = bigSummary({ nodes: 3, failed: 0, nameLength: 8 });
+    await runner.finish(summary, 0, 1_764_558_000_000);
+    expect(notes).toEqual([]);
+    const text = await gateway.scrape();
+    expect(
+      sample(text, "kube_image_cleanup_node_images_deleted", { ...group, node: "nn-00001" }),
+    ).toBe(2);
+    expect(
+      sample(text, "kube_image_cleanup_node_bytes_deleted", { ...group, node: "nn-00002" }),
+    ).toBe(2 * 1024 ** 3);
+    expect(sample(text, "kube_image_cleanup_nodes", { ...group, result: "ok" })).toBe(3);
+    expect(sample(text, "kube_image_cleanup_nodes", { ...group, result: "failed" })).toBe(0);
+    expect(sample(text, "kube_image_cleanup_run_duration_seconds", group)).toBe(3600);
+    expect(sample(text, "kube_image_cleanup_last_success_timestamp_seconds", group)).toBe(
+      1764558000,
+    );
+    expect(sample(text, "push_failure_time_seconds", group)).toBe(0);
+  });
+
+  it("keeps the last success time through a failed run and drops series of nodes that are gone", async () => {
+    const runner = createSinkRunner([createPushgatewaySink(gateway.url)], ctx, () => undefined);
+    const failedRun = bigSummary({ nodes: 2, failed: 1, nameLength: 8 });
+    await runner.finish(failedRun, 1, 1_764_561_600_000);
+    const text = await gateway.scrape();
+    expect(sample(text, "kube_image_cleanup_last_success_timestamp_seconds", group)).toBe(
+      1764558000,
+    );
+    expect(sample(text, "kube_image_cleanup_last_run_timestamp_seconds", group)).toBe(1764561600);
+    expect(sample(text, "kube_image_cleanup_nodes", { ...group, result: "failed" })).toBe(1);
+    expect(sample(text, "kube_image_cleanup_node_ok", { ...group, node: "nn-00000" })).toBe(0);
+    // nn-00002 was in the first run only.
+    expect(
+      sample(text, "kube_image_cleanup_node_images_deleted", { ...group, node: "nn-00002" }),
+    ).toBeUndefined();
+  });
+
+  it("logs a push that fails and lets the run finish with its own result", async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const notes: string[] = [];
+    const runner = createSinkRunner([createPushgatewaySink(closed)], ctx, (m) => notes.push(m));
+    await expect(runner.finish(bigSummary({ nodes: 1 }), 0, Date.now())).resolves.toBeUndefined();
+    expect(notes).toEqual([
+      `metrics: push to the Pushgateway ${closed}/metrics/job/kube-image-cleanup/release/kic-prod failed: ECONNREFUSED (the run's result is unaffected)`,
+    ]);
+  });
+
+  it("names the HTTP status when the Pushgateway refuses the push", async () => {
+    const notes: string[] = [];
+    // A path the Pushgateway does not serve: 404.
+    const runner = createSinkRunner([createPushgatewaySink(`${gateway.url}/not-here`)], ctx, (m) =>
+      notes.push(m),
+    );
+    await runner.finish(bigSummary({ nodes: 1 }), 0, Date.now());
+    expect(notes[0]).toMatch(/^metrics: push to the Pushgateway .* failed: HTTP 404/);
+  });
+});
