@@ -41,11 +41,11 @@ trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [ "$started" = yes ]; then
-  t0=$SECONDS
-  bash "$here/up.sh" >/dev/null
-  log "cluster ready after $((SECONDS - t0)) s"
-fi
+# up.sh also when the cluster was running: it is idempotent and imports THIS checkout's app image
+# (cached by content), so the suites never test an image another checkout or an older build left.
+t0=$SECONDS
+bash "$here/up.sh" >/dev/null
+log "cluster ready after $((SECONDS - t0)) s"
 cluster_lock shared
 # The command does not get fd 9: only this script holds the lock, and only as long as it runs.
 "$@" 9>&-
