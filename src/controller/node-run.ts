@@ -128,10 +128,11 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   try {
     const outcome = await waitForPod(name, ctx);
     if (outcome === "interrupted") {
-      // The agent's removals so far are in its log, which goes with the pod: read them first.
-      let partial: PartialRecord | undefined;
-      if (agentStarted(ctx.watch.latest(name)?.pod)) partial = await stopAndRead(name, ctx);
-      else await ctx.cleanup.remove(name, true);
+      // The agent's removals so far are in its log, which goes with the pod: read them first. Also
+      // when the watch has not yet reported the agent running (its events lag on a busy API
+      // server): a pod that never started just has no log to read.
+      const started = agentStarted(ctx.watch.latest(name)?.pod);
+      const partial = await stopAndRead(name, ctx, !started);
       return finish(
         {
           status: "interrupted",
@@ -376,8 +377,12 @@ function agentStarted(pod: V1Pod | undefined): boolean {
  * before the delete, and again while the agent stops (SIGTERM: it finishes the batch in flight and
  * starts no other) until the pod is gone; the last read is the most complete.
  */
-async function stopAndRead(name: string, ctx: NodeRunContext): Promise<PartialRecord | undefined> {
-  const before = await readLog(name, ctx);
+async function stopAndRead(
+  name: string,
+  ctx: NodeRunContext,
+  quiet = false,
+): Promise<PartialRecord | undefined> {
+  const before = await readLog(name, ctx, quiet);
   await ctx.cleanup.remove(name, true);
   const last = ctx.cleanup.deletionAllowed ? await readLogUntilGone(name, ctx) : undefined;
   const text = last ?? before;

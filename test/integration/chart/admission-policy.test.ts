@@ -533,7 +533,13 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
       "the privileged mode's shape (hostPID, privileged, root)",
       (p) => {
         if (p.spec) p.spec.hostPID = true;
-        Object.assign(sc(p), { privileged: true, runAsUser: 0, runAsNonRoot: false });
+        // allowPrivilegeEscalation too: privileged with it false is a 422 before admission.
+        Object.assign(sc(p), {
+          privileged: true,
+          allowPrivilegeEscalation: true,
+          runAsUser: 0,
+          runAsNonRoot: false,
+        });
       },
       "the container's securityContext must be exactly privileged false",
     ],
@@ -576,7 +582,7 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
     [
       "root",
       (p) => void Object.assign(sc(p), { runAsUser: 0, runAsNonRoot: false }),
-      "runAsUser 1000",
+      "the container's securityContext must be exactly",
     ],
     [
       "another group than the socket's",

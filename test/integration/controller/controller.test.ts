@@ -267,11 +267,17 @@ describe("controller against a real API server and kubelet", () => {
         "--protect-file=/etc/kube-image-cleanup/protect/images.json",
       ]),
     );
-    // What the pods on the node need travels in the pod's annotation, mounted as that file.
+    // What the pods on the node need travels in the pod's annotation, mounted as that file: each
+    // reference with the first pod that needs it.
     const protect = JSON.parse(
       pod?.metadata.annotations?.["kube-image-cleanup.io/protect"] ?? "[]",
-    ) as string[];
-    expect(protect).toEqual(expect.arrayContaining([ref("app:v3"), ref("app:v4")]));
+    ) as { ref: string; pod: string; phase: string; pods: number }[];
+    expect(protect).toEqual(
+      expect.arrayContaining([
+        { ref: ref("app:v3"), pod: `${ns}/user-running`, phase: "Running", pods: 1 },
+        { ref: ref("app:v4"), pod: `${ns}/user-pending`, phase: "Pending", pods: 1 },
+      ]),
+    );
     expect(pod?.metadata.ownerReferences).toEqual([
       { apiVersion: "v1", kind: "Pod", name: "controller-standin", uid: owner.metadata.uid },
     ]);
