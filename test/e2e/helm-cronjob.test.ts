@@ -4,17 +4,13 @@
 // (nsenter, the node's clients) and `socket` (unprivileged, only the node's containerd socket
 // mounted, the image's clients, in the socket's group as the local node configures it: containerd's
 // [grpc] gid, test/cluster/containerd.sh).
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { V1PodSpec } from "@kubernetes/client-node";
 import { parseAgentResult } from "../../src/agent/report.js";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-
-const run = promisify(execFile);
-const repo = join(import.meta.dirname, "..", "..");
+import { helm, imagesOnNode, repo, run } from "./support.js";
 
 type HelperMode = "privileged" | "socket";
 const MODES: HelperMode[] = ["privileged", "socket"];
@@ -41,31 +37,6 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         ]
       : [];
   const images = [`${prefix}/app:v1`, `${prefix}/app:v2`, `${prefix}/app:v3`, `${prefix}/keep:v1`];
-
-  async function helm(args: string[]): Promise<string> {
-    const c = ensureCluster();
-    return (
-      await run(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], { cwd: repo })
-    ).stdout;
-  }
-
-  /** Names of the images on the node under this test's prefix. */
-  async function imagesOnNode(): Promise<string[]> {
-    const c = ensureCluster();
-    const { stdout } = await run("ctr", [
-      "--address",
-      c.containerdSocket,
-      "-n",
-      "k8s.io",
-      "images",
-      "ls",
-      "-q",
-    ]);
-    return stdout
-      .split("\n")
-      .filter((n) => n.startsWith(`${prefix}/`))
-      .sort();
-  }
 
   async function importImages(refs: string[]): Promise<void> {
     await run("bash", [join(repo, "test/cluster/sample-images.sh"), ...refs]);
@@ -206,7 +177,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     afterAll(async () => {
       await helm(["uninstall", release, "-n", ns]).catch(() => "");
       await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-      const left = await imagesOnNode();
+      const left = await imagesOnNode(prefix);
       if (left.length > 0) {
         const c = ensureCluster();
         await run("ctr", [
@@ -224,11 +195,11 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     it("deletes the matching unused images, keeps the used one, and logs a section per node and a summary", async () => {
       const { nodeName } = ensureCluster();
       await installChart([]);
-      expect(await imagesOnNode()).toEqual(images.slice().sort());
+      expect(await imagesOnNode(prefix)).toEqual(images.slice().sort());
 
       const log = await runJobNow(`now-${id}`);
 
-      expect(await imagesOnNode()).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
+      expect(await imagesOnNode(prefix)).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
       expect(log).toMatch(new RegExp(`^kube-image-cleanup run \\S+`, "m"));
       expect(log).toContain(`include:     ${prefix}/app:*`);
       expect(log).toMatch(
@@ -258,7 +229,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
 
       const log = await runJobNow(`keep-${id}`);
 
-      expect(await imagesOnNode()).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
+      expect(await imagesOnNode(prefix)).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
       const kept = await helperPods();
       expect(kept).toHaveLength(1);
       await expectHelperOfMode(kept[0] ?? "");
@@ -298,7 +269,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         expect(log).toContain(`hostPath type check failed: ${missing} is not a socket file`);
         expect(log).toMatch(/^summary of run \S+: 1 node: 0 ok, 1 failed/m);
         // Nothing was deleted: the images of the scenario are as it left them.
-        expect(await imagesOnNode()).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
+        expect(await imagesOnNode(prefix)).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
       });
   });
 });

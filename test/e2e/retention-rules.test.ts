@@ -1,45 +1,19 @@
 // The retention rules end to end on the local real cluster: a grep-style include, images.keepNewest
 // by the creation time in each image's config, a protected image whose reason names the Pending pod
 // that needs it, and limits.maxImagesPerNode cutting the node short, each read from the Job's log.
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
+import { helm, imagesOnNode, repo, run } from "./support.js";
 
-const run = promisify(execFile);
-const repo = join(import.meta.dirname, "..", "..");
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-rules-${id}`;
 const release = `rules-${id}`;
 const prefix = `e2e.local/${id}`;
 const month = (m: number) => `2026-${String(m).padStart(2, "0")}-01T00:00:00Z`;
-
-async function helm(args: string[]): Promise<string> {
-  const c = ensureCluster();
-  return (await run(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], { cwd: repo }))
-    .stdout;
-}
-
-async function imagesOnNode(): Promise<string[]> {
-  const c = ensureCluster();
-  const { stdout } = await run("ctr", [
-    "--address",
-    c.containerdSocket,
-    "-n",
-    "k8s.io",
-    "images",
-    "ls",
-    "-q",
-  ]);
-  return stdout
-    .split("\n")
-    .filter((n) => n.startsWith(`${prefix}/`))
-    .sort();
-}
 
 /** Imports sample images, each `[ref, month it was built]`. */
 async function importImages(images: [string, number][]): Promise<void> {
@@ -122,7 +96,7 @@ describe("retention rules on the real cluster", () => {
   afterAll(async () => {
     await helm(["uninstall", release, "-n", ns]).catch(() => "");
     await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-    const left = await imagesOnNode();
+    const left = await imagesOnNode(prefix);
     if (left.length > 0) {
       const c = ensureCluster();
       await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
@@ -153,7 +127,7 @@ describe("retention rules on the real cluster", () => {
 
     const log = await runJobNow(`newest-${id}`);
 
-    expect(await imagesOnNode()).toEqual(
+    expect(await imagesOnNode(prefix)).toEqual(
       [
         `${prefix}/api:v1`,
         `${prefix}/api:v2`,
@@ -200,7 +174,7 @@ describe("retention rules on the real cluster", () => {
 
     const log = await runJobNow(`limit-${id}`);
 
-    const left = (await imagesOnNode()).filter((n) => n.includes("/lim:"));
+    const left = (await imagesOnNode(prefix)).filter((n) => n.includes("/lim:"));
     expect(left).toEqual([`${prefix}/lim:v2`, `${prefix}/lim:v3`]);
     expect(log).toContain(`deleted  ${prefix}/lim:v1`);
     expect(log).toContain(
