@@ -27,7 +27,7 @@ fi
 # Before any suite: the unit suite's chart tests run the pinned helm, so it must exist first.
 step "prerequisites: Debian packages, Go, cluster binaries (cached)"
 bash test/cluster/install-deps.sh
-bash test/cluster/build-binaries.sh all
+bash test/cluster/build-binaries.sh tests
 
 step "typecheck, lint, build"
 npx tsc -p tsconfig.json --noEmit

@@ -169,10 +169,13 @@ build_crio() { local v="$KIC_CRIO_VERSION" m=github.com/cri-o/cri-o src
 build_kwok() { build_wrapped kwok "$KIC_KWOK_VERSION" "sigs.k8s.io/kwok@$KIC_KWOK_VERSION" \
   "sigs.k8s.io/kwok/cmd/kwok=kwok"; }
 
+# `tests`: what the suites and the local cluster use. kwok only simulates nodes for the benchmarks
+# (test/cluster/kwok.sh builds it on first use), so a fresh `npm test` does not wait for it.
 what="${1:-all}"
 case "$what" in
+  tests) for t in crictl helm etcd kubernetes containerd2 crio; do timed "build_$t"; done ;;
   all) for t in crictl helm kwok etcd kubernetes containerd2 crio; do timed "build_$t"; done ;;
   kubernetes|etcd|crictl|helm|kwok|containerd2|crio) timed "build_$what" ;;
-  *) die "unknown build target '$what' (all|kubernetes|etcd|crictl|helm|kwok|containerd2|crio)" ;;
+  *) die "unknown build target '$what' (tests|all|kubernetes|etcd|crictl|helm|kwok|containerd2|crio)" ;;
 esac
 log "binaries ready in $KIC_BIN"

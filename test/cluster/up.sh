@@ -13,7 +13,7 @@ t0=$SECONDS
 
 [ "$(id -u)" = 0 ] || die "the local cluster needs root (kubelet, containerd, mounts); run as root"
 bash "$here/install-deps.sh"
-bash "$here/build-binaries.sh" all >&2
+bash "$here/build-binaries.sh" tests >&2
 # Bringing up (and re-importing the app image) happens under the exclusive cluster lock: it waits for
 # whoever uses the cluster (a test run, the demo) to finish, and nobody takes it down meanwhile.
 cluster_lock exclusive
