@@ -18,6 +18,7 @@ cluster="$here/../../test/cluster"
 # shellcheck source=../../test/cluster/pki.sh
 . "$cluster/pki.sh"
 USER_NAME="kic-bench-controller"
+REPORT_CONFIGMAP="kic-bench-report"
 KUBECONFIG_OUT="$KIC_STATE/bench/controller.kubeconfig"
 k() { kubectl --kubeconfig "$KIC_KUBECONFIG" "$@"; }
 
@@ -71,6 +72,36 @@ metadata: { name: $USER_NAME, namespace: kic-bench }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: $USER_NAME }
 subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: $USER_NAME }]
 ---
+# The chart's defaults record an Event per node (events.enabled) and keep a run report
+# (report.enabled): the same grants the chart gives, so the bench counts those requests too.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: $USER_NAME, namespace: default }
+rules:
+  - { apiGroups: [""], resources: ["events"], verbs: ["create"] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: $USER_NAME, namespace: default }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: $USER_NAME }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: $USER_NAME }]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: { name: $REPORT_CONFIGMAP, namespace: kic-bench }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: $USER_NAME-report, namespace: kic-bench }
+rules:
+  - { apiGroups: [""], resources: ["configmaps"], resourceNames: ["$REPORT_CONFIGMAP"], verbs: ["get", "update"] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: $USER_NAME-report, namespace: kic-bench }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: $USER_NAME-report }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: $USER_NAME }]
+---
 apiVersion: flowcontrol.apiserver.k8s.io/v1
 kind: FlowSchema
 metadata: { name: $USER_NAME }
@@ -92,8 +123,21 @@ teardown() {
   [ -f "$KIC_KUBECONFIG" ] && k get --raw /readyz >/dev/null 2>&1 || return 0
   # While kwok still runs: it finishes the pods' graceful deletion at once. Without kwok (or with the
   # nodes gone first) they wait for the pod garbage collector, at kube-controller-manager's 20 QPS.
+  # First the pods, in one deletecollection request each with no grace period: they are gone from
+  # the API at once, where the namespace controller's graceful deletion left 25,000 pods (5,000
+  # nodes) for kwok to finish one request at a time (~30 min). Repeated while the server's request
+  # timeout cuts a long collection short.
+  local ns try
+  for ns in kic-bench kic-bench-load; do
+    for try in 1 2 3 4 5; do
+      k get namespace "$ns" >/dev/null 2>&1 || break
+      k delete --raw "/api/v1/namespaces/$ns/pods?gracePeriodSeconds=0" >/dev/null 2>&1 || true
+      [ -z "$(k get pods -n "$ns" --no-headers 2>/dev/null | head -1)" ] && break
+    done
+  done
   k delete namespace kic-bench kic-bench-load --ignore-not-found --timeout=600s >/dev/null
   k delete clusterrole,clusterrolebinding,flowschema "$USER_NAME" --ignore-not-found >/dev/null
+  k delete -n default role,rolebinding "$USER_NAME" --ignore-not-found >/dev/null
   rm -rf "$KIC_STATE/bench"
   rm -f "$PKI/$USER_NAME.crt" "$PKI/$USER_NAME.key"
 }

@@ -71,13 +71,11 @@ start() {
   echo "$agent_ms" >"$KWOK_DIR/agent-ms"
 }
 
-fake_names() { k get nodes -l "$FAKE_LABEL" -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}'; }
-
-ready_count() {
-  k get nodes -l "$FAKE_LABEL" \
-    -o jsonpath='{range .items[*]}{range .status.conditions[?(@.type=="Ready")]}{.status}{"\n"}{end}{end}' |
-    grep -c '^True$' || true
-}
+# Both read the server-side table (name, status columns), not the objects: 5,000 realistic nodes
+# are ~100 MB of JSON per list, which polling every few seconds made the API server's main load.
+fake_table() { k get nodes -l "$FAKE_LABEL" --no-headers 2>/dev/null || true; }
+fake_names() { fake_table | awk '{print $1}'; }
+ready_count() { fake_table | awk '$2 == "Ready" || $2 ~ /^Ready,/ {n++} END {print n + 0}'; }
 
 # Leases of fake nodes that no longer exist. The garbage collector removes them some time after their
 # node; a node created again under the same name before that meets its old Lease, and kwok then fails
@@ -178,7 +176,9 @@ delete_nodes() {
   n="$(fake_names | wc -l)"
   [ "$n" -gt 0 ] || return 0
   log "deleting $n fake nodes"
-  k delete nodes -l "$FAKE_LABEL" --wait=false >/dev/null
+  # One deletecollection request, not kubectl's one DELETE per node (5,000 took minutes).
+  k delete --raw "/api/v1/nodes?labelSelector=${FAKE_LABEL//=/%3D}" >/dev/null ||
+    k delete nodes -l "$FAKE_LABEL" --wait=false >/dev/null
   # The pod garbage collector removes pods bound to nodes that no longer exist; kwok must still be
   # running for pods that are already terminating, so wait for the nodes to be gone first.
   for ((n = 0; n < 300; n++)); do [ "$(fake_names | wc -l)" -eq 0 ] && break; sleep 0.2; done
