@@ -4,8 +4,8 @@ import { defineConfig } from "vitest/config";
 // cluster up and runs integration and e2e against it.
 export default defineConfig({
   test: {
-    // Integration and e2e files share one real containerd and one API server: one file at a time.
-    // Unit tests take seconds either way.
+    // One file at a time within a project: cluster files share one API server and kubelet, node
+    // files are heavy (a containerd each). Unit tests take seconds either way.
     fileParallelism: false,
     projects: [
       {
@@ -16,10 +16,29 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
+      // Integration is two projects so that npm test can run them side by side (test/run-lanes.sh):
+      // "node" files start their own containerd (or CRI-O, pushgateway, bare processes) in temp
+      // dirs and never touch the cluster; "cluster" files use the local cluster's API server and
+      // kubelet, as e2e does, so they share a lane with e2e.
       {
         test: {
-          name: "integration",
+          name: "integration-node",
+          include: [
+            "test/integration/{agent,cli,image,report}/**/*.test.ts",
+            "test/integration/cluster/start-bg.test.ts",
+          ],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: "integration-cluster",
           include: ["test/integration/**/*.test.ts"],
+          exclude: [
+            "test/integration/{agent,cli,image,report}/**",
+            "test/integration/cluster/start-bg.test.ts",
+          ],
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

@@ -5,7 +5,8 @@
 #      chart tests, the rest by the cluster); all cached, seconds when warm
 #   1. typecheck, lint, build and the unit suite (no cluster)
 #   2. integration and e2e on the local real cluster (test/cluster/with-cluster.sh: brought up if it
-#      is not running, taken down again only if this run brought it up and nobody else uses it)
+#      is not running, taken down again only if this run brought it up and nobody else uses it), in
+#      two lanes at once (test/support/run-lanes.sh)
 # It ends with one line "N passed, N failed[, N skipped]" counted over every suite by
 # test/support/summarise.mjs: a failed test is one failure, tests behind a failed hook are failures,
 # and a suite that ended without writing its report is a failure.
@@ -39,9 +40,9 @@ npm run --silent build
 step "vitest --project unit"
 bash test/support/run-suite.sh "$results" unit || status=1
 
-step "integration and e2e on the local cluster"
-bash test/cluster/with-cluster.sh bash test/support/run-suite.sh "$results" integration e2e || status=1
+step "integration and e2e on the local cluster, in two lanes (lines prefixed [node] / [cluster])"
+bash test/cluster/with-cluster.sh bash test/support/run-lanes.sh "$results" || status=1
 
 step "summary"
-node test/support/summarise.mjs "$results" unit integration e2e || status=1
+node test/support/summarise.mjs "$results" unit integration-node integration-cluster e2e || status=1
 exit "$status"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs vitest projects one after another, each writing its outcome file <dir>/<project>.json
 # (test/support/outcome-reporter.ts) next to the usual terminal output. Exit 1 if any project failed.
-#   run-suite.sh <dir> unit integration
+#   run-suite.sh <dir> integration-cluster e2e
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 results="${1:?usage: run-suite.sh <outcome dir> project...}"

@@ -1,6 +1,6 @@
 // The closing line of `npm test`: "N passed, N failed[, N skipped]" over every suite, from the
 // outcome files test/support/outcome-reporter.ts wrote (one per vitest project).
-//   node test/support/summarise.mjs <dir> unit integration e2e
+//   node test/support/summarise.mjs <dir> unit integration-node integration-cluster e2e
 // How it counts, so that the line is exact:
 //   - each test counts once: passed, failed, or skipped (declared it.skip / it.todo, or skipped at
 //     run time with nothing failed around it);
