@@ -127,9 +127,9 @@ teardown() {
   # the API at once, where the namespace controller's graceful deletion left 25,000 pods (5,000
   # nodes) for kwok to finish one request at a time (~30 min). Repeated while the server's request
   # timeout cuts a long collection short.
-  local ns try
+  local ns _
   for ns in kic-bench kic-bench-load; do
-    for try in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
       k get namespace "$ns" >/dev/null 2>&1 || break
       k delete --raw "/api/v1/namespaces/$ns/pods?gracePeriodSeconds=0" >/dev/null 2>&1 || true
       [ -z "$(k get pods -n "$ns" --no-headers 2>/dev/null | head -1)" ] && break
