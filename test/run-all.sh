@@ -6,7 +6,8 @@
 #   1. typecheck, lint, build and the unit suite (no cluster)
 #   2. integration and e2e on the local real cluster (test/cluster/with-cluster.sh: brought up if it
 #      is not running, taken down again only if this run brought it up and nobody else uses it), in
-#      two lanes at once (test/support/run-lanes.sh)
+#      two lanes at once (test/support/run-lanes.sh); then the e2e file only a containerd 2 node can
+#      run, with the node switched to containerd 2 and back (test/cluster/on-runtime.sh)
 # It ends with one line "N passed, N failed[, N skipped]" counted over every suite by
 # test/support/summarise.mjs: a failed test is one failure, tests behind a failed hook are failures,
 # and a suite that ended without writing its report is a failure.
@@ -43,6 +44,10 @@ bash test/support/run-suite.sh "$results" unit || status=1
 step "integration and e2e on the local cluster, in two lanes (lines prefixed [node] / [cluster])"
 bash test/cluster/with-cluster.sh bash test/support/run-lanes.sh "$results" || status=1
 
+# Image volumes need a node on containerd 2: the cluster's node is switched for that file and back.
+step "e2e on a containerd 2 node (image volumes)"
+bash test/cluster/on-runtime.sh containerd2 bash test/support/run-suite.sh "$results" e2e-containerd2 || status=1
+
 step "summary"
-node test/support/summarise.mjs "$results" unit integration-node integration-cluster e2e || status=1
+node test/support/summarise.mjs "$results" unit integration-node integration-cluster e2e e2e-containerd2 || status=1
 exit "$status"

@@ -143,6 +143,23 @@ describe("the node's runtime (KICTEST_RUNTIME)", () => {
     );
   });
 
+  it("on-runtime.sh refuses an unknown runtime or a missing command before it takes the lock", () => {
+    const run = (...args: string[]) =>
+      spawnSync("bash", [join(clusterDir, "on-runtime.sh"), ...args], {
+        encoding: "utf8",
+        // A machine dir of its own: were the lock taken, it would be this one, not the machine's.
+        env: { ...process.env, KIC_CACHE: cache, KICTEST_MACHINE_DIR: join(cache, "machine") },
+        timeout: 30_000,
+      });
+    for (const args of [["cri-o", "true"], ["containerd2"], []]) {
+      const r = run(...args);
+      expect(r.status, args.join(" ")).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        "[cluster] ERROR: usage: on-runtime.sh containerd|containerd2 command [args...]",
+      );
+    }
+  });
+
   it("containerd 2 is not rebuilt when its stamp names the pinned version", () => {
     mkdirSync(join(cache, "bin"), { recursive: true });
     writeFileSync(join(cache, "bin", ".containerd2.stamp"), "v2.4.2\n");
