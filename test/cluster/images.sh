@@ -42,7 +42,9 @@ if [ ! -f "$tar_file" ]; then
   ca=/etc/ssl/certs/ca-certificates.crt
   [ -f "$ca" ] || die "no CA bundle at $ca for the build's npm and Go downloads"
   # TMPDIR: buildah keeps RUN --mount=type=cache directories there; in the cache dir they persist.
-  if ! (cd "$root" && TMPDIR="$KIC_BUILDAH/tmp" buildah_kic bud --isolation chroot --layers --pull=never \
+  # --force-rm: a failed build also removes its working containers (each keeps an overlay mount and
+  # its upper dir in the cache dir; failed builds had left 21 of them here).
+  if ! (cd "$root" && TMPDIR="$KIC_BUILDAH/tmp" buildah_kic bud --isolation chroot --layers --force-rm --pull=never \
       "${base_args[@]}" \
       --secret "id=build-ca,src=$ca" --build-arg NODE_EXTRA_CA_CERTS=/run/secrets/build-ca \
       --build-arg npm_config_cafile=/run/secrets/build-ca --build-arg SSL_CERT_FILE=/run/secrets/build-ca \
