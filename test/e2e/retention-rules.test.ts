@@ -3,11 +3,11 @@
 // that needs it, and limits.maxImagesPerNode cutting the node short, each read from the Job's log.
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
 import { helm, imagesOnNode, repo, run } from "./support.js";
+import { tempDir } from "../support/temp-dir.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-rules-${id}`;
@@ -23,10 +23,12 @@ async function importImages(images: [string, number][]): Promise<void> {
   ]);
 }
 
+const valuesDir = tempDir("kic-e2e-values-");
+
 /** Installs the chart with these values (as a file: expressions keep their backslashes). */
 async function installChart(values: Record<string, unknown>): Promise<void> {
   const c = ensureCluster();
-  const file = join(mkdtempSync(join(tmpdir(), "kic-e2e-values-")), "values.json");
+  const file = join(mkdtempSync(join(valuesDir, "install-")), "values.json");
   writeFileSync(
     file,
     JSON.stringify({

@@ -20,6 +20,7 @@ import {
   uniqueToken,
 } from "../../support/containerd.js";
 import { buildCli } from "../controller/support.js";
+import { removeBuiltCli } from "../../support/temp-dir.js";
 
 let containerd: StandaloneContainerd;
 beforeAll(async () => {
@@ -116,6 +117,9 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
 });
 
 let cli = "";
+afterAll(() => {
+  removeBuiltCli(cli);
+});
 beforeAll(() => {
   cli = buildCli();
 });

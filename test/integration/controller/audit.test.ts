@@ -3,9 +3,6 @@
 // it, a real Pushgateway scraped; each as the chart's service account with the chart's RBAC, and a
 // missing permission is a note naming it while the run keeps its result.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryExitCode } from "../../../src/controller/results.js";
@@ -32,19 +29,23 @@ import {
   testRunConfig,
   writeKubeconfig,
 } from "./support.js";
+import { removeBuiltCli, tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-audit-${tok}`;
 const repo = `demo.local/kic-audit-${tok}`;
 const ref = (name: string) => `${repo}/${name}`;
 const never = () => new AbortController().signal;
-const tmp = mkdtempSync(join(tmpdir(), "kic-audit-it-"));
+const tmp = tempDir("kic-audit-it-");
 const SA = "kic";
 const BARE = "kic-bare";
 const REPORT = `${SA}-report`;
 
 let nodeName = "";
 let cli = "";
+afterAll(() => {
+  removeBuiltCli(cli);
+});
 let kic: KubeConfig;
 let bare: KubeConfig;
 let gateway: Pushgateway;

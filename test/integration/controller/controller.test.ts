@@ -3,9 +3,6 @@
 // real agent through nsenter against the real node's containerd.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, runSelector, selectorOf } from "../../../src/controller/labels.js";
@@ -30,12 +27,13 @@ import {
   writeKubeconfig,
   type SampleImage,
 } from "./support.js";
+import { removeBuiltCli, tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-ctl-${tok}`;
 const repo = `demo.local/kic-ctl-${tok}`;
 const ref = (name: string) => `${repo}/${name}`;
-const tmp = mkdtempSync(join(tmpdir(), "kic-ctl-it-"));
+const tmp = tempDir("kic-ctl-it-");
 const never = () => new AbortController().signal;
 
 let nodeName = "";
@@ -43,6 +41,9 @@ let images: SampleImage[] = [];
 let kic: KubeConfig; // the chart's RBAC, allowPodDeletion=true
 let noDelete: KubeConfig; // the chart's RBAC, allowPodDeletion=false
 let cli = "";
+afterAll(() => {
+  removeBuiltCli(cli);
+});
 
 const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",

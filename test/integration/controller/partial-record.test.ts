@@ -3,9 +3,6 @@
 // is gone from the node's containerd.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, selectorOf } from "../../../src/controller/labels.js";
@@ -27,11 +24,12 @@ import {
   writeKubeconfig,
   type SampleImage,
 } from "./support.js";
+import { removeBuiltCli, tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-partial-${tok}`;
 const repo = `demo.local/kic-partial-${tok}`;
-const tmp = mkdtempSync(join(tmpdir(), "kic-partial-it-"));
+const tmp = tempDir("kic-partial-it-");
 // On the local cluster 150 images went within the 10 s a 15 s node timeout leaves the agent: 250
 // under the smallest node timeout (10 s: the agent gets 5 s) are more work than the time. The
 // SIGTERM case needs the agent still busy when the signal lands after its first batch: 100 were
@@ -41,6 +39,9 @@ const COUNT = { deadline: 250, sigterm: 250 } as const;
 let nodeName = "";
 let kic: KubeConfig;
 let cli = "";
+afterAll(() => {
+  removeBuiltCli(cli);
+});
 const made: string[] = [];
 const sets: Record<keyof typeof COUNT, SampleImage[]> = { deadline: [], sigterm: [] };
 

@@ -4,9 +4,6 @@
 // need must still reach the agent on the node, however many.
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCtrImageList } from "../../../src/agent/ctr.js";
@@ -26,18 +23,22 @@ import {
   writeKubeconfig,
   type SampleImage,
 } from "./support.js";
+import { removeBuiltCli, tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-untrusted-${tok}`;
 const repo = `demo.local/kic-untrusted-${tok}`;
 const ref = (name: string) => `${repo}/${name}`;
-const tmp = mkdtempSync(join(tmpdir(), "kic-untrusted-it-"));
+const tmp = tempDir("kic-untrusted-it-");
 const never = () => new AbortController().signal;
 
 let nodeName = "";
 let kic: KubeConfig;
 let images: SampleImage[] = [];
 let cli = "";
+afterAll(() => {
+  removeBuiltCli(cli);
+});
 const ghosts: string[] = [];
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });

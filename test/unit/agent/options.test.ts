@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { agentArgv, loadAgentConfig, readProtectFile } from "../../../src/config/agent-options.js";
 import { ConfigError } from "../../../src/errors.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 describe("loadAgentConfig", () => {
   it("refuses to run without --include and says how to give one", () => {
@@ -56,7 +56,7 @@ describe("loadAgentConfig", () => {
 });
 
 describe("readProtectFile", () => {
-  const dir = mkdtempSync(join(tmpdir(), "kic-protect-"));
+  const dir = tempDir("kic-protect-");
   it("reads a JSON list", async () => {
     const file = join(dir, "ok.json");
     writeFileSync(file, JSON.stringify(["nginx:1.25", "quay.io/a/b:1"]));

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/errors.js";
 import { loadKubeConfig } from "../../../src/kube/clients.js";
+import { tempDir } from "../../support/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "kic-kubeconfig-"));
+const dir = tempDir("kic-kubeconfig-");
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -1,0 +1,24 @@
+// Temp dirs of a test file, removed when the file's tests are done: a test run leaves nothing in
+// /tmp. Hooks, not a process exit handler: vitest ends its workers without running those.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll } from "vitest";
+
+/**
+ * A new directory under the system temp dir, removed after the tests of the file (or of the
+ * describe block) it is made in. Call it where hooks may be declared: at a file's top level or in
+ * a describe callback, not inside a hook or a test.
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
+/** Removes what test/support/built-cli.ts made for the CLI at `cli` (<dir>/dist/cli.js). */
+export function removeBuiltCli(cli: string): void {
+  if (cli !== "") rmSync(dirname(dirname(cli)), { recursive: true, force: true });
+}
