@@ -41,9 +41,18 @@ if [ ! -f "$tar_file" ]; then
   t0=$SECONDS
   ca=/etc/ssl/certs/ca-certificates.crt
   [ -f "$ca" ] || die "no CA bundle at $ca for the build's npm and Go downloads"
+  # Working containers keep an overlay mount and their upper dir in the cache dir (failed builds had
+  # left 21 here): --force-rm removes a failed build's intermediate ones, and what buildah 1.28 leaves
+  # even after a good build (the working container of the Dockerfile's `FROM ${NODE_IMAGE} AS node`,
+  # a stage without instructions that only names the image for later stages) goes after it.
+  containers_before="$(buildah_kic containers --all --quiet 2>/dev/null | sort || true)"
+  remove_left_containers() {
+    comm -13 <(printf '%s\n' "$containers_before") <(buildah_kic containers --all --quiet 2>/dev/null | sort) |
+      xargs -r buildah --root "$KIC_BUILDAH/storage-$KIC_BUILDAH_DRIVER" \
+        --runroot "$KIC_BUILDAH/run-$KIC_BUILDAH_DRIVER" --storage-driver "$KIC_BUILDAH_DRIVER" rm >/dev/null 2>&1 || true
+  }
+  trap remove_left_containers EXIT
   # TMPDIR: buildah keeps RUN --mount=type=cache directories there; in the cache dir they persist.
-  # --force-rm: a failed build also removes its working containers (each keeps an overlay mount and
-  # its upper dir in the cache dir; failed builds had left 21 of them here).
   if ! (cd "$root" && TMPDIR="$KIC_BUILDAH/tmp" buildah_kic bud --isolation chroot --layers --force-rm --pull=never \
       "${base_args[@]}" \
       --secret "id=build-ca,src=$ca" --build-arg NODE_EXTRA_CA_CERTS=/run/secrets/build-ca \
