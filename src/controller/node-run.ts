@@ -385,7 +385,10 @@ async function stopAndRead(
   const before = await readLog(name, ctx, quiet);
   await ctx.cleanup.remove(name, true);
   const last = ctx.cleanup.deletionAllowed ? await readLogUntilGone(name, ctx) : undefined;
-  const text = last ?? before;
+  // A log only grows, so the longer read is the fuller record. The last read can come back shorter,
+  // even empty, while the kubelet tears the container down: it must not hide what the first read saw
+  // (seen once under load: "interrupted" with no records although the agent had logged a batch).
+  const text = last !== undefined && last.length >= (before?.length ?? 0) ? last : before;
   return text === undefined ? undefined : partialRecord(text);
 }
 
