@@ -2,9 +2,9 @@
 // beside dist/, as in the image), so a test runs exactly what `node dist/cli.js` runs, never a stale
 // dist/ of the worktree.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, symlinkSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 
@@ -19,4 +19,9 @@ export function buildCliInTemp(): string {
   copyFileSync(join(repoRoot, "package.json"), join(dir, "package.json"));
   symlinkSync(join(repoRoot, "node_modules"), join(dir, "node_modules"));
   return join(dir, "dist", "cli.js");
+}
+
+/** Removes what buildCliInTemp made for `cli` (<dir>/dist/cli.js); "" (never built): nothing. */
+export function removeBuiltCli(cli: string): void {
+  if (cli !== "") rmSync(dirname(dirname(cli)), { recursive: true, force: true });
 }

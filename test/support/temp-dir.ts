@@ -2,7 +2,7 @@
 // /tmp. Hooks, not a process exit handler: vitest ends its workers without running those.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll } from "vitest";
 
 /**
@@ -16,9 +16,4 @@ export function tempDir(prefix: string): string {
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;
-}
-
-/** Removes what test/support/built-cli.ts made for the CLI at `cli` (<dir>/dist/cli.js). */
-export function removeBuiltCli(cli: string): void {
-  if (cli !== "") rmSync(dirname(dirname(cli)), { recursive: true, force: true });
 }

@@ -19,8 +19,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
-import { buildCli } from "../controller/support.js";
-import { removeBuiltCli } from "../../support/temp-dir.js";
+import { buildCli, removeBuiltCli } from "../controller/support.js";
 
 let containerd: StandaloneContainerd;
 beforeAll(async () => {

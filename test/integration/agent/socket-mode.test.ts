@@ -19,7 +19,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAgentResult } from "../../../src/agent/report.js";
-import { buildCliInTemp } from "../../support/built-cli.js";
+import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
 import {
   binDir,
   imageRefs,
@@ -62,7 +62,7 @@ afterAll(() => {
   scratch.cleanup();
   containerd.stop();
   rmSync(work, { recursive: true, force: true });
-  rmSync(dirname(dirname(cli)), { recursive: true, force: true });
+  removeBuiltCli(cli);
 });
 
 interface Run {

@@ -19,9 +19,9 @@ import {
 } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCliInTemp } from "../../support/built-cli.js";
+import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
 
 interface Row {
   name: string;
@@ -282,7 +282,7 @@ afterAll(() => {
   server?.close();
   runtime?.close();
   rmSync(tmp, { recursive: true, force: true });
-  if (cli !== "") rmSync(dirname(dirname(cli)), { recursive: true, force: true });
+  removeBuiltCli(cli);
 });
 
 function outcome(row: Row): Outcome {
@@ -312,7 +312,9 @@ describe("bad input: exit 2, one line naming the key, a hint, no stack", () => {
       expect(first).toContain(row.key);
       if (row.says) expect(first).toMatch(row.says);
       if ((row.lines ?? 2) === 2) {
-        expect(rest[0]).toMatch(/^see kube-image-cleanup( (run|agent|schedule|report|list))? --help$/);
+        expect(rest[0]).toMatch(
+          /^see kube-image-cleanup( (run|agent|schedule|report|list))? --help$/,
+        );
       }
     });
   }

@@ -16,6 +16,7 @@ import { render, REQUIRED_VALUES } from "../../unit/chart/helm.js";
 import { bigSummary } from "../../unit/report/audit-fixtures.js";
 import {
   buildCli,
+  removeBuiltCli,
   chartClusterRoleName,
   chartRbac,
   collectingReporter,
@@ -29,7 +30,7 @@ import {
   testRunConfig,
   writeKubeconfig,
 } from "./support.js";
-import { removeBuiltCli, tempDir } from "../../support/temp-dir.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-audit-${tok}`;

@@ -10,6 +10,7 @@ import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
   buildCli,
+  removeBuiltCli,
   chartRbac,
   collectingReporter,
   eventually,
@@ -24,7 +25,7 @@ import {
   writeKubeconfig,
   type SampleImage,
 } from "./support.js";
-import { removeBuiltCli, tempDir } from "../../support/temp-dir.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-partial-${tok}`;

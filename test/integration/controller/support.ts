@@ -233,7 +233,7 @@ export async function eventually<T>(
 }
 
 /** Compiles src/ into a temp directory (package.json beside dist/, as in the image) for CLI runs. */
-export { buildCliInTemp as buildCli } from "../../support/built-cli.js";
+export { buildCliInTemp as buildCli, removeBuiltCli } from "../../support/built-cli.js";
 
 export function writeKubeconfig(kc: KubeConfig, dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
