@@ -47,9 +47,9 @@ if [ ! -f "$tar_file" ]; then
   # a stage without instructions that only names the image for later stages) goes after it.
   containers_before="$(buildah_kic containers --all --quiet 2>/dev/null | sort || true)"
   remove_left_containers() {
+    local c
     comm -13 <(printf '%s\n' "$containers_before") <(buildah_kic containers --all --quiet 2>/dev/null | sort) |
-      xargs -r buildah --root "$KIC_BUILDAH/storage-$KIC_BUILDAH_DRIVER" \
-        --runroot "$KIC_BUILDAH/run-$KIC_BUILDAH_DRIVER" --storage-driver "$KIC_BUILDAH_DRIVER" rm >/dev/null 2>&1 || true
+      while read -r c; do buildah_kic rm "$c" >/dev/null 2>&1 || true; done
   }
   trap remove_left_containers EXIT
   # TMPDIR: buildah keeps RUN --mount=type=cache directories there; in the cache dir they persist.
