@@ -1,7 +1,16 @@
 import { defineConfig } from "vitest/config";
 
-// One config, three projects. `npm test` (test/run-all.sh) runs unit first, then brings the local
+// One config, five projects. `npm test` (test/run-all.sh) runs unit first, then brings the local
 // cluster up and runs integration and e2e against it.
+
+/** Integration files that need no cluster: each starts what it tests in temp dirs. */
+const integrationNodeFiles = [
+  "test/integration/{agent,cli,image,report}/**/*.test.ts",
+  "test/integration/cluster/start-bg.test.ts",
+];
+/** The e2e file only a node on containerd 2 can run. */
+const containerd2Files = ["test/e2e/image-volume.test.ts"];
+
 export default defineConfig({
   test: {
     // One file at a time within a project: cluster files share one API server and kubelet, node
@@ -16,17 +25,15 @@ export default defineConfig({
           testTimeout: 30_000,
         },
       },
-      // Integration is two projects so that npm test can run them side by side (test/run-lanes.sh):
+      // Integration is two projects so that npm test can run them side by side
+      // (test/support/run-lanes.sh):
       // "node" files start their own containerd (or CRI-O, pushgateway, bare processes) in temp
       // dirs and never touch the cluster; "cluster" files use the local cluster's API server and
       // kubelet, as e2e does, so they share a lane with e2e.
       {
         test: {
           name: "integration-node",
-          include: [
-            "test/integration/{agent,cli,image,report}/**/*.test.ts",
-            "test/integration/cluster/start-bg.test.ts",
-          ],
+          include: integrationNodeFiles,
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },
@@ -35,10 +42,7 @@ export default defineConfig({
         test: {
           name: "integration-cluster",
           include: ["test/integration/**/*.test.ts"],
-          exclude: [
-            "test/integration/{agent,cli,image,report}/**",
-            "test/integration/cluster/start-bg.test.ts",
-          ],
+          exclude: integrationNodeFiles,
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },
@@ -47,7 +51,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          exclude: ["test/e2e/image-volume.test.ts"],
+          exclude: containerd2Files,
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },
@@ -57,7 +61,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e-containerd2",
-          include: ["test/e2e/image-volume.test.ts"],
+          include: containerd2Files,
           testTimeout: 600_000,
           hookTimeout: 600_000,
         },
