@@ -36,6 +36,14 @@ done < <(bash "$here/base-images.sh")
 key="$( (cd "$root" && find "${CONTEXT[@]}" "${BUILD_FILES[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
          printf '%s\n' "${base_args[@]}"; sha256sum "$here/images.sh") | sha256sum | cut -c1-16)"
 tar_file="$KIC_IMAGES/app-$key.tar"
+# One build at a time per cache dir: checkouts sharing the cache share buildah's storage, and a build
+# removes the working containers it leaves (below), which would be another build's containers if two
+# ran at once. Whoever waited finds the archive the other built when their contexts were the same.
+exec 8>>"$KIC_IMAGES/build.lock"
+if [ ! -f "$tar_file" ] && ! flock -n 8; then
+  log "waiting for another checkout's image build (lock $KIC_IMAGES/build.lock)"
+  flock 8
+fi
 if [ ! -f "$tar_file" ]; then
   log "building $APP_IMAGE from the Dockerfile with buildah (cold: several minutes; log $KIC_IMAGES/app-build.log)"
   t0=$SECONDS
@@ -73,6 +81,8 @@ $(tail -n 30 "$KIC_IMAGES/app-build.log")"
   find "$KIC_IMAGES" -maxdepth 1 -name 'app-*.tar' -printf '%T@ %p\n' | sort -rn | tail -n +4 \
     | cut -d' ' -f2- | xargs -r rm -f
 fi
+flock -u 8
+exec 8>&-
 touch "$tar_file"
 if [ "${1:-}" = "--archive" ]; then echo "$tar_file"; exit 0; fi
 bash "$here/containerd.sh" start >/dev/null
