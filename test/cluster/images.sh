@@ -27,6 +27,15 @@ BUILD_FILES=(Dockerfile .dockerignore)
 
 mkdir -p "$KIC_IMAGES" "$KIC_BUILDAH/tmp"
 command -v buildah >/dev/null || die "buildah is not installed: run test/cluster/install-deps.sh"
+# One builder at a time per cache dir: checkouts sharing the cache share buildah's storage, and a
+# build removes the working containers it leaves (below), which would be another build's (or
+# base-images.sh's) if two ran at once. Whoever waited finds the archive the other one built when
+# their build contexts were the same.
+exec 8>>"$KIC_IMAGES/build.lock"
+if ! flock -n 8; then
+  log "waiting for another checkout's image build (lock $KIC_IMAGES/build.lock)"
+  flock 8
+fi
 base_args=()
 while IFS='=' read -r name ref; do
   base_args+=(--build-arg "$name=$ref")
@@ -36,14 +45,6 @@ done < <(bash "$here/base-images.sh")
 key="$( (cd "$root" && find "${CONTEXT[@]}" "${BUILD_FILES[@]}" -type f -print0 | sort -z | xargs -0 sha256sum
          printf '%s\n' "${base_args[@]}"; sha256sum "$here/images.sh") | sha256sum | cut -c1-16)"
 tar_file="$KIC_IMAGES/app-$key.tar"
-# One build at a time per cache dir: checkouts sharing the cache share buildah's storage, and a build
-# removes the working containers it leaves (below), which would be another build's containers if two
-# ran at once. Whoever waited finds the archive the other built when their contexts were the same.
-exec 8>>"$KIC_IMAGES/build.lock"
-if [ ! -f "$tar_file" ] && ! flock -n 8; then
-  log "waiting for another checkout's image build (lock $KIC_IMAGES/build.lock)"
-  flock 8
-fi
 if [ ! -f "$tar_file" ]; then
   log "building $APP_IMAGE from the Dockerfile with buildah (cold: several minutes; log $KIC_IMAGES/app-build.log)"
   t0=$SECONDS
