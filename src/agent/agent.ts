@@ -12,7 +12,7 @@ import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions } from "./plan.js";
-import type { AgentResult } from "./result.js";
+import type { AgentResult } from "../run-model/agent-result.js";
 import { connectRuntime, findSocket, type RuntimeAdapter } from "./runtime.js";
 import type { AgentReporter } from "./report.js";
 

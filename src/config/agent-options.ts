@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { oneOf, optionalString, strings } from "./checks.js";
-import type { HostExecMode } from "../agent/result.js";
+import type { HostExecMode } from "../run-model/agent-result.js";
 import type { LogFormat } from "../log.js";
 import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.js";
 import { parseDuration } from "./duration.js";

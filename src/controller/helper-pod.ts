@@ -12,7 +12,12 @@ import { formatDuration } from "../config/duration.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
 import { helperAccess } from "./helper-mode.js";
-import { helperPodLabels, helperPodName, NODE_ANNOTATION, PROTECT_ANNOTATION } from "./labels.js";
+import {
+  helperPodLabels,
+  helperPodName,
+  NODE_ANNOTATION,
+  PROTECT_ANNOTATION,
+} from "../run-model/labels.js";
 
 export const AGENT_CONTAINER = "agent";
 

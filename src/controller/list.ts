@@ -12,9 +12,9 @@ import {
 } from "../report/inventory.js";
 import { createPrettyRunReporter, type RunReporter } from "../report/run-reporter.js";
 import { formatNodeSection } from "../report/pretty.js";
-import { escapeControl } from "../report/escape.js";
+import { escapeControl } from "../text/escape.js";
 import { interruptOnSignals } from "./interrupt.js";
-import { summaryExitCode } from "./results.js";
+import { summaryExitCode } from "../run-model/run-summary.js";
 import { runController } from "./run.js";
 
 export type ListFormat = "table" | "json" | "csv";

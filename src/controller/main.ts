@@ -12,7 +12,7 @@ import {
 } from "../report/run-reporter.js";
 import { createRunSinks } from "../report/sinks/index.js";
 import { interruptOnSignals, type Interrupt } from "./interrupt.js";
-import { summaryExitCode } from "./results.js";
+import { summaryExitCode } from "../run-model/run-summary.js";
 import { runController } from "./run.js";
 import { createRunScheduler } from "./schedule.js";
 

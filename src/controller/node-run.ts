@@ -7,16 +7,17 @@ import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
-import { parseAgentLog, partialRecord, type PartialRecord } from "./agent-log.js";
+import { parseAgentLog, partialRecord } from "./agent-log.js";
+import type { PartialRecord } from "../run-model/node-result.js";
 import { AGENT_CONTAINER, buildHelperPod, protectListProblem } from "./helper-pod.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
-import { RUN_ID_LABEL } from "./labels.js";
+import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
 import { imagesNeededByPods, protectList } from "./pod-images.js";
 import type { HelperPodWatch, WatchedPod } from "./pod-watch.js";
 import type { Limiter } from "./pool.js";
-import type { NodeResult } from "./results.js";
+import type { NodeResult } from "../run-model/node-result.js";
 
 export interface NodeRunContext {
   config: Readonly<RunConfig>;

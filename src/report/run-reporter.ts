@@ -1,9 +1,11 @@
 // Where the run log goes: readable lines (`--output pretty`) or pino JSON records (`--output json`)
 // with the same content. The controller calls one interface and does not know which.
-import type { KeepReason } from "../agent/result.js";
-import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
+import type { KeepReason } from "../run-model/keep-reason.js";
+import type { NodeResult } from "../run-model/node-result.js";
+import type { RunSummary } from "../run-model/run-summary.js";
+import type { RunHeader } from "../run-model/run-header.js";
 import type { Logger } from "../log.js";
-import { escapeControl } from "./escape.js";
+import { escapeControl } from "../text/escape.js";
 import { formatHeader, formatNodeSection, formatSummary } from "./pretty.js";
 
 export interface RunReporter {

@@ -6,7 +6,7 @@
  * client-node's models are classes only for their serializer metadata; it takes plain objects (as
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { APP_NAME, COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL } from "../../controller/labels.js";
+import { APP_NAME, COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL } from "../../run-model/labels.js";
 import type { AuditApi } from "../../kube/api.js";
 import { statusOf, toKubeApiError, type Verb } from "../../kube/errors.js";
 import { addRun } from "../run-report/fit.js";

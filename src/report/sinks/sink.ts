@@ -2,7 +2,8 @@
 // goes"): Events on Nodes, the run-report ConfigMap, the Pushgateway. The runner below is the one
 // place that calls them: a sink that throws is logged as a note and the run goes on, with the same
 // result and exit code.
-import type { NodeResult, RunSummary } from "../../controller/results.js";
+import type { NodeResult } from "../../run-model/node-result.js";
+import type { RunSummary } from "../../run-model/run-summary.js";
 
 /** What every sink may need to know about the run besides its results. */
 export interface SinkContext {

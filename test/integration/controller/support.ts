@@ -14,7 +14,7 @@ import {
 import { pino } from "pino";
 import type { RunConfig } from "../../../src/config/run-options.js";
 import { loadRunConfig } from "../../../src/config/run-options.js";
-import type { NodeResult } from "../../../src/controller/results.js";
+import type { NodeResult } from "../../../src/run-model/node-result.js";
 import type { Kube } from "../../../src/kube/api.js";
 import { createKube } from "../../../src/kube/clients.js";
 import { createPrettyRunReporter, type RunReporter } from "../../../src/report/run-reporter.js";

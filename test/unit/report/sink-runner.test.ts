@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NodeResult } from "../../../src/controller/results.js";
+import type { NodeResult } from "../../../src/run-model/node-result.js";
 import { createSinkRunner, type RunSink } from "../../../src/report/sinks/sink.js";
 import { bigSummary } from "./audit-fixtures.js";
 
