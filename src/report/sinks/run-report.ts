@@ -12,7 +12,7 @@ import { statusOf, toKubeApiError, type Verb } from "../../kube/errors.js";
 import { addRun } from "../run-report/fit.js";
 import { parseReport, REPORT_KEY } from "../run-report/parse.js";
 import { storedRun } from "../run-report/stored-run.js";
-import type { RunSink } from "./sink.js";
+import type { RunSink } from "../../run-model/sink.js";
 
 /** The label the chart and this sink put on the report ConfigMap (`report` finds it by it). */
 export const REPORT_COMPONENT = "run-report";
