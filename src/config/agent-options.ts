@@ -8,7 +8,7 @@ import { ConfigError } from "../errors.js";
 import { oneOf, optionalString, strings } from "./checks.js";
 import type { HostExecMode } from "../run-model/agent-result.js";
 import type { LogFormat } from "../log.js";
-import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.js";
+import { checkNsenterTarget, type NsenterTarget } from "./nsenter-target.js";
 import { parseDuration } from "./duration.js";
 import { checkImageReference } from "./image-reference.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
@@ -166,21 +166,6 @@ export interface AgentConfig {
   nodeName: string;
   /** --deadline in seconds from the agent's start; undefined: none. */
   deadlineSeconds: number | undefined;
-}
-
-/** `--nsenter-target`: a pid or a process name; throws ConfigError otherwise. */
-export function checkNsenterTarget(value: unknown): NsenterTarget {
-  const text = typeof value === "number" ? String(value) : value;
-  // A pid >= 1, or a process name as /proc/PID/comm shows it: at most 15 characters, no slash or
-  // whitespace, not all digits (that would be a pid) and not starting with "-" (a flag).
-  if (typeof text !== "string" || !/^(?:[1-9]\d*|(?!\d+$)(?!-)[^\s/]{1,15})$/.test(text)) {
-    throw new ConfigError(
-      "--nsenter-target",
-      value,
-      "give a process id (an integer >= 1) or a process name such as containerd",
-    );
-  }
-  return parseNsenterTarget(text);
 }
 
 /**

@@ -6,13 +6,8 @@ import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { oneOf, optionalString, strings } from "./checks.js";
 import type { LogFormat } from "../log.js";
-import {
-  checkNsenterTarget,
-  limitsFrom,
-  patternOptions,
-  runtimeOptions,
-  type ClientChoice,
-} from "./agent-options.js";
+import { limitsFrom, patternOptions, runtimeOptions, type ClientChoice } from "./agent-options.js";
+import { checkNsenterTarget } from "./nsenter-target.js";
 import { auditOptions, loadAuditConfig, type AuditConfig } from "./audit-options.js";
 import { parseDuration } from "./duration.js";
 import { packageVersion } from "./package-version.js";
