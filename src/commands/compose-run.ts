@@ -3,7 +3,8 @@
 // run starts, like the controller (the Kubernetes client costs ~75 MB the agent should not pay).
 import type { RunConfig } from "../config/run-options.js";
 import { runOnce, type RunParts } from "../controller/main.js";
-import { createKube, loadKubeConfig } from "../kube/clients.js";
+import { createKube } from "../kube/clients.js";
+import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { createLogger, type Logger } from "../log.js";
 import {
   formatInventoryCsv,
