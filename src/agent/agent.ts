@@ -2,7 +2,7 @@
 // tests run it in-process against a real runtime.
 import { ConfigError, RuntimeUnavailableError } from "../errors.js";
 import type { AgentConfig } from "../config/agent-options.js";
-import { readProtectFile } from "../config/agent-options.js";
+import { readProtectFile } from "../config/protect-list.js";
 import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import { createCrictlAdapter } from "./crictl.js";
