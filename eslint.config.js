@@ -9,7 +9,7 @@ import tseslint from "typescript-eslint";
  * from its own layer and the layers below it, never from one above. Folders of one `apart` layer
  * do not import each other either: what two of them share belongs lower down.
  */
-const LAYERS = [
+export const LAYERS = [
   { paths: ["src/errors.ts", "src/log.ts", "src/text"] },
   { paths: ["src/run-model"] },
   { paths: ["src/config", "src/kube"] },

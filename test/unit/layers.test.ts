@@ -2,6 +2,7 @@
 // import-x/no-restricted-paths). These tests prove the rule fails on each kind of forbidden import
 // (a rule that never fires would hold nothing), passes the allowed ones, and is on, as an error,
 // for every file of src/ in the repository's own config.
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ESLint, type Linter } from "eslint";
 import tseslint from "typescript-eslint";
@@ -11,11 +12,17 @@ const root = join(import.meta.dirname, "..", "..");
 const LAYER_RULES = ["import-x/no-restricted-paths", "import-x/no-unresolved"];
 
 let eslint: ESLint;
+let layers: { paths: string[] }[];
 
 beforeAll(async () => {
   // The layer block alone (no type information: the rule needs none, and the test stays fast).
   const configPath = join(root, "eslint.config.js");
-  const { layersConfig } = (await import(configPath)) as { layersConfig: Linter.Config };
+  const config = (await import(configPath)) as {
+    layersConfig: Linter.Config;
+    LAYERS: { paths: string[] }[];
+  };
+  const { layersConfig } = config;
+  layers = config.LAYERS;
   eslint = new ESLint({
     cwd: root,
     overrideConfigFile: true,
@@ -129,6 +136,13 @@ describe("the layer rule", () => {
       const code = `import * as m from "${t.from}";\nexport { m };\n`;
       expect(await layerErrors(t.path, code)).toEqual([]);
     });
+  });
+
+  it("places every folder and file at the top of src/ in a layer (one outside would be unchecked)", () => {
+    const placed = new Set(layers.flatMap((l) => l.paths));
+    const entries = readdirSync(join(root, "src")).map((name) => `src/${name}`);
+    expect(entries.filter((e) => !placed.has(e))).toEqual([]);
+    expect([...placed].filter((p) => !entries.includes(p))).toEqual([]);
   });
 
   it("holds for every file in src/ today", async () => {
