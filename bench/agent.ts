@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AgentResult } from "../src/agent/result.js";
+import type { AgentResult } from "../src/run-model/agent-result.js";
 import {
   bundleOf,
   cacheDir,

@@ -6,7 +6,7 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import { planDeletions } from "../../src/agent/plan.js";
 import { createJsonReporter } from "../../src/agent/report.js";
-import type { AgentResult } from "../../src/agent/result.js";
+import type { AgentResult } from "../../src/run-model/agent-result.js";
 import { compilePatterns } from "../../src/config/patterns.js";
 import { syntheticInventory } from "./synthetic-inventory.js";
 

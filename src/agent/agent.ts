@@ -2,7 +2,7 @@
 // tests run it in-process against a real runtime.
 import { ConfigError, RuntimeUnavailableError } from "../errors.js";
 import type { AgentConfig } from "../config/agent-options.js";
-import { readProtectFile } from "../config/agent-options.js";
+import { readProtectFile } from "../config/protect-list.js";
 import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import { createCrictlAdapter } from "./crictl.js";
@@ -12,7 +12,7 @@ import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions } from "./plan.js";
-import type { AgentResult } from "./result.js";
+import type { AgentResult } from "../run-model/agent-result.js";
 import { connectRuntime, findSocket, type RuntimeAdapter } from "./runtime.js";
 import type { AgentReporter } from "./report.js";
 

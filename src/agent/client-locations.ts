@@ -2,7 +2,7 @@
 // crictl and ctr in /var/lib/rancher/rke2/bin and puts nothing on the host's PATH; k3s links them
 // into /usr/local/bin (on PATH) but the installer skips a name that exists already, and its data
 // dir always has them. Both run containerd on /run/k3s/containerd/containerd.sock.
-import type { RuntimeClientName } from "./result.js";
+import type { RuntimeClientName } from "../run-model/agent-result.js";
 
 /** Tried in this order after the bare name on PATH. */
 export const CLIENT_LOCATIONS: Readonly<Record<RuntimeClientName, readonly string[]>> = {

@@ -6,7 +6,13 @@
 import type { Logger } from "../log.js";
 import type { ImageRecord, Inventory } from "./inventory.js";
 import { containerUsage, ImageIndex, sandboxUsage } from "./plan.js";
-import type { BatchDone, BatchStart, DeletedImage, FailedImage, KeptImage } from "./result.js";
+import type {
+  BatchDone,
+  BatchStart,
+  DeletedImage,
+  FailedImage,
+  KeptImage,
+} from "../run-model/agent-result.js";
 import type { RuntimeAdapter } from "./runtime.js";
 
 /** Images per removal call; each batch gets its own usage re-check just before. */

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { lstat, stat } from "node:fs/promises";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ChosenTarget } from "./nsenter-target.js";
-import type { HostExecMode } from "./result.js";
+import type { HostExecMode } from "../run-model/agent-result.js";
 
 /** nsenter into the namespaces of `target` (pid 1: the node's init, seen through hostPID). */
 export function nsenterPrefix(target = 1): string[] {

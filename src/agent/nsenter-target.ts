@@ -10,15 +10,8 @@
 // uid 0, and holding the LISTENING runtime socket among its open files. The socket decides: of the
 // processes with that name, the one that owns the socket is chosen, whatever its pid.
 import { readdir, readFile, readlink } from "node:fs/promises";
+import type { NsenterTarget } from "../config/nsenter-target.js";
 import { RuntimeUnavailableError } from "../errors.js";
-
-/** A pid, or the name of a process as `/proc/PID/comm` shows it. */
-export type NsenterTarget = number | string;
-
-/** Parses `--nsenter-target`: digits are a pid, anything else a process name. */
-export function parseNsenterTarget(value: string): NsenterTarget {
-  return /^\d+$/.test(value) ? Number(value) : value;
-}
 
 /** What /proc tells about one process; `undefined` where it could not be read. */
 export interface ProcessFacts {

@@ -19,7 +19,8 @@ import type {
   Inventory,
   SandboxRecord,
 } from "./inventory.js";
-import type { KeptImage, KeepReason } from "./result.js";
+import type { KeptImage } from "../run-model/agent-result.js";
+import type { KeepReason } from "../run-model/keep-reason.js";
 import { describeNeededBy, type ProtectedRef } from "../config/protect-entries.js";
 
 export interface PlanOptions {

@@ -1,8 +1,9 @@
 // What the agent prints while it works: readable lines (pretty) or pino records (json). Both end
 // with the one structured result record the controller parses from the pod log.
 import type { Logger } from "../log.js";
-import { escapeControl } from "../report/escape.js";
-import { formatBytes, plural } from "../report/units.js";
+import { bytesLine } from "../run-model/bytes-line.js";
+import { escapeControl } from "../text/escape.js";
+import { formatBytes, plural } from "../text/units.js";
 import type { Inventory } from "./inventory.js";
 import type { Plan } from "./plan.js";
 import {
@@ -13,7 +14,7 @@ import {
   type BatchDone,
   type BatchStart,
   type KeptImage,
-} from "./result.js";
+} from "../run-model/agent-result.js";
 
 export interface AgentReporter {
   connected(node: string, runtime: AgentResult["runtime"]): void;
@@ -38,21 +39,6 @@ function targetText(t: AgentResult["runtime"]["nsenterTarget"]): string {
   if (t === undefined) return "";
   const what = [t.comm, t.socket === undefined ? undefined : `owns ${t.socket}`].filter(Boolean);
   return ` into pid ${String(t.pid)} (${what.length > 0 ? what.join(", ") : "the node's init"})`;
-}
-
-/**
- * `bytes: 2.0 MiB reclaimed = sum of image sizes; image filesystem freed 140 KiB (used 5.0 MiB ->
- * 4.9 MiB, crictl imagefsinfo)`: the two figures, each saying what it is.
- */
-export function bytesLine(r: Pick<AgentResult, "imageFs" | "bytesReclaimed">): string {
-  const sum = `bytes: ${formatBytes(r.bytesReclaimed)} reclaimed = sum of image sizes`;
-  const fs = r.imageFs;
-  if (fs === undefined) return sum;
-  const freed = fs.freedBytes < 0 ? `-${formatBytes(-fs.freedBytes)}` : formatBytes(fs.freedBytes);
-  return (
-    `${sum}; image filesystem freed ${freed} (used ${formatBytes(fs.usedBytesBefore)} -> ` +
-    `${formatBytes(fs.usedBytesAfter)}, as ${fs.source} reports${fs.settled ? "" : "; the runtime had not refreshed it yet"})`
-  );
 }
 
 export function createPrettyReporter(print: (line: string) => void): AgentReporter {

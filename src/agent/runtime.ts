@@ -9,7 +9,7 @@ import type {
   Inventory,
   SandboxRecord,
 } from "./inventory.js";
-import type { RuntimeClientName } from "./result.js";
+import type { RuntimeClientName } from "../run-model/agent-result.js";
 import { CLIENT_LOCATIONS, clientPrograms } from "./client-locations.js";
 import { checkMountedSocket } from "./socket-check.js";
 

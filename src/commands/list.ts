@@ -1,5 +1,5 @@
 // `kube-image-cleanup list`: what the patterns would touch across the cluster, before deletion is
-// switched on. Wiring only; the sweep lives in src/controller/list.ts.
+// switched on. Wiring only; the run is composed in compose-run.ts.
 import type { Options } from "yargs";
 import { auditOptions } from "../config/audit-options.js";
 import { oneOf } from "../config/checks.js";
@@ -38,7 +38,7 @@ export const listCommand: ExitingCommand = {
     const format = oneOf("--output", args.output ?? "table", ["table", "json", "csv"] as const);
     // A dry run, always; no Events, report or metrics (it cleans nothing).
     const config = loadRunConfig({ ...args, output: "pretty", "dry-run": true, events: false });
-    const { listImages } = await import("../controller/list.js");
+    const { listImages } = await import("./compose-run.js");
     return listImages(config, format);
   },
 };

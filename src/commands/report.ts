@@ -19,9 +19,10 @@ export const reportCommand: ExitingCommand = {
       ),
   handler: async (args) => {
     const config = loadReportConfig(args);
-    const [{ createKube, loadKubeConfig }, { createLogger }, { readRunReport }, format] =
+    const [{ createKube }, { loadKubeConfig }, { createLogger }, { readRunReport }, format] =
       await Promise.all([
         import("../kube/clients.js"),
+        import("../kube/kubeconfig.js"),
         import("../log.js"),
         import("../report/run-report/read-report.js"),
         import("../report/run-report/format.js"),

@@ -27,7 +27,8 @@ export const runCommand: ExitingCommand = {
       ),
   handler: async (args) => {
     const config = loadRunConfig(args);
+    const { composeRun } = await import("./compose-run.js");
     const { runOnce } = await import("../controller/main.js");
-    return runOnce(config);
+    return runOnce(config, composeRun(config));
   },
 };

@@ -118,7 +118,12 @@ export const scheduleCommand: ExitingCommand = {
     }
     const inner = Array.isArray(args["--"]) ? (args["--"] as unknown[]).map(String) : [];
     const config = await parseRunArgs(inner);
+    const { composeRun } = await import("./compose-run.js");
     const { runOnSchedule } = await import("../controller/main.js");
-    return runOnSchedule(config, { expression, timezone, runNow: args["run-now"] === true });
+    return runOnSchedule(
+      config,
+      { expression, timezone, runNow: args["run-now"] === true },
+      composeRun(config),
+    );
   },
 };

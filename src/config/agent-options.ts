@@ -1,19 +1,17 @@
 // The agent's options, declared once. The option table is exported in pieces so the controller's
 // `run` command can offer the same pattern and runtime options and pass them through to the agent
-// (`agentArgv` builds the agent's flags as an argv array, never a shell string).
-import { readFile } from "node:fs/promises";
+// (agent-argv.ts builds the agent's flags as an argv array, never a shell string).
 import { hostname } from "node:os";
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { oneOf, optionalString, strings } from "./checks.js";
-import type { HostExecMode } from "../agent/result.js";
+import type { HostExecMode } from "../run-model/agent-result.js";
 import type { LogFormat } from "../log.js";
-import { parseNsenterTarget, type NsenterTarget } from "../agent/nsenter-target.js";
+import { checkNsenterTarget, type NsenterTarget } from "./nsenter-target.js";
 import { parseDuration } from "./duration.js";
-import { checkImageReference } from "./image-reference.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
 import { byteSize, positiveCount } from "./retention.js";
-import { fromProtectEntry, type ProtectedRef } from "./protect-entries.js";
+import { checkProtectList } from "./protect-list.js";
 
 export type ClientChoice = "auto" | "crictl" | "ctr";
 
@@ -168,21 +166,6 @@ export interface AgentConfig {
   deadlineSeconds: number | undefined;
 }
 
-/** `--nsenter-target`: a pid or a process name; throws ConfigError otherwise. */
-export function checkNsenterTarget(value: unknown): NsenterTarget {
-  const text = typeof value === "number" ? String(value) : value;
-  // A pid >= 1, or a process name as /proc/PID/comm shows it: at most 15 characters, no slash or
-  // whitespace, not all digits (that would be a pid) and not starting with "-" (a flag).
-  if (typeof text !== "string" || !/^(?:[1-9]\d*|(?!\d+$)(?!-)[^\s/]{1,15})$/.test(text)) {
-    throw new ConfigError(
-      "--nsenter-target",
-      value,
-      "give a process id (an integer >= 1) or a process name such as containerd",
-    );
-  }
-  return parseNsenterTarget(text);
-}
-
 /**
  * Turns parsed arguments into a frozen config; pure except for the defaults read from `env`.
  * Throws ConfigError naming the flag.
@@ -260,105 +243,4 @@ function positiveDuration(key: string, given: string): number {
   const seconds = parseDuration(key, given);
   if (seconds < 1) throw new ConfigError(key, given, "give a duration of at least 1s, e.g. 90s");
   return seconds;
-}
-
-/**
- * The references, deduplicated; throws ConfigError at the first that is not an image reference.
- * Refusing is the safe side: the agent must not start believing it knows what to keep.
- */
-export function checkProtectList(key: string, refs: readonly string[]): string[] {
-  refs.forEach((ref, i) => {
-    const why = checkImageReference(ref);
-    if (why !== undefined) {
-      throw new ConfigError(
-        key,
-        // The bad entry may be huge or hold control characters: its place and length, not its text.
-        `entry ${i + 1} (${ref.length} characters)`,
-        `give image references such as nginx:1.25 or registry.example/app@sha256:...; ${why}`,
-      );
-    }
-  });
-  return [...new Set(refs)];
-}
-
-/**
- * Reads `--protect-file`: a JSON list of image references, each a string or, from the controller,
- * `{"ref": ..., "pod": "namespace/name", "phase": ..., "pods": n}` naming the pod that needs it.
- * Checked and deduplicated (the first entry for a reference wins).
- */
-export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new ConfigError(
-      "--protect-file",
-      path,
-      `give a readable file (${(err as Error).message})`,
-    );
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // The parser's own message points into the file; what the operator needs is the expected shape.
-    parsed = undefined;
-  }
-  const entries = Array.isArray(parsed) ? parsed.map(fromProtectEntry) : [undefined];
-  if (!entries.every((e): e is ProtectedRef => e !== undefined)) {
-    throw new ConfigError(
-      "--protect-file",
-      path,
-      'the file must hold a JSON list of image references, e.g. ["nginx:1.25"]',
-    );
-  }
-  const refs = new Set(
-    checkProtectList(
-      `--protect-file ${path}`,
-      entries.map((e) => e.ref),
-    ),
-  );
-  return entries.filter((e) => refs.delete(e.ref));
-}
-
-/** What the controller passes to the agent in a helper pod. */
-export interface AgentArgvInput {
-  include: readonly string[];
-  exclude?: readonly string[];
-  protectFile?: string;
-  minAge?: string;
-  /** --keep-newest, --max-images-per-node, --max-bytes-per-node as given. */
-  keepNewest?: string;
-  maxImagesPerNode?: string;
-  maxBytesPerNode?: string;
-  client?: ClientChoice;
-  socket?: string;
-  hostExec?: HostExecMode;
-  dryRun?: boolean;
-  logFormat?: LogFormat;
-  nodeName?: string;
-  /** --deadline, e.g. `96s`. */
-  deadline?: string;
-}
-
-/** The argv (after `kube-image-cleanup agent`) for the given settings; each value is one element. */
-export function agentArgv(input: AgentArgvInput): string[] {
-  const argv: string[] = [];
-  for (const p of input.include) argv.push(`--include=${p}`);
-  for (const p of input.exclude ?? []) argv.push(`--exclude=${p}`);
-  if (input.protectFile !== undefined) argv.push(`--protect-file=${input.protectFile}`);
-  if (input.minAge !== undefined) argv.push(`--min-age=${input.minAge}`);
-  if (input.keepNewest !== undefined) argv.push(`--keep-newest=${input.keepNewest}`);
-  if (input.maxImagesPerNode !== undefined)
-    argv.push(`--max-images-per-node=${input.maxImagesPerNode}`);
-  if (input.maxBytesPerNode !== undefined)
-    argv.push(`--max-bytes-per-node=${input.maxBytesPerNode}`);
-  if (input.client !== undefined) argv.push(`--client=${input.client}`);
-  if (input.socket !== undefined) argv.push(`--socket=${input.socket}`);
-  if (input.hostExec !== undefined) argv.push(`--host-exec=${input.hostExec}`);
-  if (input.dryRun === true) argv.push("--dry-run");
-  if (input.logFormat !== undefined) argv.push(`--log-format=${input.logFormat}`);
-  if (input.nodeName !== undefined) argv.push(`--node-name=${input.nodeName}`);
-  if (input.deadline !== undefined) argv.push(`--deadline=${input.deadline}`);
-  return argv;
 }

@@ -25,3 +25,21 @@ export function oneOf<T extends string>(key: string, value: unknown, allowed: re
   if (found === undefined) throw new ConfigError(key, value, `use one of ${allowed.join(", ")}`);
   return found;
 }
+
+/** Repeated and/or comma-separated names: `--nodes a,b --nodes c`. */
+export function nameList(key: string, value: unknown): string[] {
+  const names = strings(key, value)
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  for (const name of names) {
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name)) {
+      throw new ConfigError(
+        key,
+        name,
+        "give node names as Kubernetes spells them (lowercase DNS names)",
+      );
+    }
+  }
+  return [...new Set(names)];
+}

@@ -9,8 +9,9 @@ import {
   type DeletedImage,
   type FailedImage,
   type ImageIdentity,
-  type KeepReason,
-} from "../agent/result.js";
+} from "../run-model/agent-result.js";
+import type { KeepReason } from "../run-model/keep-reason.js";
+import type { PartialRecord } from "../run-model/node-result.js";
 
 export type ParsedAgentLog = { ok: true; result: AgentResult } | { ok: false; reason: string };
 
@@ -198,17 +199,6 @@ export function agentErrorFromLog(log: string): string | undefined {
 
 const clip = (text: string, max = 300) =>
   text.length > max ? `${text.slice(0, max - 3)}...` : text;
-
-/**
- * What an agent that did not finish recorded of its removals: the images its `removed images`
- * records list as verifiably gone, those they list as failed, and those a `removing images` record
- * announced without an outcome (the agent died during that call: they may or may not be gone).
- */
-export interface PartialRecord {
-  deleted: DeletedImage[];
-  failed: FailedImage[];
-  unknown: ImageIdentity[];
-}
 
 /** The batch records in an agent's (JSON) log; undefined when it holds none. */
 export function partialRecord(log: string): PartialRecord | undefined {

@@ -4,7 +4,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
  * client-node's models are classes only for their serializer metadata; it takes plain objects. */
 import type { V1SecurityContext, V1Volume, V1VolumeMount } from "@kubernetes/client-node";
-import type { HelperMode, RunConfig } from "../config/run-options.js";
+import type { RunConfig } from "../config/run-options.js";
+import type { HelperMode } from "../config/helper-options.js";
 
 /** The socket volume of a socket-mode helper pod (an admission policy for the shape allows it). */
 export const SOCKET_VOLUME = "runtime-socket";

@@ -7,12 +7,17 @@
  * client-node's models are classes only for their serializer metadata; it takes plain objects (as
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { V1Pod } from "@kubernetes/client-node";
-import { agentArgv } from "../config/agent-options.js";
+import { agentArgv } from "../config/agent-argv.js";
 import { formatDuration } from "../config/duration.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
 import { helperAccess } from "./helper-mode.js";
-import { helperPodLabels, helperPodName, NODE_ANNOTATION, PROTECT_ANNOTATION } from "./labels.js";
+import {
+  helperPodLabels,
+  helperPodName,
+  NODE_ANNOTATION,
+  PROTECT_ANNOTATION,
+} from "../run-model/labels.js";
 
 export const AGENT_CONTAINER = "agent";
 

@@ -1,45 +1,37 @@
-// What `run` and `schedule` do once their arguments are loaded: clients, reporter, signals, runs.
-// The commands import this module only when they run: the Kubernetes client costs ~75 MB of memory,
-// which the agent (the same binary, in every helper pod) should not pay.
+// What `run`, `list` and `schedule` do once the command has composed a run's parts (clients,
+// reporter, sinks: src/commands/compose-run.ts): signals, one run or runs on a schedule, the exit
+// code. The commands import this module only when they run: the Kubernetes client costs ~75 MB of
+// memory, which the agent (the same binary, in every helper pod) should not pay.
 import cron from "node-cron";
 import type { RunConfig } from "../config/run-options.js";
-import { createKube, loadKubeConfig } from "../kube/clients.js";
-import { createLogger, type Logger } from "../log.js";
-import {
-  createJsonRunReporter,
-  createPrettyRunReporter,
-  type RunReporter,
-} from "../report/run-reporter.js";
-import { createRunSinks } from "../report/sinks/index.js";
+import type { Kube } from "../kube/api.js";
+import type { Logger } from "../log.js";
+import type { RunReporter } from "../run-model/reporter.js";
+import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
+import type { RunSink } from "../run-model/sink.js";
 import { interruptOnSignals, type Interrupt } from "./interrupt.js";
-import { summaryExitCode } from "./results.js";
 import { runController } from "./run.js";
 import { createRunScheduler } from "./schedule.js";
 
-function createRunReporter(
-  config: Pick<RunConfig, "output" | "logFormat">,
-  log: Logger,
-): RunReporter {
-  if (config.output === "json") {
-    return createJsonRunReporter(config.logFormat === "json" ? log : createLogger("json"));
-  }
-  return createPrettyRunReporter((line) => process.stdout.write(`${line}\n`));
+/** What the command hands a run; the run closes `kube` when it is over. */
+export interface RunParts {
+  log: Logger;
+  kube: Kube;
+  report: RunReporter;
+  /** Where the outcome goes besides `report`; none for `list`. */
+  sinks?: readonly RunSink[];
 }
 
-function setUp(config: Readonly<RunConfig>) {
-  const log = createLogger(config.logFormat);
-  const kube = createKube(loadKubeConfig(config), log);
-  return {
-    log,
-    kube,
-    report: createRunReporter(config, log),
-    sinks: createRunSinks(config.audit, kube),
-  };
-}
-
-/** `run`: one run; resolves with the exit code (0/1), throws KubeApiError/ConfigError (2). */
-export async function runOnce(config: Readonly<RunConfig>): Promise<number> {
-  const { log, kube, report, sinks } = setUp(config);
+/**
+ * `run` (and `list`): one run; resolves with the exit code (0/1), throws KubeApiError/ConfigError
+ * (2). `finish` sees the summary before a fatal error is thrown (`list` prints its table there).
+ */
+export async function runOnce(
+  config: Readonly<RunConfig>,
+  parts: RunParts,
+  finish?: (summary: RunSummary) => void,
+): Promise<number> {
+  const { log, kube, report, sinks } = parts;
   const interrupt = interruptOnSignals((signal) => {
     report.note(`${signal}: no new nodes start; deleting the helper pods in flight`);
   });
@@ -51,6 +43,7 @@ export async function runOnce(config: Readonly<RunConfig>): Promise<number> {
       sinks,
       signal: interrupt.signal,
     });
+    finish?.(summary);
     if (fatal) throw fatal;
     return summaryExitCode(summary);
   } finally {
@@ -72,8 +65,9 @@ export interface ScheduleOptions {
 export async function runOnSchedule(
   config: Readonly<RunConfig>,
   options: ScheduleOptions,
+  parts: RunParts,
 ): Promise<number> {
-  const { log, kube, report, sinks } = setUp(config);
+  const { log, kube, report, sinks } = parts;
   const scheduler = createRunScheduler(
     async (signal) => {
       const { summary, fatal } = await runController(config, { kube, log, report, sinks, signal });

@@ -3,6 +3,7 @@
 // Selection works on `NodeFacts`, not Node objects: a real Node is 10-40 KB (status.images,
 // managedFields, labels) and a run keeps only the few facts it decides on (node-list.ts).
 import type { V1Node } from "@kubernetes/client-node";
+import type { SkippedNode } from "../run-model/run-header.js";
 
 /** What selection needs to know about one node; everything else of the Node object is dropped. */
 export interface NodeFacts {
@@ -23,11 +24,6 @@ export interface NodeFilter {
   exclude: readonly string[];
   skipNotReady: boolean;
   skipCordoned: boolean;
-}
-
-export interface SkippedNode {
-  node: string;
-  reason: string;
 }
 
 export interface NodeSelection {

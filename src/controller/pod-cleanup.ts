@@ -4,8 +4,8 @@
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { describeCall, serverMessage, statusOf } from "../kube/errors.js";
-import type { LeftPods } from "./results.js";
-import { instanceLabels, selectorOf } from "./labels.js";
+import type { LeftPods } from "../run-model/run-summary.js";
+import { instanceLabels, selectorOf } from "../run-model/labels.js";
 
 export class PodCleanup {
   private deniedBy: string | undefined;

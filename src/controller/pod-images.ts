@@ -11,7 +11,7 @@ import { checkImageReference } from "../config/image-reference.js";
 import { normaliseReference } from "../config/patterns.js";
 import { toProtectEntry, type NeededBy, type ProtectEntry } from "../config/protect-entries.js";
 import { protectListProblem } from "./helper-pod.js";
-import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "./labels.js";
+import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "../run-model/labels.js";
 
 /** A field that held something other than an image reference. The string itself is not kept. */
 export interface RejectedReference {

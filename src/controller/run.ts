@@ -5,9 +5,10 @@ import type { RunConfig } from "../config/run-options.js";
 import { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
-import type { RunReporter } from "../report/run-reporter.js";
-import { createSinkRunner, type RunSink } from "../report/sinks/sink.js";
-import { newRunId, runSelector } from "./labels.js";
+import type { RunReporter } from "../run-model/reporter.js";
+import { createSinkRunner } from "./sink-runner.js";
+import type { RunSink } from "../run-model/sink.js";
+import { newRunId, runSelector } from "../run-model/labels.js";
 import { cleanNode } from "./node-run.js";
 import { listNodeFacts } from "./node-list.js";
 import { rotateNodes } from "./node-order.js";
@@ -15,13 +16,8 @@ import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
 import { HelperPodWatch } from "./pod-watch.js";
 import { createLimiter, forEachBounded } from "./pool.js";
-import {
-  nodeRow,
-  summaryExitCode,
-  type NodeResult,
-  type NodeRow,
-  type RunSummary,
-} from "./results.js";
+import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
+import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { sweepLeftoverPods } from "./sweep.js";
 
 export interface RunDeps {

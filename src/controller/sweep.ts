@@ -7,7 +7,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
-import { leftoverSelector, RUN_ID_LABEL } from "./labels.js";
+import { leftoverSelector, RUN_ID_LABEL } from "../run-model/labels.js";
 import type { PodCleanup } from "./pod-cleanup.js";
 import { forEachBounded } from "./pool.js";
 

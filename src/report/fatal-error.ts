@@ -4,7 +4,7 @@
 // written for the operator. Anything else is a bug, and its stack is what a bug report needs.
 import { ConfigError, KubeApiError, OperatorError, exitCodeFor, type ExitCode } from "../errors.js";
 import { createLogger, type LogFormat } from "../log.js";
-import { escapeControl } from "./escape.js";
+import { escapeControl } from "../text/escape.js";
 
 export interface FatalOutput {
   format: LogFormat;

@@ -2,10 +2,11 @@
 // one row per image the patterns matched: on which nodes it is, on which a pod uses it, its size,
 // and on which nodes the patterns would delete it. Images no --include matched are only counted by
 // the agent, so `--include '**'` lists every image.
-import type { AgentResult, KeepReason } from "../agent/result.js";
-import { escapeControl } from "./escape.js";
+import type { AgentResult } from "../run-model/agent-result.js";
+import type { KeepReason } from "../run-model/keep-reason.js";
+import { escapeControl } from "../text/escape.js";
 import { formatTable } from "./table.js";
-import { formatBytes, plural } from "./units.js";
+import { formatBytes, plural } from "../text/units.js";
 
 /** Kept reasons that mean something on the node needs the image. */
 const USED: ReadonlySet<KeepReason> = new Set(["in-use", "protected", "sandbox"]);

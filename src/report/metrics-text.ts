@@ -1,7 +1,7 @@
 // A run's metrics in the Prometheus text exposition format, for the Pushgateway. Pure: summary in,
 // text out. The release is not a label here: it is part of the push's grouping key, which the
 // Pushgateway adds to every series (src/report/sinks/pushgateway.ts).
-import type { RunSummary } from "../controller/results.js";
+import type { RunSummary } from "../run-model/run-summary.js";
 
 export const METRIC_PREFIX = "kube_image_cleanup";
 

@@ -4,16 +4,16 @@
  * client-node's models are classes only for their serializer metadata; it takes plain objects (as
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { CoreV1Event } from "@kubernetes/client-node";
-import { nodeRow, type NodeResult } from "../controller/results.js";
+import { nodeRow, type NodeResult } from "../run-model/node-result.js";
 import {
   APP_NAME,
   COMPONENT_LABEL,
   INSTANCE_LABEL,
   NAME_LABEL,
   RUN_ID_LABEL,
-} from "../controller/labels.js";
-import { escapeControl } from "./escape.js";
-import { formatBytes, formatMs, plural } from "./units.js";
+} from "../run-model/labels.js";
+import { escapeControl } from "../text/escape.js";
+import { formatBytes, formatMs, plural } from "../text/units.js";
 
 export type NodeEventReason = "ImagesCleaned" | "ImageCleanupFailed";
 

@@ -1,10 +1,13 @@
 // The readable run log (`kubectl logs job/...`): a header, one section per node as it finishes, and
 // a summary table. Pure functions from results to lines, so the format is tested as text.
-import type { AgentResult, KeepReason } from "../agent/result.js";
-import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
-import { bytesLine } from "../agent/report.js";
-import { escapeControl } from "./escape.js";
-import { formatBytes, formatMs, plural } from "./units.js";
+import type { AgentResult } from "../run-model/agent-result.js";
+import type { KeepReason } from "../run-model/keep-reason.js";
+import type { NodeResult } from "../run-model/node-result.js";
+import type { RunSummary } from "../run-model/run-summary.js";
+import type { RunHeader } from "../run-model/run-header.js";
+import { bytesLine } from "../run-model/bytes-line.js";
+import { escapeControl } from "../text/escape.js";
+import { formatBytes, formatMs, plural } from "../text/units.js";
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const imageLabel = (i: { id: string; names: readonly string[] }) =>

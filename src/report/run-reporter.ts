@@ -1,19 +1,12 @@
 // Where the run log goes: readable lines (`--output pretty`) or pino JSON records (`--output json`)
-// with the same content. The controller calls one interface and does not know which.
-import type { KeepReason } from "../agent/result.js";
-import type { NodeResult, RunHeader, RunSummary } from "../controller/results.js";
+// with the same content. The controller calls one interface (src/run-model/reporter.ts) and does not
+// know which; the command picks.
+import type { KeepReason } from "../run-model/keep-reason.js";
+import type { NodeResult } from "../run-model/node-result.js";
+import type { RunReporter } from "../run-model/reporter.js";
 import type { Logger } from "../log.js";
-import { escapeControl } from "./escape.js";
+import { escapeControl } from "../text/escape.js";
 import { formatHeader, formatNodeSection, formatSummary } from "./pretty.js";
-
-export interface RunReporter {
-  header(header: RunHeader): void;
-  /** A node finished (`done` of `total`, in finishing order). */
-  node(result: NodeResult, done: number, total: number): void;
-  /** Something the operator should read that is not a node's result (a permission fell back). */
-  note(message: string): void;
-  summary(summary: RunSummary): void;
-}
 
 export function createPrettyRunReporter(write: (line: string) => void): RunReporter {
   // The formatters escape already; this is the last gate, for any line added later.

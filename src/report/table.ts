@@ -1,6 +1,6 @@
 // Columns padded to their widest cell, two spaces apart: the tables `report` and `list` print.
 // Cells are escaped here, so a node or image name cannot break a row or drive the terminal.
-import { escapeControl } from "./escape.js";
+import { escapeControl } from "../text/escape.js";
 
 export function formatTable(
   header: readonly string[],

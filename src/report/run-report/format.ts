@@ -1,9 +1,9 @@
 // `kube-image-cleanup report`: the stored runs as the run log's tables. One line per run (newest
 // first), then the nodes of one run. Everything stored came from nodes and the API server: every
 // line is escaped.
-import { escapeControl } from "../escape.js";
+import { escapeControl } from "../../text/escape.js";
 import { formatTable } from "../table.js";
-import { formatBytes, formatMs, plural } from "../units.js";
+import { formatBytes, formatMs, plural } from "../../text/units.js";
 import type { StoredNode, StoredReport, StoredRun } from "./stored-run.js";
 
 const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, "Z");

@@ -3,7 +3,7 @@
 import { ConfigError } from "../../errors.js";
 import type { AuditApi } from "../../kube/api.js";
 import { statusOf, toKubeApiError } from "../../kube/errors.js";
-import { COMPONENT_LABEL } from "../../controller/labels.js";
+import { COMPONENT_LABEL } from "../../run-model/labels.js";
 import { REPORT_COMPONENT } from "../sinks/run-report.js";
 import { parseReport, REPORT_KEY } from "./parse.js";
 import type { StoredReport } from "./stored-run.js";

@@ -1,7 +1,8 @@
 // What the run-report ConfigMap keeps of one run: the summary's numbers and one row per node
 // (result, deleted, bytes, failures), as plain JSON. Node names and reasons are stored as they
 // came; whoever prints them escapes them (src/report/run-report/format.ts).
-import type { NodeStatus, RunSummary } from "../../controller/results.js";
+import type { NodeStatus } from "../../run-model/node-result.js";
+import type { RunSummary } from "../../run-model/run-summary.js";
 
 /** A node's row; `not-reached` and `not-found` are selected nodes the run never cleaned. */
 export interface StoredNode {

@@ -4,7 +4,7 @@ import type { Kube } from "../../kube/api.js";
 import { createNodeEventSink } from "./node-events.js";
 import { createPushgatewaySink } from "./pushgateway.js";
 import { createRunReportSink } from "./run-report.js";
-import type { RunSink } from "./sink.js";
+import type { RunSink } from "../../run-model/sink.js";
 
 export function createRunSinks(config: AuditConfig, kube: Pick<Kube, "audit">): RunSink[] {
   const sinks: RunSink[] = [];

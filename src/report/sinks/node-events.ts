@@ -4,7 +4,7 @@
 import type { AuditApi } from "../../kube/api.js";
 import { statusOf, toKubeApiError } from "../../kube/errors.js";
 import { NODE_EVENTS_NAMESPACE, nodeEvent } from "../node-event.js";
-import type { RunSink } from "./sink.js";
+import type { RunSink } from "../../run-model/sink.js";
 
 export function createNodeEventSink(
   api: Pick<AuditApi, "createNamespacedEvent">,

@@ -2,7 +2,7 @@
 // /metrics/job/kube-image-cleanup/release/<release>. A push that fails is a note in the log; the
 // run's result and exit code stay as they are.
 import { runMetrics } from "../metrics-text.js";
-import type { RunSink } from "./sink.js";
+import type { RunSink } from "../../run-model/sink.js";
 
 export const PUSH_JOB = "kube-image-cleanup";
 

@@ -6,13 +6,13 @@
  * client-node's models are classes only for their serializer metadata; it takes plain objects (as
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { APP_NAME, COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL } from "../../controller/labels.js";
+import { APP_NAME, COMPONENT_LABEL, INSTANCE_LABEL, NAME_LABEL } from "../../run-model/labels.js";
 import type { AuditApi } from "../../kube/api.js";
 import { statusOf, toKubeApiError, type Verb } from "../../kube/errors.js";
 import { addRun } from "../run-report/fit.js";
 import { parseReport, REPORT_KEY } from "../run-report/parse.js";
 import { storedRun } from "../run-report/stored-run.js";
-import type { RunSink } from "./sink.js";
+import type { RunSink } from "../../run-model/sink.js";
 
 /** The label the chart and this sink put on the report ConfigMap (`report` finds it by it). */
 export const REPORT_COMPONENT = "run-report";

@@ -15,7 +15,7 @@ import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { planDeletions } from "../../../src/agent/plan.js";
 import { createPrettyReporter, parseAgentResult } from "../../../src/agent/report.js";
-import type { AgentResult, RuntimeClientName } from "../../../src/agent/result.js";
+import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { compilePatterns } from "../../../src/config/patterns.js";
 import {

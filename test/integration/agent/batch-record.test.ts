@@ -8,7 +8,7 @@ import { runAgent } from "../../../src/agent/agent.js";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { createJsonReporter, parseAgentResult } from "../../../src/agent/report.js";
-import type { AgentResult, RuntimeClientName } from "../../../src/agent/result.js";
+import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
 import {

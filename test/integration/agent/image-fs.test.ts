@@ -13,7 +13,7 @@ import {
   parseCtrSnapshotUsage,
 } from "../../../src/agent/image-fs.js";
 import { createPrettyReporter } from "../../../src/agent/report.js";
-import type { RuntimeClientName } from "../../../src/agent/result.js";
+import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { createPrettyReporter } from "../../../src/agent/report.js";
-import type { AgentResult } from "../../../src/agent/result.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,

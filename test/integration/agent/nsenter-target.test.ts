@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveNsenterTarget } from "../../../src/agent/nsenter-target.js";
-import type { AgentResult } from "../../../src/agent/result.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
 import {
   imageRefs,

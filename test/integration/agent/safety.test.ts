@@ -11,7 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
-import type { AgentResult } from "../../../src/agent/result.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
 import {
   binDir,
   crictl,

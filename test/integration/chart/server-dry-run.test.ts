@@ -102,7 +102,7 @@ describe("chart objects on the real API server", () => {
     );
     expect(notes).toContain(`kubectl logs -n ${ns} job/`);
     expect(notes).toContain(
-      // The same selector the controller prints (src/controller/labels.ts instanceLabels).
+      // The same selector the controller prints (src/run-model/labels.ts instanceLabels).
       `kubectl delete pods -n ${ns} -l app.kubernetes.io/name=kube-image-cleanup,app.kubernetes.io/instance=notes,app.kubernetes.io/component=agent`,
     );
     expect(notes).toContain(`helm test notes -n ${ns}`);

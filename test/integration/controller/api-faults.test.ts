@@ -10,7 +10,7 @@ import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSelector } from "../../../src/controller/labels.js";
+import { runSelector } from "../../../src/run-model/labels.js";
 import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {

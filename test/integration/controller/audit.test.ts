@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { summaryExitCode } from "../../../src/controller/results.js";
+import { summaryExitCode } from "../../../src/run-model/run-summary.js";
 import { runController } from "../../../src/controller/run.js";
 import { REPORT_MAX_BYTES } from "../../../src/report/run-report/fit.js";
 import { createRunSinks } from "../../../src/report/sinks/index.js";

@@ -5,8 +5,8 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { instanceLabels, runSelector, selectorOf } from "../../../src/controller/labels.js";
-import { summaryExitCode } from "../../../src/controller/results.js";
+import { instanceLabels, runSelector, selectorOf } from "../../../src/run-model/labels.js";
+import { summaryExitCode } from "../../../src/run-model/run-summary.js";
 import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { instanceLabels, RUN_ID_LABEL, runSelector } from "../../../src/controller/labels.js";
+import { instanceLabels, RUN_ID_LABEL, runSelector } from "../../../src/run-model/labels.js";
 import { listNodeFacts } from "../../../src/controller/node-list.js";
 import { rotateNodes } from "../../../src/controller/node-order.js";
 import { runController } from "../../../src/controller/run.js";

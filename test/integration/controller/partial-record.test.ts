@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { instanceLabels, selectorOf } from "../../../src/controller/labels.js";
+import { instanceLabels, selectorOf } from "../../../src/run-model/labels.js";
 import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {

@@ -14,10 +14,11 @@ import {
 import { pino } from "pino";
 import type { RunConfig } from "../../../src/config/run-options.js";
 import { loadRunConfig } from "../../../src/config/run-options.js";
-import type { NodeResult } from "../../../src/controller/results.js";
+import type { NodeResult } from "../../../src/run-model/node-result.js";
 import type { Kube } from "../../../src/kube/api.js";
 import { createKube } from "../../../src/kube/clients.js";
-import { createPrettyRunReporter, type RunReporter } from "../../../src/report/run-reporter.js";
+import { createPrettyRunReporter } from "../../../src/report/run-reporter.js";
+import type { RunReporter } from "../../../src/run-model/reporter.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import { render, REQUIRED_VALUES } from "../../unit/chart/helm.js";
 

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseCtrImageList } from "../../../src/agent/ctr.js";
+import { parseCtrImageList } from "../../../src/agent/ctr-parse.js";
 import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {

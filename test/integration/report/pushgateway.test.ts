@@ -2,7 +2,7 @@
 // checked; a failed run keeps the last success time; a push that fails is a note, not a failure.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPushgatewaySink } from "../../../src/report/sinks/pushgateway.js";
-import { createSinkRunner } from "../../../src/report/sinks/sink.js";
+import { createSinkRunner } from "../../../src/controller/sink-runner.js";
 import { bigSummary } from "../../unit/report/audit-fixtures.js";
 import { freePort, startPushgateway, type Pushgateway } from "../../support/pushgateway.js";
 

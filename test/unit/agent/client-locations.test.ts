@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { RuntimeClientName } from "../../../src/agent/result.js";
+import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import {
   connectRuntime,
   findSocket,

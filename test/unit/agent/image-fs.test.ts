@@ -4,11 +4,11 @@ import {
   parseCtrContentBytes,
   parseCtrSnapshotUsage,
 } from "../../../src/agent/image-fs.js";
-import { bytesLine } from "../../../src/agent/report.js";
+import { bytesLine } from "../../../src/run-model/bytes-line.js";
 import { formatNodeSection, formatSummary } from "../../../src/report/pretty.js";
 import { nodeRecord } from "../../../src/report/run-reporter.js";
-import { nodeRow } from "../../../src/controller/results.js";
-import type { AgentResult } from "../../../src/agent/result.js";
+import { nodeRow } from "../../../src/run-model/node-result.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
 
 // Captured from containerd 1.6.20 with crictl 1.34 and its ctr.
 const IMAGEFSINFO = `{

@@ -7,8 +7,8 @@
 // needs containerd 2.x (left to the runtime issue).
 import { describe, expect, it } from "vitest";
 import { compilePatterns } from "../../../src/config/patterns.js";
-import { parseCrictlInspectMounts } from "../../../src/agent/crictl.js";
-import { parseCtrImageVolumeSnapshots } from "../../../src/agent/ctr.js";
+import { parseCrictlInspectMounts } from "../../../src/agent/crictl-parse.js";
+import { parseCtrImageVolumeSnapshots } from "../../../src/agent/ctr-parse.js";
 import type { ImageRecord, Inventory } from "../../../src/agent/inventory.js";
 import { executePlan } from "../../../src/agent/execute.js";
 import { planDeletions } from "../../../src/agent/plan.js";

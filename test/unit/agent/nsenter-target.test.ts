@@ -4,10 +4,10 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   judgeTarget,
-  parseNsenterTarget,
   resolveNsenterTarget,
   type ProcessFacts,
 } from "../../../src/agent/nsenter-target.js";
+import { parseNsenterTarget } from "../../../src/config/nsenter-target.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { ConfigError, RuntimeUnavailableError } from "../../../src/errors.js";
 

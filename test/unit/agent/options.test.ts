@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { agentArgv, loadAgentConfig, readProtectFile } from "../../../src/config/agent-options.js";
+import { loadAgentConfig } from "../../../src/config/agent-options.js";
+import { agentArgv } from "../../../src/config/agent-argv.js";
+import { readProtectFile } from "../../../src/config/protect-list.js";
 import { ConfigError } from "../../../src/errors.js";
 import { tempDir } from "../../support/temp-dir.js";
 

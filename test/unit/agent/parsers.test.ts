@@ -7,7 +7,7 @@ import {
   parseCrictlInspectp,
   parseCrictlPods,
   parseCrictlVersion,
-} from "../../../src/agent/crictl.js";
+} from "../../../src/agent/crictl-parse.js";
 import {
   groupCtrImages,
   parseCtrContainerInfo,
@@ -18,7 +18,7 @@ import {
   parseCtrImageList,
   parseCtrTasks,
   parseCtrVersion,
-} from "../../../src/agent/ctr.js";
+} from "../../../src/agent/ctr-parse.js";
 import { planDeletions } from "../../../src/agent/plan.js";
 import { compilePatterns } from "../../../src/config/patterns.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createPrettyReporter, parseAgentResult, resultLine } from "../../../src/agent/report.js";
-import { formatBytes } from "../../../src/report/units.js";
-import type { AgentResult } from "../../../src/agent/result.js";
+import { formatBytes } from "../../../src/text/units.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
 
 const result: AgentResult = {
   version: 1,

@@ -4,7 +4,7 @@
 // the rendered policy carries this release's values, as inert CEL string literals.
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { agentArgv } from "../../../src/config/agent-options.js";
+import { agentArgv } from "../../../src/config/agent-argv.js";
 import { chartDir, kinds, only, render, REQUIRED_VALUES, VAP_API, type Rendered } from "./helm.js";
 
 type Policy = Rendered<"ValidatingAdmissionPolicy">;

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/errors.js";
-import { loadKubeConfig } from "../../../src/kube/clients.js";
+import { loadKubeConfig } from "../../../src/kube/kubeconfig.js";
 import { tempDir } from "../../support/temp-dir.js";
 
 const dir = tempDir("kic-kubeconfig-");

@@ -1,7 +1,8 @@
 // Builders for agent results and pods in unit tests: plain data, as the API server and the agent
 // produce it.
 import type { CoreV1Event, V1Node, V1Pod } from "@kubernetes/client-node";
-import type { AgentResult, KeepReason } from "../../../src/agent/result.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
+import type { KeepReason } from "../../../src/run-model/keep-reason.js";
 
 /**
  * A client-node model as plain JSON data: its classes only carry serializer metadata, and the API

@@ -5,7 +5,7 @@ import {
   newRunId,
   nodeLabelValue,
   runSelector,
-} from "../../../src/controller/labels.js";
+} from "../../../src/run-model/labels.js";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

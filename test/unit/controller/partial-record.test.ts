@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { partialRecord } from "../../../src/controller/agent-log.js";
-import { nodeRow, type NodeResult } from "../../../src/controller/results.js";
+import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
 import { formatNodeSection } from "../../../src/report/pretty.js";
 import { nodeRecord } from "../../../src/report/run-reporter.js";
 

@@ -1,6 +1,7 @@
 // Synthesized run summaries for the audit sinks' tests: many nodes, the longest names Kubernetes
 // allows, failures with long reasons, as a 5,000-node cluster would produce.
-import type { NodeRow, RunSummary } from "../../../src/controller/results.js";
+import type { NodeRow } from "../../../src/run-model/node-result.js";
+import type { RunSummary } from "../../../src/run-model/run-summary.js";
 
 /** A node name of `length` characters (Kubernetes allows 253), unique by `i`. */
 export function nodeName(i: number, length = 253): string {

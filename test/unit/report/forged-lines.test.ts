@@ -1,8 +1,9 @@
 // Strings from pod authors, runtimes and errors reach the readable logs; none may add a line.
 import { describe, expect, it } from "vitest";
 import { createPrettyReporter } from "../../../src/agent/report.js";
-import type { AgentResult } from "../../../src/agent/result.js";
-import { nodeRow, type NodeResult, type RunSummary } from "../../../src/controller/results.js";
+import type { AgentResult } from "../../../src/run-model/agent-result.js";
+import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
+import type { RunSummary } from "../../../src/run-model/run-summary.js";
 import { createPrettyRunReporter } from "../../../src/report/run-reporter.js";
 import { agentResult } from "../controller/fixtures.js";
 

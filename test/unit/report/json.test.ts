@@ -1,7 +1,8 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { nodeRow, type NodeResult, type RunSummary } from "../../../src/controller/results.js";
+import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
+import type { RunSummary } from "../../../src/run-model/run-summary.js";
 import { createJsonRunReporter } from "../../../src/report/run-reporter.js";
 import { agentResult, kept } from "../controller/fixtures.js";
 

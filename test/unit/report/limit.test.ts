@@ -2,7 +2,8 @@
 // summary names the node, and the controller reads the agent's `limit` field only when well formed.
 import { describe, expect, it } from "vitest";
 import { checkAgentResult } from "../../../src/controller/agent-log.js";
-import { nodeRow, type NodeResult, type RunSummary } from "../../../src/controller/results.js";
+import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
+import type { RunSummary } from "../../../src/run-model/run-summary.js";
 import { formatNodeSection, formatSummary, keptText } from "../../../src/report/pretty.js";
 import { agentResult, kept } from "../controller/fixtures.js";
 

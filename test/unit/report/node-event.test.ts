@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { NodeResult } from "../../../src/controller/results.js";
+import type { NodeResult } from "../../../src/run-model/node-result.js";
 import { nodeEvent, nodeEventNote, NOTE_MAX } from "../../../src/report/node-event.js";
 import { agentResult, kept } from "../controller/fixtures.js";
 

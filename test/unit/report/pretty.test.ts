@@ -1,17 +1,14 @@
 import { describe, expect, it } from "vitest";
-import {
-  nodeRow,
-  type NodeResult,
-  type RunHeader,
-  type RunSummary,
-} from "../../../src/controller/results.js";
+import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
+import type { RunSummary } from "../../../src/run-model/run-summary.js";
+import type { RunHeader } from "../../../src/run-model/run-header.js";
 import {
   formatHeader,
   formatNodeSection,
   formatSummary,
   keptText,
 } from "../../../src/report/pretty.js";
-import { formatBytes, formatMs } from "../../../src/report/units.js";
+import { formatBytes, formatMs } from "../../../src/text/units.js";
 import { agentResult, kept } from "../controller/fixtures.js";
 
 const GiB = 1024 ** 3;

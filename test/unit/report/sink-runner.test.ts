@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { NodeResult } from "../../../src/controller/results.js";
-import { createSinkRunner, type RunSink } from "../../../src/report/sinks/sink.js";
+import type { NodeResult } from "../../../src/run-model/node-result.js";
+import { createSinkRunner } from "../../../src/controller/sink-runner.js";
+import type { RunSink } from "../../../src/run-model/sink.js";
 import { bigSummary } from "./audit-fixtures.js";
 
 const ctx = { runId: "r1", namespace: "kic", instance: "kic", dryRun: false, startedAt: 0 };

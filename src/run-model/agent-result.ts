@@ -1,19 +1,7 @@
 // The agent's structured result: the contract between the agent (which prints it as its last log
 // record, `{"msg":"agent result","result":{...}}`) and the controller (which parses it from the
 // helper pod's log). Bump `version` when a field changes meaning.
-
-/** Why an image that was seen was not deleted. */
-export type KeepReason =
-  | "in-use" // a container (any state) uses it
-  | "sandbox" // the runtime's configured pause image, or the image of any pod sandbox
-  | "pinned" // CRI `pinned` / containerd's pinned label
-  | "protected" // named by --protect / --protect-file (pods bound to the node need it)
-  | "excluded" // a name matched an --exclude pattern
-  | "no-match" // no name matched an --include pattern
-  | "too-new" // younger than --min-age
-  | "newest" // among the --keep-newest newest of its repository (by creation time)
-  | "limit" // --max-images-per-node / --max-bytes-per-node reached: left for the next run
-  | "not-attempted"; // the agent's --deadline came, or it was stopped, before its removal batch
+import type { KeepReason } from "./keep-reason.js";
 
 export type RuntimeClientName = "crictl" | "ctr";
 /**

@@ -1,0 +1,204 @@
+// The sweep's environment on the local cluster: kwok and its fake nodes, the ordinary pods on them,
+// the helper pods' namespace, and what the cluster's side counts (APF's dispatched requests, the
+// processes' CPU) around each run.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { cacheDir } from "./images.js";
+import { repoRoot } from "./output.js";
+import { PODS_PER_NODE } from "./sweep-config.js";
+
+const execFileAsync = promisify(execFile);
+
+export const HELPER_NS = "kic-bench";
+export const LOAD_NS = "kic-bench-load";
+export const FLOW_SCHEMA = "kic-bench-controller";
+
+export const state = join(cacheDir, "cluster");
+const bin = join(cacheDir, "bin");
+const adminKubeconfig = join(state, "admin.kubeconfig");
+export const kwokSh = join(repoRoot, "test/cluster/kwok.sh");
+export const sweepEnv = join(repoRoot, "bench/lib/sweep-env.sh");
+export const log = (m: string) =>
+  process.stderr.write(`[bench sweep ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+export async function sh(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<string> {
+  const r = await execFileAsync("bash", [file, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    maxBuffer: 64 << 20,
+  });
+  return r.stdout;
+}
+
+export async function kubectl(args: string[], input?: string): Promise<string> {
+  const child = execFileAsync(join(bin, "kubectl"), ["--kubeconfig", adminKubeconfig, ...args], {
+    encoding: "utf8",
+    maxBuffer: 256 << 20,
+  });
+  if (input !== undefined) child.child.stdin?.end(input);
+  return (await child).stdout;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Requests the API server saw from the controller: APF's dispatched count for the controller's own
+ * FlowSchema (every request but pods/log, which is long-running and bypasses APF), plus the
+ * server's pods/log count (all users: a concurrent test reading logs would add to it).
+ */
+export async function serverCount(): Promise<{ flow: number; logs: number }> {
+  const text = await kubectl(["get", "--raw", "/metrics"]);
+  let flow = 0;
+  let logs = 0;
+  const value = (line: string) => Number(line.slice(line.lastIndexOf(" ") + 1));
+  for (const line of text.split("\n")) {
+    if (
+      line.startsWith("apiserver_flowcontrol_dispatched_requests_total{") &&
+      line.includes(`flow_schema="${FLOW_SCHEMA}"`)
+    ) {
+      flow += value(line);
+    } else if (
+      line.startsWith("apiserver_request_total{") &&
+      line.includes('resource="pods"') &&
+      line.includes('subresource="log"')
+    ) {
+      logs += value(line);
+    }
+  }
+  return { flow, logs };
+}
+
+/** CPU seconds used so far by the cluster's processes (utime + stime from /proc). */
+export function clusterCpu(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const tick = 100; // USER_HZ on Linux
+  for (const name of ["kube-apiserver", "etcd", "kwok", "kube-controller-manager"]) {
+    try {
+      const pid = readFileSync(join(state, "pids", `${name}.pid`), "utf8").trim();
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out[name] = (Number(fields[11]) + Number(fields[12])) / tick;
+    } catch {
+      // Not running (kwok between phases): no figure.
+    }
+  }
+  return out;
+}
+
+/**
+ * kwok and the fake nodes are shared (test/cluster/kwok.sh): when someone else is using them, wait
+ * rather than take them away; give up after BENCH_SWEEP_WAIT_MIN minutes (default 30).
+ */
+export async function waitForKwokFree(): Promise<void> {
+  const limitMin = Number(process.env.BENCH_SWEEP_WAIT_MIN ?? 30);
+  const until = Date.now() + limitMin * 60_000;
+  for (;;) {
+    const status = await sh(kwokSh, ["status"]);
+    const nodes = Number(/fake nodes: (\d+)/.exec(status)?.[1] ?? 0);
+    if (!status.startsWith("kwok running") && nodes === 0) return;
+    if (Date.now() > until) {
+      throw new Error(
+        `kwok or fake nodes are in use by someone else for ${limitMin} min (${status.trim().replace(/\n/g, "; ")}); ` +
+          "run test/cluster/kwok.sh stop when they are done, or raise BENCH_SWEEP_WAIT_MIN",
+      );
+    }
+    log(`kwok in use by someone else (${status.trim().replace(/\n/g, "; ")}); waiting`);
+    await sleep(30_000);
+  }
+}
+
+export const fakeName = (i: number) => `kic-fake-${String(i).padStart(5, "0")}`;
+
+/** Size of fake node objects as the API server returns them (JSON bytes): first, middle, last. */
+export async function nodeObjectBytes(n: number): Promise<number[]> {
+  const picks = [...new Set([0, Math.floor(n / 2), n - 1])];
+  return Promise.all(
+    picks.map(async (i) =>
+      Buffer.byteLength(await kubectl(["get", "node", fakeName(i), "-o", "json"])),
+    ),
+  );
+}
+
+/** Ordinary pods on fake nodes 0..n-1 (PODS_PER_NODE each), created once and kept Running by kwok. */
+const loadPods = new Set<string>();
+export async function ensureLoadPods(n: number): Promise<void> {
+  if (PODS_PER_NODE === 0) return;
+  const missing: object[] = [];
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < PODS_PER_NODE; k++) {
+      const name = `load-${String(i).padStart(5, "0")}-${k}`;
+      if (loadPods.has(name)) continue;
+      loadPods.add(name);
+      const app = (i * PODS_PER_NODE + k) % 400;
+      missing.push({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name, namespace: LOAD_NS, labels: { app: `app-${app}` } },
+        spec: {
+          nodeName: fakeName(i),
+          tolerations: [{ operator: "Exists" }],
+          ...(k === 0
+            ? {
+                initContainers: [
+                  { name: "init", image: `registry.example.com/platform/init:v${app % 7}` },
+                ],
+              }
+            : {}),
+          containers: [
+            { name: "app", image: `registry.example.com/acme/app-${app}:v${1 + (app % 5)}` },
+            ...(k % 2 === 0
+              ? [{ name: "sidecar", image: "docker.io/envoyproxy/envoy:v1.31.0" }]
+              : []),
+          ],
+        },
+      });
+    }
+  }
+  if (missing.length === 0) return;
+  log(`creating ${missing.length} pods on fake nodes`);
+  const parts = 8;
+  const per = Math.ceil(missing.length / parts);
+  await Promise.all(
+    Array.from({ length: parts }, (_, p) => missing.slice(p * per, (p + 1) * per))
+      .filter((items) => items.length > 0)
+      .map((items) =>
+        kubectl(["create", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items })),
+      ),
+  );
+  const want = loadPods.size;
+  for (let i = 0; i < 600; i++) {
+    const running = (
+      await kubectl([
+        "get",
+        "pods",
+        "-n",
+        LOAD_NS,
+        "--field-selector=status.phase=Running",
+        // The server's table (a row per pod), not the objects: 25,000 pods are ~50 MB as JSON.
+        "--no-headers",
+      ])
+    )
+      .split("\n")
+      .filter(Boolean).length;
+    if (running >= want) return;
+    await sleep(want > 5000 ? 3000 : 1000);
+  }
+  throw new Error(`pods on fake nodes not Running after 600 s`);
+}
+
+export async function waitNoHelperPods(): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const left = (await kubectl(["get", "pods", "-n", HELPER_NS, "-o", "name"]))
+      .split("\n")
+      .filter(Boolean).length;
+    if (left === 0) return;
+    await sleep(500);
+  }
+  throw new Error("helper pods of the last run still there after 300 s");
+}

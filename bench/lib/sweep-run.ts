@@ -1,0 +1,155 @@
+// One run of the real controller over the fake nodes: spawned as in production (bench/lib/proc.ts),
+// its JSON run summary read, its API calls sorted into the node's, the run's own and the Events,
+// and the server's counts and the cluster's CPU diffed around it.
+import { cleanEnv, runCli } from "./proc.js";
+import { round } from "./stats.js";
+import { clusterCpu, HELPER_NS, serverCount, sleep, waitNoHelperPods } from "./sweep-cluster.js";
+import { NODE_OPTIONS } from "./sweep-config.js";
+
+/** Calls a run makes once (or once per page), not per node; the run report is read and written once. */
+const RUN_CALLS = new Set([
+  "listNode",
+  "listNamespacedPod",
+  "watch",
+  "readNamespacedConfigMap",
+  "replaceNamespacedConfigMap",
+  "createNamespacedConfigMap",
+]);
+/**
+ * The audit Event per node (chart default events.enabled): counted apart from the cleanup's own
+ * calls, which the issue-10 target bounds (it was written before Events existed).
+ */
+const EVENT_CALL = "createNamespacedEvent";
+
+export interface SweepRun {
+  nodes: number;
+  concurrency: number;
+  rep: number;
+  exitCode: number;
+  wallS: number;
+  controllerS: number | undefined;
+  ok: number;
+  failed: number;
+  firstFailures: string[];
+  requests: number | undefined;
+  requestsPerNode: number | undefined;
+  requestsByCall: Record<string, number> | undefined;
+  /** Requests made for nodes (not the run's node list pages, sweep list, watch), per node. */
+  nodeCallsPerNode: number | undefined;
+  /** Requests the run made once: node list pages, sweep and watch lists, watch, run report. */
+  runCalls: number | undefined;
+  /** Events recorded per node (the audit sink), apart from nodeCallsPerNode. */
+  eventCallsPerNode: number | undefined;
+  nodeListPages: number | undefined;
+  serverRequests: number;
+  serverRequestsPerNode: number;
+  peakRssMiB: number | undefined;
+  controllerCpuS: number | undefined;
+  clusterCpuS: Record<string, number>;
+}
+
+export async function sweepOnce(
+  nodes: number,
+  concurrency: number,
+  rep: number,
+  kubeconfig: string,
+): Promise<SweepRun> {
+  await waitNoHelperPods();
+  const server0 = await serverCount();
+  const cpu0 = clusterCpu();
+  const run = await runCli(
+    [
+      "run",
+      "--kubeconfig",
+      kubeconfig,
+      "--namespace",
+      HELPER_NS,
+      "--instance",
+      "kic-bench",
+      "--node-selector",
+      "kube-image-cleanup.io/bench=fake",
+      "--concurrency",
+      String(concurrency),
+      "--include",
+      "registry.example.com/**/app-1*",
+      "--helper-image",
+      "docker.io/library/kube-image-cleanup:bench",
+      "--node-timeout",
+      "5m",
+      "--output",
+      "json",
+      "--log-format",
+      "json",
+      // The chart's defaults: an Event per node (on unless --events=false) and the run report.
+      "--report-configmap",
+      "kic-bench-report",
+    ],
+    cleanEnv({ KUBECONFIG: "" }),
+    NODE_OPTIONS,
+  );
+  const cpu1 = clusterCpu();
+  // The API server counts a request when it is dispatched; give the last ones a moment to land.
+  await sleep(500);
+  const server1 = await serverCount();
+  let summary:
+    | {
+        durationMs?: number;
+        ok?: number;
+        failed?: number;
+        requests?: { total: number; perNode?: number; byCall: Record<string, number> };
+      }
+    | undefined;
+  const failures: string[] = [];
+  for (const line of run.stdout.split("\n")) {
+    if (line.includes('"run summary"')) summary = JSON.parse(line) as typeof summary;
+    else if (line.includes('"node failed"') && failures.length < 3) {
+      const r = JSON.parse(line) as { node?: string; reason?: string };
+      failures.push(`${r.node ?? "?"}: ${r.reason ?? "?"}`);
+    }
+  }
+  if (summary === undefined) {
+    throw new Error(
+      `the controller printed no run summary (exit ${run.code}):\n${run.stderr.slice(-3000)}\n${run.stdout.slice(-2000)}`,
+    );
+  }
+  const clusterCpuS: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cpu1)) clusterCpuS[k] = round(v - (cpu0[k] ?? v), 1);
+  const serverRequests = server1.flow - server0.flow + (server1.logs - server0.logs);
+  const byCall = summary.requests?.byCall;
+  let nodeCalls: number | undefined;
+  let runCalls: number | undefined;
+  let eventCalls: number | undefined;
+  if (byCall !== undefined) {
+    nodeCalls = 0;
+    runCalls = 0;
+    eventCalls = 0;
+    for (const [call, n] of Object.entries(byCall)) {
+      if (RUN_CALLS.has(call)) runCalls += n;
+      else if (call === EVENT_CALL) eventCalls += n;
+      else nodeCalls += n;
+    }
+  }
+  return {
+    nodes,
+    concurrency,
+    rep,
+    exitCode: run.code,
+    wallS: round(run.wallMs / 1000, 2),
+    controllerS: summary.durationMs === undefined ? undefined : round(summary.durationMs / 1000, 2),
+    ok: summary.ok ?? 0,
+    failed: summary.failed ?? 0,
+    firstFailures: failures,
+    requests: summary.requests?.total,
+    requestsPerNode: summary.requests?.perNode,
+    requestsByCall: summary.requests?.byCall,
+    nodeCallsPerNode: nodeCalls === undefined ? undefined : round(nodeCalls / nodes, 2),
+    runCalls,
+    eventCallsPerNode: eventCalls === undefined ? undefined : round(eventCalls / nodes, 2),
+    nodeListPages: byCall?.listNode,
+    serverRequests,
+    serverRequestsPerNode: round(serverRequests / nodes, 2),
+    peakRssMiB: run.peakRssMiB === undefined ? undefined : round(run.peakRssMiB, 1),
+    controllerCpuS: run.cpuMs === undefined ? undefined : round(run.cpuMs / 1000, 2),
+    clusterCpuS,
+  };
+}

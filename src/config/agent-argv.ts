@@ -1,0 +1,47 @@
+// The agent's command line as the controller builds it for each helper pod: an argv array, each
+// value one element, never a shell string (a pattern or a node name may hold anything).
+import type { LogFormat } from "../log.js";
+import type { HostExecMode } from "../run-model/agent-result.js";
+import type { ClientChoice } from "./agent-options.js";
+
+/** What the controller passes to the agent in a helper pod. */
+export interface AgentArgvInput {
+  include: readonly string[];
+  exclude?: readonly string[];
+  protectFile?: string;
+  minAge?: string;
+  /** --keep-newest, --max-images-per-node, --max-bytes-per-node as given. */
+  keepNewest?: string;
+  maxImagesPerNode?: string;
+  maxBytesPerNode?: string;
+  client?: ClientChoice;
+  socket?: string;
+  hostExec?: HostExecMode;
+  dryRun?: boolean;
+  logFormat?: LogFormat;
+  nodeName?: string;
+  /** --deadline, e.g. `96s`. */
+  deadline?: string;
+}
+
+/** The argv (after `kube-image-cleanup agent`) for the given settings; each value is one element. */
+export function agentArgv(input: AgentArgvInput): string[] {
+  const argv: string[] = [];
+  for (const p of input.include) argv.push(`--include=${p}`);
+  for (const p of input.exclude ?? []) argv.push(`--exclude=${p}`);
+  if (input.protectFile !== undefined) argv.push(`--protect-file=${input.protectFile}`);
+  if (input.minAge !== undefined) argv.push(`--min-age=${input.minAge}`);
+  if (input.keepNewest !== undefined) argv.push(`--keep-newest=${input.keepNewest}`);
+  if (input.maxImagesPerNode !== undefined)
+    argv.push(`--max-images-per-node=${input.maxImagesPerNode}`);
+  if (input.maxBytesPerNode !== undefined)
+    argv.push(`--max-bytes-per-node=${input.maxBytesPerNode}`);
+  if (input.client !== undefined) argv.push(`--client=${input.client}`);
+  if (input.socket !== undefined) argv.push(`--socket=${input.socket}`);
+  if (input.hostExec !== undefined) argv.push(`--host-exec=${input.hostExec}`);
+  if (input.dryRun === true) argv.push("--dry-run");
+  if (input.logFormat !== undefined) argv.push(`--log-format=${input.logFormat}`);
+  if (input.nodeName !== undefined) argv.push(`--node-name=${input.nodeName}`);
+  if (input.deadline !== undefined) argv.push(`--deadline=${input.deadline}`);
+  return argv;
+}

@@ -1,0 +1,66 @@
+// The agent's protect list as it is given: --protect references, and the --protect-file the
+// controller writes into each helper pod (protect-entries.ts is its entry format). Every reference
+// is checked: an agent that cannot read what it must keep does not start.
+import { readFile } from "node:fs/promises";
+import { ConfigError } from "../errors.js";
+import { checkImageReference } from "./image-reference.js";
+import { fromProtectEntry, type ProtectedRef } from "./protect-entries.js";
+
+/**
+ * The references, deduplicated; throws ConfigError at the first that is not an image reference.
+ * Refusing is the safe side: the agent must not start believing it knows what to keep.
+ */
+export function checkProtectList(key: string, refs: readonly string[]): string[] {
+  refs.forEach((ref, i) => {
+    const why = checkImageReference(ref);
+    if (why !== undefined) {
+      throw new ConfigError(
+        key,
+        // The bad entry may be huge or hold control characters: its place and length, not its text.
+        `entry ${i + 1} (${ref.length} characters)`,
+        `give image references such as nginx:1.25 or registry.example/app@sha256:...; ${why}`,
+      );
+    }
+  });
+  return [...new Set(refs)];
+}
+
+/**
+ * Reads `--protect-file`: a JSON list of image references, each a string or, from the controller,
+ * `{"ref": ..., "pod": "namespace/name", "phase": ..., "pods": n}` naming the pod that needs it.
+ * Checked and deduplicated (the first entry for a reference wins).
+ */
+export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      "--protect-file",
+      path,
+      `give a readable file (${(err as Error).message})`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // The parser's own message points into the file; what the operator needs is the expected shape.
+    parsed = undefined;
+  }
+  const entries = Array.isArray(parsed) ? parsed.map(fromProtectEntry) : [undefined];
+  if (!entries.every((e): e is ProtectedRef => e !== undefined)) {
+    throw new ConfigError(
+      "--protect-file",
+      path,
+      'the file must hold a JSON list of image references, e.g. ["nginx:1.25"]',
+    );
+  }
+  const refs = new Set(
+    checkProtectList(
+      `--protect-file ${path}`,
+      entries.map((e) => e.ref),
+    ),
+  );
+  return entries.filter((e) => refs.delete(e.ref));
+}

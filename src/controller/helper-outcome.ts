@@ -1,0 +1,177 @@
+// How a node's helper pod ended, as the node's result: waited for to a terminal phase (or one that
+// will not change, or --node-timeout), then explained from its status and events, or read from the
+// agent's log.
+import type { CoreV1Event, V1Pod } from "@kubernetes/client-node";
+import { formatDuration } from "../config/duration.js";
+import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
+import type { NodeResult } from "../run-model/node-result.js";
+import { parseAgentLog, partialRecord } from "./agent-log.js";
+import { agentStarted, partialText, stopAndRead } from "./agent-stop.js";
+import { AGENT_CONTAINER } from "./helper-pod.js";
+import type { NodeRunContext } from "./node-context.js";
+import { explainPod, podState } from "./pod-diagnosis.js";
+import type { WatchedPod } from "./pod-watch.js";
+
+class NodeTimeout extends Error {}
+
+/** Terminal, or Pending in a way that will not change: stop waiting. */
+const settled = (pod: V1Pod): boolean => {
+  const kind = podState(pod).kind;
+  return kind === "succeeded" || kind === "failed" || kind === "stuck";
+};
+
+export type Outcome = { watched: WatchedPod; timedOut: boolean } | "interrupted";
+
+export async function waitForPod(name: string, ctx: NodeRunContext): Promise<Outcome> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => {
+    timeout.abort(new NodeTimeout());
+  }, ctx.config.nodeTimeoutSeconds * 1000);
+  try {
+    const watched = await ctx.watch.waitFor(
+      name,
+      settled,
+      AbortSignal.any([ctx.signal, timeout.signal]),
+    );
+    return { watched, timedOut: false };
+  } catch (err) {
+    if (ctx.signal.aborted) return "interrupted";
+    if (!(err instanceof NodeTimeout)) throw err;
+    // The watch may have been down: read the pod once before calling it a timeout.
+    try {
+      const pod = await ctx.kube.core.readNamespacedPod({ name, namespace: ctx.namespace });
+      return { watched: { pod, deleted: false }, timedOut: !settled(pod) };
+    } catch (readErr) {
+      if (statusOf(readErr) === 404)
+        return { watched: { pod: ctx.watch.latest(name)?.pod, deleted: true }, timedOut: false };
+      if (isFatal(readErr))
+        throw toKubeApiError(readErr, { verb: "get", resource: "pods", namespace: ctx.namespace });
+      return {
+        watched: ctx.watch.latest(name) ?? { pod: undefined, deleted: false },
+        timedOut: true,
+      };
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function podEvents(name: string, ctx: NodeRunContext): Promise<CoreV1Event[]> {
+  try {
+    const list = await ctx.kube.core.listNamespacedEvent({
+      namespace: ctx.namespace,
+      fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${name}`,
+    });
+    return list.items;
+  } catch (err) {
+    // Events only explain; without them (e.g. RBAC lacks `list events`) the pod status still does.
+    ctx.log.warn({ pod: name, err: serverMessage(err) }, "could not list the helper pod's events");
+    return [];
+  }
+}
+
+export async function collect(
+  name: string,
+  node: string,
+  outcome: { watched: WatchedPod; timedOut: boolean },
+  ctx: NodeRunContext,
+): Promise<Omit<NodeResult, "node" | "durationMs" | "protectedImages" | "pod">> {
+  const { watched, timedOut } = outcome;
+  const pod = watched.pod;
+  if (timedOut) {
+    const why = explainPod(
+      pod,
+      await podEvents(name, ctx),
+      formatDuration(ctx.config.nodeTimeoutSeconds),
+    );
+    // Still running, perhaps deleting: stopped now (no agent works on unobserved), and its log
+    // followed until the pod is gone, so every batch it did is on record.
+    const partial = agentStarted(pod) ? await stopAndRead(name, ctx) : undefined;
+    return {
+      status: "failed",
+      reason: `${why}${partialText(partial)}`,
+      ...(partial === undefined ? {} : { partial }),
+    };
+  }
+  if (watched.deleted) {
+    const why = explainPod(pod, await podEvents(name, ctx));
+    return {
+      status: "failed",
+      reason: `the helper pod was deleted before it finished (by a person, the Job's garbage collection, or a NoExecute taint it does not tolerate); last seen: ${why}`,
+    };
+  }
+  const state = pod === undefined ? undefined : podState(pod);
+  if (pod === undefined || state === undefined || state.kind === "stuck") {
+    return { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) };
+  }
+  const ran = pod.status?.containerStatuses?.some(
+    (s) => s.name === AGENT_CONTAINER && s.state?.terminated !== undefined,
+  );
+  if (!ran) {
+    // Rejected by the kubelet (OutOfcpu, OutOfmemory, ...) before the container existed: no log.
+    return { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) };
+  }
+
+  let text: string;
+  try {
+    text = await ctx.kube.core.readNamespacedPodLog({
+      name,
+      namespace: ctx.namespace,
+      container: AGENT_CONTAINER,
+    });
+  } catch (err) {
+    if (isFatal(err))
+      throw toKubeApiError(err, { verb: "get", resource: "pods/log", namespace: ctx.namespace });
+    if (ctx.signal.aborted)
+      return {
+        status: "interrupted",
+        reason: "the run was stopped while the agent's log was read",
+      };
+    return {
+      status: "failed",
+      reason: `could not read the helper pod's log: ${serverMessage(err)}; ${explainPod(pod, [])}`,
+    };
+  }
+  const parsed = parseAgentLog(text);
+  if (!parsed.ok) {
+    const terminated = pod.status?.containerStatuses?.find((s) => s.name === AGENT_CONTAINER)?.state
+      ?.terminated;
+    const exited =
+      terminated === undefined || terminated.exitCode === 0
+        ? ""
+        : `the agent exited ${terminated.exitCode}${terminated.reason === "OOMKilled" ? " (OOMKilled: raise --helper-memory-limit)" : ""}: `;
+    const partial = partialRecord(text);
+    return {
+      status: "failed",
+      reason: `${exited}${parsed.reason}${partialText(partial)}`,
+      ...(partial === undefined ? {} : { partial }),
+    };
+  }
+  const result = parsed.result;
+  if (result.node !== node) {
+    ctx.log.warn({ pod: name, reported: result.node }, "the agent reported a different node name");
+  }
+  if (result.failed.length > 0) {
+    const first = result.failed[0];
+    return {
+      status: "failed",
+      result,
+      reason: `${result.failed.length} of ${result.failed.length + result.deleted.length} deletions failed${first ? ` (first: ${first.names[0] ?? first.id}: ${first.error})` : ""}`,
+    };
+  }
+  if (result.stopped !== undefined) {
+    const left = result.kept.filter((k) => k.reason === "not-attempted").length;
+    return {
+      status: "failed",
+      result,
+      reason:
+        result.stopped === "deadline"
+          ? `the agent stopped at its deadline with ${String(left)} planned images not attempted: raise --node-timeout (timeouts.node)`
+          : `the agent was stopped (SIGTERM) with ${String(left)} planned images not attempted`,
+    };
+  }
+  if (state.kind === "failed") {
+    return { status: "failed", result, reason: explainPod(pod, []) };
+  }
+  return { status: "ok", result };
+}

@@ -1,0 +1,15 @@
+// Every image an agent saw and did not delete gets exactly one of these reasons (DESIGN.md "The
+// agent", step 3): the plan gives them, the agent's result carries them, the reports count them.
+
+/** Why an image that was seen was not deleted. */
+export type KeepReason =
+  | "in-use" // a container (any state) uses it
+  | "sandbox" // the runtime's configured pause image, or the image of any pod sandbox
+  | "pinned" // CRI `pinned` / containerd's pinned label
+  | "protected" // named by --protect / --protect-file (pods bound to the node need it)
+  | "excluded" // a name matched an --exclude pattern
+  | "no-match" // no name matched an --include pattern
+  | "too-new" // younger than --min-age
+  | "newest" // among the --keep-newest newest of its repository (by creation time)
+  | "limit" // --max-images-per-node / --max-bytes-per-node reached: left for the next run
+  | "not-attempted"; // the agent's --deadline came, or it was stopped, before its removal batch

@@ -1,0 +1,42 @@
+// What a run produces at its end: one row per node and what the run as a whole met (nodes not
+// reached, interruption, a fatal error, helper pods left), and the exit code it means.
+import type { NodeRow } from "./node-result.js";
+
+/** Helper pods the run could not or was told not to delete, and the command that does. */
+export interface LeftPods {
+  why: string;
+  count: number;
+  command: string;
+}
+
+export interface RunSummary {
+  runId: string;
+  dryRun: boolean;
+  /** In the order they finished. */
+  nodes: readonly NodeRow[];
+  /**
+   * Selected nodes the run never reached (it was interrupted, e.g. by the Job's deadline, or stopped
+   * by a fatal error), in the order it would have visited them.
+   */
+  notStarted: readonly string[];
+  /** Names given with --nodes that no listed node had. */
+  missing: readonly string[];
+  durationMs: number;
+  /** The signal that interrupted the run, e.g. `SIGTERM`. */
+  interruptedBy: string | undefined;
+  /** The error that stopped the run (forbidden, credentials refused). */
+  fatal: string | undefined;
+  leftPods: LeftPods | undefined;
+  /** API requests the run made, and per selected node (the benchmark budget is 6). */
+  requests: { total: number; perNode: number | undefined; byCall: Record<string, number> };
+}
+
+/** 0 every selected node ok; 1 some node failed, was interrupted or not found. (2 is thrown.) */
+export function summaryExitCode(summary: RunSummary): 0 | 1 {
+  const bad =
+    summary.nodes.some((n) => n.status !== "ok") ||
+    summary.notStarted.length > 0 ||
+    summary.missing.length > 0 ||
+    summary.interruptedBy !== undefined;
+  return bad ? 1 : 0;
+}
