@@ -59,10 +59,9 @@ ARG NODE_EXTRA_CA_CERTS
 ARG npm_config_cafile
 WORKDIR /app
 COPY package.json package-lock.json ./
-# `npm install` from the lock file, not `npm ci`: npm 11 writes lock files without other platforms'
-# optional packages and `npm ci` then refuses them. `npm install` still installs the locked versions.
+# `npm ci`: exactly the lock file, and it fails when package.json and the lock file disagree.
 RUN --mount=type=secret,id=build-ca --mount=type=cache,target=/root/.npm \
-    npm install --no-audit --no-fund --ignore-scripts
+    npm ci --no-audit --no-fund --ignore-scripts
 
 # --- compile TypeScript to dist/
 FROM deps AS build
@@ -79,7 +78,7 @@ COPY package.json package-lock.json ./
 # Type declarations and source maps are never read at run time (the code runs without
 # --enable-source-maps): a third of @kubernetes/client-node's size, pulled by every node.
 RUN --mount=type=secret,id=build-ca --mount=type=cache,target=/root/.npm \
-    npm install --omit=dev --no-audit --no-fund --ignore-scripts \
+    npm ci --omit=dev --no-audit --no-fund --ignore-scripts \
     && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' \
        -o -name '*.d.cts' \) -delete \
     && rm -rf node_modules/@types

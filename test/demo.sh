@@ -14,7 +14,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export KUBECONFIG="$KIC_KUBECONFIG"
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-[ -d node_modules ] || npm install --no-audit --no-fund
+# The lock file exactly as committed, as npm test installs it.
+[ -d node_modules ] || npm ci --no-audit --no-fund
 say "local cluster"
 # Up under the exclusive cluster lock, then hold it shared for the rest of the demo: `npm test` or
 # cluster:down started meanwhile will not take the cluster down under it.

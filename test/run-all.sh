@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`, also what .ci/run calls). On a fresh machine (fresh clone, empty
 # cache) it first installs and builds everything every suite needs, then runs them:
-#   0. npm packages, Debian packages and the Go-built binaries (helm is needed by the unit suite's
-#      chart tests, the rest by the cluster); all cached, seconds when warm
+#   0. npm packages (once package-lock.json is found to agree with package.json), Debian packages
+#      and the Go-built binaries (helm is needed by the unit suite's chart tests, the rest by the
+#      cluster); all cached, seconds when warm
 #   1. typecheck, lint, build and the unit suite (no cluster)
 #   2. integration and e2e on the local real cluster (test/cluster/with-cluster.sh: brought up if it
 #      is not running, taken down again only if this run brought it up and nobody else uses it), in
@@ -19,11 +20,17 @@ status=0
 
 step() { printf '\n=== %s\n' "$*" >&2; }
 
+# The lock file is what every clone, CI and the image install (`npm ci`): a package.json change
+# without its lock file fails here, before anything is installed, with what to run.
+step "package-lock.json agrees with package.json"
+bash scripts/check-lock-file.sh
+
+# node_modules/.package-lock.json is npm's record of what it installed: older than the lock file
+# means the lock file changed since (a pull, a checkout, a new dependency), so install it again.
+# `npm ci` installs exactly the lock file, for this platform, into a fresh node_modules.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # Not `npm ci`: npm 11 here writes lock files without other platforms' optional packages and then
-  # refuses them in `npm ci`. `npm install` installs the locked versions all the same.
-  step "npm install"
-  npm install --no-audit --no-fund
+  step "npm ci"
+  npm ci --no-audit --no-fund
 fi
 
 # Before any suite: the unit suite's chart tests run the pinned helm, so it must exist first.

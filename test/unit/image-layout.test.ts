@@ -137,13 +137,15 @@ describe("Dockerfile: the runtime stage's layout", () => {
     expect(copied("package.json")?.dest).toBe("/app/package.json");
   });
 
-  it("takes dist/ from the build stage and node_modules from a production-only install, with npm install, never npm ci", () => {
+  it("takes dist/ from the build stage and node_modules from a production-only install, with npm ci, never npm install", () => {
     expect(named(copied("/app/dist")?.from ?? "?").runs.join(" ")).toMatch(/npm run build/);
     expect(named(copied("/app/node_modules")?.from ?? "?").runs.join(" ")).toMatch(
-      /npm install --omit=dev /,
+      /npm ci --omit=dev /,
     );
+    // npm install would resolve anew whatever the lock file lacks; npm ci installs the lock file
+    // as committed and refuses one that disagrees with package.json.
     const runs = stages.flat().filter((i) => i.op === "RUN");
-    expect(runs.map((i) => i.args).join("\n")).not.toMatch(/npm ci\b/);
+    expect(runs.map((i) => i.args).join("\n")).not.toMatch(/npm (install|i)\b/);
   });
 
   it("sets NODE_ENV=production and links kube-image-cleanup on the PATH to the CLI", () => {
@@ -205,7 +207,7 @@ describe("Dockerfile: nothing but the runtime in the final stage", () => {
   it("lends the build's CA to the downloading steps only as a build secret, never as a file in a layer", () => {
     const downloading = stages
       .flat()
-      .filter((i) => i.op === "RUN" && /npm install|go build/.test(i.args));
+      .filter((i) => i.op === "RUN" && /npm ci|go build/.test(i.args));
     expect(downloading).toHaveLength(4);
     for (const run of downloading) expect(run.args).toMatch(/--mount=type=secret,id=build-ca /);
     for (const copy of stages.flat().filter((i) => i.op === "COPY" || i.op === "ADD")) {

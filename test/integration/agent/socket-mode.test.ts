@@ -4,14 +4,16 @@
 // with nothing (or the wrong thing) at --socket, it refuses with exit 2 and one message naming the
 // path and what to mount or grant, before any client runs.
 //
-// No cluster: a private containerd (test/support/containerd.ts) in a directory uid 1000 may enter.
-import { spawn } from "node:child_process";
+// No cluster: a private containerd (test/support/containerd.ts) in a directory uid 1000 may enter,
+// and a copy of the CLI with packages of its own, since uid 1000 may not reach the checkout.
+import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -19,7 +21,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAgentResult } from "../../../src/agent/report.js";
-import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
+import { buildCliForAnyUser, removeBuiltCli } from "../../support/built-cli.js";
 import {
   binDir,
   imageRefs,
@@ -53,8 +55,7 @@ beforeAll(async () => {
   copyFileSync(join(binDir, "crictl"), join(bin, "crictl"));
   chmodSync(join(bin, "crictl"), 0o755);
   path = `${bin}:/usr/local/bin:/usr/bin:/bin`;
-  cli = buildCliInTemp();
-  chmodSync(dirname(dirname(cli)), 0o755);
+  cli = buildCliForAnyUser();
   scratch = new Scratch(containerd.socket);
 }, 300_000);
 
@@ -110,6 +111,39 @@ function errorOf(r: Run): string {
 }
 
 describe("agent --host-exec socket (helper.mode=socket)", () => {
+  it("gives uid 1000 a copy of the CLI of its own, every module loadable without reading outside it", () => {
+    // Node's permission model turns any read outside the copy into ERR_ACCESS_DENIED: a module
+    // resolved into the checkout (a node_modules symlink, say) fails here even where the checkout
+    // happens to be readable by everyone, as on CI, not only under a 0700 home.
+    const dir = dirname(dirname(cli));
+    const flag = process.allowedNodeEnvironmentFlags.has("--permission")
+      ? "--permission"
+      : "--experimental-permission";
+    const asUid1000 = (args: string[]) =>
+      spawnSync(process.execPath, [flag, `--allow-fs-read=${dir}/*`, ...args], {
+        uid: UID,
+        gid: UID,
+        env: { PATH: path, HOME: "/nonexistent" },
+        cwd: "/",
+        encoding: "utf8",
+      });
+    const version = asUid1000([cli, "--version"]);
+    expect(version.status, version.stderr).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    // Every module, the ones commands import only when they run (the controller, the Kubernetes
+    // client) too; cli.js itself would run the CLI on import, --version above loaded it.
+    const modules = readdirSync(join(dir, "dist"), { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".js") && f !== "cli.js")
+      .map((f) => join(dir, "dist", f));
+    expect(modules.length).toBeGreaterThan(10);
+    const all = asUid1000([
+      "--input-type=module",
+      "-e",
+      `for (const m of ${JSON.stringify(modules)}) await import(m);`,
+    ]);
+    expect(all.status, all.stderr).toBe(0);
+  });
+
   it("deletes unused matching images as uid 1000 with only the socket's group, with crictl and with ctr", async () => {
     const prefix = `socket.local/${uniqueToken()}`;
     scratch.image(`${prefix}/crictl:v1`);
