@@ -18,11 +18,14 @@
 #                                 images are stood in by (base images cannot be pulled here)
 #   prometheus-pushgateway        the real Pushgateway the metrics sink's test pushes to (the test
 #                                 starts its own on loopback; the package's service is not used)
+#   docker.io                     dockerd 20.10 for the agent's docker client tests: test/support/dockerd.ts
+#                                 starts its own (own data root, exec root and socket, no bridge, no
+#                                 iptables); the package's service is never started (below)
 # Go is not installed here: Debian 12's golang-go (1.19) is too old for the pinned builds;
 # build-binaries.sh checks the Go on PATH and says what to install.
 set -euo pipefail
 pkgs=(containerd runc conmon gcc libc6-dev containernetworking-plugins busybox-static iptables conntrack socat openssl
-  iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap prometheus-pushgateway)
+  iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap prometheus-pushgateway docker.io)
 missing=()
 for p in "${pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")
@@ -30,8 +33,16 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "[cluster] installing Debian packages: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # No package may start its service: docker.io's would be a system dockerd that adds a docker0
+  # bridge and iptables rules to this machine's network. invoke-rc.d and deb-systemd-invoke ask
+  # policy-rc.d first, and 101 means "denied"; one already in place comes back afterwards.
+  policy=/usr/sbin/policy-rc.d saved=""
+  if [ -e "$policy" ]; then saved="$(mktemp)" && cp -p "$policy" "$saved"; fi
+  trap 'if [ -n "$saved" ]; then mv -f "$saved" "$policy"; else rm -f "$policy"; fi' EXIT
+  printf '#!/bin/sh\n# test/cluster/install-deps.sh: no service starts while packages install\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The Debian package starts a system containerd on /run/containerd; the cluster runs its own
-# instance with its own root, state and socket, so the system one is left as it is.
+# The suites start their own containerd, dockerd and Pushgateway, each with its own root, state and
+# socket; a system instance, where one runs, is left as it is.
