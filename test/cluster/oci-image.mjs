@@ -119,6 +119,8 @@ function layerOf(dir) {
 const shared = layerDirs.map(layerOf); // tarred once for every image of the archive
 const parse = (s) => (s === undefined ? undefined : JSON.parse(s));
 const index = { schemaVersion: 2, manifests: [] };
+/** Docker's `manifest.json` beside the OCI layout, over the same blobs (see the end). */
+const dockerManifest = [];
 const printed = [];
 opt.name.forEach((name, i) => {
   const extraDir = extraLayerDir(opt.salt[i]);
@@ -141,6 +143,12 @@ opt.name.forEach((name, i) => {
   const manifest = { schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: configDesc, layers };
   const manifestDesc = putBlob(Buffer.from(JSON.stringify(manifest)), "application/vnd.oci.image.manifest.v1+json");
   const tag = name.includes(":") ? name.slice(name.lastIndexOf(":") + 1) : "latest";
+  dockerManifest.push({
+    Config: `blobs/sha256/${configDesc.digest.slice(7)}`,
+    // Docker loads only tagged names; a name with a digest stays untagged.
+    RepoTags: name.includes("@") ? [] : [name.includes(":", name.lastIndexOf("/")) ? name : `${name}:latest`],
+    Layers: layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+  });
   index.manifests.push({
     ...manifestDesc,
     platform: { architecture: "amd64", os: "linux" },
@@ -152,6 +160,10 @@ opt.name.forEach((name, i) => {
 });
 writeFileSync(join(work, "layout", "index.json"), JSON.stringify(index));
 writeFileSync(join(work, "layout", "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+// Docker Engine before 25 loads only its own archive format (`POST /images/load` reads manifest.json):
+// the same blobs listed that way make one archive that containerd, CRI-O (via buildah) and dockerd
+// all load, as `docker save` of Docker 25+ writes it. The OCI layout wins where both are read.
+writeFileSync(join(work, "layout", "manifest.json"), JSON.stringify(dockerManifest));
 writeFileSync(`${opt.out}.tmp`, tarDir(join(work, "layout")));
 renameSync(`${opt.out}.tmp`, opt.out);
 rmSync(work, { recursive: true, force: true });
