@@ -8,6 +8,8 @@ import type { RuntimeClientName } from "../run-model/agent-result.js";
 export const CLIENT_LOCATIONS: Readonly<Record<RuntimeClientName, readonly string[]>> = {
   crictl: ["/var/lib/rancher/rke2/bin/crictl", "/var/lib/rancher/k3s/data/current/bin/crictl"],
   ctr: ["/var/lib/rancher/rke2/bin/ctr", "/var/lib/rancher/k3s/data/current/bin/ctr"],
+  // No binary: the agent speaks the Engine API over the socket itself.
+  docker: [],
 };
 
 /**

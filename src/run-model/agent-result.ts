@@ -3,7 +3,7 @@
 // helper pod's log). Bump `version` when a field changes meaning.
 import type { KeepReason } from "./keep-reason.js";
 
-export type RuntimeClientName = "crictl" | "ctr";
+export type RuntimeClientName = "crictl" | "ctr" | "docker";
 /**
  * How the agent runs the runtime clients: `nsenter` the node's own in the host's namespaces,
  * `direct` this container's (or host's) own against --socket, `socket` this image's own against the

@@ -1,0 +1,344 @@
+// The Docker Engine client: the agent speaks the Engine API itself over the Engine's unix socket
+// (docker-engine.ts), so a Docker host needs no client binary. Images come from the Engine's own image
+// store, containers in every state from its container list; removal goes by image id with
+// `noprune=false` and never `force`, so the Engine itself refuses an image a container uses.
+import { stat } from "node:fs/promises";
+import { posix } from "node:path";
+import { normaliseReference, repositoryOf } from "../config/patterns.js";
+import { inParallel } from "./in-parallel.js";
+import { EngineError, type EngineClient } from "./docker-engine.js";
+import { createdFrom } from "./image-created.js";
+import type {
+  ContainerRecord,
+  ContainerState,
+  ImageRecord,
+  Inventory,
+  SandboxRecord,
+} from "./inventory.js";
+import type { RuntimeAdapter, RuntimeVersion, Usage } from "./runtime.js";
+
+/** The label dockershim and cri-dockerd put on a pod's sandbox (pause) container. */
+const SANDBOX_LABEL = "io.kubernetes.docker.type";
+const POD_NAMESPACE_LABEL = "io.kubernetes.pod.namespace";
+const POD_NAME_LABEL = "io.kubernetes.pod.name";
+
+export interface DockerAdapterOptions {
+  /**
+   * Where the node's filesystem is visible to the agent ("" or `/proc/<pid>/root`): --min-age reads
+   * when each image entered the Engine's image store from the store itself (the API has no pull time).
+   */
+  hostRoot: string;
+}
+
+export function createDockerAdapter(
+  engine: EngineClient,
+  options: DockerAdapterOptions,
+): RuntimeAdapter {
+  const usage = async (): Promise<Usage> => {
+    const all = parseDockerContainers(await engine.get("/containers/json?all=1"));
+    return { containers: all.containers, sandboxes: all.sandboxes, imageVolumes: [] };
+  };
+
+  /** Created (--keep-newest, limits) and the last tag time, from each image's inspect, 4 at a time. */
+  const inspectImages = async (images: ImageRecord[]): Promise<Map<string, number>> => {
+    const tagged = new Map<string, number>();
+    await inParallel(images, async (image) => {
+      let facts: unknown;
+      try {
+        facts = await engine.get(`/images/${image.id}/json`);
+      } catch (err) {
+        // Removed since the listing: it is gone, and nothing is known of it.
+        if (err instanceof EngineError && err.status === 404) return;
+        throw err;
+      }
+      const inspected = parseDockerInspect(facts);
+      if (inspected.createdAtMs !== undefined) image.createdAtMs = inspected.createdAtMs;
+      if (inspected.lastTaggedAtMs !== undefined) tagged.set(image.id, inspected.lastTaggedAtMs);
+    });
+    return tagged;
+  };
+
+  /**
+   * When each image entered the Engine's image store. The API has no pull time (LastTagTime is set
+   * by `docker tag` and builds, never by a pull or a load); the store writes each image's config
+   * as `<DockerRootDir>/image/<driver>/imagedb/content/sha256/<id>` on every pull, load and build,
+   * so that file's mtime is the last time the image came. The later of the two counts: an image is
+   * never taken for older than it is. False when the store cannot be read from here (socket mode,
+   * an agent that is not root, or the containerd image store, which keeps no such files).
+   */
+  const readStoreTimes = async (
+    images: ImageRecord[],
+    lastTagged: ReadonlyMap<string, number>,
+  ): Promise<boolean> => {
+    const info = parseDockerInfo(await engine.get("/info"));
+    if (info.rootDir === undefined || info.driver === undefined) return false;
+    const dir = `${options.hostRoot}${posix.join(info.rootDir, "image", info.driver, "imagedb", "content", "sha256")}`;
+    try {
+      if (!(await stat(dir)).isDirectory()) return false;
+    } catch {
+      // Not visible from here, or no such store: no image gets a time.
+      return false;
+    }
+    await inParallel(images, async (image) => {
+      const hex = image.id.replace(/^sha256:/, "");
+      const times: number[] = [];
+      const tag = lastTagged.get(image.id);
+      if (tag !== undefined) times.push(tag);
+      try {
+        times.push((await stat(posix.join(dir, hex))).mtimeMs);
+      } catch {
+        // Removed since the listing, or stored elsewhere: its time stays unknown (kept as too-new).
+      }
+      if (times.length > 0) image.recordedAtMs = Math.max(...times);
+    });
+    return true;
+  };
+
+  return {
+    client: "docker",
+    socket: engine.socket,
+    version: async () => parseDockerVersion(await engine.get("/version")),
+    usage,
+    inventory: async ({ withTimes, withCreated }): Promise<Inventory> => {
+      // Top-level images only (no `all`): the classic builder's intermediate images are parents that
+      // cannot go before their children, and go with them (noprune=false).
+      const images = parseDockerImages(await engine.get("/images/json"));
+      const lastTagged =
+        withTimes || withCreated === true ? await inspectImages(images) : new Map<string, number>();
+      const { containers, sandboxes, imageVolumes } = await usage();
+      const imageTimesKnown = withTimes && (await readStoreTimes(images, lastTagged));
+      return { images, containers, sandboxes, imageVolumes, imageTimesKnown };
+    },
+    // The Engine reports exact sizes.
+    measure: () => Promise.resolve(),
+    remove: async (images) => {
+      const errors = new Map<string, string>();
+      for (const image of images) {
+        const error = await removeImage(engine, image);
+        if (error !== undefined) errors.set(image.id, error);
+      }
+      return errors;
+    },
+    present: async () => {
+      // Everything, intermediate images too: nothing that holds content may be missed.
+      const out = new Map<string, string[]>();
+      const add = (key: string, holders: string[]) => {
+        if (key !== "") out.set(key, [...(out.get(key) ?? []), ...holders]);
+      };
+      for (const image of listOf(await engine.get("/images/json?all=1"))) {
+        const id = str(image.Id);
+        const names = namesOf(image);
+        add(id, names.length > 0 ? names : [id]);
+        for (const name of names) {
+          add(name, [name]);
+          const at = name.indexOf("@");
+          if (at >= 0) add(name.slice(at + 1), [name]);
+        }
+      }
+      return out;
+    },
+    imageFsSource: "docker system df (LayersSize)",
+    // Computed by the Engine on request: always fresh. `type=image` limits it to images on Engines
+    // that know it (API 1.42+); older ones ignore it and size containers and volumes too.
+    imageFsUsage: async () => ({
+      usedBytes: parseDockerLayersSize(await engine.get("/system/df?type=image")),
+      fresh: true,
+    }),
+  };
+}
+
+/**
+ * Removes one image and everything that names it; undefined when the Engine reports no error.
+ *
+ * By id the Engine removes an image, every tag and digest with it, only when at most one tag names
+ * it and all its names are in one repository; otherwise it asks for `force`, which the agent never
+ * sends (force would also delete an image a stopped container uses). So the extra names go first,
+ * digests before tags (removing a repository's last tag also drops its digests), one DELETE each,
+ * until the rest is that one repository; then the id, where the Engine checks every container,
+ * running or stopped, and refuses (409) if one uses the image.
+ */
+async function removeImage(engine: EngineClient, image: ImageRecord): Promise<string | undefined> {
+  let remaining = [...image.refs];
+  const untagged: string[] = [];
+  try {
+    while (remaining.length > 1 && !isSingleReference(remaining)) {
+      const next = remaining.find((r) => r.includes("@")) ?? remaining[0];
+      if (next === undefined) break;
+      const entries = await deleteQuiet(engine, `/images/${pathOf(next)}?noprune=false`);
+      const gone = new Set([next, ...entries.untagged]);
+      untagged.push(...gone);
+      remaining = remaining.filter((r) => !gone.has(r));
+      // Its last name went, and the image with it.
+      if (entries.deleted.includes(image.id)) return undefined;
+    }
+    await deleteQuiet(engine, `/images/${image.id}?noprune=false`);
+    return undefined;
+  } catch (err) {
+    const text = err instanceof EngineError ? err.engineMessage : String(err);
+    return untagged.length > 0
+      ? `${text}; names removed before that: ${untagged.join(", ")}`
+      : text;
+  }
+}
+
+/** A name as a URL path: each segment encoded (the Engine matches the decoded path). */
+function pathOf(name: string): string {
+  return name.split("/").map(encodeURIComponent).join("/");
+}
+
+/** A DELETE whose 404 means the name or image is gone already. */
+async function deleteQuiet(
+  engine: EngineClient,
+  path: string,
+): Promise<{ untagged: string[]; deleted: string[] }> {
+  try {
+    return parseDeleteResponse(await engine.delete(path));
+  } catch (err) {
+    if (err instanceof EngineError && err.status === 404) return { untagged: [], deleted: [] };
+    throw err;
+  }
+}
+
+/**
+ * The Engine's own rule (daemon/images/image_delete.go, `isSingleReference`): the names are at most
+ * one tag plus digests, all of one repository. Then deleting by id removes them all.
+ */
+export function isSingleReference(names: readonly string[]): boolean {
+  const tags = names.filter((n) => !n.includes("@"));
+  if (tags.length > 1) return false;
+  const repositories = new Set(names.map((n) => repositoryOf(normaliseReference(n))));
+  return repositories.size === 1;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const strList = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+const listOf = (v: unknown): Record<string, unknown>[] =>
+  Array.isArray(v) ? v.filter(isRecord) : [];
+
+/** Tags and repo digests; the Engine writes `<none>:<none>` / `<none>@<none>` for untagged images. */
+function namesOf(image: Record<string, unknown>): string[] {
+  return [...strList(image.RepoTags), ...strList(image.RepoDigests)].filter(
+    (n) => !n.startsWith("<none>"),
+  );
+}
+
+/** `GET /version`. */
+export function parseDockerVersion(body: unknown): RuntimeVersion {
+  const v = isRecord(body) ? body : {};
+  const version = str(v.Version);
+  const api = str(v.ApiVersion);
+  if (version === "") return { name: "docker" };
+  return { name: "docker", version: api === "" ? version : `${version} (API ${api})` };
+}
+
+/** `GET /images/json`: one record per image, with every tag and repo digest. */
+export function parseDockerImages(body: unknown): ImageRecord[] {
+  return listOf(body).map((i) => {
+    const names = namesOf(i);
+    const digests = names
+      .filter((n) => n.includes("@"))
+      .map((n) => n.slice(n.indexOf("@") + 1))
+      .filter((d) => d.startsWith("sha256:"));
+    return {
+      id: str(i.Id),
+      names,
+      digests,
+      sizeBytes: typeof i.Size === "number" && i.Size > 0 ? i.Size : 0,
+      // Docker has no pinning.
+      pinned: false,
+      refs: names,
+    };
+  });
+}
+
+/** `GET /images/{id}/json`: `Created` of the config, and when it was last tagged (zero: never). */
+export function parseDockerInspect(body: unknown): {
+  createdAtMs?: number;
+  lastTaggedAtMs?: number;
+} {
+  const i = isRecord(body) ? body : {};
+  const out: { createdAtMs?: number; lastTaggedAtMs?: number } = {};
+  const created = createdFrom(i.Created);
+  if (created !== undefined) out.createdAtMs = created;
+  const meta = isRecord(i.Metadata) ? i.Metadata : {};
+  // Go's zero time (year 1) for an image never tagged by `docker tag`: createdFrom drops it too.
+  const tagged = createdFrom(meta.LastTagTime);
+  if (tagged !== undefined) out.lastTaggedAtMs = tagged;
+  return out;
+}
+
+const STATES: Record<string, ContainerState> = {
+  running: "running",
+  paused: "running",
+  restarting: "running",
+  created: "created",
+  exited: "exited",
+  dead: "exited",
+};
+
+/**
+ * `GET /containers/json?all=1`: containers in every state, each with the image it runs (`ImageID`)
+ * and the name it was started with (`Image`; the id once that name moved to another image). The
+ * sandbox (pause) containers of pods on a kubelet through cri-dockerd are sandboxes.
+ */
+export function parseDockerContainers(body: unknown): {
+  containers: ContainerRecord[];
+  sandboxes: SandboxRecord[];
+} {
+  const containers: ContainerRecord[] = [];
+  const sandboxes: SandboxRecord[] = [];
+  for (const c of listOf(body)) {
+    const id = str(c.Id);
+    const labels = isRecord(c.Labels) ? c.Labels : {};
+    const namespace = str(labels[POD_NAMESPACE_LABEL]);
+    const podName = str(labels[POD_NAME_LABEL]);
+    const pod = namespace !== "" && podName !== "" ? `${namespace}/${podName}` : undefined;
+    const images = [...new Set([str(c.ImageID), str(c.Image)].filter((s) => s !== ""))];
+    if (labels[SANDBOX_LABEL] === "podsandbox") {
+      const sandbox: SandboxRecord = { id, pod: pod ?? `sandbox ${id.slice(0, 12)}` };
+      if (images[0] !== undefined) sandbox.image = images[0];
+      sandboxes.push(sandbox);
+      continue;
+    }
+    const record: ContainerRecord = {
+      id,
+      name: (strList(c.Names)[0] ?? id.slice(0, 12)).replace(/^\//, ""),
+      state: STATES[str(c.State)] ?? "unknown",
+      images,
+    };
+    if (pod !== undefined) record.pod = pod;
+    containers.push(record);
+  }
+  return { containers, sandboxes };
+}
+
+/** `DELETE /images/{name}`: `[{"Untagged": name} | {"Deleted": id or layer}]`. */
+export function parseDeleteResponse(body: unknown): { untagged: string[]; deleted: string[] } {
+  const out = { untagged: [] as string[], deleted: [] as string[] };
+  for (const entry of listOf(body)) {
+    if (typeof entry.Untagged === "string") out.untagged.push(entry.Untagged);
+    if (typeof entry.Deleted === "string") out.deleted.push(entry.Deleted);
+  }
+  return out;
+}
+
+/** `GET /info`: where the Engine keeps its data, and its storage driver. */
+export function parseDockerInfo(body: unknown): { rootDir?: string; driver?: string } {
+  const i = isRecord(body) ? body : {};
+  const out: { rootDir?: string; driver?: string } = {};
+  // Only a plain absolute path and driver name are joined into a path.
+  if (/^\/[^\0]*$/.test(str(i.DockerRootDir))) out.rootDir = str(i.DockerRootDir);
+  if (/^[a-z0-9_.-]+$/.test(str(i.Driver))) out.driver = str(i.Driver);
+  return out;
+}
+
+/** `GET /system/df`: bytes of all image layers, as the Engine counts them. */
+export function parseDockerLayersSize(body: unknown): number {
+  const d = isRecord(body) ? body : {};
+  if (typeof d.LayersSize !== "number")
+    throw new Error("the Engine's disk usage has no LayersSize");
+  return d.LayersSize;
+}
