@@ -7,13 +7,22 @@ import { formatDuration } from "../config/duration.js";
 import type { Logger } from "../log.js";
 import { createCrictlAdapter } from "./crictl.js";
 import { createCtrAdapter } from "./ctr.js";
+import { createDockerAdapter } from "./docker.js";
+import { createEngineClient } from "./docker-engine.js";
 import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions } from "./plan.js";
 import type { AgentResult } from "../run-model/agent-result.js";
-import { connectRuntime, findSocket, type RuntimeAdapter } from "./runtime.js";
+import {
+  type AdapterFactory,
+  connectRuntime,
+  findSocket,
+  NoCriError,
+  type RuntimeAdapter,
+  type RuntimeVersion,
+} from "./runtime.js";
 import type { AgentReporter } from "./report.js";
 
 export interface AgentDeps {
@@ -37,17 +46,7 @@ export async function runAgent(
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
 
-  // A target entered by nsenter was chosen for owning this socket: it is the one to use.
-  const socket = await findSocket(deps.exec, config.socket ?? deps.exec.target?.socket);
-  const { adapter, version } = await connectRuntime(
-    config.client,
-    socket,
-    (client, s, program) =>
-      client === "crictl"
-        ? createCrictlAdapter(deps.exec, s, program)
-        : createCtrAdapter(deps.exec, s, config.ctrNamespace, program),
-    (path) => deps.exec.fileExists(path),
-  );
+  const { adapter, version, socket } = await connect(config, deps);
   const runtime: AgentResult["runtime"] = {
     client: adapter.client,
     socket,
@@ -73,7 +72,11 @@ export async function runAgent(
       `${adapter.client} on ${socket}${version.name ? ` (${version.name})` : ""} does not tell when an image was pulled` +
         (adapter.client === "crictl"
           ? " and ctr could not read containerd's content store here; on containerd make ctr available or use --client ctr,"
-          : ",") +
+          : adapter.client === "docker"
+            ? " (its API has none) and its image store, where each image's record shows when it came, cannot be read from here;" +
+              " run the agent as root where the Engine's data root is visible at its own path (DockerRootDir, e.g. mount /var/lib/docker/image read-only)," +
+              " use --host-exec nsenter,"
+            : ",") +
         " or remove --min-age; nothing was deleted",
     );
   }
@@ -160,6 +163,46 @@ export async function runAgent(
   }
   deps.report.result(result);
   return result;
+}
+
+/**
+ * Finds the socket and connects the client. With auto and no --socket, a containerd that serves no
+ * CRI is Docker's own (docker-ce runs one with its CRI plugin off): where Docker's socket is there
+ * too, the images to clean are Docker's.
+ */
+async function connect(
+  config: Readonly<AgentConfig>,
+  deps: AgentDeps,
+): Promise<{ adapter: RuntimeAdapter; version: RuntimeVersion; socket: string }> {
+  const exec = deps.exec;
+  // The agent connects to the Engine's socket itself: in nsenter mode through the node's root.
+  const engine = (socket: string) =>
+    createEngineClient(socket, {
+      connectPath: `${exec.hostRoot}${socket}`,
+      timeoutMs: () => exec.callTimeoutMs(),
+    });
+  const make: AdapterFactory = (client, s, program) =>
+    client === "crictl"
+      ? createCrictlAdapter(exec, s, program)
+      : client === "ctr"
+        ? createCtrAdapter(exec, s, config.ctrNamespace, program)
+        : createDockerAdapter(engine(s), { hostRoot: exec.hostRoot });
+  const isEngine = (s: string) => engine(s).ping();
+  const fileExists = (path: string) => exec.fileExists(path);
+  // A target entered by nsenter was chosen for owning this socket: it is the one to use.
+  const given = config.socket ?? exec.target?.socket;
+  const socket = await findSocket(exec, given, config.client);
+  try {
+    return { ...(await connectRuntime(config.client, socket, make, fileExists, isEngine)), socket };
+  } catch (err) {
+    if (!(err instanceof NoCriError) || config.client !== "auto" || given !== undefined) throw err;
+    const docker = await findSocket(exec, undefined, "docker").catch(() => undefined);
+    if (docker === undefined) throw err;
+    deps.report.warn(
+      `${err.socket} serves no CRI (Docker's own containerd): using the Docker Engine at ${docker}`,
+    );
+    return { ...(await connectRuntime("docker", docker, make, fileExists)), socket: docker };
+  }
 }
 
 /** The CRI refreshes its image filesystem figure every 10 s (containerd's default): wait that long. */

@@ -40,6 +40,11 @@ export interface EngineClient {
   get(path: string): Promise<unknown>;
   /** DELETE, parsed JSON (or undefined for an empty body); EngineError on a non-2xx answer. */
   delete(path: string): Promise<unknown>;
+  /**
+   * Whether the socket answers as a Docker Engine (`GET /_ping`, the Engine's own health check,
+   * which answers `OK` as text); false for anything else that listens there (a gRPC runtime).
+   */
+  ping(): Promise<boolean>;
 }
 
 export interface EngineClientOptions {
@@ -60,9 +65,50 @@ export function createEngineClient(socket: string, options: EngineClientOptions)
     callEngine(options.connectPath ?? socket, socket, method, path, options.timeoutMs());
   return {
     socket,
-    get: (path) => call("GET", path),
-    delete: (path) => call("DELETE", path),
+    get: async (path) => jsonOf(await call("GET", path)),
+    delete: async (path) => jsonOf(await call("DELETE", path)),
+    ping: async () => {
+      try {
+        const answer = await call("GET", "/_ping");
+        return answer.status === 200 && answer.text.trim() === "OK";
+      } catch {
+        // Not reachable, or not HTTP: not an Engine.
+        return false;
+      }
+    },
   };
+}
+
+interface Answer {
+  method: string;
+  path: string;
+  socket: string;
+  status: number;
+  text: string;
+  statusMessage: string;
+}
+
+/** A 2xx answer's JSON; EngineError for any other status, with the Engine's own message. */
+function jsonOf(answer: Answer): unknown {
+  const { method, path, socket, status, text } = answer;
+  const body = parseJson(text);
+  if (status >= 200 && status < 300) {
+    if (text !== "" && body === undefined)
+      throw new EngineUnreachableError(
+        socket,
+        `${method} ${path} answered no JSON: is this a Docker Engine socket?`,
+      );
+    return body;
+  }
+  // The Engine's errors are `{"message": "..."}`; anything else is shown as it came.
+  const message =
+    typeof body === "object" &&
+    body !== null &&
+    "message" in body &&
+    typeof body.message === "string"
+      ? body.message
+      : text.trim().slice(0, 500) || answer.statusMessage;
+  throw new EngineError(method, path, status, message);
 }
 
 function callEngine(
@@ -71,7 +117,7 @@ function callEngine(
   method: string,
   path: string,
   timeoutMs: number,
-): Promise<unknown> {
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -92,31 +138,14 @@ function callEngine(
           chunks.push(chunk);
         });
         res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          const status = res.statusCode ?? 0;
-          const body = parseJson(text);
-          if (status >= 200 && status < 300) {
-            if (text !== "" && body === undefined) {
-              reject(
-                new EngineUnreachableError(
-                  socket,
-                  `${method} ${path} answered no JSON: is this a Docker Engine socket?`,
-                ),
-              );
-              return;
-            }
-            resolve(body);
-            return;
-          }
-          // The Engine's errors are `{"message": "..."}`; anything else is shown as it came.
-          const message =
-            typeof body === "object" &&
-            body !== null &&
-            "message" in body &&
-            typeof body.message === "string"
-              ? body.message
-              : text.trim().slice(0, 500) || (res.statusMessage ?? "");
-          reject(new EngineError(method, path, status, message));
+          resolve({
+            method,
+            path,
+            socket,
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8"),
+            statusMessage: res.statusMessage ?? "",
+          });
         });
         res.on("error", (err) => {
           reject(new EngineUnreachableError(socket, `${method} ${path}: ${err.message}`));

@@ -130,10 +130,15 @@ export async function executePlan(
 
 /**
  * How a runtime refuses to remove an image a container uses: CRI-O (containers/storage) says "image is
- * in use by a container", or "the image is in use by <container>" for an image volume. containerd
- * removes the reference and lets the container run on.
+ * in use by a container", or "the image is in use by <container>" for an image volume; the Docker Engine
+ * (also through cri-dockerd) "image is being used by running|stopped container <id>", or "container
+ * <id> is using its referenced image <id>" for a name. containerd removes the reference and lets the
+ * container run on.
  */
-const IN_USE_REFUSAL = /image is in use by [^;:\n]*/;
+const IN_USE_REFUSAL =
+  /image is (?:in use|being used) by [^;:\n]*|container [0-9a-f]+ is using its referenced image [0-9a-f]+/;
+/** The docker client's note of the names it removed before the Engine refused the last one. */
+const NAMES_REMOVED = /names removed before that: [^\n]*/;
 
 /** Lists what is left after a removal call: deleted means nothing holds the content any more. */
 async function verify(
@@ -168,7 +173,9 @@ async function verify(
       out.keptLate.push({
         ...identity(image),
         reason: "in-use",
-        detail: `the runtime refused to remove it: ${IN_USE_REFUSAL.exec(error)?.[0] ?? error} (appeared during the run)`,
+        detail:
+          `the runtime refused to remove it: ${IN_USE_REFUSAL.exec(error)?.[0] ?? error} (appeared during the run)` +
+          (NAMES_REMOVED.test(error) ? `; ${NAMES_REMOVED.exec(error)?.[0] ?? ""}` : ""),
       });
     } else if (keys.some((k) => present.has(k))) {
       out.failed.push({

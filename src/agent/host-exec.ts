@@ -39,6 +39,8 @@ export interface HostExec {
    * start. A call that outlives its timeout is killed with everything it started and exits 137.
    */
   run(argv: readonly string[]): Promise<ExecResult>;
+  /** How long a client call may take now (the Engine API client's calls too): shortened by the deadline. */
+  callTimeoutMs(): number;
   /** Whether a unix socket exists at `path` as the runtime clients will see it. */
   socketExists(path: string): Promise<boolean>;
   /**
@@ -83,6 +85,7 @@ export function createHostExec(
     ...(mode === "nsenter" ? { target } : {}),
     hostRoot,
     run: (argv) => spawnCollect([...prefix, ...argv], timeout()),
+    callTimeoutMs: timeout,
     socketExists: async (path) => {
       try {
         return (await stat(`${hostRoot}${path}`)).isSocket();

@@ -56,15 +56,41 @@ export interface RuntimeAdapter {
   imageFsUsage(after?: number, waitMs?: number): Promise<{ usedBytes: number; fresh: boolean }>;
 }
 
-/** Where runtimes put their sockets, probed in this order when --socket is not given. */
-export const SOCKET_CANDIDATES = [
-  { path: "/run/containerd/containerd.sock", runtime: "containerd" },
+/**
+ * Where runtimes put their sockets, probed in this order when --socket is not given, and which
+ * clients speak to each. A node's CRI runtime comes before Docker's socket: a Kubernetes node may run
+ * Docker beside containerd (for builds), and the kubelet's images are in its CRI runtime.
+ */
+export const SOCKET_CANDIDATES: readonly {
+  path: string;
+  runtime: string;
+  clients: readonly RuntimeClientName[];
+}[] = [
+  { path: "/run/containerd/containerd.sock", runtime: "containerd", clients: ["crictl", "ctr"] },
   // k3s and RKE2 alike.
-  { path: "/run/k3s/containerd/containerd.sock", runtime: "k3s/RKE2 containerd" },
-  { path: "/var/run/crio/crio.sock", runtime: "CRI-O" },
-] as const;
+  {
+    path: "/run/k3s/containerd/containerd.sock",
+    runtime: "k3s/RKE2 containerd",
+    clients: ["crictl", "ctr"],
+  },
+  { path: "/var/run/crio/crio.sock", runtime: "CRI-O", clients: ["crictl"] },
+  // A kubelet on Docker Engine (Mirantis Kubernetes Engine and others) talks CRI to cri-dockerd.
+  { path: "/var/run/cri-dockerd.sock", runtime: "cri-dockerd", clients: ["crictl"] },
+  { path: "/var/run/docker.sock", runtime: "Docker Engine", clients: ["docker"] },
+];
 
-export async function findSocket(exec: HostExec, given: string | undefined): Promise<string> {
+/** The sockets `choice` can use, in probing order. */
+export function socketCandidates(choice: ClientChoice): string[] {
+  return SOCKET_CANDIDATES.filter((c) => choice === "auto" || c.clients.includes(choice)).map(
+    (c) => c.path,
+  );
+}
+
+export async function findSocket(
+  exec: HostExec,
+  given: string | undefined,
+  choice: ClientChoice = "auto",
+): Promise<string> {
   if (exec.mode === "socket") {
     // loadAgentConfig requires --socket in this mode; the mount is checked, not probed for.
     if (given === undefined) throw new RuntimeUnavailableError("--host-exec socket needs --socket");
@@ -79,15 +105,16 @@ export async function findSocket(exec: HostExec, given: string | undefined): Pro
       `runtime socket ${given} not found ${where}: fix --socket${exec.mode === "direct" ? " or mount the socket into the pod" : ""}`,
     );
   }
-  for (const candidate of SOCKET_CANDIDATES) {
-    if (await exec.socketExists(candidate.path)) return candidate.path;
+  const candidates = socketCandidates(choice);
+  for (const path of candidates) {
+    if (await exec.socketExists(path)) return path;
   }
   throw new RuntimeUnavailableError(
-    `no runtime socket found ${where}; looked for ${SOCKET_CANDIDATES.map((c) => c.path).join(", ")}: give --socket PATH`,
+    `no runtime socket found ${where}; looked for ${candidates.join(", ")}: give --socket PATH`,
   );
 }
 
-/** Makes the adapter for `client`, running `program` (the bare name, or a path to it). */
+/** Makes the adapter for `client`, running `program` (the bare name, or a path to it; docker runs none). */
 export type AdapterFactory = (
   client: RuntimeClientName,
   socket: string,
@@ -95,18 +122,45 @@ export type AdapterFactory = (
 ) => RuntimeAdapter;
 
 /**
- * Picks the client (auto: crictl, which speaks CRI to every runtime, else ctr for containerd) and
- * checks that it reaches the runtime: each client by its name on PATH first, then where RKE2 and k3s
- * keep it (`fileExists`: the host exec's check). Errors name the binary or socket to fix.
+ * The containerd on the socket serves no CRI: the one Docker (docker-ce's containerd.io) runs for
+ * itself, with the CRI plugin disabled. Its images are Docker's, not the kubelet's.
+ */
+export class NoCriError extends RuntimeUnavailableError {
+  constructor(
+    readonly socket: string,
+    detail: string,
+  ) {
+    super(
+      `the runtime at ${socket} serves no CRI (${detail}): a containerd without its CRI plugin, such as the one Docker Engine runs for itself; use --client docker for Docker's images, or --socket for the kubelet's runtime`,
+    );
+    this.name = "NoCriError";
+  }
+}
+
+/**
+ * Picks the client (auto: docker for a Docker Engine socket; else crictl, which speaks CRI to every
+ * runtime, else ctr for containerd) and checks that it reaches the runtime: each client by its name on
+ * PATH first, then where RKE2 and k3s keep it (`fileExists`: the host exec's check). `isEngine`
+ * says whether a socket answers as a Docker Engine (auto only). Errors name the binary or socket to fix.
  */
 export async function connectRuntime(
   choice: ClientChoice,
   socket: string,
   make: AdapterFactory,
   fileExists: (path: string) => Promise<boolean> = () => Promise.resolve(false),
+  isEngine: (socket: string) => Promise<boolean> = () => Promise.resolve(false),
 ): Promise<{ adapter: RuntimeAdapter; version: RuntimeVersion }> {
+  if (choice === "docker" || (choice === "auto" && (await isEngine(socket)))) {
+    // The agent speaks the Engine API itself: no program to find. An unreachable Engine says why.
+    const adapter = make("docker", socket, "");
+    return { adapter, version: await adapter.version() };
+  }
   const order: RuntimeClientName[] =
-    choice === "auto" ? (socket.includes("crio") ? ["crictl"] : ["crictl", "ctr"]) : [choice];
+    choice === "auto"
+      ? socket.includes("crio") || socket.includes("cri-dockerd")
+        ? ["crictl"]
+        : ["crictl", "ctr"]
+      : [choice];
   const missing: CommandNotFoundError[] = [];
   const candidates: [RuntimeClientName, string][] = [];
   for (const client of order)
@@ -122,6 +176,8 @@ export async function connectRuntime(
         continue;
       }
       if (err instanceof CommandFailedError) {
+        const noCri = NO_CRI.exec(err.result.stderr)?.[0];
+        if (client === "crictl" && noCri !== undefined) throw new NoCriError(socket, noCri);
         throw new RuntimeUnavailableError(
           `${client} cannot reach the runtime at ${socket}: ${lastLines(err.result.stderr)}; check --socket and that the runtime is running`,
         );
@@ -132,7 +188,7 @@ export async function connectRuntime(
   const what = missing
     .map((m) => {
       const elsewhere = (CLIENT_LOCATIONS as Partial<Record<string, readonly string[]>>)[m.program];
-      return elsewhere ? `${m.message} nor at ${elsewhere.join(", ")}` : m.message;
+      return elsewhere?.length ? `${m.message} nor at ${elsewhere.join(", ")}` : m.message;
     })
     .join("; ");
   throw new RuntimeUnavailableError(
@@ -141,3 +197,6 @@ export async function connectRuntime(
       : `${what}: install it, choose another --client, or change --host-exec`,
   );
 }
+
+/** gRPC's answer when the server has no CRI runtime service (containerd with `disabled_plugins = ["cri"]`). */
+const NO_CRI = /unknown service runtime\.v1(?:alpha2)?\.RuntimeService/;

@@ -1,11 +1,16 @@
 // `kube-image-cleanup agent`: runs on one node and deletes unused images matching the patterns.
 // Wiring only; the work lives in src/agent.
-import { agentOptions, loadAgentConfig, PATTERN_HELP } from "../config/agent-options.js";
+import {
+  type AgentConfig,
+  agentOptions,
+  loadAgentConfig,
+  PATTERN_HELP,
+} from "../config/agent-options.js";
 import { createLogger } from "../log.js";
 import { runAgent } from "../agent/agent.js";
 import { createHostExec } from "../agent/host-exec.js";
 import { resolveNsenterTarget } from "../agent/nsenter-target.js";
-import { SOCKET_CANDIDATES } from "../agent/runtime.js";
+import { socketCandidates } from "../agent/runtime.js";
 import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
 import type { ExitingCommand } from "./index.js";
 
@@ -31,14 +36,16 @@ export const agentCommand: ExitingCommand = {
         "on a k3s host",
       )
       .example(
+        "$0 agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
+        "on a Docker host (the Engine API over /var/run/docker.sock; no docker CLI needed)",
+      )
+      .example(
         "$0 agent --host-exec socket --socket /run/kube-image-cleanup/runtime.sock --include 'ghcr.io/acme/**'",
         "in an unprivileged helper pod with the node's socket mounted there (helper.mode=socket)",
       ),
   handler: async (args) => {
     const started = Date.now();
     const config = loadAgentConfig(args);
-    const deadlineMs =
-      config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000;
     // SIGTERM (the pod is deleted, the node drains): finish the batch in flight, start no other,
     // print the result. The kubelet's SIGKILL follows after the grace period.
     const stop = new AbortController();
@@ -47,29 +54,46 @@ export const agentCommand: ExitingCommand = {
     };
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
-    const log = createLogger(config.logFormat);
-    const report =
-      config.logFormat === "json"
-        ? createJsonReporter(log)
-        : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
-    // Only a process that owns the runtime socket is entered (see src/agent/nsenter-target.ts).
-    const target =
-      config.hostExec === "nsenter"
-        ? await resolveNsenterTarget(
-            config.nsenterTarget,
-            config.socket === undefined ? SOCKET_CANDIDATES.map((c) => c.path) : [config.socket],
-          )
-        : undefined;
-    const result = await runAgent(config, {
-      exec: createHostExec(config.hostExec, target, deadlineMs === undefined ? {} : { deadlineMs }),
-      log,
-      report,
-      signal: stop.signal,
-      ...(deadlineMs === undefined ? {} : { deadlineMs }),
-    });
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
-    // Stopped before every planned removal was attempted: the work is not done.
-    return result.failed.length > 0 || result.stopped !== undefined ? 1 : 0;
+    try {
+      return await runAgentOnce(config, stop.signal, started);
+    } finally {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+    }
   },
 };
+
+/**
+ * One agent run with its logger, reporter and host exec: `agent` once, `schedule ... -- agent` on
+ * each tick. Resolves with the exit code (1: a deletion failed or was not attempted).
+ */
+export async function runAgentOnce(
+  config: Readonly<AgentConfig>,
+  signal: AbortSignal,
+  started = Date.now(),
+): Promise<number> {
+  const deadlineMs =
+    config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000;
+  const log = createLogger(config.logFormat);
+  const report =
+    config.logFormat === "json"
+      ? createJsonReporter(log)
+      : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
+  // Only a process that owns the runtime socket is entered (see src/agent/nsenter-target.ts).
+  const target =
+    config.hostExec === "nsenter"
+      ? await resolveNsenterTarget(
+          config.nsenterTarget,
+          config.socket === undefined ? socketCandidates(config.client) : [config.socket],
+        )
+      : undefined;
+  const result = await runAgent(config, {
+    exec: createHostExec(config.hostExec, target, deadlineMs === undefined ? {} : { deadlineMs }),
+    log,
+    report,
+    signal,
+    ...(deadlineMs === undefined ? {} : { deadlineMs }),
+  });
+  // Stopped before every planned removal was attempted: the work is not done.
+  return result.failed.length > 0 || result.stopped !== undefined ? 1 : 0;
+}

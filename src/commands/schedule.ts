@@ -7,26 +7,38 @@ import { checkBooleans } from "../config/booleans.js";
 import { readCommandLine } from "../config/command-line.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../config/run-options.js";
 import { ENV_PREFIX, usageError } from "../config/usage-errors.js";
+import { agentOptions, loadAgentConfig, type AgentConfig } from "../config/agent-options.js";
+import { createLogger } from "../log.js";
+import { runAgentOnce } from "./agent.js";
 import type { ExitingCommand } from "./index.js";
 
-/** Parses the `run ...` part after `--` with the run command's own option table. */
-export async function parseRunArgs(
+/** What `schedule` repeats: a cluster run, or (on a host without Kubernetes) an agent run here. */
+export type ScheduledCommand =
+  | { command: "run"; config: Readonly<RunConfig> }
+  | { command: "agent"; config: Readonly<AgentConfig> };
+
+const SCHEDULED = { run: runOptions, agent: agentOptions } as const;
+
+/** Parses the `run ...` or `agent ...` part after `--` with that command's own option table. */
+export async function parseScheduledArgs(
   argv: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
-): Promise<Readonly<RunConfig>> {
+): Promise<ScheduledCommand> {
   const [command, ...rest] = argv;
-  if (command !== "run") {
+  if (command !== "run" && command !== "agent") {
     throw new ConfigError(
       "schedule arguments",
       argv.join(" ") || undefined,
-      "give the run command after --, e.g. schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
+      "give the command to repeat after --: run (every node of a cluster), e.g. schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*', " +
+        "or agent (this host, e.g. a Docker host), e.g. schedule --cron '0 3 * * *' -- agent --client docker --include 'docker.io/acme/*'",
     );
   }
-  checkBooleans(runOptions, rest, env);
-  const line = readCommandLine(rest, [{ command: "run", options: runOptions }], env);
+  const options = SCHEDULED[command];
+  checkBooleans(options, rest, env);
+  const line = readCommandLine(rest, [{ command, options }], env);
   const args = await yargs(rest)
     .locale("en")
-    .options(runOptions)
+    .options(options)
     // "KIC_", not "KIC": yargs matches the prefix as written, and KICKSTART_X would be read as --kickstart-x.
     .env(`${ENV_PREFIX}_`)
     .strict()
@@ -37,16 +49,18 @@ export async function parseRunArgs(
       const thrown = err as Error | undefined;
       if (thrown !== undefined && thrown.name !== "YError") throw thrown;
       throw usageError(msg || (thrown?.message ?? ""), {
-        command: "run",
-        commands: ["run"],
-        options: Object.keys(runOptions),
+        command,
+        commands: [command],
+        options: Object.keys(options),
         onCommandLine: line.all,
         noCommandMessage: "",
         env,
       });
     })
     .parseAsync();
-  return loadRunConfig(args, env);
+  return command === "run"
+    ? { command, config: loadRunConfig(args, env) }
+    : { command, config: loadAgentConfig(args, env) };
 }
 
 /** The options `schedule` itself takes; `run`'s follow after `--`. */
@@ -65,35 +79,45 @@ export const scheduleOptions = {
   "run-now": { type: "boolean", default: false, describe: "also run once right away" },
 } as const satisfies Record<string, Options>;
 
-const hiddenRunOptions = Object.fromEntries(
-  Object.entries(runOptions).map(([key, o]): [string, Options] => [key, { ...o, hidden: true }]),
+/** Options of the commands schedule repeats (run's, and the agent's own). */
+const scheduledOptions: Record<string, Options> = { ...runOptions, ...agentOptions };
+const hiddenScheduledOptions = Object.fromEntries(
+  Object.entries(scheduledOptions).map(([key, o]): [string, Options] => [
+    key,
+    { ...o, hidden: true },
+  ]),
 );
 
 export const scheduleCommand: ExitingCommand = {
   command: "schedule",
   describe:
-    "repeat `run` on a cron schedule in this process (outside a CronJob); never two runs at once",
+    "repeat `run` (a cluster) or `agent` (this host, e.g. a Docker host) on a cron schedule in this process (outside a CronJob); never two runs at once",
   options: scheduleOptions,
   builder: (y) =>
     y
       .parserConfiguration({ "populate--": true })
       .options(scheduleOptions)
-      // run's options too, hidden, so that the KIC_ variables meant for the run after `--` pass the
-      // strict parse; the handler refuses them on schedule's own command line.
-      .options(hiddenRunOptions)
+      // run's and agent's options too, hidden, so that the KIC_ variables meant for the command
+      // after `--` pass the strict parse; the handler refuses them on schedule's own command line.
+      .options(hiddenScheduledOptions)
       .example(
         "$0 schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
-        "every night at 3",
+        "every node of the cluster, every night at 3",
+      )
+      .example(
+        "$0 schedule --cron '0 3 * * *' -- agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
+        "this Docker host, every night at 3",
       ),
   handler: async (args, line) => {
-    const misplaced = Object.keys(runOptions).find(
+    const misplaced = Object.keys(scheduledOptions).find(
       (key) => line !== undefined && key in line.outer,
     );
     if (misplaced !== undefined) {
+      const of = misplaced in runOptions ? "run" : "agent";
       throw new ConfigError(
         `--${misplaced}`,
         line?.outer[misplaced],
-        `--${misplaced} is an option of run: put it after --, e.g. schedule --cron '0 3 * * *' -- run --${misplaced} ...`,
+        `--${misplaced} is an option of ${of}: put it after --, e.g. schedule --cron '0 3 * * *' -- ${of} --${misplaced} ...`,
       );
     }
     const expression = String(args.cron);
@@ -117,13 +141,27 @@ export const scheduleCommand: ExitingCommand = {
       );
     }
     const inner = Array.isArray(args["--"]) ? (args["--"] as unknown[]).map(String) : [];
-    const config = await parseRunArgs(inner);
+    const scheduled = await parseScheduledArgs(inner);
+    const options = { expression, timezone, runNow: args["run-now"] === true };
+    if (scheduled.command === "agent") {
+      // No Kubernetes client is loaded for the agent (see controller/main.ts).
+      const { repeatOnCron } = await import("../controller/schedule.js");
+      const log = createLogger(scheduled.config.logFormat);
+      return repeatOnCron(
+        (signal) => runAgentOnce(scheduled.config, signal),
+        // As `run` prints its notes: a line for humans, a record for log pipelines.
+        scheduled.config.logFormat === "json"
+          ? (m) => {
+              log.info(m);
+            }
+          : (m) => {
+              process.stdout.write(`note: ${m}\n`);
+            },
+        options,
+      );
+    }
     const { composeRun } = await import("./compose-run.js");
     const { runOnSchedule } = await import("../controller/main.js");
-    return runOnSchedule(
-      config,
-      { expression, timezone, runNow: args["run-now"] === true },
-      composeRun(config),
-    );
+    return runOnSchedule(scheduled.config, options, composeRun(scheduled.config));
   },
 };

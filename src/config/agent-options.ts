@@ -13,7 +13,9 @@ import { compilePatterns, type ImagePattern } from "./patterns.js";
 import { byteSize, positiveCount } from "./retention.js";
 import { checkProtectList } from "./protect-list.js";
 
-export type ClientChoice = "auto" | "crictl" | "ctr";
+/** The runtime clients `--client` offers (one list for the agent's and run's flags). */
+export const CLIENT_CHOICES = ["auto", "crictl", "ctr", "docker"] as const;
+export type ClientChoice = (typeof CLIENT_CHOICES)[number];
 
 export const PATTERN_HELP = `Patterns are minimatch globs, or /re/ regular expressions, matched against normalised references:
   nginx:1.25        is docker.io/library/nginx:1.25
@@ -70,16 +72,19 @@ export const patternOptions = {
 /** Options that choose how the runtime is reached; shared with `run`. */
 export const runtimeOptions = {
   client: {
-    choices: ["auto", "crictl", "ctr"],
+    choices: CLIENT_CHOICES,
     default: "auto",
-    describe: "runtime client: crictl (CRI: containerd, CRI-O, k3s) or ctr (containerd)",
+    describe:
+      "runtime client: crictl (CRI: containerd, CRI-O, k3s, cri-dockerd), ctr (containerd) or docker " +
+      "(the Docker Engine API, spoken by the agent itself); auto: docker for a Docker Engine socket, else crictl, else ctr",
   },
   socket: {
     type: "string",
     requiresArg: true,
     describe:
       "runtime socket (default: first found of /run/containerd/containerd.sock, " +
-      "/run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock)",
+      "/run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock, /var/run/cri-dockerd.sock, " +
+      "/var/run/docker.sock; with --client docker only the last)",
   },
   "host-exec": {
     choices: ["nsenter", "direct", "socket"],
@@ -214,7 +219,7 @@ export function loadAgentConfig(
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
     keepNewest: positiveCount("--keep-newest", args["keep-newest"]),
     limits: limitsFrom(args),
-    client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
+    client: oneOf("--client", args.client ?? "auto", CLIENT_CHOICES),
     socket: socket?.replace(/^unix:\/\//, ""),
     hostExec,
     nsenterTarget: checkNsenterTarget(args["nsenter-target"] ?? "1"),

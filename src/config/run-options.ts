@@ -6,7 +6,13 @@ import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { oneOf, optionalString, strings } from "./checks.js";
 import type { LogFormat } from "../log.js";
-import { limitsFrom, patternOptions, runtimeOptions, type ClientChoice } from "./agent-options.js";
+import {
+  CLIENT_CHOICES,
+  limitsFrom,
+  patternOptions,
+  runtimeOptions,
+  type ClientChoice,
+} from "./agent-options.js";
 import { helperOptions, loadHelperConfig, type HelperConfig } from "./helper-options.js";
 import { loadNodeConfig, nodeOptions, type NodeConfig } from "./node-options.js";
 import { checkNsenterTarget } from "./nsenter-target.js";
@@ -220,7 +226,7 @@ export function loadRunConfig(
       keepNewest: keepNewest?.trim(),
       maxImagesPerNode: maxImagesPerNode?.trim(),
       maxBytesPerNode: maxBytesPerNode?.trim(),
-      client: oneOf("--client", args.client ?? "auto", ["auto", "crictl", "ctr"] as const),
+      client: oneOf("--client", args.client ?? "auto", CLIENT_CHOICES),
       socket: socketPath?.replace(/^unix:\/\//, ""),
       nsenterTarget: nsenterTarget(args["nsenter-target"]),
     },

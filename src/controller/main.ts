@@ -2,16 +2,15 @@
 // reporter, sinks: src/commands/compose-run.ts): signals, one run or runs on a schedule, the exit
 // code. The commands import this module only when they run: the Kubernetes client costs ~75 MB of
 // memory, which the agent (the same binary, in every helper pod) should not pay.
-import cron from "node-cron";
 import type { RunConfig } from "../config/run-options.js";
 import type { Kube } from "../kube/api.js";
 import type { Logger } from "../log.js";
 import type { RunReporter } from "../run-model/reporter.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import type { RunSink } from "../run-model/sink.js";
-import { interruptOnSignals, type Interrupt } from "./interrupt.js";
+import { interruptOnSignals } from "./interrupt.js";
 import { runController } from "./run.js";
-import { createRunScheduler } from "./schedule.js";
+import { repeatOnCron, type ScheduleOptions } from "./schedule.js";
 
 /** What the command hands a run; the run closes `kube` when it is over. */
 export interface RunParts {
@@ -52,15 +51,9 @@ export async function runOnce(
   }
 }
 
-export interface ScheduleOptions {
-  expression: string;
-  timezone: string | undefined;
-  runNow: boolean;
-}
-
 /**
- * `schedule`: runs on the cron schedule until SIGTERM/SIGINT, never two at once. Resolves with 1
- * when a run had to be interrupted, else 0.
+ * `schedule ... -- run`: runs on the cron schedule until SIGTERM/SIGINT, never two at once. Resolves
+ * with 1 when a run had to be interrupted, else 0.
  */
 export async function runOnSchedule(
   config: Readonly<RunConfig>,
@@ -68,36 +61,25 @@ export async function runOnSchedule(
   parts: RunParts,
 ): Promise<number> {
   const { log, kube, report, sinks } = parts;
-  const scheduler = createRunScheduler(
-    async (signal) => {
-      const { summary, fatal } = await runController(config, { kube, log, report, sinks, signal });
-      if (fatal) throw fatal;
-      return summaryExitCode(summary);
-    },
-    (m) => {
-      report.note(m);
-    },
-  );
-  const task = cron.schedule(options.expression, () => scheduler.tick(), {
-    name: "kube-image-cleanup",
-    noOverlap: true,
-    ...(options.timezone === undefined ? {} : { timezone: options.timezone }),
-  });
-  report.note(
-    `scheduled: ${options.expression}${options.timezone ? ` (${options.timezone})` : ""}; ` +
-      `next run ${task.getNextRun()?.toISOString() ?? "never"}`,
-  );
-  let interrupt: Interrupt | undefined;
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    interrupt = interruptOnSignals(resolve);
-  });
-  if (options.runNow) void scheduler.tick();
-  const signal = await stopped;
-  await task.destroy();
-  // An interrupted run exits 1 like `run` does; stopping between runs is a clean shutdown.
-  const wasRunning = scheduler.running;
-  await scheduler.stop(signal);
-  interrupt?.dispose();
-  kube.close();
-  return wasRunning ? 1 : 0;
+  try {
+    return await repeatOnCron(
+      async (signal) => {
+        const { summary, fatal } = await runController(config, {
+          kube,
+          log,
+          report,
+          sinks,
+          signal,
+        });
+        if (fatal) throw fatal;
+        return summaryExitCode(summary);
+      },
+      (m) => {
+        report.note(m);
+      },
+      options,
+    );
+  } finally {
+    kube.close();
+  }
 }

@@ -7,10 +7,12 @@ import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import {
   connectRuntime,
   findSocket,
+  NoCriError,
   SOCKET_CANDIDATES,
   type RuntimeAdapter,
 } from "../../../src/agent/runtime.js";
 import {
+  CommandFailedError,
   CommandNotFoundError,
   createHostExec,
   type HostExec,
@@ -103,6 +105,71 @@ describe("runtime client locations", () => {
       socketExists: (p) => Promise.resolve(p === K3S_SOCKET),
     };
     await expect(findSocket(exec, undefined)).resolves.toBe(K3S_SOCKET);
+  });
+});
+
+describe("Docker Engine sockets", () => {
+  const DOCKER = "/var/run/docker.sock";
+  const CONTAINERD = "/run/containerd/containerd.sock";
+  const execWith = (sockets: string[]): HostExec => ({
+    ...createHostExec("direct"),
+    socketExists: (p) => Promise.resolve(sockets.includes(p)),
+  });
+
+  it("probes a node's CRI runtime before Docker's socket, and only Docker's for --client docker", async () => {
+    const both = execWith([DOCKER, CONTAINERD]);
+    await expect(findSocket(both, undefined, "auto")).resolves.toBe(CONTAINERD);
+    await expect(findSocket(both, undefined, "docker")).resolves.toBe(DOCKER);
+    await expect(findSocket(execWith([DOCKER]), undefined, "auto")).resolves.toBe(DOCKER);
+    await expect(findSocket(execWith([DOCKER]), undefined, "crictl")).rejects.toThrow(
+      /looked for .*\/var\/run\/crio\/crio\.sock, \/var\/run\/cri-dockerd\.sock: give --socket PATH/,
+    );
+    await expect(findSocket(execWith([CONTAINERD]), undefined, "docker")).rejects.toThrow(
+      "no runtime socket found from the agent; looked for /var/run/docker.sock: give --socket PATH",
+    );
+    expect(SOCKET_CANDIDATES.find((c) => c.path === "/var/run/cri-dockerd.sock")?.clients).toEqual([
+      "crictl",
+    ]);
+  });
+
+  it("takes docker for a socket that answers as a Docker Engine, and runs no client program", async () => {
+    const made: [RuntimeClientName, string][] = [];
+    const make = (client: RuntimeClientName, socket: string, program: string): RuntimeAdapter => {
+      made.push([client, program]);
+      return {
+        client,
+        socket,
+        version: () => Promise.resolve({ name: "docker", version: "20.10.24" }),
+      } as unknown as RuntimeAdapter;
+    };
+    const custom = "/run/user/1000/docker.sock";
+    const { adapter } = await connectRuntime("auto", custom, make, undefined, (s) =>
+      Promise.resolve(s === custom),
+    );
+    expect(adapter.client).toBe("docker");
+    expect(made).toEqual([["docker", ""]]);
+  });
+
+  it("says a containerd without CRI (Docker's own) serves no CRI", async () => {
+    const make = (client: RuntimeClientName, socket: string, program: string): RuntimeAdapter =>
+      ({
+        client,
+        socket,
+        version: () =>
+          Promise.reject(
+            new CommandFailedError([program, "version"], {
+              code: 1,
+              stdout: "",
+              stderr:
+                'level=fatal msg="validate service connection: validate CRI v1 runtime API for endpoint \\"unix:///run/containerd/containerd.sock\\": rpc error: code = Unimplemented desc = unknown service runtime.v1.RuntimeService"',
+            }),
+          ),
+      }) as unknown as RuntimeAdapter;
+    const err = await connectRuntime("auto", CONTAINERD, make).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoCriError);
+    expect(String(err)).toMatch(
+      /serves no CRI \(unknown service runtime\.v1\.RuntimeService\).*use --client docker/,
+    );
   });
 });
 

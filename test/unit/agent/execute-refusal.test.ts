@@ -1,5 +1,5 @@
-// A runtime that refuses to remove an image because a container uses it (CRI-O) caused a keep, not
-// a failure: the container appeared after the agent's last look.
+// A runtime that refuses to remove an image because a container uses it (CRI-O, the Docker Engine)
+// caused a keep, not a failure: the container appeared after the agent's last look.
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { executePlan } from "../../../src/agent/execute.js";
@@ -46,6 +46,27 @@ describe("removal refused by the runtime", () => {
       error: "rpc error: code = Unknown desc = the image is in use by 3f2a9c",
       detail:
         "the runtime refused to remove it: image is in use by 3f2a9c (appeared during the run)",
+    },
+    {
+      runtime: "Docker Engine, running container (the docker client's words)",
+      error:
+        "conflict: unable to delete a650cca71da6 (cannot be forced) - image is being used by running container b42d36e0c1c1; names removed before that: acme/app:2",
+      detail:
+        "the runtime refused to remove it: image is being used by running container b42d36e0c1c1 (appeared during the run); names removed before that: acme/app:2",
+    },
+    {
+      runtime: "Docker Engine through cri-dockerd, stopped container",
+      error:
+        "crictl rmi ... exited 1: rpc error: code = Unknown desc = Error response from daemon: conflict: unable to delete 0b651b5e63c3 (must be forced) - image is being used by stopped container b005a3e3f2f4",
+      detail:
+        "the runtime refused to remove it: image is being used by stopped container b005a3e3f2f4 (appeared during the run)",
+    },
+    {
+      runtime: "Docker Engine, by name",
+      error:
+        'conflict: unable to remove repository reference "acme/app:1" (must force) - container b42d36e0c1c1 is using its referenced image a650cca71da6',
+      detail:
+        "the runtime refused to remove it: container b42d36e0c1c1 is using its referenced image a650cca71da6 (appeared during the run)",
     },
   ].forEach((t) => {
     it(`keeps the image as in-use (${t.runtime})`, async () => {

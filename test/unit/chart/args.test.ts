@@ -221,6 +221,32 @@ describe("controller args rendered by the chart", () => {
     expect(config.helper.priorityClass).toBe("system-node-critical");
   });
 
+  it("ci/12: Docker Engine nodes: the docker client on Docker's socket, mounted alone into an unprivileged helper", () => {
+    const config = configFor(ci("12-docker.yaml"));
+    expect(config.agent.client).toBe("docker");
+    expect(config.agent.socket).toBe("/var/run/docker.sock");
+    expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 999 });
+    const pod = buildHelperPod({
+      config,
+      namespace: "kic-system",
+      runId: "r",
+      node: "node-a",
+      protect: [],
+      owner: undefined,
+    });
+    expect(pod.spec?.volumes?.filter((v) => v.hostPath !== undefined)).toEqual([
+      { name: "runtime-socket", hostPath: { path: "/var/run/docker.sock", type: "Socket" } },
+    ]);
+    expect(pod.spec?.containers[0]?.args).toEqual(
+      expect.arrayContaining([
+        "--client=docker",
+        "--socket=/run/kube-image-cleanup/runtime.sock",
+        "--host-exec=socket",
+        "--keep-newest=3",
+      ]),
+    );
+  });
+
   it("ci/11: socket mode, its uid and gid, and the node's socket: the helper pod has none of the privileged fields", () => {
     const config = configFor(ci("11-socket-mode.yaml"));
     expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 1800 });

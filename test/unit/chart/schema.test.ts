@@ -121,7 +121,7 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
   },
   {
     what: "an unknown runtime client",
-    values: { ...REQUIRED_VALUES, runtime: { client: "docker" } },
+    values: { ...REQUIRED_VALUES, runtime: { client: "podman" } },
     error: "runtime.client: runtime.client must be one of the following",
   },
   {
