@@ -85,7 +85,9 @@ export function createDockerAdapter(
       const tag = lastTagged.get(image.id);
       if (tag !== undefined) times.push(tag);
       try {
-        times.push((await stat(posix.join(dir, hex))).mtimeMs);
+        // Whole ms from the exact nanoseconds, rounded up: never older than it is.
+        const ns = (await stat(posix.join(dir, hex), { bigint: true })).mtimeNs;
+        times.push(Number((ns + 999_999n) / 1_000_000n));
       } catch {
         // Removed since the listing, or stored elsewhere: its time stays unknown (kept as too-new).
       }
