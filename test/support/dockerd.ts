@@ -61,6 +61,7 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
   const dataRoot = join(dir, "data");
   const log = join(dir, "dockerd.log");
   const cgroupParent = `kic-dockerd-${uniqueToken()}`;
+  const madeRunDocker = !existsSync("/run/docker");
   // Its own config file, so /etc/docker/daemon.json is not read; and its identity key in the temp
   // dir (dockerd 20.10 writes /etc/docker/key.json otherwise).
   writeFileSync(
@@ -155,7 +156,7 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
     },
     removeContainers,
     stop: () => {
-      stopDockerd(proc, dir, cgroupParent, removeContainers);
+      stopDockerd(proc, dir, cgroupParent, removeContainers, madeRunDocker);
     },
   };
   const deadline = Date.now() + 60_000;
@@ -188,6 +189,7 @@ function stopDockerd(
   dir: string,
   cgroupParent: string,
   removeContainers: () => void,
+  madeRunDocker: boolean,
 ): void {
   removeContainers();
   if (proc.exitCode === null) {
@@ -220,6 +222,13 @@ function stopDockerd(
   }
   removeCgroups(cgroupParent);
   rmSync(dir, { recursive: true, force: true });
+  // dockerd makes its plugin socket directory there whatever its exec root; made by this instance,
+  // it goes again while empty (rmdir refuses otherwise: another Engine's plugins keep it).
+  if (madeRunDocker)
+    for (const d of ["/run/docker/plugins", "/run/docker"])
+      quiet(() => {
+        rmdirSync(d);
+      });
 }
 
 /** dockerd's child exits, but stays a zombie until Node reaps it. */
