@@ -178,7 +178,7 @@ async function connect(
   // The agent connects to the Engine's socket itself: in nsenter mode through the node's root.
   const engine = (socket: string) =>
     createEngineClient(socket, {
-      connectPath: `${exec.hostRoot}${socket}`,
+      openPath: () => exec.hostPath(socket),
       timeoutMs: () => exec.callTimeoutMs(),
     });
   const make: AdapterFactory = (client, s, program) =>
@@ -186,7 +186,7 @@ async function connect(
       ? createCrictlAdapter(exec, s, program)
       : client === "ctr"
         ? createCtrAdapter(exec, s, config.ctrNamespace, program)
-        : createDockerAdapter(engine(s), { hostRoot: exec.hostRoot });
+        : createDockerAdapter(engine(s), { hostPath: (path) => exec.hostPath(path) });
   const isEngine = (s: string) => engine(s).ping();
   const fileExists = (path: string) => exec.fileExists(path);
   // A target entered by nsenter was chosen for owning this socket: it is the one to use.

@@ -49,10 +49,10 @@ export interface EngineClient {
 
 export interface EngineClientOptions {
   /**
-   * `connectPath`: where this process opens the socket, when it differs from what the runtime calls
-   * it (nsenter mode: through `/proc/<pid>/root`). Errors still name `socket`.
+   * Where this process opens the socket, when it differs from what the runtime calls it (nsenter
+   * mode: through the node's root, `/proc/<pid>/root`); asked once. Errors still name `socket`.
    */
-  connectPath?: string;
+  openPath?: () => Promise<string>;
   /** Upper bound of one call, read at each call (the agent's deadline shortens it). */
   timeoutMs: () => number;
 }
@@ -61,8 +61,11 @@ export interface EngineClientOptions {
 const MAX_BODY = 256 * 1024 * 1024;
 
 export function createEngineClient(socket: string, options: EngineClientOptions): EngineClient {
-  const call = (method: "GET" | "DELETE", path: string) =>
-    callEngine(options.connectPath ?? socket, socket, method, path, options.timeoutMs());
+  let opened: Promise<string> | undefined;
+  const call = async (method: "GET" | "DELETE", path: string) => {
+    opened ??= options.openPath?.() ?? Promise.resolve(socket);
+    return callEngine(await opened, socket, method, path, options.timeoutMs());
+  };
   return {
     socket,
     get: async (path) => jsonOf(await call("GET", path)),

@@ -24,10 +24,11 @@ const POD_NAME_LABEL = "io.kubernetes.pod.name";
 
 export interface DockerAdapterOptions {
   /**
-   * Where the node's filesystem is visible to the agent ("" or `/proc/<pid>/root`): --min-age reads
-   * when each image entered the Engine's image store from the store itself (the API has no pull time).
+   * Where the agent opens a node path (host-exec's `hostPath`: through `/proc/<pid>/root` in nsenter
+   * mode): --min-age reads when each image entered the Engine's image store from the store itself
+   * (the API has no pull time).
    */
-  hostRoot: string;
+  hostPath: (path: string) => Promise<string>;
 }
 
 export function createDockerAdapter(
@@ -72,7 +73,10 @@ export function createDockerAdapter(
   ): Promise<boolean> => {
     const info = parseDockerInfo(await engine.get("/info"));
     if (info.rootDir === undefined || info.driver === undefined) return false;
-    const dir = `${options.hostRoot}${posix.join(info.rootDir, "image", info.driver, "imagedb", "content", "sha256")}`;
+    // The data root is often a link on CI hosts (/var/lib/docker -> /data/docker): resolved on the node.
+    const dir = await options.hostPath(
+      posix.join(info.rootDir, "image", info.driver, "imagedb", "content", "sha256"),
+    );
     try {
       if (!(await stat(dir)).isDirectory()) return false;
     } catch {

@@ -1,7 +1,7 @@
 // Runs runtime clients as argv arrays, never through a shell, either directly or in the host's
 // namespaces through nsenter (node-shell style, from a privileged hostPID helper pod).
 import { spawn } from "node:child_process";
-import { lstat, stat } from "node:fs/promises";
+import { lstat, readlink, stat } from "node:fs/promises";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ChosenTarget } from "./nsenter-target.js";
 import type { HostExecMode } from "../run-model/agent-result.js";
@@ -43,6 +43,11 @@ export interface HostExec {
   callTimeoutMs(): number;
   /** Whether a unix socket exists at `path` as the runtime clients will see it. */
   socketExists(path: string): Promise<boolean>;
+  /**
+   * Where the agent itself opens a node path (the Docker Engine's socket, its image store): through
+   * `hostRoot`, with the node's symlinks resolved within the node's root.
+   */
+  hostPath(path: string): Promise<string>;
   /**
    * Whether a file or symlink exists at `path` as the clients will see it. Not followed: through
    * /proc/1/root an absolute symlink (RKE2's bin/crictl) would resolve in the agent's own root.
@@ -88,15 +93,16 @@ export function createHostExec(
     callTimeoutMs: timeout,
     socketExists: async (path) => {
       try {
-        return (await stat(`${hostRoot}${path}`)).isSocket();
+        return (await stat(await resolveInRoot(hostRoot, path))).isSocket();
       } catch {
         // ENOENT, or EACCES on /proc/1/root without privilege: either way not usable from here.
         return false;
       }
     },
+    hostPath: (path) => resolveInRoot(hostRoot, path),
     fileExists: async (path) => {
       try {
-        const s = await lstat(`${hostRoot}${path}`);
+        const s = await lstat(await resolveInRoot(hostRoot, path, { followLast: false }));
         return s.isFile() || s.isSymbolicLink();
       } catch {
         // As above: absent, or not visible from here.
@@ -104,6 +110,53 @@ export function createHostExec(
       }
     },
   };
+}
+
+/** Symbolic links followed on one path before it counts as a loop (as Linux's MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+/**
+ * `path` of the filesystem seen at `root` ("" or `/proc/<pid>/root`), as this process can open it.
+ * Through `/proc/<pid>/root` the kernel resolves an absolute symbolic link in this process's own root,
+ * not the node's: `/var/run` (a link to `/run` on most distributions) would lead into the agent's
+ * container. So each link is read and followed here, within `root`. `followLast: false` leaves the
+ * last component as it is (to see a link itself). A component that is not there ends the walk: the
+ * rest is returned as given, for the caller's own ENOENT.
+ */
+export async function resolveInRoot(
+  root: string,
+  path: string,
+  options: { followLast?: boolean } = {},
+): Promise<string> {
+  if (root === "") return path;
+  const followLast = options.followLast ?? true;
+  let done: string[] = [];
+  let todo = path.split("/").filter((p) => p !== "" && p !== ".");
+  for (let links = 0; todo.length > 0;) {
+    const [head = "", ...rest] = todo;
+    todo = rest;
+    if (head === "..") {
+      done.pop();
+      continue;
+    }
+    const full = `${root}/${[...done, head].join("/")}`;
+    let target: string | undefined;
+    try {
+      const info = await lstat(full);
+      if (info.isSymbolicLink() && (followLast || todo.length > 0)) target = await readlink(full);
+    } catch {
+      // Not there (or not visible): nothing further to resolve.
+      return `${root}/${[...done, head, ...todo].join("/")}`;
+    }
+    if (target === undefined) {
+      done.push(head);
+      continue;
+    }
+    if (++links > MAX_LINKS) return `${root}/${[...done, head, ...todo].join("/")}`;
+    if (target.startsWith("/")) done = [];
+    todo = [...target.split("/").filter((p) => p !== "" && p !== "."), ...todo];
+  }
+  return `${root}/${done.join("/")}`;
 }
 
 function spawnCollect(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {

@@ -2,12 +2,23 @@
 // in temp dirs: test/support/dockerd.ts): every rule the crictl/ctr suites prove, on Docker's own
 // image store and container list. The CLI runs too, as `agent` and as `schedule ... -- agent` (a
 // Docker host outside Kubernetes). Each test makes its own images with unique names and content.
-import { execFile, spawn } from "node:child_process";
-import { utimesSync } from "node:fs";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
 import { createDockerAdapter } from "../../../src/agent/docker.js";
 import { createEngineClient } from "../../../src/agent/docker-engine.js";
@@ -205,7 +216,7 @@ describe("what a container runs, on Docker", () => {
     scratch.tag(`${prefix}/late:1`, `${prefix}/late:2`);
     const docker = createDockerAdapter(
       createEngineClient(dockerd.socket, { timeoutMs: () => 60_000 }),
-      { hostRoot: "" },
+      { hostPath: (p) => Promise.resolve(p) },
     );
     const inventory = await docker.inventory({ withTimes: false });
     const plan = planDeletions(inventory, {
@@ -272,6 +283,67 @@ describe("retention on Docker", () => {
     expect(result.deleted.map((d) => d.id)).toEqual([a.id]);
     expect(reasons(result)).toEqual({ [b.id]: "limit" });
     expect(result.limit).toMatchObject({ maxImages: 1, cut: 1 });
+  });
+});
+
+describe("nsenter mode (the privileged helper pod), on a node whose /var/run links to /run", () => {
+  // A node root of its own: busybox chrooted into a dir where var/run -> /run (absolute, as on
+  // Debian), with the Engine's socket bind-mounted at run/docker.sock. The agent reaches it as a
+  // privileged helper pod does, through /proc/<pid>/root, where the kernel would resolve that link in
+  // the agent's own root.
+  let nodeRoot = "";
+  let node: ChildProcess | undefined;
+  beforeAll(() => {
+    nodeRoot = mkdtempSync(join(tmpdir(), "kic-docker-node-"));
+    for (const d of ["bin", "run", "var"]) mkdirSync(join(nodeRoot, d));
+    copyFileSync("/bin/busybox", join(nodeRoot, "bin/busybox"));
+    chmodSync(join(nodeRoot, "bin/busybox"), 0o755);
+    symlinkSync("/run", join(nodeRoot, "var/run"));
+    writeFileSync(join(nodeRoot, "run/docker.sock"), "");
+    execFileSync("mount", ["--bind", dockerd.socket, join(nodeRoot, "run/docker.sock")]);
+    node = spawn("chroot", [nodeRoot, "/bin/busybox", "sleep", "600"], { stdio: "ignore" });
+  });
+  afterAll(() => {
+    node?.kill("SIGKILL");
+    if (nodeRoot === "") return;
+    try {
+      execFileSync("umount", [join(nodeRoot, "run/docker.sock")]);
+    } catch {
+      // Never mounted (the set-up failed before).
+    }
+    rmSync(nodeRoot, { recursive: true, force: true });
+  });
+
+  it("finds /var/run/docker.sock on the node and cleans through it", async () => {
+    const image = scratch.image(`docker.io/kic-docker-agent/${uniqueToken()}/nsenter:1`);
+    const pid = node?.pid ?? 0;
+    // The chroot has happened once the process's root is not ours.
+    await vi.waitFor(() => {
+      expect(readlinkSync(`/proc/${String(pid)}/root`)).toBe(nodeRoot);
+    });
+    const config = loadAgentConfig(
+      {
+        "host-exec": "nsenter",
+        "node-name": "docker-node",
+        client: "docker",
+        include: [image.name],
+      },
+      {},
+    );
+
+    const result = await runAgent(config, {
+      exec: createHostExec("nsenter", { pid }),
+      log: silent,
+      report: createPrettyReporter(() => undefined),
+    });
+
+    expect(result.runtime).toMatchObject({
+      client: "docker",
+      socket: "/var/run/docker.sock",
+      hostExec: "nsenter",
+    });
+    expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+    expect(present().has(image.id)).toBe(false);
   });
 });
 

@@ -19,7 +19,7 @@ let prefix = "";
 beforeAll(async () => {
   dockerd = await startDockerd();
   adapter = createDockerAdapter(createEngineClient(dockerd.socket, { timeoutMs: () => 60_000 }), {
-    hostRoot: "",
+    hostPath: (p) => Promise.resolve(p),
   });
   scratch = new Scratch(dockerd.socket, dockerd.store);
   prefix = `docker.io/kic-docker-it/${uniqueToken()}`;
