@@ -58,14 +58,18 @@ export interface RuntimeAdapter {
 
 /**
  * Where runtimes put their sockets, probed in this order when --socket is not given, and which
- * clients speak to each. A node's CRI runtime comes before Docker's socket: a Kubernetes node may run
- * Docker beside containerd (for builds), and the kubelet's images are in its CRI runtime.
+ * clients speak to each. cri-dockerd's first: it exists only where the kubelet runs on Docker, whose
+ * own containerd (also at /run/containerd/containerd.sock) holds none of the kubelet's images. A
+ * node's CRI runtime comes before Docker's socket: a Kubernetes node may run Docker beside containerd
+ * (for builds), and the kubelet's images are in its CRI runtime.
  */
 export const SOCKET_CANDIDATES: readonly {
   path: string;
   runtime: string;
   clients: readonly RuntimeClientName[];
 }[] = [
+  // A kubelet on Docker Engine (Mirantis Kubernetes Engine and others) talks CRI to cri-dockerd.
+  { path: "/var/run/cri-dockerd.sock", runtime: "cri-dockerd", clients: ["crictl"] },
   { path: "/run/containerd/containerd.sock", runtime: "containerd", clients: ["crictl", "ctr"] },
   // k3s and RKE2 alike.
   {
@@ -74,8 +78,6 @@ export const SOCKET_CANDIDATES: readonly {
     clients: ["crictl", "ctr"],
   },
   { path: "/var/run/crio/crio.sock", runtime: "CRI-O", clients: ["crictl"] },
-  // A kubelet on Docker Engine (Mirantis Kubernetes Engine and others) talks CRI to cri-dockerd.
-  { path: "/var/run/cri-dockerd.sock", runtime: "cri-dockerd", clients: ["crictl"] },
   { path: "/var/run/docker.sock", runtime: "Docker Engine", clients: ["docker"] },
 ];
 

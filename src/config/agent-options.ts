@@ -82,9 +82,9 @@ export const runtimeOptions = {
     type: "string",
     requiresArg: true,
     describe:
-      "runtime socket (default: first found of /run/containerd/containerd.sock, " +
-      "/run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock, /var/run/cri-dockerd.sock, " +
-      "/var/run/docker.sock; with --client docker only the last)",
+      "runtime socket (default: first found of /var/run/cri-dockerd.sock, /run/containerd/containerd.sock, " +
+      "/run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock, /var/run/docker.sock; " +
+      "with --client docker only the last)",
   },
   "host-exec": {
     choices: ["nsenter", "direct", "socket"],

@@ -116,13 +116,18 @@ describe("Docker Engine sockets", () => {
     socketExists: (p) => Promise.resolve(sockets.includes(p)),
   });
 
-  it("probes a node's CRI runtime before Docker's socket, and only Docker's for --client docker", async () => {
+  it("probes cri-dockerd's socket first, a node's CRI runtime before Docker's socket, and only Docker's for --client docker", async () => {
     const both = execWith([DOCKER, CONTAINERD]);
     await expect(findSocket(both, undefined, "auto")).resolves.toBe(CONTAINERD);
     await expect(findSocket(both, undefined, "docker")).resolves.toBe(DOCKER);
     await expect(findSocket(execWith([DOCKER]), undefined, "auto")).resolves.toBe(DOCKER);
     await expect(findSocket(execWith([DOCKER]), undefined, "crictl")).rejects.toThrow(
-      /looked for .*\/var\/run\/crio\/crio\.sock, \/var\/run\/cri-dockerd\.sock: give --socket PATH/,
+      "looked for /var/run/cri-dockerd.sock, /run/containerd/containerd.sock, /run/k3s/containerd/containerd.sock, /var/run/crio/crio.sock: give --socket PATH",
+    );
+    // A kubelet on Docker: cri-dockerd's socket before Docker's own containerd.
+    const criDockerd = execWith([DOCKER, CONTAINERD, "/var/run/cri-dockerd.sock"]);
+    await expect(findSocket(criDockerd, undefined, "auto")).resolves.toBe(
+      "/var/run/cri-dockerd.sock",
     );
     await expect(findSocket(execWith([CONTAINERD]), undefined, "docker")).rejects.toThrow(
       "no runtime socket found from the agent; looked for /var/run/docker.sock: give --socket PATH",
