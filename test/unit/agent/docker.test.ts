@@ -1,8 +1,8 @@
 // The Engine API parsers, on answers shaped as dockerd 20.10 (API 1.41) gives them (captured from the
 // tests' dockerd, ids shortened to what matters), and the Engine's own rule for removal by id.
 import { describe, expect, it } from "vitest";
+import { isSingleReference } from "../../../src/agent/docker.js";
 import {
-  isSingleReference,
   parseDeleteResponse,
   parseDockerContainers,
   parseDockerImages,
@@ -10,7 +10,7 @@ import {
   parseDockerInspect,
   parseDockerLayersSize,
   parseDockerVersion,
-} from "../../../src/agent/docker.js";
+} from "../../../src/agent/docker-parse.js";
 import { planDeletions } from "../../../src/agent/plan.js";
 import { compilePatterns } from "../../../src/config/patterns.js";
 
