@@ -286,6 +286,30 @@ describe("retention on Docker", () => {
   });
 });
 
+describe("socket mode (the unprivileged helper pod: only Docker's socket mounted)", () => {
+  it("checks the mounted socket, finds that it is an Engine's with --client auto, and cleans through it", async () => {
+    const image = scratch.image(`docker.io/kic-docker-agent/${uniqueToken()}/socket:1`);
+    const config = loadAgentConfig(
+      {
+        "host-exec": "socket",
+        socket: dockerd.socket,
+        "node-name": "docker-node",
+        include: [image.name],
+      },
+      {},
+    );
+
+    const result = await runAgent(config, {
+      exec: createHostExec("socket"),
+      log: silent,
+      report: createPrettyReporter(() => undefined),
+    });
+
+    expect(result.runtime).toMatchObject({ client: "docker", hostExec: "socket", name: "docker" });
+    expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+  });
+});
+
 describe("nsenter mode (the privileged helper pod), on a node whose /var/run links to /run", () => {
   // A node root of its own: busybox chrooted into a dir where var/run -> /run (absolute, as on
   // Debian), with the Engine's socket bind-mounted at run/docker.sock. The agent reaches it as a
