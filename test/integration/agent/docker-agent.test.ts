@@ -26,7 +26,7 @@ import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { planDeletions } from "../../../src/agent/plan.js";
 import { createPrettyReporter, type AgentReporter } from "../../../src/agent/report.js";
-import type { AgentResult, BatchDone, BatchStart } from "../../../src/agent/result.js";
+import type { AgentResult, BatchDone, BatchStart } from "../../../src/run-model/agent-result.js";
 import type { RuntimeAdapter } from "../../../src/agent/runtime.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { compilePatterns } from "../../../src/config/patterns.js";
