@@ -2,15 +2,7 @@
 // tests' dockerd, ids shortened to what matters), and the Engine's own rule for removal by id.
 import { describe, expect, it } from "vitest";
 import { isSingleReference } from "../../../src/agent/docker.js";
-import {
-  parseDeleteResponse,
-  parseDockerContainers,
-  parseDockerImages,
-  parseDockerInfo,
-  parseDockerInspect,
-  parseDockerLayersSize,
-  parseDockerVersion,
-} from "../../../src/agent/docker-parse.js";
+import * as answer from "../../../src/agent/docker-parse.js";
 import { planDeletions } from "../../../src/agent/plan.js";
 import { compilePatterns } from "../../../src/config/patterns.js";
 
@@ -21,7 +13,7 @@ const MF_A = `sha256:${"1".repeat(64)}`;
 
 describe("docker parsers", () => {
   it("reads every tag and repo digest, the Engine's size, and no pinning", () => {
-    const images = parseDockerImages([
+    const images = answer.parseDockerImages([
       {
         Containers: -1,
         Created: 1735787045,
@@ -53,7 +45,7 @@ describe("docker parsers", () => {
   });
 
   it("matches the Engine's familiar names like any runtime's full ones", () => {
-    const images = parseDockerImages([
+    const images = answer.parseDockerImages([
       { Id: ID_A, RepoTags: ["kic-x/app:1"], RepoDigests: [], Size: 10 },
       { Id: ID_B, RepoTags: ["nginx:1.25"], RepoDigests: [], Size: 10 },
     ]);
@@ -71,7 +63,7 @@ describe("docker parsers", () => {
   });
 
   it("reads containers in every state by the image they run, and pod sandboxes apart", () => {
-    const { containers, sandboxes } = parseDockerContainers([
+    const { containers, sandboxes } = answer.parseDockerContainers([
       {
         Id: "r".repeat(64),
         Names: ["/web"],
@@ -129,7 +121,7 @@ describe("docker parsers", () => {
 
   it("reads Created and the last tag time; Go's zero time and the epoch are no time", () => {
     expect(
-      parseDockerInspect({
+      answer.parseDockerInspect({
         Created: "2025-01-02T03:04:05.123456789Z",
         Metadata: { LastTagTime: "2026-12-07T04:15:54.112379611Z" },
       }),
@@ -138,17 +130,17 @@ describe("docker parsers", () => {
       lastTaggedAtMs: Date.UTC(2026, 11, 7, 4, 15, 54, 112),
     });
     expect(
-      parseDockerInspect({
+      answer.parseDockerInspect({
         Created: "1970-01-01T00:00:00Z",
         Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
       }),
     ).toEqual({});
-    expect(parseDockerInspect("not an object")).toEqual({});
+    expect(answer.parseDockerInspect("not an object")).toEqual({});
   });
 
   it("reads what a DELETE untagged and deleted", () => {
     expect(
-      parseDeleteResponse([
+      answer.parseDeleteResponse([
         { Untagged: "127.0.0.1:5000/kic/b:2" },
         { Untagged: `127.0.0.1:5000/kic/b@${MF_A}` },
         { Deleted: ID_A },
@@ -158,23 +150,25 @@ describe("docker parsers", () => {
       untagged: ["127.0.0.1:5000/kic/b:2", `127.0.0.1:5000/kic/b@${MF_A}`],
       deleted: [ID_A, `sha256:${"f".repeat(64)}`],
     });
-    expect(parseDeleteResponse(undefined)).toEqual({ untagged: [], deleted: [] });
+    expect(answer.parseDeleteResponse(undefined)).toEqual({ untagged: [], deleted: [] });
   });
 
   it("reads version, data root, driver and layer bytes", () => {
-    expect(parseDockerVersion({ Version: "20.10.24+dfsg1", ApiVersion: "1.41" })).toEqual({
+    expect(answer.parseDockerVersion({ Version: "20.10.24+dfsg1", ApiVersion: "1.41" })).toEqual({
       name: "docker",
       version: "20.10.24+dfsg1 (API 1.41)",
     });
-    expect(parseDockerVersion({})).toEqual({ name: "docker" });
-    expect(parseDockerInfo({ DockerRootDir: "/var/lib/docker", Driver: "overlay2" })).toEqual({
+    expect(answer.parseDockerVersion({})).toEqual({ name: "docker" });
+    expect(
+      answer.parseDockerInfo({ DockerRootDir: "/var/lib/docker", Driver: "overlay2" }),
+    ).toEqual({
       rootDir: "/var/lib/docker",
       driver: "overlay2",
     });
     // Only a plain absolute path and a driver name are ever joined into a path.
-    expect(parseDockerInfo({ DockerRootDir: "relative", Driver: "../../etc" })).toEqual({});
-    expect(parseDockerLayersSize({ LayersSize: 2115266, Images: [] })).toBe(2115266);
-    expect(() => parseDockerLayersSize({})).toThrow(/no LayersSize/);
+    expect(answer.parseDockerInfo({ DockerRootDir: "relative", Driver: "../../etc" })).toEqual({});
+    expect(answer.parseDockerLayersSize({ LayersSize: 2115266, Images: [] })).toBe(2115266);
+    expect(() => answer.parseDockerLayersSize({})).toThrow(/no LayersSize/);
   });
 });
 
