@@ -107,7 +107,7 @@ const rows: Row[] = [
   // run: KIC_ variables
   { name: "run: KIC_INCLUDE invalid /re/", args: ["run"], env: { KIC_INCLUDE: "/(?=a)b/" }, key: "KIC_INCLUDE", says: /invalid or unsupported Perl syntax/ },
   { name: "run: KIC_MAX_IMAGES_PER_NODE not a number", args: ["run", "--include", "x/*"], env: { KIC_MAX_IMAGES_PER_NODE: "many" }, key: "KIC_MAX_IMAGES_PER_NODE", says: /given "many"/ },
-  { name: "run: KIC_ value outside choices", args: ["run", "--include", "x/*"], env: { KIC_CLIENT: "docker" }, key: "KIC_CLIENT", says: /given "docker"/ },
+  { name: "run: KIC_ value outside choices", args: ["run", "--include", "x/*"], env: { KIC_CLIENT: "podman" }, key: "KIC_CLIENT", says: /given "podman"/ },
   { name: "run: KIC_ number out of range", args: ["run", "--include", "x/*"], env: { KIC_CONCURRENCY: "0" }, key: "KIC_CONCURRENCY", says: /whole number/ },
   { name: "run: KIC_HELPER_MODE outside choices", args: ["run", "--include", "x/*"], env: { KIC_HELPER_MODE: "hostpath" }, key: "KIC_HELPER_MODE", says: /given "hostpath"; use one of privileged, socket/ },
   { name: "run: KIC_ duration", args: ["run"], env: { KIC_INCLUDE: "x/*", KIC_MIN_AGE: "soon" }, key: "KIC_MIN_AGE", says: /given "soon"/ },
@@ -180,7 +180,7 @@ const rows: Row[] = [
 /** Rows run again with --log-format json (or KIC_LOG_FORMAT=json): one JSON record each. */
 // prettier-ignore
 const jsonRows: Row[] = [
-  { name: "run: value outside choices", args: ["run", "--log-format", "json", "--include", "x/*", "--client", "docker"], key: "--client" },
+  { name: "run: value outside choices", args: ["run", "--log-format", "json", "--include", "x/*", "--client", "podman"], key: "--client" },
   { name: "run: unknown flag (KIC_LOG_FORMAT)", args: ["run", "--bogus"], env: { KIC_LOG_FORMAT: "json" }, key: "--bogus" },
   { name: "run: --kubeconfig not YAML", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("broken.kubeconfig")], key: "--kubeconfig" },
   { name: "agent: --protect-file missing", args: agent("--log-format", "json", "--include", "x/*", "--protect-file", file("nope.json")), key: "--protect-file" },
