@@ -37,6 +37,8 @@ export interface StandaloneDockerd {
   dataRoot: string;
   /** As `GET /version` reports it, e.g. "20.10.24+dfsg1". */
   version: string;
+  /** The PATH the agent gets in direct mode: this process's own (the docker client runs no program). */
+  path: string;
   /** Images in and out of the Engine (load, tag, list, remove). */
   store: ImageStore;
   /** Runs the docker CLI against this Engine; returns its stdout. */
@@ -112,6 +114,7 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
     log,
     dataRoot,
     version: "",
+    path: process.env.PATH ?? "/usr/bin:/bin",
     docker,
     store: {
       import: (archive) => {
