@@ -7,7 +7,7 @@
 // API's image load (`POST /images/load`) from the archives test/cluster/oci-image.mjs makes (which
 // carry Docker's manifest.json beside the OCI layout); the tests set things up with the docker CLI
 // of the same package (/usr/bin/docker, pointed at this socket). The agent itself uses no CLI.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -21,7 +21,10 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { type ImageStore, uniqueToken, waitFor } from "./containerd.js";
+
+const run = promisify(execFile);
 
 /** Debian's docker.io (test/cluster/install-deps.sh). */
 const DOCKERD = "/usr/sbin/dockerd";
@@ -43,6 +46,11 @@ export interface StandaloneDockerd {
   store: ImageStore;
   /** Runs the docker CLI against this Engine; returns its stdout. */
   docker(args: string[]): string;
+  /**
+   * `docker load` of a large archive (the project's image), without blocking the test worker while
+   * the Engine unpacks it.
+   */
+  load(archive: string): Promise<void>;
   /**
    * A container made from `image` (no network): created, running (sleep), or exited (ran `sleep 1`
    * to its end). Returns its id; `removeContainers()` removes every one made here.
@@ -96,12 +104,17 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
     ],
     { stdio: ["ignore", out, out] },
   );
+  // The CLI's own config dir (no ~/.docker), and this Engine.
+  const cliEnv = {
+    ...process.env,
+    DOCKER_HOST: `unix://${socket}`,
+    DOCKER_CONFIG: join(dir, "cli"),
+  };
   const docker = (args: string[]) =>
     execFileSync(DOCKER_CLI, args, {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
-      // The CLI's own config dir (no ~/.docker), and this Engine.
-      env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: join(dir, "cli") },
+      env: cliEnv,
     });
   const containers: string[] = [];
   const removeContainers = () => {
@@ -116,6 +129,9 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
     version: "",
     path: process.env.PATH ?? "/usr/bin:/bin",
     docker,
+    load: async (archive) => {
+      await run(DOCKER_CLI, ["load", "--quiet", "--input", archive], { env: cliEnv });
+    },
     store: {
       import: (archive) => {
         // `docker load` is POST /images/load; the archive's manifest.json names the images.

@@ -4,8 +4,8 @@
 // it: the Engine's socket at /var/run/docker.sock, the image store read-only at its own path, root,
 // no network, `schedule ... -- agent --client docker`. It cleans the Engine it runs on, and
 // `docker stop` ends it cleanly. Only the host's socket path differs (the test's own Engine).
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -25,10 +25,11 @@ let work = "";
  * The OCI archive with Docker's manifest.json added over the same blobs: Docker Engine before 25
  * loads only that format (it inflates the gzip layers itself).
  */
-function dockerLoadable(archive: string, dir: string): string {
+async function dockerLoadable(archive: string, dir: string): Promise<string> {
   const layout = join(dir, "layout");
-  execFileSync("mkdir", ["-p", layout]);
-  execFileSync("tar", ["-xf", archive, "-C", layout]);
+  mkdirSync(layout, { recursive: true });
+  // Asynchronous: ~100 MB, and a blocked test worker misses vitest's RPC deadline on a busy machine.
+  await run("tar", ["-xf", archive, "-C", layout]);
   const blob = (digest: string) => join(layout, "blobs", "sha256", digest.replace(/^sha256:/, ""));
   const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as {
     manifests: { digest: string }[];
@@ -49,7 +50,7 @@ function dockerLoadable(archive: string, dir: string): string {
     ]),
   );
   const out = join(dir, "app-docker.tar");
-  execFileSync("tar", ["-cf", out, "-C", layout, "."]);
+  await run("tar", ["-cf", out, "-C", layout, "."]);
   rmSync(layout, { recursive: true, force: true });
   return out;
 }
@@ -64,7 +65,7 @@ beforeAll(async () => {
   const engine = await startDockerd();
   dockerd = engine;
   scratch = new Scratch(engine.socket, engine.store);
-  engine.store.import(dockerLoadable(stdout.trim(), work), IMAGE);
+  await engine.load(await dockerLoadable(stdout.trim(), work));
 }, 1_800_000);
 
 afterAll(() => {
