@@ -100,7 +100,10 @@ export function manifestChecker(options: ManifestCheckerOptions): ManifestChecke
     }
     if (res.status === 401 || res.status === 403)
       return {
-        error: `token service ${new URL(url).host} refused ${describeCredentials(credential)} (HTTP ${res.status})`,
+        error:
+          credential === undefined
+            ? `token service ${new URL(url).host} wants credentials (HTTP ${res.status}) and no pull Secret names the registry`
+            : `token service ${new URL(url).host} refused ${describeCredentials(credential)} (HTTP ${res.status})`,
         denied: true,
       };
     if (res.status !== 200)
@@ -185,7 +188,10 @@ function verdictOf(
   if (res.status === 401 || res.status === 403)
     return {
       kind: "denied",
-      detail: `${endpoint.registry} refused ${describeCredentials(credential)} for ${what} (HTTP ${res.status})`,
+      detail:
+        credential === undefined
+          ? `${endpoint.registry} refused ${what} without credentials (HTTP ${res.status}) and no pull Secret names it`
+          : `${endpoint.registry} refused ${describeCredentials(credential)} for ${what} (HTTP ${res.status})`,
     };
   return {
     kind: "unreachable",
