@@ -24,6 +24,17 @@ export const pullableOptions = {
   },
 } as const satisfies Record<string, Options>;
 
+/** Only `run` takes this: the Secrets it mounts into the helper pods. */
+export const registryPullSecretOptions = {
+  "registry-pull-secret": {
+    type: "string",
+    array: true,
+    requiresArg: true,
+    describe:
+      "image pull Secret (type kubernetes.io/dockerconfigjson, in the helper pods' namespace) with credentials for the registries --only-if-pullable asks (repeatable); mounted into the helper pods, never printed",
+  },
+} as const satisfies Record<string, Options>;
+
 /** Only the agent takes these: the controller mounts the Secrets and passes their files. */
 export const agentCredentialOptions = {
   "pull-secret-file": {
@@ -70,4 +81,26 @@ export function pullSecretFiles(args: Record<string, unknown>): string[] {
         "give the absolute path of a mounted .dockerconfigjson",
       );
   return files;
+}
+
+/** At most this many registry pull Secrets (each is a volume of the helper pod). */
+export const REGISTRY_PULL_SECRETS_MAX = 20;
+
+/** `--registry-pull-secret` names: Secret names as Kubernetes spells them, deduplicated. */
+export function registryPullSecrets(args: Record<string, unknown>): string[] {
+  const names = [...new Set(strings("--registry-pull-secret", args["registry-pull-secret"]))];
+  for (const name of names)
+    if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(name))
+      throw new ConfigError(
+        "--registry-pull-secret",
+        name,
+        "give the name of a Secret as Kubernetes spells it (lowercase letters, digits, '-', '.')",
+      );
+  if (names.length > REGISTRY_PULL_SECRETS_MAX)
+    throw new ConfigError(
+      "--registry-pull-secret",
+      `${names.length} Secrets`,
+      `give at most ${REGISTRY_PULL_SECRETS_MAX} (one Secret may hold many registries)`,
+    );
+  return names;
 }
