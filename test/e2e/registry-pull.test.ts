@@ -2,12 +2,15 @@
 // pushed to the cluster's registry (test/cluster/registry.sh, plain HTTP on loopback, configured for
 // the node's containerd in its hosts.toml), pods pull them with `imagePullPolicy: IfNotPresent` and
 // `Always`, the chart's CronJob deletes the pulled images nobody uses (every name the pull gave them,
-// the repo digest too), and a deleted image is pulled again by the next pod that needs it. The other
+// the repo digest too), and a deleted image is pulled again by the next pod that needs it. Then
+// images.onlyIfPullable: a manifest deleted in the registry between pull and run, and a side-loaded
+// image, are kept with the registry's answer; a missing pull Secret stops the run (exit 2). The other
 // e2e files keep their images imported (`ctr images import`), as air-gapped nodes get them.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, pushImages, run, type PushedImage } from "./support.js";
+import { join } from "node:path";
+import { helm, imagesOnNode, pushImages, repo, run, type PushedImage } from "./support.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-reg-${id}`;
@@ -92,6 +95,29 @@ describe("pods pull from the cluster's registry", () => {
     return kubectl(["logs", "-n", ns, `job/${name}`]);
   }
 
+  /** Installs the release with these extra --set values. */
+  async function install(extra: string[]): Promise<void> {
+    const c = ensureCluster();
+    await helm([
+      "upgrade",
+      "--install",
+      release,
+      "chart",
+      "-n",
+      ns,
+      "--wait",
+      "-f",
+      "test/local-cluster-values.yaml",
+      "--set",
+      `runtime.socket=${c.containerdSocket}`,
+      "--set",
+      "schedule=0 3 * * *",
+      "--set",
+      `nodes.names={${c.nodeName}}`,
+      ...extra,
+    ]);
+  }
+
   beforeAll(async () => {
     await kubectl(["create", "namespace", ns]);
     await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
@@ -140,25 +166,7 @@ describe("pods pull from the cluster's registry", () => {
 
   it("the chart's run deletes the pulled images nobody uses with every name the pull gave them, keeps the running one", async () => {
     const c = ensureCluster();
-    await helm([
-      "upgrade",
-      "--install",
-      release,
-      "chart",
-      "-n",
-      ns,
-      "--wait",
-      "-f",
-      "test/local-cluster-values.yaml",
-      "--set",
-      `runtime.socket=${c.containerdSocket}`,
-      "--set",
-      "schedule=0 3 * * *",
-      "--set",
-      `images.include={${prefix}/app:*}`,
-      "--set",
-      `nodes.names={${c.nodeName}}`,
-    ]);
+    await install(["--set", `images.include={${prefix}/app:*}`]);
 
     const log = await runJobNow(`now-${id}`);
 
@@ -193,5 +201,95 @@ describe("pods pull from the cluster's registry", () => {
     expect((await inspectImage(`${prefix}/app:v1`)).repoDigests).toEqual([
       `${prefix}/app@${pushed.get(`${prefix}/app:v1`)?.manifest ?? "?"}`,
     ]);
+  });
+
+  it("images.onlyIfPullable: deletes what the registry still serves, keeps a tag deleted there and a side-loaded image, each with its reason", async () => {
+    const c = ensureCluster();
+    const only = `${prefix}/onlyif`;
+    const got = new Map(
+      (await pushImages([`${only}/app:v1`, `${only}/app:v2`])).map((p) => [p.name, p]),
+    );
+    await startPod("pull1", `${only}/app:v1`, "IfNotPresent");
+    await startPod("pull2", `${only}/app:v2`, "IfNotPresent");
+    await kubectl(["delete", "pod", "-n", ns, "pull1", "pull2", "--wait=true", "--timeout=60s"]);
+    // Side-loaded: imported under the registry's name, never pushed there (an air-gapped copy).
+    await run("bash", [join(repo, "test/cluster/sample-images.sh"), `${only}/side:v1`]);
+    // The registry stops serving app:v2 (its manifest, with every tag on it, is deleted there).
+    const del = await fetch(
+      `http://${registry}/v2/e2e-${id}/onlyif/app/manifests/${got.get(`${only}/app:v2`)?.manifest ?? "?"}`,
+      { method: "DELETE" },
+    );
+    expect(del.status).toBe(202);
+    // A pull Secret for the registry (it needs none; the Secret still travels the whole way).
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "registry-pull" },
+        type: "kubernetes.io/dockerconfigjson",
+        data: {
+          ".dockerconfigjson": Buffer.from(
+            JSON.stringify({
+              auths: {
+                [registry]: { auth: Buffer.from("kic:kic-e2e-password").toString("base64") },
+              },
+            }),
+          ).toString("base64"),
+        },
+      }),
+    });
+    await install([
+      "--set",
+      `images.include={${only}/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      "registryPullSecrets={registry-pull}",
+    ]);
+
+    const log = await runJobNow(`pullable-${id}`);
+
+    expect(log).toMatch(
+      new RegExp(`^\\[1/1\\] ${c.nodeName}: deleted 1 image, .* kept 2 \\(not-pullable 2\\)`, "m"),
+    );
+    expect(log).toContain(`deleted  ${only}/app:v1`);
+    expect(log).toContain(
+      `kept     ${only}/app:v2  not-pullable: ${registry} no longer serves e2e-${id}/onlyif/app:v2 (HTTP 404)`,
+    );
+    expect(log).toContain(
+      `kept     ${only}/side:v1  not-pullable: ${registry} no longer serves e2e-${id}/onlyif/side:v1 (HTTP 404)`,
+    );
+    expect(log).not.toContain("kic-e2e-password");
+    const left = (await imagesOnNode(prefix)).filter((n) => n.startsWith(`${only}/`));
+    expect(left).toEqual(expect.arrayContaining([`${only}/app:v2`, `${only}/side:v1`]));
+    expect(left).not.toContain(`${only}/app:v1`);
+  });
+
+  it("images.onlyIfPullable with a registry pull Secret that does not exist: the run stops before any node, exit 2, naming the Secret", async () => {
+    await install([
+      "--set",
+      `images.include={${prefix}/onlyif/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      "registryPullSecrets={no-such-secret}",
+    ]);
+    const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+    const job = `nosecret-${id}`;
+    await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, job]);
+    await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=Failed", "--timeout=180s"]);
+    const log = await kubectl(["logs", "-n", ns, `job/${job}`]);
+    process.stdout.write(log);
+    expect(log).toContain(
+      `invalid --registry-pull-secret: given "no-such-secret"; no Secret no-such-secret in namespace ${ns}: create it there`,
+    );
+    const pods = JSON.parse(
+      await kubectl(["get", "pods", "-n", ns, "-l", `job-name=${job}`, "-o", "json"]),
+    ) as {
+      items: {
+        status: { containerStatuses?: { state: { terminated?: { exitCode: number } } }[] };
+      }[];
+    };
+    expect(pods.items[0]?.status.containerStatuses?.[0]?.state.terminated?.exitCode).toBe(2);
   });
 });
