@@ -6,24 +6,15 @@
 import type { RegistryCredential } from "../registry/credentials.js";
 import type { HostExec } from "./host-exec.js";
 import type { PullClient } from "./pull.js";
+import { crictlCommand } from "./crictl-command.js";
 
 export function createCrictlPullClient(
   exec: HostExec,
   socket: string,
   program = "crictl",
 ): PullClient {
-  const endpoint = `unix://${socket}`;
   // A pull of a large image takes minutes; the node's deadline bounds it (HostExec's timeout).
-  const argv = (...args: string[]) => [
-    program,
-    "--runtime-endpoint",
-    endpoint,
-    "--image-endpoint",
-    endpoint,
-    "--timeout",
-    "30m",
-    ...args,
-  ];
+  const argv = crictlCommand(program, socket, "30m");
   return {
     async imageId(ref) {
       // `--` ends the options: a name is never read as a flag.
