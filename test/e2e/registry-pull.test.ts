@@ -265,6 +265,34 @@ describe("pods pull from the cluster's registry", () => {
     expect(left).not.toContain(`${only}/app:v1`);
   });
 
+  it("images.onlyIfPullable in helper.mode=socket: the unprivileged agent reads the mounted Secret and asks from the node's network", async () => {
+    const c = ensureCluster();
+    const only = `${prefix}/onlyif`;
+    await install([
+      "--set",
+      `images.include={${only}/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      "registryPullSecrets={registry-pull}",
+      "--set",
+      "helper.mode=socket",
+      "--set",
+      `helper.socket.gid=${String(c.containerdSocketGid)}`,
+    ]);
+
+    const log = await runJobNow(`socket-${id}`);
+
+    // What the privileged run kept is kept again, for the same reasons: the Secret file was read
+    // (an unreadable one fails the node) and the registry on the node's loopback answered.
+    expect(log).toMatch(
+      new RegExp(`^\\[1/1\\] ${c.nodeName}: deleted 0 images, .*kept 2 \\(not-pullable 2\\)`, "m"),
+    );
+    expect(log).toContain(
+      `kept     ${only}/app:v2  not-pullable: ${registry} no longer serves e2e-${id}/onlyif/app:v2 (HTTP 404)`,
+    );
+  });
+
   it("images.onlyIfPullable with a registry pull Secret that does not exist: the run stops before any node, exit 2, naming the Secret", async () => {
     await install([
       "--set",
