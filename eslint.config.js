@@ -12,7 +12,7 @@ import tseslint from "typescript-eslint";
 export const LAYERS = [
   { paths: ["src/errors.ts", "src/log.ts", "src/text"] },
   { paths: ["src/run-model"] },
-  { paths: ["src/config", "src/kube"] },
+  { paths: ["src/config", "src/kube", "src/registry"] },
   { paths: ["src/controller", "src/report", "src/agent"], apart: true },
   { paths: ["src/commands"] },
   { paths: ["src/cli.ts"] },

@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 
 /** Integration files that need no cluster: each starts what it tests in temp dirs. */
 const integrationNodeFiles = [
-  "test/integration/{agent,cli,image,report}/**/*.test.ts",
+  "test/integration/{agent,cli,image,registry,report}/**/*.test.ts",
   "test/integration/cluster/start-bg.test.ts",
 ];
 /** The e2e file only a node on containerd 2 can run. */

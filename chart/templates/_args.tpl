@@ -18,6 +18,13 @@ and config loader (src/config/run-options.ts).
 {{- with .Values.images.keepNewest }}
 {{- $args = append $args (printf "--keep-newest=%d" (int .)) }}
 {{- end }}
+{{- if .Values.images.onlyIfPullable }}
+{{- $args = append $args "--only-if-pullable=true" }}
+{{- $args = append $args (printf "--registry-timeout=%s" .Values.images.registryTimeout) }}
+{{- range .Values.registryPullSecrets }}
+{{- $args = append $args (printf "--registry-pull-secret=%s" .) }}
+{{- end }}
+{{- end }}
 {{- with .Values.limits.maxImagesPerNode }}
 {{- $args = append $args (printf "--max-images-per-node=%d" (int .)) }}
 {{- end }}

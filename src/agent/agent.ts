@@ -13,7 +13,10 @@ import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
-import { planDeletions } from "./plan.js";
+import { planDeletions, pullabilityCandidates, type PlanOptions } from "./plan.js";
+import { findUnpullable } from "./pullable.js";
+import { manifestChecker } from "../registry/manifest-check.js";
+import { readCredentialFiles } from "../registry/credential-files.js";
 import type { AgentResult } from "../run-model/agent-result.js";
 import {
   type AdapterFactory,
@@ -81,7 +84,7 @@ export async function runAgent(
     );
   }
 
-  const plan = planDeletions(inventory, {
+  const planOptions: PlanOptions = {
     include: config.include,
     exclude: config.exclude,
     protect,
@@ -89,7 +92,22 @@ export async function runAgent(
     ...(config.keepNewest === undefined ? {} : { keepNewest: config.keepNewest }),
     limits: config.limits,
     nowMs: now(),
-  });
+  };
+  if (config.pullable.onlyIfPullable) {
+    // Registries are asked only about what would otherwise be deleted (pullable.ts says why).
+    const candidates = pullabilityCandidates(inventory, planOptions);
+    const checker = manifestChecker({
+      credentials: await readCredentialFiles(config.pullSecretFiles),
+      timeoutMs: config.pullable.registryTimeoutSeconds * 1000,
+    });
+    planOptions.unpullable = await findUnpullable(candidates, checker, {
+      ...(deps.deadlineMs === undefined
+        ? {}
+        : { deadlineMs: deps.deadlineMs - DEADLINE_RESERVE_MS }),
+      now,
+    });
+  }
+  const plan = planDeletions(inventory, planOptions);
   const t2 = now();
   deps.report.plan(plan, inventory.images.length, config.dryRun, t2 - t1);
 

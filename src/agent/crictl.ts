@@ -26,6 +26,7 @@ import {
 } from "./crictl-parse.js";
 import type { ContainerRecord, ImageRecord, ImageVolumeRecord, Inventory } from "./inventory.js";
 import type { RuntimeAdapter, Usage } from "./runtime.js";
+import { crictlCommand } from "./crictl-command.js";
 
 /** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
 const BATCH = 50;
@@ -36,18 +37,8 @@ export function createCrictlAdapter(
   socket: string,
   program = "crictl",
 ): RuntimeAdapter {
-  const endpoint = `unix://${socket}`;
   // crictl's default timeout is 2s: too short for a big inventory or removing a large image.
-  const argv = (...args: string[]) => [
-    program,
-    "--runtime-endpoint",
-    endpoint,
-    "--image-endpoint",
-    endpoint,
-    "--timeout",
-    "120s",
-    ...args,
-  ];
+  const argv = crictlCommand(program, socket, "120s");
   const crictl = (...args: string[]) => runChecked(exec, argv(...args));
 
   /**

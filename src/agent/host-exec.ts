@@ -37,8 +37,10 @@ export interface HostExec {
   /**
    * Runs `argv` (the program is argv[0]); resolves with its exit code, rejects only if it cannot
    * start. A call that outlives its timeout is killed with everything it started and exits 137.
+   * `env` is added to the agent's own environment: how a secret reaches a client (a process's
+   * environment is readable by its owner and root only; its argv by every user of the node).
    */
-  run(argv: readonly string[]): Promise<ExecResult>;
+  run(argv: readonly string[], options?: RunOptions): Promise<ExecResult>;
   /** How long a client call may take now (the Engine API client's calls too): shortened by the deadline. */
   callTimeoutMs(): number;
   /** Whether a unix socket exists at `path` as the runtime clients will see it. */
@@ -53,6 +55,10 @@ export interface HostExec {
    * /proc/1/root an absolute symlink (RKE2's bin/crictl) would resolve in the agent's own root.
    */
   fileExists(path: string): Promise<boolean>;
+}
+
+export interface RunOptions {
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Exit code nsenter (util-linux) uses when the program to run is not found. */
@@ -89,7 +95,7 @@ export function createHostExec(
     mode,
     ...(mode === "nsenter" ? { target } : {}),
     hostRoot,
-    run: (argv) => spawnCollect([...prefix, ...argv], timeout()),
+    run: (argv, runOptions) => spawnCollect([...prefix, ...argv], timeout(), runOptions?.env),
     callTimeoutMs: timeout,
     socketExists: async (path) => {
       try {
@@ -159,13 +165,21 @@ export async function resolveInRoot(
   return `${root}/${done.join("/")}`;
 }
 
-function spawnCollect(argv: readonly string[], timeoutMs: number): Promise<ExecResult> {
+function spawnCollect(
+  argv: readonly string[],
+  timeoutMs: number,
+  env?: Readonly<Record<string, string>>,
+): Promise<ExecResult> {
   const [program, ...args] = argv;
   if (program === undefined) return Promise.reject(new Error("empty command"));
   return new Promise((resolve, reject) => {
     // Detached: the child leads a process group of its own. `nsenter --pid` forks the client; killing
     // only nsenter would leave that client running on the node, deleting on after its timeout.
-    const child = spawn(program, args, { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(program, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+    });
     let timedOut = false;
     // Own timer rather than spawn's `timeout`: that one is never cleared when the spawn itself
     // fails (ENOENT), and would keep the process alive for the full timeout; it also kills only

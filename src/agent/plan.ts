@@ -2,8 +2,9 @@
 // gets exactly one reason; the first that applies wins, in this order:
 //   no-match, excluded             (what the operator asked for)
 //   sandbox, in-use, pinned, protected   (safety; never overridden by patterns)
-//   too-new, newest, limit         (the operator's retention rules: --min-age, --keep-newest N per
-//                                   repository, then per-node limits, oldest deleted first)
+//   too-new, not-pullable, newest, limit   (the operator's retention rules: --min-age,
+//                                   --only-if-pullable, --keep-newest N per repository, then
+//                                   per-node limits, oldest deleted first)
 import {
   canonicalId,
   firstMatch,
@@ -29,6 +30,11 @@ export interface PlanOptions {
   /** References of images to keep whatever the patterns say, with the pod that needs each if known. */
   protect: readonly (string | ProtectedRef)[];
   minAgeSeconds?: number;
+  /**
+   * --only-if-pullable: image id -> why its registry would not serve it again. Asked by the agent
+   * about `pullabilityCandidates` only; an image absent here can be pulled again.
+   */
+  unpullable?: ReadonlyMap<string, string>;
   /** Per repository, keep this many of the newest matched images (by creation time). */
   keepNewest?: number;
   /** At most this much is deleted; the rest is kept with reason `limit`, oldest deleted first. */
@@ -193,7 +199,8 @@ export function planDeletions(inventory: Inventory, options: PlanOptions): Plan 
       reasonFrom("in-use", inUse.get(image.id)) ??
       (image.pinned ? { reason: "pinned" as const, detail: "pinned by the runtime" } : undefined) ??
       reasonFrom("protected", protectedBy.get(image.id)) ??
-      tooNew(image, options, inventory.imageTimesKnown);
+      tooNew(image, options, inventory.imageTimesKnown) ??
+      reasonFrom("not-pullable", options.unpullable?.get(image.id));
     decided.set(image, why ?? "delete");
   }
 
@@ -223,6 +230,16 @@ export function planDeletions(inventory: Inventory, options: PlanOptions): Plan 
     }
   }
   return plan;
+}
+
+/**
+ * The images --only-if-pullable asks registries about: those every other rule but the per-node
+ * limits would delete. --keep-newest counts every matched image whatever its other reasons, so the
+ * newest are the same with or without the answers, and need no question; the limits pick among
+ * the images left after the answers, so they come after.
+ */
+export function pullabilityCandidates(inventory: Inventory, options: PlanOptions): ImageRecord[] {
+  return planDeletions(inventory, { ...options, limits: {}, unpullable: new Map() }).delete;
 }
 
 interface Reason {

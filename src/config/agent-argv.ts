@@ -14,6 +14,9 @@ export interface AgentArgvInput {
   keepNewest?: string;
   maxImagesPerNode?: string;
   maxBytesPerNode?: string;
+  onlyIfPullable?: boolean;
+  registryTimeout?: string;
+  pullSecretFiles?: readonly string[];
   client?: ClientChoice;
   socket?: string;
   hostExec?: HostExecMode;
@@ -36,6 +39,10 @@ export function agentArgv(input: AgentArgvInput): string[] {
     argv.push(`--max-images-per-node=${input.maxImagesPerNode}`);
   if (input.maxBytesPerNode !== undefined)
     argv.push(`--max-bytes-per-node=${input.maxBytesPerNode}`);
+  // With a value like every other flag: the admission policy admits --flag=value agent flags only.
+  if (input.onlyIfPullable === true) argv.push("--only-if-pullable=true");
+  if (input.registryTimeout !== undefined) argv.push(`--registry-timeout=${input.registryTimeout}`);
+  for (const f of input.pullSecretFiles ?? []) argv.push(`--pull-secret-file=${f}`);
   if (input.client !== undefined) argv.push(`--client=${input.client}`);
   if (input.socket !== undefined) argv.push(`--socket=${input.socket}`);
   if (input.hostExec !== undefined) argv.push(`--host-exec=${input.hostExec}`);

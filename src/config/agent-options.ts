@@ -12,6 +12,13 @@ import { parseDuration } from "./duration.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
 import { byteSize, positiveCount } from "./retention.js";
 import { checkProtectList } from "./protect-list.js";
+import {
+  agentCredentialOptions,
+  loadPullableConfig,
+  pullableOptions,
+  pullSecretFiles,
+  type PullableConfig,
+} from "./pullable-options.js";
 
 /** The runtime clients `--client` offers (one list for the agent's and run's flags). */
 export const CLIENT_CHOICES = ["auto", "crictl", "ctr", "docker"] as const;
@@ -148,7 +155,13 @@ export const agentOnlyOptions = {
   },
 } as const satisfies Record<string, Options>;
 
-export const agentOptions = { ...patternOptions, ...runtimeOptions, ...agentOnlyOptions };
+export const agentOptions = {
+  ...patternOptions,
+  ...pullableOptions,
+  ...runtimeOptions,
+  ...agentOnlyOptions,
+  ...agentCredentialOptions,
+};
 
 export interface AgentConfig {
   include: readonly ImagePattern[];
@@ -159,6 +172,10 @@ export interface AgentConfig {
   minAgeSeconds: number | undefined;
   keepNewest: number | undefined;
   limits: { maxImages?: number; maxBytes?: number };
+  /** --only-if-pullable and its request limit. */
+  pullable: PullableConfig;
+  /** Mounted image pull Secrets (.dockerconfigjson files): credentials for the registries asked. */
+  pullSecretFiles: readonly string[];
   client: ClientChoice;
   socket: string | undefined;
   hostExec: HostExecMode;
@@ -219,6 +236,8 @@ export function loadAgentConfig(
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
     keepNewest: positiveCount("--keep-newest", args["keep-newest"]),
     limits: limitsFrom(args),
+    pullable: loadPullableConfig(args),
+    pullSecretFiles: pullSecretFiles(args),
     client: oneOf("--client", args.client ?? "auto", CLIENT_CHOICES),
     socket: socket?.replace(/^unix:\/\//, ""),
     hostExec,

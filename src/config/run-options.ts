@@ -20,6 +20,12 @@ import { auditOptions, loadAuditConfig, type AuditConfig } from "./audit-options
 import { parseDuration } from "./duration.js";
 import { compilePatterns } from "./patterns.js";
 import { positiveCount } from "./retention.js";
+import {
+  loadPullableConfig,
+  pullableOptions,
+  registryPullSecretOptions,
+  registryPullSecrets,
+} from "./pullable-options.js";
 
 /** A number given where text is expected (yargs parses `--keep-newest=3` from env as 3) as text. */
 const textOf = (v: unknown): unknown => (typeof v === "number" ? String(v) : v);
@@ -95,6 +101,8 @@ export const controllerOptions = {
 /** Everything `run` takes: the agent's pattern options, runtime choice, dry run, and its own. */
 export const runOptions = {
   ...patternOptions,
+  ...pullableOptions,
+  ...registryPullSecretOptions,
   client,
   socket,
   "dry-run": dryRun,
@@ -115,7 +123,15 @@ export interface RunConfig {
     client: ClientChoice;
     socket: string | undefined;
     nsenterTarget: string | undefined;
+    /** --only-if-pullable and --registry-timeout as given (checked). */
+    onlyIfPullable: boolean;
+    registryTimeout: string;
   };
+  /**
+   * --registry-pull-secret: Secrets the helper pods mount and the agent reads credentials from
+   * (checked to exist and to be of type kubernetes.io/dockerconfigjson before any node starts).
+   */
+  registryPullSecrets: readonly string[];
   dryRun: boolean;
   nodes: NodeConfig;
   concurrency: number;
@@ -218,6 +234,7 @@ export function loadRunConfig(
     );
   }
   const priorityClass = optionalString("--priority-class", args["priority-class"]);
+  const pullable = loadPullableConfig(args);
   return Object.freeze({
     agent: {
       include,
@@ -229,7 +246,10 @@ export function loadRunConfig(
       client: oneOf("--client", args.client ?? "auto", CLIENT_CHOICES),
       socket: socketPath?.replace(/^unix:\/\//, ""),
       nsenterTarget: nsenterTarget(args["nsenter-target"]),
+      onlyIfPullable: pullable.onlyIfPullable,
+      registryTimeout: pullable.registryTimeout,
     },
+    registryPullSecrets: registryPullSecrets(args),
     dryRun: args["dry-run"] === true,
     nodes: loadNodeConfig(args),
     concurrency: positiveInteger("--concurrency", args.concurrency ?? 1, 500),

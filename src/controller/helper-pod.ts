@@ -31,6 +31,16 @@ export const PROTECT_VOLUME = "protect";
 export const PROTECT_MOUNT_PATH = "/etc/kube-image-cleanup/protect";
 export const PROTECT_FILE = "images.json";
 
+// --only-if-pullable's credentials: each registry pull Secret is a volume of its own (the kubelet
+// fetches it for the pod it is bound to), mounted read-only at <dir>/<secret name>/, and the agent
+// gets the file's path. The Secret's content is never in the pod spec, its argv or the log.
+export const PULL_SECRETS_MOUNT_PATH = "/etc/kube-image-cleanup/pull-secrets";
+const PULL_SECRET_KEY = ".dockerconfigjson";
+/** Volume names of the Secrets: by position, as a Secret name may be longer than a volume name. */
+export const pullSecretVolume = (i: number) => `pull-secret-${String(i)}`;
+export const pullSecretFile = (name: string) =>
+  `${PULL_SECRETS_MOUNT_PATH}/${name}/${PULL_SECRET_KEY}`;
+
 /** The API server refuses a pod whose annotations (keys and values, in bytes) exceed 256 KiB. */
 export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
@@ -63,7 +73,7 @@ export function protectListProblem(
 export interface HelperPodInput {
   config: Pick<
     Readonly<RunConfig>,
-    "agent" | "dryRun" | "instance" | "helper" | "nodeTimeoutSeconds"
+    "agent" | "dryRun" | "instance" | "helper" | "nodeTimeoutSeconds" | "registryPullSecrets"
   >;
   namespace: string;
   runId: string;
@@ -97,6 +107,13 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       ...(agent.keepNewest === undefined ? {} : { keepNewest: agent.keepNewest }),
       ...(agent.maxImagesPerNode === undefined ? {} : { maxImagesPerNode: agent.maxImagesPerNode }),
       ...(agent.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: agent.maxBytesPerNode }),
+      ...(agent.onlyIfPullable
+        ? {
+            onlyIfPullable: true,
+            registryTimeout: agent.registryTimeout,
+            pullSecretFiles: input.config.registryPullSecrets.map(pullSecretFile),
+          }
+        : {}),
       client: agent.client,
       ...(access.agentFlags.socket === undefined ? {} : { socket: access.agentFlags.socket }),
       hostExec: access.agentFlags.hostExec,
@@ -112,6 +129,8 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
 
 export function buildHelperPod(input: HelperPodInput): V1Pod {
   const { helper } = input.config;
+  // Mounted only when the agent reads them.
+  const pullSecrets = input.config.agent.onlyIfPullable ? input.config.registryPullSecrets : [];
   const access = helperAccess(input.config);
   const resources: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
   if (Object.keys(helper.resources.requests).length > 0)
@@ -135,6 +154,9 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
       // not keep it away; the kubelet still admits it (OutOfcpu/OutOfmemory when the node is full).
       nodeName: input.node,
       ...(access.hostPID ? { hostPID: true } : {}),
+      // --only-if-pullable asks registries from the node's network: the one its runtime pulls
+      // through (node-local registries and mirrors, the node's DNS and egress rules).
+      ...(input.config.agent.onlyIfPullable ? { hostNetwork: true } : {}),
       restartPolicy: "Never",
       // The kubelet ends the pod on its own when the controller is gone or stuck.
       activeDeadlineSeconds: input.config.nodeTimeoutSeconds,
@@ -159,6 +181,11 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
           volumeMounts: [
             { name: PROTECT_VOLUME, mountPath: PROTECT_MOUNT_PATH, readOnly: true },
             ...access.volumeMounts,
+            ...pullSecrets.map((name, i) => ({
+              name: pullSecretVolume(i),
+              mountPath: `${PULL_SECRETS_MOUNT_PATH}/${name}`,
+              readOnly: true,
+            })),
           ],
         },
       ],
@@ -175,6 +202,15 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
           },
         },
         ...access.volumes,
+        ...pullSecrets.map((name, i) => ({
+          name: pullSecretVolume(i),
+          secret: {
+            secretName: name,
+            items: [{ key: PULL_SECRET_KEY, path: PULL_SECRET_KEY }],
+            // Readable by the agent's user in socket mode (uid 1000); the volume is this pod's own.
+            defaultMode: 0o444,
+          },
+        })),
       ],
     },
   };

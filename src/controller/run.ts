@@ -19,6 +19,7 @@ import { createLimiter, forEachBounded } from "./pool.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { sweepLeftoverPods } from "./sweep.js";
+import { checkRegistryPullSecrets } from "./registry-secrets.js";
 
 export interface RunDeps {
   kube: Kube;
@@ -109,6 +110,9 @@ export async function runController(
     let sweep: { deleted: number; left: number };
     let listing: Awaited<ReturnType<typeof listNodeFacts>>;
     try {
+      // Before anything else: a Secret that cannot be used stops the run here (exit 2).
+      if (config.agent.onlyIfPullable)
+        await checkRegistryPullSecrets(kube, namespace, config.registryPullSecrets);
       sweep = await sweepLeftoverPods(
         kube,
         namespace,

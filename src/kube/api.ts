@@ -20,6 +20,7 @@ export type CoreApi = Pick<
   | "deleteNamespacedPod"
   | "readNamespacedPodLog"
   | "listNamespacedEvent"
+  | "readNamespacedSecret"
 >;
 
 /**

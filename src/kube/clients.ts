@@ -33,6 +33,7 @@ const CORE_CALLS = [
   "deleteNamespacedPod",
   "readNamespacedPodLog",
   "listNamespacedEvent",
+  "readNamespacedSecret",
 ] as const satisfies readonly (keyof CoreApi)[];
 
 const AUDIT_CALLS = [

@@ -54,6 +54,9 @@ function grantHint(call: KubeCall, message: string): string {
   if (call.resource === "configmaps") {
     return "granted by the chart's Role on its report ConfigMap (report.enabled=true, rbac.create=true)";
   }
+  if (call.resource === "secrets") {
+    return "granted by the chart's Role on exactly the Secrets in registryPullSecrets (rbac.create=true)";
+  }
   if (call.verb === "delete" && call.resource === "pods") {
     return "granted by rbac.allowPodDeletion=true (or run with --keep-pods)";
   }

@@ -4,6 +4,7 @@
 #   containerd.sh start    idempotent; prints the socket path
 #   containerd.sh stop     stops sandboxes/containers, containerd and its shims, unmounts (images stay)
 #   containerd.sh status
+#   containerd.sh stale    exit 0 when the running containerd's config differs from what start writes
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
@@ -11,11 +12,12 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 CD_DIR="$KIC_STATE/containerd"
 PAUSE_IMAGE="registry.k8s.io/pause:kic"
+CERTS_D="$CD_DIR/certs.d" # containerd's config_path: <registry host:port>/hosts.toml
 
 # containerd 2 (KICTEST_RUNTIME=containerd2): config version 3, where the CRI plugin is split into an
 # images and a runtime plugin and the sandbox image is one of the pinned images.
-write_config_containerd2() {
-  cat >"$CD_DIR/config.toml" <<TOML
+config_containerd2() {
+  cat <<TOML
 version = 3
 root = "$CD_DIR/root"
 state = "$CD_DIR/state"
@@ -33,6 +35,9 @@ state = "$CD_DIR/state"
   snapshotter = "overlayfs"
   [plugins.'io.containerd.cri.v1.images'.pinned_images]
     sandbox = "$PAUSE_IMAGE"
+  # Per-registry settings (the cluster's plain-HTTP registry), as in the version 2 config below.
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "$CERTS_D"
 [plugins.'io.containerd.cri.v1.runtime']
   # See the version 2 config below.
   restrict_oom_score_adj = true
@@ -48,9 +53,11 @@ state = "$CD_DIR/state"
 TOML
 }
 
-write_config() {
-  mkdir -p "$CD_DIR" "$KIC_STATE/cni/net.d" "$KIC_STATE/cni/cache"
-  if [ "$KIC_RUNTIME" = containerd2 ]; then write_config_containerd2; else cat >"$CD_DIR/config.toml" <<TOML
+# The config.toml of the node's runtime, on stdout (write_config writes it; `stale` compares it with
+# the one a running containerd was started with).
+config_toml() {
+  if [ "$KIC_RUNTIME" = containerd2 ]; then config_containerd2; return; fi
+  cat <<TOML
 version = 2
 root = "$CD_DIR/root"
 state = "$CD_DIR/state"
@@ -80,8 +87,29 @@ state = "$CD_DIR/state"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$KIC_STATE/cni/net.d"
+  # Per-registry settings in hosts.toml files (one directory per registry host), as containerd's
+  # docs recommend for 1.6 and 2.x alike (the older registry.mirrors/configs tables are deprecated).
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$CERTS_D"
 TOML
-  fi
+}
+
+# The cluster's registry speaks plain HTTP on loopback (registry.sh). containerd would try HTTPS
+# first; this file tells it what a node's operator tells it for an internal HTTP registry.
+write_hosts_toml() {
+  mkdir -p "$CERTS_D/$KIC_REGISTRY"
+  cat >"$CERTS_D/$KIC_REGISTRY/hosts.toml" <<TOML
+server = "http://$KIC_REGISTRY"
+
+[host."http://$KIC_REGISTRY"]
+  capabilities = ["pull", "resolve"]
+TOML
+}
+
+write_config() {
+  mkdir -p "$CD_DIR" "$KIC_STATE/cni/net.d" "$KIC_STATE/cni/cache"
+  config_toml >"$CD_DIR/config.toml"
+  write_hosts_toml
   # Pods get addresses on a host-only bridge: no masquerading, no route off this machine.
   cat >"$KIC_STATE/cni/net.d/10-kic-bridge.conflist" <<JSON
 {
@@ -181,6 +209,13 @@ unmount_under() {
   done
 }
 
+# Exit 0 when a containerd runs with another config than this script writes now (scripts of an older
+# checkout started it): up.sh then restarts the cluster, so nobody tests against a stale node.
+stale() {
+  is_running containerd || return 1
+  ! config_toml | cmp -s - "$CD_DIR/config.toml"
+}
+
 status() {
   if is_running containerd; then
     echo "containerd: running (pid $(cat "$KIC_PIDS/containerd.pid"), socket $KIC_CONTAINERD_SOCK)"
@@ -194,5 +229,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: containerd.sh start|stop|status" ;;
+  stale) stale ;;
+  *) die "usage: containerd.sh start|stop|status|stale" ;;
 esac

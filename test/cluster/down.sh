@@ -16,6 +16,7 @@ for c in kwok kubelet kube-scheduler kube-controller-manager kube-apiserver etcd
   stop_bg "$c" 30
 done
 bash "$here/containerd.sh" stop
+bash "$here/registry.sh" stop
 # Anything still mounted below the state dir (kubelet volumes, pod shm) goes before the files do.
 for m in $(awk -v d="$KIC_STATE" 'index($2, d) == 1 { print $2 }' /proc/self/mounts | sort -r); do
   umount -l "$m" 2>/dev/null || true
@@ -29,14 +30,15 @@ fi
 rm -rf "$KIC_STATE"
 if [ "$(readlink /usr/local/bin/crictl 2>/dev/null)" = "$KIC_BIN/crictl" ]; then rm -f /usr/local/bin/crictl; fi
 if [ "$(readlink /usr/local/bin/ctr 2>/dev/null)" = "$KIC_CONTAINERD2_BIN/ctr" ]; then rm -f /usr/local/bin/ctr; fi
-# What this cluster could have left running: its binaries, its containerd and that containerd's shims.
+# What this cluster could have left running: its binaries, its containerd and that containerd's shims,
+# its registry.
 left=""
 for p in /proc/[0-9]*; do
   exe="$(readlink "$p/exe" 2>/dev/null)" || continue
   cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
   case "$exe" in
     "$KIC_BIN"/*) left="$left${p#/proc/} $cmd"$'\n' ;;
-    */containerd | */containerd-shim-runc-v2)
+    */containerd | */containerd-shim-runc-v2 | */docker-registry)
       case "$cmd" in *"$KIC_STATE"*) left="$left${p#/proc/} $cmd"$'\n' ;; esac ;;
   esac
 done

@@ -16,6 +16,8 @@
 #                                 isolation: no daemon, no registry) into the image the cluster runs
 #   mmdebstrap                    makes the Debian bookworm root filesystems the Dockerfile's base
 #                                 images are stood in by (base images cannot be pulled here)
+#   docker-registry, skopeo       the cluster's OCI registry (distribution 2.8, on loopback; the package's
+#                                 service is not used) and the tool that pushes sample images into it
 #   prometheus-pushgateway        the real Pushgateway the metrics sink's test pushes to (the test
 #                                 starts its own on loopback; the package's service is not used)
 #   docker.io                     dockerd 20.10 for the agent's docker client tests: test/support/dockerd.ts
@@ -25,7 +27,8 @@
 # build-binaries.sh checks the Go on PATH and says what to install.
 set -euo pipefail
 pkgs=(containerd runc conmon gcc libc6-dev containernetworking-plugins busybox-static iptables conntrack socat openssl
-  iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap prometheus-pushgateway docker.io)
+  iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap prometheus-pushgateway
+  docker-registry skopeo docker.io)
 missing=()
 for p in "${pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")

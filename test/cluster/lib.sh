@@ -35,6 +35,12 @@ KIC_ETCD_PEER_PORT="${KIC_ETCD_PEER_PORT:-23800}"
 KIC_API_PORT="${KIC_API_PORT:-16443}"
 KIC_KUBELET_PORT="${KIC_KUBELET_PORT:-10250}"
 KIC_NODE_NAME="${KIC_NODE_NAME:-kic-node}"
+# The cluster's OCI registry (registry.sh), plain HTTP on loopback. Its host:port is the first
+# component of the images pods pull from it (127.0.0.1:5100/team/app:v1), as a user's registry host
+# with a port; the node's containerd is told to speak plain HTTP to it in its hosts.toml. Not 5000:
+# that is where the Debian package's own service listens (on every address) where systemd starts it.
+KIC_REGISTRY_PORT="${KIC_REGISTRY_PORT:-5100}"
+KIC_REGISTRY="127.0.0.1:$KIC_REGISTRY_PORT"
 KIC_SERVICE_CIDR="10.233.0.0/24"
 KIC_POD_CIDR="10.234.0.0/24"
 

@@ -142,17 +142,18 @@ opt.name.forEach((name, i) => {
   const configDesc = putBlob(Buffer.from(JSON.stringify(config)), "application/vnd.oci.image.config.v1+json");
   const manifest = { schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json", config: configDesc, layers };
   const manifestDesc = putBlob(Buffer.from(JSON.stringify(manifest)), "application/vnd.oci.image.manifest.v1+json");
-  const tag = name.includes(":") ? name.slice(name.lastIndexOf(":") + 1) : "latest";
   dockerManifest.push({
     Config: `blobs/sha256/${configDesc.digest.slice(7)}`,
     // Docker loads only tagged names; a name with a digest stays untagged.
     RepoTags: name.includes("@") ? [] : [name.includes(":", name.lastIndexOf("/")) ? name : `${name}:latest`],
     Layers: layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
   });
+  // ref.name is the full reference too, not only the tag: images of one archive may share a tag
+  // (app:v1, keep:v1), and skopeo (registry.sh push) picks an image of a layout by its ref.name.
   index.manifests.push({
     ...manifestDesc,
     platform: { architecture: "amd64", os: "linux" },
-    annotations: { "io.containerd.image.name": name, "org.opencontainers.image.ref.name": tag },
+    annotations: { "io.containerd.image.name": name, "org.opencontainers.image.ref.name": name },
   });
   // The caller gets each image's identity on stdout: config digest (= CRI image id) and content size.
   const size = configDesc.size + manifestDesc.size + layers.reduce((a, l) => a + l.size, 0);

@@ -5,7 +5,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 ok=0
-for c in containerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kwok; do
+for c in containerd docker-registry etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kwok; do
   if is_running "$c"; then
     printf '%-24s running  pid %-7s log %s\n' "$c" "$(cat "$KIC_PIDS/$c.pid")" "$KIC_LOGS/$c.log"
   elif [ "$c" = kwok ]; then

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Brings up a real single-node Kubernetes on this machine: containerd, etcd, kube-apiserver (RBAC),
-# controller-manager, scheduler and a kubelet that registers this host as node "$KIC_NODE_NAME".
+# Brings up a real single-node Kubernetes on this machine: containerd, an OCI registry, etcd,
+# kube-apiserver (RBAC), controller-manager, scheduler and a kubelet that registers this host as node
+# "$KIC_NODE_NAME".
 # Idempotent: running components are kept; a warm second run takes seconds.
 # Prints the kubeconfig path on stdout (everything else goes to stderr).
 set -euo pipefail
@@ -30,6 +31,12 @@ claim_machine
 if is_running containerd && [ "$(cat "$KIC_STATE/runtime" 2>/dev/null || echo containerd)" != "$KIC_RUNTIME" ]; then
   die "the cluster runs on $(cat "$KIC_STATE/runtime" 2>/dev/null || echo containerd), not $KIC_RUNTIME (KICTEST_RUNTIME): take it down first (npm run cluster:down), then bring it up again"
 fi
+# A node whose containerd runs with another config than this checkout's containerd.sh writes (older
+# scripts started it, e.g. before the registry's hosts.toml) would test something else: start afresh.
+if bash "$here/containerd.sh" stale; then
+  log "containerd runs with an older config than test/cluster/containerd.sh writes: restarting the cluster"
+  bash "$here/down.sh"
+fi
 # The ImageVolume feature gate (beta, off by default in Kubernetes 1.34) on the API server and the
 # kubelet: containerd 2 mounts images as volumes, 1.6 cannot, so only its node gets it.
 feature_gates=()
@@ -48,6 +55,7 @@ if [[ "$lo_addrs" != *" $KIC_NODE_IP/"* ]]; then
 fi
 
 bash "$here/containerd.sh" start >/dev/null
+bash "$here/registry.sh" start >/dev/null
 
 # A real node has its runtime clients on the host's PATH; the helper pods find them there through
 # nsenter. ctr comes with the Debian package; crictl is built here, so link it in (down.sh removes

@@ -31,3 +31,25 @@ export async function imagesOnNode(prefix: string): Promise<string[]> {
     .filter((n) => n.startsWith(`${prefix}/`))
     .sort();
 }
+
+/** One image `sample-images.sh --push` put into the cluster's registry. */
+export interface PushedImage {
+  name: string;
+  /** The config digest: the image id a node shows once it has pulled the image. */
+  id: string;
+  /** The manifest digest the registry serves: the repo digest a pull records. */
+  manifest: string;
+}
+
+/** Builds small sample images and pushes them to the cluster's registry (test/cluster/registry.sh). */
+export async function pushImages(refs: string[]): Promise<PushedImage[]> {
+  const { stdout } = await run("bash", [
+    join(repo, "test/cluster/sample-images.sh"),
+    "--push",
+    ...refs,
+  ]);
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as PushedImage);
+}

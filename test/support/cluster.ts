@@ -21,6 +21,11 @@ export interface LocalCluster {
   binDir: string;
   /** API server URL (loopback). */
   server: string;
+  /**
+   * The cluster's OCI registry, `host:port` (plain HTTP on loopback, test/cluster/registry.sh): the
+   * first component of the images pods pull from it, e.g. `127.0.0.1:5100/team/app:v1`.
+   */
+  registry: string;
 }
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -39,6 +44,7 @@ function clusterEnv(): Record<string, string> {
     "KIC_CONTAINERD_SOCKET_GID",
     "KIC_NODE_NAME",
     "KIC_API_PORT",
+    "KIC_REGISTRY",
   ];
   const out = execFileSync(
     "bash",
@@ -76,6 +82,7 @@ export function ensureCluster(): LocalCluster {
     image: "docker.io/library/kube-image-cleanup:dev",
     binDir: clusterPaths.KIC_BIN ?? "",
     server: `https://127.0.0.1:${clusterPaths.KIC_API_PORT ?? ""}`,
+    registry: clusterPaths.KIC_REGISTRY ?? "",
   };
   return cached;
 }

@@ -74,7 +74,7 @@ export interface StandaloneContainerd {
 function configToml(
   runtime: ContainerdRuntime,
   dir: string,
-  options: { socketGid?: number; pinned?: readonly string[] },
+  options: { socketGid?: number; pinned?: readonly string[]; registryConfigPath?: string },
 ): string {
   const head = `root = "${join(dir, "root")}"
 state = "${join(dir, "state")}"
@@ -99,7 +99,7 @@ ${head}[plugins."io.containerd.internal.v1.opt"]
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${join(dir, "cni")}"
-`;
+${registryTable('"io.containerd.grpc.v1.cri"', options.registryConfigPath)}`;
   // containerd 2 pins every image named in pinned_images (the sandbox image is one): the CRI reports
   // it `pinned`, and containerd labels it io.cri-containerd.pinned=pinned, also when it is imported.
   const pinned = (options.pinned ?? []).map((ref, i) => `\n    kic-${i} = "${ref}"`).join("");
@@ -110,7 +110,7 @@ ${head}[plugins.'io.containerd.internal.v1.opt']
   snapshotter = "overlayfs"
   [plugins.'io.containerd.cri.v1.images'.pinned_images]
     sandbox = "${PAUSE_IMAGE}"${pinned}
-[plugins.'io.containerd.cri.v1.runtime']
+${registryTable("'io.containerd.cri.v1.images'", options.registryConfigPath)}[plugins.'io.containerd.cri.v1.runtime']
   # This VM withholds CAP_SYS_RESOURCE: negative oom_score_adj fails runc (see test/cluster/containerd.sh).
   restrict_oom_score_adj = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
@@ -123,11 +123,17 @@ ${head}[plugins.'io.containerd.internal.v1.opt']
 `;
 }
 
+/** The CRI's per-registry settings: hosts.toml files under `path` (as test/cluster/containerd.sh). */
+function registryTable(plugin: string, path: string | undefined): string {
+  return path === undefined ? "" : `  [plugins.${plugin}.registry]\n    config_path = "${path}"\n`;
+}
+
 /**
  * Starts containerd (`runtime`, default Debian's 1.6) with a config of its own (CRI on, overlayfs,
  * runc, sandbox image registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid`
  * makes its socket group-owned by that gid (containerd's `[grpc] gid`), for clients that are not
- * root. `pinned` (containerd 2 only; 1.6 has no pinning): more image names it pins. `dir` (default: a
+ * root. `pinned` (containerd 2 only; 1.6 has no pinning): more image names it pins.
+ * `registryConfigPath`: containerd's `config_path`, a directory of `<host>/hosts.toml`. `dir` (default: a
  * new temp dir) holds its socket, root and state, and is removed by `stop()`.
  */
 export async function startContainerd(
@@ -136,6 +142,7 @@ export async function startContainerd(
     socketGid?: number;
     dir?: string;
     pinned?: readonly string[];
+    registryConfigPath?: string;
   } = {},
 ): Promise<StandaloneContainerd> {
   const runtime = options.runtime ?? "containerd-1.6";

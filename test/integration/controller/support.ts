@@ -51,13 +51,26 @@ const RBAC_KINDS = new Set([
 export function chartRbac(
   ns: string,
   sa: string,
-  opts: { allowPodDeletion: boolean; clusterRole?: boolean; events?: boolean; report?: boolean },
+  opts: {
+    allowPodDeletion: boolean;
+    clusterRole?: boolean;
+    events?: boolean;
+    report?: boolean;
+    /** images.onlyIfPullable with these registryPullSecrets (the Role may get exactly them). */
+    registryPullSecrets?: string[];
+  },
 ): string {
   const objects = render({
     release: sa,
     namespace: ns,
     values: {
       ...REQUIRED_VALUES,
+      ...(opts.registryPullSecrets === undefined
+        ? {}
+        : {
+            images: { ...REQUIRED_VALUES.images, onlyIfPullable: true },
+            registryPullSecrets: opts.registryPullSecrets,
+          }),
       fullnameOverride: sa,
       rbac: { create: true, allowPodDeletion: opts.allowPodDeletion },
       serviceAccount: { create: true },

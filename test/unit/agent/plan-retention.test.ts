@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { compilePatterns } from "../../../src/config/patterns.js";
 import type { ContainerRecord, ImageRecord, Inventory } from "../../../src/agent/inventory.js";
-import { planDeletions, type PlanOptions } from "../../../src/agent/plan.js";
+import { planDeletions, pullabilityCandidates, type PlanOptions } from "../../../src/agent/plan.js";
 
 const hex = (c: string) => c.repeat(64).slice(0, 64);
 const id = (c: string) => `sha256:${hex(c)}`;
@@ -408,5 +408,48 @@ describe("the order of all reasons", () => {
     );
     expect(plan.matched).toBe(9);
     expect(plan.cutByLimit).toBe(2);
+  });
+});
+
+describe("--only-if-pullable", () => {
+  const images = () => [
+    image("1", ["docker.io/acme/app:1"], 1),
+    image("2", ["docker.io/acme/app:2"], 2),
+    image("3", ["docker.io/acme/app:3"], 3),
+    image("4", ["docker.io/acme/app:4"], 4),
+    image("5", ["docker.io/acme/used:1"], 1),
+  ];
+  const inv = () => inventory(images(), { containers: [running("u", "docker.io/acme/used:1")] });
+
+  it("asks only about what every other rule but the limits would delete", () => {
+    const asked = pullabilityCandidates(
+      inv(),
+      options({ keepNewest: 1, limits: { maxImages: 1 } }),
+    );
+    // app:4 is the newest, used:1 in use: neither is asked about; the limit picks later.
+    expect(asked.map((i) => i.names[0])).toEqual([
+      "docker.io/acme/app:1",
+      "docker.io/acme/app:2",
+      "docker.io/acme/app:3",
+    ]);
+  });
+
+  it("keeps what its registry would not serve again, after too-new and before newest and the limits", () => {
+    const opts = options({
+      keepNewest: 1,
+      limits: { maxImages: 1 },
+      unpullable: new Map([[id("1"), "docker.io no longer serves acme/app:1 (HTTP 404)"]]),
+    });
+    expect(outcome(inv(), opts)).toEqual({
+      "docker.io/acme/app:1": "not-pullable",
+      // The oldest pullable one goes first under the limit.
+      "docker.io/acme/app:2": "delete",
+      "docker.io/acme/app:3": "limit",
+      "docker.io/acme/app:4": "newest",
+      "docker.io/acme/used:1": "in-use",
+    });
+    expect(detailOf(inv(), opts, "docker.io/acme/app:1")).toBe(
+      "docker.io no longer serves acme/app:1 (HTTP 404)",
+    );
   });
 });

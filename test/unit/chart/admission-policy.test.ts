@@ -114,6 +114,39 @@ describe("admission policy for the controller's service account", () => {
     expect(text).toContain('["--protect-file=/etc/kube-image-cleanup/protect/images.json"]');
   });
 
+  it("with images.onlyIfPullable pins the registry flags, exactly the named Secrets' volumes and mounts, and the host's network", () => {
+    const values = {
+      images: { ...REQUIRED_VALUES.images, onlyIfPullable: true, registryTimeout: "20s" },
+      registryPullSecrets: ["registry-pull", "hub-pull"],
+    };
+    for (const mode of ["privileged", "socket"]) {
+      const p = policy({ ...values, helper: { mode } });
+      const text = expressions(p);
+      expect(text).toContain(
+        'variables.args.filter(a, a.startsWith("--only-if-pullable=")) == ["--only-if-pullable=true"]',
+      );
+      expect(text).toContain(
+        'variables.args.filter(a, a.startsWith("--registry-timeout=")) == ["--registry-timeout=20s"]',
+      );
+      expect(text).toContain(
+        'variables.args.filter(a, a.startsWith("--pull-secret-file=")) == ["--pull-secret-file=/etc/kube-image-cleanup/pull-secrets/registry-pull/.dockerconfigjson","--pull-secret-file=/etc/kube-image-cleanup/pull-secrets/hub-pull/.dockerconfigjson"]',
+      );
+      expect(text).toContain(
+        `(v.name == "pull-secret-1" && has(v.secret) && v.secret.secretName == "hub-pull" && has(v.secret.items) && size(v.secret.items) == 1`,
+      );
+      expect(text).toContain(
+        '(m.name == "pull-secret-0" && m.mountPath == "/etc/kube-image-cleanup/pull-secrets/registry-pull" && has(m.readOnly) && m.readOnly == true)',
+      );
+      expect(text).toContain("has(object.spec.hostNetwork) && object.spec.hostNetwork == true");
+      expect(text).toContain(`size(variables.volumes) <= ${mode === "socket" ? "4" : "3"}`);
+    }
+    // Without it: none of that, and no host network.
+    const plain = expressions(policy({ registryPullSecrets: ["registry-pull"] }));
+    expect(plain).not.toContain("pull-secret-0");
+    expect(plain).toContain('variables.args.filter(a, a.startsWith("--pull-secret-file=")) == []');
+    expect(plain).toContain("(!has(object.spec.hostNetwork) || object.spec.hostNetwork == false)");
+  });
+
   it("in socket mode pins the unprivileged shape: the socket's hostPath and mount, the agent's socket flags, the exact security context, no host namespace", () => {
     const text = expressions(policy({}, [join(chartDir, "ci", "11-socket-mode.yaml")]));
     expect(text).toContain(
@@ -196,6 +229,9 @@ describe("admission policy for the controller's service account", () => {
       logFormat: "json",
       nodeName: "node-a",
       deadline: "96s",
+      onlyIfPullable: true,
+      registryTimeout: "10s",
+      pullSecretFiles: ["/etc/kube-image-cleanup/pull-secrets/p/.dockerconfigjson"],
     });
     for (const values of [{}, { helper: { mode: "socket" } }]) {
       const allowed = /a\.matches\('\^--\(([a-z|-]+)\)='\)/

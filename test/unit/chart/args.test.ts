@@ -107,7 +107,10 @@ describe("controller args rendered by the chart", () => {
       minAge: undefined,
       client: "auto",
       socket: undefined,
+      onlyIfPullable: false,
+      registryTimeout: "10s",
     });
+    expect(config.registryPullSecrets).toEqual([]);
     expect(config.dryRun).toBe(false);
     expect(config.nodes).toEqual({
       selector: "kubernetes.io/os=linux",
@@ -167,6 +170,20 @@ describe("controller args rendered by the chart", () => {
     expect(config.agent.keepNewest).toBe("3");
     expect(config.agent.maxImagesPerNode).toBe("100");
     expect(config.agent.maxBytesPerNode).toBe("20Gi");
+  });
+
+  it("ci/12: onlyIfPullable with its timeout and the registry pull Secrets reaches the CLI", () => {
+    const config = configFor(ci("12-only-if-pullable.yaml"));
+    expect(config.agent.onlyIfPullable).toBe(true);
+    expect(config.agent.registryTimeout).toBe("20s");
+    expect(config.registryPullSecrets).toEqual(["registry-pull", "hub-pull"]);
+  });
+
+  it("passes no registry flag without onlyIfPullable, also when Secrets are named", () => {
+    const flags = controllerArgs({
+      values: { ...REQUIRED_VALUES, registryPullSecrets: ["registry-pull"] },
+    }).join(" ");
+    expect(flags).not.toMatch(/--only-if-pullable|--registry-timeout|--registry-pull-secret/);
   });
 
   it("passes no retention flag by default (keepNewest 0, no limits)", () => {

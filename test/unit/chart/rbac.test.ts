@@ -64,6 +64,31 @@ describe("RBAC", () => {
     expect(only(objects, "ClusterRole").rules).toEqual(clusterRules);
   });
 
+  it("with images.onlyIfPullable grants get on exactly the named registry pull Secrets, and nothing on Secrets otherwise", () => {
+    const secrets = ["registry-pull", "hub-pull"];
+    const pullable = render({
+      values: {
+        ...REQUIRED_VALUES,
+        images: { ...REQUIRED_VALUES.images, onlyIfPullable: true },
+        registryPullSecrets: secrets,
+      },
+    });
+    const rules = only(pullable, "Role", ROLE).rules ?? [];
+    expect(rules.filter((r) => r.resources?.includes("secrets"))).toEqual([
+      { apiGroups: [""], resources: ["secrets"], resourceNames: secrets, verbs: ["get"] },
+    ]);
+    expect(only(pullable, "ClusterRole").rules).toEqual(clusterRules);
+    // Named but not used (onlyIfPullable off), or used without Secrets: no rule on Secrets.
+    for (const values of [
+      { ...REQUIRED_VALUES, registryPullSecrets: secrets },
+      { ...REQUIRED_VALUES, images: { ...REQUIRED_VALUES.images, onlyIfPullable: true } },
+    ]) {
+      expect(only(render({ values }), "Role", ROLE).rules).toEqual(
+        roleRules(["create", "get", "list", "watch", "delete"]),
+      );
+    }
+  });
+
   it("creates no roles or bindings with rbac.create=false, and no service account with serviceAccount.create=false", () => {
     const objects = render({
       values: {

@@ -28,6 +28,31 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     values: { ...REQUIRED_VALUES, events: { enabled: "yes" } },
     error: "events.enabled: Invalid type. Expected: boolean, given: string",
   },
+  {
+    what: "images.onlyIfPullable given as a string",
+    values: { ...REQUIRED_VALUES, images: { ...REQUIRED_VALUES.images, onlyIfPullable: "yes" } },
+    error: "images.onlyIfPullable: Invalid type. Expected: boolean, given: string",
+  },
+  {
+    what: "an images.registryTimeout that is no duration",
+    values: { ...REQUIRED_VALUES, images: { ...REQUIRED_VALUES.images, registryTimeout: "soon" } },
+    error: "images.registryTimeout: Does not match pattern",
+  },
+  {
+    what: "a registryPullSecrets name Kubernetes would refuse",
+    values: { ...REQUIRED_VALUES, registryPullSecrets: ["Registry_Pull"] },
+    error: "registryPullSecrets.0: Does not match pattern",
+  },
+  {
+    what: "registryPullSecrets given as objects (as imagePullSecrets are)",
+    values: { ...REQUIRED_VALUES, registryPullSecrets: [{ name: "registry-pull" }] },
+    error: "registryPullSecrets.0: Invalid type. Expected: string, given: object",
+  },
+  {
+    what: "a registryPullSecrets name twice",
+    values: { ...REQUIRED_VALUES, registryPullSecrets: ["a", "a"] },
+    error: "registryPullSecrets: array items[0,1] must be unique",
+  },
   { what: "no values at all", values: {}, error: "(root): schedule is required" },
   {
     what: "a missing schedule",

@@ -331,3 +331,92 @@ describe("helper pod in socket mode (--helper-mode socket)", () => {
     expect(pod).toMatchSnapshot();
   });
 });
+
+describe("helper pod with --only-if-pullable", () => {
+  const pullable = (mode: "privileged" | "socket") =>
+    buildHelperPod({
+      config: loadRunConfig(
+        {
+          include: ["registry.example.com/team/*"],
+          "only-if-pullable": true,
+          "registry-timeout": "20s",
+          "registry-pull-secret": ["registry-pull", "hub-pull"],
+          "helper-mode": mode,
+        },
+        {},
+      ),
+      namespace: "kic",
+      runId: "20250101t030000-1a2b",
+      node: "node-a",
+      protect: [],
+      owner: undefined,
+    });
+
+  it.each(["privileged", "socket"] as const)(
+    "%s: mounts each registry pull Secret read-only with only its .dockerconfigjson, passes the files, runs on the node's network",
+    (mode) => {
+      const spec = pullable(mode).spec;
+      const agent = spec?.containers[0];
+      expect(spec?.hostNetwork).toBe(true);
+      expect(spec?.volumes?.filter((v) => v.secret !== undefined)).toEqual([
+        {
+          name: "pull-secret-0",
+          secret: {
+            secretName: "registry-pull",
+            items: [{ key: ".dockerconfigjson", path: ".dockerconfigjson" }],
+            defaultMode: 0o444,
+          },
+        },
+        {
+          name: "pull-secret-1",
+          secret: {
+            secretName: "hub-pull",
+            items: [{ key: ".dockerconfigjson", path: ".dockerconfigjson" }],
+            defaultMode: 0o444,
+          },
+        },
+      ]);
+      expect(agent?.volumeMounts?.filter((m) => m.name.startsWith("pull-secret-"))).toEqual([
+        {
+          name: "pull-secret-0",
+          mountPath: "/etc/kube-image-cleanup/pull-secrets/registry-pull",
+          readOnly: true,
+        },
+        {
+          name: "pull-secret-1",
+          mountPath: "/etc/kube-image-cleanup/pull-secrets/hub-pull",
+          readOnly: true,
+        },
+      ]);
+      expect(
+        agent?.args?.filter((a) =>
+          /^--(only-if-pullable|registry-timeout|pull-secret-file)=/.test(a),
+        ),
+      ).toEqual([
+        "--only-if-pullable=true",
+        "--registry-timeout=20s",
+        "--pull-secret-file=/etc/kube-image-cleanup/pull-secrets/registry-pull/.dockerconfigjson",
+        "--pull-secret-file=/etc/kube-image-cleanup/pull-secrets/hub-pull/.dockerconfigjson",
+      ]);
+      // Nothing of a Secret's content is in the pod: only names and paths.
+      expect(JSON.stringify(spec?.containers)).not.toMatch(/auth|password/i);
+    },
+  );
+
+  it("without --only-if-pullable mounts no Secret and stays off the node's network, whatever is named", () => {
+    const spec = buildHelperPod({
+      config: loadRunConfig(
+        { include: ["registry.example.com/team/*"], "registry-pull-secret": ["registry-pull"] },
+        {},
+      ),
+      namespace: "kic",
+      runId: "20250101t030000-1a2b",
+      node: "node-a",
+      protect: [],
+      owner: undefined,
+    }).spec;
+    expect(spec?.hostNetwork).toBeUndefined();
+    expect(spec?.volumes?.some((v) => v.secret !== undefined)).toBe(false);
+    expect(spec?.containers[0]?.args?.some((a) => a.includes("pull-secret"))).toBe(false);
+  });
+});

@@ -1,0 +1,118 @@
+// Pre-pull on one node: each listed image is looked up in the runtime first ("already present"),
+// else pulled through the runtime's own pull (the CRI's, as the kubelet pulls: the node's registry
+// configuration, mirrors and hosts.toml apply), with the pull Secret's credentials for its registry.
+// A failure worth another try (the registry did not answer) is retried after a backoff that doubles;
+// one that will not change (not found, unauthorized) is reported at once. Nothing starts after the
+// deadline: what is left is reported as not attempted, so the node's result is always complete.
+import { manifestEndpoint } from "../registry/endpoint.js";
+import {
+  credentialFor,
+  type CredentialStore,
+  type RegistryCredential,
+} from "../registry/credentials.js";
+import { classifyPullFailure, type PullFailureKind } from "./pull-failure.js";
+
+/** The runtime calls pre-pull needs (the crictl adapter implements them). */
+export interface PullClient {
+  /** The image's id if the runtime has an image of that name, else undefined. */
+  imageId(ref: string): Promise<string | undefined>;
+  /** Pulls `ref`; the credential reaches the client in its environment, never its argv. */
+  pull(
+    ref: string,
+    credential: RegistryCredential | undefined,
+  ): Promise<{ ok: true; id: string | undefined } | { ok: false; stderr: string }>;
+}
+
+export type PullOutcomeKind = "pulled" | "present" | "failed" | "not-attempted";
+
+export interface PullOutcome {
+  image: string;
+  outcome: PullOutcomeKind;
+  /** The image id after the pull, or of the image found present. */
+  id?: string;
+  /** failed: the classified reason; not-attempted: why. */
+  detail?: string;
+  failure?: PullFailureKind;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface PullOptions {
+  credentials: CredentialStore;
+  /** Further attempts after a failure worth retrying. @default 2 */
+  retries: number;
+  /** The first backoff; each further one doubles. @default 5 s */
+  backoffMs: number;
+  /** Epoch ms: no pull starts after it, and no backoff runs past it. */
+  deadlineMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Called as each image is done, for progress in the log. */
+  onOutcome?: (outcome: PullOutcome) => void;
+}
+
+export async function pullImages(
+  images: readonly string[],
+  client: PullClient,
+  options: PullOptions,
+): Promise<PullOutcome[]> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const deadline = options.deadlineMs ?? Infinity;
+  const out: PullOutcome[] = [];
+  for (const image of images) {
+    const started = now();
+    const done = (o: Omit<PullOutcome, "image" | "durationMs">) => {
+      const outcome: PullOutcome = { image, ...o, durationMs: now() - started };
+      out.push(outcome);
+      options.onOutcome?.(outcome);
+    };
+    if (now() >= deadline) {
+      done({ outcome: "not-attempted", detail: "the node's deadline came first", attempts: 0 });
+      continue;
+    }
+    const present = await client.imageId(image);
+    if (present !== undefined) {
+      done({ outcome: "present", id: present, attempts: 0 });
+      continue;
+    }
+    const registry = manifestEndpoint(image)?.registry;
+    const credential =
+      registry === undefined ? undefined : credentialFor(options.credentials, registry);
+    let attempts = 0;
+    let backoff = options.backoffMs;
+    for (;;) {
+      attempts++;
+      const pulled = await client.pull(image, credential);
+      if (pulled.ok) {
+        done({
+          outcome: "pulled",
+          ...(pulled.id === undefined ? {} : { id: pulled.id }),
+          attempts,
+        });
+        break;
+      }
+      const failure = classifyPullFailure(pulled.stderr);
+      const last = !failure.retry || attempts > options.retries || now() + backoff >= deadline;
+      if (last) {
+        done({ outcome: "failed", detail: failure.reason, failure: failure.kind, attempts });
+        break;
+      }
+      await sleep(backoff);
+      backoff *= 2;
+    }
+  }
+  return out;
+}
+
+/** Per outcome, how many images. */
+export function countOutcomes(outcomes: readonly PullOutcome[]): Record<PullOutcomeKind, number> {
+  const counts: Record<PullOutcomeKind, number> = {
+    pulled: 0,
+    present: 0,
+    failed: 0,
+    "not-attempted": 0,
+  };
+  for (const o of outcomes) counts[o.outcome]++;
+  return counts;
+}

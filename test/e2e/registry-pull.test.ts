@@ -1,0 +1,323 @@
+// Images as a node gets them from a registry, end to end on the local real cluster: sample images are
+// pushed to the cluster's registry (test/cluster/registry.sh, plain HTTP on loopback, configured for
+// the node's containerd in its hosts.toml), pods pull them with `imagePullPolicy: IfNotPresent` and
+// `Always`, the chart's CronJob deletes the pulled images nobody uses (every name the pull gave them,
+// the repo digest too), and a deleted image is pulled again by the next pod that needs it. Then
+// images.onlyIfPullable: a manifest deleted in the registry between pull and run, and a side-loaded
+// image, are kept with the registry's answer; a missing pull Secret stops the run (exit 2). The other
+// e2e files keep their images imported (`ctr images import`), as air-gapped nodes get them.
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCluster, kubectl } from "../support/cluster.js";
+import { join } from "node:path";
+import { helm, imagesOnNode, pushImages, repo, run, type PushedImage } from "./support.js";
+
+const id = randomBytes(3).toString("hex");
+const ns = `kic-e2e-reg-${id}`;
+const release = `reg-${id}`;
+
+describe("pods pull from the cluster's registry", () => {
+  const { registry } = ensureCluster();
+  const prefix = `${registry}/e2e-${id}`;
+  const refs = [`${prefix}/app:v1`, `${prefix}/app:v2`, `${prefix}/app:v3`, `${prefix}/web:v1`];
+  let pushed: Map<string, PushedImage>;
+
+  function pod(name: string, image: string, pullPolicy: "IfNotPresent" | "Always"): string {
+    return JSON.stringify({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: {
+        nodeName: ensureCluster().nodeName,
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: "c", image, imagePullPolicy: pullPolicy, command: ["sleep", "3600"] }],
+      },
+    });
+  }
+
+  async function startPod(name: string, image: string, pullPolicy: "IfNotPresent" | "Always") {
+    await kubectl(["apply", "-n", ns, "-f", "-"], { input: pod(name, image, pullPolicy) });
+    await kubectl(["wait", "-n", ns, `pod/${name}`, "--for=condition=Ready", "--timeout=90s"]);
+  }
+
+  /** The kubelet's image events of a pod: "Pulling", "Pulled" and their messages. */
+  async function pullEvents(podName: string): Promise<string[]> {
+    const events = JSON.parse(
+      await kubectl([
+        "get",
+        "events",
+        "-n",
+        ns,
+        "--field-selector",
+        `involvedObject.name=${podName}`,
+        "-o",
+        "json",
+      ]),
+    ) as { items: { reason: string; message: string }[] };
+    return events.items
+      .filter((e) => e.reason === "Pulling" || e.reason === "Pulled")
+      .map((e) => `${e.reason}: ${e.message}`);
+  }
+
+  /** What the node's CRI says about an image: its tags and the repo digests the pull recorded. */
+  async function inspectImage(ref: string): Promise<{ repoTags: string[]; repoDigests: string[] }> {
+    const c = ensureCluster();
+    const { stdout } = await run("crictl", [
+      "--runtime-endpoint",
+      `unix://${c.containerdSocket}`,
+      "--image-endpoint",
+      `unix://${c.containerdSocket}`,
+      "inspecti",
+      "-o",
+      "json",
+      ref,
+    ]);
+    return (JSON.parse(stdout) as { status: { repoTags: string[]; repoDigests: string[] } }).status;
+  }
+
+  async function runJobNow(name: string): Promise<string> {
+    const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+    await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
+    try {
+      await kubectl([
+        "wait",
+        "-n",
+        ns,
+        `job/${name}`,
+        "--for=condition=complete",
+        "--timeout=240s",
+      ]);
+    } finally {
+      process.stdout.write(
+        await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
+      );
+    }
+    return kubectl(["logs", "-n", ns, `job/${name}`]);
+  }
+
+  /** Installs the release with these extra --set values. */
+  async function install(extra: string[]): Promise<void> {
+    const c = ensureCluster();
+    await helm([
+      "upgrade",
+      "--install",
+      release,
+      "chart",
+      "-n",
+      ns,
+      "--wait",
+      "-f",
+      "test/local-cluster-values.yaml",
+      "--set",
+      `runtime.socket=${c.containerdSocket}`,
+      "--set",
+      "schedule=0 3 * * *",
+      "--set",
+      `nodes.names={${c.nodeName}}`,
+      ...extra,
+    ]);
+  }
+
+  beforeAll(async () => {
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+    pushed = new Map((await pushImages(refs)).map((p) => [p.name, p]));
+  });
+
+  afterAll(async () => {
+    await helm(["uninstall", release, "-n", ns]).catch(() => "");
+    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
+    const left = await imagesOnNode(prefix);
+    if (left.length > 0) {
+      const c = ensureCluster();
+      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+    }
+  });
+
+  it("pulls with IfNotPresent and Always as the kubelet does: each image gets the registry's repo digest", async () => {
+    expect(await imagesOnNode(prefix)).toEqual([]);
+    await startPod("present", `${prefix}/app:v2`, "IfNotPresent");
+    await startPod("always", `${prefix}/web:v1`, "Always");
+    // Two more pulled images that nobody will use once their pods are gone.
+    await startPod("old1", `${prefix}/app:v1`, "IfNotPresent");
+    await startPod("old3", `${prefix}/app:v3`, "IfNotPresent");
+    await kubectl(["delete", "pod", "-n", ns, "old1", "old3", "--wait=true", "--timeout=60s"]);
+
+    for (const ref of refs) {
+      const image = await inspectImage(ref);
+      const repository = ref.slice(0, ref.lastIndexOf(":"));
+      expect(image.repoTags).toContain(ref);
+      expect(image.repoDigests).toEqual([`${repository}@${pushed.get(ref)?.manifest ?? "?"}`]);
+    }
+    expect(await pullEvents("present")).toEqual(
+      expect.arrayContaining([
+        `Pulling: Pulling image "${prefix}/app:v2"`,
+        expect.stringMatching(new RegExp(`^Pulled: Successfully pulled image "${prefix}/app:v2"`)),
+      ]),
+    );
+    // Always: the kubelet asks the registry although nothing is cached for it yet, and again at
+    // every container start; the image was pulled, not found present.
+    expect(await pullEvents("always")).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^Pulled: Successfully pulled image "${prefix}/web:v1"`)),
+      ]),
+    );
+  });
+
+  it("the chart's run deletes the pulled images nobody uses with every name the pull gave them, keeps the running one", async () => {
+    const c = ensureCluster();
+    await install(["--set", `images.include={${prefix}/app:*}`]);
+
+    const log = await runJobNow(`now-${id}`);
+
+    expect(log).toMatch(
+      new RegExp(
+        `^\\[1/1\\] ${c.nodeName}: deleted 2 images, .* reclaimed, kept 1 \\(in-use 1\\)`,
+        "m",
+      ),
+    );
+    expect(log).toContain(`deleted  ${prefix}/app:v1`);
+    expect(log).toContain(`deleted  ${prefix}/app:v3`);
+    // Neither the tag nor the repo digest the pull recorded is left of the deleted ones.
+    const app = (v: string) => `${prefix}/app:${v}`;
+    const digestName = (v: string) => `${prefix}/app@${pushed.get(app(v))?.manifest ?? "?"}`;
+    expect(await imagesOnNode(prefix)).toEqual(
+      [
+        app("v2"),
+        digestName("v2"),
+        `${prefix}/web:v1`,
+        `${prefix}/web@${pushed.get(`${prefix}/web:v1`)?.manifest ?? "?"}`,
+      ].sort(),
+    );
+  });
+
+  it("a deleted image is pulled again from the registry by the next pod that needs it", async () => {
+    await startPod("again", `${prefix}/app:v1`, "IfNotPresent");
+    expect(await pullEvents("again")).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^Pulled: Successfully pulled image "${prefix}/app:v1"`)),
+      ]),
+    );
+    expect((await inspectImage(`${prefix}/app:v1`)).repoDigests).toEqual([
+      `${prefix}/app@${pushed.get(`${prefix}/app:v1`)?.manifest ?? "?"}`,
+    ]);
+  });
+
+  it("images.onlyIfPullable: deletes what the registry still serves, keeps a tag deleted there and a side-loaded image, each with its reason", async () => {
+    const c = ensureCluster();
+    const only = `${prefix}/onlyif`;
+    const got = new Map(
+      (await pushImages([`${only}/app:v1`, `${only}/app:v2`])).map((p) => [p.name, p]),
+    );
+    await startPod("pull1", `${only}/app:v1`, "IfNotPresent");
+    await startPod("pull2", `${only}/app:v2`, "IfNotPresent");
+    await kubectl(["delete", "pod", "-n", ns, "pull1", "pull2", "--wait=true", "--timeout=60s"]);
+    // Side-loaded: imported under the registry's name, never pushed there (an air-gapped copy).
+    await run("bash", [join(repo, "test/cluster/sample-images.sh"), `${only}/side:v1`]);
+    // The registry stops serving app:v2 (its manifest, with every tag on it, is deleted there).
+    const del = await fetch(
+      `http://${registry}/v2/e2e-${id}/onlyif/app/manifests/${got.get(`${only}/app:v2`)?.manifest ?? "?"}`,
+      { method: "DELETE" },
+    );
+    expect(del.status).toBe(202);
+    // A pull Secret for the registry (it needs none; the Secret still travels the whole way).
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name: "registry-pull" },
+        type: "kubernetes.io/dockerconfigjson",
+        data: {
+          ".dockerconfigjson": Buffer.from(
+            JSON.stringify({
+              auths: {
+                [registry]: { auth: Buffer.from("kic:kic-e2e-password").toString("base64") },
+              },
+            }),
+          ).toString("base64"),
+        },
+      }),
+    });
+    await install([
+      "--set",
+      `images.include={${only}/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      "registryPullSecrets={registry-pull}",
+    ]);
+
+    const log = await runJobNow(`pullable-${id}`);
+
+    expect(log).toMatch(
+      new RegExp(`^\\[1/1\\] ${c.nodeName}: deleted 1 image, .* kept 2 \\(not-pullable 2\\)`, "m"),
+    );
+    expect(log).toContain(`deleted  ${only}/app:v1`);
+    expect(log).toContain(
+      `kept     ${only}/app:v2  not-pullable: ${registry} no longer serves e2e-${id}/onlyif/app:v2 (HTTP 404)`,
+    );
+    expect(log).toContain(
+      `kept     ${only}/side:v1  not-pullable: ${registry} no longer serves e2e-${id}/onlyif/side:v1 (HTTP 404)`,
+    );
+    expect(log).not.toContain("kic-e2e-password");
+    const left = (await imagesOnNode(prefix)).filter((n) => n.startsWith(`${only}/`));
+    expect(left).toEqual(expect.arrayContaining([`${only}/app:v2`, `${only}/side:v1`]));
+    expect(left).not.toContain(`${only}/app:v1`);
+  });
+
+  it("images.onlyIfPullable in helper.mode=socket: the unprivileged agent reads the mounted Secret and asks from the node's network", async () => {
+    const c = ensureCluster();
+    const only = `${prefix}/onlyif`;
+    await install([
+      "--set",
+      `images.include={${only}/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      "registryPullSecrets={registry-pull}",
+      "--set",
+      "helper.mode=socket",
+      "--set",
+      `helper.socket.gid=${String(c.containerdSocketGid)}`,
+    ]);
+
+    const log = await runJobNow(`socket-${id}`);
+
+    // What the privileged run kept is kept again, for the same reasons: the Secret file was read
+    // (an unreadable one fails the node) and the registry on the node's loopback answered.
+    expect(log).toMatch(
+      new RegExp(`^\\[1/1\\] ${c.nodeName}: deleted 0 images, .*kept 2 \\(not-pullable 2\\)`, "m"),
+    );
+    expect(log).toContain(
+      `kept     ${only}/app:v2  not-pullable: ${registry} no longer serves e2e-${id}/onlyif/app:v2 (HTTP 404)`,
+    );
+  });
+
+  it("images.onlyIfPullable with a registry pull Secret that does not exist: the run stops before any node, exit 2, naming the Secret", async () => {
+    await install([
+      "--set",
+      `images.include={${prefix}/onlyif/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      "registryPullSecrets={no-such-secret}",
+    ]);
+    const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+    const job = `nosecret-${id}`;
+    await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, job]);
+    await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=Failed", "--timeout=180s"]);
+    const log = await kubectl(["logs", "-n", ns, `job/${job}`]);
+    process.stdout.write(log);
+    expect(log).toContain(
+      `invalid --registry-pull-secret: given "no-such-secret"; no Secret no-such-secret in namespace ${ns}: create it there`,
+    );
+    const pods = JSON.parse(
+      await kubectl(["get", "pods", "-n", ns, "-l", `job-name=${job}`, "-o", "json"]),
+    ) as {
+      items: {
+        status: { containerStatuses?: { state: { terminated?: { exitCode: number } } }[] };
+      }[];
+    };
+    expect(pods.items[0]?.status.containerStatuses?.[0]?.state.terminated?.exitCode).toBe(2);
+  });
+});

@@ -1,0 +1,214 @@
+// A node's runtime pulling from a plain-HTTP registry on loopback, configured as
+// test/cluster/containerd.sh configures the cluster's node: containerd's `config_path` with a
+// `<host:port>/hosts.toml` per registry, on containerd 1.6 (config version 2) and 2.x (version 3).
+// The pull goes through the CRI (crictl, as the kubelet pulls), and a private registry's
+// credentials reach crictl in its environment (CRICTL_AUTH), never on its command line. Then the
+// agent's pre-pull on the same node: present, pulled, and each failure as one reason.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  binDir,
+  CONTAINERD_RUNTIMES,
+  crictl,
+  startContainerd,
+  type StandaloneContainerd,
+} from "../../support/containerd.js";
+import { startRegistry, type TestRegistry } from "../../support/registry.js";
+import { createHostExec } from "../../../src/agent/host-exec.js";
+import { createCrictlPullClient } from "../../../src/agent/crictl-pull.js";
+import { pullImages } from "../../../src/agent/pull.js";
+import { credentialStore } from "../../../src/registry/credentials.js";
+import { freePort } from "../../support/pushgateway.js";
+
+const execFileAsync = promisify(execFile);
+
+/** crictl pull with an environment of its own; resolves to its exit code and output. */
+async function crictlPull(
+  socket: string,
+  ref: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string }> {
+  const endpoint = `unix://${socket}`;
+  try {
+    const { stdout, stderr } = await execFileAsync(
+      join(binDir, "crictl"),
+      [
+        "--runtime-endpoint",
+        endpoint,
+        "--image-endpoint",
+        endpoint,
+        "--timeout",
+        "60s",
+        "pull",
+        ref,
+      ],
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env } },
+    );
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, output: (e.stdout ?? "") + (e.stderr ?? "") };
+  }
+}
+
+describe.each(CONTAINERD_RUNTIMES)(
+  "%s pulls from plain-HTTP registries through hosts.toml",
+  (runtime) => {
+    let open: TestRegistry;
+    let locked: TestRegistry;
+    let cd: StandaloneContainerd;
+    let certsDir: string;
+    const digests = new Map<string, string>();
+    // What beforeAll and the tests started, stopped by afterAll also when a later step failed.
+    const started: { stop(): unknown }[] = [];
+
+    beforeAll(async () => {
+      open = await startRegistry("none");
+      started.push(open);
+      locked = await startRegistry("htpasswd");
+      started.push(locked);
+      certsDir = mkdtempSync(join(tmpdir(), "kic-certs-d-"));
+      started.push({
+        stop: () => {
+          rmSync(certsDir, { recursive: true, force: true });
+        },
+      });
+      for (const r of [open, locked]) {
+        mkdirSync(join(certsDir, r.host));
+        writeFileSync(
+          join(certsDir, r.host, "hosts.toml"),
+          `server = "http://${r.host}"\n\n[host."http://${r.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+        );
+      }
+      for (const ref of [
+        `${open.host}/team/app:v1`,
+        `${open.host}/team/app:v2`,
+        `${locked.host}/private/app:v1`,
+        `${locked.host}/private/app:v2`,
+        `${locked.host}/private/app:v3`,
+      ])
+        digests.set(ref, await (ref.startsWith(open.host) ? open : locked).push(ref));
+      cd = await startContainerd({ runtime, registryConfigPath: certsDir });
+      started.push(cd);
+    });
+
+    afterAll(async () => {
+      for (const s of started.reverse()) await s.stop();
+    });
+
+    it("pulls an image and records the registry's manifest digest as its repo digest", async () => {
+      const ref = `${open.host}/team/app:v1`;
+      const pulled = await crictlPull(cd.socket, ref);
+      expect(pulled).toMatchObject({ code: 0 });
+      const status = (
+        JSON.parse(crictl(cd.socket, ["inspecti", "-o", "json", ref])) as {
+          status: { repoTags: string[]; repoDigests: string[] };
+        }
+      ).status;
+      expect(status.repoTags).toEqual([ref]);
+      expect(status.repoDigests).toEqual([`${open.host}/team/app@${digests.get(ref) ?? "?"}`]);
+    });
+
+    it("a private registry: refused without credentials and with wrong ones, pulled with CRICTL_AUTH", async () => {
+      const ref = `${locked.host}/private/app:v1`;
+      const auth = (user: string, password: string) => ({
+        CRICTL_AUTH: Buffer.from(`${user}:${password}`).toString("base64"),
+      });
+
+      // 1.6 says "401 Unauthorized"; 2.x "pull access denied, ...: authorization failed: ...".
+      const refused = /401 Unauthorized|pull access denied/;
+      const anonymous = await crictlPull(cd.socket, ref);
+      expect(anonymous.code).not.toBe(0);
+      expect(anonymous.output).toMatch(refused);
+
+      const wrong = await crictlPull(cd.socket, ref, auth(locked.user, "wrong-password"));
+      expect(wrong.code).not.toBe(0);
+      expect(wrong.output).toMatch(refused);
+      expect(wrong.output).not.toContain("wrong-password");
+
+      const right = await crictlPull(cd.socket, ref, auth(locked.user, locked.password));
+      expect(right).toMatchObject({ code: 0 });
+      expect(right.output).toContain(`Image is up to date for sha256:`);
+    });
+
+    it("the agent's pre-pull: already present, pulled with the Secret's credentials, each failure one reason", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "kic-crictl-argv-"));
+      started.push({
+        stop: () => {
+          rmSync(dir, { recursive: true, force: true });
+        },
+      });
+      // A crictl that writes down its argv and whether it got credentials in its environment.
+      const wrapper = join(dir, "crictl");
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\nprintf '%s\\n' "$*" >>${join(dir, "argv")}\nprintf '%s\\n' "\${CRICTL_AUTH:+auth-in-env}" >>${join(dir, "env")}\nexec ${join(binDir, "crictl")} "$@"\n`,
+        { mode: 0o755 },
+      );
+      const client = createCrictlPullClient(createHostExec("direct"), cd.socket, wrapper);
+      const credentials = credentialStore([
+        [
+          locked.host,
+          { username: locked.user, password: locked.password, source: "kic-test/pull" },
+        ],
+      ]);
+      const nobody = `127.0.0.1:${String(await freePort())}`;
+      const outcomes = await pullImages(
+        [
+          `${open.host}/team/app:v1`, // pulled by the first test
+          `${open.host}/team/app:v2`,
+          `${locked.host}/private/app:v2`,
+          `${open.host}/team/app:v404`,
+          `${nobody}/team/app:v1`,
+        ],
+        client,
+        { credentials, retries: 1, backoffMs: 100 },
+      );
+      expect(outcomes.map((o) => [o.image, o.outcome, o.failure, o.attempts])).toEqual([
+        [`${open.host}/team/app:v1`, "present", undefined, 0],
+        [`${open.host}/team/app:v2`, "pulled", undefined, 1],
+        [`${locked.host}/private/app:v2`, "pulled", undefined, 1],
+        [`${open.host}/team/app:v404`, "failed", "not-found", 1],
+        [`${nobody}/team/app:v1`, "failed", "unreachable", 2],
+      ]);
+      expect(outcomes[2]?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(outcomes[4]?.detail).toMatch(
+        /^the registry could not be reached: .*connection refused/,
+      );
+      // The password was never on crictl's command line; it came in the environment of one pull.
+      const argv = readFileSync(join(dir, "argv"), "utf8");
+      expect(argv).toContain(`pull -- ${locked.host}/private/app:v2`);
+      expect(argv).not.toContain(locked.password);
+      expect(argv).not.toContain(
+        Buffer.from(`${locked.user}:${locked.password}`).toString("base64"),
+      );
+      expect(readFileSync(join(dir, "env"), "utf8").split("\n").filter(Boolean)).toHaveLength(1);
+    });
+
+    it("the agent's pre-pull with a wrong password: failed, unauthorized, not retried", async () => {
+      const client = createCrictlPullClient(
+        createHostExec("direct"),
+        cd.socket,
+        join(binDir, "crictl"),
+      );
+      const credentials = credentialStore([
+        [locked.host, { username: locked.user, password: "wrong", source: "kic-test/pull" }],
+      ]);
+      // v3: not pulled by the tests before (a present image would not be pulled at all).
+      const [outcome] = await pullImages([`${locked.host}/private/app:v3`], client, {
+        credentials,
+        retries: 3,
+        backoffMs: 100,
+      });
+      expect(outcome).toMatchObject({ outcome: "failed", failure: "unauthorized", attempts: 1 });
+      expect(outcome?.detail).toMatch(
+        /^the registry refused the pull \(unauthorized\): check the image pull Secret/,
+      );
+      expect(JSON.stringify(outcome)).not.toContain("wrong");
+    });
+  },
+);

@@ -1,0 +1,243 @@
+// A real OCI registry (Debian's docker-registry, distribution 2.8; installed by
+// test/cluster/install-deps.sh) that a test starts on loopback and a free port, in a temp dir, with
+// the authentication a private registry has:
+//   "none"      anyone may pull
+//   "htpasswd"  Basic auth with one user (distribution's htpasswd access controller)
+//   "token"     Docker Hub's scheme: the registry answers 401 `WWW-Authenticate: Bearer realm=...`
+//               and accepts only JWTs signed by the token service it trusts (its rootcertbundle);
+//               the token service here checks the same user (Basic) and signs with a key of its own.
+// Sample images are pushed with skopeo, as test/cluster/registry.sh does.
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { createPrivateKey, createSign, randomBytes, X509Certificate } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { freePort } from "./pushgateway.js";
+
+const execFileAsync = promisify(execFile);
+
+export const REGISTRY_BIN = "/usr/bin/docker-registry";
+const repoRoot = join(import.meta.dirname, "..", "..");
+
+export type RegistryAuth = "none" | "htpasswd" | "token";
+
+export interface TestRegistry {
+  /** host:port, the first component of its images' names. */
+  host: string;
+  user: string;
+  password: string;
+  /**
+   * Pushes a small sample image (its own content) and returns its manifest digest. Asynchronous:
+   * the token service answers skopeo from this process.
+   */
+  push(ref: string): Promise<string>;
+  /** Deletes a manifest by digest (deletes are enabled): every tag on it is gone too. */
+  deleteManifest(repository: string, digest: string): Promise<void>;
+  /** Token requests the token service answered (auth "token" only): their query strings. */
+  tokenRequests: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * bcrypt hash of "kic-test-password" (distribution's htpasswd file takes bcrypt only, and nothing
+ * on this machine makes bcrypt without an extra package): a test credential, made once with
+ * python3's crypt (METHOD_BLOWFISH, cost 5: the registry checks it at every request, and cost 12
+ * took seconds a check on a busy machine).
+ */
+const TEST_USER = "kic";
+const TEST_PASSWORD = "kic-test-password";
+const TEST_BCRYPT = "$2b$05$XgIG2CeCpk92sNzXwIT17O8f/ksK/5XWvyCY1NxfySnhOfc6pJ.ne";
+
+export async function startRegistry(auth: RegistryAuth = "none"): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), "kic-registry-"));
+  const port = await freePort();
+  const host = `127.0.0.1:${String(port)}`;
+  const tokenRequests: string[] = [];
+  let tokenServer: Server | undefined;
+  let authYaml = "";
+  if (auth === "htpasswd") {
+    writeFileSync(join(dir, "htpasswd"), `${TEST_USER}:${TEST_BCRYPT}\n`);
+    authYaml = `auth:\n  htpasswd:\n    realm: kic-test\n    path: ${join(dir, "htpasswd")}\n`;
+  } else if (auth === "token") {
+    const signer = makeSigner(dir);
+    const tokenPort = await freePort();
+    tokenServer = await serveTokens(tokenPort, signer, tokenRequests);
+    authYaml = `auth:
+  token:
+    realm: http://127.0.0.1:${String(tokenPort)}/token
+    service: kic-test-registry
+    issuer: kic-test-issuer
+    rootcertbundle: ${signer.certFile}
+`;
+  }
+  mkdirSync(join(dir, "data"));
+  writeFileSync(
+    join(dir, "config.yml"),
+    `version: 0.1
+log: { level: warn }
+storage:
+  filesystem: { rootdirectory: ${join(dir, "data")} }
+  delete: { enabled: true }
+  maintenance: { uploadpurging: { enabled: false } }
+http:
+  addr: ${host}
+  secret: kic-test
+${authYaml}`,
+  );
+  let log = "";
+  const child: ChildProcess = spawn(REGISTRY_BIN, ["serve", join(dir, "config.yml")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));
+  const exited = new Promise<void>((resolve) =>
+    child.once("exit", () => {
+      resolve();
+    }),
+  );
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`docker-registry exited: ${log}`);
+    // Any HTTP answer (401 with auth) means it listens.
+    const up = await fetch(`http://${host}/v2/`).then(
+      () => true,
+      () => false,
+    );
+    if (up) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`docker-registry not answering on ${host} within 15 s: ${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const creds = auth === "none" ? [] : ["--dest-creds", `${TEST_USER}:${TEST_PASSWORD}`];
+  return {
+    host,
+    user: TEST_USER,
+    password: TEST_PASSWORD,
+    tokenRequests,
+    async push(ref) {
+      const work = mkdtempSync(join(dir, "push-"));
+      try {
+        await execFileAsync("node", [
+          join(repoRoot, "test/cluster/oci-image.mjs"),
+          ...["--name", ref, "--salt", `${ref}-${randomBytes(4).toString("hex")}`, "--pad", "1024"],
+          ...["--out", join(work, "image.tar")],
+        ]);
+        mkdirSync(join(work, "layout"));
+        await execFileAsync("tar", ["-xf", join(work, "image.tar"), "-C", join(work, "layout")]);
+        await execFileAsync("skopeo", [
+          "copy",
+          "--quiet",
+          "--dest-tls-verify=false",
+          ...creds,
+          "--digestfile",
+          join(work, "digest"),
+          `oci:${join(work, "layout")}:${ref}`,
+          `docker://${ref}`,
+        ]);
+        return readFileSync(join(work, "digest"), "utf8").trim();
+      } finally {
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+    async deleteManifest(repository, digest) {
+      const headers: Record<string, string> = {};
+      if (auth === "htpasswd")
+        headers.authorization = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString("base64")}`;
+      if (auth === "token") {
+        const url = `http://127.0.0.1:${String((tokenServer?.address() as { port: number }).port)}/token?service=kic-test-registry&scope=repository:${repository}:delete`;
+        const res = await fetch(url, {
+          headers: {
+            authorization: `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString("base64")}`,
+          },
+        });
+        headers.authorization = `Bearer ${((await res.json()) as { token: string }).token}`;
+      }
+      const res = await fetch(`http://${host}/v2/${repository}/manifests/${digest}`, {
+        method: "DELETE",
+        headers,
+      });
+      if (res.status !== 202) throw new Error(`DELETE manifest answered ${String(res.status)}`);
+    },
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      await exited;
+      await new Promise<void>((resolve) => {
+        if (tokenServer === undefined) resolve();
+        else
+          tokenServer.close(() => {
+            resolve();
+          });
+      });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Signer {
+  certFile: string;
+  /** The signing certificate, DER in base64 (the JWT header's x5c). */
+  certDer: string;
+  sign(data: string): Buffer;
+}
+
+/** An RSA key and a self-signed certificate for it (openssl), the registry's rootcertbundle. */
+function makeSigner(dir: string): Signer {
+  const keyFile = join(dir, "token.key");
+  const certFile = join(dir, "token.crt");
+  execFileSync(
+    "openssl",
+    [
+      ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"],
+      ...["-subj", "/CN=kic-test-token-issuer", "-keyout", keyFile, "-out", certFile],
+    ],
+    { stdio: "ignore" },
+  );
+  const key = createPrivateKey(readFileSync(keyFile));
+  const certDer = new X509Certificate(readFileSync(certFile)).raw.toString("base64");
+  return {
+    certFile,
+    certDer,
+    sign: (data) => createSign("RSA-SHA256").update(data).sign(key),
+  };
+}
+
+const b64url = (data: string | Buffer) => Buffer.from(data).toString("base64url");
+
+/**
+ * A token service as distribution's token auth expects one: Basic credentials of the test user get
+ * the actions asked for in `scope`; no or other credentials get 401.
+ */
+async function serveTokens(port: number, signer: Signer, requests: string[]): Promise<Server> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://token");
+    requests.push(url.search);
+    const expected = `Basic ${Buffer.from(`${TEST_USER}:${TEST_PASSWORD}`).toString("base64")}`;
+    if (req.headers.authorization !== expected) {
+      res
+        .writeHead(401, { "content-type": "application/json" })
+        .end('{"details":"bad credentials"}');
+      return;
+    }
+    const [type, name, actions] = (url.searchParams.get("scope") ?? "::").split(":");
+    const now = Math.floor(Date.now() / 1000);
+    const header = { typ: "JWT", alg: "RS256", x5c: [signer.certDer] };
+    const claims = {
+      iss: "kic-test-issuer",
+      sub: TEST_USER,
+      aud: url.searchParams.get("service") ?? "",
+      exp: now + 300,
+      nbf: now - 10,
+      iat: now,
+      jti: randomBytes(8).toString("hex"),
+      access: [{ type, name, actions: (actions ?? "").split(",").concat(["pull"]) }],
+    };
+    const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+    const token = `${unsigned}.${b64url(signer.sign(unsigned))}`;
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ token }));
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return server;
+}

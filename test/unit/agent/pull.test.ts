@@ -1,0 +1,159 @@
+import { describe, expect, it } from "vitest";
+import { countOutcomes, pullImages, type PullClient } from "../../../src/agent/pull.js";
+import { classifyPullFailure } from "../../../src/agent/pull-failure.js";
+import { credentialStore, type RegistryCredential } from "../../../src/registry/credentials.js";
+
+/** A runtime whose pulls answer from a script, one answer per attempt; a fake clock. */
+function scripted(
+  present: Record<string, string>,
+  answers: Record<string, (string | undefined)[]>,
+) {
+  let clock = 0;
+  const calls: { ref: string; credential: RegistryCredential | undefined; at: number }[] = [];
+  const client: PullClient = {
+    imageId: (ref) => Promise.resolve(present[ref]),
+    pull: (ref, credential) => {
+      calls.push({ ref, credential, at: clock });
+      clock += 1000; // every pull takes a second
+      const answer = answers[ref]?.shift();
+      return Promise.resolve(
+        answer === undefined
+          ? { ok: true, id: `sha256:${ref.length}` }
+          : { ok: false, stderr: answer },
+      );
+    },
+  };
+  return {
+    client,
+    calls,
+    now: () => clock,
+    sleep: (ms: number) => {
+      clock += ms;
+      return Promise.resolve();
+    },
+  };
+}
+
+const REFUSED = `time="x" level=fatal msg="pulling image: failed to pull and unpack image \\"r.io/a:1\\": failed to resolve reference \\"r.io/a:1\\": unexpected status from HEAD request: 401 Unauthorized"`;
+const NOT_FOUND = `time="x" level=fatal msg="pulling image: rpc error: code = NotFound desc = failed to pull and unpack image \\"r.io/a:9\\": failed to resolve reference \\"r.io/a:9\\": r.io/a:9: not found"`;
+const REFUSED_CONN = `time="x" level=fatal msg="pulling image: failed to do request: Head \\"http://127.0.0.1:1/v2/a/manifests/1\\": dial tcp 127.0.0.1:1: connect: connection refused"`;
+
+describe("pullImages", () => {
+  const store = credentialStore([["r.io", { username: "u", password: "p", source: "ns/pull" }]]);
+
+  it("reports present images without pulling, pulls the rest with their registry's credential", async () => {
+    const rt = scripted({ "r.io/a:1": "sha256:aa" }, {});
+    const out = await pullImages(["r.io/a:1", "r.io/b:1", "other.io/c:1"], rt.client, {
+      credentials: store,
+      retries: 2,
+      backoffMs: 5000,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    expect(out.map((o) => [o.image, o.outcome, o.attempts])).toEqual([
+      ["r.io/a:1", "present", 0],
+      ["r.io/b:1", "pulled", 1],
+      ["other.io/c:1", "pulled", 1],
+    ]);
+    expect(rt.calls.map((c) => [c.ref, c.credential?.source])).toEqual([
+      ["r.io/b:1", "ns/pull"],
+      ["other.io/c:1", undefined],
+    ]);
+  });
+
+  it("retries an unreachable registry with a doubling backoff, then reports it failed", async () => {
+    const rt = scripted({}, { "r.io/a:1": [REFUSED_CONN, REFUSED_CONN, REFUSED_CONN] });
+    const [out] = await pullImages(["r.io/a:1"], rt.client, {
+      credentials: store,
+      retries: 2,
+      backoffMs: 5000,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    expect(rt.calls.map((c) => c.at)).toEqual([0, 6000, 17000]);
+    expect(out).toMatchObject({ outcome: "failed", failure: "unreachable", attempts: 3 });
+    expect(out?.detail).toMatch(/^the registry could not be reached: .*connection refused$/);
+  });
+
+  it("succeeds on a retry when the registry answers again", async () => {
+    const rt = scripted({}, { "r.io/a:1": [REFUSED_CONN] });
+    const [out] = await pullImages(["r.io/a:1"], rt.client, {
+      credentials: store,
+      retries: 2,
+      backoffMs: 100,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    expect(out).toMatchObject({ outcome: "pulled", attempts: 2 });
+  });
+
+  it("does not retry what will not change: not found, unauthorized", async () => {
+    const rt = scripted({}, { "r.io/a:1": [REFUSED], "r.io/a:9": [NOT_FOUND] });
+    const out = await pullImages(["r.io/a:1", "r.io/a:9"], rt.client, {
+      credentials: store,
+      retries: 5,
+      backoffMs: 100,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    expect(out.map((o) => [o.outcome, o.failure, o.attempts])).toEqual([
+      ["failed", "unauthorized", 1],
+      ["failed", "not-found", 1],
+    ]);
+  });
+
+  it("starts nothing after the deadline and no backoff past it: the rest is not attempted", async () => {
+    const rt = scripted({}, { "r.io/a:1": [REFUSED_CONN, REFUSED_CONN] });
+    const out = await pullImages(["r.io/a:1", "r.io/b:1"], rt.client, {
+      credentials: store,
+      retries: 5,
+      backoffMs: 5000,
+      deadlineMs: 4000,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    expect(out.map((o) => [o.image, o.outcome, o.attempts])).toEqual([
+      ["r.io/a:1", "failed", 1],
+      ["r.io/b:1", "pulled", 1],
+    ]);
+    const late = await pullImages(["r.io/c:1"], rt.client, {
+      credentials: store,
+      retries: 0,
+      backoffMs: 0,
+      deadlineMs: 0,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    expect(late).toMatchObject([{ outcome: "not-attempted", attempts: 0 }]);
+    expect(countOutcomes([...out, ...late])).toEqual({
+      pulled: 1,
+      present: 0,
+      failed: 1,
+      "not-attempted": 1,
+    });
+  });
+});
+
+describe("classifyPullFailure", () => {
+  [
+    { stderr: REFUSED, kind: "unauthorized", retry: false },
+    {
+      stderr: `msg="pulling image: failed to resolve image: pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials"`,
+      kind: "unauthorized",
+      retry: false,
+    },
+    { stderr: NOT_FOUND, kind: "not-found", retry: false },
+    { stderr: REFUSED_CONN, kind: "unreachable", retry: true },
+    { stderr: "something else entirely", kind: "other", retry: true },
+  ].forEach((t) => {
+    it(`${t.kind}: ${t.stderr.slice(0, 60)}`, () => {
+      expect(classifyPullFailure(t.stderr)).toMatchObject({ kind: t.kind, retry: t.retry });
+    });
+  });
+
+  it("keeps the runtime's own words after the reason, without crictl's log prefix", () => {
+    expect(classifyPullFailure(`W config warning\n${NOT_FOUND}`).reason).toBe(
+      'the registry has no such image (tag or digest not found): pulling image: rpc error: code = NotFound desc = failed to pull and unpack image "r.io/a:9": failed to resolve reference "r.io/a:9": r.io/a:9: not found',
+    );
+  });
+});
