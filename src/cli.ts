@@ -36,6 +36,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .env(`${ENV_PREFIX}_`)
     .strict()
     .demandCommand(1, NO_COMMAND)
+    // kubectl's -h, for every command.
+    .help()
+    .alias("h", "help")
+    .example(
+      "$0 list -n kube-image-cleanup",
+      "from a workstation: what the installed release would delete",
+    )
+    .example("$0 report -n kube-image-cleanup", "the last runs of the installed release")
+    .example("$0 <command> -h", "the options and examples of one command")
     .showHelpOnFail(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {

@@ -20,11 +20,19 @@ import { auditOptions, loadAuditConfig, type AuditConfig } from "./audit-options
 import { parseDuration } from "./duration.js";
 import { compilePatterns } from "./patterns.js";
 import { positiveCount } from "./retention.js";
+import {
+  kubectlOptions,
+  namespaceOption,
+  outputOption,
+  requestTimeoutMs,
+  tableIfOld,
+} from "./kubectl-options.js";
 
 /** A number given where text is expected (yargs parses `--keep-newest=3` from env as 3) as text. */
 const textOf = (v: unknown): unknown => (typeof v === "number" ? String(v) : v);
 
-export type OutputFormat = "pretty" | "json";
+/** `table`: per-node sections and summary as readable text; `json`: pino JSON records. */
+export type OutputFormat = "table" | "json";
 
 const { client, socket, "dry-run": dryRun } = runtimeOptions;
 
@@ -45,12 +53,9 @@ export const controllerOptions = {
     requiresArg: true,
     describe: "nodes cleaned at the same time (1: each node in turn)",
   },
-  namespace: {
-    type: "string",
-    requiresArg: true,
-    describe:
-      "namespace of the helper pods (default: $POD_NAMESPACE in the chart's pod, else the kubeconfig context's, else default)",
-  },
+  namespace: namespaceOption(
+    "namespace of the helper pods (default: $POD_NAMESPACE in the chart's pod, else the kubeconfig context's, else default)",
+  ),
   instance: {
     type: "string",
     default: "kube-image-cleanup",
@@ -72,24 +77,18 @@ export const controllerOptions = {
     describe:
       "leave the helper pods for debugging; the log ends with the kubectl command that deletes them",
   },
-  output: {
-    choices: ["pretty", "json"],
-    default: "pretty",
-    describe: "per-node sections and summary as readable text or as pino JSON records",
-  },
+  output: outputOption(
+    ["table", "json"],
+    "table: per-node sections and summary as readable text; json: pino JSON records, one a line " +
+      "(a log stream, so no yaml); `pretty`, the older name of table, is still taken",
+  ),
   "log-format": {
     choices: ["pretty", "json"],
     default: "pretty",
     describe:
       "format of the controller's own warnings and errors (stderr in pretty, stdout in json)",
   },
-  kubeconfig: {
-    type: "string",
-    requiresArg: true,
-    describe:
-      "kubeconfig file (default: $KUBECONFIG, else the pod's service account, else ~/.kube/config)",
-  },
-  context: { type: "string", requiresArg: true, describe: "kubeconfig context to use" },
+  ...kubectlOptions,
 } as const satisfies Record<string, Options>;
 
 /** Everything `run` takes: the agent's pattern options, runtime choice, dry run, and its own. */
@@ -129,6 +128,8 @@ export interface RunConfig {
   logFormat: LogFormat;
   kubeconfig: string | undefined;
   context: string | undefined;
+  /** Client timeout of one API request (--request-timeout). */
+  requestTimeoutMs: number;
   /** Events, the run report, the Pushgateway (src/config/audit-options.ts). */
   audit: AuditConfig;
   /** The controller's own pod (downward API: POD_NAME, POD_UID), owner of the helper pods. */
@@ -239,10 +240,11 @@ export function loadRunConfig(
     helper: { ...loadHelperConfig(args), priorityClass },
     nodeTimeoutSeconds,
     keepPods: args["keep-pods"] === true,
-    output: oneOf("--output", args.output ?? "pretty", ["pretty", "json"] as const),
+    output: oneOf("--output", tableIfOld(args.output ?? "table"), ["table", "json"] as const),
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
     kubeconfig: optionalString("--kubeconfig", args.kubeconfig),
     context: optionalString("--context", args.context),
+    requestTimeoutMs: requestTimeoutMs(args["request-timeout"]),
     audit: loadAuditConfig(args),
     owner:
       podName && podUid

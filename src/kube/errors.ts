@@ -54,6 +54,17 @@ function grantHint(call: KubeCall, message: string): string {
   if (call.resource === "configmaps") {
     return "granted by the chart's Role on its report ConfigMap (report.enabled=true, rbac.create=true)";
   }
+  if (call.resource === "cronjobs") {
+    // Only `list` and `report` from a workstation read the release's CronJob, as the person's own
+    // user: no chart value grants that, a Role the cluster admin binds does.
+    const ns = call.namespace ?? "<namespace>";
+    return (
+      `reading the release's settings needs get and list on cronjobs (batch) in namespace ${ns} for your user: ` +
+      `kubectl create role kic-release-reader -n ${ns} --verb=get,list --resource=cronjobs.batch, ` +
+      `then kubectl create rolebinding kic-release-reader -n ${ns} --role=kic-release-reader --user=<you>; ` +
+      `or skip the release with --release '' and give --include and --helper-image yourself`
+    );
+  }
   if (call.verb === "delete" && call.resource === "pods") {
     return "granted by rbac.allowPodDeletion=true (or run with --keep-pods)";
   }
