@@ -82,8 +82,10 @@ export const listCommand: ExitingCommand = {
       );
     const given = (key: string) => line !== undefined && wasGiven(line, key, env);
     // What was typed is checked before any request; --include may still come from the release, so
-    // a stand-in takes its place in this first check.
-    const typed = loadRunConfig(asList(given("include") ? args : { ...args, include: ["**"] }));
+    // a stand-in takes its place in this first check (with --release '' there is none to come).
+    const typed = loadRunConfig(
+      asList(given("include") || wanted === "" ? args : { ...args, include: ["**"] }),
+    );
     const { composeClients, listImages } = await import("./compose-run.js");
     const { argsFromRelease, blameRelease } = await import("./list-release.js");
     const parts = composeClients(typed);
