@@ -36,7 +36,7 @@ export function composeRun(config: Readonly<RunConfig>): Required<RunParts> {
     log,
     kube,
     report: createRunReporter(config, log),
-    sinks: createRunSinks(config.audit, kube),
+    sinks: createRunSinks(config.audit, kube, { narrowed: config.nodes.names.length > 0 }),
   };
 }
 
