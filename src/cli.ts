@@ -7,6 +7,7 @@ import { hideBin } from "yargs/helpers";
 import { commands } from "./commands/index.js";
 import { checkBooleans } from "./config/booleans.js";
 import { readCommandLine } from "./config/command-line.js";
+import { packageVersion } from "./config/package-version.js";
 import {
   attributeToEnv,
   ENV_PREFIX,
@@ -36,6 +37,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .env(`${ENV_PREFIX}_`)
     .strict()
     .demandCommand(1, NO_COMMAND)
+    // From the package.json beside dist/: yargs' own lookup starts from the working directory and
+    // says "unknown" for an installed package (npx, npm install -g).
+    .version(packageVersion())
     // kubectl's -h, for every command.
     .help()
     .alias("h", "help")
