@@ -7,8 +7,12 @@ import type { RunSummary } from "../../../src/run-model/run-summary.js";
 
 type Summary = Pick<RunSummary, "nodes" | "notStarted" | "fatal" | "interruptedBy">;
 
-const row = (node: string, status: NodeRow["status"]): NodeRow =>
-  ({ node, status, durationMs: 1, protectedImages: 0 }) as NodeRow;
+const row = (node: string, status: NodeRow["status"]): NodeRow => ({
+  node,
+  status,
+  durationMs: 1,
+  protectedImages: 0,
+});
 
 function summary(nodes: [string, NodeRow["status"]][], extra: Partial<Summary> = {}): Summary {
   return {
