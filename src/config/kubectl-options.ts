@@ -3,7 +3,7 @@
 // --kubeconfig, --context. Declared once here and spread into the tables of run, list and report.
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
-import { optionalString } from "./checks.js";
+import { oneOf, optionalString } from "./checks.js";
 import { parseDuration } from "./duration.js";
 
 /** `--output` names: the same word for the same thing in every command. */
@@ -73,4 +73,28 @@ export function requestTimeoutMs(value: unknown): number {
     );
   }
   return seconds * 1000;
+}
+
+/** What the kubectl options of a command say, checked. */
+export interface KubectlConfig<O extends OutputName> {
+  /** Undefined: the caller's default (the pod's namespace, the kubeconfig context's). */
+  namespace: string | undefined;
+  output: O;
+  kubeconfig: string | undefined;
+  context: string | undefined;
+  requestTimeoutMs: number;
+}
+
+/** The kubectl options of parsed arguments, `--output` one of `outputs`; throws ConfigError. */
+export function loadKubectlConfig<O extends OutputName>(
+  args: Record<string, unknown>,
+  outputs: readonly O[],
+): KubectlConfig<O> {
+  return {
+    namespace: optionalString("--namespace", args.namespace),
+    output: oneOf("--output", tableIfOld(args.output ?? "table"), outputs),
+    kubeconfig: optionalString("--kubeconfig", args.kubeconfig),
+    context: optionalString("--context", args.context),
+    requestTimeoutMs: requestTimeoutMs(args["request-timeout"]),
+  };
 }

@@ -2,19 +2,13 @@
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { configMapName } from "./audit-options.js";
-import { oneOf, optionalString } from "./checks.js";
-import {
-  kubectlOptions,
-  namespaceOption,
-  outputOption,
-  requestTimeoutMs,
-  tableIfOld,
-} from "./kubectl-options.js";
+import { optionalString } from "./checks.js";
+import * as kubectl from "./kubectl-options.js";
 
 export type ReportOutput = "table" | "json" | "yaml";
 
 export const reportOptions = {
-  namespace: namespaceOption(
+  namespace: kubectl.namespaceOption(
     "namespace of the report (the release namespace; default: the kubeconfig context's, else default)",
   ),
   "report-configmap": {
@@ -34,23 +28,18 @@ export const reportOptions = {
     requiresArg: true,
     describe: "show the nodes of this run (default: the newest)",
   },
-  output: outputOption(
+  output: kubectl.outputOption(
     ["table", "json", "yaml"],
     "table: the runs and the nodes of one run; json or yaml: the stored report as it is " +
       "(`pretty`, the older name of table, is still taken)",
   ),
-  ...kubectlOptions,
+  ...kubectl.kubectlOptions,
 } as const satisfies Record<string, Options>;
 
-export interface ReportConfig {
-  namespace: string | undefined;
+export interface ReportConfig extends kubectl.KubectlConfig<ReportOutput> {
   configMap: string | undefined;
   release: string | undefined;
   runId: string | undefined;
-  output: ReportOutput;
-  kubeconfig: string | undefined;
-  context: string | undefined;
-  requestTimeoutMs: number;
 }
 
 const LABEL_VALUE = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -71,17 +60,9 @@ export function loadReportConfig(args: Record<string, unknown>): Readonly<Report
       "give a Helm release name, as `helm list` shows it",
     );
   return Object.freeze({
-    namespace: optionalString("--namespace", args.namespace),
+    ...kubectl.loadKubectlConfig(args, ["table", "json", "yaml"] as const),
     configMap: configMapName("--report-configmap", args["report-configmap"]),
     release,
     runId,
-    output: oneOf("--output", tableIfOld(args.output ?? "table"), [
-      "table",
-      "json",
-      "yaml",
-    ] as const),
-    kubeconfig: optionalString("--kubeconfig", args.kubeconfig),
-    context: optionalString("--context", args.context),
-    requestTimeoutMs: requestTimeoutMs(args["request-timeout"]),
   });
 }

@@ -22,10 +22,9 @@ import { compilePatterns } from "./patterns.js";
 import { positiveCount } from "./retention.js";
 import {
   kubectlOptions,
+  loadKubectlConfig,
   namespaceOption,
   outputOption,
-  requestTimeoutMs,
-  tableIfOld,
 } from "./kubectl-options.js";
 
 /** A number given where text is expected (yargs parses `--keep-newest=3` from env as 3) as text. */
@@ -208,8 +207,8 @@ export function loadRunConfig(
   }
   const podName = env.POD_NAME;
   const podUid = env.POD_UID;
-  const namespace =
-    optionalString("--namespace", args.namespace) ?? (env.POD_NAMESPACE || undefined);
+  const kubectl = loadKubectlConfig(args, ["table", "json"] as const);
+  const namespace = kubectl.namespace ?? (env.POD_NAMESPACE || undefined);
   const instance = optionalString("--instance", args.instance) ?? "kube-image-cleanup";
   if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(instance)) {
     throw new ConfigError(
@@ -240,11 +239,11 @@ export function loadRunConfig(
     helper: { ...loadHelperConfig(args), priorityClass },
     nodeTimeoutSeconds,
     keepPods: args["keep-pods"] === true,
-    output: oneOf("--output", tableIfOld(args.output ?? "table"), ["table", "json"] as const),
+    output: kubectl.output,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
-    kubeconfig: optionalString("--kubeconfig", args.kubeconfig),
-    context: optionalString("--context", args.context),
-    requestTimeoutMs: requestTimeoutMs(args["request-timeout"]),
+    kubeconfig: kubectl.kubeconfig,
+    context: kubectl.context,
+    requestTimeoutMs: kubectl.requestTimeoutMs,
     audit: loadAuditConfig(args),
     owner:
       podName && podUid
