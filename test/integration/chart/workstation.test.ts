@@ -144,7 +144,7 @@ interface ListedRow {
 
 beforeAll(async () => {
   ensureCluster();
-  cli = installPackedCli();
+  cli = await installPackedCli();
   await kubectl(["create", "namespace", ns]);
   // As the README tells the operator (the helper pods are privileged).
   await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);

@@ -27,8 +27,8 @@ interface PackageJson {
 }
 const pkg = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as PackageJson;
 
-beforeAll(() => {
-  packed = installPackedCli();
+beforeAll(async () => {
+  packed = await installPackedCli();
   files = execFileSync("tar", ["-tzf", packed.tarball], { encoding: "utf8" })
     .split("\n")
     .filter(Boolean)
