@@ -54,17 +54,6 @@ function grantHint(call: KubeCall, message: string): string {
   if (call.resource === "configmaps") {
     return "granted by the chart's Role on its report ConfigMap (report.enabled=true, rbac.create=true)";
   }
-  if (call.resource === "cronjobs") {
-    // Only `list` and `report` from a workstation read the release's CronJob, as the person's own
-    // user: no chart value grants that, a Role the cluster admin binds does.
-    const ns = call.namespace ?? "<namespace>";
-    return (
-      `reading the release's settings needs get and list on cronjobs (batch) in namespace ${ns} for your user: ` +
-      `kubectl create role kic-release-reader -n ${ns} --verb=get,list --resource=cronjobs.batch, ` +
-      `then kubectl create rolebinding kic-release-reader -n ${ns} --role=kic-release-reader --user=<you>; ` +
-      `or skip the release with --release '' and give --include and --helper-image yourself`
-    );
-  }
   if (call.verb === "delete" && call.resource === "pods") {
     return "granted by rbac.allowPodDeletion=true (or run with --keep-pods)";
   }
@@ -76,8 +65,11 @@ export function describeCall(call: KubeCall): string {
   return `${call.verb} ${call.resource} ${call.namespace === undefined ? "in all namespaces" : `in namespace ${call.namespace}`}`;
 }
 
-/** The error that stops a run: the API server unreachable, credentials refused, or forbidden. */
-export function toKubeApiError(err: unknown, call: KubeCall): KubeApiError {
+/**
+ * The error that stops a run: the API server unreachable, credentials refused, or forbidden.
+ * `grant`: what grants the call, when not the chart (a person's own user, for `report`).
+ */
+export function toKubeApiError(err: unknown, call: KubeCall, grant?: string): KubeApiError {
   const status = statusOf(err);
   const said = serverMessage(err);
   let message: string;
@@ -88,7 +80,7 @@ export function toKubeApiError(err: unknown, call: KubeCall): KubeApiError {
   } else if (status === 401) {
     message = `the API server refused the credentials (401) to ${describeCall(call)}: ${said}`;
   } else if (status === 403) {
-    message = `forbidden: ${describeCall(call)}: ${said} (${grantHint(call, said)})`;
+    message = `forbidden: ${describeCall(call)}: ${said} (${grant ?? grantHint(call, said)})`;
   } else {
     message = `${describeCall(call)} failed (HTTP ${status}): ${said}`;
   }

@@ -43,7 +43,15 @@ export async function findRelease(
   const list = await api
     .listNamespacedCronJob({ namespace, labelSelector: RELEASE_SELECTOR })
     .catch((err: unknown) => {
-      throw toKubeApiError(err, { verb: "list", resource: "cronjobs", namespace });
+      // Read as the person's own user: no chart value grants it, a Role the cluster admin binds does.
+      throw toKubeApiError(
+        err,
+        { verb: "list", resource: "cronjobs", namespace },
+        `reading the release's settings needs get and list on cronjobs (batch) in namespace ${namespace} for your user: ` +
+          `kubectl create role kic-release-reader -n ${namespace} --verb=get,list --resource=cronjobs.batch, ` +
+          `then kubectl create rolebinding kic-release-reader -n ${namespace} --role=kic-release-reader --user=<you>; ` +
+          "or skip the release with --release '' and give --include and --helper-image yourself",
+      );
     });
   const found: FoundRelease[] = [];
   for (const c of list.items.filter(isChartCronJob)) {

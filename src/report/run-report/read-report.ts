@@ -21,6 +21,8 @@ export async function readRunReport(
   release?: string,
 ): Promise<ReadReport> {
   const call = { resource: "configmaps", namespace } as const;
+  // `report` runs as a person's own user, whom no chart value grants anything.
+  const grant = `your user needs get and list on configmaps in namespace ${namespace} (docs/workstation.md)`;
   let found = name;
   if (found === undefined) {
     const selector =
@@ -29,7 +31,7 @@ export async function readRunReport(
     const list = await api
       .listNamespacedConfigMap({ namespace, labelSelector: selector })
       .catch((err: unknown) => {
-        throw toKubeApiError(err, { ...call, verb: "list" });
+        throw toKubeApiError(err, { ...call, verb: "list" }, grant);
       });
     const names = list.items.map((c) => c.metadata?.name ?? "").filter((n) => n !== "");
     if (names.length !== 1)
@@ -51,7 +53,7 @@ export async function readRunReport(
           found,
           `no ConfigMap of that name in namespace ${namespace}; the chart names it <release>-kube-image-cleanup-report`,
         );
-      throw toKubeApiError(err, { ...call, verb: "get" });
+      throw toKubeApiError(err, { ...call, verb: "get" }, grant);
     });
   const parsed = parseReport(configMap.data?.[REPORT_KEY]);
   if (!parsed.ok)
