@@ -21,7 +21,7 @@
 #   docker.io                     dockerd 20.10 for the agent's docker client tests: test/support/dockerd.ts
 #                                 starts its own (own data root, exec root and socket, no bridge, no
 #                                 iptables); the package's service is never started (below)
-#   shellcheck                    actionlint runs it on the workflows' `run:` scripts
+#   ShellCheck (shellcheck)       actionlint runs it on the workflows' `run:` scripts
 #   promtool                      checks and unit-tests the chart's PrometheusRule: taken out of
 #                                 Debian's prometheus package into $KIC_BIN, not installed (the
 #                                 package would also bring a Prometheus server and its service)
@@ -60,7 +60,9 @@ if [ -z "$v" ] || [ "$v" = "(none)" ]; then
   apt-get update -qq >/dev/null
   v="$(promtool_version)"
 fi
-[ -n "$v" ] && [ "$v" != "(none)" ] || die "Debian's package list has no prometheus package (for promtool)"
+if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+  die "Debian's package list has no prometheus package (for promtool)"
+fi
 if ! { [ -x "$KIC_BIN/promtool" ] && [ "$(cat "$KIC_BIN/.promtool.stamp" 2>/dev/null)" = "$v" ]; }; then
   echo "[cluster] unpacking promtool from Debian's prometheus $v" >&2
   mkdir -p "$KIC_BIN"
