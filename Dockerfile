@@ -28,33 +28,36 @@ ARG GO_IMAGE=golang:1.26-bookworm
 #   --build-arg npm_config_cafile=/run/secrets/build-ca --build-arg SSL_CERT_FILE=/run/secrets/build-ca
 # Without them, the base images' own CA certificates are used.
 
-# --- runtime clients: crictl and ctr, static Go binaries, versions and checksums pinned by the
-# go.mod/go.sum in runtime-clients/ (see runtime-clients/README.md).
-FROM ${GO_IMAGE} AS clients
-ARG SSL_CERT_FILE
-ENV CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-trimpath
-WORKDIR /src
-COPY runtime-clients/crictl ./crictl
-RUN --mount=type=secret,id=build-ca \
-    --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    cd crictl \
-    && v="$(go list -m -f '{{.Version}}' sigs.k8s.io/cri-tools)" \
-    && go build -ldflags "-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=$v" -o /out/crictl \
-       sigs.k8s.io/cri-tools/cmd/crictl \
-    && test "$(/out/crictl --version)" = "crictl version $v"
-COPY runtime-clients/ctr ./ctr
-RUN --mount=type=secret,id=build-ca \
-    --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    cd ctr \
-    && m=github.com/containerd/containerd/v2 && v="$(go list -m -f '{{.Version}}' "$m")" \
-    && go build -ldflags "-s -w -X $m/version.Version=$v" -o /out/ctr "$m/cmd/ctr" \
-    && test "$(/out/ctr --version)" = "ctr $m $v"
+# Multi-platform (`docker buildx build --platform linux/amd64,linux/arm64`, .github/workflows/
+# release.yml): the stages that only compile run on the builder's own platform (BUILDPLATFORM) and
+# cross-compile for the image's (TARGETOS/TARGETARCH, set by the builder); only the final stage's
+# few RUN steps run as the target (under emulation in CI). Go cross-compiles statically; the
+# JavaScript is the same on every platform (no native addons: test/unit/release/npm-package.test.ts).
 
-# --- Node.js: only its binary goes into the runtime (npm, npx, corepack and yarn stay here)
+# --- runtime clients: crictl and ctr, static Go binaries for the target, versions and checksums
+# pinned by the go.mod/go.sum in runtime-clients/ (see runtime-clients/README.md). build.sh
+# cross-compiles them for GOOS/GOARCH and checks each with `go version -m` (platform, module
+# version); test/integration/image/cross-build.test.ts runs the same script for arm64.
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS clients
+ARG SSL_CERT_FILE
+# Set by the builder (BuildKit, buildah) to the image's platform; without them: the builder's own.
+ARG TARGETOS
+ARG TARGETARCH
+WORKDIR /src
+COPY runtime-clients ./runtime-clients
+RUN --mount=type=secret,id=build-ca \
+    --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    GOOS="${TARGETOS:-linux}" GOARCH="${TARGETARCH:-$(go env GOHOSTARCH)}" \
+    bash runtime-clients/build.sh /out
+
+# --- Node.js of the target: only its binary goes into the runtime (npm, npx, corepack and yarn stay here)
 FROM ${NODE_IMAGE} AS node
 
+# --- Node.js of the builder, for the stages that install and compile JavaScript
+FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS js
+
 # --- dependencies, dev included (the build needs typescript)
-FROM node AS deps
+FROM js AS deps
 ARG NODE_EXTRA_CA_CERTS
 ARG npm_config_cafile
 WORKDIR /app
@@ -70,7 +73,7 @@ COPY src ./src
 RUN npm run build && chmod +x dist/cli.js
 
 # --- production dependencies only
-FROM node AS prod-deps
+FROM js AS prod-deps
 ARG NODE_EXTRA_CA_CERTS
 ARG npm_config_cafile
 WORKDIR /app

@@ -7,6 +7,7 @@ import { hideBin } from "yargs/helpers";
 import { commands } from "./commands/index.js";
 import { checkBooleans } from "./config/booleans.js";
 import { readCommandLine } from "./config/command-line.js";
+import { packageVersion } from "./config/package-version.js";
 import {
   attributeToEnv,
   ENV_PREFIX,
@@ -36,6 +37,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     .env(`${ENV_PREFIX}_`)
     .strict()
     .demandCommand(1, NO_COMMAND)
+    // From the package.json beside dist/: yargs' own lookup starts from the working directory and
+    // says "unknown" for an installed package (npx, npm install -g).
+    .version(packageVersion())
+    // kubectl's -h, for every command.
+    .help()
+    .alias("h", "help")
+    .example(
+      "$0 list -n kube-image-cleanup",
+      "from a workstation: what the installed release would delete",
+    )
+    .example("$0 report -n kube-image-cleanup", "the last runs of the installed release")
+    .example("$0 <command> -h", "the options and examples of one command")
     .showHelpOnFail(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .fail((msg, err) => {

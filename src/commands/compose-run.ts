@@ -10,6 +10,7 @@ import {
   formatInventoryCsv,
   formatInventoryJson,
   formatInventoryTable,
+  formatInventoryYaml,
   Inventory,
 } from "../report/inventory.js";
 import { createListReporter } from "../report/list-reporter.js";
@@ -30,31 +31,45 @@ function createRunReporter(
 /** `run` and `schedule`: the run log on stdout (pretty or JSON), and the sinks the config asks for. */
 export function composeRun(config: Readonly<RunConfig>): Required<RunParts> {
   const log = createLogger(config.logFormat);
-  const kube = createKube(loadKubeConfig(config), log);
+  const kube = createKube(loadKubeConfig(config), log, { timeoutMs: config.requestTimeoutMs });
   return {
     log,
     kube,
     report: createRunReporter(config, log),
-    sinks: createRunSinks(config.audit, kube),
+    sinks: createRunSinks(config.audit, kube, { narrowed: config.nodes.names.length > 0 }),
   };
 }
 
-export type ListFormat = "table" | "json" | "csv";
+export type ListFormat = "table" | "json" | "yaml" | "csv";
+
+/** The logger and clients of a command that needs them before its run (`list` finds its release). */
+export function composeClients(
+  config: Pick<RunConfig, "logFormat" | "kubeconfig" | "context" | "requestTimeoutMs">,
+): Pick<RunParts, "log" | "kube"> {
+  const log = createLogger(config.logFormat);
+  return {
+    log,
+    kube: createKube(loadKubeConfig(config), log, { timeoutMs: config.requestTimeoutMs }),
+  };
+}
 
 /**
  * `list`: the same run forced to dry run and without sinks, its progress on stderr, and one
  * cluster-wide image table on stdout (src/report/inventory.ts), also when a fatal error stopped it.
  */
-export async function listImages(config: Readonly<RunConfig>, format: ListFormat): Promise<number> {
+export async function listImages(
+  config: Readonly<RunConfig>,
+  format: ListFormat,
+  { log, kube }: Pick<RunParts, "log" | "kube"> = composeClients(config),
+): Promise<number> {
   if (!config.dryRun) throw new Error("list runs only as a dry run");
-  const log = createLogger(config.logFormat);
-  const kube = createKube(loadKubeConfig(config), log);
   const inventory = new Inventory();
   const report = createListReporter(inventory, (line) => process.stderr.write(`${line}\n`));
   return runOnce(config, { log, kube, report }, () => {
     const rows = inventory.list();
     const out = (text: string) => process.stdout.write(text);
     if (format === "json") out(`${formatInventoryJson(rows, inventory.nodes)}\n`);
+    else if (format === "yaml") out(formatInventoryYaml(rows, inventory.nodes));
     else if (format === "csv") out(formatInventoryCsv(rows));
     else out(`${formatInventoryTable(rows, inventory.nodes).join("\n")}\n`);
   });

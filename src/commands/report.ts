@@ -12,28 +12,42 @@ export const reportCommand: ExitingCommand = {
   builder: (y) =>
     y
       .options(reportOptions)
-      .example("$0 report --namespace kube-image-cleanup", "the runs, and the nodes of the newest")
+      .example("$0 report -n kube-image-cleanup", "the runs, and the nodes of the newest")
+      .example("$0 report -n kube-image-cleanup --run 20261201t030000-1a2b", "the nodes of one run")
       .example(
-        "$0 report --namespace kube-image-cleanup --run 20261201t030000-1a2b",
-        "the nodes of one run",
+        "$0 report -n kube-image-cleanup -o yaml",
+        "the stored report as it is (json also), for scripts",
       ),
   handler: async (args) => {
     const config = loadReportConfig(args);
-    const [{ createKube }, { loadKubeConfig }, { createLogger }, { readRunReport }, format] =
+    const [{ createKube }, { loadKubeConfig }, { createLogger }, { readRunReport }, format, yaml] =
       await Promise.all([
         import("../kube/clients.js"),
         import("../kube/kubeconfig.js"),
         import("../log.js"),
         import("../report/run-report/read-report.js"),
         import("../report/run-report/format.js"),
+        import("../text/yaml.js"),
       ]);
-    const kube = createKube(loadKubeConfig(config), createLogger("pretty"));
+    const kube = createKube(loadKubeConfig(config), createLogger("pretty"), {
+      timeoutMs: config.requestTimeoutMs,
+      auditTimeoutMs: config.requestTimeoutMs,
+    });
     try {
       const namespace = config.namespace ?? kube.contextNamespace ?? "default";
-      const { name, report } = await readRunReport(kube.audit, namespace, config.configMap);
+      const { name, report } = await readRunReport(
+        kube.audit,
+        namespace,
+        config.configMap,
+        config.release,
+      );
       const out = (line: string) => process.stdout.write(`${line}\n`);
       if (config.output === "json") {
         out(JSON.stringify(report, null, 2));
+        return 0;
+      }
+      if (config.output === "yaml") {
+        process.stdout.write(yaml.toYaml(report));
         return 0;
       }
       format.formatRunList(report, `${namespace}/${name}`).forEach(out);

@@ -5,7 +5,7 @@
 import { Parser } from "yargs/helpers";
 import type { Options } from "yargs";
 import type { LogFormat } from "../log.js";
-import { ENV_PREFIX } from "./usage-errors.js";
+import { ENV_PREFIX, envName } from "./usage-errors.js";
 
 export interface CommandLine {
   /** The command named on the command line, if it is one of `commands`. */
@@ -38,12 +38,19 @@ export function readCommandLine(
       .filter(([, o]) => o.type === "boolean")
       .map(([k]) => k),
   );
-  const outer = Parser([...argv], { boolean, configuration: { "populate--": true } });
+  // Aliases (-n, -o, -l, --selector) are read as the option they stand for.
+  const alias: Record<string, string[]> = {};
+  for (const c of commands) {
+    for (const [key, o] of Object.entries(c.options)) {
+      if (o.alias !== undefined) alias[key] = [o.alias].flat();
+    }
+  }
+  const outer = Parser([...argv], { boolean, alias, configuration: { "populate--": true } });
   const first = outer._[0];
   const command = commands.find((c) => c.command === String(first))?.command;
   // `schedule ... -- run <run options>`: the part after `--` is a command line of its own.
   const rest = (outer["--"] as unknown[] | undefined)?.map(String) ?? [];
-  const inner = rest.length > 0 ? Parser(rest.slice(1), { boolean }) : { _: [] };
+  const inner = rest.length > 0 ? Parser(rest.slice(1), { boolean, alias }) : { _: [] };
   const format =
     last(inner["log-format"]) ?? last(outer["log-format"]) ?? env[`${ENV_PREFIX}_LOG_FORMAT`];
   return {
@@ -52,4 +59,9 @@ export function readCommandLine(
     all: { ...inner, ...outer, _: outer._ },
     logFormat: format === "json" ? "json" : "pretty",
   };
+}
+
+/** Whether option `key` (kebab-case) was given: typed, under any alias, or as its KIC_ variable. */
+export function wasGiven(line: CommandLine, key: string, env: NodeJS.ProcessEnv): boolean {
+  return key in line.outer || env[envName(key)] !== undefined;
 }

@@ -8,6 +8,8 @@ export const DEFAULT_NODE_SELECTOR = "kubernetes.io/os=linux";
 
 export const nodeOptions = {
   "node-selector": {
+    // kubectl's -l/--selector: here it selects nodes, as in `kubectl get nodes -l ...`.
+    alias: ["l", "selector"],
     type: "string",
     default: DEFAULT_NODE_SELECTOR,
     describe:

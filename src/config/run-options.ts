@@ -26,11 +26,18 @@ import {
   registryPullSecretOptions,
   registryPullSecrets,
 } from "./pullable-options.js";
+import {
+  kubectlOptions,
+  loadKubectlConfig,
+  namespaceOption,
+  outputOption,
+} from "./kubectl-options.js";
 
 /** A number given where text is expected (yargs parses `--keep-newest=3` from env as 3) as text. */
 const textOf = (v: unknown): unknown => (typeof v === "number" ? String(v) : v);
 
-export type OutputFormat = "pretty" | "json";
+/** `table`: per-node sections and summary as readable text; `json`: pino JSON records. */
+export type OutputFormat = "table" | "json";
 
 const { client, socket, "dry-run": dryRun } = runtimeOptions;
 
@@ -51,12 +58,9 @@ export const controllerOptions = {
     requiresArg: true,
     describe: "nodes cleaned at the same time (1: each node in turn)",
   },
-  namespace: {
-    type: "string",
-    requiresArg: true,
-    describe:
-      "namespace of the helper pods (default: $POD_NAMESPACE in the chart's pod, else the kubeconfig context's, else default)",
-  },
+  namespace: namespaceOption(
+    "namespace of the helper pods (default: $POD_NAMESPACE in the chart's pod, else the kubeconfig context's, else default)",
+  ),
   instance: {
     type: "string",
     default: "kube-image-cleanup",
@@ -78,24 +82,18 @@ export const controllerOptions = {
     describe:
       "leave the helper pods for debugging; the log ends with the kubectl command that deletes them",
   },
-  output: {
-    choices: ["pretty", "json"],
-    default: "pretty",
-    describe: "per-node sections and summary as readable text or as pino JSON records",
-  },
+  output: outputOption(
+    ["table", "json"],
+    "table: per-node sections and summary as readable text; json: pino JSON records, one a line " +
+      "(a log stream, so no yaml); `pretty`, the older name of table, is still taken",
+  ),
   "log-format": {
     choices: ["pretty", "json"],
     default: "pretty",
     describe:
       "format of the controller's own warnings and errors (stderr in pretty, stdout in json)",
   },
-  kubeconfig: {
-    type: "string",
-    requiresArg: true,
-    describe:
-      "kubeconfig file (default: $KUBECONFIG, else the pod's service account, else ~/.kube/config)",
-  },
-  context: { type: "string", requiresArg: true, describe: "kubeconfig context to use" },
+  ...kubectlOptions,
 } as const satisfies Record<string, Options>;
 
 /** Everything `run` takes: the agent's pattern options, runtime choice, dry run, and its own. */
@@ -145,6 +143,8 @@ export interface RunConfig {
   logFormat: LogFormat;
   kubeconfig: string | undefined;
   context: string | undefined;
+  /** Client timeout of one API request (--request-timeout). */
+  requestTimeoutMs: number;
   /** Events, the run report, the Pushgateway (src/config/audit-options.ts). */
   audit: AuditConfig;
   /** The controller's own pod (downward API: POD_NAME, POD_UID), owner of the helper pods. */
@@ -223,8 +223,8 @@ export function loadRunConfig(
   }
   const podName = env.POD_NAME;
   const podUid = env.POD_UID;
-  const namespace =
-    optionalString("--namespace", args.namespace) ?? (env.POD_NAMESPACE || undefined);
+  const kubectl = loadKubectlConfig(args, ["table", "json"] as const);
+  const namespace = kubectl.namespace ?? (env.POD_NAMESPACE || undefined);
   const instance = optionalString("--instance", args.instance) ?? "kube-image-cleanup";
   if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(instance)) {
     throw new ConfigError(
@@ -259,10 +259,11 @@ export function loadRunConfig(
     helper: { ...loadHelperConfig(args), priorityClass },
     nodeTimeoutSeconds,
     keepPods: args["keep-pods"] === true,
-    output: oneOf("--output", args.output ?? "pretty", ["pretty", "json"] as const),
+    output: kubectl.output,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
-    kubeconfig: optionalString("--kubeconfig", args.kubeconfig),
-    context: optionalString("--context", args.context),
+    kubeconfig: kubectl.kubeconfig,
+    context: kubectl.context,
+    requestTimeoutMs: kubectl.requestTimeoutMs,
     audit: loadAuditConfig(args),
     owner:
       podName && podUid

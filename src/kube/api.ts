@@ -3,6 +3,7 @@
 // benchmarks: the budget is <= 6 requests per node) wraps exactly these.
 import {
   Observable,
+  type BatchV1Api,
   type CoreV1Api,
   type ObservableMiddleware,
   type RequestContext,
@@ -37,6 +38,12 @@ export type AuditApi = Pick<
   | "listNamespacedConfigMap"
 >;
 
+/**
+ * What `list` reads from a workstation: the release's CronJob, whose arguments carry the settings
+ * the chart turned its values into (src/kube/find-release.ts).
+ */
+export type BatchApi = Pick<BatchV1Api, "listNamespacedCronJob">;
+
 export type PodWatch = Pick<Watch, "watch">;
 
 /** API requests made so far, in total and by call (`listNode`, `watch`, ...). */
@@ -49,6 +56,8 @@ export interface Kube {
   core: CoreApi;
   /** The report sinks' calls (counted in `requests` too). */
   audit: AuditApi;
+  /** The release's CronJob (counted in `requests` too). */
+  batch: BatchApi;
   watch: PodWatch;
   /** Every request `core` and `watch` made. */
   requests: RequestCounter;

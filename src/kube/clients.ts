@@ -3,6 +3,7 @@
 // and interruptible, and a network error naming the server.
 import { Agent } from "node:https";
 import {
+  BatchV1Api,
   CoreV1Api,
   KubeConfig,
   ServerConfiguration,
@@ -19,6 +20,7 @@ import {
   createRequestCounter,
   limitCalls,
   type AuditApi,
+  type BatchApi,
   type CoreApi,
   type Kube,
   type PodWatch,
@@ -43,6 +45,8 @@ const AUDIT_CALLS = [
   "createNamespacedConfigMap",
   "listNamespacedConfigMap",
 ] as const satisfies readonly (keyof AuditApi)[];
+
+const BATCH_CALLS = ["listNamespacedCronJob"] as const satisfies readonly (keyof BatchApi)[];
 
 /**
  * Client timeout of the report sinks' calls: an Event or the run report is worth a few seconds at
@@ -142,6 +146,11 @@ const NOT_INTERRUPTED: ReadonlySet<string> = new Set([
 export interface KubeOptions {
   /** @default API_TIMEOUT_MS */
   timeoutMs?: number;
+  /**
+   * Of the `audit` calls: `report` reads through them and gives them the whole --request-timeout.
+   * @default the smaller of timeoutMs and AUDIT_TIMEOUT_MS
+   */
+  auditTimeoutMs?: number;
 }
 
 /** Clients for the loaded config; every request they make is counted in `requests`. */
@@ -152,12 +161,11 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
   const auth = new SharedAgentAuth(config);
   // What KubeConfig.makeApiClient does, with the shared agent's authentication instead of the
   // KubeConfig itself.
-  const api = new CoreV1Api(
-    createConfiguration({
-      baseServer: new ServerConfiguration(server, {}),
-      authMethods: { default: auth },
-    }),
-  );
+  const configuration = createConfiguration({
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: auth },
+  });
+  const api = new CoreV1Api(configuration);
   const timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
   const counted: CoreApi = nameServerOnNetworkErrors(
     countRequests(api, CORE_CALLS, requests),
@@ -174,10 +182,20 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     ),
     AUDIT_CALLS,
     () => ({
-      timeoutMs: Math.min(timeoutMs, AUDIT_TIMEOUT_MS),
+      timeoutMs: options.auditTimeoutMs ?? Math.min(timeoutMs, AUDIT_TIMEOUT_MS),
       interrupt: undefined,
       exempt: new Set(),
     }),
+  );
+  const batch: BatchApi = limitCalls(
+    nameServerOnNetworkErrors(
+      countRequests(new BatchV1Api(configuration), BATCH_CALLS, requests),
+      BATCH_CALLS,
+      server,
+      source,
+    ),
+    BATCH_CALLS,
+    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
   );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
@@ -189,6 +207,7 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
       exempt: NOT_INTERRUPTED,
     })),
     audit,
+    batch,
     watch,
     requests,
     server,

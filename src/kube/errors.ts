@@ -68,8 +68,11 @@ export function describeCall(call: KubeCall): string {
   return `${call.verb} ${call.resource} ${call.namespace === undefined ? "in all namespaces" : `in namespace ${call.namespace}`}`;
 }
 
-/** The error that stops a run: the API server unreachable, credentials refused, or forbidden. */
-export function toKubeApiError(err: unknown, call: KubeCall): KubeApiError {
+/**
+ * The error that stops a run: the API server unreachable, credentials refused, or forbidden.
+ * `grant`: what grants the call, when not the chart (a person's own user, for `report`).
+ */
+export function toKubeApiError(err: unknown, call: KubeCall, grant?: string): KubeApiError {
   const status = statusOf(err);
   const said = serverMessage(err);
   let message: string;
@@ -80,7 +83,7 @@ export function toKubeApiError(err: unknown, call: KubeCall): KubeApiError {
   } else if (status === 401) {
     message = `the API server refused the credentials (401) to ${describeCall(call)}: ${said}`;
   } else if (status === 403) {
-    message = `forbidden: ${describeCall(call)}: ${said} (${grantHint(call, said)})`;
+    message = `forbidden: ${describeCall(call)}: ${said} (${grant ?? grantHint(call, said)})`;
   } else {
     message = `${describeCall(call)} failed (HTTP ${status}): ${said}`;
   }

@@ -7,6 +7,7 @@ import type { KeepReason } from "../run-model/keep-reason.js";
 import { escapeControl } from "../text/escape.js";
 import { formatTable } from "./table.js";
 import { formatBytes, plural } from "../text/units.js";
+import { toYaml } from "../text/yaml.js";
 
 /** Kept reasons that mean something on the node needs the image. */
 const USED: ReadonlySet<KeepReason> = new Set(["in-use", "protected", "sandbox"]);
@@ -119,6 +120,11 @@ export function formatInventoryTable(rows: readonly InventoryRow[], nodes: numbe
 /** One JSON document; JSON escapes what needs it. */
 export function formatInventoryJson(rows: readonly InventoryRow[], nodes: number): string {
   return JSON.stringify({ nodes, images: rows }, null, 2);
+}
+
+/** The JSON document as YAML (`-o yaml`); js-yaml quotes and escapes what needs it. */
+export function formatInventoryYaml(rows: readonly InventoryRow[], nodes: number): string {
+  return toYaml({ nodes, images: rows });
 }
 
 /**

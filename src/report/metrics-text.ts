@@ -4,6 +4,8 @@
 import type { RunSummary } from "../run-model/run-summary.js";
 
 export const METRIC_PREFIX = "kube_image_cleanup";
+/** Per node, runs failed in a row: what the "node failing" alert reads. */
+export const FAILURE_STREAK_METRIC = `${METRIC_PREFIX}_node_consecutive_failures`;
 
 /** A label value as the text format wants it: backslash, double quote and newline escaped. */
 export function labelValue(text: string): string {
@@ -37,6 +39,8 @@ export interface RunMetricsInput {
   finishedAt: number;
   /** 0: every selected node ok. Only then is the last-success time pushed. */
   exitCode: number;
+  /** Per node, runs failed in a row (src/report/failure-streaks.ts); none: the family is left out. */
+  failureStreaks?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -44,7 +48,12 @@ export interface RunMetricsInput {
  * series of a node that is gone disappear with the next run, and `last_success_timestamp_seconds`,
  * pushed only by a run that succeeded, keeps its value through failed runs.
  */
-export function runMetrics({ summary, finishedAt, exitCode }: RunMetricsInput): string {
+export function runMetrics({
+  summary,
+  finishedAt,
+  exitCode,
+  failureStreaks,
+}: RunMetricsInput): string {
   const p = METRIC_PREFIX;
   const nodes = [...summary.nodes].sort((a, b) => a.node.localeCompare(b.node));
   const count = (status: string) => summary.nodes.filter((n) => n.status === status).length;
@@ -75,6 +84,13 @@ export function runMetrics({ summary, finishedAt, exitCode }: RunMetricsInput): 
       name: `${p}_node_ok`,
       help: "1 if the node's cleanup succeeded in the last run, else 0.",
       samples: nodes.map((n) => ({ labels: { node: n.node }, value: n.status === "ok" ? 1 : 0 })),
+    },
+    {
+      name: FAILURE_STREAK_METRIC,
+      help: "Runs in a row that failed on the node (0 after a run that cleaned it).",
+      samples: [...(failureStreaks ?? [])]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([node, value]) => ({ labels: { node }, value })),
     },
     {
       name: `${p}_nodes`,

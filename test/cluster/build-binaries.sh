@@ -7,6 +7,7 @@
 #   crictl (cri-tools), kwok, helm
 #   containerd, ctr, containerd-shim-runc-v2 2.x      (github.com/containerd/containerd/v2, own dir)
 #   crio, pinns (CRI-O)                               (github.com/cri-o/cri-o, own dir; pinns is C)
+#   actionlint (checks .github/workflows/)            (github.com/rhysd/actionlint, go install)
 #
 # k8s.io/kubernetes and etcd's server module replace their sibling modules with relative paths, so
 # `go install pkg@version` refuses them. The usual way round is a throwaway wrapper module that
@@ -169,13 +170,26 @@ build_crio() { local v="$KIC_CRIO_VERSION" m=github.com/cri-o/cri-o src
 build_kwok() { build_wrapped kwok "$KIC_KWOK_VERSION" "sigs.k8s.io/kwok@$KIC_KWOK_VERSION" \
   "sigs.k8s.io/kwok/cmd/kwok=kwok"; }
 
+# A plain module with no replace directives: `go install pkg@version` builds it as published, its
+# dependencies checked against its own go.sum. -mod is not for `go install pkg@version`.
+build_actionlint() { local v="$KIC_ACTIONLINT_VERSION" m=github.com/rhysd/actionlint
+  stamp_ok actionlint "$v" && [ -x "$KIC_BIN/actionlint" ] && return 0
+  log "building actionlint $v"
+  fetch_module "$m@$v"
+  require_module_go "$m@$v"
+  GOFLAGS= GOBIN="$KIC_BIN" go install -trimpath -ldflags "-s -w" "$m/cmd/actionlint@$v" \
+    || die "go install $m/cmd/actionlint@$v failed (see above)"
+  [ "$("$KIC_BIN/actionlint" -version | head -n 1)" = "$v" ] || die "actionlint -version does not say $v"
+  stamp actionlint "$v"
+}
+
 # `tests`: what the suites and the local cluster use. kwok only simulates nodes for the benchmarks
 # (test/cluster/kwok.sh builds it on first use), so a fresh `npm test` does not wait for it.
 what="${1:-all}"
 case "$what" in
-  tests) for t in crictl helm etcd kubernetes containerd2 crio; do timed "build_$t"; done ;;
-  all) for t in crictl helm kwok etcd kubernetes containerd2 crio; do timed "build_$t"; done ;;
-  kubernetes|etcd|crictl|helm|kwok|containerd2|crio) timed "build_$what" ;;
-  *) die "unknown build target '$what' (tests|all|kubernetes|etcd|crictl|helm|kwok|containerd2|crio)" ;;
+  tests) for t in crictl helm actionlint etcd kubernetes containerd2 crio; do timed "build_$t"; done ;;
+  all) for t in crictl helm actionlint kwok etcd kubernetes containerd2 crio; do timed "build_$t"; done ;;
+  kubernetes|etcd|crictl|helm|kwok|containerd2|crio|actionlint) timed "build_$what" ;;
+  *) die "unknown build target '$what' (tests|all|kubernetes|etcd|crictl|helm|kwok|containerd2|crio|actionlint)" ;;
 esac
 log "binaries ready in $KIC_BIN"

@@ -23,12 +23,16 @@
 #   docker.io                     dockerd 20.10 for the agent's docker client tests: test/support/dockerd.ts
 #                                 starts its own (own data root, exec root and socket, no bridge, no
 #                                 iptables); the package's service is never started (below)
+#   ShellCheck (shellcheck)       actionlint runs it on the workflows' `run:` scripts
+#   promtool                      checks and unit-tests the chart's PrometheusRule: taken out of
+#                                 Debian's prometheus package into $KIC_BIN, not installed (the
+#                                 package would also bring a Prometheus server and its service)
 # Go is not installed here: Debian 12's golang-go (1.19) is too old for the pinned builds;
 # build-binaries.sh checks the Go on PATH and says what to install.
 set -euo pipefail
 pkgs=(containerd runc conmon gcc libc6-dev containernetworking-plugins busybox-static iptables conntrack socat openssl
   iproute2 curl ca-certificates procps util-linux coreutils buildah mmdebstrap prometheus-pushgateway
-  docker-registry skopeo docker.io)
+  docker-registry skopeo docker.io shellcheck)
 missing=()
 for p in "${pkgs[@]}"; do
   [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *"install ok installed"* ]] || missing+=("$p")
@@ -49,3 +53,29 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 # The suites start their own containerd, dockerd and Pushgateway, each with its own root, state and
 # socket; a system instance, where one runs, is left as it is.
+
+# promtool, stamped with the Debian version it came from.
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+promtool_version() { apt-cache policy prometheus 2>/dev/null | sed -n 's/^ *Candidate: //p'; }
+v="$(promtool_version)"
+if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+  apt-get update -qq >/dev/null
+  v="$(promtool_version)"
+fi
+if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+  die "Debian's package list has no prometheus package (for promtool)"
+fi
+if ! { [ -x "$KIC_BIN/promtool" ] && [ "$(cat "$KIC_BIN/.promtool.stamp" 2>/dev/null)" = "$v" ]; }; then
+  echo "[cluster] unpacking promtool from Debian's prometheus $v" >&2
+  mkdir -p "$KIC_BIN"
+  deb="$(mktemp -d)"
+  # apt downloads as _apt where it can: the directory must let it write.
+  chmod 0755 "$deb"
+  chown _apt "$deb" 2>/dev/null || true
+  (cd "$deb" && apt-get download -qq "prometheus=$v" >/dev/null)
+  dpkg-deb --fsys-tarfile "$deb"/prometheus_*.deb | tar -x -C "$deb" ./usr/bin/promtool
+  install -m 0755 "$deb/usr/bin/promtool" "$KIC_BIN/promtool"
+  rm -rf "$deb"
+  echo "$v" >"$KIC_BIN/.promtool.stamp"
+fi

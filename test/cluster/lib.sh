@@ -22,6 +22,8 @@ KIC_HELM_VERSION="${KIC_HELM_VERSION:-v3.17.3}"
 # also the image's ctr (runtime-clients/ctr).
 KIC_CONTAINERD2_VERSION="${KIC_CONTAINERD2_VERSION:-v2.4.2}"
 KIC_CONTAINERD2_BIN="$KIC_BIN/containerd2"
+# actionlint checks .github/workflows/ in the unit suite (test/unit/release/workflows.test.ts).
+KIC_ACTIONLINT_VERSION="${KIC_ACTIONLINT_VERSION:-v1.7.12}"
 # CRI-O, for the agent's integration suite only (the cluster's node runs containerd).
 KIC_CRIO_VERSION="${KIC_CRIO_VERSION:-v1.34.0}"
 KIC_CRIO_BIN="$KIC_BIN/crio"

@@ -40,7 +40,10 @@ export async function startPushgateway(): Promise<Pushgateway> {
   let log = "";
   const child: ChildProcess = spawn(
     PUSHGATEWAY_BIN,
-    [`--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"],
+    // Memory only: Debian's build persists to /var/lib/prometheus/pushgateway.data by default, a
+    // file every gateway started here would load (another test's, another checkout's groups) and
+    // write back on exit.
+    [`--web.listen-address=127.0.0.1:${port}`, "--log.level=warn", "--persistence.file="],
     { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
   );
   child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString()));

@@ -6,11 +6,17 @@ import { createPushgatewaySink } from "./pushgateway.js";
 import { createRunReportSink } from "./run-report.js";
 import type { RunSink } from "../../run-model/sink.js";
 
-export function createRunSinks(config: AuditConfig, kube: Pick<Kube, "audit">): RunSink[] {
+/** `narrowed`: the run visits only the nodes named with --nodes (the metrics sink keeps the others' counts). */
+export function createRunSinks(
+  config: AuditConfig,
+  kube: Pick<Kube, "audit">,
+  scope: { narrowed: boolean } = { narrowed: false },
+): RunSink[] {
   const sinks: RunSink[] = [];
   if (config.events) sinks.push(createNodeEventSink(kube.audit));
   if (config.reportConfigMap !== undefined)
     sinks.push(createRunReportSink(kube.audit, config.reportConfigMap, config.reportRuns));
-  if (config.pushgatewayUrl !== undefined) sinks.push(createPushgatewaySink(config.pushgatewayUrl));
+  if (config.pushgatewayUrl !== undefined)
+    sinks.push(createPushgatewaySink(config.pushgatewayUrl, { scope }));
   return sinks;
 }

@@ -78,7 +78,7 @@ const rows: Row[] = [
   { name: "run: boolean flag with a value that is not true/false", args: ["run", "--include", "x/*", "--dry-run=yes"], key: "--dry-run", says: /given "yes"; give --dry-run alone/ },
   { name: "run: mistyped flag", args: ["run", "--inclde", "x/*"], key: "--inclde", says: /did you mean --include\?/ },
   { name: "run: value outside choices", args: ["run", "--include", "x/*", "--client", "podman"], key: "--client", says: /given "podman"; use one of auto, crictl, ctr, docker/ },
-  { name: "run: --output outside choices", args: ["run", "--include", "x/*", "--output", "yaml"], key: "--output", says: /pretty, json/ },
+  { name: "run: --output outside choices", args: ["run", "--include", "x/*", "--output", "yaml"], key: "--output", says: /use one of table, json/ },
   { name: "run: flag without its value", args: ["run", "--include"], key: "--include", says: /give a value/ },
   { name: "run: no --include", args: ["run", "--dry-run"], key: "--include", says: /at least one glob/ },
   { name: "run: empty pattern", args: ["run", "--include", ""], key: "--include", says: /non-empty glob/ },
@@ -130,15 +130,29 @@ const rows: Row[] = [
   { name: "run: API server of $KUBECONFIG unreachable", args: ["run", "--include", "x/*"], env: { KUBECONFIG: file("down.kubeconfig") }, key: "down.kubeconfig ($KUBECONFIG)", says: /https:\/\/127\.0\.0\.1:1/, lines: 1 },
   // run: audit sinks
   { name: "run: --pushgateway-url without scheme", args: ["run", "--include", "x/*", "--pushgateway-url", "pushgateway:9091"], key: "--pushgateway-url", says: /given "pushgateway:9091"; give the Pushgateway's base URL/ },
+  { name: "run: -o yaml (a run's output is a log stream)", args: ["run", "--include", "x/*", "-o", "yaml"], key: "--output", says: /given "yaml"; use one of table, json/ },
+  { name: "run: KIC_OUTPUT outside choices", args: ["run", "--include", "x/*"], env: { KIC_OUTPUT: "wide" }, key: "KIC_OUTPUT", says: /given "wide"/ },
+  { name: "run: --request-timeout without a unit", args: ["run", "--include", "x/*", "--request-timeout", "30"], key: "--request-timeout", says: /given "30"; use a duration/ },
   { name: "run: --report-runs out of range", args: ["run", "--include", "x/*", "--report-runs", "51"], key: "--report-runs", says: /whole number from 1 to 50/ },
   { name: "run: KIC_EVENTS not true/false", args: ["run", "--include", "x/*"], env: { KIC_EVENTS: "yes" }, key: "KIC_EVENTS", says: /given "yes"; use true or false/ },
   // report
-  { name: "report: --output outside choices", args: ["report", "--output", "xml"], key: "--output", says: /given "xml"; use one of pretty, json/ },
+  { name: "report: --output outside choices", args: ["report", "--output", "xml"], key: "--output", says: /given "xml"; use one of table, json, yaml/ },
+  { name: "report: -o outside choices", args: ["report", "-o", "wide"], key: "--output", says: /given "wide"; use one of table, json, yaml/ },
+  { name: "report: --request-timeout not a duration", args: ["report", "-n", "kic", "--request-timeout", "soon"], key: "--request-timeout", says: /given "soon"; use a duration/ },
+  { name: "report: --release not a release name", args: ["report", "--release", "Night Run"], key: "--release", says: /Helm release name/ },
   { name: "report: --report-configmap not a name", args: ["report", "--report-configmap", "Run_Report"], key: "--report-configmap", says: /given "Run_Report"; give a ConfigMap name/ },
   { name: "report: API server unreachable", args: ["report", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", says: /^error: cannot reach the API server to list configmaps in namespace default: https:\/\/127\.0\.0\.1:1 .*ECONNREFUSED/, lines: 1 },
   // list
-  { name: "list: no --include", args: ["list"], key: "--include", says: /at least one glob/ },
-  { name: "list: --output outside choices", args: ["list", "--include", "x/*", "--output", "pretty"], key: "--output", says: /given "pretty"; use one of table, json, csv/ },
+  // Without --include, list takes it from the release in the namespace; --release '' says there is none.
+  { name: "list: no --include and no release", args: ["list", "--release", ""], key: "--include", says: /at least one glob/ },
+  { name: "list: --output outside choices", args: ["list", "--include", "x/*", "--output", "wide"], key: "--output", says: /given "wide"; use one of table, json, yaml, csv/ },
+  { name: "list: -o outside choices, settings from the release", args: ["list", "-n", "kic", "-o", "xml"], key: "--output", says: /given "xml"/ },
+  { name: "list: --release not a release name", args: ["list", "-n", "kic", "--release", "kic/prod"], key: "--release", says: /given "kic\/prod"; give a Helm release name/ },
+  { name: "list: --release without its value", args: ["list", "-n", "kic", "--release"], key: "--release", says: /give a value after --release/ },
+  { name: "list: --request-timeout 0", args: ["list", "-n", "kic", "--request-timeout", "0"], key: "--request-timeout", says: /given "0"; give at least 1s/ },
+  { name: "list: -l not a selector", args: ["list", "-n", "kic", "-l", "a=b=c"], key: "--node-selector", says: /not a label requirement/ },
+  // Checked before the release is looked up: a typed flag is bad whatever the release says.
+  { name: "list: bad typed flag with the rest from the release", args: ["list", "-n", "kic", "--concurrency", "0"], key: "--concurrency", says: /whole number/ },
   { name: "list: a run-only flag", args: ["list", "--include", "x/*", "--dry-run"], key: "--dry-run", says: /not an option of list/ },
   // agent
   { name: "agent: no --include", args: agent("--dry-run"), key: "--include", says: /at least one glob/ },
@@ -186,6 +200,7 @@ const jsonRows: Row[] = [
   { name: "agent: --protect-file missing", args: agent("--log-format", "json", "--include", "x/*", "--protect-file", file("nope.json")), key: "--protect-file" },
   { name: "agent: flag without its value", args: ["agent", "--log-format", "json", "--include"], key: "--include" },
   { name: "schedule: bad run option after --", args: [...cron, "--", "run", "--log-format", "json", "--include", "x/*", "--min-age", "30"], key: "--min-age" },
+  { name: "list: -o outside choices", args: ["list", "--log-format", "json", "-n", "kic", "-o", "wide"], key: "--output" },
   { name: "run: API server unreachable", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", lines: 1 },
 ];
 
@@ -381,5 +396,31 @@ describe("nothing started on bad input", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: cannot reach the API server/);
     expect(connections).toBeGreaterThan(before);
+  });
+});
+
+describe("help, as kubectl users ask for it", () => {
+  for (const command of ["run", "list", "report", "schedule", "agent"]) {
+    it(`${command} -h prints its options and examples, exit 0, without a request`, async () => {
+      const before = connections;
+      const r = await runCli([command, "-h"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^kube-image-cleanup ${command}`));
+      expect(r.stdout).toMatch(/^Examples:$/m);
+      expect(r.stdout).toMatch(new RegExp(`^ {2}kube-image-cleanup ${command} `, "m"));
+      expect(connections).toBe(before);
+    });
+  }
+
+  it("offers kubectl's short flags where they mean what kubectl means", async () => {
+    const list = (await runCli(["list", "-h"])).stdout;
+    expect(list).toMatch(/^ {2}-n, --namespace /m);
+    expect(list).toMatch(/^ {2}-o, --output .*\n.*\[choices: "table", "json", "yaml", "csv"\]/m);
+    expect(list).toMatch(/^ {2}-l, --node-selector, --selector /m);
+    expect(list).toMatch(/^ {6}--request-timeout /m);
+    const report = (await runCli(["report", "-h"])).stdout;
+    expect(report).toMatch(/\[choices: "table", "json", "yaml"\]/);
+    const run = (await runCli(["run", "-h"])).stdout;
+    expect(run).toMatch(/-o, --output [\s\S]*\[choices: "table", "json"\]/);
   });
 });

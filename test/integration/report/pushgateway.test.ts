@@ -95,4 +95,43 @@ describe("metrics pushed to a real Pushgateway", () => {
     await runner.finish(bigSummary({ nodes: 1 }), 0, Date.now());
     expect(notes[0]).toMatch(/^metrics: push to the Pushgateway .* failed: HTTP 404/);
   });
+
+  it("counts the runs a node failed in a row across pushes, from what the Pushgateway kept", async () => {
+    const streakCtx = { ...ctx, instance: "kic-streaks" };
+    const streakGroup = { job: "kube-image-cleanup", release: "kic-streaks" };
+    const push = async (failed: number, scope = { narrowed: false }, nodes = 2) => {
+      const notes: string[] = [];
+      const runner = createSinkRunner(
+        [createPushgatewaySink(gateway.url, { scope })],
+        streakCtx,
+        (m) => notes.push(m),
+      );
+      await runner.finish(
+        bigSummary({ nodes, failed, nameLength: 8 }),
+        failed > 0 ? 1 : 0,
+        Date.now(),
+      );
+      expect(notes).toEqual([]);
+      return gateway.scrape();
+    };
+    const streak = (text: string, node: string) =>
+      sample(text, "kube_image_cleanup_node_consecutive_failures", { ...streakGroup, node });
+    // nn-00000 fails three runs in a row; nn-00001 is cleaned every time.
+    await push(1);
+    await push(1);
+    let text = await push(1);
+    expect(streak(text, "nn-00000")).toBe(3);
+    expect(streak(text, "nn-00001")).toBe(0);
+    // A run narrowed to one node (--nodes nn-00000... here the first node only) keeps the other's count.
+    text = await push(1, { narrowed: true }, 1);
+    expect(streak(text, "nn-00000")).toBe(4);
+    expect(streak(text, "nn-00001")).toBe(0);
+    // Another release's group counts on its own: kic-prod's nn-00000 failed once (the test above).
+    expect(
+      sample(text, "kube_image_cleanup_node_consecutive_failures", { ...group, node: "nn-00000" }),
+    ).toBe(1);
+    // A run that cleans the node sets it back to 0.
+    text = await push(0);
+    expect(streak(text, "nn-00000")).toBe(0);
+  });
 });

@@ -138,7 +138,7 @@ describe("controller args rendered by the chart", () => {
     });
     expect(config.nodeTimeoutSeconds).toBe(600);
     expect(config.keepPods).toBe(false);
-    expect(config.output).toBe("pretty");
+    expect(config.output).toBe("table");
     expect(config.logFormat).toBe("pretty");
     expect(config.audit).toEqual({
       events: true,

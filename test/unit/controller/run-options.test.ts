@@ -34,7 +34,7 @@ describe("run options", () => {
     expect(c.helper.image).toMatch(
       /^ghcr\.io\/kube-image-cleanup\/kube-image-cleanup:\d+\.\d+\.\d+/,
     );
-    expect(c.output).toBe("pretty");
+    expect(c.output).toBe("table");
     expect(c.owner).toBeUndefined();
   });
 

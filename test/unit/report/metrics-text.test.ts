@@ -23,6 +23,22 @@ describe("Pushgateway metrics text", () => {
       expect(lines).toContain(l);
   });
 
+  it("pushes the runs failed in a row per node when given, and leaves the family out when not", () => {
+    expect(text).not.toContain("consecutive_failures");
+    const withStreaks = runMetrics({
+      summary,
+      finishedAt: 0,
+      exitCode: 1,
+      failureStreaks: new Map([
+        ["nn-00001", 0],
+        ["nn-00000", 3],
+      ]),
+    });
+    expect(withStreaks).toContain(
+      '# TYPE kube_image_cleanup_node_consecutive_failures gauge\nkube_image_cleanup_node_consecutive_failures{node="nn-00000"} 3\nkube_image_cleanup_node_consecutive_failures{node="nn-00001"} 0\n',
+    );
+  });
+
   it("pushes the last-success time only for a run where every node was ok", () => {
     expect(text).not.toContain("last_success");
     const good = runMetrics({ summary, finishedAt: 1_764_558_000_000, exitCode: 0 });
