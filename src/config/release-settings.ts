@@ -45,6 +45,33 @@ export const RELEASE_KEYS = [
   "helper-memory-limit",
   "helper-tolerations",
   "priority-class",
+  // Whether the registry still serves an image decides what goes, so the listing asks it too.
+  "only-if-pullable",
+  "registry-timeout",
+  "registry-pull-secret",
+] as const satisfies readonly (keyof typeof runOptions)[];
+
+/**
+ * Every other `run` option, and why `list` never takes it from the release. Each option of `run`
+ * is in exactly one of the two lists (a unit test holds this), so a new option cannot be forgotten:
+ * its author decides whether a listing made from a workstation should use the release's value.
+ */
+export const NOT_FROM_RELEASE = [
+  // `list` is always a dry run, and the person running it is not the chart's service account.
+  "dry-run",
+  "keep-pods",
+  // Where and how the workstation talks to the cluster: its own.
+  "namespace",
+  "kubeconfig",
+  "context",
+  "request-timeout",
+  // The outputs of a run: a listing prints a table and records nothing.
+  "output",
+  "log-format",
+  "events",
+  "report-configmap",
+  "report-runs",
+  "pushgateway-url",
 ] as const satisfies readonly (keyof typeof runOptions)[];
 
 export type ReleaseKey = (typeof RELEASE_KEYS)[number];

@@ -3,8 +3,9 @@
 // that what `list` would run with is what the values say: image, patterns, nodes, socket, helper
 // mode; and that flags the operator gives win.
 import { describe, expect, it } from "vitest";
-import { loadRunConfig, type RunConfig } from "../../../src/config/run-options.js";
+import { loadRunConfig, runOptions, type RunConfig } from "../../../src/config/run-options.js";
 import {
+  NOT_FROM_RELEASE,
   RELEASE_KEYS,
   releaseSettings,
   withReleaseSettings,
@@ -168,6 +169,12 @@ describe("list takes the installed release's settings from its CronJob", () => {
       "namespace",
     ])
       expect(s).not.toHaveProperty(key);
+  });
+
+  it("decides for every option of run whether list takes it from the release (exactly one list)", () => {
+    const decided = [...RELEASE_KEYS, ...NOT_FROM_RELEASE].sort();
+    expect(decided).toEqual(Object.keys(runOptions).sort());
+    expect(new Set(decided).size).toBe(decided.length);
   });
 
   it("says which settings it took", () => {
