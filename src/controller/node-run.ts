@@ -25,16 +25,13 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     durationMs: ctx.now() - started,
   });
 
-  // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
+  // a. Images the pods bound to this node need, from the run's shared pod view, fresh to a
+  //    resourceVersion read now (pod-view.ts says how).
   let protect: ProtectEntry[];
   try {
-    // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
-    const needed = await ctx.podLists.run(async () => {
-      const pods = await ctx.kube.core.listPodForAllNamespaces({
-        fieldSelector: `spec.nodeName=${node}`,
-      });
-      return imagesNeededByPods(pods.items);
-    });
+    const { pods, from } = await ctx.pods.podsOn(node, ctx.signal);
+    const needed = imagesNeededByPods(pods);
+    log.debug({ pods: pods.length, from }, "pods bound to the node");
     protect = protectList(needed, node);
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.

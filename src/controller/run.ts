@@ -14,8 +14,9 @@ import { listNodeFacts } from "./node-list.js";
 import { rotateNodes } from "./node-order.js";
 import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
+import { PodView, type PodViewOptions } from "./pod-view.js";
 import { HelperPodWatch } from "./pod-watch.js";
-import { createLimiter, forEachBounded } from "./pool.js";
+import { forEachBounded } from "./pool.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { sweepLeftoverPods } from "./sweep.js";
@@ -31,6 +32,8 @@ export interface RunDeps {
   sinks?: readonly RunSink[];
   runId?: string;
   now?: () => number;
+  /** Tuning of the shared pod view (tests: a short watch timeout, a long freshness wait). */
+  podView?: PodViewOptions;
 }
 
 /** The namespace helper pods go to: --namespace, $POD_NAMESPACE, the kubeconfig context's, `default`. */
@@ -40,15 +43,6 @@ export function helperNamespace(
 ): string {
   return config.namespace ?? kube.contextNamespace ?? "default";
 }
-
-/**
- * Pod lists (one per node, all namespaces) in flight at once, whatever the concurrency: a node's
- * list can be 1 MB of JSON (110 pods with their status), and 50 of them parsed at once would be
- * most of the controller's heap. A list takes milliseconds next to the agent's run, so this
- * costs no throughput.
- * @default 8
- */
-export const POD_LISTS_IN_FLIGHT = 8;
 
 /**
  * Runs one sweep over the selected nodes. Resolves with the summary (also when nodes failed or the
@@ -158,11 +152,15 @@ export async function runController(
     const results: NodeRow[] = [];
     let fatal: KubeApiError | undefined;
     let notStarted: string[] = [];
+    let podView: PodView | undefined;
     if (selection.selected.length > 0 && !stop.signal.aborted) {
       const watch = new HelperPodWatch(kube, namespace, runSelector(config.instance, runId), log);
       await watch.start();
-      const podLists = createLimiter(POD_LISTS_IN_FLIGHT);
+      const view = new PodView(kube, log, deps.podView);
+      podView = view;
       try {
+        await view.start();
+        log.debug({ pods: view.size, version: view.version }, "pod view ready");
         const total = order.length;
         notStarted = await forEachBounded(order, config.concurrency, stop.signal, async (node) => {
           let result: NodeResult;
@@ -175,7 +173,7 @@ export async function runController(
               namespace,
               runId,
               owner,
-              podLists,
+              pods: view,
               log,
               signal: stop.signal,
               now,
@@ -199,6 +197,7 @@ export async function runController(
         });
       } finally {
         watch.stop();
+        view.stop();
       }
     } else {
       notStarted = stop.signal.aborted ? order : [];
@@ -226,6 +225,7 @@ export async function runController(
         total,
         perNode: perNodeCount > 0 ? Math.round((total / perNodeCount) * 10) / 10 : undefined,
         byCall,
+        ...(podView === undefined ? {} : { podView: { ...podView.stats } }),
       },
     };
     report.summary(summary);
