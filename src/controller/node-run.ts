@@ -2,6 +2,7 @@
 // Every failure here becomes the node's result; only errors no other node would escape (forbidden,
 // credentials refused) are thrown, and they stop the run. How the helper pod ended is read in
 // helper-outcome.ts; an agent still running is stopped, keeping its record, in agent-stop.ts.
+import { KubeApiError } from "../errors.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
@@ -42,6 +43,8 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       );
     }
   } catch (err) {
+    // The view itself could not start (forbidden, server gone): no node can go on.
+    if (err instanceof KubeApiError) throw err;
     if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
     if (ctx.signal.aborted) return finish({ status: "interrupted" });
     return finish({

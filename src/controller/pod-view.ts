@@ -74,6 +74,11 @@ export class PodView {
   private stopped = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private ready: Promise<void> | undefined;
+  /** Reads that return a current resourceVersion (first list pages, fence reads), as sent. */
+  private readsSent = 0;
+  /** The newest such read answered: its number in sending order and its version. */
+  private lastRead: { seq: number; version: string } | undefined;
   private fenceInFlight: Promise<string | undefined> | undefined;
   private fenceQueued: Promise<string | undefined> | undefined;
   readonly stats: PodViewStats = {
@@ -99,11 +104,20 @@ export class PodView {
     this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
   }
 
-  /** Lists every bound pod and opens the watch; throws KubeApiError when not allowed. */
-  async start(): Promise<void> {
-    await this.list();
-    const refused = await this.connect();
-    if (refused !== undefined) throw toKubeApiError(refused, { verb: "watch", resource: "pods" });
+  /**
+   * Lists every bound pod and opens the watch; rejects with KubeApiError when not allowed. The list
+   * is sent in the next turn of the event loop: nodes whose turn begins now (a run's first wave)
+   * ask before it is sent, so its resourceVersion is their fence and they need no read of their
+   * own. Callable once; `podsOn` waits for it.
+   */
+  start(): Promise<void> {
+    this.ready ??= (async () => {
+      await new Promise<void>((r) => setImmediate(r));
+      await this.list();
+      const refused = await this.connect();
+      if (refused !== undefined) throw toKubeApiError(refused, { verb: "watch", resource: "pods" });
+    })();
+    return this.ready;
   }
 
   stop(): void {
@@ -140,9 +154,13 @@ export class PodView {
    * began: from the view once it has applied events up to it, else by the per-node list.
    */
   async podsOn(node: string, signal: AbortSignal): Promise<NodePods> {
+    const asked = this.readsSent;
+    await this.start();
     let fence: string | undefined;
     try {
-      fence = await this.currentVersion();
+      // A read sent after this node asked (the view's own list, for a run's first wave) will do.
+      const last = this.lastRead;
+      fence = last !== undefined && last.seq > asked ? last.version : await this.currentVersion();
     } catch (err) {
       // The per-node list below says what is wrong, or works where the cheap read did not.
       this.log.debug({ err: serverMessage(err) }, "could not read the current resourceVersion");
@@ -186,13 +204,21 @@ export class PodView {
 
   private async readVersion(): Promise<string | undefined> {
     this.stats.fenceReads++;
+    const seq = ++this.readsSent;
     // No selector: one key read from etcd, or from the watch cache where reads from it are
     // consistent. The item is cut like the rest.
     const list = await this.kube.core.listPodForAllNamespaces(
       { limit: 1 },
       { middleware: [slimPodList], middlewareMergeStrategy: "append" },
     );
-    return list.metadata?.resourceVersion;
+    const version = list.metadata?.resourceVersion;
+    this.answered(seq, version);
+    return version;
+  }
+
+  private answered(seq: number, version: string | undefined): void {
+    if (version !== undefined && (this.lastRead === undefined || seq > this.lastRead.seq))
+      this.lastRead = { seq, version };
   }
 
   /** Resolves true once the view has applied events up to `fence`, false after freshWaitMs. */
@@ -259,6 +285,7 @@ export class PodView {
       const byNode = new Map<string, Set<string>>();
       let cont: string | undefined;
       let version: string | undefined;
+      const seq = ++this.readsSent;
       try {
         do {
           const page = await this.kube.core.listPodForAllNamespaces(
@@ -283,6 +310,7 @@ export class PodView {
       this.pods = pods;
       this.byNode = byNode;
       this.resourceVersion = version;
+      this.answered(seq, version);
       this.notify();
       return;
     }

@@ -158,9 +158,16 @@ export async function runController(
       await watch.start();
       const view = new PodView(kube, log, deps.podView);
       podView = view;
+      // Started with the first wave (see PodView.start); a refusal stops the run like a fatal error.
+      view.start().then(
+        () => {
+          log.debug({ pods: view.size, version: view.version }, "pod view ready");
+        },
+        () => {
+          // Each node's podsOn rejects with the same error, and the first one stops the run.
+        },
+      );
       try {
-        await view.start();
-        log.debug({ pods: view.size, version: view.version }, "pod view ready");
         const total = order.length;
         notStarted = await forEachBounded(order, config.concurrency, stop.signal, async (node) => {
           let result: NodeResult;

@@ -198,6 +198,27 @@ describe("PodView", () => {
     expect(s.lists.some((l) => l.fieldSelector?.startsWith("spec.nodeName=") === true)).toBe(false);
   });
 
+  it("serves the nodes that asked before the view's own list was sent (a run's first wave) from that list, with no read of their own", async () => {
+    const s = fakeServer([pod("ns", "a", "n1", "img:a"), pod("ns", "b", "n2", "img:b")]);
+    view = new PodView(s.kube, silent, { freshWaitMs: 60_000 });
+    const started = view.start();
+    const first = await Promise.all([view.podsOn("n1", never()), view.podsOn("n2", never())]);
+    await started;
+    expect(first.map((f) => [f.from, imagesOf(f.pods)])).toEqual([
+      ["view", ["img:a"]],
+      ["view", ["img:b"]],
+    ]);
+    expect(view.stats).toMatchObject({ fenceReads: 0, fromView: 2, nodeLists: 0 });
+    // A node asking later needs a read sent after it asked.
+    s.state.version = 101;
+    const later = view.podsOn("n1", never());
+    await vi.waitFor(() => {
+      expect(view?.stats.fenceReads).toBe(1);
+    });
+    s.watches[0]?.send("BOOKMARK", { metadata: { resourceVersion: "101" } });
+    expect((await later).from).toBe("view");
+  });
+
   it("takes a bookmark as proof that nothing changed up to its version", async () => {
     const s = fakeServer([pod("ns", "a", "n", "img:a")]);
     view = new PodView(s.kube, silent, { freshWaitMs: 60_000 });
