@@ -280,6 +280,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
         nodes: [ghost, nodeName],
         concurrency: 1,
         "node-timeout": "10s",
+        "skip-not-ready": false,
       });
       const { summary } = await runController(config, {
         kube: kubeFor(throughProxy(proxy.url), "service account kic via proxy"),
@@ -336,6 +337,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
         nodes: [ghost, nodeName],
         concurrency: 1,
         "node-timeout": "10s",
+        "skip-not-ready": false,
       });
       const { summary } = await runController(config, {
         kube: kubeFor(throughProxy(proxy.url), "service account kic via proxy"),
