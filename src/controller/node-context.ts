@@ -16,7 +16,7 @@ export interface NodeRunContext {
   runId: string;
   owner: { name: string; uid: string } | undefined;
   /** The pods bound to each node, shared by every node of the run. */
-  pods: Pick<PodView, "podsOn">;
+  pods: Pick<PodView, "podsOn" | "fenceWrite">;
   log: Logger;
   /** Aborts when the run is interrupted (SIGTERM/SIGINT) or stopped by a fatal error. */
   signal: AbortSignal;

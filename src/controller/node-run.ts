@@ -68,7 +68,10 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);
   try {
-    await ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+    // Its answer's resourceVersion is the fence of the nodes that asked for their pods before.
+    await ctx.pods.fenceWrite(() =>
+      ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body }),
+    );
   } catch (err) {
     if (isFatal(err)) {
       ctx.watch.forget(name);

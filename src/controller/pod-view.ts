@@ -4,13 +4,15 @@
 // `list pods --field-selector spec.nodeName=` per node, which API servers without consistent reads
 // from the watch cache (before 1.31) serve from etcd by reading every pod: O(nodes x pods) per run.
 //
-// Freshness (what today's per-node list guaranteed): the pods a node's helper is told to keep are
-// those the API server had committed when a resourceVersion was read *after* the node asked (a
-// `list pods?limit=1`, which returns the current resourceVersion; one read in flight at a time,
-// shared by every node that asked before it was sent), and the view has applied every watch event
-// up to that version. Events of any pod move the view forward, the run's own helper pods included;
-// when none arrives within `freshWaitMs` (a quiet cluster, a run's first nodes), the node's pods are
-// read by the per-node list as before, so the guarantee never depends on the watch being quick.
+// Freshness (what a per-node list guaranteed): the pods a node's helper is told to keep are those
+// the API server had committed at a resourceVersion returned to a request sent *after* the node
+// asked, once the view has applied every watch event up to it. That request is the view's own list
+// (a run's first wave asks before it is sent), or a helper pod create of the run sent after the node
+// asked (a create's resourceVersion is its own commit), or else a `list pods?limit=1` (one in flight
+// at a time, shared by every node that asked before it was sent). Events of any pod move the view
+// forward, the run's own helper pods included; when none brings it there within `freshWaitMs` (a
+// quiet cluster), the node's pods are read by the per-node list, so the guarantee never depends on
+// the watch being quick.
 //
 // The watch resumes from its last resourceVersion when the server ends it or the connection breaks,
 // and re-lists everything when that version has expired (410 Gone).
@@ -36,6 +38,15 @@ export const POD_PAGE_SIZE = 500;
  */
 export const FRESH_WAIT_MS = 1000;
 
+/**
+ * How long a node waits for a helper pod create of the run, sent after it asked, to serve as its
+ * fence (a create's resourceVersion is its own commit: later than anything committed before it was
+ * sent) before it reads the version itself. At any concurrency above a few, creates go out every
+ * few milliseconds and no node needs a read of its own.
+ * @default 50 ms
+ */
+export const WRITE_FENCE_WAIT_MS = 50;
+
 /** Server-side watch timeout: a silently dead connection is replaced at least this often. */
 const WATCH_TIMEOUT_SECONDS = 300;
 const MAX_BACKOFF_MS = 10_000;
@@ -51,6 +62,7 @@ export const NODE_LISTS_IN_FLIGHT = 8;
 export interface PodViewOptions {
   pageSize?: number;
   freshWaitMs?: number;
+  writeFenceWaitMs?: number;
   watchTimeoutSeconds?: number;
 }
 
@@ -79,6 +91,7 @@ export class PodView {
   private readsSent = 0;
   /** The newest such read answered: its number in sending order and its version. */
   private lastRead: { seq: number; version: string } | undefined;
+  private readonly answers = new Set<() => void>();
   private fenceInFlight: Promise<string | undefined> | undefined;
   private fenceQueued: Promise<string | undefined> | undefined;
   readonly stats: PodViewStats = {
@@ -91,6 +104,7 @@ export class PodView {
   };
   private readonly pageSize: number;
   private readonly freshWaitMs: number;
+  private readonly writeFenceWaitMs: number;
   private readonly watchTimeoutSeconds: number;
   private readonly nodeListLimit: Limiter = createLimiter(NODE_LISTS_IN_FLIGHT);
 
@@ -101,6 +115,7 @@ export class PodView {
   ) {
     this.pageSize = options.pageSize ?? POD_PAGE_SIZE;
     this.freshWaitMs = options.freshWaitMs ?? FRESH_WAIT_MS;
+    this.writeFenceWaitMs = options.writeFenceWaitMs ?? WRITE_FENCE_WAIT_MS;
     this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
   }
 
@@ -158,9 +173,7 @@ export class PodView {
     await this.start();
     let fence: string | undefined;
     try {
-      // A read sent after this node asked (the view's own list, for a run's first wave) will do.
-      const last = this.lastRead;
-      fence = last !== undefined && last.seq > asked ? last.version : await this.currentVersion();
+      fence = await this.fenceFor(asked, signal);
     } catch (err) {
       // The per-node list below says what is wrong, or works where the cheap read did not.
       this.log.debug({ err: serverMessage(err) }, "could not read the current resourceVersion");
@@ -179,6 +192,52 @@ export class PodView {
     });
     this.stats.nodeLists++;
     return { pods, from: "list" };
+  }
+
+  /**
+   * A resourceVersion the API server returned to a request sent after `asked`: the view's own list
+   * (a run's first wave), a helper pod create of the run (`fenceWrite`), or a read of its own.
+   */
+  private async fenceFor(asked: number, signal: AbortSignal): Promise<string | undefined> {
+    const served = () => {
+      const last = this.lastRead;
+      return last !== undefined && last.seq > asked ? last.version : undefined;
+    };
+    const now = served();
+    if (now !== undefined) return now;
+    const byWrite = await new Promise<string | undefined>((resolve) => {
+      const done = (v: string | undefined) => {
+        clearTimeout(timer);
+        this.answers.delete(check);
+        signal.removeEventListener("abort", abort);
+        resolve(v);
+      };
+      const check = () => {
+        const v = served();
+        if (v !== undefined) done(v);
+      };
+      const abort = () => {
+        done(undefined);
+      };
+      const timer = setTimeout(abort, this.writeFenceWaitMs);
+      this.answers.add(check);
+      signal.addEventListener("abort", abort);
+    });
+    if (byWrite !== undefined || signal.aborted) return byWrite;
+    return this.currentVersion();
+  }
+
+  /**
+   * Sends a write of the run (a helper pod's create) whose answer carries a resourceVersion, which
+   * then serves as the fence of every node that asked before it was sent.
+   */
+  async fenceWrite<T extends { metadata?: { resourceVersion?: string } }>(
+    send: () => Promise<T>,
+  ): Promise<T> {
+    const seq = ++this.readsSent;
+    const answer = await send();
+    this.answered(seq, answer.metadata?.resourceVersion);
+    return answer;
   }
 
   /**
@@ -217,8 +276,9 @@ export class PodView {
   }
 
   private answered(seq: number, version: string | undefined): void {
-    if (version !== undefined && (this.lastRead === undefined || seq > this.lastRead.seq))
-      this.lastRead = { seq, version };
+    if (version === undefined || !/^\d+$/.test(version)) return;
+    if (this.lastRead === undefined || seq > this.lastRead.seq) this.lastRead = { seq, version };
+    for (const l of [...this.answers]) l();
   }
 
   /** Resolves true once the view has applied events up to `fence`, false after freshWaitMs. */

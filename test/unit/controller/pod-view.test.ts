@@ -219,6 +219,36 @@ describe("PodView", () => {
     expect((await later).from).toBe("view");
   });
 
+  it("takes a helper pod create sent after the node asked as its fence, with no read of its own", async () => {
+    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
+    view = new PodView(s.kube, silent, { freshWaitMs: 60_000, writeFenceWaitMs: 60_000 });
+    await view.start();
+    const asked = view.podsOn("n", never());
+    // Another node's create, answered at 130; the watch then delivers its event.
+    await view.fenceWrite(() => Promise.resolve({ metadata: { resourceVersion: "130" } }));
+    s.watches[0]?.send("ADDED", pod("ns", "helper", "other", "img:h", "130"));
+    const got = await asked;
+    expect(got.from).toBe("view");
+    expect(view.stats).toMatchObject({ fenceReads: 0, fromView: 1 });
+  });
+
+  it("does not take a create sent before the node asked: it reads the version when no later one comes", async () => {
+    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
+    view = new PodView(s.kube, silent, { freshWaitMs: 60_000, writeFenceWaitMs: 20 });
+    await view.start();
+    let answer: (v: { metadata: { resourceVersion: string } }) => void = () => {};
+    const early = view.fenceWrite(() => new Promise((r) => (answer = r)));
+    s.state.version = 140;
+    const asked = view.podsOn("n", never());
+    answer({ metadata: { resourceVersion: "120" } }); // sent before the node asked
+    await early;
+    await vi.waitFor(() => {
+      expect(view?.stats.fenceReads).toBe(1);
+    });
+    s.watches[0]?.send("BOOKMARK", { metadata: { resourceVersion: "140" } });
+    expect((await asked).from).toBe("view");
+  });
+
   it("takes a bookmark as proof that nothing changed up to its version", async () => {
     const s = fakeServer([pod("ns", "a", "n", "img:a")]);
     view = new PodView(s.kube, silent, { freshWaitMs: 60_000 });
