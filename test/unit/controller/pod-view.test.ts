@@ -237,7 +237,9 @@ describe("PodView", () => {
     view = new PodView(s.kube, silent, { freshWaitMs: 60_000, writeFenceWaitMs: 20 });
     await view.start();
     let answer: (v: { metadata: { resourceVersion: string } }) => void = () => {};
-    const early = view.fenceWrite(() => new Promise((r) => (answer = r)));
+    const early = view.fenceWrite(
+      () => new Promise<{ metadata: { resourceVersion: string } }>((r) => (answer = r)),
+    );
     s.state.version = 140;
     const asked = view.podsOn("n", never());
     answer({ metadata: { resourceVersion: "120" } }); // sent before the node asked
