@@ -364,7 +364,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
   }, 180_000);
 
   it("asks per node only create, log and delete, plus the node's Event; everything else is the run's own", async () => {
-    const [image] = sampleImages([ref("once:v1")]);
+    sampleImages([ref("once:v1")]);
     const config = testRunConfig(ns, `count-${tok}`, {
       include: [ref("once:*")],
       nodes: [nodeName],
@@ -379,7 +379,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       signal: never(),
     });
     expect(nodes[0]?.status, nodes[0]?.reason).toBe("ok");
-    expect(nodes[0]?.result?.deleted.map((d) => d.id)).toEqual([image?.id]);
+    expect(nodes[0]?.result?.deleted.map((d) => d.names)).toEqual([[ref("once:v1")]]);
     expect(summary.requests.byCall).toEqual({
       // per node
       createNamespacedPod: 1,
