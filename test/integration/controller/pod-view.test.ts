@@ -1,8 +1,8 @@
 // The run's shared pod view against the real API server and kubelet (issue 22 item 3, issue 26
 // item 4): a pod bound to the node mid-run, whose app container does not exist yet (its init
 // container sleeps), is protected through the view's watch; a watch that breaks mid-run, and whose
-// resourceVersion the real server then calls expired (410), is re-listed and the pods it missed are
-// still protected; per node the run asks the API server for create, log and delete (+ the Event)
+// resourceVersion is then called expired (410), is re-listed from the real server and the pods it
+// missed are still protected; per node the run asks the API server for create, log and delete (+ the Event)
 // only.
 //
 // Ordering without sleeps: the controller talks through a loopback proxy (as api-faults.test.ts)
@@ -49,8 +49,8 @@ type Step = "view-list" | "view-watch" | "helper-create" | "version-read";
 /**
  * The loopback proxy in front of the real API server. `on(step)` runs (and is awaited) after the
  * server answered that request and before the answer is passed on; `breakViewWatch` ends the view's
- * first watch as soon as it opened and sends its next one with resourceVersion=1, which the real
- * server answers with 410 Gone ("too old resource version").
+ * first watch once it opened (no event, no clean end) and answers its next one as the server does a
+ * watch from an expired version: 410 Gone ("too old resource version").
  */
 async function startProxy(hooks: {
   on?: (step: Step, n: number) => Promise<void>;
@@ -84,12 +84,30 @@ async function startProxy(hooks: {
   const server: Server = createServer((req, res) => {
     const step = stepOf(req);
     const n = step === undefined ? 0 : ++seen[step];
-    let path = req.url ?? "/";
+    const path = req.url ?? "/";
     const breaking = hooks.breakViewWatch === true && step === "view-watch" && n === 1;
     if (hooks.breakViewWatch === true && step === "view-watch" && n === 2) {
-      const url = new URL(path, "http://x");
-      url.searchParams.set("resourceVersion", "1");
-      path = url.pathname + url.search;
+      // The answer the API server gives a watch from a version its watch cache has dropped (after
+      // minutes of traffic, so not reproducible on demand on a young cluster): a 200 stream with one
+      // ERROR event, Status 410 Expired, then the end.
+      const since = new URL(path, "http://x").searchParams.get("resourceVersion") ?? "";
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          type: "ERROR",
+          object: {
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Failure",
+            message: `too old resource version: ${since} (${since}0)`,
+            reason: "Expired",
+            code: 410,
+          },
+        }) + "\n",
+      );
+      req.resume();
+      return;
     }
     const up = httpsRequest(
       {
@@ -316,7 +334,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
     }
   }, 180_000);
 
-  it("re-lists after its watch broke mid-run and the server called its resourceVersion expired (410), and protects the pod it missed", async () => {
+  it("re-lists after its watch broke mid-run and its resourceVersion was called expired (410), and protects the pod it missed", async () => {
     sampleImages([ref("relisted:v1")]);
     let madeMissed = false;
     const proxy = await startProxy({
