@@ -8,7 +8,14 @@ const scenarios = readdirSync(resultsDir)
   .filter((f) => /^sweep-.+\.md$/.test(f))
   .map((f) => f.replace(/\.md$/, ""))
   .sort();
-const parts = ["sweep", ...scenarios, "agent-containerd", "agent-plan"];
+const parts = [
+  "sweep",
+  ...scenarios,
+  "node-time",
+  "node-time-containerd2",
+  "agent-containerd",
+  "agent-plan",
+];
 const sections = parts
   .map((p) => join(resultsDir, `${p}.md`))
   .filter((f) => existsSync(f))

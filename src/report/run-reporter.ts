@@ -37,6 +37,7 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
     total,
     status: r.status,
     durationMs: r.durationMs,
+    ...(r.helperMs === undefined ? {} : { helperMs: r.helperMs }),
     protectedImages: r.protectedImages,
   };
   if (r.reason !== undefined) record.reason = r.reason;

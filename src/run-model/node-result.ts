@@ -23,6 +23,11 @@ export interface NodeResult {
   /** How many images pods on the node reference (passed to the agent as --protect). */
   protectedImages: number;
   durationMs: number;
+  /**
+   * From the helper pod's create to its result read (the log parsed): the node's own time, without
+   * the work before the create and the delete after. Absent when no helper pod was created.
+   */
+  helperMs?: number;
 }
 
 /**
