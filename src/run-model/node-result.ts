@@ -45,8 +45,12 @@ export interface PartialRecord {
 export interface NodeTotals {
   deleted: number;
   bytesReclaimed: number;
-  /** What the image filesystem got back, as the runtime reports it, where it was measured. */
+  /**
+   * What the image filesystem got back, as the runtime reports it, where that figure is exact; a
+   * pending one (the runtime had not caught up) is never a total: `imageFsPending` says it was one.
+   */
   imageFsFreedBytes?: number;
+  imageFsPending?: true;
   /** Images kept for a reason other than `no-match`. */
   kept: number;
   failed: number;
@@ -81,7 +85,11 @@ export function nodeRow(r: NodeResult): NodeRow {
       bytesReclaimed: result.bytesReclaimed,
       kept: result.kept.reduce((n, k) => n + (k.reason === "no-match" ? 0 : 1), 0),
       failed: result.failed.length,
-      ...(result.imageFs === undefined ? {} : { imageFsFreedBytes: result.imageFs.freedBytes }),
+      ...(result.imageFs === undefined
+        ? {}
+        : result.imageFs.state === "exact"
+          ? { imageFsFreedBytes: result.imageFs.freedBytes }
+          : { imageFsPending: true as const }),
       ...(result.limit === undefined ? {} : { cutByLimit: result.limit.cut }),
     },
   };
