@@ -230,7 +230,8 @@ export function createCrictlAdapter(
         try {
           return await readCtrImageFs();
         } catch (err) {
-          if (!(err instanceof CommandNotFoundError || err instanceof CommandFailedError)) throw err;
+          if (!(err instanceof CommandNotFoundError || err instanceof CommandFailedError))
+            throw err;
           ctrFsAbsent = true;
         }
       }
