@@ -139,6 +139,12 @@ for (let rep = 0; rep < REPS; rep++) {
         "Never",
         "--helper-mode",
         mode,
+        // The node's containerd socket is in the cluster's state dir, not at a usual path.
+        "--socket",
+        socket,
+        // PID 1 of this machine's sandbox cannot be entered (test/cluster/README.md): the node's
+        // containerd stands in for the node's init, as in the integration tests.
+        ...(mode === "privileged" ? ["--nsenter-target", "containerd"] : []),
         ...(mode === "socket"
           ? ["--helper-socket-gid", cluster.KIC_CONTAINERD_SOCKET_GID ?? "0"]
           : []),
