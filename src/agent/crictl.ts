@@ -151,15 +151,22 @@ export function createCrictlAdapter(
   };
 
   const usage = async (): Promise<Usage> => {
-    const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
-    const { images, gone } = await inspectSandboxes(listed.map((s) => s.id));
+    // Sandboxes and containers at once: two independent listings (each client call is a process,
+    // through nsenter a second one), so the re-check before a removal is one round, not two.
+    const [{ listed, images, gone }, psJson] = await Promise.all([
+      (async () => {
+        const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
+        return { listed, ...(await inspectSandboxes(listed.map((s) => s.id))) };
+      })(),
+      crictl("ps", "-a", "-o", "json"),
+    ]);
     const sandboxes = listed.filter((s) => !gone.has(s.id));
     for (const s of sandboxes) {
       const image = images.get(s.id);
       if (image !== undefined) s.image = image;
     }
     const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
-    const containers = parseCrictlContainers(await crictl("ps", "-a", "-o", "json"), podById);
+    const containers = parseCrictlContainers(psJson, podById);
     // Only CRI's containers: image volumes exist only in pods the CRI plugin runs.
     const mounts = await inspectMounts(containers.map((c) => c.id));
     const imageVolumes: ImageVolumeRecord[] = [];
@@ -188,12 +195,18 @@ export function createCrictlAdapter(
     },
     usage,
     inventory: async ({ withTimes, withCreated }): Promise<Inventory> => {
-      const images = parseCrictlImages(await crictl("images", "-o", "json"));
-      if (withCreated === true) await readCreated(images);
-      const { containers, sandboxes, imageVolumes } = await usage();
-      const configuredSandboxImage = findSandboxImage(
-        JSON.parse(await crictl("info", "-o", "json")),
-      );
+      // Independent reads, at once: the order does not matter for safety, since the removal
+      // re-checks what containers use right before each batch (execute.ts).
+      const [images, { containers, sandboxes, imageVolumes }, info] = await Promise.all([
+        (async () => {
+          const images = parseCrictlImages(await crictl("images", "-o", "json"));
+          if (withCreated === true) await readCreated(images);
+          return images;
+        })(),
+        usage(),
+        crictl("info", "-o", "json"),
+      ]);
+      const configuredSandboxImage = findSandboxImage(JSON.parse(info));
       const imageTimesKnown =
         withTimes && (await readContainerdTimes(exec, socket, images, ctrProgram));
       const inventory: Inventory = {
