@@ -9,6 +9,8 @@
 // BENCH_NODE_TIME_RUNTIME (containerd: the cluster as it runs; containerd2: bench/run.sh switches
 // the node to containerd 2 through test/cluster/on-runtime.sh and back; the result is then
 // node-time-containerd2).
+// BENCH_NODE_TIME_ARGS: more controller flags, space-separated (e.g. `--helper-cpu-limit 1`);
+// a run with them writes node-time-args (node-time-containerd2-args).
 // Target (issue 22): median node time <= 3 s in each helper mode.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -27,6 +29,7 @@ const RUNTIME = process.env.BENCH_NODE_TIME_RUNTIME ?? "containerd";
 const PREFIX = "bench.local/kic-node-time/";
 const NAMESPACE = "kic-bench-node-time";
 const APP_IMAGE = "docker.io/library/kube-image-cleanup:dev";
+const EXTRA_ARGS = (process.env.BENCH_NODE_TIME_ARGS ?? "").split(/\s+/).filter(Boolean);
 
 if (!existsSync(benchCli)) {
   process.stderr.write(`bench: ${benchCli} missing; run through bench/run.sh (it builds it)\n`);
@@ -148,6 +151,7 @@ for (let rep = 0; rep < REPS; rep++) {
         ...(mode === "socket"
           ? ["--helper-socket-gid", cluster.KIC_CONTAINERD_SOCKET_GID ?? "0"]
           : []),
+        ...EXTRA_ARGS,
         "--output",
         "json",
         "--log-format",
@@ -185,7 +189,14 @@ for (let rep = 0; rep < REPS; rep++) {
 const left = refsWithPrefix(socket, PREFIX).length;
 removeImages(socket, PREFIX);
 
-const report = startReport(RUNTIME === "containerd" ? "node-time" : `node-time-${RUNTIME}`, {
+const name = [
+  "node-time",
+  RUNTIME === "containerd" ? "" : RUNTIME,
+  EXTRA_ARGS.length > 0 ? "args" : "",
+]
+  .filter(Boolean)
+  .join("-");
+const report = startReport(name, {
   nodeTime:
     "helperMs of the controller's JSON node record: from the helper pod's create call returning to its " +
     "agent result parsed from the pod's log (watch to a terminal phase, then one log read); the helper's " +
@@ -194,7 +205,7 @@ const report = startReport(RUNTIME === "containerd" ? "node-time" : `node-time-$
     "durationsMs of the agent's own result: from its start in the helper (Node.js loaded) to its result",
   workload: `each run deletes its own ${PER_RUN} images (busybox + a few KiB of their own, unpacked), imported once before the first run`,
   load: "1-minute load average (os.loadavg) just before each run; other work shares the machine",
-  controller: `node dist/cli.js run from this machine with the admin kubeconfig, one node (${node}), defaults otherwise (an Event per node), helper image ${APP_IMAGE} (pull policy Never)`,
+  controller: `node dist/cli.js run from this machine with the admin kubeconfig, one node (${node}), defaults otherwise (an Event per node), helper image ${APP_IMAGE} (pull policy Never)${EXTRA_ARGS.length > 0 ? `, and ${EXTRA_ARGS.join(" ")}` : ""}`,
   runtime: `${runtimeVersion} (the node's containerRuntimeVersion)`,
 });
 report.runtime = runtimeVersion;

@@ -12,7 +12,9 @@ const parts = [
   "sweep",
   ...scenarios,
   "node-time",
+  "node-time-args",
   "node-time-containerd2",
+  "node-time-containerd2-args",
   "agent-containerd",
   "agent-plan",
 ];
