@@ -8,7 +8,7 @@ cluster's nodes (lookup; `helm template` sees none) that match nodes.selector (t
 `k!=v`, `k`, `!k`; a selector with `in`/`notin` is not evaluated here) minus nodes.exclude.
 
 One node is taken as 5 s: measured on a real kubelet, a node takes about 3 s from its helper
-pod's create to its result read (README, "Sizing"); the rest is margin for the API calls around it
+pod's create to its result read (project README, "Sizing"); the rest is margin for the API calls around it
 and for nodes that start the helper slower. A run takes about ceil(nodes / concurrency) x 5 s.
 */}}
 {{- define "kube-image-cleanup.sizingSecondsPerNode" -}}5{{- end }}
@@ -81,7 +81,7 @@ concurrency {{ $c }} and about {{ $per }} s a node they take about {{ $expected 
 timeouts.runSeconds={{ $deadline }} ends the run first: about {{ $reach }} nodes are reached per run, the
 others wait for a later one. Raise concurrency to {{ if le $needC 500 }}at least {{ $needC }}{{ else }}500 (the most)
 and split the nodes across releases (nodes.selector){{ end }}, or timeouts.runSeconds to at least {{ $expected }}
-(see "Sizing" in the chart's README).
+(see "Sizing" in the project README).
 {{- end }}
 {{- end }}
 {{- end }}
