@@ -119,6 +119,28 @@ interface NodeRun {
   reason?: string;
 }
 
+// Made before the runs: the machine's load at the start is what it records.
+const name = [
+  "node-time",
+  RUNTIME === "containerd" ? "" : RUNTIME,
+  EXTRA_ARGS.length > 0 ? "args" : "",
+]
+  .filter(Boolean)
+  .join("-");
+const report = startReport(name, {
+  nodeTime:
+    "helperMs of the controller's JSON node record: from the helper pod's create call returning to its " +
+    "agent result parsed from the pod's log (watch to a terminal phase, then one log read); the helper's " +
+    "delete after it and the pod list before it are not in it",
+  agent:
+    "durationsMs of the agent's own result: from its start in the helper (Node.js loaded) to its result",
+  workload: `each run deletes its own ${PER_RUN} images (busybox + a few KiB of their own, unpacked), imported once before the first run`,
+  load: "1-minute load average (os.loadavg) just before each run; other work shares the machine",
+  controller: `node dist/cli.js run from this machine with the admin kubeconfig, one node (${node}), defaults otherwise (an Event per node), helper image ${APP_IMAGE} (pull policy Never)${EXTRA_ARGS.length > 0 ? `, and ${EXTRA_ARGS.join(" ")}` : ""}`,
+  runtime: `${runtimeVersion} (the node's containerRuntimeVersion)`,
+});
+report.runtime = runtimeVersion;
+
 const runs: NodeRun[] = [];
 for (let rep = 0; rep < REPS; rep++) {
   for (const mode of MODES) {
@@ -189,26 +211,6 @@ for (let rep = 0; rep < REPS; rep++) {
 const left = refsWithPrefix(socket, PREFIX).length;
 removeImages(socket, PREFIX);
 
-const name = [
-  "node-time",
-  RUNTIME === "containerd" ? "" : RUNTIME,
-  EXTRA_ARGS.length > 0 ? "args" : "",
-]
-  .filter(Boolean)
-  .join("-");
-const report = startReport(name, {
-  nodeTime:
-    "helperMs of the controller's JSON node record: from the helper pod's create call returning to its " +
-    "agent result parsed from the pod's log (watch to a terminal phase, then one log read); the helper's " +
-    "delete after it and the pod list before it are not in it",
-  agent:
-    "durationsMs of the agent's own result: from its start in the helper (Node.js loaded) to its result",
-  workload: `each run deletes its own ${PER_RUN} images (busybox + a few KiB of their own, unpacked), imported once before the first run`,
-  load: "1-minute load average (os.loadavg) just before each run; other work shares the machine",
-  controller: `node dist/cli.js run from this machine with the admin kubeconfig, one node (${node}), defaults otherwise (an Event per node), helper image ${APP_IMAGE} (pull policy Never)${EXTRA_ARGS.length > 0 ? `, and ${EXTRA_ARGS.join(" ")}` : ""}`,
-  runtime: `${runtimeVersion} (the node's containerRuntimeVersion)`,
-});
-report.runtime = runtimeVersion;
 report.runs = runs;
 
 const rows = MODES.map((mode) => {
