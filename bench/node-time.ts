@@ -28,7 +28,9 @@ const MODES = (process.env.BENCH_NODE_TIME_MODES ?? "privileged,socket").split("
 const RUNTIME = process.env.BENCH_NODE_TIME_RUNTIME ?? "containerd";
 const PREFIX = "bench.local/kic-node-time/";
 const NAMESPACE = "kic-bench-node-time";
-const APP_IMAGE = "docker.io/library/kube-image-cleanup:dev";
+// The image up.sh imports from this checkout; BENCH_NODE_TIME_IMAGE names another one imported
+// into the node beside it (a build of this checkout under its own tag leaves everyone's :dev alone).
+const APP_IMAGE = process.env.BENCH_NODE_TIME_IMAGE ?? "docker.io/library/kube-image-cleanup:dev";
 const EXTRA_ARGS = (process.env.BENCH_NODE_TIME_ARGS ?? "").split(/\s+/).filter(Boolean);
 
 if (!existsSync(benchCli)) {
