@@ -97,6 +97,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     );
   }
   log.debug({ pod: name, protect: protect.length }, "helper pod created");
+  const createdAt = ctx.now();
 
   try {
     const outcome = await waitForPod(name, ctx);
@@ -117,8 +118,9 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       );
     }
     const result = await collect(name, node, outcome, ctx);
+    const helperMs = ctx.now() - createdAt;
     await ctx.cleanup.remove(name);
-    return finish({ ...result, pod: name }, protect.length);
+    return finish({ ...result, pod: name, helperMs }, protect.length);
   } catch (err) {
     // Only fatal API errors get here (the rest became results); the pod must not outlive the run.
     await ctx.cleanup.remove(name, true);
