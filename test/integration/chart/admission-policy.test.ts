@@ -342,7 +342,9 @@ describe("the chart's admission policy on the real API server", () => {
     ],
     [
       "the protect flag but no protect annotation (an empty file)",
-      (p) => void delete p.metadata?.annotations?.["kube-image-cleanup.io/protect"],
+      (p) => {
+        delete p.metadata?.annotations?.["kube-image-cleanup.io/protect"];
+      },
       "the protect list is required: annotation kube-image-cleanup.io/protect",
     ],
     [
