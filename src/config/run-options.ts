@@ -151,6 +151,23 @@ export interface RunConfig {
   audit: AuditConfig;
   /** The controller's own pod (downward API: POD_NAME, POD_UID), owner of the helper pods. */
   owner: { name: string; uid: string; namespace: string | undefined } | undefined;
+  /**
+   * Whether the chart installed the admission policy that limits the pods the controller's service
+   * account may create (env ADMISSION_POLICY, set by the chart); undefined outside the chart.
+   */
+  admissionPolicy: AdmissionPolicyState | undefined;
+}
+
+/**
+ * `installed`; `not-served`: the API server does not serve admissionregistration.k8s.io/v1
+ * ValidatingAdmissionPolicy, so the chart rendered none; `disabled`: admissionPolicy.create=false.
+ */
+export const ADMISSION_POLICY_STATES = ["installed", "not-served", "disabled"] as const;
+export type AdmissionPolicyState = (typeof ADMISSION_POLICY_STATES)[number];
+
+function admissionPolicyState(value: string | undefined): AdmissionPolicyState | undefined {
+  if (value === undefined || value === "") return undefined;
+  return oneOf("ADMISSION_POLICY", value, ADMISSION_POLICY_STATES);
 }
 
 /** Validated by the agent's own rule, so a value the controller passes is one every agent accepts. */
@@ -271,5 +288,6 @@ export function loadRunConfig(
       podName && podUid
         ? { name: podName, uid: podUid, namespace: env.POD_NAMESPACE || undefined }
         : undefined,
+    admissionPolicy: admissionPolicyState(env.ADMISSION_POLICY),
   });
 }

@@ -1,6 +1,7 @@
 // One run of the controller (DESIGN.md "The flow of one run"): sweep leftovers, select nodes, one
 // helper pod per node with bounded concurrency, one section per node as it finishes, a summary.
 // Dependencies come in (`kube`, `log`, `report`, `signal`), so tests run it against a real API server.
+import { admissionPolicyNote } from "./admission-note.js";
 import type { RunConfig } from "../config/run-options.js";
 import { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -87,6 +88,9 @@ export async function runController(
     );
     owner = undefined;
   }
+
+  const unguarded = admissionPolicyNote(config.admissionPolicy, namespace);
+  if (unguarded !== undefined) report.note(unguarded);
 
   const cleanup = new PodCleanup(kube, namespace, config.instance, config.keepPods, log, (m) => {
     report.note(m);
