@@ -19,8 +19,31 @@ export function formatHeader(h: RunHeader): string[] {
     `  api server:  ${h.server} (${h.credentials})`,
     `  include:     ${h.include.join("  ")}`,
   ];
-  if (h.exclude.length > 0) lines.push(`  exclude:     ${h.exclude.join("  ")}`);
-  if (h.minAge !== undefined) lines.push(`  min age:     ${h.minAge}`);
+  // Every rule is printed, "none" too: the Job log alone says what was decided under which rules.
+  const r = h.rules;
+  const limits = [
+    r.maxImagesPerNode === undefined ? undefined : `at most ${r.maxImagesPerNode} images`,
+    r.maxBytesPerNode === undefined ? undefined : `at most ${r.maxBytesPerNode}`,
+  ].filter((x) => x !== undefined);
+  const pullable = r.onlyIfPullable;
+  lines.push(
+    `  exclude:     ${h.exclude.length > 0 ? h.exclude.join("  ") : "none"}`,
+    `  min age:     ${h.minAge ?? "none (any age)"}`,
+    `  keep newest: ${r.keepNewest === undefined ? "none" : `${r.keepNewest} per repository`}`,
+    `  limits:      ${limits.length > 0 ? `${limits.join(" and ")} per node (oldest first)` : "none"}`,
+    `  registry:    ${
+      pullable === undefined
+        ? "not asked (--only-if-pullable off)"
+        : `only images the registry still serves (--only-if-pullable, timeout ${pullable.registryTimeout}` +
+          `${pullable.pullSecrets.length > 0 ? `, credentials from ${pullable.pullSecrets.join(", ")}` : ""})`
+    }`,
+    `  helper:      ${
+      r.helperMode === "privileged"
+        ? "privileged (nsenter into the node's runtime client)"
+        : "socket (unprivileged, the runtime socket only)"
+    }, node timeout ${r.nodeTimeout}`,
+    "  always kept: images a container or sandbox uses, pinned images, images of pods bound to the node",
+  );
   lines.push(
     `  nodes:       ${h.selected.length} selected of ${h.nodesListed} matching ${h.nodeSelector === "" ? "(every node)" : h.nodeSelector}` +
       `, ${h.concurrency === 1 ? "one at a time" : `${h.concurrency} at a time`}`,
