@@ -3,6 +3,7 @@
 // is gone from the node's containerd.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, selectorOf } from "../../../src/run-model/labels.js";
@@ -31,11 +32,9 @@ const tok = randomBytes(3).toString("hex");
 const ns = `kic-partial-${tok}`;
 const repo = `demo.local/kic-partial-${tok}`;
 const tmp = tempDir("kic-partial-it-");
-// On the local cluster 150 images went within the 10 s a 15 s node timeout leaves the agent: 250
-// under the smallest node timeout (10 s: the agent gets 5 s) are more work than the time. The
-// SIGTERM case needs the agent still busy when the signal lands after its first batch: 100 were
-// sometimes all gone by then on an idle machine, 250 are not.
-const COUNT = { deadline: 250, sigterm: 250 } as const;
+// Each test holds the agent inside one removal call (holdRemoval), so neither depends on this
+// machine's speed: 3 batches (25 images each) leave room to catch one even when a call is missed.
+const COUNT = { deadline: 75, sigterm: 75 } as const;
 
 let nodeName = "";
 let kic: KubeConfig;
@@ -64,6 +63,56 @@ function listedDeleted(lines: string[], images: SampleImage[]): string[] {
     );
 }
 
+/** Whether a process's argv is a removal call naming one of `images` (crictl rmi, ctr images rm). */
+function removes(argv: string[], images: SampleImage[]): boolean {
+  const removal = argv.includes("rmi") || (argv.includes("images") && argv.includes("rm"));
+  return removal && images.some((i) => argv.includes(i.id) || argv.includes(i.name));
+}
+
+function argvOf(pid: string): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+  } catch {
+    return []; // exited meanwhile
+  }
+}
+
+/**
+ * Stops (SIGSTOP) the agent's removal call, and the nsenter around it, as soon as one for `images`
+ * runs on this machine (the node's processes are this machine's); its pids. The agent then waits
+ * on it, one batch logged as started, until `release`.
+ */
+async function holdRemoval(images: SampleImage[]): Promise<number[]> {
+  const until = Date.now() + 120_000;
+  while (Date.now() < until) {
+    const pids = readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => removes(argvOf(d), images))
+      .map(Number);
+    const stopped = pids.filter((pid) => {
+      try {
+        process.kill(pid, "SIGSTOP");
+        return true;
+      } catch {
+        return false; // it ended before the signal: wait for the next batch's call
+      }
+    });
+    if (stopped.length > 0) return stopped;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error("no removal call of the agent was seen within 2 minutes");
+}
+
+function release(pids: number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGCONT");
+    } catch {
+      // Ended (killed with its container): nothing to resume.
+    }
+  }
+}
+
 describe("a helper that does not finish its work", () => {
   beforeAll(async () => {
     nodeName = ensureCluster().nodeName;
@@ -88,31 +137,40 @@ describe("a helper that does not finish its work", () => {
   it("with a node timeout shorter than the work, the run log lists exactly what was deleted", async () => {
     const images = sets.deadline;
     const { lines, nodes, reporter } = collectingReporter();
-    const config = testRunConfig(ns, `deadline-${tok}`, {
+    const instance = `deadline-${tok}`;
+    const config = testRunConfig(ns, instance, {
       include: [`${repo}/deadline:*`],
       nodes: [nodeName],
-      "node-timeout": "10s",
+      "node-timeout": "20s",
     });
-    await runController(config, {
+    const running = runController(config, {
       kube: kubeFor(kic, "service account kic"),
       log: silent,
       report: reporter,
       signal: new AbortController().signal,
       runId: `dl-${tok}`,
     });
+    // Held inside a removal call until the node's time is up: the controller gives up on the
+    // node (and deletes the pod), or the kubelet ends it at its activeDeadlineSeconds.
+    const held = await holdRemoval(images);
+    await eventually(async () => {
+      const p = (await podsWith(ns, selectorOf(instanceLabels(instance))))[0];
+      if (p === undefined) return true;
+      const phase = (p as { status?: { phase?: string } }).status?.phase;
+      return p.metadata.deletionTimestamp !== undefined || phase === "Failed" ? true : undefined;
+    }, "the node's time to run out");
+    release(held);
+    await running;
 
     const node = nodes[0];
     expect(node?.status).toBe("failed");
     const onNode = new Set(nodeImageNames());
     const gone = images.map((i) => i.name).filter((n) => !onNode.has(n));
-    // The work was more than the time: some images went, not all ...
+    // The held batch at least went ...
     expect(gone.length, node?.reason).toBeGreaterThan(0);
-    expect(gone.length, node?.reason).toBeLessThan(COUNT.deadline);
-    // ... and the run log lists exactly those.
+    // ... and the run log lists exactly what went.
     expect(listedDeleted(lines, images).sort()).toEqual(gone.sort());
-    expect(node?.reason).toMatch(
-      /the agent stopped at its deadline with \d+ planned images not attempted: raise --node-timeout|partial record/,
-    );
+    expect(node?.reason).toMatch(/partial record|not attempted/);
   });
 
   it("when the run is stopped (SIGTERM) while its agent deletes, the run log lists what the agent recorded", async () => {
@@ -151,15 +209,18 @@ describe("a helper that does not finish its work", () => {
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    // Stop the run once the agent has recorded its first batch as done.
+    // The agent is held at a known point, whatever this machine's speed: inside a removal call,
+    // with that batch logged as started. The run is stopped there; the removal goes on only once
+    // the run has deleted the helper pod (SIGTERM to the agent), so the batch's outcome is logged
+    // after the delete and the log must be followed to the container's end to get it.
+    const held = await holdRemoval(images);
+    child.kill("SIGTERM");
     const pod = await eventually(async () => {
       const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
-      const name = pods[0]?.metadata.name;
-      if (name === undefined) return undefined;
-      const log = await kubectl(["logs", "-n", ns, name]).catch(() => "");
-      return log.includes('"msg":"removed images"') ? name : undefined;
-    }, "the agent's first removal batch");
-    child.kill("SIGTERM");
+      const p = pods[0];
+      return p?.metadata.deletionTimestamp === undefined ? undefined : p.metadata.name;
+    }, "the helper pod's deletion");
+    release(held);
     expect(await exited, stderr).toBe(1);
     await kubectl(["wait", "-n", ns, `pod/${pod}`, "--for=delete", "--timeout=60s"]).catch(
       () => "",
@@ -176,10 +237,21 @@ describe("a helper that does not finish its work", () => {
       .map((i) => i.name)
       .filter((n) => lines.some((l) => l.includes(`outcome unknown (partial record)  ${n}  `)));
     expect(recorded.length).toBeGreaterThan(0);
-    // Every image gone from the node is on record: deleted, or in the batch that was under way.
+    // The batch held during the stop finished after the delete, and its outcome is on record:
+    // nothing is left "under way", and the run log lists exactly what is gone from the node.
+    expect(underWay).toEqual([]);
     const onNode = new Set(nodeImageNames());
     const gone = images.map((i) => i.name).filter((n) => !onNode.has(n));
-    for (const name of gone) expect([...recorded, ...underWay], name).toContain(name);
-    for (const name of recorded) expect(onNode.has(name), name).toBe(false);
+    expect(recorded.sort()).toEqual(gone.sort());
+    // The log alone says under which rules the run decided (issue 26 item 8).
+    for (const rule of [
+      "  exclude:     none",
+      "  keep newest: none",
+      "  limits:      none",
+      "  registry:    not asked (--only-if-pullable off)",
+      "  helper:      privileged (nsenter into the node's runtime client), node timeout 2m",
+      "  dry run:     no",
+    ])
+      expect(lines).toContain(rule);
   });
 });
