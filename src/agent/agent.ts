@@ -50,6 +50,15 @@ export async function runAgent(
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
 
+  if (deps.deadlineMs !== undefined && deps.deadlineMs - now() < DEADLINE_RESERVE_MS) {
+    // The deadline counts from the helper pod's creation: a slow start used it up.
+    const late = (now() - deps.deadlineMs) / 1000;
+    deps.report.warn(
+      `started ${late >= 0 ? `${late.toFixed(1)} s after` : `${(-late).toFixed(1)} s before`} its deadline ` +
+        `${new Date(deps.deadlineMs).toISOString()} (--deadline): no removal batch can start; the helper ` +
+        "pod started slowly (its image pulled?) or this node's clock is ahead of the controller's",
+    );
+  }
   const { adapter, version, socket } = await connect(config, deps);
   const runtime: AgentResult["runtime"] = {
     client: adapter.client,
