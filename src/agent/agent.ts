@@ -170,6 +170,7 @@ export async function runAgent(
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
   };
+  if (done.alreadyGone.length > 0) result.alreadyGone = done.alreadyGone;
   if (done.stopped !== undefined) result.stopped = done.stopped;
   if (fsBefore !== undefined && fsAfter !== undefined) {
     const figure = imageFsFigure(fsBefore, fsAfter, {

@@ -112,6 +112,10 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
         );
       for (const f of p.failed)
         lines.push(`    FAILED (partial record)  ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+      for (const g of p.alreadyGone ?? [])
+        lines.push(
+          `    already gone (partial record)  ${imageLabel(g)}  ${shortId(g.id)}: ${g.detail}`,
+        );
       for (const u of p.unknown)
         lines.push(
           `    removal under way, outcome unknown (partial record)  ${imageLabel(u)}  ${shortId(u.id)}`,
@@ -139,6 +143,9 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   }
   for (const f of a.failed)
     lines.push(`    FAILED   ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+  // Planned, gone, but not this agent's doing: listed, never counted as deleted or reclaimed.
+  for (const g of a.alreadyGone ?? [])
+    lines.push(`    already gone  ${imageLabel(g)}  ${shortId(g.id)}: ${g.detail}`);
   // What matched the patterns but stayed, and why: the audit answer to "why is this still here?".
   // Images no pattern matched are not listed (they were never candidates).
   for (const k of a.kept) {

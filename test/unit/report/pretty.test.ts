@@ -313,3 +313,24 @@ describe("nodeRow", () => {
     expect(nodeRow(failed)).toEqual(failed);
   });
 });
+
+describe("already gone", () => {
+  it("lists an image another process removed first on its own line, not as deleted, with no bytes", () => {
+    const result = agentResult({
+      deleted: [{ id: `sha256:${"a".repeat(64)}`, names: ["docker.io/acme/app:1.0"], bytes: 1024 }],
+      alreadyGone: [
+        {
+          id: `sha256:${"f".repeat(64)}`,
+          names: ["docker.io/acme/app:0.9"],
+          detail:
+            "the runtime no longer had it when this agent's crictl rmi asked (removed by another process)",
+        },
+      ],
+    });
+    const lines = formatNodeSection({ ...ok, result }, 1, 1);
+    expect(lines[0]).toMatch(/^\[1\/1\] node-a: deleted 1 image, 1\.0 KiB reclaimed/);
+    expect(lines).toContain(
+      `    already gone  docker.io/acme/app:0.9  ${"f".repeat(12)}: the runtime no longer had it when this agent's crictl rmi asked (removed by another process)`,
+    );
+  });
+});
