@@ -164,13 +164,13 @@ describe("a helper that does not finish its work", () => {
 
     const node = nodes[0];
     expect(node?.status).toBe("failed");
+    // Held past its deadline, the agent's own call timeout may end the held removal (the batch
+    // then fails, in part or whole) or the pod may end first (the controller follows the log):
+    // either way the run log lists exactly what went.
     const onNode = new Set(nodeImageNames());
     const gone = images.map((i) => i.name).filter((n) => !onNode.has(n));
-    // The held batch at least went ...
-    expect(gone.length, node?.reason).toBeGreaterThan(0);
-    // ... and the run log lists exactly what went.
     expect(listedDeleted(lines, images).sort()).toEqual(gone.sort());
-    expect(node?.reason).toMatch(/partial record|not attempted/);
+    expect(node?.reason).toMatch(/partial record|not attempted|deletions failed/);
   });
 
   it("when the run is stopped (SIGTERM) while its agent deletes, the run log lists what the agent recorded", async () => {
