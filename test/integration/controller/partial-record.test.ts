@@ -34,6 +34,7 @@ const repo = `demo.local/kic-partial-${tok}`;
 const tmp = tempDir("kic-partial-it-");
 // Each test holds the agent inside one removal call (holdRemoval), so neither depends on this
 // machine's speed: 3 batches (25 images each) leave room to catch one even when a call is missed.
+// The agents use ctr, which has no call timeouts of its own: held and let go, its call goes on.
 const COUNT = { deadline: 75, sigterm: 75 } as const;
 
 let nodeName = "";
@@ -142,6 +143,9 @@ describe("a helper that does not finish its work", () => {
       include: [`${repo}/deadline:*`],
       nodes: [nodeName],
       "node-timeout": "20s",
+      // ctr: a client held by SIGSTOP goes on when let go (crictl's own 2 s call timeouts would
+      // fail the held batch instead).
+      client: "ctr",
     });
     const running = runController(config, {
       kube: kubeFor(kic, "service account kic"),
@@ -191,6 +195,9 @@ describe("a helper that does not finish its work", () => {
         `${repo}/sigterm:*`,
         "--nodes",
         nodeName,
+        // See the first test: a held ctr goes on when let go.
+        "--client",
+        "ctr",
         "--helper-image",
         ensureCluster().image,
         "--helper-image-pull-policy",
@@ -214,6 +221,7 @@ describe("a helper that does not finish its work", () => {
     // the run has deleted the helper pod (SIGTERM to the agent), so the batch's outcome is logged
     // after the delete and the log must be followed to the container's end to get it.
     const held = await holdRemoval(images);
+    const heldAt = Date.now();
     child.kill("SIGTERM");
     const pod = await eventually(async () => {
       const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
@@ -221,6 +229,7 @@ describe("a helper that does not finish its work", () => {
       return p?.metadata.deletionTimestamp === undefined ? undefined : p.metadata.name;
     }, "the helper pod's deletion");
     release(held);
+    const timing = `held ${String(held.length)} processes for ${String(Date.now() - heldAt)} ms`;
     expect(await exited, stderr).toBe(1);
     await kubectl(["wait", "-n", ns, `pod/${pod}`, "--for=delete", "--timeout=60s"]).catch(
       () => "",
@@ -236,7 +245,7 @@ describe("a helper that does not finish its work", () => {
     const underWay = images
       .map((i) => i.name)
       .filter((n) => lines.some((l) => l.includes(`outcome unknown (partial record)  ${n}  `)));
-    expect(recorded.length).toBeGreaterThan(0);
+    expect(recorded.length, `${timing}\n${stdout.slice(-4000)}`).toBeGreaterThan(0);
     // The batch held during the stop finished after the delete, and its outcome is on record:
     // nothing is left "under way", and the run log lists exactly what is gone from the node.
     expect(underWay).toEqual([]);
