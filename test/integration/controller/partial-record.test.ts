@@ -114,11 +114,20 @@ function release(pids: number[]): void {
   }
 }
 
-/** Names of `images` the run log lists in a batch whose outcome the agent did not see. */
+/**
+ * Names of `images` the run log lists with an outcome the agent did not see: a batch cut off
+ * mid-call, or one whose removal it could not verify (its listing afterwards failed).
+ */
 function listedUnderWay(lines: string[], images: SampleImage[]): string[] {
   return images
     .map((i) => i.name)
-    .filter((n) => lines.some((l) => l.includes(`outcome unknown (partial record)  ${n}  `)));
+    .filter((n) =>
+      lines.some(
+        (l) =>
+          l.includes(`outcome unknown (partial record)  ${n}  `) ||
+          (l.includes(`  ${n}  `) && l.includes("FAILED") && l.includes("removal not verified")),
+      ),
+    );
 }
 
 describe("a helper that does not finish its work", () => {
@@ -235,6 +244,20 @@ describe("a helper that does not finish its work", () => {
     // after the delete and the log must be followed to the container's end to get it.
     const held = await holdRemoval(images);
     const heldAt = Date.now();
+    // The agent's own log, followed by the test (for a failure message: what the agent wrote).
+    const helper = (await podsWith(ns, selectorOf(instanceLabels(instance))))[0]?.metadata.name;
+    let agentLog = "";
+    const tail = spawn("kubectl", [
+      "--kubeconfig",
+      ensureCluster().kubeconfig,
+      "logs",
+      "-f",
+      "-n",
+      ns,
+      helper ?? "",
+    ]);
+    tail.stdout.on("data", (d: Buffer) => (agentLog += d.toString()));
+    await new Promise((r) => setTimeout(r, 300));
     child.kill("SIGTERM");
     const pod = await eventually(async () => {
       const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
@@ -242,7 +265,17 @@ describe("a helper that does not finish its work", () => {
       return p?.metadata.deletionTimestamp === undefined ? undefined : p.metadata.name;
     }, "the helper pod's deletion");
     release(held);
-    const timing = `held ${String(held.length)} processes for ${String(Date.now() - heldAt)} ms`;
+    const timing = () =>
+      `held ${String(held.length)} processes for ${String(Date.now() - heldAt)} ms; the agent's log as followed by the test:\n${agentLog
+        .split("\n")
+        .filter(
+          (l) =>
+            l.includes("removed images") ||
+            l.includes("agent result") ||
+            l.includes("removing images"),
+        )
+        .map((l) => l.slice(0, 200))
+        .join("\n")}`;
     expect(await exited, stderr).toBe(1);
     await kubectl(["wait", "-n", ns, `pod/${pod}`, "--for=delete", "--timeout=60s"]).catch(
       () => "",
@@ -256,7 +289,8 @@ describe("a helper that does not finish its work", () => {
     );
     const recorded = listedDeleted(lines, images);
     const underWay = listedUnderWay(lines, images);
-    expect(recorded.length, `${timing}\n${stdout.slice(-4000)}`).toBeGreaterThan(0);
+    tail.kill();
+    expect(recorded.length, `${timing()}\n${stdout.slice(-3000)}`).toBeGreaterThan(0);
     // The batch held during the stop finished after the delete, and its outcome is on record:
     // nothing is left "under way", and the run log lists exactly what is gone from the node.
     expect(underWay).toEqual([]);
