@@ -295,6 +295,10 @@ describe("a helper that does not finish its work", () => {
     const underWay = listedUnderWay(lines, images);
     // Its follow ends with the container; it is cut after 10 s more in any case.
     await new Promise((r) => {
+      if (tail.exitCode !== null || tail.signalCode !== null) {
+        r(undefined);
+        return;
+      }
       const cut = setTimeout(() => tail.kill(), 10_000);
       tail.on("close", () => {
         clearTimeout(cut);
