@@ -2,8 +2,8 @@
 // README.md, CONTRIBUTING.md, docs/*.md and chart/README.md name must exist, with that default, in
 // chart/values.yaml, chart/values.schema.json and the commands' option tables (src/commands,
 // src/config). The rules the docs follow for this are in CONTRIBUTING.md ("Docs that cannot drift").
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, normalize } from "node:path";
 import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
 import { commands } from "../../../src/commands/index.js";
@@ -249,6 +249,37 @@ describe("docs name only values, flags and defaults that exist", () => {
     }
     expect(wrong).toEqual([]);
     expect(checked.length).toBeGreaterThan(3);
+  });
+
+  it("every relative link points to a file that exists, and an anchor to a heading in it", () => {
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s-]/gu, "")
+        .replace(/\s/g, "-");
+    const broken: string[] = [];
+    let checked = 0;
+    for (const file of DOCS) {
+      const text = read(file);
+      for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const target = m[1] ?? "";
+        if (/^[a-z]+:/.test(target)) continue;
+        const [path = "", anchor] = target.split("#");
+        const resolved = path === "" ? file : normalize(join(dirname(file), path));
+        checked++;
+        if (!existsSync(join(repoRoot, resolved))) {
+          broken.push(`${file}:${String(lineOf(text, m.index))}: ${target} (no ${resolved})`);
+        } else if (anchor !== undefined && resolved.endsWith(".md")) {
+          const headings = [...read(resolved).matchAll(/^#+ (.*)$/gm)].map((h) => slug(h[1] ?? ""));
+          if (!headings.includes(anchor))
+            broken.push(
+              `${file}:${String(lineOf(text, m.index))}: ${target} (no heading #${anchor})`,
+            );
+        }
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(checked).toBeGreaterThan(30);
   });
 
   it("no internal issue numbers", () => {
