@@ -50,19 +50,29 @@ const deleted: AgentResult["deleted"] = [
   { id: id("1"), names: ["demo.local/shop/backend:v0"], bytes: 2.5 * MiB },
   { id: id("2"), names: ["demo.local/shop/frontend:v1"], bytes: 2.5 * MiB },
 ];
+const newest = (image: string, repository: string, created: string) => ({
+  id: id(image.slice(-1)),
+  names: [`demo.local/shop/${image}`],
+  reason: "newest" as const,
+  detail: `newest 2 of 3 in demo.local/shop/${repository} (created ${created}), --keep-newest 2`,
+});
 const kept: AgentResult["kept"] = [
-  {
-    id: id("3"),
-    names: ["demo.local/shop/frontend:v3"],
-    reason: "in-use",
-    detail: "container web (running) of pod demo-shop/frontend",
-  },
+  newest("backend:v1", "backend", "2026-08-01T00:00:00.000Z"),
   {
     id: id("4"),
     names: ["demo.local/shop/backend:v2"],
     reason: "protected",
     detail: "needed by pod demo-shop/backend (Pending)",
   },
+  newest("frontend:v2", "frontend", "2026-10-01T00:00:00.000Z"),
+  {
+    id: id("3"),
+    names: ["demo.local/shop/frontend:v3"],
+    reason: "in-use",
+    detail: "container web (running) of pod demo-shop/frontend",
+  },
+  // Not matched by the pattern: not listed in the log.
+  { id: id("5"), names: ["demo.local/tools/debug:v1"], reason: "no-match" },
 ];
 const result: AgentResult = {
   version: 1,
@@ -73,7 +83,14 @@ const result: AgentResult = {
   deleted,
   kept,
   failed: [],
-  bytesReclaimed: 5 * MiB,
+  bytesReclaimed: 5.1 * MiB,
+  imageFs: {
+    source: "crictl imagefsinfo",
+    usedBytesBefore: 323.6 * MiB,
+    usedBytesAfter: 322.6 * MiB,
+    freedBytes: 1 * MiB,
+    settled: true,
+  },
   durationsMs: { inventory: 100, plan: 1, execute: 200, total: 301 },
 };
 const node: NodeResult = {
