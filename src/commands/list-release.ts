@@ -1,7 +1,7 @@
 // `list -n <namespace>` from a workstation: the release installed there supplies the settings the
 // operator did not type (its image, patterns, node selection, runtime socket, helper mode), read
 // from its CronJob, so one short line lists what the scheduled runs would touch.
-import { ConfigError } from "../errors.js";
+import { ConfigError, KubeApiError } from "../errors.js";
 import {
   releaseSettings,
   withReleaseSettings,
@@ -46,7 +46,21 @@ export async function argsFromRelease(
   choice: ReleaseChoice,
 ): Promise<ReleaseArgs> {
   if (choice.wanted === "") return { args: { ...args } };
-  const found = await findRelease(kube.batch, choice.namespace, choice.wanted);
+  let found;
+  try {
+    found = await findRelease(kube.batch, choice.namespace, choice.wanted);
+  } catch (err) {
+    // Whoever may not read CronJobs (the chart's own service account, a user with a narrow Role)
+    // and typed the patterns needs no release: list deletes nothing, so the flags alone will do,
+    // said on stderr. A release asked for by name, or patterns still to come from it, stay errors.
+    if (!(isForbidden(err) && choice.wanted === undefined && choice.given("include"))) throw err;
+    choice.note(
+      `the releases in namespace ${choice.namespace} cannot be read (no list on cronjobs there): ` +
+        "listing with the flags given only",
+      { namespace: choice.namespace },
+    );
+    return { args: { ...args } };
+  }
   if (found === undefined) {
     if (choice.given("include")) {
       choice.note(
@@ -93,4 +107,8 @@ export function blameRelease(err: unknown, from: ReleaseArgs["from"]): unknown {
     err.given,
     `${err.allowed}; give --${flag} here to override it`,
   );
+}
+
+function isForbidden(err: unknown): boolean {
+  return err instanceof KubeApiError && err.status === 403;
 }

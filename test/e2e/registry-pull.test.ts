@@ -75,6 +75,38 @@ describe("pods pull from the cluster's registry", () => {
     return (JSON.parse(stdout) as { status: { repoTags: string[]; repoDigests: string[] } }).status;
   }
 
+  /**
+   * Waits until the node's runtime holds no container of these (deleted) pods. The API forgets a
+   * pod once the kubelet has stopped its containers, but the exited containers stay in the runtime
+   * until the kubelet's container GC (every minute) removes them, and the tool keeps, rightly, an
+   * image an exited container still names. A run started before that GC tick saw them "in use".
+   */
+  async function waitUntilContainersGone(pods: string[]): Promise<void> {
+    const c = ensureCluster();
+    const deadline = Date.now() + 180_000;
+    for (;;) {
+      const { stdout } = await run("crictl", [
+        "--runtime-endpoint",
+        `unix://${c.containerdSocket}`,
+        "ps",
+        "-a",
+        "-o",
+        "json",
+        "--label",
+        `io.kubernetes.pod.namespace=${ns}`,
+      ]);
+      const left = (
+        JSON.parse(stdout) as { containers: { labels: Record<string, string> }[] }
+      ).containers.filter((k) => pods.includes(k.labels["io.kubernetes.pod.name"] ?? ""));
+      if (left.length === 0) return;
+      if (Date.now() > deadline)
+        throw new Error(
+          `the kubelet kept ${left.length} containers of ${pods.join(", ")} for 180 s`,
+        );
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+
   async function runJobNow(name: string): Promise<string> {
     const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
     await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
@@ -142,6 +174,7 @@ describe("pods pull from the cluster's registry", () => {
     await startPod("old1", `${prefix}/app:v1`, "IfNotPresent");
     await startPod("old3", `${prefix}/app:v3`, "IfNotPresent");
     await kubectl(["delete", "pod", "-n", ns, "old1", "old3", "--wait=true", "--timeout=60s"]);
+    await waitUntilContainersGone(["old1", "old3"]);
 
     for (const ref of refs) {
       const image = await inspectImage(ref);
@@ -212,6 +245,7 @@ describe("pods pull from the cluster's registry", () => {
     await startPod("pull1", `${only}/app:v1`, "IfNotPresent");
     await startPod("pull2", `${only}/app:v2`, "IfNotPresent");
     await kubectl(["delete", "pod", "-n", ns, "pull1", "pull2", "--wait=true", "--timeout=60s"]);
+    await waitUntilContainersGone(["pull1", "pull2"]);
     // Side-loaded: imported under the registry's name, never pushed there (an air-gapped copy).
     await run("bash", [join(repo, "test/cluster/sample-images.sh"), `${only}/side:v1`]);
     // The registry stops serving app:v2 (its manifest, with every tag on it, is deleted there).

@@ -359,7 +359,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     expect((r as { code?: number }).code).toBe(2);
     const stderr = ((r as { stderr?: string }).stderr ?? "").trim().split("\n");
     expect(stderr[0]).toMatch(
-      /^error: invalid --report-configmap: nothing was given; no run report \(ConfigMap labelled app.kubernetes.io\/component=run-report\) in namespace default; give --namespace, the release's namespace$/,
+      /^error: invalid --report-configmap: nothing was given; no run report \(ConfigMap labelled app.kubernetes.io\/component=run-report\) in namespace default; give -n, the release's namespace \(the chart keeps a report unless report\.enabled=false\)$/,
     );
   });
 });
