@@ -8,7 +8,16 @@ const scenarios = readdirSync(resultsDir)
   .filter((f) => /^sweep-.+\.md$/.test(f))
   .map((f) => f.replace(/\.md$/, ""))
   .sort();
-const parts = ["sweep", ...scenarios, "agent-containerd", "agent-plan"];
+const parts = [
+  "sweep",
+  ...scenarios,
+  "node-time",
+  "node-time-args",
+  "node-time-containerd2",
+  "node-time-containerd2-args",
+  "agent-containerd",
+  "agent-plan",
+];
 const sections = parts
   .map((p) => join(resultsDir, `${p}.md`))
   .filter((f) => existsSync(f))

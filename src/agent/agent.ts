@@ -11,6 +11,7 @@ import { createDockerAdapter } from "./docker.js";
 import { createEngineClient } from "./docker-engine.js";
 import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
+import { imageFsFigure, type ImageFsReading } from "./image-fs.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions, pullabilityCandidates, type PlanOptions } from "./plan.js";
@@ -112,16 +113,9 @@ export async function runAgent(
   deps.report.plan(plan, inventory.images.length, config.dryRun, t2 - t1);
 
   const deleting = !config.dryRun && plan.delete.length > 0;
-  // A reading taken since the agent started: the CRI's figure may be up to 10 s old, and would
-  // miss images pulled just before.
-  // Waits are bounded by the deadline: the figure is for the report; the removals and the result
-  // come first. Before the removals it may take a quarter of the time left, after them the rest.
-  const left = () => (deps.deadlineMs ?? Infinity) - now();
-  const waitMs = (share: number) =>
-    deps.signal?.aborted
-      ? 0
-      : Math.max(0, Math.min(IMAGE_FS_WAIT_MS, share * (left() - DEADLINE_RESERVE_MS)));
-  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, waitMs(0.25)) : undefined;
+  // The image filesystem's figure is read right before and right after the removals, never waited
+  // for: a runtime that has not caught up yet makes it `pending` (image-fs.ts), not the node slower.
+  const fsBefore = deleting ? await readImageFs(adapter, deps) : undefined;
   const done = await executePlan(plan.delete, inventory, adapter, {
     dryRun: config.dryRun,
     log: deps.log,
@@ -140,9 +134,11 @@ export async function runAgent(
         : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
     );
   }
-  const removedAt = now();
+  const removedAt = Date.now();
   const fsAfter =
-    fsBefore === undefined ? undefined : await readImageFs(adapter, deps, removedAt, waitMs(1));
+    fsBefore === undefined || done.deleted.length === 0
+      ? undefined
+      : await readImageFs(adapter, deps);
   const t3 = now();
 
   const result: AgentResult = {
@@ -167,13 +163,12 @@ export async function runAgent(
   };
   if (done.stopped !== undefined) result.stopped = done.stopped;
   if (fsBefore !== undefined && fsAfter !== undefined) {
-    result.imageFs = {
-      source: adapter.imageFsSource,
-      usedBytesBefore: fsBefore.usedBytes,
-      usedBytesAfter: fsAfter.usedBytes,
-      freedBytes: fsBefore.usedBytes - fsAfter.usedBytes,
-      settled: fsAfter.fresh,
-    };
+    const figure = imageFsFigure(fsBefore, fsAfter, {
+      // The runtime's own clock stamps its readings: compared with the wall clock, not `now`.
+      removedAtMs: removedAt,
+      deletedIds: done.deleted.map((d) => d.id),
+    });
+    if (figure !== undefined) result.imageFs = figure;
   }
   if (plan.cutByLimit > 0) result.limit = { ...config.limits, cut: plan.cutByLimit };
   if (config.minAgeSeconds !== undefined) {
@@ -223,17 +218,12 @@ async function connect(
   }
 }
 
-/** The CRI refreshes its image filesystem figure every 10 s (containerd's default): wait that long. */
-const IMAGE_FS_WAIT_MS = 12_000;
-
 async function readImageFs(
   adapter: RuntimeAdapter,
   deps: AgentDeps,
-  after?: number,
-  waitMs?: number,
-): Promise<{ usedBytes: number; fresh: boolean } | undefined> {
+): Promise<ImageFsReading | undefined> {
   try {
-    return await adapter.imageFsUsage(after, waitMs);
+    return await adapter.imageFsUsage();
   } catch (err) {
     // Only a figure for the report: without it the result carries the sum of image sizes alone.
     deps.report.warn(`image filesystem usage not read (${adapter.imageFsSource}): ${String(err)}`);

@@ -12,7 +12,7 @@ import {
   parseCtrVersion,
 } from "./ctr-parse.js";
 import { createCtrUsageReader } from "./ctr-usage.js";
-import { parseCtrContentBytes, parseCtrSnapshotUsage } from "./image-fs.js";
+import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
 import { lastLines, runChecked, type HostExec } from "./host-exec.js";
 import { inParallel } from "./in-parallel.js";
 import type { Inventory } from "./inventory.js";
@@ -132,14 +132,8 @@ export function createCtrAdapter(
       }
       return errors;
     },
-    imageFsSource: "ctr snapshots usage + ctr content ls",
-    // Computed on request: always fresh.
-    imageFsUsage: async () => ({
-      usedBytes:
-        parseCtrSnapshotUsage(await ctr("snapshots", "usage", "-b")) +
-        parseCtrContentBytes(await ctr("content", "ls")),
-      fresh: true,
-    }),
+    imageFsSource: CTR_IMAGE_FS_SOURCE,
+    imageFsUsage: createCtrImageFsReader(exec, socket, namespace, program),
     present: async () => {
       // Names exactly (`-q`: one per line, whatever characters they hold), then the table for the
       // digest each points to: a line starts with its name, followed by TYPE and DIGEST.

@@ -148,7 +148,7 @@ export function createDockerAdapter(
     // that know it (API 1.42+); older ones ignore it and size containers and volumes too.
     imageFsUsage: async () => ({
       usedBytes: parseDockerLayersSize(await engine.get("/system/df?type=image")),
-      fresh: true,
+      source: "docker system df (LayersSize)",
     }),
   };
 }

@@ -1,4 +1,5 @@
 // The interface both runtime clients implement, and how the agent picks socket and client.
+import type { ImageFsReading } from "./image-fs.js";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ClientChoice } from "../config/agent-options.js";
 import { CommandFailedError, CommandNotFoundError, lastLines, type HostExec } from "./host-exec.js";
@@ -46,14 +47,13 @@ export interface RuntimeAdapter {
    * inventory's parsers, so a reference they could not read still counts.
    */
   present(): Promise<Map<string, string[]>>;
-  /** What reports the image filesystem's used bytes, for the log and result. */
+  /** What reports the image filesystem's used bytes, for a warning when it cannot be read. */
   readonly imageFsSource: string;
   /**
-   * The image filesystem's used bytes as the runtime reports them. `after` (epoch ms): wait, up to
-   * `waitMs`, for a reading taken after that time (the CRI refreshes its figure periodically);
-   * `fresh` says whether one came.
+   * The image filesystem's used bytes as the runtime reports them now, without waiting for a
+   * refresh: whether the reading already reflects the removals is decided by `imageFsFigure`.
    */
-  imageFsUsage(after?: number, waitMs?: number): Promise<{ usedBytes: number; fresh: boolean }>;
+  imageFsUsage(): Promise<ImageFsReading>;
 }
 
 /**

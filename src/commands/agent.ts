@@ -9,7 +9,7 @@ import {
 import { createLogger } from "../log.js";
 import { runAgent } from "../agent/agent.js";
 import { createHostExec } from "../agent/host-exec.js";
-import { resolveNsenterTarget } from "../agent/nsenter-target.js";
+import { resolveGuardedTarget } from "../agent/nsenter-target.js";
 import { socketCandidates } from "../agent/runtime.js";
 import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
 import type { ExitingCommand } from "./index.js";
@@ -80,15 +80,19 @@ export async function runAgentOnce(
       ? createJsonReporter(log)
       : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
   // Only a process that owns the runtime socket is entered (see src/agent/nsenter-target.ts).
-  const target =
+  // Re-verified before every nsenter (a pid can be reused after the runtime restarts).
+  const guarded =
     config.hostExec === "nsenter"
-      ? await resolveNsenterTarget(
+      ? await resolveGuardedTarget(
           config.nsenterTarget,
           config.socket === undefined ? socketCandidates(config.client) : [config.socket],
         )
       : undefined;
   const result = await runAgent(config, {
-    exec: createHostExec(config.hostExec, target, deadlineMs === undefined ? {} : { deadlineMs }),
+    exec: createHostExec(config.hostExec, guarded?.target, {
+      ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      ...(guarded === undefined ? {} : { verifyTarget: guarded.verify }),
+    }),
     log,
     report,
     signal,

@@ -32,10 +32,15 @@ export const PATTERN_HELP = `Patterns are minimatch globs, or /re/ regular expre
   quay.io/acme/*    stays as written (the first part is a registry host)
   **/pause:*        starts with a glob: taken as written, matches any registry
   docker.io/**      every image on Docker Hub
-  sha256:...        matches the image id (use it for untagged images); a bare 64-hex id too
+  sha256:...        in --include: the image id, whole (use it for untagged images); a bare 64-hex id too
   /\\.dkr\\.ecr\\./    a regular expression (RE2, like grep -E) searched anywhere in the name;
                           /re/i ignores case; ^ and $ anchor to the whole name
-A pattern that can never match (e.g. '*', capitals in a repository) is refused.
+An --exclude is tried against every spelling of an image: each name normalised and familiar
+(nginx:1.25), with and without its tag, with each digest (nginx@sha256:..., a pod's imageID), and
+the ids and digests themselves: /^nginx/ keeps docker.io/library/nginx:1.25; sha256:<hex> and
+name@sha256:<hex> match image ids, manifest and repo digests alike; a short id (12+ hex digits,
+with or without sha256:, as crictl images prints it) matches ids and digests starting with it.
+A pattern that can never match (e.g. '*', capitals in a repository, sha256: with under 12 digits) is refused.
 '*' stops at '/', '**' crosses it. A glob is text: it never reaches a shell.`;
 
 /** Options that select images; shared with `run`. */
@@ -51,7 +56,7 @@ export const patternOptions = {
     array: true,
     requiresArg: true,
     describe:
-      "never delete images with a name matching this glob (repeatable; wins over --include)",
+      "never delete images matching this glob, /re/ or id, in any spelling of the image (repeatable; wins over --include)",
   },
   "min-age": {
     type: "string",

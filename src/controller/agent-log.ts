@@ -80,7 +80,10 @@ const imageFs: Check = (v) =>
       num(v.usedBytesAfter, "imageFs.usedBytesAfter") ??
       // Negative when something was pulled meanwhile.
       finite(v.freedBytes, "imageFs.freedBytes") ??
-      bool(v.settled, "imageFs.settled"))
+      (v.state === "exact" || v.state === "pending"
+        ? undefined
+        : `imageFs.state ${JSON.stringify(v.state)} is not "exact" or "pending"`) ??
+      (v.pendingReason === undefined ? undefined : str(v.pendingReason, "imageFs.pendingReason")))
     : "imageFs is not an object";
 
 const limit: Check = (v) =>

@@ -1,11 +1,11 @@
 // What every step of one node's turn needs from the run (src/controller/node-run.ts and the modules
-// it calls): config, clients, the shared pod watch and cleanup, limits, log, the run's signal.
+// it calls): config, clients, the shared pod view, the helper pod watch and cleanup, limits, log, the run's signal.
 import type { RunConfig } from "../config/run-options.js";
 import type { Kube } from "../kube/api.js";
 import type { Logger } from "../log.js";
 import type { PodCleanup } from "./pod-cleanup.js";
+import type { PodView } from "./pod-view.js";
 import type { HelperPodWatch } from "./pod-watch.js";
-import type { Limiter } from "./pool.js";
 
 export interface NodeRunContext {
   config: Readonly<RunConfig>;
@@ -15,8 +15,8 @@ export interface NodeRunContext {
   namespace: string;
   runId: string;
   owner: { name: string; uid: string } | undefined;
-  /** Bounds the pod lists in flight across all nodes (each can be a megabyte of JSON). */
-  podLists: Limiter;
+  /** The pods bound to each node, shared by every node of the run. */
+  pods: Pick<PodView, "podsOn" | "fenceWrite">;
   log: Logger;
   /** Aborts when the run is interrupted (SIGTERM/SIGINT) or stopped by a fatal error. */
   signal: AbortSignal;

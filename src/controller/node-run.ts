@@ -2,6 +2,7 @@
 // Every failure here becomes the node's result; only errors no other node would escape (forbidden,
 // credentials refused) are thrown, and they stop the run. How the helper pod ended is read in
 // helper-outcome.ts; an agent still running is stopped, keeping its record, in agent-stop.ts.
+import { KubeApiError } from "../errors.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
@@ -25,16 +26,13 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     durationMs: ctx.now() - started,
   });
 
-  // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
+  // a. Images the pods bound to this node need, from the run's shared pod view, fresh to a
+  //    resourceVersion read now (pod-view.ts says how).
   let protect: ProtectEntry[];
   try {
-    // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
-    const needed = await ctx.podLists.run(async () => {
-      const pods = await ctx.kube.core.listPodForAllNamespaces({
-        fieldSelector: `spec.nodeName=${node}`,
-      });
-      return imagesNeededByPods(pods.items);
-    });
+    const { pods, from } = await ctx.pods.podsOn(node, ctx.signal);
+    const needed = imagesNeededByPods(pods);
+    log.debug({ pods: pods.length, from }, "pods bound to the node");
     protect = protectList(needed, node);
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
@@ -45,6 +43,8 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       );
     }
   } catch (err) {
+    // The view itself could not start (forbidden, server gone): no node can go on.
+    if (err instanceof KubeApiError) throw err;
     if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
     if (ctx.signal.aborted) return finish({ status: "interrupted" });
     return finish({
@@ -68,7 +68,10 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);
   try {
-    await ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+    // Its answer's resourceVersion is the fence of the nodes that asked for their pods before.
+    await ctx.pods.fenceWrite(() =>
+      ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body }),
+    );
   } catch (err) {
     if (isFatal(err)) {
       ctx.watch.forget(name);
@@ -94,6 +97,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     );
   }
   log.debug({ pod: name, protect: protect.length }, "helper pod created");
+  const createdAt = ctx.now();
 
   try {
     const outcome = await waitForPod(name, ctx);
@@ -114,8 +118,9 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
       );
     }
     const result = await collect(name, node, outcome, ctx);
+    const helperMs = ctx.now() - createdAt;
     await ctx.cleanup.remove(name);
-    return finish({ ...result, pod: name }, protect.length);
+    return finish({ ...result, pod: name, helperMs }, protect.length);
   } catch (err) {
     // Only fatal API errors get here (the rest became results); the pod must not outlive the run.
     await ctx.cleanup.remove(name, true);

@@ -1,6 +1,7 @@
 // One run of the controller (DESIGN.md "The flow of one run"): sweep leftovers, select nodes, one
 // helper pod per node with bounded concurrency, one section per node as it finishes, a summary.
 // Dependencies come in (`kube`, `log`, `report`, `signal`), so tests run it against a real API server.
+import { admissionPolicyNote } from "./admission-note.js";
 import type { RunConfig } from "../config/run-options.js";
 import { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -14,8 +15,9 @@ import { listNodeFacts } from "./node-list.js";
 import { rotateNodes } from "./node-order.js";
 import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
+import { PodView, type PodViewOptions } from "./pod-view.js";
 import { HelperPodWatch } from "./pod-watch.js";
-import { createLimiter, forEachBounded } from "./pool.js";
+import { forEachBounded } from "./pool.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { sweepLeftoverPods } from "./sweep.js";
@@ -31,6 +33,8 @@ export interface RunDeps {
   sinks?: readonly RunSink[];
   runId?: string;
   now?: () => number;
+  /** Tuning of the shared pod view (tests: a short watch timeout, a long freshness wait). */
+  podView?: PodViewOptions;
 }
 
 /** The namespace helper pods go to: --namespace, $POD_NAMESPACE, the kubeconfig context's, `default`. */
@@ -40,15 +44,6 @@ export function helperNamespace(
 ): string {
   return config.namespace ?? kube.contextNamespace ?? "default";
 }
-
-/**
- * Pod lists (one per node, all namespaces) in flight at once, whatever the concurrency: a node's
- * list can be 1 MB of JSON (110 pods with their status), and 50 of them parsed at once would be
- * most of the controller's heap. A list takes milliseconds next to the agent's run, so this
- * costs no throughput.
- * @default 8
- */
-export const POD_LISTS_IN_FLIGHT = 8;
 
 /**
  * Runs one sweep over the selected nodes. Resolves with the summary (also when nodes failed or the
@@ -93,6 +88,9 @@ export async function runController(
     );
     owner = undefined;
   }
+
+  const unguarded = admissionPolicyNote(config.admissionPolicy, namespace);
+  if (unguarded !== undefined) report.note(unguarded);
 
   const cleanup = new PodCleanup(kube, namespace, config.instance, config.keepPods, log, (m) => {
     report.note(m);
@@ -158,10 +156,21 @@ export async function runController(
     const results: NodeRow[] = [];
     let fatal: KubeApiError | undefined;
     let notStarted: string[] = [];
+    let podView: PodView | undefined;
     if (selection.selected.length > 0 && !stop.signal.aborted) {
       const watch = new HelperPodWatch(kube, namespace, runSelector(config.instance, runId), log);
       await watch.start();
-      const podLists = createLimiter(POD_LISTS_IN_FLIGHT);
+      const view = new PodView(kube, log, deps.podView);
+      podView = view;
+      // Started with the first wave (see PodView.start); a refusal stops the run like a fatal error.
+      view.start().then(
+        () => {
+          log.debug({ pods: view.size, version: view.version }, "pod view ready");
+        },
+        () => {
+          // Each node's podsOn rejects with the same error, and the first one stops the run.
+        },
+      );
       try {
         const total = order.length;
         notStarted = await forEachBounded(order, config.concurrency, stop.signal, async (node) => {
@@ -175,7 +184,7 @@ export async function runController(
               namespace,
               runId,
               owner,
-              podLists,
+              pods: view,
               log,
               signal: stop.signal,
               now,
@@ -199,6 +208,7 @@ export async function runController(
         });
       } finally {
         watch.stop();
+        view.stop();
       }
     } else {
       notStarted = stop.signal.aborted ? order : [];
@@ -226,6 +236,7 @@ export async function runController(
         total,
         perNode: perNodeCount > 0 ? Math.round((total / perNodeCount) * 10) / 10 : undefined,
         byCall,
+        ...(podView === undefined ? {} : { podView: { ...podView.stats } }),
       },
     };
     report.summary(summary);

@@ -186,11 +186,18 @@ export function formatSummary(s: RunSummary): string[] {
     }
     lines.push(...pad(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
   }
+  // Only exact figures add up; a pending one is counted, never summed (its bytes are not final).
   const measured = s.nodes.filter((n) => n.totals?.imageFsFreedBytes !== undefined);
+  const pending = s.nodes.filter((n) => n.totals?.imageFsPending === true).length;
   if (measured.length > 0) {
     const freed = measured.reduce((sum, n) => sum + (n.totals?.imageFsFreedBytes ?? 0), 0);
     lines.push(
-      `  image filesystems freed ${formatBytes(Math.max(0, freed))} on ${plural(measured.length, "node")}, as the runtimes report them (RECLAIMED is the sum of image sizes)`,
+      `  image filesystems freed ${formatBytes(Math.max(0, freed))} on ${plural(measured.length, "node")}, as the runtimes report them (RECLAIMED is the sum of image sizes)` +
+        (pending > 0 ? `; ${plural(pending, "node")} pending, not in this figure` : ""),
+    );
+  } else if (pending > 0) {
+    lines.push(
+      `  image filesystems freed: pending on ${plural(pending, "node")} (the runtime had not caught up when the agent read it; RECLAIMED is the sum of image sizes)`,
     );
   }
   // A limit is the operator's choice, not a problem; but the node is not clean yet, and says so.

@@ -64,14 +64,16 @@ export interface AgentResult {
   /**
    * The image filesystem's used bytes before and after the removals, as the runtime reports them
    * (`source`); absent in a dry run, when nothing was deleted, or when the runtime could not tell.
-   * `settled: false`: the runtime had not refreshed its figure yet when the agent stopped waiting.
+   * Read without waiting: `state: "pending"` when the runtime had not caught up with the removals
+   * yet (`pendingReason` says how), so `freedBytes` is not final and is never added to exact ones.
    */
   imageFs?: {
     source: string;
     usedBytesBefore: number;
     usedBytesAfter: number;
     freedBytes: number;
-    settled: boolean;
+    state: "exact" | "pending";
+    pendingReason?: string;
   };
   /** Why the agent stopped before every planned removal was attempted (see `not-attempted`). */
   stopped?: "deadline" | "signal";

@@ -23,6 +23,11 @@ export interface NodeResult {
   /** How many images pods on the node reference (passed to the agent as --protect). */
   protectedImages: number;
   durationMs: number;
+  /**
+   * From the helper pod's create to its result read (the log parsed): the node's own time, without
+   * the work before the create and the delete after. Absent when no helper pod was created.
+   */
+  helperMs?: number;
 }
 
 /**
@@ -40,8 +45,12 @@ export interface PartialRecord {
 export interface NodeTotals {
   deleted: number;
   bytesReclaimed: number;
-  /** What the image filesystem got back, as the runtime reports it, where it was measured. */
+  /**
+   * What the image filesystem got back, as the runtime reports it, where that figure is exact; a
+   * pending one (the runtime had not caught up) is never a total: `imageFsPending` says it was one.
+   */
   imageFsFreedBytes?: number;
+  imageFsPending?: true;
   /** Images kept for a reason other than `no-match`. */
   kept: number;
   failed: number;
@@ -76,7 +85,11 @@ export function nodeRow(r: NodeResult): NodeRow {
       bytesReclaimed: result.bytesReclaimed,
       kept: result.kept.reduce((n, k) => n + (k.reason === "no-match" ? 0 : 1), 0),
       failed: result.failed.length,
-      ...(result.imageFs === undefined ? {} : { imageFsFreedBytes: result.imageFs.freedBytes }),
+      ...(result.imageFs === undefined
+        ? {}
+        : result.imageFs.state === "exact"
+          ? { imageFsFreedBytes: result.imageFs.freedBytes }
+          : { imageFsPending: true as const }),
       ...(result.limit === undefined ? {} : { cutByLimit: result.limit.cut }),
     },
   };

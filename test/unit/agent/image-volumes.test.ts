@@ -225,7 +225,7 @@ describe("the plan counts a mounted image as in use", () => {
       },
       present: () => Promise.resolve(new Map([[MODEL_ID, [MODEL_ID]]])),
       imageFsSource: "crictl imagefsinfo",
-      imageFsUsage: () => Promise.resolve({ usedBytes: 0, fresh: true }),
+      imageFsUsage: () => Promise.resolve({ usedBytes: 0, source: "crictl imagefsinfo" }),
     };
     const done = await executePlan([model], inventory([]), adapter, {
       dryRun: false,

@@ -119,7 +119,7 @@ describe("controller args rendered by the chart", () => {
       skipNotReady: true,
       skipCordoned: false,
     });
-    expect(config.concurrency).toBe(1);
+    expect(config.concurrency).toBe(10);
     expect(config.namespace).toBe("kic-system");
     expect(config.instance).toBe("kic");
     expect(config.helper).toEqual({

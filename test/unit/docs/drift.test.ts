@@ -79,7 +79,7 @@ for (const builtIn of ["help", "version", "h"])
  * list to flags the docs really use, so that a flag the CLI drops is not hidden by it.
  */
 const OTHER_TOOLS: Record<string, string[]> = {
-  helm: ["set", "reuse-values", "logs", "namespace"],
+  helm: ["set", "reuse-values", "logs", "namespace", "api-versions"],
   kubectl: ["from", "follow", "overwrite", "field-selector"],
   docker: [
     "build-arg",
@@ -97,6 +97,7 @@ const OTHER_TOOLS: Record<string, string[]> = {
   "npm, vitest": ["project", "provenance", "no-git-tag-version"],
   nsenter: ["target", "mount", "uts", "ipc", "net", "pid"],
   systemctl: ["now"],
+  unshare: ["cgroup"],
   node: ["max-old-space-size", "max-semi-space-size"],
   // `schedule --run-now`, the CLI's own; `--flag=value` in the admission-policy text is a pattern.
   words: ["flag"],

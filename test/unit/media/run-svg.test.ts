@@ -89,7 +89,7 @@ const result: AgentResult = {
     usedBytesBefore: 323.6 * MiB,
     usedBytesAfter: 322.6 * MiB,
     freedBytes: 1 * MiB,
-    settled: true,
+    state: "exact",
   },
   durationsMs: { inventory: 100, plan: 1, execute: 200, total: 301 },
 };
