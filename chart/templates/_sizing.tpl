@@ -7,9 +7,9 @@ The nodes counted: nodes.names when given (minus nodes.exclude); else, at instal
 cluster's nodes (lookup; `helm template` sees none) that match nodes.selector (terms `k=v`, `k==v`,
 `k!=v`, `k`, `!k`; a selector with `in`/`notin` is not evaluated here) minus nodes.exclude.
 
-One node is taken as 5 s: measured on a real kubelet, a node takes about 3 s from its helper
-pod's create to its result read (docs/sizing.md in the project); the rest is margin for the API calls around it
-and for nodes that start the helper slower. A run takes about ceil(nodes / concurrency) x 5 s.
+One node is taken as 5 s: from its helper pod's create to its result read a node took 5.5-5.8 s
+on a loaded 2-core machine's real kubelet, and 2.8 s a node at concurrency 10 with 2.5 s agents
+(docs/sizing.md in the project). A run takes about ceil(nodes / concurrency) x 5 s.
 */}}
 {{- define "kube-image-cleanup.sizingSecondsPerNode" -}}5{{- end }}
 
