@@ -80,7 +80,7 @@ for (const builtIn of ["help", "version", "h"])
  */
 const OTHER_TOOLS: Record<string, string[]> = {
   helm: ["set", "reuse-values", "logs", "namespace", "api-versions"],
-  kubectl: ["from", "follow", "overwrite", "field-selector"],
+  kubectl: ["from", "follow", "pod-running-timeout", "overwrite", "field-selector"],
   docker: [
     "build-arg",
     "secret",
