@@ -50,6 +50,15 @@ export async function runAgent(
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
 
+  if (deps.deadlineMs !== undefined && deps.deadlineMs - now() < DEADLINE_RESERVE_MS) {
+    // The deadline counts from the helper pod's creation: a slow start used it up.
+    const late = (now() - deps.deadlineMs) / 1000;
+    deps.report.warn(
+      `started ${late >= 0 ? `${late.toFixed(1)} s after` : `${(-late).toFixed(1)} s before`} its deadline ` +
+        `${new Date(deps.deadlineMs).toISOString()} (--deadline): no removal batch can start; the helper ` +
+        "pod started slowly (its image pulled?) or this node's clock is ahead of the controller's",
+    );
+  }
   const { adapter, version, socket } = await connect(config, deps);
   const runtime: AgentResult["runtime"] = {
     client: adapter.client,
@@ -161,6 +170,7 @@ export async function runAgent(
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
   };
+  if (done.alreadyGone.length > 0) result.alreadyGone = done.alreadyGone;
   if (done.stopped !== undefined) result.stopped = done.stopped;
   if (fsBefore !== undefined && fsAfter !== undefined) {
     const figure = imageFsFigure(fsBefore, fsAfter, {

@@ -1,7 +1,7 @@
 // The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout,
 // parsed in crictl-parse.ts.
 import { canonicalId } from "../config/patterns.js";
-import { errorsByRef } from "./client-output.js";
+import { errorsByRef, notFoundRefs } from "./client-output.js";
 import { parseCrictlImageFsInfo } from "./image-fs.js";
 import {
   CommandFailedError,
@@ -31,6 +31,8 @@ import { crictlCommand } from "./crictl-command.js";
 
 /** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
 const BATCH = 50;
+/** crictl's line for an image it does not find (`no such image <id>`; a CRI NotFound). */
+const NO_SUCH_IMAGE = /no such image|not found/i;
 
 /** `program`: crictl on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
 export function createCrictlAdapter(
@@ -224,16 +226,27 @@ export function createCrictlAdapter(
     measure: () => Promise.resolve(),
     remove: async (images) => {
       const errors = new Map<string, string>();
+      const alreadyGone = new Map<string, string>();
       for (const batch of chunks(images, BATCH)) {
         // RemoveImage by id removes every tag and digest of the image. `--`: ids are never flags.
         const ids = batch.map((i) => i.id);
         const r = await exec.run(argv("rmi", "--", ...ids));
-        const byId = errorsByRef(r.stderr, ids, /^$/);
+        // crictl asks for each image's status first and says "no such image" when there is none.
+        // (One removed between that question and crictl's RemoveImage goes unnoticed: the CRI
+        // answers success for an image it no longer has.)
+        const missing = notFoundRefs(r.stderr, ids, NO_SUCH_IMAGE);
+        const byId = errorsByRef(r.stderr, ids, NO_SUCH_IMAGE);
         for (const [id, line] of byId) errors.set(id, line);
-        if (r.code !== 0 && batch.length === 1 && byId.size === 0 && batch[0])
+        for (const id of missing)
+          if (!errors.has(id))
+            alreadyGone.set(
+              id,
+              "the runtime no longer had it when this agent's crictl rmi asked (removed by another process)",
+            );
+        if (r.code !== 0 && batch.length === 1 && byId.size === 0 && missing.size === 0 && batch[0])
           errors.set(batch[0].id, lastLines(r.stderr));
       }
-      return errors;
+      return { errors, alreadyGone };
     },
     imageFsSource: `${CTR_IMAGE_FS_SOURCE} (containerd), else crictl imagefsinfo`,
     imageFsUsage: async () => {

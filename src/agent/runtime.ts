@@ -25,6 +25,17 @@ export interface Usage {
   imageVolumes: ImageVolumeRecord[];
 }
 
+/** What one remove call did, per image id. */
+export interface Removal {
+  /** The client's error text. */
+  errors: Map<string, string>;
+  /**
+   * Images the call removed nothing of, because the runtime no longer had them (its "not found"):
+   * someone else removed them first; why, in words.
+   */
+  alreadyGone: Map<string, string>;
+}
+
 export interface RuntimeAdapter {
   readonly client: RuntimeClientName;
   readonly socket: string;
@@ -39,8 +50,8 @@ export interface RuntimeAdapter {
   usage(): Promise<Usage>;
   /** Replaces size estimates with exact sizes where the client only gives estimates. */
   measure(images: readonly ImageRecord[]): Promise<void>;
-  /** Removes the images (every reference); returns the client's error text per image id, if any. */
-  remove(images: readonly ImageRecord[]): Promise<Map<string, string>>;
+  /** Removes the images (every reference); what the client said about each (see Removal). */
+  remove(images: readonly ImageRecord[]): Promise<Removal>;
   /**
    * What is present now, to check that removals took effect: every image id, reference and content
    * (manifest) digest the runtime lists, each with the references that hold it. Read without the

@@ -72,8 +72,10 @@ export async function runAgentOnce(
   signal: AbortSignal,
   started = Date.now(),
 ): Promise<number> {
+  // A time as given; a duration counts from the process's start.
   const deadlineMs =
-    config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000;
+    config.deadlineAtMs ??
+    (config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000);
   const log = createLogger(config.logFormat);
   const report =
     config.logFormat === "json"

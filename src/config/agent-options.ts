@@ -155,8 +155,9 @@ export const agentOnlyOptions = {
     type: "string",
     requiresArg: true,
     describe:
-      "print the result within this long (e.g. 90s): no removal batch starts that could not finish, " +
-      "and no client call runs past it (the controller passes its node timeout minus a reserve)",
+      "print the result within this long (e.g. 90s) or by this time (RFC 3339, e.g. " +
+      "2026-12-07T03:10:00Z): no removal batch starts that could not finish, and no client call " +
+      "runs past it (the controller passes the helper pod's creation plus its node timeout minus a reserve)",
   },
 } as const satisfies Record<string, Options>;
 
@@ -189,8 +190,10 @@ export interface AgentConfig {
   dryRun: boolean;
   logFormat: LogFormat;
   nodeName: string;
-  /** --deadline in seconds from the agent's start; undefined: none. */
+  /** --deadline as a duration, in seconds from the agent's start; undefined: none or a time. */
   deadlineSeconds: number | undefined;
+  /** --deadline as a time (epoch ms); undefined: none or a duration. */
+  deadlineAtMs: number | undefined;
 }
 
 /**
@@ -251,8 +254,27 @@ export function loadAgentConfig(
     dryRun: args["dry-run"] === true,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
     nodeName: optionalString("--node-name", args["node-name"]) ?? env.NODE_NAME ?? hostname(),
-    deadlineSeconds: deadline === undefined ? undefined : positiveDuration("--deadline", deadline),
+    deadlineSeconds:
+      deadline === undefined || isTime(deadline)
+        ? undefined
+        : positiveDuration("--deadline", deadline),
+    deadlineAtMs: deadline !== undefined && isTime(deadline) ? deadlineTime(deadline) : undefined,
   });
+}
+
+/** A --deadline that names a time (starts with a date), not a duration. */
+const isTime = (value: string) => /^\d{4}-\d{2}-\d{2}T/.test(value);
+
+/** An RFC 3339 time with its offset (`Z` or `+02:00`): a time without one would be the node's zone. */
+function deadlineTime(value: string): number {
+  const ms = /(?:Z|[+-]\d{2}:\d{2})$/i.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms))
+    throw new ConfigError(
+      "--deadline",
+      value,
+      "give a duration such as 90s, or a time in RFC 3339 with its offset such as 2026-12-07T03:10:00Z",
+    );
+  return ms;
 }
 
 /** `--max-images-per-node` and `--max-bytes-per-node`, the ones given. */

@@ -64,6 +64,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     node,
     protect,
     owner: ctx.owner,
+    createdAt: ctx.now(),
   });
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);

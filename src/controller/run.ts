@@ -21,6 +21,7 @@ import { forEachBounded } from "./pool.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { sweepLeftoverPods } from "./sweep.js";
+import { runRules } from "./run-rules.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";
 
 export interface RunDeps {
@@ -142,6 +143,7 @@ export async function runController(
       include: config.agent.include,
       exclude: config.agent.exclude,
       minAge: config.agent.minAge,
+      rules: runRules(config),
       dryRun: config.dryRun,
       concurrency: config.concurrency,
       nodeSelector: config.nodes.selector,

@@ -32,6 +32,14 @@ export interface FailedImage extends ImageIdentity {
   error: string;
 }
 
+/**
+ * Planned and gone, but not by this agent: its remove call found it missing (the kubelet's image
+ * GC, another run, a person). No bytes are counted for it: whoever removed it freed them.
+ */
+export interface GoneImage extends ImageIdentity {
+  detail: string;
+}
+
 export interface AgentResult {
   version: 1;
   node: string;
@@ -56,6 +64,8 @@ export interface AgentResult {
    */
   kept: KeptImage[];
   failed: FailedImage[];
+  /** Gone before this agent's remove call reached them (absent: none). */
+  alreadyGone?: GoneImage[];
   /**
    * The sum of the deleted images' sizes as the runtime reports them: a layer two deleted images
    * share counts twice, unpacked snapshots not at all. What the disk got back is `imageFs`.
@@ -107,4 +117,5 @@ export interface BatchDone {
   batch: number;
   deleted: DeletedImage[];
   failed: FailedImage[];
+  alreadyGone?: GoneImage[];
 }

@@ -1,7 +1,13 @@
 // What a run produces for each node: its status, the agent's result or what its log left, and the
 // totals the summary keeps. A failure on one node is data here, never an exception that stops the
 // others.
-import type { AgentResult, DeletedImage, FailedImage, ImageIdentity } from "./agent-result.js";
+import type {
+  AgentResult,
+  DeletedImage,
+  FailedImage,
+  GoneImage,
+  ImageIdentity,
+} from "./agent-result.js";
 
 export type NodeStatus = "ok" | "failed" | "interrupted";
 
@@ -39,6 +45,8 @@ export interface PartialRecord {
   deleted: DeletedImage[];
   failed: FailedImage[];
   unknown: ImageIdentity[];
+  /** Gone before the agent's remove call reached them (not counted as deleted). */
+  alreadyGone?: GoneImage[];
 }
 
 /** The numbers the summary needs from a node's agent result. */

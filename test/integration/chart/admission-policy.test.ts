@@ -83,6 +83,7 @@ async function releaseConfig(namespace = ns, name = fullname): Promise<Readonly<
 /** A helper pod exactly as the controller builds it for this release. */
 function helperPod(name: string, protect: string[] = []): V1Pod {
   const pod = buildHelperPod({
+    createdAt: Date.now(),
     config,
     namespace: ns,
     runId: `vap${name}`,
@@ -501,6 +502,7 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
 
   const socketPod = (name: string, change: (pod: V1Pod) => void = () => undefined): V1Pod => {
     const pod = buildHelperPod({
+      createdAt: Date.now(),
       config: sConfig,
       namespace: sNs,
       runId: `vaps${name}`,

@@ -221,7 +221,7 @@ describe("the plan counts a mounted image as in use", () => {
       measure: () => Promise.resolve(),
       remove: (images) => {
         removed.push(...images.map((i) => i.id));
-        return Promise.resolve(new Map());
+        return Promise.resolve({ errors: new Map(), alreadyGone: new Map() });
       },
       present: () => Promise.resolve(new Map([[MODEL_ID, [MODEL_ID]]])),
       imageFsSource: "crictl imagefsinfo",
