@@ -98,6 +98,7 @@ const OTHER_TOOLS: Record<string, string[]> = {
   nsenter: ["target", "mount", "uts", "ipc", "net", "pid"],
   systemctl: ["now"],
   unshare: ["cgroup"],
+  "kube-apiserver": ["event-ttl"],
   node: ["max-old-space-size", "max-semi-space-size"],
   // `schedule --run-now`, the CLI's own; `--flag=value` in the admission-policy text is a pattern.
   words: ["flag"],

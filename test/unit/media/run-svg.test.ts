@@ -37,8 +37,18 @@ const header: RunHeader = {
   include: ["/^demo\\.local\\/shop\\//"],
   exclude: [],
   minAge: undefined,
+  // test/demo.sh: images.keepNewest=2 on test/local-cluster-values.yaml (timeouts.node 2m).
+  rules: {
+    keepNewest: "2",
+    maxImagesPerNode: undefined,
+    maxBytesPerNode: undefined,
+    onlyIfPullable: undefined,
+    helperMode: "privileged",
+    nodeTimeout: "2m",
+  },
   dryRun: false,
-  concurrency: 1,
+  // The chart's default since main made it 10 (test/demo.sh sets none).
+  concurrency: 10,
   nodeSelector: "kubernetes.io/os=linux",
   nodesListed: 1,
   selected: [NODE],
