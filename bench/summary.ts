@@ -1,5 +1,5 @@
 // Collects the latest result of each benchmark part (bench/results/*.md) into
-// bench/results/summary.md, the page the README's performance section quotes from.
+// bench/results/summary.md, the page docs/performance.md quotes from.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resultsDir } from "./lib/output.js";

@@ -9,7 +9,7 @@ cluster's nodes (lookup; `helm template` sees none) that match nodes.selector (t
 
 One node is taken as 5 s: from its helper pod's create to its result read a node took 5.5-5.8 s
 on a loaded 2-core machine's real kubelet, and 2.8 s a node at concurrency 10 with 2.5 s agents
-(project README, "Sizing"). A run takes about ceil(nodes / concurrency) x 5 s.
+(docs/sizing.md in the project). A run takes about ceil(nodes / concurrency) x 5 s.
 */}}
 {{- define "kube-image-cleanup.sizingSecondsPerNode" -}}5{{- end }}
 
@@ -81,7 +81,7 @@ concurrency {{ $c }} and about {{ $per }} s a node they take about {{ $expected 
 timeouts.runSeconds={{ $deadline }} ends the run first: about {{ $reach }} nodes are reached per run, the
 others wait for a later one. Raise concurrency to {{ if le $needC 500 }}at least {{ $needC }}{{ else }}500 (the most)
 and split the nodes across releases (nodes.selector){{ end }}, or timeouts.runSeconds to at least {{ $expected }}
-(see "Sizing" in the project README).
+(see docs/sizing.md in the project).
 {{- end }}
 {{- end }}
 {{- end }}

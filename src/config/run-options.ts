@@ -54,7 +54,7 @@ export const controllerOptions = {
     // Read as text and checked by loadRunConfig: yargs' number type turns "abc" into NaN, and the
     // error could then not say what was given.
     type: "string",
-    // From measurement (README "Sizing"): 1,000 nodes with 2.5 s agents in 281 s, ~18 requests/s.
+    // From measurement (docs/sizing.md): 1,000 nodes with 2.5 s agents in 281 s, ~18 requests/s.
     default: 10,
     requiresArg: true,
     describe:
