@@ -157,7 +157,8 @@ const REMOVING = [
 const WHY = {
   "cluster|nodes":
     "choose the nodes to clean (listed with a label selector, never read one by one)",
-  "cluster|pods": "images that pods bound to a node need are never deleted",
+  "cluster|pods":
+    "images that pods bound to a node need are never deleted (one list, then one watch, per run: the shared pod view)",
   "release|pods": "the helper pods, one per node and run",
   "release|pods/log": "read each helper pod's result",
   "release|events": "explain a helper pod that stays Pending",

@@ -105,7 +105,7 @@ describe("chart documentation", () => {
     const rows = table.split("\n").filter((l) => /^\| (cluster|release|namespace)/.test(l));
     expect(rows.map((r) => r.split(" | ").slice(0, 3).join(" | "))).toEqual([
       "| cluster (ClusterRole) | `nodes` | list",
-      "| cluster (ClusterRole) | `pods` | list",
+      "| cluster (ClusterRole) | `pods` | list, watch",
       "| namespace `default` (Role) | `events` | create",
       "| release namespace (Role) | `pods` | create, get, list, watch, delete",
       "| release namespace (Role) | `pods/log` | get",
