@@ -175,7 +175,10 @@ export async function runAgent(
     deleted: withClocks(done.deleted, clocks),
     // Images no pattern matched are counted (counts.images - counts.matched), not listed: on a node
     // with thousands of images they would make the log, and the controller's memory, 20x larger.
-    kept: withClocks([...plan.kept.filter((k) => k.reason !== "no-match"), ...done.keptLate], clocks),
+    kept: withClocks(
+      [...plan.kept.filter((k) => k.reason !== "no-match"), ...done.keptLate],
+      clocks,
+    ),
     failed: done.failed,
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },

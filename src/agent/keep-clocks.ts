@@ -40,7 +40,9 @@ export async function keepClocks(
     );
   const store = adapter.clocks;
   if (store === undefined) {
-    throw refuse(`${adapter.client} on ${adapter.socket} keeps no image labels this tool can write`);
+    throw refuse(
+      `${adapter.client} on ${adapter.socket} keeps no image labels this tool can write`,
+    );
   }
   const { matched, inUse } = clockSubjects(inventory, options);
   const readings = await store.read(matched);
@@ -62,7 +64,9 @@ export async function keepClocks(
     }
     // The image is in use and kept; its old clock is stopped on a later run.
     failed++;
-    options.warn(`could not stop the --unused-for clock of ${image.names[0] ?? image.id}: ${error}`);
+    options.warn(
+      `could not stop the --unused-for clock of ${image.names[0] ?? image.id}: ${error}`,
+    );
   });
   await inParallel(changes.start, async ({ image, sinceMs }) => {
     const error = await store.start(image, formatClockValue(sinceMs));
@@ -73,7 +77,9 @@ export async function keepClocks(
     // No clock written is no clock: the image is kept, and a later run tries again.
     failed++;
     state.delete(image.id);
-    options.warn(`could not start the --unused-for clock of ${image.names[0] ?? image.id}: ${error}`);
+    options.warn(
+      `could not start the --unused-for clock of ${image.names[0] ?? image.id}: ${error}`,
+    );
   });
   if (changes.deferred > 0) {
     options.warn(

@@ -174,7 +174,10 @@ function protectedImages(
     if (!which(p)) continue;
     const image = index.find(p.ref);
     if (image && !out.has(image.id)) {
-      out.set(image.id, p.neededBy === undefined ? `--protect ${p.ref}` : describeNeededBy(p.neededBy));
+      out.set(
+        image.id,
+        p.neededBy === undefined ? `--protect ${p.ref}` : describeNeededBy(p.neededBy),
+      );
     }
   }
   return out;
@@ -194,8 +197,17 @@ export function clockSubjects(
   const index = new ImageIndex(inventory.images);
   const inUse = new Set([
     ...containerUsage(index, inventory.containers, inventory.imageVolumes).keys(),
-    ...sandboxUsage(index, inventory.images, inventory.sandboxes, inventory.configuredSandboxImage).keys(),
-    ...protectedImages(index, options.protect, (p) => p.neededBy === undefined || !("workload" in p.neededBy)).keys(),
+    ...sandboxUsage(
+      index,
+      inventory.images,
+      inventory.sandboxes,
+      inventory.configuredSandboxImage,
+    ).keys(),
+    ...protectedImages(
+      index,
+      options.protect,
+      (p) => p.neededBy === undefined || !("workload" in p.neededBy),
+    ).keys(),
   ]);
   const matched = inventory.images.filter(
     (image) =>

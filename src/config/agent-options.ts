@@ -250,7 +250,8 @@ export function loadAgentConfig(
     protect: checkProtectList("--protect", strings("--protect", args.protect)),
     protectFile: optionalString("--protect-file", args["protect-file"]),
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
-    unusedForSeconds: unusedFor === undefined ? undefined : parseDuration("--unused-for", unusedFor),
+    unusedForSeconds:
+      unusedFor === undefined ? undefined : parseDuration("--unused-for", unusedFor),
     keepNewest: positiveCount("--keep-newest", args["keep-newest"]),
     limits: limitsFrom(args),
     pullable: loadPullableConfig(args),

@@ -139,7 +139,5 @@ export function protectList(
     .filter((w) => !onNode.has(normaliseReference(w.ref)))
     .map(toProtectEntry);
   const full = [...detailed, ...fromWorkloads];
-  return protectListProblem(full, node) === undefined
-    ? full
-    : [...needed.images, ...fromWorkloads];
+  return protectListProblem(full, node) === undefined ? full : [...needed.images, ...fromWorkloads];
 }

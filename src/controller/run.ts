@@ -129,7 +129,10 @@ export async function runController(
       // Once per run, before any node: every node is told the same workload images.
       if (config.protectWorkloads) {
         const t = now();
-        workloads = await readWorkloadImages(kube.workloads, compilePatterns("--exclude", config.agent.exclude, "exclude"));
+        workloads = await readWorkloadImages(
+          kube.workloads,
+          compilePatterns("--exclude", config.agent.exclude, "exclude"),
+        );
         log.info(
           {
             workloads: workloads.workloads,

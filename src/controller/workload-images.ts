@@ -40,25 +40,33 @@ const KINDS = [
     resource: "deployments",
     list: (api, p) => api.listDeploymentForAllNamespaces(p),
     podSpec: (d) => d.spec?.template.spec,
-  } satisfies Kind<Awaited<ReturnType<WorkloadApi["listDeploymentForAllNamespaces"]>>["items"][number]>,
+  } satisfies Kind<
+    Awaited<ReturnType<WorkloadApi["listDeploymentForAllNamespaces"]>>["items"][number]
+  >,
   {
     name: "statefulset",
     resource: "statefulsets",
     list: (api, p) => api.listStatefulSetForAllNamespaces(p),
     podSpec: (s) => s.spec?.template.spec,
-  } satisfies Kind<Awaited<ReturnType<WorkloadApi["listStatefulSetForAllNamespaces"]>>["items"][number]>,
+  } satisfies Kind<
+    Awaited<ReturnType<WorkloadApi["listStatefulSetForAllNamespaces"]>>["items"][number]
+  >,
   {
     name: "daemonset",
     resource: "daemonsets",
     list: (api, p) => api.listDaemonSetForAllNamespaces(p),
     podSpec: (d) => d.spec?.template.spec,
-  } satisfies Kind<Awaited<ReturnType<WorkloadApi["listDaemonSetForAllNamespaces"]>>["items"][number]>,
+  } satisfies Kind<
+    Awaited<ReturnType<WorkloadApi["listDaemonSetForAllNamespaces"]>>["items"][number]
+  >,
   {
     name: "replicaset",
     resource: "replicasets",
     list: (api, p) => api.listReplicaSetForAllNamespaces(p),
     podSpec: (r) => r.spec?.template?.spec,
-  } satisfies Kind<Awaited<ReturnType<WorkloadApi["listReplicaSetForAllNamespaces"]>>["items"][number]>,
+  } satisfies Kind<
+    Awaited<ReturnType<WorkloadApi["listReplicaSetForAllNamespaces"]>>["items"][number]
+  >,
   {
     name: "job",
     resource: "jobs",
@@ -70,7 +78,9 @@ const KINDS = [
     resource: "cronjobs",
     list: (api, p) => api.listCronJobForAllNamespaces(p),
     podSpec: (c) => c.spec?.jobTemplate.spec?.template.spec,
-  } satisfies Kind<Awaited<ReturnType<WorkloadApi["listCronJobForAllNamespaces"]>>["items"][number]>,
+  } satisfies Kind<
+    Awaited<ReturnType<WorkloadApi["listCronJobForAllNamespaces"]>>["items"][number]
+  >,
 ] as const;
 
 export interface WorkloadImages {
@@ -128,7 +138,9 @@ export async function readWorkloadImages(
       for (const item of page.items) {
         workloads++;
         const who = `${kind.name} ${item.metadata?.namespace ?? ""}/${item.metadata?.name ?? ""}`;
-        for (const ref of new Set(templateImages((kind.podSpec as Kind<Listed>["podSpec"])(item)))) {
+        for (const ref of new Set(
+          templateImages((kind.podSpec as Kind<Listed>["podSpec"])(item)),
+        )) {
           if (checkImageReference(ref) !== undefined) continue;
           if (firstMatch(exclude, [ref], "") !== undefined) continue;
           const key = normaliseReference(ref);
