@@ -166,50 +166,47 @@ describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
     });
   });
 
-  it.runIf(runtime === "containerd-1.6")(
-    "refuses --unused-for with crictl and no ctr (no label store), naming the value, before deleting anything (exit 2)",
-    async () => {
-      const scratch = new Scratch(socket);
+  it("refuses --unused-for with crictl and no ctr (no label store), naming the value, before deleting anything (exit 2)", async () => {
+    const scratch = new Scratch(socket);
+    try {
+      const image = scratch.image(`docker.io/kic-agent-it/nolabels-${uniqueToken()}:1`);
+      const bin = join(scratch.dir, `crictl-only-${uniqueToken()}`);
+      mkdirSync(bin);
+      symlinkSync(process.execPath, join(bin, "node"));
+      symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
+      let code = 0;
+      let stderr = "";
       try {
-        const image = scratch.image(`docker.io/kic-agent-it/nolabels-${uniqueToken()}:1`);
-        const bin = join(scratch.dir, `crictl-only-${uniqueToken()}`);
-        mkdirSync(bin);
-        symlinkSync(process.execPath, join(bin, "node"));
-        symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
-        let code = 0;
-        let stderr = "";
-        try {
-          await run(
-            join(repoRoot, "node_modules/.bin/vite-node"),
-            [
-              join(repoRoot, "src/cli.ts"),
-              "--",
-              "agent",
-              "--socket",
-              socket,
-              "--host-exec",
-              "direct",
-              "--client",
-              "crictl",
-              "--unused-for",
-              "14d",
-              "--include",
-              image.name,
-            ],
-            { cwd: repoRoot, env: { ...process.env, PATH: bin, KUBERNETES_SERVICE_HOST: "" } },
-          );
-        } catch (err) {
-          const e = err as { code?: number; stderr?: string };
-          code = e.code ?? -1;
-          stderr = e.stderr ?? "";
-        }
-        expect(code, stderr).toBe(2);
-        expect(stderr).toContain('invalid --unused-for: given "14d"');
-        expect(stderr).toMatch(/CRI has no label API.*nothing was deleted/);
-        expect(imageRefs(socket)).toContain(image.name);
-      } finally {
-        scratch.cleanup();
+        await run(
+          join(repoRoot, "node_modules/.bin/vite-node"),
+          [
+            join(repoRoot, "src/cli.ts"),
+            "--",
+            "agent",
+            "--socket",
+            socket,
+            "--host-exec",
+            "direct",
+            "--client",
+            "crictl",
+            "--unused-for",
+            "14d",
+            "--include",
+            image.name,
+          ],
+          { cwd: repoRoot, env: { ...process.env, PATH: bin, KUBERNETES_SERVICE_HOST: "" } },
+        );
+      } catch (err) {
+        const e = err as { code?: number; stderr?: string };
+        code = e.code ?? -1;
+        stderr = e.stderr ?? "";
       }
-    },
-  );
+      expect(code, stderr).toBe(2);
+      expect(stderr).toContain('invalid --unused-for: given "14d"');
+      expect(stderr).toMatch(/CRI has no label API.*nothing was deleted/);
+      expect(imageRefs(socket)).toContain(image.name);
+    } finally {
+      scratch.cleanup();
+    }
+  });
 });
