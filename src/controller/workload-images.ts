@@ -16,72 +16,69 @@ import { toKubeApiError } from "../kube/errors.js";
 /** Objects per list request: a page of Deployments is a few hundred KiB of JSON. */
 export const WORKLOAD_PAGE_SIZE = 500;
 
-interface ListPage<T> {
-  items: T[];
+/** What this module reads of a workload: its name and where its pod template is. */
+interface Workload {
+  metadata?: V1ObjectMeta;
+  spec?: {
+    template?: { spec?: V1PodSpec };
+    jobTemplate?: { spec?: { template?: { spec?: V1PodSpec } } };
+  };
+}
+
+interface ListPage {
+  items: Workload[];
   metadata?: { _continue?: string };
 }
 
-interface Listed {
-  metadata?: V1ObjectMeta;
-}
-
 /** One workload kind: how to list it, and where its pod template is. */
-interface Kind<T extends Listed> {
+interface Kind {
   /** Lower case, as the reason names it: `needed by cronjob ns/name`. */
   name: string;
   resource: string;
-  list: (api: WorkloadApi, page: { limit: number; _continue?: string }) => Promise<ListPage<T>>;
-  podSpec: (item: T) => V1PodSpec | undefined;
+  list: (api: WorkloadApi, page: { limit: number; _continue?: string }) => Promise<ListPage>;
+  podSpec: (item: Workload) => V1PodSpec | undefined;
 }
 
-const KINDS = [
+const template = (w: Workload) => w.spec?.template?.spec;
+
+const KINDS: readonly Kind[] = [
   {
     name: "deployment",
     resource: "deployments",
     list: (api, p) => api.listDeploymentForAllNamespaces(p),
-    podSpec: (d) => d.spec?.template.spec,
-  } satisfies Kind<
-    Awaited<ReturnType<WorkloadApi["listDeploymentForAllNamespaces"]>>["items"][number]
-  >,
+    podSpec: template,
+  },
   {
     name: "statefulset",
     resource: "statefulsets",
     list: (api, p) => api.listStatefulSetForAllNamespaces(p),
-    podSpec: (s) => s.spec?.template.spec,
-  } satisfies Kind<
-    Awaited<ReturnType<WorkloadApi["listStatefulSetForAllNamespaces"]>>["items"][number]
-  >,
+    podSpec: template,
+  },
   {
     name: "daemonset",
     resource: "daemonsets",
     list: (api, p) => api.listDaemonSetForAllNamespaces(p),
-    podSpec: (d) => d.spec?.template.spec,
-  } satisfies Kind<
-    Awaited<ReturnType<WorkloadApi["listDaemonSetForAllNamespaces"]>>["items"][number]
-  >,
+    podSpec: template,
+  },
   {
     name: "replicaset",
     resource: "replicasets",
     list: (api, p) => api.listReplicaSetForAllNamespaces(p),
-    podSpec: (r) => r.spec?.template?.spec,
-  } satisfies Kind<
-    Awaited<ReturnType<WorkloadApi["listReplicaSetForAllNamespaces"]>>["items"][number]
-  >,
+    podSpec: template,
+  },
   {
     name: "job",
     resource: "jobs",
     list: (api, p) => api.listJobForAllNamespaces(p),
-    podSpec: (j) => j.spec?.template.spec,
-  } satisfies Kind<Awaited<ReturnType<WorkloadApi["listJobForAllNamespaces"]>>["items"][number]>,
+    podSpec: template,
+  },
   {
     name: "cronjob",
     resource: "cronjobs",
     list: (api, p) => api.listCronJobForAllNamespaces(p),
-    podSpec: (c) => c.spec?.jobTemplate.spec?.template.spec,
-  } satisfies Kind<
-    Awaited<ReturnType<WorkloadApi["listCronJobForAllNamespaces"]>>["items"][number]
-  >,
-] as const;
+    podSpec: (c) => c.spec?.jobTemplate?.spec?.template?.spec,
+  },
+];
 
 export interface WorkloadImages {
   /** One entry per image name, sorted by reference, each with the first workload naming it. */
@@ -95,7 +92,7 @@ export interface WorkloadImages {
 export function templateImages(spec: V1PodSpec | undefined): string[] {
   if (spec === undefined) return [];
   return [
-    ...(spec.containers ?? []).map((c) => c.image),
+    ...spec.containers.map((c) => c.image),
     ...(spec.initContainers ?? []).map((c) => c.image),
     ...(spec.volumes ?? []).map((v) => v.image?.reference),
   ].filter((r): r is string => typeof r === "string" && r !== "");
@@ -119,12 +116,12 @@ export async function readWorkloadImages(
   for (const kind of KINDS) {
     let next: string | undefined;
     do {
-      let page: ListPage<Listed>;
+      let page: ListPage;
       try {
-        page = (await (kind.list as Kind<Listed>["list"])(api, {
+        page = await kind.list(api, {
           limit: pageSize,
           ...(next === undefined ? {} : { _continue: next }),
-        })) as ListPage<Listed>;
+        });
       } catch (err) {
         // Without every workload the protection would have holes: the run stops (403 says which
         // chart value grants the list).
@@ -138,9 +135,7 @@ export async function readWorkloadImages(
       for (const item of page.items) {
         workloads++;
         const who = `${kind.name} ${item.metadata?.namespace ?? ""}/${item.metadata?.name ?? ""}`;
-        for (const ref of new Set(
-          templateImages((kind.podSpec as Kind<Listed>["podSpec"])(item)),
-        )) {
+        for (const ref of new Set(templateImages(kind.podSpec(item)))) {
           if (checkImageReference(ref) !== undefined) continue;
           if (firstMatch(exclude, [ref], "") !== undefined) continue;
           const key = normaliseReference(ref);

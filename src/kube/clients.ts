@@ -212,10 +212,12 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
   );
   const workloadsCounted: WorkloadApi = nameServerOnNetworkErrors(
-    {
-      ...countRequests(new AppsV1Api(configuration), WORKLOAD_APPS_CALLS, requests),
-      ...countRequests(new BatchV1Api(configuration), WORKLOAD_BATCH_CALLS, requests),
-    } as WorkloadApi,
+    // countRequests returns plain objects of bound calls: merged into one narrow interface.
+    Object.assign(
+      {},
+      countRequests(new AppsV1Api(configuration), WORKLOAD_APPS_CALLS, requests),
+      countRequests(new BatchV1Api(configuration), WORKLOAD_BATCH_CALLS, requests),
+    ) as WorkloadApi,
     WORKLOAD_CALLS,
     server,
     source,

@@ -7,12 +7,17 @@ import { compilePatterns } from "../../../src/config/patterns.js";
 import type { WorkloadApi } from "../../../src/kube/api.js";
 import { readWorkloadImages, templateImages } from "../../../src/controller/workload-images.js";
 import { protectList } from "../../../src/controller/pod-images.js";
+import type { Plain } from "./fixtures.js";
 
-const spec = (images: string[], init: string[] = [], volume?: string): V1PodSpec => ({
-  containers: images.map((image, i) => ({ name: `c${i}`, image })),
-  initContainers: init.map((image, i) => ({ name: `i${i}`, image })),
-  ...(volume === undefined ? {} : { volumes: [{ name: "v", image: { reference: volume } }] }),
-});
+/** A pod template spec, plain as the API server's answers arrive. */
+function spec(images: string[], init: string[] = [], volume?: string): V1PodSpec {
+  const plain: Plain<V1PodSpec> = {
+    containers: images.map((image, i) => ({ name: `c${i}`, image })),
+    initContainers: init.map((image, i) => ({ name: `i${i}`, image })),
+    ...(volume === undefined ? {} : { volumes: [{ name: "v", image: { reference: volume } }] }),
+  };
+  return plain as V1PodSpec;
+}
 
 type Item = { metadata: { namespace: string; name: string } } & Record<string, unknown>;
 
