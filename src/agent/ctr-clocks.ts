@@ -68,18 +68,15 @@ export function createCtrClocks(
         );
         const own = refs.includes(image.id) ? image.id : refs[0];
         if (own !== undefined) ownRef.set(image.id, own);
-        const carrying: string[] = [];
-        let sinceMs: number | undefined;
-        let found = false;
-        for (const ref of refs) {
-          const value = labelValue(byRef.get(ref)?.labels ?? []);
-          if (value === undefined) continue;
-          carrying.push(ref);
-          found = true;
-          const ms = parseClockValue(value);
-          // Two records with clocks (set before a retag): the earliest observation counts.
-          if (ms !== undefined && (sinceMs === undefined || ms < sinceMs)) sinceMs = ms;
-        }
+        const carrying = refs.filter(
+          (ref) => labelValue(byRef.get(ref)?.labels ?? []) !== undefined,
+        );
+        // The clock is read from the record it is written to: a tag the CRI plugin moves to another
+        // image keeps its labels, and must not hand an old clock to the new image. Labels on other
+        // records are only removed (when the image is seen in use).
+        const value = own === undefined ? undefined : labelValue(byRef.get(own)?.labels ?? []);
+        const sinceMs = value === undefined ? undefined : parseClockValue(value);
+        const found = value !== undefined || carrying.length > 0;
         if (found) out.set(image.id, { sinceMs, refs: carrying });
       }
       return out;
