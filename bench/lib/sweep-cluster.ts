@@ -194,7 +194,7 @@ export async function ensureLoadPods(n: number): Promise<void> {
 
 /**
  * WORKLOADS workloads in LOAD_NS (removed with it by sweep-env.sh teardown): suspended CronJobs
- * and Deployments at 0 replicas, the cheapest objects whose templates name images, created in
+ * (three quarters) and Deployments at 0 replicas (one quarter), the cheapest objects whose templates name images, created in
  * Lists of 500. Waits until kube-controller-manager has made the Deployments' ReplicaSets, so
  * every run reads the same number of objects.
  */
@@ -207,8 +207,9 @@ export async function ensureWorkloads(): Promise<{
     (await kubectl(["get", kind, "-n", LOAD_NS, "--no-headers", "--chunk-size=500"]))
       .split("\n")
       .filter(Boolean).length;
-  const cronjobs = Math.ceil(WORKLOADS / 2);
-  const deployments = WORKLOADS - cronjobs;
+  // A quarter Deployments: each gets a ReplicaSet from kube-controller-manager, at its 20 requests/s.
+  const deployments = Math.floor(WORKLOADS / 4);
+  const cronjobs = WORKLOADS - deployments;
   const have = { cronjobs: await count("cronjobs"), deployments: await count("deployments") };
   const image = (i: number) =>
     `registry.example.com/workloads/svc-${String(i % WORKLOAD_IMAGES).padStart(4, "0")}:v${1 + (i % 3)}`;

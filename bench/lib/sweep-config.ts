@@ -26,8 +26,8 @@ export const SLOW_REPS =
 export const IMAGES = numbers("BENCH_SWEEP_IMAGES", [1000])[0] ?? 1000;
 export const PODS_PER_NODE = Number(process.env.BENCH_SWEEP_PODS ?? 5);
 /**
- * Workloads in the cluster for workload protection to read: half suspended CronJobs, half
- * Deployments at 0 replicas (each with its ReplicaSet, made by kube-controller-manager), naming
+ * Workloads in the cluster for workload protection to read: three quarters suspended CronJobs, a
+ * quarter Deployments at 0 replicas (each with its ReplicaSet, made by kube-controller-manager), naming
  * WORKLOAD_IMAGES distinct images between them. Created once through the API (no pods run).
  */
 export const WORKLOADS = Number(process.env.BENCH_SWEEP_WORKLOADS ?? 0);

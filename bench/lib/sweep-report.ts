@@ -49,7 +49,7 @@ export function startSweepReport(): BenchReport {
     pods: `${PODS_PER_NODE} ordinary pods per fake node (namespace ${LOAD_NS}), so each node's pod list and --protect are not empty`,
     workloads:
       WORKLOADS > 0
-        ? `${WORKLOADS} workloads in ${LOAD_NS} for workload protection (on, the default): half suspended CronJobs, half Deployments at 0 replicas with their ReplicaSets, naming ${WORKLOAD_IMAGES} distinct images; read once per run in pages of 500 (their calls count as the run's own)`
+        ? `${WORKLOADS} workloads in ${LOAD_NS} for workload protection (on, the default): three quarters suspended CronJobs, a quarter Deployments at 0 replicas with their ReplicaSets, naming ${WORKLOAD_IMAGES} distinct images; read once per run in pages of 500 (their calls count as the run's own)`
         : "none created (workload protection on, the default: six empty-ish lists per run)",
     controller:
       "node --import bench/lib/rss-probe.mjs bench/results/dist/cli.js run --output json, own user kic-bench-controller with the chart's RBAC rules (not system:masters); the chart's default sinks: an Event per node in namespace default and the run report ConfigMap kic-bench-report",
