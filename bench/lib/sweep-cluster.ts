@@ -211,8 +211,11 @@ export async function ensureWorkloads(): Promise<{
   const deployments = Math.floor(WORKLOADS / 4);
   const cronjobs = WORKLOADS - deployments;
   const have = { cronjobs: await count("cronjobs"), deployments: await count("deployments") };
-  const image = (i: number) =>
-    `registry.example.com/workloads/svc-${String(i % WORKLOAD_IMAGES).padStart(4, "0")}:v${1 + (i % 3)}`;
+  // Exactly WORKLOAD_IMAGES distinct references (the tag follows the service, not the workload).
+  const image = (i: number) => {
+    const n = i % WORKLOAD_IMAGES;
+    return `registry.example.com/workloads/svc-${String(n).padStart(4, "0")}:v${1 + (n % 3)}`;
+  };
   const items: object[] = [];
   for (let i = have.cronjobs; i < cronjobs; i++) {
     items.push({
