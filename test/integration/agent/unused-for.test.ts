@@ -20,6 +20,7 @@ import {
   crictl,
   ctr,
   imageRefs,
+  pathWithBins,
   Scratch,
   startContainerd,
   uniqueToken,
@@ -45,12 +46,16 @@ function clockLabels(socket: string): Map<string, string> {
 describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
   let containerd: StandaloneContainerd;
   let socket = "";
+  const savedPath = process.env.PATH;
   beforeAll(async () => {
+    // The system's 1.6 ctr for containerd 1.6 (a 2.x ctr cannot import into it).
+    process.env.PATH = pathWithBins;
     containerd = await startContainerd({ runtime });
     socket = containerd.socket;
     process.env.PATH = containerd.path;
   });
   afterAll(() => {
+    process.env.PATH = savedPath;
     containerd.stop();
   });
 
