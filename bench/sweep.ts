@@ -9,6 +9,8 @@
 //   BENCH_SWEEP_SLOW_REPS [1]         repetitions for concurrency 1 at N >= 1000 (minutes each)
 //   BENCH_SWEEP_IMAGES [1000]         images per node in the canned agent result (log size)
 //   BENCH_SWEEP_PODS [5]              ordinary pods on every fake node (what --protect is made of)
+//   BENCH_SWEEP_WORKLOADS [0]         suspended CronJobs + 0-replica Deployments for workload protection
+//   BENCH_SWEEP_WORKLOAD_IMAGES [1000] distinct images their templates name
 //   BENCH_SWEEP_AGENT_MS [0]          how long kwok lets each agent "run" (0: pure controller cost)
 //   BENCH_SWEEP_KEPT [matched]        matched: the result lists only kept images an --include matched,
 //                                     as the agent does (no-match ones are counted); all: every
@@ -37,6 +39,7 @@ import { benchCli } from "./lib/proc.js";
 import { round } from "./lib/stats.js";
 import {
   ensureLoadPods,
+  ensureWorkloads,
   HELPER_NS,
   kwokSh,
   log,
@@ -55,6 +58,7 @@ import {
   REALISTIC,
   REPS,
   SLOW_REPS,
+  WORKLOADS,
 } from "./lib/sweep-config.js";
 import { startSweepReport, writeSweepReport } from "./lib/sweep-report.js";
 import { sweepOnce, type SweepRun } from "./lib/sweep-run.js";
@@ -104,6 +108,10 @@ try {
     nodeBytes[n] = await nodeObjectBytes(n);
     log(`fake node objects: ${nodeBytes[n].join(", ")} bytes (JSON)`);
     await ensureLoadPods(n);
+    if (WORKLOADS > 0) {
+      report.workloads = await ensureWorkloads();
+      log(`workloads: ${JSON.stringify(report.workloads)}`);
+    }
     const maxReps = Math.max(REPS, SLOW_REPS);
     for (let rep = 0; rep < maxReps; rep++) {
       for (const c of CONCURRENCY) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { cacheDir } from "./images.js";
 import { repoRoot } from "./output.js";
-import { PODS_PER_NODE } from "./sweep-config.js";
+import { PODS_PER_NODE, WORKLOAD_IMAGES, WORKLOADS } from "./sweep-config.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -190,6 +190,82 @@ export async function ensureLoadPods(n: number): Promise<void> {
     await sleep(want > 5000 ? 3000 : 1000);
   }
   throw new Error(`pods on fake nodes not Running after 600 s`);
+}
+
+/**
+ * WORKLOADS workloads in LOAD_NS (removed with it by sweep-env.sh teardown): suspended CronJobs
+ * (three quarters) and Deployments at 0 replicas (one quarter), the cheapest objects whose templates name images, created in
+ * Lists of 500. Waits until kube-controller-manager has made the Deployments' ReplicaSets, so
+ * every run reads the same number of objects.
+ */
+export async function ensureWorkloads(): Promise<{
+  cronjobs: number;
+  deployments: number;
+  replicasets: number;
+}> {
+  const count = async (kind: string) =>
+    (await kubectl(["get", kind, "-n", LOAD_NS, "--no-headers", "--chunk-size=500"]))
+      .split("\n")
+      .filter(Boolean).length;
+  // A quarter Deployments: each gets a ReplicaSet from kube-controller-manager, at its 20 requests/s.
+  const deployments = Math.floor(WORKLOADS / 4);
+  const cronjobs = WORKLOADS - deployments;
+  const have = { cronjobs: await count("cronjobs"), deployments: await count("deployments") };
+  // Exactly WORKLOAD_IMAGES distinct references (the tag follows the service, not the workload).
+  const image = (i: number) => {
+    const n = i % WORKLOAD_IMAGES;
+    return `registry.example.com/workloads/svc-${String(n).padStart(4, "0")}:v${1 + (n % 3)}`;
+  };
+  const items: object[] = [];
+  for (let i = have.cronjobs; i < cronjobs; i++) {
+    items.push({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: `cron-${String(i).padStart(5, "0")}`, namespace: LOAD_NS },
+      spec: {
+        schedule: "0 3 * * *",
+        suspend: true,
+        jobTemplate: {
+          spec: {
+            template: {
+              spec: { restartPolicy: "Never", containers: [{ name: "c", image: image(i) }] },
+            },
+          },
+        },
+      },
+    });
+  }
+  for (let i = have.deployments; i < deployments; i++) {
+    const labels = { app: `deploy-${i}` };
+    items.push({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: `deploy-${String(i).padStart(5, "0")}`, namespace: LOAD_NS },
+      spec: {
+        replicas: 0,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: { containers: [{ name: "c", image: image(cronjobs + i) }] },
+        },
+      },
+    });
+  }
+  if (items.length > 0) {
+    log(`creating ${items.length} workloads (suspended CronJobs, Deployments at 0 replicas)`);
+    for (let i = 0; i < items.length; i += 500) {
+      await kubectl(
+        ["create", "-f", "-"],
+        JSON.stringify({ apiVersion: "v1", kind: "List", items: items.slice(i, i + 500) }),
+      );
+    }
+  }
+  for (let i = 0; i < 600; i++) {
+    const replicasets = await count("replicasets");
+    if (replicasets >= deployments) return { cronjobs, deployments, replicasets };
+    await sleep(3000);
+  }
+  throw new Error(`ReplicaSets of ${deployments} Deployments not all made after 30 min`);
 }
 
 export async function waitNoHelperPods(): Promise<void> {

@@ -25,6 +25,13 @@ export const SLOW_REPS =
   process.env.BENCH_SWEEP_SLOW_REPS === "0" ? 0 : (numbers("BENCH_SWEEP_SLOW_REPS", [1])[0] ?? 1);
 export const IMAGES = numbers("BENCH_SWEEP_IMAGES", [1000])[0] ?? 1000;
 export const PODS_PER_NODE = Number(process.env.BENCH_SWEEP_PODS ?? 5);
+/**
+ * Workloads in the cluster for workload protection to read: three quarters suspended CronJobs, a
+ * quarter Deployments at 0 replicas (each with its ReplicaSet, made by kube-controller-manager), naming
+ * WORKLOAD_IMAGES distinct images between them. Created once through the API (no pods run).
+ */
+export const WORKLOADS = Number(process.env.BENCH_SWEEP_WORKLOADS ?? 0);
+export const WORKLOAD_IMAGES = Number(process.env.BENCH_SWEEP_WORKLOAD_IMAGES ?? 1000);
 export const AGENT_MS = Number(process.env.BENCH_SWEEP_AGENT_MS ?? 0);
 export const KEPT = process.env.BENCH_SWEEP_KEPT === "all" ? "all" : "matched";
 export const REALISTIC = process.env.BENCH_SWEEP_REALISTIC === "1";
@@ -49,6 +56,7 @@ export const SCENARIO = [
   AGENT_MS > 0 ? `agent${AGENT_MS}ms` : "",
   IMAGES !== 1000 ? `${IMAGES}img` : "",
   KEPT === "all" ? "kept-all" : "",
+  WORKLOADS > 0 ? `${WORKLOADS}workloads` : "",
   NODE_OPTIONS.join(" ") === CHART_NODE_OPTIONS
     ? ""
     : NODE_OPTIONS.length === 0

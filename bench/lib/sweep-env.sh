@@ -51,6 +51,9 @@ metadata: { name: $USER_NAME }
 rules:
   - { apiGroups: [""], resources: ["nodes"], verbs: ["list"] }
   - { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }
+  # protect.workloads (the chart's default): list, read-only, on the six workload kinds.
+  - { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["list"] }
+  - { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list"] }
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

@@ -17,6 +17,8 @@ import {
   REPS,
   SCENARIO,
   SLOW_REPS,
+  WORKLOAD_IMAGES,
+  WORKLOADS,
 } from "./sweep-config.js";
 import { LOAD_NS } from "./sweep-cluster.js";
 import type { SweepRun } from "./sweep-run.js";
@@ -45,6 +47,10 @@ export function startSweepReport(): BenchReport {
     helperPods: `kwok stages (test/cluster/kwok/stages.yaml): Pending -> Running at once, Running -> Succeeded after ${AGENT_MS} ms, deleted pods removed; kubectl logs served by kwok ClusterLogs from one canned file through the API server`,
     agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines; kept images listed: ${KEPT === "all" ? "all (as agents before eee09ae did)" : "only those an --include matched, as the agent does (no-match ones counted, not listed)"}`,
     pods: `${PODS_PER_NODE} ordinary pods per fake node (namespace ${LOAD_NS}), so each node's pod list and --protect are not empty`,
+    workloads:
+      WORKLOADS > 0
+        ? `${WORKLOADS} workloads in ${LOAD_NS} for workload protection (on, the default): three quarters suspended CronJobs, a quarter Deployments at 0 replicas with their ReplicaSets, naming ${WORKLOAD_IMAGES} distinct images; read once per run in pages of 500 (their calls count as the run's own)`
+        : "none created (workload protection on, the default: six empty-ish lists per run)",
     controller:
       "node --import bench/lib/rss-probe.mjs bench/results/dist/cli.js run --output json, own user kic-bench-controller with the chart's RBAC rules (not system:masters); the chart's default sinks: an Event per node in namespace default and the run report ConfigMap kic-bench-report",
     nodeOptions:

@@ -20,6 +20,13 @@ const RUN_CALLS = new Set([
   "readNamespacedConfigMap",
   "replaceNamespacedConfigMap",
   "createNamespacedConfigMap",
+  // Workload protection: each kind listed once per run, in pages.
+  "listDeploymentForAllNamespaces",
+  "listStatefulSetForAllNamespaces",
+  "listDaemonSetForAllNamespaces",
+  "listReplicaSetForAllNamespaces",
+  "listJobForAllNamespaces",
+  "listCronJobForAllNamespaces",
 ]);
 /**
  * The audit Event per node (chart default events.enabled): counted apart from the cleanup's own

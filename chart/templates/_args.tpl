@@ -15,6 +15,10 @@ and config loader (src/config/run-options.ts).
 {{- with .Values.images.minAge }}
 {{- $args = append $args (printf "--min-age=%s" .) }}
 {{- end }}
+{{- with .Values.images.unusedFor }}
+{{- $args = append $args (printf "--unused-for=%s" .) }}
+{{- end }}
+{{- $args = append $args (printf "--protect-workloads=%t" .Values.protect.workloads) }}
 {{- with .Values.images.keepNewest }}
 {{- $args = append $args (printf "--keep-newest=%d" (int .)) }}
 {{- end }}

@@ -16,6 +16,7 @@ import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions, pullabilityCandidates, type PlanOptions } from "./plan.js";
 import { findUnpullable } from "./pullable.js";
+import { keepClocks, type KeptClocks } from "./keep-clocks.js";
 import { manifestChecker } from "../registry/manifest-check.js";
 import { readCredentialFiles } from "../registry/credential-files.js";
 import type { AgentResult } from "../run-model/agent-result.js";
@@ -94,11 +95,29 @@ export async function runAgent(
     );
   }
 
+  // Clocks are kept before the plan, in dry runs too: observing is what a dry run is for.
+  let clocks: KeptClocks | undefined;
+  if (config.unusedForSeconds !== undefined) {
+    clocks = await keepClocks(adapter, inventory, {
+      seconds: config.unusedForSeconds,
+      include: config.include,
+      exclude: config.exclude,
+      protect,
+      nowMs: now(),
+      warn: (message) => {
+        deps.report.warn(message);
+      },
+    });
+  }
+
   const planOptions: PlanOptions = {
     include: config.include,
     exclude: config.exclude,
     protect,
     ...(config.minAgeSeconds === undefined ? {} : { minAgeSeconds: config.minAgeSeconds }),
+    ...(clocks === undefined || config.unusedForSeconds === undefined
+      ? {}
+      : { unusedFor: { seconds: config.unusedForSeconds, state: clocks.state } }),
     ...(config.keepNewest === undefined ? {} : { keepNewest: config.keepNewest }),
     limits: config.limits,
     nowMs: now(),
@@ -162,10 +181,13 @@ export async function runAgent(
       kept: plan.kept.length + done.keptLate.length,
       failed: done.failed.length,
     },
-    deleted: done.deleted,
+    deleted: withClocks(done.deleted, clocks),
     // Images no pattern matched are counted (counts.images - counts.matched), not listed: on a node
     // with thousands of images they would make the log, and the controller's memory, 20x larger.
-    kept: [...plan.kept.filter((k) => k.reason !== "no-match"), ...done.keptLate],
+    kept: withClocks(
+      [...plan.kept.filter((k) => k.reason !== "no-match"), ...done.keptLate],
+      clocks,
+    ),
     failed: done.failed,
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
@@ -184,8 +206,21 @@ export async function runAgent(
   if (config.minAgeSeconds !== undefined) {
     result.minAge = { seconds: config.minAgeSeconds, supported: inventory.imageTimesKnown };
   }
+  if (clocks !== undefined) result.unusedFor = clocks.summary;
   deps.report.result(result);
   return result;
+}
+
+/** Each image with what its clock says (`list` shows it), when clocks are kept. */
+function withClocks<T extends { id: string }>(images: T[], clocks: KeptClocks | undefined): T[] {
+  if (clocks === undefined) return images;
+  return images.map((image) => {
+    const state = clocks.state.get(image.id);
+    if (state === undefined) return image;
+    return state === "in-use"
+      ? { ...image, inUse: true as const }
+      : { ...image, unusedSince: new Date(state).toISOString() };
+  });
 }
 
 /**

@@ -14,6 +14,7 @@ import { posix } from "node:path";
 import { parseCtrContentAges } from "./ctr-parse.js";
 import { createCtrUsageReader } from "./ctr-usage.js";
 import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
+import { createCtrClocks } from "./ctr-clocks.js";
 import { parseCrictlInspectiCreated } from "./image-created.js";
 import {
   findSandboxImage,
@@ -248,6 +249,9 @@ export function createCrictlAdapter(
       }
       return { errors, alreadyGone };
     },
+    // CRI has no image labels; on containerd the ctr beside crictl reaches them (on CRI-O, or
+    // without ctr, `read` says there is no store and --unused-for is refused).
+    clocks: createCtrClocks(exec, socket, "k8s.io", ctrProgram),
     imageFsSource: `${CTR_IMAGE_FS_SOURCE} (containerd), else crictl imagefsinfo`,
     imageFsUsage: async () => {
       // On containerd, ctr's figure is computed on request; the CRI's is refreshed every 10 s and

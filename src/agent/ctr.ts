@@ -13,6 +13,7 @@ import {
 } from "./ctr-parse.js";
 import { createCtrUsageReader } from "./ctr-usage.js";
 import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
+import { createCtrClocks } from "./ctr-clocks.js";
 import { lastLines, runChecked, type HostExec } from "./host-exec.js";
 import { inParallel } from "./in-parallel.js";
 import type { Inventory } from "./inventory.js";
@@ -144,6 +145,7 @@ export function createCtrAdapter(
       }
       return { errors, alreadyGone };
     },
+    clocks: createCtrClocks(exec, socket, namespace, program),
     imageFsSource: CTR_IMAGE_FS_SOURCE,
     imageFsUsage: createCtrImageFsReader(exec, socket, namespace, program),
     present: async () => {

@@ -2,9 +2,9 @@
 // gets exactly one reason; the first that applies wins, in this order:
 //   no-match, excluded             (what the operator asked for)
 //   sandbox, in-use, pinned, protected   (safety; never overridden by patterns)
-//   too-new, not-pullable, newest, limit   (the operator's retention rules: --min-age,
-//                                   --only-if-pullable, --keep-newest N per repository, then
-//                                   per-node limits, oldest deleted first)
+//   too-new, unused-for, not-pullable, newest, limit   (the operator's retention rules:
+//                                   --min-age, --unused-for, --only-if-pullable, --keep-newest N
+//                                   per repository, then per-node limits, oldest deleted first)
 import {
   canonicalId,
   digestUnknownMatch,
@@ -25,6 +25,8 @@ import type {
 import type { KeptImage } from "../run-model/agent-result.js";
 import type { KeepReason } from "../run-model/keep-reason.js";
 import { describeNeededBy, type ProtectedRef } from "../config/protect-entries.js";
+import { formatDuration } from "../config/duration.js";
+import { unusedForDetail } from "./unused-clock.js";
 
 export interface PlanOptions {
   include: readonly ImagePattern[];
@@ -32,6 +34,11 @@ export interface PlanOptions {
   /** References of images to keep whatever the patterns say, with the pod that needs each if known. */
   protect: readonly (string | ProtectedRef)[];
   minAgeSeconds?: number;
+  /**
+   * --unused-for: the seconds, and each image's clock after this run's label writes (by image id:
+   * since when it is unused, or "in-use"; absent: no clock yet). See unused-clock.ts.
+   */
+  unusedFor?: { seconds: number; state: ReadonlyMap<string, number | "in-use"> };
   /**
    * --only-if-pullable: image id -> why its registry would not serve it again. Asked by the agent
    * about `pullabilityCandidates` only; an image absent here can be pulled again.
@@ -155,6 +162,61 @@ export function sandboxUsage(
   return out;
 }
 
+/** Image id -> why it is protected (a pod bound to the node, a workload template, --protect). */
+function protectedImages(
+  index: ImageIndex,
+  protect: PlanOptions["protect"],
+  which: (p: ProtectedRef) => boolean = () => true,
+): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of protect) {
+    const p = typeof entry === "string" ? { ref: entry } : entry;
+    if (!which(p)) continue;
+    const image = index.find(p.ref);
+    if (image && !out.has(image.id)) {
+      out.set(
+        image.id,
+        p.neededBy === undefined ? `--protect ${p.ref}` : describeNeededBy(p.neededBy),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * What --unused-for's clocks are about: the images the patterns match (no other can be deleted,
+ * so no other carries a clock) and the ids of those in use on this node: by a container in any
+ * state, a pod sandbox, or a pod bound to the node (the protect list's pod entries and plain
+ * references). An image only a workload template names is unused here: its clock runs, and the
+ * workload keeps it as long as the workload exists.
+ */
+export function clockSubjects(
+  inventory: Inventory,
+  options: Pick<PlanOptions, "include" | "exclude" | "protect">,
+): { matched: ImageRecord[]; inUse: Set<string> } {
+  const index = new ImageIndex(inventory.images);
+  const inUse = new Set([
+    ...containerUsage(index, inventory.containers, inventory.imageVolumes).keys(),
+    ...sandboxUsage(
+      index,
+      inventory.images,
+      inventory.sandboxes,
+      inventory.configuredSandboxImage,
+    ).keys(),
+    ...protectedImages(
+      index,
+      options.protect,
+      (p) => p.neededBy === undefined || !("workload" in p.neededBy),
+    ).keys(),
+  ]);
+  const matched = inventory.images.filter(
+    (image) =>
+      firstMatch(options.include, image.names, image.id) !== undefined &&
+      firstMatch(options.exclude, image.names, image.id) === undefined,
+  );
+  return { matched, inUse };
+}
+
 export function planDeletions(inventory: Inventory, options: PlanOptions): Plan {
   const index = new ImageIndex(inventory.images);
   const inUse = containerUsage(index, inventory.containers, inventory.imageVolumes);
@@ -164,17 +226,7 @@ export function planDeletions(inventory: Inventory, options: PlanOptions): Plan 
     inventory.sandboxes,
     inventory.configuredSandboxImage,
   );
-  const protectedBy = new Map<string, string>();
-  for (const entry of options.protect) {
-    const p = typeof entry === "string" ? { ref: entry } : entry;
-    const image = index.find(p.ref);
-    if (image && !protectedBy.has(image.id)) {
-      protectedBy.set(
-        image.id,
-        p.neededBy === undefined ? `--protect ${p.ref}` : describeNeededBy(p.neededBy),
-      );
-    }
-  }
+  const protectedBy = protectedImages(index, options.protect);
 
   const plan: Plan = { matched: 0, delete: [], kept: [], cutByLimit: 0 };
   // Decided per image, reported in inventory order.
@@ -206,6 +258,7 @@ export function planDeletions(inventory: Inventory, options: PlanOptions): Plan 
       (image.pinned ? { reason: "pinned" as const, detail: "pinned by the runtime" } : undefined) ??
       reasonFrom("protected", protectedBy.get(image.id)) ??
       tooNew(image, options, inventory.imageTimesKnown) ??
+      notUnusedLongEnough(image, options) ??
       reasonFrom("not-pullable", options.unpullable?.get(image.id));
     decided.set(image, why ?? "delete");
   }
@@ -331,6 +384,16 @@ function reasonFrom(
   detail: string | undefined,
 ): { reason: KeepReason; detail: string } | undefined {
   return detail === undefined ? undefined : { reason, detail };
+}
+
+function notUnusedLongEnough(
+  image: ImageRecord,
+  options: PlanOptions,
+): { reason: KeepReason; detail: string } | undefined {
+  if (options.unusedFor === undefined) return undefined;
+  const { seconds, state } = options.unusedFor;
+  const detail = unusedForDetail(state.get(image.id), seconds, options.nowMs, formatDuration);
+  return reasonFrom("unused-for", detail);
 }
 
 function tooNew(

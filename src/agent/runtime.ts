@@ -13,6 +13,7 @@ import type {
 import type { RuntimeClientName } from "../run-model/agent-result.js";
 import { CLIENT_LOCATIONS, clientPrograms } from "./client-locations.js";
 import { checkMountedSocket } from "./socket-check.js";
+import type { ImageClocks } from "./ctr-clocks.js";
 
 export interface RuntimeVersion {
   name?: string;
@@ -58,6 +59,11 @@ export interface RuntimeAdapter {
    * inventory's parsers, so a reference they could not read still counts.
    */
   present(): Promise<Map<string, string[]>>;
+  /**
+   * Where --unused-for keeps its clocks (containerd image labels); absent where the runtime keeps
+   * no labels an agent can write (Docker Engine: an image's labels are part of its config).
+   */
+  readonly clocks?: ImageClocks;
   /** What reports the image filesystem's used bytes, for a warning when it cannot be read. */
   readonly imageFsSource: string;
   /**

@@ -10,6 +10,7 @@ export interface AgentArgvInput {
   exclude?: readonly string[];
   protectFile?: string;
   minAge?: string;
+  unusedFor?: string;
   /** --keep-newest, --max-images-per-node, --max-bytes-per-node as given. */
   keepNewest?: string;
   maxImagesPerNode?: string;
@@ -34,6 +35,7 @@ export function agentArgv(input: AgentArgvInput): string[] {
   for (const p of input.exclude ?? []) argv.push(`--exclude=${p}`);
   if (input.protectFile !== undefined) argv.push(`--protect-file=${input.protectFile}`);
   if (input.minAge !== undefined) argv.push(`--min-age=${input.minAge}`);
+  if (input.unusedFor !== undefined) argv.push(`--unused-for=${input.unusedFor}`);
   if (input.keepNewest !== undefined) argv.push(`--keep-newest=${input.keepNewest}`);
   if (input.maxImagesPerNode !== undefined)
     argv.push(`--max-images-per-node=${input.maxImagesPerNode}`);

@@ -63,6 +63,14 @@ export const patternOptions = {
     requiresArg: true,
     describe: "skip images the runtime recorded more recently than this (e.g. 24h, 7d)",
   },
+  "unused-for": {
+    type: "string",
+    requiresArg: true,
+    describe:
+      "delete only images this tool has seen unused on the node for at least this long (e.g. 14d); " +
+      "the clock is an image label on the node (containerd only; refused elsewhere), started and " +
+      "kept by dry runs and `list` too",
+  },
   "keep-newest": {
     type: "string",
     requiresArg: true,
@@ -176,6 +184,8 @@ export interface AgentConfig {
   protect: readonly string[];
   protectFile: string | undefined;
   minAgeSeconds: number | undefined;
+  /** --unused-for in seconds (see src/agent/unused-clock.ts). */
+  unusedForSeconds: number | undefined;
   keepNewest: number | undefined;
   limits: { maxImages?: number; maxBytes?: number };
   /** --only-if-pullable and its request limit. */
@@ -213,6 +223,7 @@ export function loadAgentConfig(
     );
   }
   const minAge = optionalString("--min-age", args["min-age"]);
+  const unusedFor = optionalString("--unused-for", args["unused-for"]);
   const deadline = optionalString("--deadline", args.deadline);
   const hostExec =
     args["host-exec"] === undefined
@@ -242,6 +253,8 @@ export function loadAgentConfig(
     protect: checkProtectList("--protect", strings("--protect", args.protect)),
     protectFile: optionalString("--protect-file", args["protect-file"]),
     minAgeSeconds: minAge === undefined ? undefined : parseDuration("--min-age", minAge),
+    unusedForSeconds:
+      unusedFor === undefined ? undefined : parseDuration("--unused-for", unusedFor),
     keepNewest: positiveCount("--keep-newest", args["keep-newest"]),
     limits: limitsFrom(args),
     pullable: loadPullableConfig(args),

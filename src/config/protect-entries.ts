@@ -1,12 +1,21 @@
 // What the controller tells the agent to keep: image references pods bound to the node need, each
 // with the pod that needs it, so a kept image says "needed by pod demo-shop/backend (Pending)"
-// rather than only the reference. The list travels as JSON in the helper pod's protect file; an entry
-// is a plain reference (--protect, older controllers) or an object with the pod.
+// rather than only the reference, and images workload templates name ("needed by cronjob
+// ops/backup"). The list travels as JSON in the helper pod's protect file; an entry is a plain
+// reference (--protect, older controllers) or an object with the pod or the workload.
 
 /** One protected reference and, when the controller knows it, who needs it. */
 export interface ProtectedRef {
   ref: string;
-  neededBy?: NeededBy;
+  neededBy?: NeededBy | NeededByWorkload;
+}
+
+/** A workload template (Deployment, CronJob, ...) names the image, whether or not a pod runs it. */
+export interface NeededByWorkload {
+  /** The first workload naming it (sorted), `<kind> <namespace>/<name>`, kind in lower case. */
+  workload: string;
+  /** How many workloads name it, that one included. */
+  workloads: number;
 }
 
 export interface NeededBy {
@@ -18,11 +27,17 @@ export interface NeededBy {
   pods: number;
 }
 
-/** The protect file's entry for a reference: the object form when a pod is known. */
-export type ProtectEntry = string | { ref: string; pod: string; phase?: string; pods: number };
+/** The protect file's entry for a reference: the object form when a pod or workload is known. */
+export type ProtectEntry =
+  | string
+  | { ref: string; pod: string; phase?: string; pods: number }
+  | { ref: string; workload: string; workloads: number };
 
 export function toProtectEntry(p: ProtectedRef): ProtectEntry {
   if (p.neededBy === undefined) return p.ref;
+  if ("workload" in p.neededBy) {
+    return { ref: p.ref, workload: p.neededBy.workload, workloads: p.neededBy.workloads };
+  }
   const { pod, phase, pods } = p.neededBy;
   return phase === undefined ? { ref: p.ref, pod, pods } : { ref: p.ref, pod, phase, pods };
 }
@@ -33,6 +48,13 @@ export function fromProtectEntry(entry: unknown): ProtectedRef | undefined {
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) return undefined;
   const e = entry as Record<string, unknown>;
   if (typeof e.ref !== "string") return undefined;
+  if (typeof e.workload === "string") {
+    const workloads =
+      typeof e.workloads === "number" && Number.isInteger(e.workloads) && e.workloads >= 1
+        ? e.workloads
+        : 1;
+    return { ref: e.ref, neededBy: { workload: e.workload, workloads } };
+  }
   if (typeof e.pod !== "string") return { ref: e.ref };
   const pods = typeof e.pods === "number" && Number.isInteger(e.pods) && e.pods >= 1 ? e.pods : 1;
   const neededBy: NeededBy = { pod: e.pod, pods };
@@ -40,8 +62,18 @@ export function fromProtectEntry(entry: unknown): ProtectedRef | undefined {
   return { ref: e.ref, neededBy };
 }
 
-/** "needed by pod demo-shop/backend (Pending)", "... and 2 other pods"; the caller escapes it. */
-export function describeNeededBy(n: NeededBy): string {
+/**
+ * "needed by pod demo-shop/backend (Pending)", "... and 2 other pods", "needed by cronjob
+ * ops/backup and 1 other workload"; the caller escapes it.
+ */
+export function describeNeededBy(n: NeededBy | NeededByWorkload): string {
+  if ("workload" in n) {
+    const others = n.workloads - 1;
+    return (
+      `needed by ${n.workload}` +
+      (others > 0 ? ` and ${others} other workload${others === 1 ? "" : "s"}` : "")
+    );
+  }
   const others = n.pods - 1;
   return (
     `needed by pod ${n.pod}${n.phase === undefined ? "" : ` (${n.phase})`}` +

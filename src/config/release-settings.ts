@@ -17,12 +17,16 @@ export const RELEASE_KEYS = [
   "include",
   "exclude",
   "min-age",
+  // The listing then keeps the clocks and shows them, as the release's runs do.
+  "unused-for",
   "keep-newest",
   "max-images-per-node",
   "max-bytes-per-node",
   "client",
   "socket",
   "nsenter-target",
+  // What the release protects, the listing protects.
+  "protect-workloads",
   "node-selector",
   "nodes",
   "exclude-nodes",

@@ -50,6 +50,13 @@ export const controllerOptions = {
       "passed to the agent: the process (pid or name) whose namespaces nsenter enters on each node (default: the agent's, 1 = the node's init)",
   },
   ...nodeOptions,
+  "protect-workloads": {
+    type: "boolean",
+    default: true,
+    describe:
+      "keep every image a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob template in the " +
+      "cluster names, scaled to zero or suspended or not (lists those kinds once per run; --no-protect-workloads: off)",
+  },
   concurrency: {
     // Read as text and checked by loadRunConfig: yargs' number type turns "abc" into NaN, and the
     // error could then not say what was given.
@@ -116,6 +123,8 @@ export interface RunConfig {
     include: readonly string[];
     exclude: readonly string[];
     minAge: string | undefined;
+    /** --unused-for as given (checked). */
+    unusedFor: string | undefined;
     /** --keep-newest, --max-images-per-node, --max-bytes-per-node as given (checked). */
     keepNewest: string | undefined;
     maxImagesPerNode: string | undefined;
@@ -133,6 +142,8 @@ export interface RunConfig {
    */
   registryPullSecrets: readonly string[];
   dryRun: boolean;
+  /** --protect-workloads: keep images named in workload templates (src/controller/workload-images.ts). */
+  protectWorkloads: boolean;
   nodes: NodeConfig;
   concurrency: number;
   /** Undefined: resolved from the kubeconfig context once the client is loaded. */
@@ -207,6 +218,8 @@ export function loadRunConfig(
   compilePatterns("--exclude", exclude, "exclude");
   const minAge = optionalString("--min-age", args["min-age"]);
   if (minAge !== undefined) parseDuration("--min-age", minAge);
+  const unusedFor = optionalString("--unused-for", args["unused-for"]);
+  if (unusedFor !== undefined) parseDuration("--unused-for", unusedFor);
   const keepNewest = optionalString("--keep-newest", textOf(args["keep-newest"]));
   positiveCount("--keep-newest", keepNewest);
   const maxImagesPerNode = optionalString(
@@ -259,6 +272,7 @@ export function loadRunConfig(
       include,
       exclude,
       minAge,
+      unusedFor,
       keepNewest: keepNewest?.trim(),
       maxImagesPerNode: maxImagesPerNode?.trim(),
       maxBytesPerNode: maxBytesPerNode?.trim(),
@@ -270,6 +284,7 @@ export function loadRunConfig(
     },
     registryPullSecrets: registryPullSecrets(args),
     dryRun: args["dry-run"] === true,
+    protectWorkloads: args["protect-workloads"] !== false,
     nodes: loadNodeConfig(args),
     concurrency: positiveInteger("--concurrency", args.concurrency ?? 10, 500),
     namespace,

@@ -24,6 +24,7 @@ const KEEP_REASONS: readonly KeepReason[] = [
   "excluded",
   "no-match",
   "too-new",
+  "unused-for",
   "not-pullable",
   "newest",
   "limit",

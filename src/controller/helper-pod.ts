@@ -62,10 +62,11 @@ export function protectListProblem(
     Buffer.byteLength(PROTECT_ANNOTATION) + Buffer.byteLength(protectAnnotationValue(protect));
   if (other + bytes <= ANNOTATIONS_MAX_BYTES) return undefined;
   return (
-    `the pods on the node reference ${protect.length} distinct images (${Math.ceil(bytes / 1024)} KiB as a list), ` +
+    `the pods on the node and the cluster's workload templates reference ${protect.length} distinct images (${Math.ceil(bytes / 1024)} KiB as a list), ` +
     `more than a pod's annotations can hold (${ANNOTATIONS_MAX_BYTES / 1024} KiB): the agent cannot be told ` +
     "everything it must keep, so the node is not cleaned; find the pods with that many images with " +
-    `kubectl get pods -A --field-selector spec.nodeName=${node}`
+    `kubectl get pods -A --field-selector spec.nodeName=${node}, or narrow workload protection with --exclude patterns ` +
+    "(references an exclude matches are not sent) or turn it off (protect.workloads=false)"
   );
 }
 
@@ -119,6 +120,7 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       include: agent.include,
       exclude: agent.exclude,
       ...(agent.minAge === undefined ? {} : { minAge: agent.minAge }),
+      ...(agent.unusedFor === undefined ? {} : { unusedFor: agent.unusedFor }),
       ...(agent.keepNewest === undefined ? {} : { keepNewest: agent.keepNewest }),
       ...(agent.maxImagesPerNode === undefined ? {} : { maxImagesPerNode: agent.maxImagesPerNode }),
       ...(agent.maxBytesPerNode === undefined ? {} : { maxBytesPerNode: agent.maxBytesPerNode }),

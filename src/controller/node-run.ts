@@ -33,7 +33,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     const { pods, from } = await ctx.pods.podsOn(node, ctx.signal);
     const needed = imagesNeededByPods(pods);
     log.debug({ pods: pods.length, from }, "pods bound to the node");
-    protect = protectList(needed, node);
+    protect = protectList(needed, node, ctx.workloadProtect);
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
       // The string itself is never logged (it may be huge or written to forge log lines).

@@ -8,7 +8,12 @@
 // counted per pod and never copied anywhere.
 import { checkImageReference } from "../config/image-reference.js";
 import { normaliseReference } from "../config/patterns.js";
-import { toProtectEntry, type NeededBy, type ProtectEntry } from "../config/protect-entries.js";
+import {
+  toProtectEntry,
+  type NeededBy,
+  type ProtectedRef,
+  type ProtectEntry,
+} from "../config/protect-entries.js";
 import { protectListProblem } from "./helper-pod.js";
 import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "../run-model/labels.js";
 import type { SlimPod } from "./pod-slim.js";
@@ -118,10 +123,21 @@ export function imagesNeededByPods(pods: readonly SlimPod[]): NeededImages {
  * in the helper's annotations, the references alone still protect everything (the reasons then
  * name the reference, not the pod). Whether even those fit is `protectListProblem`'s to say.
  */
-export function protectList(needed: NeededImages, node: string): ProtectEntry[] {
+export function protectList(
+  needed: NeededImages,
+  node: string,
+  workloads: readonly ProtectedRef[] = [],
+): ProtectEntry[] {
   const detailed = needed.images.map((ref) => {
     const neededBy = needed.neededBy.get(ref);
     return toProtectEntry(neededBy === undefined ? { ref } : { ref, neededBy });
   });
-  return protectListProblem(detailed, node) === undefined ? detailed : needed.images;
+  // A pod on the node that needs an image says more than a template naming it (the image is in
+  // use: its --unused-for clock stops); a workload's entry is added only for the other images.
+  const onNode = new Set(needed.images.map(normaliseReference));
+  const fromWorkloads = workloads
+    .filter((w) => !onNode.has(normaliseReference(w.ref)))
+    .map(toProtectEntry);
+  const full = [...detailed, ...fromWorkloads];
+  return protectListProblem(full, node) === undefined ? full : [...needed.images, ...fromWorkloads];
 }

@@ -23,6 +23,8 @@ import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { sweepLeftoverPods } from "./sweep.js";
 import { runRules } from "./run-rules.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";
+import { readWorkloadImages, type WorkloadImages } from "./workload-images.js";
+import { compilePatterns } from "../config/patterns.js";
 
 export interface RunDeps {
   kube: Kube;
@@ -108,6 +110,7 @@ export async function runController(
   try {
     let sweep: { deleted: number; left: number };
     let listing: Awaited<ReturnType<typeof listNodeFacts>>;
+    let workloads: WorkloadImages | undefined;
     try {
       // Before anything else: a Secret that cannot be used stops the run here (exit 2).
       if (config.agent.onlyIfPullable)
@@ -124,6 +127,23 @@ export async function runController(
         now,
       );
       listing = await listNodeFacts(kube, config.nodes.selector);
+      // Once per run, before any node: every node is told the same workload images.
+      if (config.protectWorkloads) {
+        const t = now();
+        workloads = await readWorkloadImages(
+          kube.workloads,
+          compilePatterns("--exclude", config.agent.exclude, "exclude"),
+        );
+        log.info(
+          {
+            workloads: workloads.workloads,
+            images: workloads.protect.length,
+            requests: workloads.requests,
+            ms: now() - t,
+          },
+          "workload templates read: their images are kept on every node",
+        );
+      }
     } catch (err) {
       // Interrupted before any node started: nothing to clean up, only to say so.
       if (!deps.signal.aborted) throw err;
@@ -187,6 +207,7 @@ export async function runController(
               runId,
               owner,
               pods: view,
+              workloadProtect: workloads?.protect ?? [],
               log,
               signal: stop.signal,
               now,

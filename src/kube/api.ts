@@ -3,6 +3,7 @@
 // benchmarks: the budget is <= 6 requests per node) wraps exactly these.
 import {
   Observable,
+  type AppsV1Api,
   type BatchV1Api,
   type CoreV1Api,
   type ObservableMiddleware,
@@ -44,6 +45,19 @@ export type AuditApi = Pick<
  */
 export type BatchApi = Pick<BatchV1Api, "listNamespacedCronJob">;
 
+/**
+ * The workload kinds whose templates name images the cluster will need again (workload
+ * protection, src/controller/workload-images.ts): listed across namespaces, paginated.
+ */
+export type WorkloadApi = Pick<
+  AppsV1Api,
+  | "listDeploymentForAllNamespaces"
+  | "listStatefulSetForAllNamespaces"
+  | "listDaemonSetForAllNamespaces"
+  | "listReplicaSetForAllNamespaces"
+> &
+  Pick<BatchV1Api, "listJobForAllNamespaces" | "listCronJobForAllNamespaces">;
+
 export type PodWatch = Pick<Watch, "watch">;
 
 /** API requests made so far, in total and by call (`listNode`, `watch`, ...). */
@@ -58,6 +72,8 @@ export interface Kube {
   audit: AuditApi;
   /** The release's CronJob (counted in `requests` too). */
   batch: BatchApi;
+  /** Workload lists for workload protection (counted in `requests` too). */
+  workloads: WorkloadApi;
   watch: PodWatch;
   /** Every request `core` and `watch` made. */
   requests: RequestCounter;

@@ -3,6 +3,7 @@
 // and interruptible, and a network error naming the server.
 import { Agent } from "node:https";
 import {
+  AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -21,6 +22,7 @@ import {
   limitCalls,
   type AuditApi,
   type BatchApi,
+  type WorkloadApi,
   type CoreApi,
   type Kube,
   type PodWatch,
@@ -47,6 +49,18 @@ const AUDIT_CALLS = [
 ] as const satisfies readonly (keyof AuditApi)[];
 
 const BATCH_CALLS = ["listNamespacedCronJob"] as const satisfies readonly (keyof BatchApi)[];
+
+const WORKLOAD_APPS_CALLS = [
+  "listDeploymentForAllNamespaces",
+  "listStatefulSetForAllNamespaces",
+  "listDaemonSetForAllNamespaces",
+  "listReplicaSetForAllNamespaces",
+] as const satisfies readonly (keyof WorkloadApi)[];
+const WORKLOAD_BATCH_CALLS = [
+  "listJobForAllNamespaces",
+  "listCronJobForAllNamespaces",
+] as const satisfies readonly (keyof WorkloadApi)[];
+const WORKLOAD_CALLS = [...WORKLOAD_APPS_CALLS, ...WORKLOAD_BATCH_CALLS];
 
 /**
  * Client timeout of the report sinks' calls: an Event or the run report is worth a few seconds at
@@ -197,6 +211,17 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     BATCH_CALLS,
     () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
   );
+  const workloadsCounted: WorkloadApi = nameServerOnNetworkErrors(
+    // countRequests returns plain objects of bound calls: merged into one narrow interface.
+    Object.assign(
+      {},
+      countRequests(new AppsV1Api(configuration), WORKLOAD_APPS_CALLS, requests),
+      countRequests(new BatchV1Api(configuration), WORKLOAD_BATCH_CALLS, requests),
+    ) as WorkloadApi,
+    WORKLOAD_CALLS,
+    server,
+    source,
+  );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");
@@ -208,6 +233,11 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     })),
     audit,
     batch,
+    workloads: limitCalls(workloadsCounted, WORKLOAD_CALLS, () => ({
+      timeoutMs,
+      interrupt,
+      exempt: new Set(),
+    })),
     watch,
     requests,
     server,

@@ -26,6 +26,11 @@ export interface InventoryRow {
   bytes: number | undefined;
   /** Why the other nodes keep it, counted: `in-use 3, excluded 1`. */
   kept: Partial<Record<KeepReason, number>>;
+  /**
+   * With --unused-for, per node: since when this tool has seen it unused there (RFC 3339), or
+   * `in use`. A node where it has no clock yet is not listed.
+   */
+  unused?: Record<string, string>;
 }
 
 export class Inventory {
@@ -52,8 +57,14 @@ export class Inventory {
   /** Adds one node's dry-run result. */
   add(node: string, result: AgentResult): void {
     this.nodes++;
+    const clock = (row: InventoryRow, image: { unusedSince?: string; inUse?: true }) => {
+      const value = image.inUse === true ? IN_USE : image.unusedSince;
+      if (value === undefined) return;
+      row.unused = { ...(row.unused ?? {}), [node]: value };
+    };
     for (const d of result.deleted) {
       const row = this.row(d);
+      clock(row, d);
       row.nodes.push(node);
       row.wouldCleanOn.push(node);
       row.bytes = Math.max(row.bytes ?? 0, d.bytes);
@@ -61,6 +72,7 @@ export class Inventory {
     for (const k of result.kept) {
       if (k.reason === "no-match") continue;
       const row = this.row(k);
+      clock(row, k);
       row.nodes.push(node);
       if (USED.has(k.reason)) row.usedOn.push(node);
       row.kept[k.reason] = (row.kept[k.reason] ?? 0) + 1;
@@ -79,6 +91,27 @@ export class Inventory {
       }))
       .sort((a, b) => b.nodes.length - a.nodes.length || a.image.localeCompare(b.image));
   }
+}
+
+const IN_USE = "in use";
+
+/**
+ * The clock column: the latest "unused since" among the nodes (the last to pass --unused-for),
+ * and on how many nodes the image is in use: `2026-11-20T03:00:00Z`, `in use on 2`, or both.
+ */
+function unusedText(unused: InventoryRow["unused"]): string {
+  if (unused === undefined) return "-";
+  const values = Object.values(unused);
+  const since = values.filter((v) => v !== IN_USE).sort();
+  const inUse = values.length - since.length;
+  const parts: string[] = [];
+  const latest = since[since.length - 1];
+  if (latest !== undefined) {
+    const text = latest.replace(/\.000Z$/, "Z");
+    parts.push(since.length > 1 ? `${text} (latest of ${since.length})` : text);
+  }
+  if (inUse > 0) parts.push(`in use on ${inUse}`);
+  return parts.join(", ");
 }
 
 /** `node-a, node-b` or `12 nodes (node-a, node-b, ...)` for long lists. */
@@ -100,14 +133,25 @@ export function formatInventoryTable(rows: readonly InventoryRow[], nodes: numbe
     `${plural(rows.length, "image")} matched on ${plural(nodes, "node")} (dry run: nothing was deleted)`,
   ];
   if (rows.length === 0) return lines;
+  // The clock column only where clocks are kept (--unused-for): otherwise it would say nothing.
+  const clocks = rows.some((r) => r.unused !== undefined);
   lines.push(
     ...formatTable(
-      ["IMAGE", "NODES", "USED ON", "SIZE", "WOULD CLEAN ON", "KEPT BECAUSE"],
+      [
+        "IMAGE",
+        "NODES",
+        "USED ON",
+        "SIZE",
+        ...(clocks ? ["UNUSED SINCE"] : []),
+        "WOULD CLEAN ON",
+        "KEPT BECAUSE",
+      ],
       rows.map((r) => [
         r.image,
         String(r.nodes.length),
         nodeList(r.usedOn),
         r.bytes === undefined ? "-" : formatBytes(r.bytes),
+        ...(clocks ? [unusedText(r.unused)] : []),
         nodeList(r.wouldCleanOn),
         keptText(r.kept),
       ]),
@@ -137,7 +181,19 @@ export function csvCell(text: string): string {
 }
 
 export function formatInventoryCsv(rows: readonly InventoryRow[]): string {
-  const lines = [["image", "id", "nodes", "used_on", "size_bytes", "would_clean_on", "kept"]];
+  const clocks = rows.some((r) => r.unused !== undefined);
+  const lines = [
+    [
+      "image",
+      "id",
+      "nodes",
+      "used_on",
+      "size_bytes",
+      ...(clocks ? ["unused_since"] : []),
+      "would_clean_on",
+      "kept",
+    ],
+  ];
   for (const r of rows)
     lines.push([
       r.image,
@@ -145,6 +201,15 @@ export function formatInventoryCsv(rows: readonly InventoryRow[]): string {
       r.nodes.join(" "),
       r.usedOn.join(" "),
       r.bytes === undefined ? "" : String(r.bytes),
+      // node=time or node=in-use, space separated, as the other node lists.
+      ...(clocks
+        ? [
+            Object.entries(r.unused ?? {})
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([node, v]) => `${node}=${v === IN_USE ? "in-use" : v}`)
+              .join(" "),
+          ]
+        : []),
       r.wouldCleanOn.join(" "),
       Object.keys(r.kept).length === 0 ? "" : keptText(r.kept),
     ]);

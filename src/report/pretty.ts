@@ -153,6 +153,14 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
     lines.push(`    kept     ${imageLabel(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`);
   }
   if (a.limit !== undefined) lines.push(`    note: ${limitText(a.limit)}`);
+  if (a.unusedFor !== undefined) {
+    const u = a.unusedFor;
+    lines.push(
+      `    note: --unused-for clocks: ${u.started} started, ${u.stopped} stopped` +
+        (u.deferred > 0 ? `, ${u.deferred} left for a later run` : "") +
+        (u.failed > 0 ? `, ${u.failed} writes FAILED` : ""),
+    );
+  }
   if (a.minAge !== undefined && !a.minAge.supported) {
     lines.push(`    note: --min-age not applied: ${a.runtime.client} records no time for images`);
   }

@@ -18,11 +18,21 @@ export interface ImageIdentity {
   names: string[];
 }
 
-export interface DeletedImage extends ImageIdentity {
+/**
+ * With --unused-for, what the image's clock says on this node: `unusedSince` (RFC 3339) since when
+ * this tool has seen it unused, or `inUse` when a container, pod sandbox or pod bound to the node
+ * uses it. Neither: it has no clock yet (more label writes than one run makes, see unused-clock.ts).
+ */
+export interface ImageClock {
+  unusedSince?: string;
+  inUse?: true;
+}
+
+export interface DeletedImage extends ImageIdentity, ImageClock {
   bytes: number;
 }
 
-export interface KeptImage extends ImageIdentity {
+export interface KeptImage extends ImageIdentity, ImageClock {
   reason: KeepReason;
   /** Extra context for the reason, e.g. the container or pod that uses it. */
   detail?: string;
@@ -94,6 +104,18 @@ export interface AgentResult {
   limit?: { maxImages?: number; maxBytes?: number; cut: number };
   /** Set when --min-age was given; `supported: false` when the runtime exposes no image time. */
   minAge?: { seconds: number; supported: boolean };
+  /**
+   * Set when --unused-for was given: the clock labels this run wrote (`started`: set on images seen
+   * unused for the first time, `stopped`: removed from images seen in use), those left for a later
+   * run by the per-run cap (`deferred`), and those the runtime refused (`failed`).
+   */
+  unusedFor?: {
+    seconds: number;
+    started: number;
+    stopped: number;
+    deferred: number;
+    failed: number;
+  };
   durationsMs: { inventory: number; plan: number; execute: number; total: number };
 }
 

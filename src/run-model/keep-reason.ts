@@ -10,6 +10,7 @@ export type KeepReason =
   | "excluded" // a name matched an --exclude pattern
   | "no-match" // no name matched an --include pattern
   | "too-new" // younger than --min-age
+  | "unused-for" // --unused-for: not yet seen unused that long (its clock, a label on the image)
   | "not-pullable" // --only-if-pullable: its registry would not serve it again (or did not answer)
   | "newest" // among the --keep-newest newest of its repository (by creation time)
   | "limit" // --max-images-per-node / --max-bytes-per-node reached: left for the next run

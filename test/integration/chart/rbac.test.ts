@@ -95,6 +95,13 @@ const needed = (r: Release): [string, string, string[]][] => [
   ["list", "events", inNs(r)],
   // Events about Nodes (events.enabled, default true): create only, only in default.
   ["create", "events", ["-n", "default"]],
+  // Workload protection (protect.workloads, default true): list, and only list, on six kinds.
+  ["list", "deployments.apps", allNs()],
+  ["list", "statefulsets.apps", allNs()],
+  ["list", "daemonsets.apps", allNs()],
+  ["list", "replicasets.apps", allNs()],
+  ["list", "jobs.batch", allNs()],
+  ["list", "cronjobs.batch", allNs()],
 ];
 
 const dangerous = (r: Release): [string, string, string[]][] => [
@@ -124,6 +131,12 @@ const dangerous = (r: Release): [string, string, string[]][] => [
   ["create", "events", ["-n", "kube-system"]],
   ["create", "configmaps", inNs(r)],
   ["list", "configmaps", inNs(r)],
+  // Workloads are listed, never read one by one, watched or changed.
+  ["get", "deployments.apps", inNs(r)],
+  ["watch", "cronjobs.batch", allNs()],
+  ["patch", "deployments.apps", inNs(r)],
+  ["delete", "cronjobs.batch", inNs(r)],
+  ["list", "secrets", inNs(r)],
 ];
 
 async function answers(

@@ -92,6 +92,8 @@ metadata: { name: ${ns}-${user} }
 rules:
   - { apiGroups: [""], resources: [nodes], verbs: [list] }
   - { apiGroups: [""], resources: [pods], verbs: [list, watch] }
+  - { apiGroups: [apps], resources: [deployments, statefulsets, daemonsets, replicasets], verbs: [list] }
+  - { apiGroups: [batch], resources: [jobs, cronjobs], verbs: [list] }
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

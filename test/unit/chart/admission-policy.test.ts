@@ -219,6 +219,7 @@ describe("admission policy for the controller's service account", () => {
       exclude: ["b/*"],
       protectFile: "/etc/kube-image-cleanup/protect/images.json",
       minAge: "7d",
+      unusedFor: "14d",
       keepNewest: "2",
       maxImagesPerNode: "50",
       maxBytesPerNode: "10Gi",

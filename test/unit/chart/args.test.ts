@@ -56,7 +56,13 @@ describe("controller args rendered by the chart", () => {
   it("only uses flags the run command declares", () => {
     const everything = {
       ...REQUIRED_VALUES,
-      images: { include: ["a/*"], exclude: ["a/b:*"], minAge: "1d", keepNewest: 2 },
+      images: {
+        include: ["a/*"],
+        exclude: ["a/b:*"],
+        minAge: "1d",
+        unusedFor: "14d",
+        keepNewest: 2,
+      },
       limits: { maxImagesPerNode: 50, maxBytesPerNode: "10Gi" },
       runtime: { client: "crictl", socket: "/run/containerd/containerd.sock", nsenterTarget: "1" },
       nodes: { selector: "a=b", names: ["n1"], exclude: ["n2"] },
@@ -71,7 +77,7 @@ describe("controller args rendered by the chart", () => {
     const known = Object.keys(runOptions);
     for (const flag of flags) expect(known, String(flag)).toContain(flag);
     // Every value-driven flag appears at least once with these values.
-    expect(new Set(flags).size).toBe(38);
+    expect(new Set(flags).size).toBe(40);
   });
 
   it("passes events, the report and the Pushgateway on, and leaves them out when turned off", () => {
@@ -97,6 +103,17 @@ describe("controller args rendered by the chart", () => {
       reportRuns: 10,
       pushgatewayUrl: undefined,
     });
+  });
+
+  it("passes images.unusedFor and protect.workloads to the run", () => {
+    const on = configFor({
+      values: { ...REQUIRED_VALUES, images: { ...REQUIRED_VALUES.images, unusedFor: "14d" } },
+    });
+    expect(on.agent.unusedFor).toBe("14d");
+    expect(on.protectWorkloads).toBe(true);
+    const off = configFor({ values: { ...REQUIRED_VALUES, protect: { workloads: false } } });
+    expect(off.agent.unusedFor).toBeUndefined();
+    expect(off.protectWorkloads).toBe(false);
   });
 
   it("turns the defaults into the CLI's defaults, with the release as instance and namespace", () => {

@@ -35,6 +35,7 @@ const stringValues = [
   "images.include.0",
   "images.exclude.0",
   "images.minAge",
+  "images.unusedFor",
   "limits.maxBytesPerNode",
   "runtime.socket",
   "runtime.nsenterTarget",

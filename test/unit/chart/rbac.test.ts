@@ -1,9 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
 
-const clusterRules = [
+const baseClusterRules = [
   { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
   { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+];
+/** protect.workloads (on by default): list, and only list, on the six workload kinds. */
+const clusterRules = [
+  ...baseClusterRules,
+  {
+    apiGroups: ["apps"],
+    resources: ["deployments", "statefulsets", "daemonsets", "replicasets"],
+    verbs: ["list"],
+  },
+  { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list"] },
 ];
 const roleRules = (podVerbs: string[]) => [
   { apiGroups: [""], resources: ["pods"], verbs: podVerbs },
@@ -20,7 +30,12 @@ const ROLE = "kic-kube-image-cleanup";
 const EVENTS_ROLE = "kic-kube-image-cleanup-kic-system";
 
 describe("RBAC", () => {
-  it("grants exactly nodes list and pods list cluster-wide, bound to the chart's service account", () => {
+  it("grants nothing on workloads when protect.workloads is false", () => {
+    const objects = render({ values: { ...REQUIRED_VALUES, protect: { workloads: false } } });
+    expect(only(objects, "ClusterRole").rules).toEqual(baseClusterRules);
+  });
+
+  it("grants exactly nodes list, pods list and workload kinds list cluster-wide, bound to the chart's service account", () => {
     const objects = render({ values: REQUIRED_VALUES });
     const clusterRole = only(objects, "ClusterRole");
     expect(clusterRole.rules).toEqual(clusterRules);

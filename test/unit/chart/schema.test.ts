@@ -185,6 +185,16 @@ const rejections: { what: string; values: Record<string, unknown>; error: string
     error: "images.minAge: Does not match pattern",
   },
   {
+    what: "unusedFor without a unit",
+    values: { ...REQUIRED_VALUES, images: { include: ["a"], unusedFor: "14" } },
+    error: "images.unusedFor: Does not match pattern",
+  },
+  {
+    what: "protect.workloads that is not a boolean",
+    values: { ...REQUIRED_VALUES, protect: { workloads: "yes" } },
+    error: "protect.workloads: Invalid type. Expected: boolean, given: string",
+  },
+  {
     what: "a pattern starting with / that is not /re/ or /re/i",
     values: { ...REQUIRED_VALUES, images: { include: ["/acme/app:1/g"] } },
     error: "images.include.0: Does not match pattern '^[^/]'",

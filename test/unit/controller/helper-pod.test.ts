@@ -149,7 +149,7 @@ describe("helper pod", () => {
     const tooMany = Array.from({ length: 8000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
     expect(JSON.stringify(tooMany).length).toBeGreaterThan(ANNOTATIONS_MAX_BYTES);
     expect(protectListProblem(tooMany, "node-a")).toMatch(
-      /^the pods on the node reference 8000 distinct images \(\d+ KiB as a list\), more than a pod's annotations can hold \(256 KiB\).*node is not cleaned/,
+      /^the pods on the node and the cluster's workload templates reference 8000 distinct images \(\d+ KiB as a list\), more than a pod's annotations can hold \(256 KiB\).*node is not cleaned/,
     );
   });
 

@@ -78,4 +78,45 @@ describe("list: cluster-wide image table", () => {
     const table = formatInventoryTable(inv.list(), 1).join("\n");
     expect(table).toContain("@evil\\nimage:1");
   });
+
+  it("with --unused-for shows per image and node since when it is unused, or in use", () => {
+    const inv = new Inventory();
+    inv.add(
+      "node-a",
+      agentResult({
+        dryRun: true,
+        deleted: [{ ...app, bytes: 1024, unusedSince: "2026-11-01T03:00:00.000Z" }],
+        kept: [{ ...base, reason: "in-use", inUse: true }],
+      }),
+    );
+    inv.add(
+      "node-b",
+      agentResult({
+        dryRun: true,
+        kept: [
+          {
+            ...app,
+            reason: "unused-for",
+            detail: "unused since 2026-12-01T03:00:00Z (6d < 14d)",
+            unusedSince: "2026-12-01T03:00:00.000Z",
+          },
+          { ...base, reason: "unused-for", unusedSince: "2026-12-06T03:00:00.000Z" },
+        ],
+      }),
+    );
+    const rows = inv.list();
+    expect(rows[0]?.unused).toEqual({
+      "node-a": "2026-11-01T03:00:00.000Z",
+      "node-b": "2026-12-01T03:00:00.000Z",
+    });
+    expect(formatInventoryTable(rows, inv.nodes)).toEqual([
+      "2 images matched on 2 nodes (dry run: nothing was deleted)",
+      "IMAGE                  NODES  USED ON     SIZE  UNUSED SINCE                        WOULD CLEAN ON  KEPT BECAUSE",
+      "docker.io/acme/app:1       2  -        1.0 KiB  2026-12-01T03:00:00Z (latest of 2)  node-a          unused-for 1",
+      "docker.io/acme/base:1      2  node-a         -  2026-12-06T03:00:00Z, in use on 1   -               in-use 1, unused-for 1",
+    ]);
+    expect(formatInventoryCsv(rows).split("\r\n")[1]).toBe(
+      "docker.io/acme/app:1,sha256:aaa,node-a node-b,,1024,node-a=2026-11-01T03:00:00.000Z node-b=2026-12-01T03:00:00.000Z,node-a,unused-for 1",
+    );
+  });
 });

@@ -1,0 +1,193 @@
+// Workload protection end to end on the local real cluster, through the chart: a suspended CronJob's
+// image and the image of a Deployment scaled to zero are kept with reasons naming them, while no pod
+// uses either, and deleted by the first run after those workloads are gone. The run also keeps
+// --unused-for clocks (images.unusedFor: 0s), proving the flag passes the admission policy and the
+// labels are written on the node through nsenter.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCluster, kubectl } from "../support/cluster.js";
+import { helm, imagesOnNode, repo, run } from "./support.js";
+import { tempDir } from "../support/temp-dir.js";
+
+const id = randomBytes(3).toString("hex");
+const ns = `kic-e2e-workloads-${id}`;
+const release = `workloads-${id}`;
+const prefix = `e2e.local/${id}`;
+const valuesDir = tempDir("kic-e2e-values-");
+
+async function installChart(values: Record<string, unknown>): Promise<void> {
+  const c = ensureCluster();
+  const file = join(mkdtempSync(join(valuesDir, "install-")), "values.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      schedule: "0 3 * * *",
+      runtime: { socket: c.containerdSocket, nsenterTarget: "containerd" },
+      nodes: { names: [c.nodeName] },
+      ...values,
+    }),
+  );
+  await helm([
+    "upgrade",
+    "--install",
+    release,
+    "chart",
+    "-n",
+    ns,
+    "--wait",
+    "-f",
+    "test/local-cluster-values.yaml",
+    "-f",
+    file,
+  ]);
+}
+
+async function runJobNow(name: string): Promise<string> {
+  const cronjob = (
+    await kubectl([
+      "get",
+      "cronjob",
+      "-n",
+      ns,
+      "-l",
+      `app.kubernetes.io/instance=${release}`,
+      "-o",
+      "name",
+    ])
+  ).trim();
+  await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
+  try {
+    await kubectl(["wait", "-n", ns, `job/${name}`, "--for=condition=complete", "--timeout=240s"]);
+  } finally {
+    process.stdout.write(
+      await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
+    );
+  }
+  return kubectl(["logs", "-n", ns, `job/${name}`]);
+}
+
+const container = (image: string) => ({
+  name: "c",
+  image,
+  imagePullPolicy: "Never",
+  command: ["sleep", "3600"],
+});
+
+/** The clock label of an image reference on the node, or undefined. */
+async function clockOf(ref: string): Promise<string | undefined> {
+  const c = ensureCluster();
+  const { stdout } = await run("ctr", [
+    "--address",
+    c.containerdSocket,
+    "-n",
+    "k8s.io",
+    "images",
+    "ls",
+  ]);
+  const line = stdout.split("\n").find((l) => l.startsWith(`${ref} `));
+  return /kube-image-cleanup\.io\/unused-since=([^,\s]+)/.exec(line ?? "")?.[1];
+}
+
+describe("workload protection on the real cluster", () => {
+  beforeAll(async () => {
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+  });
+
+  afterAll(async () => {
+    await helm(["uninstall", release, "-n", ns]).catch(() => "");
+    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
+    const left = await imagesOnNode(prefix);
+    if (left.length > 0) {
+      const c = ensureCluster();
+      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+    }
+  });
+
+  it("keeps a suspended CronJob's and a zero-replica Deployment's images, naming them, and deletes them once the workloads are gone", async () => {
+    const { nodeName } = ensureCluster();
+    await run("bash", [
+      join(repo, "test/cluster/sample-images.sh"),
+      `${prefix}/backup:v1`,
+      `${prefix}/web:v1`,
+      `${prefix}/loose:v1`,
+    ]);
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: "backup" },
+        spec: {
+          schedule: "0 3 * * *",
+          suspend: true,
+          jobTemplate: {
+            spec: {
+              template: {
+                spec: { restartPolicy: "Never", containers: [container(`${prefix}/backup:v1`)] },
+              },
+            },
+          },
+        },
+      }),
+    });
+    await kubectl(["apply", "-n", ns, "-f", "-"], {
+      input: JSON.stringify({
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web" },
+        spec: {
+          replicas: 0,
+          selector: { matchLabels: { app: "web" } },
+          template: {
+            metadata: { labels: { app: "web" } },
+            spec: { containers: [container(`${prefix}/web:v1`)] },
+          },
+        },
+      }),
+    });
+    await installChart({ images: { include: [`${prefix}/*`], unusedFor: "0s" } });
+
+    const first = await runJobNow(`first-${id}`);
+
+    expect(await imagesOnNode(prefix)).toEqual([`${prefix}/backup:v1`, `${prefix}/web:v1`].sort());
+    expect(first).toContain(`deleted  ${prefix}/loose:v1`);
+    expect(first).toContain(
+      `kept     ${prefix}/backup:v1  protected: needed by cronjob ${ns}/backup`,
+    );
+    // The Deployment's ReplicaSet names the image too: the first workload by kind is the Deployment.
+    expect(first).toContain(
+      `kept     ${prefix}/web:v1  protected: needed by deployment ${ns}/web and 1 other workload`,
+    );
+    expect(first).toMatch(new RegExp(`^\\[1/1\\] ${nodeName}: deleted 1 image`, "m"));
+    // Kept by their workloads, unused on the node: their --unused-for clocks run.
+    expect(await clockOf(`${prefix}/backup:v1`)).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    await kubectl([
+      "delete",
+      "-n",
+      ns,
+      "cronjob/backup",
+      "deployment/web",
+      "--cascade=foreground",
+      "--wait=true",
+    ]);
+    await kubectl([
+      "wait",
+      "-n",
+      ns,
+      "replicaset",
+      "-l",
+      "app=web",
+      "--for=delete",
+      "--timeout=60s",
+    ]).catch(() => "");
+
+    const second = await runJobNow(`second-${id}`);
+
+    expect(second).toContain(`deleted  ${prefix}/backup:v1`);
+    expect(second).toContain(`deleted  ${prefix}/web:v1`);
+    expect(await imagesOnNode(prefix)).toEqual([]);
+  });
+});
