@@ -149,16 +149,25 @@ const REMOVING = [
   { label: "`rbac.allowPodDeletion=false`", args: ["--set", "rbac.allowPodDeletion=false"] },
   { label: "`events.enabled=false`", args: ["--set", "events.enabled=false"] },
   { label: "`report.enabled=false`", args: ["--set", "report.enabled=false"] },
+  { label: "`protect.workloads=false`", args: ["--set", "protect.workloads=false"] },
 ];
 /**
  * Why each rule is there, by scope and resource. A rendered rule with no entry here, or an entry
  * no rendered rule has, fails the generation: a new grant needs its reason written down.
  */
+const WORKLOADS =
+  "images a workload template names are kept, even at zero replicas or suspended (`protect.workloads`); read-only, paginated, once per run";
 const WHY = {
   "cluster|nodes":
     "choose the nodes to clean (listed with a label selector, never read one by one)",
   "cluster|pods":
     "images that pods bound to a node need are never deleted (one list, then one watch, per run: the shared pod view)",
+  "cluster|deployments": WORKLOADS,
+  "cluster|statefulsets": WORKLOADS,
+  "cluster|daemonsets": WORKLOADS,
+  "cluster|replicasets": WORKLOADS,
+  "cluster|jobs": WORKLOADS,
+  "cluster|cronjobs": WORKLOADS,
   "release|pods": "the helper pods, one per node and run",
   "release|pods/log": "read each helper pod's result",
   "release|events": "explain a helper pod that stays Pending",

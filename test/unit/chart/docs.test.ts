@@ -106,6 +106,12 @@ describe("chart documentation", () => {
     expect(rows.map((r) => r.split(" | ").slice(0, 3).join(" | "))).toEqual([
       "| cluster (ClusterRole) | `nodes` | list",
       "| cluster (ClusterRole) | `pods` | list, watch",
+      "| cluster (ClusterRole) | `apps/deployments` | list",
+      "| cluster (ClusterRole) | `apps/statefulsets` | list",
+      "| cluster (ClusterRole) | `apps/daemonsets` | list",
+      "| cluster (ClusterRole) | `apps/replicasets` | list",
+      "| cluster (ClusterRole) | `batch/jobs` | list",
+      "| cluster (ClusterRole) | `batch/cronjobs` | list",
       "| namespace `default` (Role) | `events` | create",
       "| release namespace (Role) | `pods` | create, get, list, watch, delete",
       "| release namespace (Role) | `pods/log` | get",
@@ -115,6 +121,7 @@ describe("chart documentation", () => {
     ]);
     expect(table).toContain("no `delete` with `rbac.allowPodDeletion=false`");
     expect(table).toContain("not with `events.enabled=false`");
+    expect(table).toContain("not with `protect.workloads=false`");
     expect(text).not.toMatch(/exactly (five|5)/);
   });
 
