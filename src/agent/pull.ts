@@ -10,7 +10,14 @@ import {
   type CredentialStore,
   type RegistryCredential,
 } from "../registry/credentials.js";
-import { classifyPullFailure, type PullFailureKind } from "./pull-failure.js";
+import { classifyPullFailure } from "./pull-failure.js";
+import type { PullOutcome } from "../run-model/pull-result.js";
+
+export {
+  countOutcomes,
+  type PullOutcome,
+  type PullOutcomeKind,
+} from "../run-model/pull-result.js";
 
 /** The runtime calls pre-pull needs (the crictl adapter implements them). */
 export interface PullClient {
@@ -21,20 +28,6 @@ export interface PullClient {
     ref: string,
     credential: RegistryCredential | undefined,
   ): Promise<{ ok: true; id: string | undefined } | { ok: false; stderr: string }>;
-}
-
-export type PullOutcomeKind = "pulled" | "present" | "failed" | "not-attempted";
-
-export interface PullOutcome {
-  image: string;
-  outcome: PullOutcomeKind;
-  /** The image id after the pull, or of the image found present. */
-  id?: string;
-  /** failed: the classified reason; not-attempted: why. */
-  detail?: string;
-  failure?: PullFailureKind;
-  attempts: number;
-  durationMs: number;
 }
 
 export interface PullOptions {
@@ -103,16 +96,4 @@ export async function pullImages(
     }
   }
   return out;
-}
-
-/** Per outcome, how many images. */
-export function countOutcomes(outcomes: readonly PullOutcome[]): Record<PullOutcomeKind, number> {
-  const counts: Record<PullOutcomeKind, number> = {
-    pulled: 0,
-    present: 0,
-    failed: 0,
-    "not-attempted": 0,
-  };
-  for (const o of outcomes) counts[o.outcome]++;
-  return counts;
 }
