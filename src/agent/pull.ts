@@ -13,11 +13,7 @@ import {
 import { classifyPullFailure } from "./pull-failure.js";
 import type { PullOutcome } from "../run-model/pull-result.js";
 
-export {
-  countOutcomes,
-  type PullOutcome,
-  type PullOutcomeKind,
-} from "../run-model/pull-result.js";
+export { countOutcomes, type PullOutcome, type PullOutcomeKind } from "../run-model/pull-result.js";
 
 /** The runtime calls pre-pull needs (the crictl adapter implements them). */
 export interface PullClient {

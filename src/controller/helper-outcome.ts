@@ -26,7 +26,7 @@ export async function waitForPod(name: string, ctx: NodeRunContext): Promise<Out
   const timeout = new AbortController();
   const timer = setTimeout(() => {
     timeout.abort(new NodeTimeout());
-  }, ctx.config.nodeTimeoutSeconds * 1000);
+  }, ctx.nodeTimeoutSeconds * 1000);
   try {
     const watched = await ctx.watch.waitFor(
       name,
@@ -79,11 +79,7 @@ export async function collect(
   const { watched, timedOut } = outcome;
   const pod = watched.pod;
   if (timedOut) {
-    const why = explainPod(
-      pod,
-      await podEvents(name, ctx),
-      formatDuration(ctx.config.nodeTimeoutSeconds),
-    );
+    const why = explainPod(pod, await podEvents(name, ctx), formatDuration(ctx.nodeTimeoutSeconds));
     // Still running, perhaps deleting: stopped now (no agent works on unobserved), and its log
     // followed until the pod is gone, so every batch it did is on record.
     const partial = agentStarted(pod) ? await stopAndRead(name, ctx) : undefined;

@@ -1,6 +1,5 @@
 // What every step of one node's turn needs from the run (src/controller/node-run.ts and the modules
-// it calls): config, clients, the shared pod watch and cleanup, limits, log, the run's signal.
-import type { RunConfig } from "../config/run-options.js";
+// it calls): node timeout, clients, the shared pod watch and cleanup, limits, log, the run's signal.
 import type { Kube } from "../kube/api.js";
 import type { Logger } from "../log.js";
 import type { PodCleanup } from "./pod-cleanup.js";
@@ -8,7 +7,8 @@ import type { HelperPodWatch } from "./pod-watch.js";
 import type { Limiter } from "./pool.js";
 
 export interface NodeRunContext {
-  config: Readonly<RunConfig>;
+  /** --node-timeout: the longest a node's helper pod may take. */
+  nodeTimeoutSeconds: number;
   kube: Pick<Kube, "core">;
   watch: HelperPodWatch;
   cleanup: PodCleanup;

@@ -6,13 +6,18 @@ import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors
 import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
+import type { RunConfig } from "../config/run-options.js";
 import { agentStarted, partialText, stopAndRead } from "./agent-stop.js";
 import { buildHelperPod, protectListProblem } from "./helper-pod.js";
 import { collect, waitForPod } from "./helper-outcome.js";
 import type { NodeRunContext } from "./node-context.js";
 import { imagesNeededByPods, protectList } from "./pod-images.js";
 
-export async function cleanNode(node: string, ctx: NodeRunContext): Promise<NodeResult> {
+export async function cleanNode(
+  node: string,
+  ctx: NodeRunContext,
+  config: Readonly<RunConfig>,
+): Promise<NodeResult> {
   const started = ctx.now();
   const log = ctx.log.child({ node });
   const finish = (
@@ -58,7 +63,7 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
 
   // b. The helper pod. Tracked before it is created, so the watch misses none of its events.
   const body = buildHelperPod({
-    config: ctx.config,
+    config,
     namespace: ctx.namespace,
     runId: ctx.runId,
     node,

@@ -1,25 +1,22 @@
-// One run of the controller (DESIGN.md "The flow of one run"): sweep leftovers, select nodes, one
-// helper pod per node with bounded concurrency, one section per node as it finishes, a summary.
-// Dependencies come in (`kube`, `log`, `report`, `signal`), so tests run it against a real API server.
+// One run of the controller (DESIGN.md "The flow of one run"): the shared sweep (node-sweep.ts)
+// with the cleaning job: one helper pod per node running the agent's clean action, one section per
+// node as it finishes, the sinks, a summary. Dependencies come in (`kube`, `log`, `report`,
+// `signal`), so tests run it against a real API server.
 import type { RunConfig } from "../config/run-options.js";
-import { KubeApiError } from "../errors.js";
+import type { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import type { RunReporter } from "../run-model/reporter.js";
 import { createSinkRunner } from "./sink-runner.js";
 import type { RunSink } from "../run-model/sink.js";
-import { newRunId, runSelector } from "../run-model/labels.js";
+import { newRunId } from "../run-model/labels.js";
 import { cleanNode } from "./node-run.js";
-import { listNodeFacts } from "./node-list.js";
-import { rotateNodes } from "./node-order.js";
-import { selectNodes } from "./node-selection.js";
-import { PodCleanup } from "./pod-cleanup.js";
-import { HelperPodWatch } from "./pod-watch.js";
-import { createLimiter, forEachBounded } from "./pool.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
-import { sweepLeftoverPods } from "./sweep.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";
+import { helperNamespace, sweepNodes, type NodeJob } from "./node-sweep.js";
+
+export { helperNamespace, POD_LISTS_IN_FLIGHT } from "./node-sweep.js";
 
 export interface RunDeps {
   kube: Kube;
@@ -32,23 +29,6 @@ export interface RunDeps {
   runId?: string;
   now?: () => number;
 }
-
-/** The namespace helper pods go to: --namespace, $POD_NAMESPACE, the kubeconfig context's, `default`. */
-export function helperNamespace(
-  config: Pick<RunConfig, "namespace">,
-  kube: Pick<Kube, "contextNamespace">,
-): string {
-  return config.namespace ?? kube.contextNamespace ?? "default";
-}
-
-/**
- * Pod lists (one per node, all namespaces) in flight at once, whatever the concurrency: a node's
- * list can be 1 MB of JSON (110 pods with their status), and 50 of them parsed at once would be
- * most of the controller's heap. A list takes milliseconds next to the agent's run, so this
- * costs no throughput.
- * @default 8
- */
-export const POD_LISTS_IN_FLIGHT = 8;
 
 /**
  * Runs one sweep over the selected nodes. Resolves with the summary (also when nodes failed or the
@@ -63,175 +43,69 @@ export async function runController(
   const started = now();
   const runId = deps.runId ?? newRunId();
   const { report } = deps;
-  // SIGTERM cuts calls in flight short (deleting helper pods excepted): a run never waits out a
-  // slow API server's client timeout before it cleans up.
-  const kube = deps.kube.withInterrupt(deps.signal);
-  const log = deps.log.child({ runId });
-  const namespace = helperNamespace(config, kube);
+  const note = (m: string) => {
+    report.note(m);
+  };
   const sinks = createSinkRunner(
     deps.sinks ?? [],
-    { runId, namespace, instance: config.instance, dryRun: config.dryRun, startedAt: started },
-    (m) => {
-      report.note(m);
+    {
+      runId,
+      namespace: helperNamespace(config, deps.kube),
+      instance: config.instance,
+      dryRun: config.dryRun,
+      startedAt: started,
     },
+    note,
   );
-  const requestsBefore = kube.requests.total;
-  const byCallBefore = { ...kube.requests.byCall };
-
-  // Owner references only work within a namespace: helper pods in another namespace than the
-  // controller's pod would be garbage-collected at once.
-  let owner =
-    config.owner === undefined ? undefined : { name: config.owner.name, uid: config.owner.uid };
-  if (
-    config.owner !== undefined &&
-    config.owner.namespace !== undefined &&
-    config.owner.namespace !== namespace
-  ) {
-    report.note(
-      `helper pods go to namespace ${namespace}, the controller runs in ${config.owner.namespace}: ` +
-        "no owner reference is set, so deleting the Job does not delete helper pods",
-    );
-    owner = undefined;
-  }
-
-  const cleanup = new PodCleanup(kube, namespace, config.instance, config.keepPods, log, (m) => {
-    report.note(m);
-  });
-
-  // Internal abort: the caller's signal, or a fatal error on one node, stops new nodes starting.
-  const stop = new AbortController();
-  const onSignal = () => {
-    stop.abort(deps.signal.reason);
+  const job: NodeJob<NodeResult, NodeRow> = {
+    prepare: config.agent.onlyIfPullable
+      ? (kube, namespace) => checkRegistryPullSecrets(kube, namespace, config.registryPullSecrets)
+      : undefined,
+    start: (header) => {
+      report.header({
+        ...header,
+        include: config.agent.include,
+        exclude: config.agent.exclude,
+        minAge: config.agent.minAge,
+        dryRun: config.dryRun,
+      });
+    },
+    visit: (node, ctx) => cleanNode(node, ctx, config),
+    stopped: (node, reason) => ({
+      node,
+      status: "failed",
+      reason,
+      protectedImages: 0,
+      durationMs: 0,
+    }),
+    finished: (result, done, total) => {
+      report.node(result, done, total);
+      sinks.node(result);
+      // Only totals stay for the summary; the full agent result goes with the section.
+      return nodeRow(result);
+    },
   };
-  deps.signal.addEventListener("abort", onSignal);
-  if (deps.signal.aborted) onSignal();
-
-  try {
-    let sweep: { deleted: number; left: number };
-    let listing: Awaited<ReturnType<typeof listNodeFacts>>;
-    try {
-      // Before anything else: a Secret that cannot be used stops the run here (exit 2).
-      if (config.agent.onlyIfPullable)
-        await checkRegistryPullSecrets(kube, namespace, config.registryPullSecrets);
-      sweep = await sweepLeftoverPods(
-        kube,
-        namespace,
-        config.instance,
-        runId,
-        config.nodeTimeoutSeconds,
-        cleanup,
-        log,
-        stop.signal,
-        now,
-      );
-      listing = await listNodeFacts(kube, config.nodes.selector);
-    } catch (err) {
-      // Interrupted before any node started: nothing to clean up, only to say so.
-      if (!deps.signal.aborted) throw err;
-      sweep = { deleted: 0, left: 0 };
-      listing = { nodes: [], pages: 0 };
-    }
-    const selection = selectNodes(listing.nodes, config.nodes);
-    const nodesListed = listing.nodes.length;
-    // Rotated by the run's start time (node-order.ts): a run cut short stops somewhere else each
-    // time, so the end of a big cluster is reached too.
-    const order = rotateNodes(selection.selected, started);
-    report.header({
-      runId,
-      server: kube.server,
-      credentials: kube.source,
-      namespace,
-      include: config.agent.include,
-      exclude: config.agent.exclude,
-      minAge: config.agent.minAge,
-      dryRun: config.dryRun,
-      concurrency: config.concurrency,
-      nodeSelector: config.nodes.selector,
-      nodesListed,
-      selected: selection.selected,
-      startsAt: order[0],
-      skipped: selection.skipped,
-      missing: selection.missing,
-      sweep,
-    });
-
-    const results: NodeRow[] = [];
-    let fatal: KubeApiError | undefined;
-    let notStarted: string[] = [];
-    if (selection.selected.length > 0 && !stop.signal.aborted) {
-      const watch = new HelperPodWatch(kube, namespace, runSelector(config.instance, runId), log);
-      await watch.start();
-      const podLists = createLimiter(POD_LISTS_IN_FLIGHT);
-      try {
-        const total = order.length;
-        notStarted = await forEachBounded(order, config.concurrency, stop.signal, async (node) => {
-          let result: NodeResult;
-          try {
-            result = await cleanNode(node, {
-              config,
-              kube,
-              watch,
-              cleanup,
-              namespace,
-              runId,
-              owner,
-              podLists,
-              log,
-              signal: stop.signal,
-              now,
-            });
-          } catch (err) {
-            if (!(err instanceof KubeApiError)) throw err;
-            fatal ??= err;
-            stop.abort("fatal");
-            result = {
-              node,
-              status: "failed",
-              reason: err.message,
-              protectedImages: 0,
-              durationMs: 0,
-            };
-          }
-          report.node(result, results.length + 1, total);
-          sinks.node(result);
-          // Only totals stay for the summary; the full agent result goes with the section.
-          results.push(nodeRow(result));
-        });
-      } finally {
-        watch.stop();
-      }
-    } else {
-      notStarted = stop.signal.aborted ? order : [];
-    }
-
-    const interruptedBy = deps.signal.aborted ? String(deps.signal.reason) : undefined;
-    const perNodeCount = results.filter((r) => r.pod !== undefined).length;
-    const byCall: Record<string, number> = {};
-    for (const [call, n] of Object.entries(kube.requests.byCall)) {
-      const delta = n - (byCallBefore[call] ?? 0);
-      if (delta > 0) byCall[call] = delta;
-    }
-    const total = kube.requests.total - requestsBefore;
-    const summary: RunSummary = {
-      runId,
-      dryRun: config.dryRun,
-      nodes: results,
-      notStarted,
-      missing: selection.missing,
-      durationMs: now() - started,
-      interruptedBy,
-      fatal: fatal?.message,
-      leftPods: cleanup.leftPods(),
-      requests: {
-        total,
-        perNode: perNodeCount > 0 ? Math.round((total / perNodeCount) * 10) / 10 : undefined,
-        byCall,
-      },
-    };
-    report.summary(summary);
-    await sinks.finish(summary, fatal ? 2 : summaryExitCode(summary), now());
-    return { summary, fatal };
-  } finally {
-    deps.signal.removeEventListener("abort", onSignal);
-  }
+  const outcome = await sweepNodes(config, job, {
+    kube: deps.kube,
+    log: deps.log,
+    note,
+    signal: deps.signal,
+    runId,
+    now,
+  });
+  const summary: RunSummary = {
+    runId,
+    dryRun: config.dryRun,
+    nodes: outcome.rows,
+    notStarted: outcome.notStarted,
+    missing: outcome.missing,
+    durationMs: now() - started,
+    interruptedBy: outcome.interruptedBy,
+    fatal: outcome.fatal?.message,
+    leftPods: outcome.leftPods,
+    requests: outcome.requests,
+  };
+  report.summary(summary);
+  await sinks.finish(summary, outcome.fatal ? 2 : summaryExitCode(summary), now());
+  return { summary, fatal: outcome.fatal };
 }
