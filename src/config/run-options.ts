@@ -202,6 +202,56 @@ export function loadRunConfig(
     "max-images-per-node": maxImagesPerNode,
     "max-bytes-per-node": maxBytesPerNode,
   });
+  const pullable = loadPullableConfig(args);
+  const base = loadControllerConfig(args, env);
+  return Object.freeze({
+    agent: {
+      include,
+      exclude,
+      minAge,
+      keepNewest: keepNewest?.trim(),
+      maxImagesPerNode: maxImagesPerNode?.trim(),
+      maxBytesPerNode: maxBytesPerNode?.trim(),
+      ...base.runtime,
+      onlyIfPullable: pullable.onlyIfPullable,
+      registryTimeout: pullable.registryTimeout,
+    },
+    registryPullSecrets: registryPullSecrets(args),
+    dryRun: args["dry-run"] === true,
+    ...base.sweep,
+    audit: loadAuditConfig(args),
+  });
+}
+
+/** What every command that sweeps nodes takes (`run`, `pull`): the runtime flags and the sweep's. */
+export interface ControllerConfig {
+  runtime: { client: ClientChoice; socket: string | undefined; nsenterTarget: string | undefined };
+  sweep: Pick<
+    RunConfig,
+    | "nodes"
+    | "concurrency"
+    | "namespace"
+    | "instance"
+    | "helper"
+    | "nodeTimeoutSeconds"
+    | "keepPods"
+    | "output"
+    | "logFormat"
+    | "kubeconfig"
+    | "context"
+    | "requestTimeoutMs"
+    | "owner"
+  >;
+}
+
+/**
+ * The options of `controllerOptions` with --client and --socket, checked in one order for every
+ * command that takes them. Throws ConfigError naming the flag.
+ */
+export function loadControllerConfig(
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): ControllerConfig {
   const socketPath = optionalString("--socket", args.socket);
   if (socketPath !== undefined && !socketPath.replace(/^unix:\/\//, "").startsWith("/")) {
     throw new ConfigError(
@@ -234,40 +284,30 @@ export function loadRunConfig(
     );
   }
   const priorityClass = optionalString("--priority-class", args["priority-class"]);
-  const pullable = loadPullableConfig(args);
-  return Object.freeze({
-    agent: {
-      include,
-      exclude,
-      minAge,
-      keepNewest: keepNewest?.trim(),
-      maxImagesPerNode: maxImagesPerNode?.trim(),
-      maxBytesPerNode: maxBytesPerNode?.trim(),
+  return {
+    runtime: {
       client: oneOf("--client", args.client ?? "auto", CLIENT_CHOICES),
       socket: socketPath?.replace(/^unix:\/\//, ""),
       nsenterTarget: nsenterTarget(args["nsenter-target"]),
-      onlyIfPullable: pullable.onlyIfPullable,
-      registryTimeout: pullable.registryTimeout,
     },
-    registryPullSecrets: registryPullSecrets(args),
-    dryRun: args["dry-run"] === true,
-    nodes: loadNodeConfig(args),
-    concurrency: positiveInteger("--concurrency", args.concurrency ?? 1, 500),
-    namespace,
-    instance,
-    // --priority-class is read above, where its error has always come in the order of checks.
-    helper: { ...loadHelperConfig(args), priorityClass },
-    nodeTimeoutSeconds,
-    keepPods: args["keep-pods"] === true,
-    output: kubectl.output,
-    logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
-    kubeconfig: kubectl.kubeconfig,
-    context: kubectl.context,
-    requestTimeoutMs: kubectl.requestTimeoutMs,
-    audit: loadAuditConfig(args),
-    owner:
-      podName && podUid
-        ? { name: podName, uid: podUid, namespace: env.POD_NAMESPACE || undefined }
-        : undefined,
-  });
+    sweep: {
+      nodes: loadNodeConfig(args),
+      concurrency: positiveInteger("--concurrency", args.concurrency ?? 1, 500),
+      namespace,
+      instance,
+      // --priority-class is read above, where its error has always come in the order of checks.
+      helper: { ...loadHelperConfig(args), priorityClass },
+      nodeTimeoutSeconds,
+      keepPods: args["keep-pods"] === true,
+      output: kubectl.output,
+      logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
+      kubeconfig: kubectl.kubeconfig,
+      context: kubectl.context,
+      requestTimeoutMs: kubectl.requestTimeoutMs,
+      owner:
+        podName && podUid
+          ? { name: podName, uid: podUid, namespace: env.POD_NAMESPACE || undefined }
+          : undefined,
+    },
+  };
 }

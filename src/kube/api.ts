@@ -3,6 +3,7 @@
 // benchmarks: the budget is <= 6 requests per node) wraps exactly these.
 import {
   Observable,
+  type AppsV1Api,
   type BatchV1Api,
   type CoreV1Api,
   type ObservableMiddleware,
@@ -42,7 +43,16 @@ export type AuditApi = Pick<
  * What `list` reads from a workstation: the release's CronJob, whose arguments carry the settings
  * the chart turned its values into (src/kube/find-release.ts).
  */
-export type BatchApi = Pick<BatchV1Api, "listNamespacedCronJob">;
+export type BatchApi = Pick<
+  BatchV1Api,
+  "listNamespacedCronJob" | "readNamespacedCronJob" | "readNamespacedJob"
+>;
+
+/** What `pull --images-of` reads: one workload's pod template. */
+export type AppsApi = Pick<
+  AppsV1Api,
+  "readNamespacedDeployment" | "readNamespacedStatefulSet" | "readNamespacedDaemonSet"
+>;
 
 export type PodWatch = Pick<Watch, "watch">;
 
@@ -58,6 +68,8 @@ export interface Kube {
   audit: AuditApi;
   /** The release's CronJob (counted in `requests` too). */
   batch: BatchApi;
+  /** `pull --images-of`'s workload (counted in `requests` too). */
+  apps: AppsApi;
   watch: PodWatch;
   /** Every request `core` and `watch` made. */
   requests: RequestCounter;

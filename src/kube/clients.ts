@@ -3,6 +3,7 @@
 // and interruptible, and a network error naming the server.
 import { Agent } from "node:https";
 import {
+  AppsV1Api,
   BatchV1Api,
   CoreV1Api,
   KubeConfig,
@@ -20,6 +21,7 @@ import {
   createRequestCounter,
   limitCalls,
   type AuditApi,
+  type AppsApi,
   type BatchApi,
   type CoreApi,
   type Kube,
@@ -46,7 +48,16 @@ const AUDIT_CALLS = [
   "listNamespacedConfigMap",
 ] as const satisfies readonly (keyof AuditApi)[];
 
-const BATCH_CALLS = ["listNamespacedCronJob"] as const satisfies readonly (keyof BatchApi)[];
+const BATCH_CALLS = [
+  "listNamespacedCronJob",
+  "readNamespacedCronJob",
+  "readNamespacedJob",
+] as const satisfies readonly (keyof BatchApi)[];
+const APPS_CALLS = [
+  "readNamespacedDeployment",
+  "readNamespacedStatefulSet",
+  "readNamespacedDaemonSet",
+] as const satisfies readonly (keyof AppsApi)[];
 
 /**
  * Client timeout of the report sinks' calls: an Event or the run report is worth a few seconds at
@@ -197,6 +208,16 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     BATCH_CALLS,
     () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
   );
+  const apps: AppsApi = limitCalls(
+    nameServerOnNetworkErrors(
+      countRequests(new AppsV1Api(configuration), APPS_CALLS, requests),
+      APPS_CALLS,
+      server,
+      source,
+    ),
+    APPS_CALLS,
+    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
+  );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");
@@ -208,6 +229,7 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     })),
     audit,
     batch,
+    apps,
     watch,
     requests,
     server,
