@@ -99,6 +99,12 @@ export function loadPullConfig(
     );
   const { retries, backoffSeconds } = loadPullRetries(args);
   const base = loadControllerConfig(args, env);
+  if (base.runtime.client !== "auto" && base.runtime.client !== "crictl")
+    throw new ConfigError(
+      "--client",
+      base.runtime.client,
+      "pre-pull goes through the CRI, as the kubelet pulls: give crictl or auto",
+    );
   return Object.freeze({
     images,
     imagesOf,
