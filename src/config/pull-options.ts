@@ -4,7 +4,12 @@
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { optionalString, strings } from "./checks.js";
-import { loadPullRetries, pullRetryOptions, runtimeOptions } from "./agent-options.js";
+import {
+  loadPullRetries,
+  PULL_BACKOFF_DEFAULT,
+  pullRetryOptions,
+  runtimeOptions,
+} from "./agent-options.js";
 import { checkImageList } from "./image-list.js";
 import { registryPullSecrets } from "./pullable-options.js";
 import { controllerOptions, loadControllerConfig, type ControllerConfig } from "./run-options.js";
@@ -97,7 +102,7 @@ export function loadPullConfig(
       `${String(images.length)} images`,
       `give at most ${String(PULL_IMAGES_MAX)} per run`,
     );
-  const { retries, backoffSeconds } = loadPullRetries(args);
+  const { retries } = loadPullRetries(args);
   const base = loadControllerConfig(args, env);
   if (base.runtime.client !== "auto" && base.runtime.client !== "crictl")
     throw new ConfigError(
@@ -110,7 +115,8 @@ export function loadPullConfig(
     imagesOf,
     registryPullSecrets: registryPullSecrets(args),
     retries,
-    backoff: `${String(backoffSeconds)}s`,
+    // As given (checked above): an admission policy pins the agent's flag to the chart's value.
+    backoff: optionalString("--pull-backoff", args["pull-backoff"]) ?? PULL_BACKOFF_DEFAULT,
     agent: base.runtime,
     ...base.sweep,
   });

@@ -31,7 +31,7 @@ describe("pull options", () => {
     expect(c.nodes.selector).toBe("kubernetes.io/os=linux");
     expect(load({ image: ["a:1"], "pull-retries": "0", "pull-backoff": "1m" })).toMatchObject({
       retries: 0,
-      backoff: "60s",
+      backoff: "1m",
     });
   });
 
