@@ -224,9 +224,7 @@ describe("pre-pull from the cluster's registry", () => {
     expect(nowhere.stdout).toContain(
       `skipped:     ${c.nodeName}: cannot run deployment/${ns}/gpu: the workload's nodeSelector pool=gpu does not match`,
     );
-    expect(await imagesOnNode(prefix)).not.toContain(
-      `${prefix}/app:v3`,
-    );
+    expect(await imagesOnNode(prefix)).not.toContain(`${prefix}/app:v3`);
     const web = await cli(["--images-of", `deployment/${ns}/web`, "--output", "json"]);
     expect(web.code).toBe(0);
     const records = web.stdout
