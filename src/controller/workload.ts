@@ -17,7 +17,7 @@ export interface WorkloadImages {
 }
 
 async function readTemplate(
-  kube: Pick<Kube, "apps" | "batch">,
+  kube: Pick<Kube, "apps" | "jobs">,
   ref: WorkloadRef,
 ): Promise<V1PodSpec | undefined> {
   const { name, namespace } = ref;
@@ -29,9 +29,9 @@ async function readTemplate(
     case "daemonset":
       return (await kube.apps.readNamespacedDaemonSet({ name, namespace })).spec?.template.spec;
     case "job":
-      return (await kube.batch.readNamespacedJob({ name, namespace })).spec?.template.spec;
+      return (await kube.jobs.readNamespacedJob({ name, namespace })).spec?.template.spec;
     case "cronjob":
-      return (await kube.batch.readNamespacedCronJob({ name, namespace })).spec?.jobTemplate.spec
+      return (await kube.jobs.readNamespacedCronJob({ name, namespace })).spec?.jobTemplate.spec
         ?.template.spec;
   }
 }
@@ -45,7 +45,7 @@ const RESOURCES = {
 } as const;
 
 export async function workloadImages(
-  kube: Pick<Kube, "apps" | "batch">,
+  kube: Pick<Kube, "apps" | "jobs">,
   ref: WorkloadRef,
 ): Promise<WorkloadImages> {
   const given = `${ref.kind}/${ref.namespace}/${ref.name}`;

@@ -43,10 +43,10 @@ export type AuditApi = Pick<
  * What `list` reads from a workstation: the release's CronJob, whose arguments carry the settings
  * the chart turned its values into (src/kube/find-release.ts).
  */
-export type BatchApi = Pick<
-  BatchV1Api,
-  "listNamespacedCronJob" | "readNamespacedCronJob" | "readNamespacedJob"
->;
+export type BatchApi = Pick<BatchV1Api, "listNamespacedCronJob">;
+
+/** What `pull --images-of` reads of a Job or CronJob: its pod template. */
+export type JobsApi = Pick<BatchV1Api, "readNamespacedJob" | "readNamespacedCronJob">;
 
 /** What `pull --images-of` reads: one workload's pod template. */
 export type AppsApi = Pick<
@@ -70,6 +70,7 @@ export interface Kube {
   batch: BatchApi;
   /** `pull --images-of`'s workload (counted in `requests` too). */
   apps: AppsApi;
+  jobs: JobsApi;
   watch: PodWatch;
   /** Every request `core` and `watch` made. */
   requests: RequestCounter;

@@ -23,6 +23,7 @@ import {
   type AuditApi,
   type AppsApi,
   type BatchApi,
+  type JobsApi,
   type CoreApi,
   type Kube,
   type PodWatch,
@@ -48,11 +49,11 @@ const AUDIT_CALLS = [
   "listNamespacedConfigMap",
 ] as const satisfies readonly (keyof AuditApi)[];
 
-const BATCH_CALLS = [
-  "listNamespacedCronJob",
+const BATCH_CALLS = ["listNamespacedCronJob"] as const satisfies readonly (keyof BatchApi)[];
+const JOBS_CALLS = [
   "readNamespacedCronJob",
   "readNamespacedJob",
-] as const satisfies readonly (keyof BatchApi)[];
+] as const satisfies readonly (keyof JobsApi)[];
 const APPS_CALLS = [
   "readNamespacedDeployment",
   "readNamespacedStatefulSet",
@@ -218,6 +219,16 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     APPS_CALLS,
     () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
   );
+  const jobs: JobsApi = limitCalls(
+    nameServerOnNetworkErrors(
+      countRequests(new BatchV1Api(configuration), JOBS_CALLS, requests),
+      JOBS_CALLS,
+      server,
+      source,
+    ),
+    JOBS_CALLS,
+    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
+  );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");
@@ -230,6 +241,7 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     audit,
     batch,
     apps,
+    jobs,
     watch,
     requests,
     server,
