@@ -24,6 +24,8 @@ export interface PullActionDeps {
   /** Epoch ms by which the result must be printed (from --deadline): no pull starts after it. */
   deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Aborted on SIGTERM: the pull in flight finishes, no other starts, the result is printed. */
+  signal?: AbortSignal;
   /** Tests hand in a client; by default crictl on the socket found. */
   client?: PullClient;
 }
@@ -64,6 +66,7 @@ export async function runPullAction(
     ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs - DEADLINE_RESERVE_MS }),
     now,
     ...(deps.sleep === undefined ? {} : { sleep: deps.sleep }),
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
     onOutcome: (o) => {
       deps.report.image(o);
     },

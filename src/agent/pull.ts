@@ -36,6 +36,8 @@ export interface PullOptions {
   deadlineMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Aborted on SIGTERM: no further pull starts; the rest are not attempted. */
+  signal?: AbortSignal;
   /** Called as each image is done, for progress in the log. */
   onOutcome?: (outcome: PullOutcome) => void;
 }
@@ -56,6 +58,10 @@ export async function pullImages(
       out.push(outcome);
       options.onOutcome?.(outcome);
     };
+    if (options.signal?.aborted === true) {
+      done({ outcome: "not-attempted", detail: "the agent was stopped (SIGTERM)", attempts: 0 });
+      continue;
+    }
     if (now() >= deadline) {
       done({ outcome: "not-attempted", detail: "the node's deadline came first", attempts: 0 });
       continue;

@@ -104,6 +104,7 @@ export async function runAgentOnce(
           ? createJsonPullReporter(log)
           : createPrettyPullReporter((line) => process.stdout.write(`${line}\n`)),
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
+      signal,
     });
     // An image that is not on the node now is work not done.
     return result.counts.failed + result.counts["not-attempted"] > 0 ? 1 : 0;
