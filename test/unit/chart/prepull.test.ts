@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { pullCommand } from "../../../src/commands/pull.js";
 import { loadPullConfig } from "../../../src/config/pull-options.js";
 import { buildPullPod } from "../../../src/controller/pull-job.js";
-import { kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
+import { join } from "node:path";
+import { chartDir, kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
 
 const prePull = (over: Record<string, unknown> = {}) => ({
   ...REQUIRED_VALUES,
@@ -89,6 +90,23 @@ describe("prePull", () => {
     expect(cron.spec?.concurrencyPolicy).toBe("Forbid");
     const args = cron.spec?.jobTemplate.spec?.template.spec?.containers[0]?.args ?? [];
     expect(args.slice(0, 3)).toEqual(["pull", "registry.example.com/team/app:v1", "nginx:1.25"]);
+  });
+
+  it("ci/13: a digest reference, the schedule and the retry policy reach the CLI unchanged", () => {
+    const objects = render({ files: [join(chartDir, "ci", "13-pre-pull.yaml")] });
+    const cron = only(objects, "CronJob", "kic-kube-image-cleanup-pre-pull");
+    const args = cron.spec?.jobTemplate.spec?.template.spec?.containers[0]?.args ?? [];
+    const config = loadPullConfig(parse(args), {});
+    expect(config.images).toEqual([
+      "registry.example.com/team/app:v2",
+      `registry.example.com/team/worker@sha256:${"0123456789abcdef".repeat(4)}`,
+    ]);
+    expect(config).toMatchObject({
+      retries: 3,
+      backoff: "10s",
+      registryPullSecrets: ["team-registry"],
+    });
+    expect(only(objects, "Job").spec?.template.spec?.containers[0]?.args).toEqual(args);
   });
 
   it("the Role may get exactly the named pull Secrets, and nothing of Secrets without prePull or onlyIfPullable", () => {
