@@ -68,7 +68,10 @@ export async function workloadImages(
   const containers = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
   const images = [
     ...new Set(containers.map((c) => c.image).filter((i): i is string => i !== undefined)),
-  ].filter(isImageReference);
+  ]
+    // A pod author's string that names no pullable image (not a reference, or a bare image id)
+    // cannot be pre-pulled: left out, as the protect list leaves such strings out.
+    .filter((i) => isImageReference(i) && !/^(sha256:)?[0-9a-f]{64}$/.test(i));
   if (images.length === 0)
     throw new ConfigError("--images-of", given, "its pod template names no image to pull");
   const template: PlacementSpec = spec ?? {};
