@@ -1,5 +1,5 @@
 // `npm run bench:publish -- NAME...` (e.g. sweep agent-plan): copies the latest run of each named
-// benchmark to bench/published/ (bench/lib/publish.ts), to commit with the README that quotes it.
+// benchmark to bench/published/ (bench/lib/publish.ts), to commit with docs/performance.md that quotes it.
 import { publish } from "./lib/publish.js";
 
 const names = process.argv.slice(2).filter((a) => a !== "--");

@@ -1,5 +1,5 @@
 // Collects the latest result of each benchmark part (bench/results/*.md) into
-// bench/results/summary.md, the page the README's performance section quotes from.
+// bench/results/summary.md, the page docs/performance.md quotes from.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resultsDir } from "./lib/output.js";
@@ -8,7 +8,16 @@ const scenarios = readdirSync(resultsDir)
   .filter((f) => /^sweep-.+\.md$/.test(f))
   .map((f) => f.replace(/\.md$/, ""))
   .sort();
-const parts = ["sweep", ...scenarios, "agent-containerd", "agent-plan"];
+const parts = [
+  "sweep",
+  ...scenarios,
+  "node-time",
+  "node-time-args",
+  "node-time-containerd2",
+  "node-time-containerd2-args",
+  "agent-containerd",
+  "agent-plan",
+];
 const sections = parts
   .map((p) => join(resultsDir, `${p}.md`))
   .filter((f) => existsSync(f))

@@ -20,6 +20,8 @@
 //                                     KIC_KWOK_REALISTIC); scenario "realistic". Issue 10:
 //                                     BENCH_SWEEP_REALISTIC=1 BENCH_SWEEP_NODES=1000,5000
 //                                     BENCH_SWEEP_CONCURRENCY=50 BENCH_SWEEP_REPS=1
+//   BENCH_SWEEP_CLUSTER [up]          running: use the running cluster as it is (no up.sh, which
+//                                     re-imports the app image), e.g. beside others holding it
 // A scenario other than the defaults writes bench/results/sweep-<scenario>.json, not sweep.json.
 // The parts: the settings above (lib/sweep-config.ts), the cluster side (lib/sweep-cluster.ts),
 // one run of the controller (lib/sweep-run.ts), the figures and tables (lib/sweep-report.ts).
@@ -71,8 +73,14 @@ const nodeBytes: Record<number, number[]> = {};
 let acquired = false;
 let failure: unknown;
 try {
-  log("bringing the cluster up (idempotent)");
-  await sh(join(repoRoot, "test/cluster/up.sh"), []);
+  if (process.env.BENCH_SWEEP_CLUSTER === "running") {
+    // Beside others who hold the cluster: up.sh would re-import this checkout's app image, which
+    // the sweep does not run (kwok finishes its helper pods), under everyone's feet.
+    log("using the running cluster as it is (BENCH_SWEEP_CLUSTER=running)");
+  } else {
+    log("bringing the cluster up (idempotent)");
+    await sh(join(repoRoot, "test/cluster/up.sh"), []);
+  }
   await waitForKwokFree();
   acquired = true;
   const kubeconfig = (await sh(sweepEnv, ["setup"])).trim();

@@ -32,6 +32,7 @@ export interface BenchRun {
 /** The part of `npm run bench` (bench/run.sh) that writes each benchmark. */
 export function benchPart(benchmark: string): string {
   if (benchmark.startsWith("sweep")) return "sweep";
+  if (benchmark.startsWith("node-time")) return "node-time";
   return benchmark === "agent-plan" ? "plan" : "agent";
 }
 

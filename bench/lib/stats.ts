@@ -9,6 +9,15 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? hi : ((sorted[mid - 1] ?? hi) + hi) / 2;
 }
 
+/** The q-quantile (0..1) by nearest rank: with few runs, a value that was measured. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return (
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN
+  );
+}
+
 export interface Line {
   /** y per unit of x. */
   slope: number;

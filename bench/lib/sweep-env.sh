@@ -50,7 +50,7 @@ kind: ClusterRole
 metadata: { name: $USER_NAME }
 rules:
   - { apiGroups: [""], resources: ["nodes"], verbs: ["list"] }
-  - { apiGroups: [""], resources: ["pods"], verbs: ["list"] }
+  - { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] }
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

@@ -6,10 +6,16 @@ import { round } from "./stats.js";
 import { clusterCpu, HELPER_NS, serverCount, sleep, waitNoHelperPods } from "./sweep-cluster.js";
 import { NODE_OPTIONS } from "./sweep-config.js";
 
-/** Calls a run makes once (or once per page), not per node; the run report is read and written once. */
+/**
+ * Calls a run makes once (or once per page), not per node; the run report is read and written once.
+ * `listPodForAllNamespaces` is the shared pod view's: its list pages, its resourceVersion reads
+ * (shared by the nodes waiting for one) and the per-node lists it fell back to, all three counted
+ * apart in `podView`.
+ */
 const RUN_CALLS = new Set([
   "listNode",
   "listNamespacedPod",
+  "listPodForAllNamespaces",
   "watch",
   "readNamespacedConfigMap",
   "replaceNamespacedConfigMap",
@@ -41,6 +47,8 @@ export interface SweepRun {
   /** Events recorded per node (the audit sink), apart from nodeCallsPerNode. */
   eventCallsPerNode: number | undefined;
   nodeListPages: number | undefined;
+  /** What the shared pod view did (list pages, re-lists, version reads, nodes served by it). */
+  podView: Record<string, number> | undefined;
   serverRequests: number;
   serverRequestsPerNode: number;
   peakRssMiB: number | undefined;
@@ -96,7 +104,12 @@ export async function sweepOnce(
         durationMs?: number;
         ok?: number;
         failed?: number;
-        requests?: { total: number; perNode?: number; byCall: Record<string, number> };
+        requests?: {
+          total: number;
+          perNode?: number;
+          byCall: Record<string, number>;
+          podView?: Record<string, number>;
+        };
       }
     | undefined;
   const failures: string[] = [];
@@ -146,6 +159,7 @@ export async function sweepOnce(
     runCalls,
     eventCallsPerNode: eventCalls === undefined ? undefined : round(eventCalls / nodes, 2),
     nodeListPages: byCall?.listNode,
+    podView: summary.requests?.podView,
     serverRequests,
     serverRequestsPerNode: round(serverRequests / nodes, 2),
     peakRssMiB: run.peakRssMiB === undefined ? undefined : round(run.peakRssMiB, 1),

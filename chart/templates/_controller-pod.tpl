@@ -68,6 +68,10 @@ spec:
           valueFrom:
             fieldRef:
               fieldPath: metadata.namespace
+        # Whether the admission policy guards this account's pods: every run's log (run and pull
+        # alike: both create privileged helper pods) says so where it does not.
+        - name: ADMISSION_POLICY
+          value: {{ include "kube-image-cleanup.admissionPolicyState" $root | quote }}
         {{- with $root.Values.controller.nodeOptions }}
         - name: NODE_OPTIONS
           value: {{ . | quote }}

@@ -81,6 +81,29 @@ guard keeps the message when schema validation is skipped (--skip-schema-validat
 {{- if not (and .Values.images .Values.images.include) }}
 {{- fail "images.include is required: give at least one image glob, e.g. --set 'images.include={docker.io/acme/*}'" }}
 {{- end }}
+{{- if and .Values.admissionPolicy.required (ne (include "kube-image-cleanup.admissionPolicyState" .) "installed") }}
+{{- if .Values.admissionPolicy.create }}
+{{- fail "admissionPolicy.required=true, but the API server does not serve admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy (Kubernetes 1.30 and later): without it, whoever holds the controller's service-account token can create any privileged pod in the release namespace (root on every node). Install on a Kubernetes 1.30+ API server, or set admissionPolicy.required=false to accept that (NOTES.txt and every run's log will say so)" }}
+{{- else }}
+{{- fail "admissionPolicy.required=true contradicts admissionPolicy.create=false: set admissionPolicy.create=true" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+Whether this release's admission policy is installed (admission-policy.yaml): "installed",
+"not-served" (the API server does not serve admissionregistration.k8s.io/v1
+ValidatingAdmissionPolicy: nothing is rendered) or "disabled" (admissionPolicy.create=false). The
+controller gets it as ADMISSION_POLICY and says so in every run's log where it is not installed.
+*/}}
+{{- define "kube-image-cleanup.admissionPolicyState" -}}
+{{- if not .Values.admissionPolicy.create -}}
+disabled
+{{- else if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy" -}}
+installed
+{{- else -}}
+not-served
+{{- end -}}
 {{- end }}
 
 {{/* Name of the run-report ConfigMap (fullname is at most 52 characters, so this fits 63). */}}

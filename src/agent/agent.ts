@@ -11,6 +11,7 @@ import { createDockerAdapter } from "./docker.js";
 import { createEngineClient } from "./docker-engine.js";
 import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
+import { imageFsFigure, type ImageFsReading } from "./image-fs.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions, pullabilityCandidates, type PlanOptions } from "./plan.js";
@@ -49,6 +50,15 @@ export async function runAgent(
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
 
+  if (deps.deadlineMs !== undefined && deps.deadlineMs - now() < DEADLINE_RESERVE_MS) {
+    // The deadline counts from the helper pod's creation: a slow start used it up.
+    const late = (now() - deps.deadlineMs) / 1000;
+    deps.report.warn(
+      `started ${late >= 0 ? `${late.toFixed(1)} s after` : `${(-late).toFixed(1)} s before`} its deadline ` +
+        `${new Date(deps.deadlineMs).toISOString()} (--deadline): no removal batch can start; the helper ` +
+        "pod started slowly (its image pulled?) or this node's clock is ahead of the controller's",
+    );
+  }
   const { adapter, version, socket } = await connect(config, deps);
   const runtime: AgentResult["runtime"] = {
     client: adapter.client,
@@ -112,16 +122,9 @@ export async function runAgent(
   deps.report.plan(plan, inventory.images.length, config.dryRun, t2 - t1);
 
   const deleting = !config.dryRun && plan.delete.length > 0;
-  // A reading taken since the agent started: the CRI's figure may be up to 10 s old, and would
-  // miss images pulled just before.
-  // Waits are bounded by the deadline: the figure is for the report; the removals and the result
-  // come first. Before the removals it may take a quarter of the time left, after them the rest.
-  const left = () => (deps.deadlineMs ?? Infinity) - now();
-  const waitMs = (share: number) =>
-    deps.signal?.aborted
-      ? 0
-      : Math.max(0, Math.min(IMAGE_FS_WAIT_MS, share * (left() - DEADLINE_RESERVE_MS)));
-  const fsBefore = deleting ? await readImageFs(adapter, deps, t0, waitMs(0.25)) : undefined;
+  // The image filesystem's figure is read right before and right after the removals, never waited
+  // for: a runtime that has not caught up yet makes it `pending` (image-fs.ts), not the node slower.
+  const fsBefore = deleting ? await readImageFs(adapter, deps) : undefined;
   const done = await executePlan(plan.delete, inventory, adapter, {
     dryRun: config.dryRun,
     log: deps.log,
@@ -140,9 +143,11 @@ export async function runAgent(
         : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
     );
   }
-  const removedAt = now();
+  const removedAt = Date.now();
   const fsAfter =
-    fsBefore === undefined ? undefined : await readImageFs(adapter, deps, removedAt, waitMs(1));
+    fsBefore === undefined || done.deleted.length === 0
+      ? undefined
+      : await readImageFs(adapter, deps);
   const t3 = now();
 
   const result: AgentResult = {
@@ -165,15 +170,15 @@ export async function runAgent(
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
     durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
   };
+  if (done.alreadyGone.length > 0) result.alreadyGone = done.alreadyGone;
   if (done.stopped !== undefined) result.stopped = done.stopped;
   if (fsBefore !== undefined && fsAfter !== undefined) {
-    result.imageFs = {
-      source: adapter.imageFsSource,
-      usedBytesBefore: fsBefore.usedBytes,
-      usedBytesAfter: fsAfter.usedBytes,
-      freedBytes: fsBefore.usedBytes - fsAfter.usedBytes,
-      settled: fsAfter.fresh,
-    };
+    const figure = imageFsFigure(fsBefore, fsAfter, {
+      // The runtime's own clock stamps its readings: compared with the wall clock, not `now`.
+      removedAtMs: removedAt,
+      deletedIds: done.deleted.map((d) => d.id),
+    });
+    if (figure !== undefined) result.imageFs = figure;
   }
   if (plan.cutByLimit > 0) result.limit = { ...config.limits, cut: plan.cutByLimit };
   if (config.minAgeSeconds !== undefined) {
@@ -223,17 +228,12 @@ async function connect(
   }
 }
 
-/** The CRI refreshes its image filesystem figure every 10 s (containerd's default): wait that long. */
-const IMAGE_FS_WAIT_MS = 12_000;
-
 async function readImageFs(
   adapter: RuntimeAdapter,
   deps: AgentDeps,
-  after?: number,
-  waitMs?: number,
-): Promise<{ usedBytes: number; fresh: boolean } | undefined> {
+): Promise<ImageFsReading | undefined> {
   try {
-    return await adapter.imageFsUsage(after, waitMs);
+    return await adapter.imageFsUsage();
   } catch (err) {
     // Only a figure for the report: without it the result carries the sum of image sizes alone.
     deps.report.warn(`image filesystem usage not read (${adapter.imageFsSource}): ${String(err)}`);

@@ -35,3 +35,18 @@ export function errorsByRef(
   }
   return out;
 }
+
+/** The references a removal call said it did not find (someone else had removed them). */
+export function notFoundRefs(
+  stderr: string,
+  refs: readonly string[],
+  notFound: RegExp,
+): Set<string> {
+  const out = new Set<string>();
+  for (const raw of stderr.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || !notFound.test(line)) continue;
+    for (const ref of refs) if (mentionsRef(line, ref)) out.add(ref);
+  }
+  return out;
+}

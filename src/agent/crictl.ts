@@ -1,7 +1,7 @@
 // The CRI client: crictl against any CRI runtime (containerd, CRI-O, k3s). JSON output throughout,
 // parsed in crictl-parse.ts.
 import { canonicalId } from "../config/patterns.js";
-import { errorsByRef } from "./client-output.js";
+import { errorsByRef, notFoundRefs } from "./client-output.js";
 import { parseCrictlImageFsInfo } from "./image-fs.js";
 import {
   CommandFailedError,
@@ -13,6 +13,7 @@ import {
 import { posix } from "node:path";
 import { parseCtrContentAges } from "./ctr-parse.js";
 import { createCtrUsageReader } from "./ctr-usage.js";
+import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
 import { parseCrictlInspectiCreated } from "./image-created.js";
 import {
   findSandboxImage,
@@ -30,6 +31,8 @@ import { crictlCommand } from "./crictl-command.js";
 
 /** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
 const BATCH = 50;
+/** crictl's line for an image it does not find (`no such image <id>`; a CRI NotFound). */
+const NO_SUCH_IMAGE = /no such image|not found/i;
 
 /** `program`: crictl on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
 export function createCrictlAdapter(
@@ -106,6 +109,9 @@ export function createCrictlAdapter(
   // A crictl found off PATH (RKE2, k3s) has its ctr beside it.
   const ctrProgram = program === "crictl" ? "ctr" : posix.join(posix.dirname(program), "ctr");
   const readCtrUsage = createCtrUsageReader(exec, socket, "k8s.io", ctrProgram);
+  const readCtrImageFs = createCtrImageFsReader(exec, socket, "k8s.io", ctrProgram);
+  // Decided by the first reading, so the readings before and after the removals compare.
+  let ctrFsAbsent = false;
   const otherContainers = async (known: ReadonlySet<string>): Promise<ContainerRecord[]> => {
     if (ctrAbsent) return [];
     try {
@@ -147,15 +153,22 @@ export function createCrictlAdapter(
   };
 
   const usage = async (): Promise<Usage> => {
-    const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
-    const { images, gone } = await inspectSandboxes(listed.map((s) => s.id));
+    // Sandboxes and containers at once: two independent listings (each client call is a process,
+    // through nsenter a second one), so the re-check before a removal is one round, not two.
+    const [{ listed, images, gone }, psJson] = await Promise.all([
+      (async () => {
+        const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
+        return { listed, ...(await inspectSandboxes(listed.map((s) => s.id))) };
+      })(),
+      crictl("ps", "-a", "-o", "json"),
+    ]);
     const sandboxes = listed.filter((s) => !gone.has(s.id));
     for (const s of sandboxes) {
       const image = images.get(s.id);
       if (image !== undefined) s.image = image;
     }
     const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
-    const containers = parseCrictlContainers(await crictl("ps", "-a", "-o", "json"), podById);
+    const containers = parseCrictlContainers(psJson, podById);
     // Only CRI's containers: image volumes exist only in pods the CRI plugin runs.
     const mounts = await inspectMounts(containers.map((c) => c.id));
     const imageVolumes: ImageVolumeRecord[] = [];
@@ -184,12 +197,18 @@ export function createCrictlAdapter(
     },
     usage,
     inventory: async ({ withTimes, withCreated }): Promise<Inventory> => {
-      const images = parseCrictlImages(await crictl("images", "-o", "json"));
-      if (withCreated === true) await readCreated(images);
-      const { containers, sandboxes, imageVolumes } = await usage();
-      const configuredSandboxImage = findSandboxImage(
-        JSON.parse(await crictl("info", "-o", "json")),
-      );
+      // Independent reads, at once: the order does not matter for safety, since the removal
+      // re-checks what containers use right before each batch (execute.ts).
+      const [images, { containers, sandboxes, imageVolumes }, info] = await Promise.all([
+        (async () => {
+          const images = parseCrictlImages(await crictl("images", "-o", "json"));
+          if (withCreated === true) await readCreated(images);
+          return images;
+        })(),
+        usage(),
+        crictl("info", "-o", "json"),
+      ]);
+      const configuredSandboxImage = findSandboxImage(JSON.parse(info));
       const imageTimesKnown =
         withTimes && (await readContainerdTimes(exec, socket, images, ctrProgram));
       const inventory: Inventory = {
@@ -207,30 +226,45 @@ export function createCrictlAdapter(
     measure: () => Promise.resolve(),
     remove: async (images) => {
       const errors = new Map<string, string>();
+      const alreadyGone = new Map<string, string>();
       for (const batch of chunks(images, BATCH)) {
         // RemoveImage by id removes every tag and digest of the image. `--`: ids are never flags.
         const ids = batch.map((i) => i.id);
         const r = await exec.run(argv("rmi", "--", ...ids));
-        const byId = errorsByRef(r.stderr, ids, /^$/);
+        // crictl asks for each image's status first and says "no such image" when there is none.
+        // (One removed between that question and crictl's RemoveImage goes unnoticed: the CRI
+        // answers success for an image it no longer has.)
+        const missing = notFoundRefs(r.stderr, ids, NO_SUCH_IMAGE);
+        const byId = errorsByRef(r.stderr, ids, NO_SUCH_IMAGE);
         for (const [id, line] of byId) errors.set(id, line);
-        if (r.code !== 0 && batch.length === 1 && byId.size === 0 && batch[0])
+        for (const id of missing)
+          if (!errors.has(id))
+            alreadyGone.set(
+              id,
+              "the runtime no longer had it when this agent's crictl rmi asked (removed by another process)",
+            );
+        if (r.code !== 0 && batch.length === 1 && byId.size === 0 && missing.size === 0 && batch[0])
           errors.set(batch[0].id, lastLines(r.stderr));
       }
-      return errors;
+      return { errors, alreadyGone };
     },
-    imageFsSource: "crictl imagefsinfo",
-    imageFsUsage: async (after, waitMs = 0) => {
-      const end = Date.now() + waitMs;
-      for (;;) {
-        const reading = parseCrictlImageFsInfo(await crictl("imagefsinfo", "-o", "json"));
-        // containerd stamps an empty stats store "now": 0 bytes is no reading on a node, where at
-        // least the pause image is unpacked (also right after containerd started, before its first
-        // stats pass).
-        const fresh =
-          reading.usedBytes > 0 && (after === undefined || (reading.takenAtMs ?? 0) > after);
-        if (fresh || Date.now() >= end) return { usedBytes: reading.usedBytes, fresh };
-        await new Promise((r) => setTimeout(r, 500));
+    imageFsSource: `${CTR_IMAGE_FS_SOURCE} (containerd), else crictl imagefsinfo`,
+    imageFsUsage: async () => {
+      // On containerd, ctr's figure is computed on request; the CRI's is refreshed every 10 s and
+      // would have to be waited for (image-fs.ts). Elsewhere (CRI-O: no ctr) the CRI's is all there is.
+      if (!ctrFsAbsent) {
+        try {
+          return await readCtrImageFs();
+        } catch (err) {
+          if (!(err instanceof CommandNotFoundError || err instanceof CommandFailedError))
+            throw err;
+          ctrFsAbsent = true;
+        }
       }
+      return {
+        ...parseCrictlImageFsInfo(await crictl("imagefsinfo", "-o", "json")),
+        source: "crictl imagefsinfo",
+      };
     },
     present: async () => parseCrictlPresent(await crictl("images", "-o", "json")),
   };

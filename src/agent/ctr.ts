@@ -3,7 +3,7 @@
 // in ctr-usage.ts.
 import { arch } from "node:os";
 import { isImageId } from "../config/patterns.js";
-import { errorsByRef } from "./client-output.js";
+import { errorsByRef, notFoundRefs } from "./client-output.js";
 import { findSandboxImage } from "./crictl-parse.js";
 import {
   groupCtrImages,
@@ -12,7 +12,7 @@ import {
   parseCtrVersion,
 } from "./ctr-parse.js";
 import { createCtrUsageReader } from "./ctr-usage.js";
-import { parseCtrContentBytes, parseCtrSnapshotUsage } from "./image-fs.js";
+import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
 import { lastLines, runChecked, type HostExec } from "./host-exec.js";
 import { inParallel } from "./in-parallel.js";
 import type { Inventory } from "./inventory.js";
@@ -104,6 +104,7 @@ export function createCtrAdapter(
     },
     remove: async (images) => {
       const errors = new Map<string, string>();
+      const alreadyGone = new Map<string, string>();
       for (let i = 0; i < images.length; i += BATCH) {
         const batch = images.slice(i, i + BATCH);
         const refs = batch.flatMap((b) => b.refs);
@@ -123,23 +124,28 @@ export function createCtrAdapter(
           ...refs,
         ]);
         const byRef = errorsByRef(r.stderr, refs, /image not found/);
+        const missing = notFoundRefs(r.stderr, refs, /image not found/);
         for (const image of batch) {
           const ref = image.refs.find((x) => byRef.has(x));
           if (ref !== undefined) errors.set(image.id, byRef.get(ref) ?? "");
+          // Its own only when this call removed every reference: a reference someone else removed
+          // first may have been the one that freed the content.
+          const gone = image.refs.filter((x) => missing.has(x)).length;
+          if (ref === undefined && gone > 0)
+            alreadyGone.set(
+              image.id,
+              gone === image.refs.length
+                ? "every reference was gone before this agent's ctr images rm (removed by another process)"
+                : `${String(gone)} of its ${String(image.refs.length)} references were gone before this agent's ctr images rm (removed by another process at the same time)`,
+            );
         }
         if (r.code !== 0 && batch.length === 1 && byRef.size === 0 && batch[0])
           errors.set(batch[0].id, lastLines(r.stderr));
       }
-      return errors;
+      return { errors, alreadyGone };
     },
-    imageFsSource: "ctr snapshots usage + ctr content ls",
-    // Computed on request: always fresh.
-    imageFsUsage: async () => ({
-      usedBytes:
-        parseCtrSnapshotUsage(await ctr("snapshots", "usage", "-b")) +
-        parseCtrContentBytes(await ctr("content", "ls")),
-      fresh: true,
-    }),
+    imageFsSource: CTR_IMAGE_FS_SOURCE,
+    imageFsUsage: createCtrImageFsReader(exec, socket, namespace, program),
     present: async () => {
       // Names exactly (`-q`: one per line, whatever characters they hold), then the table for the
       // digest each points to: a line starts with its name, followed by TYPE and DIGEST.

@@ -119,11 +119,17 @@ export function createDockerAdapter(
     measure: () => Promise.resolve(),
     remove: async (images) => {
       const errors = new Map<string, string>();
+      const alreadyGone = new Map<string, string>();
       for (const image of images) {
-        const error = await removeImage(engine, image);
-        if (error !== undefined) errors.set(image.id, error);
+        const outcome = await removeImage(engine, image);
+        if (outcome.error !== undefined) errors.set(image.id, outcome.error);
+        else if (outcome.removedNothing)
+          alreadyGone.set(
+            image.id,
+            "the Engine no longer had it when this agent removed it (removed by another process)",
+          );
       }
-      return errors;
+      return { errors, alreadyGone };
     },
     present: async () => {
       // Everything, intermediate images too: nothing that holds content may be missed.
@@ -148,7 +154,7 @@ export function createDockerAdapter(
     // that know it (API 1.42+); older ones ignore it and size containers and volumes too.
     imageFsUsage: async () => ({
       usedBytes: parseDockerLayersSize(await engine.get("/system/df?type=image")),
-      fresh: true,
+      source: "docker system df (LayersSize)",
     }),
   };
 }
@@ -163,27 +169,37 @@ export function createDockerAdapter(
  * until the rest is that one repository; then the id, where the Engine checks every container,
  * running or stopped, and refuses (409) if one uses the image.
  */
-async function removeImage(engine: EngineClient, image: ImageRecord): Promise<string | undefined> {
+async function removeImage(
+  engine: EngineClient,
+  image: ImageRecord,
+): Promise<{ error?: string; removedNothing?: boolean }> {
   let remaining = [...image.refs];
   const untagged: string[] = [];
+  // Whether any of this agent's DELETEs found something to delete (else another process did).
+  let found = false;
   try {
     while (remaining.length > 1 && !isSingleReference(remaining)) {
       const next = remaining.find((r) => r.includes("@")) ?? remaining[0];
       if (next === undefined) break;
       const entries = await deleteQuiet(engine, `/images/${pathOf(next)}?noprune=false`);
+      found ||= entries.found;
       const gone = new Set([next, ...entries.untagged]);
       untagged.push(...gone);
       remaining = remaining.filter((r) => !gone.has(r));
       // Its last name went, and the image with it.
-      if (entries.deleted.includes(image.id)) return undefined;
+      if (entries.deleted.includes(image.id)) return {};
     }
-    await deleteQuiet(engine, `/images/${image.id}?noprune=false`);
-    return undefined;
+    const last = await deleteQuiet(engine, `/images/${image.id}?noprune=false`);
+    // Its own only when the final DELETE removed it: a 404 there means it was gone already.
+    return last.found ? {} : { removedNothing: true };
   } catch (err) {
     const text = err instanceof EngineError ? err.engineMessage : String(err);
-    return untagged.length > 0
-      ? `${text}; names removed before that: ${untagged.join(", ")}`
-      : text;
+    return {
+      error:
+        untagged.length > 0 && found
+          ? `${text}; names removed before that: ${untagged.join(", ")}`
+          : text,
+    };
   }
 }
 
@@ -192,15 +208,16 @@ function pathOf(name: string): string {
   return name.split("/").map(encodeURIComponent).join("/");
 }
 
-/** A DELETE whose 404 means the name or image is gone already. */
+/** A DELETE whose 404 means the name or image is gone already (`found: false`). */
 async function deleteQuiet(
   engine: EngineClient,
   path: string,
-): Promise<{ untagged: string[]; deleted: string[] }> {
+): Promise<{ untagged: string[]; deleted: string[]; found: boolean }> {
   try {
-    return parseDeleteResponse(await engine.delete(path));
+    return { ...parseDeleteResponse(await engine.delete(path)), found: true };
   } catch (err) {
-    if (err instanceof EngineError && err.status === 404) return { untagged: [], deleted: [] };
+    if (err instanceof EngineError && err.status === 404)
+      return { untagged: [], deleted: [], found: false };
     throw err;
   }
 }

@@ -11,9 +11,10 @@ import type {
   BatchStart,
   DeletedImage,
   FailedImage,
+  GoneImage,
   KeptImage,
 } from "../run-model/agent-result.js";
-import type { RuntimeAdapter } from "./runtime.js";
+import type { Removal, RuntimeAdapter } from "./runtime.js";
 
 /** Images per removal call; each batch gets its own usage re-check just before. */
 export const REMOVE_BATCH = 25;
@@ -26,6 +27,8 @@ export interface Execution {
   /** Planned, but a container or sandbox started using them before the delete; or not attempted. */
   keptLate: KeptImage[];
   failed: FailedImage[];
+  /** Gone before this agent's remove call reached them: no bytes of theirs are counted. */
+  alreadyGone: GoneImage[];
   /** Set when batches were left out: the deadline was near, or the agent was told to stop. */
   stopped?: "deadline" | "signal";
 }
@@ -48,7 +51,7 @@ export async function executePlan(
   adapter: RuntimeAdapter,
   options: ExecuteOptions,
 ): Promise<Execution> {
-  const out: Execution = { deleted: [], keptLate: [], failed: [] };
+  const out: Execution = { deleted: [], keptLate: [], failed: [], alreadyGone: [] };
   if (candidates.length === 0) return out;
   await adapter.measure(candidates);
   const identity = (i: ImageRecord) => ({ id: i.id, names: i.names });
@@ -117,11 +120,19 @@ export async function executePlan(
     if (go.length === 0) continue;
     batchNo += 1;
     options.onBatch?.({ start: { batch: batchNo, images: go.map(identity) } });
-    const errors = await adapter.remove(go);
-    const done = await verify(go, errors, adapter);
-    options.onBatch?.({ done: { batch: batchNo, deleted: done.deleted, failed: done.failed } });
+    const removal = await adapter.remove(go);
+    const done = await verify(go, removal, adapter);
+    options.onBatch?.({
+      done: {
+        batch: batchNo,
+        deleted: done.deleted,
+        failed: done.failed,
+        ...(done.alreadyGone.length > 0 ? { alreadyGone: done.alreadyGone } : {}),
+      },
+    });
     out.deleted.push(...done.deleted);
     out.failed.push(...done.failed);
+    out.alreadyGone.push(...done.alreadyGone);
     out.keptLate.push(...done.keptLate);
     longestBatchMs = Math.max(longestBatchMs, now() - began);
   }
@@ -143,14 +154,21 @@ const NAMES_REMOVED = /names removed before that: [^\n]*/;
 /** Lists what is left after a removal call: deleted means nothing holds the content any more. */
 async function verify(
   attempted: readonly ImageRecord[],
-  errors: ReadonlyMap<string, string>,
+  removal: Removal,
   adapter: RuntimeAdapter,
-): Promise<{ deleted: DeletedImage[]; failed: FailedImage[]; keptLate: KeptImage[] }> {
+): Promise<{
+  deleted: DeletedImage[];
+  failed: FailedImage[];
+  keptLate: KeptImage[];
+  alreadyGone: GoneImage[];
+}> {
   const identity = (i: ImageRecord) => ({ id: i.id, names: i.names });
+  const errors = removal.errors;
   const out = {
     deleted: [] as DeletedImage[],
     failed: [] as FailedImage[],
     keptLate: [] as KeptImage[],
+    alreadyGone: [] as GoneImage[],
   };
   let present: Map<string, string[]>;
   try {
@@ -182,6 +200,9 @@ async function verify(
         ...identity(image),
         error: `${errors.get(image.id) ?? "still present after the runtime reported it removed"}; references left, so its content is not freed: ${holders.join(", ") || image.id}`,
       });
+    } else if (removal.alreadyGone.has(image.id)) {
+      // Gone, but not by this call: counting it (and its bytes) would claim another's deletion.
+      out.alreadyGone.push({ ...identity(image), detail: removal.alreadyGone.get(image.id) ?? "" });
     } else {
       out.deleted.push({ ...identity(image), bytes: image.sizeBytes });
     }

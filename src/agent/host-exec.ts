@@ -73,6 +73,11 @@ export interface HostExecOptions {
   /** Epoch ms after which no call may run on (the agent's --deadline): calls get what is left. */
   deadlineMs?: number;
   now?: () => number;
+  /**
+   * Run before every nsenter: re-verifies that the target is still the process chosen at start and
+   * still the node's runtime (`resolveGuardedTarget`); rejects, and nothing is run, when it is not.
+   */
+  verifyTarget?: () => Promise<void>;
 }
 
 export function createHostExec(
@@ -95,7 +100,11 @@ export function createHostExec(
     mode,
     ...(mode === "nsenter" ? { target } : {}),
     hostRoot,
-    run: (argv, runOptions) => spawnCollect([...prefix, ...argv], timeout(), runOptions?.env),
+    run: async (argv, runOptions) => {
+      // A pid can be reused after the runtime restarts: check it again right before entering it.
+      if (mode === "nsenter") await options.verifyTarget?.();
+      return spawnCollect([...prefix, ...argv], timeout(), runOptions?.env);
+    },
     callTimeoutMs: timeout,
     socketExists: async (path) => {
       try {

@@ -1,22 +1,85 @@
 // What the image filesystem really got back. "Reclaimed" sums image sizes: a layer two images share
 // counts twice, unpacked snapshots not at all. The runtime's own accounting, read before and after
-// the removals, says what the disk got back:
+// the removals, says what the disk got back. Neither reading waits: the figure is for the report,
+// and a node's time is the agent's time.
+//   ctr:    `ctr snapshots usage -b` (unpacked layers and container layers) plus the content store
+//           from `ctr content ls` (compressed blobs; sizes printed to 4 significant digits),
+//           computed on request: exact as soon as containerd has collected the removed content. The
+//           crictl client reads it too where ctr is there (containerd).
 //   crictl: `crictl imagefsinfo` (CRI ImageFsInfo: the snapshotter's used bytes, refreshed by
-//           containerd every 10 s, so the reading after removal waits for a newer timestamp);
-//   ctr:    `ctr snapshots usage -b` (unpacked layers and container layers, exact) plus the content
-//           store from `ctr content ls` (compressed blobs; sizes printed to 4 significant digits).
+//           containerd every 10 s): where ctr is not (CRI-O), and only as the runtime's last figure.
+// A figure that is not final yet is labelled `pending` and never added to exact ones.
 
 export interface ImageFsReading {
   usedBytes: number;
-  /** When the runtime took the reading (ms since epoch), where it says. */
+  /** What took the reading, e.g. `crictl imagefsinfo`. */
+  source: string;
+  /** When the runtime took the reading (ms since epoch), where it says; absent: taken on request. */
   takenAtMs?: number;
+  /** The content digests the store held at the reading, where the source lists them (ctr). */
+  contentDigests?: ReadonlySet<string>;
+}
+
+/** What the image filesystem got back, and whether that figure is final. */
+export interface ImageFsFigure {
+  source: string;
+  usedBytesBefore: number;
+  usedBytesAfter: number;
+  freedBytes: number;
+  /**
+   * `exact`: the reading after the removals already reflects them. `pending`: the runtime had not
+   * caught up when the agent read it (the CRI refreshes its figure every 10 s; containerd collects
+   * removed content after the call returns): `freedBytes` is what the readings say so far, not a
+   * figure to add up, and the next run's readings include the rest.
+   */
+  state: "exact" | "pending";
+  /** Why the figure is pending, for the log. */
+  pendingReason?: string;
+}
+
+/**
+ * The figure from a reading before and one after the removals (`removedAtMs`: when the last removal
+ * call returned; `deletedIds`: the content ids, config digests, of the images verifiably gone).
+ * Undefined when the two readings cannot be compared.
+ */
+export function imageFsFigure(
+  before: ImageFsReading,
+  after: ImageFsReading,
+  removal: { removedAtMs: number; deletedIds: readonly string[] },
+): ImageFsFigure | undefined {
+  if (before.source !== after.source) return undefined;
+  const figure = {
+    source: after.source,
+    usedBytesBefore: before.usedBytes,
+    usedBytesAfter: after.usedBytes,
+    freedBytes: before.usedBytes - after.usedBytes,
+  };
+  const pending = (pendingReason: string): ImageFsFigure => ({
+    ...figure,
+    state: "pending",
+    pendingReason,
+  });
+  // containerd stamps an empty stats store "now": 0 bytes is no reading on a node, where at least
+  // the pause image is unpacked (also right after containerd started, before its first stats pass).
+  if (before.usedBytes === 0 || after.usedBytes === 0)
+    return pending(`${after.source} had no figure yet (0 bytes)`);
+  if (after.takenAtMs !== undefined && after.takenAtMs <= removal.removedAtMs)
+    return pending(
+      `${after.source} was last refreshed before the removals ended (the runtime refreshes it periodically, containerd every 10 s)`,
+    );
+  const held = removal.deletedIds.filter((id) => after.contentDigests?.has(id) === true);
+  if (held.length > 0)
+    return pending(
+      `the runtime had not yet collected the content of ${String(held.length)} removed image${held.length === 1 ? "" : "s"} (garbage collection after the removal)`,
+    );
+  return { ...figure, state: "exact" };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** `crictl imagefsinfo -o json`: the sum over the image filesystems, and the oldest timestamp. */
-export function parseCrictlImageFsInfo(json: string): ImageFsReading {
+export function parseCrictlImageFsInfo(json: string): Omit<ImageFsReading, "source"> {
   const parsed: unknown = JSON.parse(json);
   const status = isRecord(parsed) && isRecord(parsed.status) ? parsed.status : {};
   const list = Array.isArray(status.imageFilesystems) ? status.imageFilesystems : [];
@@ -59,12 +122,16 @@ const DECIMAL_UNITS: Record<string, number> = {
 };
 
 /** `ctr content ls`: DIGEST SIZE AGE LABELS, SIZE like `2.13MB` (go-units, decimal, 4 digits). */
-export function parseCtrContentBytes(text: string): number {
-  let sum = 0;
+export function parseCtrContent(text: string): { bytes: number; digests: Set<string> } {
+  let bytes = 0;
+  const digests = new Set<string>();
   for (const line of text.split("\n").slice(1)) {
-    const m = /^sha256:[0-9a-f]{64}\s+([\d.]+)\s?(B|kB|MB|GB|TB|PB)\s/.exec(line);
-    if (m?.[1] !== undefined && m[2] !== undefined)
-      sum += Math.round(Number(m[1]) * (DECIMAL_UNITS[m[2]] ?? 1));
+    const m = /^(sha256:[0-9a-f]{64})\s+([\d.]+)\s?(B|kB|MB|GB|TB|PB)\s/.exec(line);
+    if (m?.[1] === undefined || m[2] === undefined || m[3] === undefined) continue;
+    digests.add(m[1]);
+    bytes += Math.round(Number(m[2]) * (DECIMAL_UNITS[m[3]] ?? 1));
   }
-  return sum;
+  return { bytes, digests };
 }
+
+export const parseCtrContentBytes = (text: string): number => parseCtrContent(text).bytes;

@@ -6,9 +6,16 @@
 // A name is not proof: with hostPID the agent sees every tenant's processes, and any pod can run a
 // process called `containerd` (and bind a socket at the usual path in its own mount namespace).
 // Entering it would run the tenant's `crictl` as host root. So a target other than pid 1 is taken
-// only when it is provably the node's runtime: in the host pid namespace, not in a pod's cgroup,
-// uid 0, and holding the LISTENING runtime socket among its open files. The socket decides: of the
-// processes with that name, the one that owns the socket is chosen, whatever its pid.
+// only when it is provably the node's runtime: in the host pid namespace, in the host's cgroup and
+// mount namespaces (the same namespaces as pid 1, the host's init under hostPID), not in a pod's
+// cgroup, uid 0, and holding the LISTENING runtime socket among its open files. The socket decides:
+// of the processes with that name, the one that owns the socket is chosen, whatever its pid.
+//
+// Namespaces, not paths: /proc/PID/cgroup shows paths relative to the READER's cgroup namespace, so
+// from an agent in a private cgroup namespace (cgroup v2, containerd's default) a pod's process
+// reads `0::/../../pod<uid>/<id>`, which no pattern of pod cgroups recognises. Namespace identity
+// (`readlink /proc/PID/ns/cgroup`) does not depend on the reader. And a pid is re-verified before
+// every nsenter (`guardTarget`): after the runtime restarts, its old pid may be another process's.
 import { readdir, readFile, readlink } from "node:fs/promises";
 import type { NsenterTarget } from "../config/nsenter-target.js";
 import { RuntimeUnavailableError } from "../errors.js";
@@ -23,6 +30,12 @@ export interface ProcessFacts {
   pidNs: string | undefined;
   /** `/proc/PID/cgroup` as text. */
   cgroup: string | undefined;
+  /** `cgroup:[4026531835]` (`readlink /proc/PID/ns/cgroup`). */
+  cgroupNs: string | undefined;
+  /** `mnt:[4026531840]` (`readlink /proc/PID/ns/mnt`). */
+  mntNs: string | undefined;
+  /** Start time in clock ticks since boot (`/proc/PID/stat` field 22): a pid reused has another. */
+  startTime: string | undefined;
   /** Paths of the listening unix sockets the process has open (its net namespace's view). */
   listening: readonly string[];
 }
@@ -31,8 +44,18 @@ export interface ProcessFacts {
 export interface HostView {
   /** Pid namespaces a host process may be in: the agent's own (hostPID) and pid 1's where readable. */
   pidNs: readonly string[];
+  /** The host's cgroup and mount namespaces: pid 1's, or the agent's own where pid 1's cannot be read. */
+  cgroupNs: HostNamespace;
+  mntNs: HostNamespace;
   /** The runtime sockets a target may own: --socket, or the usual paths. */
   sockets: readonly string[];
+}
+
+/** One of the host's namespaces and whose it is. */
+export interface HostNamespace {
+  link: string | undefined;
+  /** `pid 1`, or `the agent` where pid 1's could not be read (a sandboxed init; fails closed in a pod). */
+  from: "pid 1" | "the agent";
 }
 
 export type Verdict = { ok: true; socket: string } | { ok: false; reasons: string[] };
@@ -55,6 +78,18 @@ export function judgeTarget(facts: ProcessFacts, host: HostView): Verdict {
     reasons.push(
       `not in the host pid namespace (${facts.pidNs}; the host's is ${host.pidNs.join(" / ")})`,
     );
+  for (const [kind, theirs, host_] of [
+    ["cgroup", facts.cgroupNs, host.cgroupNs],
+    ["mount", facts.mntNs, host.mntNs],
+  ] as const) {
+    if (host_.link === undefined)
+      reasons.push(`the host's ${kind} namespace cannot be read (neither pid 1's nor the agent's)`);
+    else if (theirs === undefined) reasons.push(`its ${kind} namespace cannot be read`);
+    else if (theirs !== host_.link)
+      reasons.push(
+        `not in the host ${kind} namespace (${theirs}; ${host_.from === "pid 1" ? "pid 1's" : "the agent's own, as pid 1's cannot be read,"} is ${host_.link})`,
+      );
+  }
   if (facts.cgroup === undefined) reasons.push("its cgroup cannot be read");
   else {
     const pod = facts.cgroup
@@ -82,11 +117,15 @@ export async function readProcessFacts(
   proc = "/proc",
 ): Promise<ProcessFacts> {
   const dir = `${proc}/${String(pid)}`;
-  const [comm, status, cgroup, pidNs, unix] = await Promise.all([
+  const link = (ns: string) => readlink(`${dir}/ns/${ns}`).catch(() => undefined);
+  const [comm, status, cgroup, pidNs, cgroupNs, mntNs, stat, unix] = await Promise.all([
     readText(`${dir}/comm`),
     readText(`${dir}/status`),
     readText(`${dir}/cgroup`),
-    readlink(`${dir}/ns/pid`).catch(() => undefined),
+    link("pid"),
+    link("cgroup"),
+    link("mnt"),
+    readText(`${dir}/stat`),
     readText(`${dir}/net/unix`),
   ]);
   const uidLine = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status ?? "");
@@ -96,8 +135,19 @@ export async function readProcessFacts(
     uids: uidLine ? [Number(uidLine[1]), Number(uidLine[2])] : undefined,
     pidNs,
     cgroup,
+    cgroupNs,
+    mntNs,
+    startTime: startTimeOf(stat),
     listening: await listeningSockets(dir, unix ?? "", sockets),
   };
+}
+
+/** Field 22 of /proc/PID/stat; the command (field 2) may hold spaces and parentheses, so after the last ")". */
+function startTimeOf(stat: string | undefined): string | undefined {
+  if (stat === undefined) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields from 3 on: field 22 is index 19.
+  return fields[19];
 }
 
 /** `__SO_ACCEPTCON`: the socket listens. */
@@ -130,11 +180,29 @@ async function listeningSockets(
   return [...owned];
 }
 
-/** The agent's own pid namespace and pid 1's (where it may be read): what "host" means here. */
+/**
+ * What "host" means here: pid namespaces, the agent's own (hostPID) and pid 1's; cgroup and mount
+ * namespaces, pid 1's, or the agent's own where pid 1's may not be read (an init that hides its
+ * namespaces, as a sandboxed VM's does: then only an agent that itself runs in the host's
+ * namespaces, outside a pod, can accept a target; in a pod every target is refused).
+ */
 export async function readHostView(sockets: readonly string[], proc = "/proc"): Promise<HostView> {
-  const own = await readlink(`${proc}/self/ns/pid`).catch(() => undefined);
-  const init = await readlink(`${proc}/1/ns/pid`).catch(() => undefined);
-  return { pidNs: [...new Set([own, init].filter((n): n is string => n !== undefined))], sockets };
+  const link = (pid: string, ns: string) =>
+    readlink(`${proc}/${pid}/ns/${ns}`).catch(() => undefined);
+  const own = await link("self", "pid");
+  const init = await link("1", "pid");
+  const hostNs = async (ns: string): Promise<HostNamespace> => {
+    const ofInit = await link("1", ns);
+    return ofInit !== undefined
+      ? { link: ofInit, from: "pid 1" }
+      : { link: await link("self", ns), from: "the agent" };
+  };
+  return {
+    pidNs: [...new Set([own, init].filter((n): n is string => n !== undefined))],
+    cgroupNs: await hostNs("cgroup"),
+    mntNs: await hostNs("mnt"),
+    sockets,
+  };
 }
 
 export interface ChosenTarget {
@@ -154,7 +222,55 @@ export async function resolveNsenterTarget(
   sockets: readonly string[],
   proc = "/proc",
 ): Promise<ChosenTarget> {
-  if (target === 1) return { pid: 1 };
+  return (await resolveGuardedTarget(target, sockets, proc)).target;
+}
+
+export interface GuardedTarget {
+  target: ChosenTarget;
+  /**
+   * Re-verifies the target right before an nsenter: the same process (pid and start time) and
+   * still provably the node's runtime. Throws RuntimeUnavailableError, naming what changed.
+   */
+  verify: () => Promise<void>;
+}
+
+/** `resolveNsenterTarget` with the check `HostExec` runs before every nsenter into the target. */
+export async function resolveGuardedTarget(
+  target: NsenterTarget,
+  sockets: readonly string[],
+  proc = "/proc",
+): Promise<GuardedTarget> {
+  // Pid 1 is never reused while the node runs.
+  if (target === 1) return { target: { pid: 1 }, verify: () => Promise.resolve() };
+  const { facts, socket, host } = await chooseTarget(target, sockets, proc);
+  return {
+    target: chosen(facts, socket),
+    verify: async () => {
+      const now = await readProcessFacts(facts.pid, sockets, proc);
+      const reasons =
+        now.startTime === undefined || now.startTime !== facts.startTime
+          ? [
+              `pid ${String(facts.pid)} is no longer the process chosen at start (it ended${now.startTime === undefined ? "" : ", and the pid now belongs to another process"})`,
+            ]
+          : (() => {
+              const verdict = judgeTarget(now, host);
+              return verdict.ok ? [] : verdict.reasons;
+            })();
+      if (reasons.length > 0)
+        throw new RuntimeUnavailableError(
+          `--nsenter-target ${String(target)}: refused before nsenter: ${reasons.join("; ")}. ` +
+            `The runtime may have restarted; nothing more is run on this node in this run, start ` +
+            `the next run once the runtime is up`,
+        );
+    },
+  };
+}
+
+async function chooseTarget(
+  target: NsenterTarget,
+  sockets: readonly string[],
+  proc: string,
+): Promise<{ facts: ProcessFacts; socket: string; host: HostView }> {
   const host = await readHostView(sockets, proc);
   const judge = async (pid: number) => {
     const facts = await readProcessFacts(pid, sockets, proc);
@@ -172,7 +288,7 @@ export async function resolveNsenterTarget(
 
   if (typeof target === "number") {
     const { facts, verdict } = await judge(target);
-    if (verdict.ok) return chosen(facts, verdict.socket);
+    if (verdict.ok) return { facts, socket: verdict.socket, host };
     throw refuse("not provably the node's runtime", [{ pid: target, reasons: verdict.reasons }]);
   }
 
@@ -186,7 +302,7 @@ export async function resolveNsenterTarget(
     // Undefined: the process ended between readdir and readFile; not the one we look for.
     if (comm?.trim() !== target) continue;
     const { facts, verdict } = await judge(pid);
-    if (verdict.ok) return chosen(facts, verdict.socket);
+    if (verdict.ok) return { facts, socket: verdict.socket, host };
     refused.push({ pid, reasons: verdict.reasons });
   }
   if (refused.length > 0)

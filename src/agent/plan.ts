@@ -7,10 +7,12 @@
 //                                   per-node limits, oldest deleted first)
 import {
   canonicalId,
+  digestUnknownMatch,
   firstMatch,
   isImageId,
   normaliseReference,
   repositoryOf,
+  unresolvedDigestExcludes,
   type ImagePattern,
 } from "../config/patterns.js";
 import type {
@@ -178,13 +180,17 @@ export function planDeletions(inventory: Inventory, options: PlanOptions): Plan 
   // Decided per image, reported in inventory order.
   const decided = new Map<ImageRecord, Reason | "delete">();
   const matched: ImageRecord[] = [];
+  // Digest excludes no image answers to here: they may name a manifest digest the client hides.
+  const unresolved = unresolvedDigestExcludes(options.exclude, inventory.images);
   for (const image of inventory.images) {
     const included = firstMatch(options.include, image.names, image.id);
     if (!included) {
       decided.set(image, { reason: "no-match" });
       continue;
     }
-    const excluded = firstMatch(options.exclude, image.names, image.id);
+    const excluded =
+      firstMatch(options.exclude, image.names, image.id, image.digests) ??
+      digestUnknownMatch(unresolved, image);
     if (excluded) {
       decided.set(image, {
         reason: "excluded",

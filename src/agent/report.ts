@@ -84,9 +84,12 @@ export function createPrettyReporter(print: (line: string) => void): AgentReport
           `removing batch ${String(batch)}: ${images.map((i) => `${label(i)} ${shortId(i.id)}`).join(", ")}`,
         );
       } else {
-        const { batch, deleted, failed } = record.done;
+        const { batch, deleted, failed, alreadyGone = [] } = record.done;
         write(
-          `removed batch ${String(batch)}: ${String(deleted.length)} deleted${deleted.length > 0 ? ` (${deleted.map((d) => `${label(d)} ${shortId(d.id)}`).join(", ")})` : ""}, ${String(failed.length)} failed`,
+          `removed batch ${String(batch)}: ${String(deleted.length)} deleted${deleted.length > 0 ? ` (${deleted.map((d) => `${label(d)} ${shortId(d.id)}`).join(", ")})` : ""}, ${String(failed.length)} failed` +
+            (alreadyGone.length > 0
+              ? `, ${String(alreadyGone.length)} already gone (${alreadyGone.map((g) => `${label(g)} ${shortId(g.id)}`).join(", ")})`
+              : ""),
         );
       }
     },
@@ -98,6 +101,8 @@ export function createPrettyReporter(print: (line: string) => void): AgentReport
           `${r.dryRun ? "would delete" : "deleted"} ${label(d)} ${shortId(d.id)} (${formatBytes(d.bytes)})`,
         );
       for (const f of r.failed) write(`FAILED  ${label(f)} ${shortId(f.id)}: ${f.error}`);
+      for (const g of r.alreadyGone ?? [])
+        write(`already gone ${label(g)} ${shortId(g.id)}: ${g.detail}`);
       if (r.imageFs !== undefined) write(bytesLine(r));
       const noMatch = r.counts.images - r.counts.matched;
       write(

@@ -1,4 +1,5 @@
 // The interface both runtime clients implement, and how the agent picks socket and client.
+import type { ImageFsReading } from "./image-fs.js";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ClientChoice } from "../config/agent-options.js";
 import { CommandFailedError, CommandNotFoundError, lastLines, type HostExec } from "./host-exec.js";
@@ -24,6 +25,17 @@ export interface Usage {
   imageVolumes: ImageVolumeRecord[];
 }
 
+/** What one remove call did, per image id. */
+export interface Removal {
+  /** The client's error text. */
+  errors: Map<string, string>;
+  /**
+   * Images the call removed nothing of, because the runtime no longer had them (its "not found"):
+   * someone else removed them first; why, in words.
+   */
+  alreadyGone: Map<string, string>;
+}
+
 export interface RuntimeAdapter {
   readonly client: RuntimeClientName;
   readonly socket: string;
@@ -38,22 +50,21 @@ export interface RuntimeAdapter {
   usage(): Promise<Usage>;
   /** Replaces size estimates with exact sizes where the client only gives estimates. */
   measure(images: readonly ImageRecord[]): Promise<void>;
-  /** Removes the images (every reference); returns the client's error text per image id, if any. */
-  remove(images: readonly ImageRecord[]): Promise<Map<string, string>>;
+  /** Removes the images (every reference); what the client said about each (see Removal). */
+  remove(images: readonly ImageRecord[]): Promise<Removal>;
   /**
    * What is present now, to check that removals took effect: every image id, reference and content
    * (manifest) digest the runtime lists, each with the references that hold it. Read without the
    * inventory's parsers, so a reference they could not read still counts.
    */
   present(): Promise<Map<string, string[]>>;
-  /** What reports the image filesystem's used bytes, for the log and result. */
+  /** What reports the image filesystem's used bytes, for a warning when it cannot be read. */
   readonly imageFsSource: string;
   /**
-   * The image filesystem's used bytes as the runtime reports them. `after` (epoch ms): wait, up to
-   * `waitMs`, for a reading taken after that time (the CRI refreshes its figure periodically);
-   * `fresh` says whether one came.
+   * The image filesystem's used bytes as the runtime reports them now, without waiting for a
+   * refresh: whether the reading already reflects the removals is decided by `imageFsFigure`.
    */
-  imageFsUsage(after?: number, waitMs?: number): Promise<{ usedBytes: number; fresh: boolean }>;
+  imageFsUsage(): Promise<ImageFsReading>;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
 import { createLogger } from "../log.js";
 import { runAgent } from "../agent/agent.js";
 import { createHostExec } from "../agent/host-exec.js";
-import { resolveNsenterTarget } from "../agent/nsenter-target.js";
+import { resolveGuardedTarget } from "../agent/nsenter-target.js";
 import { socketCandidates } from "../agent/runtime.js";
 import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
 import { runPullAction } from "../agent/pull-action.js";
@@ -79,22 +79,24 @@ export async function runAgentOnce(
   signal: AbortSignal,
   started = Date.now(),
 ): Promise<number> {
+  // A time as given; a duration counts from the process's start.
   const deadlineMs =
-    config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000;
+    config.deadlineAtMs ??
+    (config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000);
   const log = createLogger(config.logFormat);
   // Only a process that owns the runtime socket is entered (see src/agent/nsenter-target.ts).
-  const target =
+  // Re-verified before every nsenter (a pid can be reused after the runtime restarts).
+  const guarded =
     config.hostExec === "nsenter"
-      ? await resolveNsenterTarget(
+      ? await resolveGuardedTarget(
           config.nsenterTarget,
           config.socket === undefined ? socketCandidates(config.client) : [config.socket],
         )
       : undefined;
-  const exec = createHostExec(
-    config.hostExec,
-    target,
-    deadlineMs === undefined ? {} : { deadlineMs },
-  );
+  const exec = createHostExec(config.hostExec, guarded?.target, {
+    ...(deadlineMs === undefined ? {} : { deadlineMs }),
+    ...(guarded === undefined ? {} : { verifyTarget: guarded.verify }),
+  });
   if (config.action === "pull") {
     const result = await runPullAction(config, {
       exec,

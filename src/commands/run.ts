@@ -4,8 +4,11 @@ import { loadRunConfig, runOptions } from "../config/run-options.js";
 import type { ExitingCommand } from "./index.js";
 
 export const RUN_EPILOGUE =
-  `${PATTERN_HELP}\n\nEach selected node gets one privileged helper pod (hostPID, nsenter) running ` +
-  "`kube-image-cleanup agent`; images that pods bound to the node reference are protected.\n" +
+  `${PATTERN_HELP}\n\nEach selected node gets one helper pod running \`kube-image-cleanup agent\`: ` +
+  "with --helper-mode privileged (the default) a privileged pod with hostPID that runs the node's " +
+  "own crictl/ctr through nsenter; with --helper-mode socket an unprivileged pod (no host namespaces, " +
+  "all capabilities dropped) that mounts only the runtime socket and runs the image's own clients. " +
+  "Images that pods bound to the node reference are protected.\n" +
   "Exit codes: 0 every selected node ok, 1 some node failed (each listed with the reason), " +
   "2 bad configuration or the API server unreachable or forbidden (naming the verb and resource).";
 

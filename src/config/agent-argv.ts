@@ -23,7 +23,7 @@ export interface AgentArgvInput {
   dryRun?: boolean;
   logFormat?: LogFormat;
   nodeName?: string;
-  /** --deadline, e.g. `96s`. */
+  /** --deadline: a duration from the agent's start (`96s`) or a time (`2026-12-07T03:11:36.000Z`). */
   deadline?: string;
 }
 

@@ -33,10 +33,15 @@ export const PATTERN_HELP = `Patterns are minimatch globs, or /re/ regular expre
   quay.io/acme/*    stays as written (the first part is a registry host)
   **/pause:*        starts with a glob: taken as written, matches any registry
   docker.io/**      every image on Docker Hub
-  sha256:...        matches the image id (use it for untagged images); a bare 64-hex id too
+  sha256:...        in --include: the image id, whole (use it for untagged images); a bare 64-hex id too
   /\\.dkr\\.ecr\\./    a regular expression (RE2, like grep -E) searched anywhere in the name;
                           /re/i ignores case; ^ and $ anchor to the whole name
-A pattern that can never match (e.g. '*', capitals in a repository) is refused.
+An --exclude is tried against every spelling of an image: each name normalised and familiar
+(nginx:1.25), with and without its tag, with each digest (nginx@sha256:..., a pod's imageID), and
+the ids and digests themselves: /^nginx/ keeps docker.io/library/nginx:1.25; sha256:<hex> and
+name@sha256:<hex> match image ids, manifest and repo digests alike; a short id (12+ hex digits,
+with or without sha256:, as crictl images prints it) matches ids and digests starting with it.
+A pattern that can never match (e.g. '*', capitals in a repository, sha256: with under 12 digits) is refused.
 '*' stops at '/', '**' crosses it. A glob is text: it never reaches a shell.`;
 
 /** Options that select images; shared with `run`. */
@@ -52,7 +57,7 @@ export const patternOptions = {
     array: true,
     requiresArg: true,
     describe:
-      "never delete images with a name matching this glob (repeatable; wins over --include)",
+      "never delete images matching this glob, /re/ or id, in any spelling of the image (repeatable; wins over --include)",
   },
   "min-age": {
     type: "string",
@@ -186,8 +191,9 @@ export const agentOnlyOptions = {
     type: "string",
     requiresArg: true,
     describe:
-      "print the result within this long (e.g. 90s): no removal batch starts that could not finish, " +
-      "and no client call runs past it (the controller passes its node timeout minus a reserve)",
+      "print the result within this long (e.g. 90s) or by this time (RFC 3339, e.g. " +
+      "2026-12-07T03:10:00Z): no removal batch starts that could not finish, and no client call " +
+      "runs past it (the controller passes the helper pod's creation plus its node timeout minus a reserve)",
   },
 } as const satisfies Record<string, Options>;
 
@@ -223,8 +229,10 @@ export interface AgentConfig {
   dryRun: boolean;
   logFormat: LogFormat;
   nodeName: string;
-  /** --deadline in seconds from the agent's start; undefined: none. */
+  /** --deadline as a duration, in seconds from the agent's start; undefined: none or a time. */
   deadlineSeconds: number | undefined;
+  /** --deadline as a time (epoch ms); undefined: none or a duration. */
+  deadlineAtMs: number | undefined;
 }
 
 export interface PullActionConfig {
@@ -338,8 +346,27 @@ export function loadAgentConfig(
     dryRun: args["dry-run"] === true,
     logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
     nodeName: optionalString("--node-name", args["node-name"]) ?? env.NODE_NAME ?? hostname(),
-    deadlineSeconds: deadline === undefined ? undefined : positiveDuration("--deadline", deadline),
+    deadlineSeconds:
+      deadline === undefined || isTime(deadline)
+        ? undefined
+        : positiveDuration("--deadline", deadline),
+    deadlineAtMs: deadline !== undefined && isTime(deadline) ? deadlineTime(deadline) : undefined,
   });
+}
+
+/** A --deadline that names a time (starts with a date), not a duration. */
+const isTime = (value: string) => /^\d{4}-\d{2}-\d{2}T/.test(value);
+
+/** An RFC 3339 time with its offset (`Z` or `+02:00`): a time without one would be the node's zone. */
+function deadlineTime(value: string): number {
+  const ms = /(?:Z|[+-]\d{2}:\d{2})$/i.test(value) ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms))
+    throw new ConfigError(
+      "--deadline",
+      value,
+      "give a duration such as 90s, or a time in RFC 3339 with its offset such as 2026-12-07T03:10:00Z",
+    );
+  return ms;
 }
 
 /** `--max-images-per-node` and `--max-bytes-per-node`, the ones given. */

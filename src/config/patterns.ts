@@ -87,6 +87,11 @@ export function normalisePattern(pattern: string, role: PatternRole = "include")
   return withDefaultDomain(pattern);
 }
 
+/** An id pattern shorter than this is refused: `crictl images` prints 13 hex digits, docker 12. */
+export const SHORT_ID_MIN_HEX = 12;
+const SHORT_ID = new RegExp(`^sha256:[0-9a-f]{${SHORT_ID_MIN_HEX},63}$`);
+const BARE_SHORT_ID = new RegExp(`^[0-9a-f]{${SHORT_ID_MIN_HEX},63}$`);
+
 export interface ImagePattern {
   /** As given on the command line. */
   source: string;
@@ -104,6 +109,12 @@ export interface ImagePattern {
    * with its tag and digest cut off, so `registry/team/keep` keeps every tag and digest of it.
    */
   matchesRepository: boolean;
+  /**
+   * Excludes that name a digest (`sha256:<hex>`, `name@sha256:<hex>`, a short id): where the client
+   * cannot tell an image's manifest digest, an unresolved digest exclude keeps it (see
+   * `digestUnknownMatch`). `repository` tests the normalised repository the pattern names, if any.
+   */
+  digest?: { repository?: (repository: string) => boolean };
 }
 
 /** Characters a normalised reference can contain, plus minimatch's glob syntax. */
@@ -118,9 +129,17 @@ function neverMatches(normalised: string): string | undefined {
     return "it has characters no image reference contains (allowed: letters, digits, . _ - / : @ and glob syntax * ? [ ] { } ( ) ! + |)";
   }
   if (normalised.startsWith("sha256:")) {
-    return /^sha256:[0-9a-f*?[\]{}(),!+|^-]*$/.test(normalised)
-      ? undefined
-      : "an image id is sha256: followed by lowercase hex";
+    if (!/^sha256:[0-9a-f*?[\]{}(),!+|^-]*$/.test(normalised))
+      return "an image id is sha256: followed by lowercase hex";
+    if (!GLOB_MAGIC.test(normalised) && !SHORT_ID.test(normalised) && !ID_PATTERN.test(normalised))
+      return `an image id or digest is sha256: and 64 hex digits; give all 64, or at least ${SHORT_ID_MIN_HEX} in an --exclude (a short id, as crictl images prints it), or a glob such as sha256:abcdef012345*`;
+    return undefined;
+  }
+  const digestAt = normalised.indexOf("@sha256:");
+  if (digestAt !== -1) {
+    const hex = normalised.slice(digestAt + "@sha256:".length);
+    if (!GLOB_MAGIC.test(hex) && /^[0-9a-f]*$/.test(hex) && hex.length !== 64)
+      return `the digest after @sha256: has ${hex.length} hex digits, a digest has 64 (write it whole, or a short id alone: sha256:<at least ${SHORT_ID_MIN_HEX} hex digits> in an --exclude)`;
   }
   if (!normalised.includes("/") && !normalised.includes("**")) {
     return "every normalised reference has a registry and a path (docker.io/library/nginx:1.25); use '**' for every image, or write the path, e.g. 'docker.io/acme/*'";
@@ -152,7 +171,7 @@ export function compilePatterns(
     if (source.trim() === "")
       throw new ConfigError(key, source, "give a non-empty glob such as 'docker.io/acme/*'");
     if (grepPatternBody(source) !== undefined) {
-      // Searched in each normalised name as it is: no normalisation, no id, no repository form.
+      // No normalisation: an include searches each normalised name, an exclude every spelling.
       const test = compileGrepPattern(key, source);
       return {
         source,
@@ -162,6 +181,8 @@ export function compilePatterns(
         test,
         matchesId: false,
         matchesRepository: false,
+        // An exclude expression that spells a digest may mean one a client hides: fail closed.
+        ...(role === "exclude" && /sha256/i.test(source) ? { digest: {} } : {}),
       };
     }
     const normalised = normalisePattern(source, role);
@@ -174,18 +195,41 @@ export function compilePatterns(
       );
     }
     const matchesId = normalised.startsWith("sha256:");
+    if (role === "include" && SHORT_ID.test(normalised)) {
+      throw new ConfigError(
+        key,
+        source,
+        `it can never match an image (an --include id is matched whole: give all 64 hex digits, or a glob such as ${normalised}*)`,
+      );
+    }
     const last = normalised.slice(normalised.lastIndexOf("/") + 1);
     // Text, not a shell word: no comments, no leading-! negation (that is what --exclude is for).
-    const matcher = new Minimatch(normalised, { dot: true, nocomment: true, nonegate: true });
-    return {
+    const glob = (g: string) => new Minimatch(g, { dot: true, nocomment: true, nonegate: true });
+    // In an exclude a short id (`sha256:9705fd1c48a5`, or bare as crictl prints it) is a prefix
+    // of ids and digests; a bare one may also be a repository name, and is taken as both.
+    const shortId = SHORT_ID.test(normalised)
+      ? normalised
+      : role === "exclude" && BARE_SHORT_ID.test(source)
+        ? `sha256:${source}`
+        : undefined;
+    const matchers = [glob(shortId === normalised ? `${normalised}*` : normalised)];
+    if (shortId !== undefined && shortId !== normalised) matchers.push(glob(`${shortId}*`));
+    const pattern: ImagePattern = {
       source,
       normalised,
       role,
       kind: "glob",
-      test: (text) => matcher.match(text),
+      test: (text) => matchers.some((m) => m.match(text)),
       matchesId,
       matchesRepository: role === "exclude" && !matchesId && !/[:@]/.test(last),
     };
+    const at = normalised.indexOf("@sha256:");
+    if (role === "exclude" && (matchesId || shortId !== undefined || at !== -1)) {
+      const named = at === -1 ? undefined : repositoryOf(normalised.slice(0, at));
+      const repository = named === undefined ? undefined : glob(named);
+      pattern.digest = repository === undefined ? {} : { repository: (r) => repository.match(r) };
+    }
+    return pattern;
   });
 }
 
@@ -198,16 +242,78 @@ export function repositoryOf(normalisedName: string): string {
 }
 
 /**
- * The first pattern that matches one of the names (each normalised) or, for patterns starting
- * with `sha256:`, the image id. A repository exclude also matches names by their repository.
+ * docker's familiar form of a normalised name, as `docker images` prints it and people write it:
+ * `docker.io/library/nginx:1.25` -> `nginx:1.25`, `docker.io/acme/app:1` -> `acme/app:1`.
+ */
+export function familiarName(normalised: string): string {
+  if (normalised.startsWith("docker.io/library/"))
+    return normalised.slice("docker.io/library/".length);
+  if (normalised.startsWith("docker.io/")) return normalised.slice("docker.io/".length);
+  return normalised;
+}
+
+/** What the agent knows an image by: its names as the runtime reports them, id, manifest digests. */
+export interface ImageNames {
+  names: readonly string[];
+  id: string;
+  digests?: readonly string[];
+}
+
+/** Every digest an image is known by: its config id, manifest digests and digests in its names. */
+function digestsOf(image: ImageNames): string[] {
+  const out = new Set([canonicalId(image.id), ...(image.digests ?? []).map(canonicalId)]);
+  for (const name of image.names) {
+    const at = name.indexOf("@");
+    if (at !== -1) out.add(name.slice(at + 1));
+  }
+  out.delete("");
+  return [...out];
+}
+
+/**
+ * Every way an exclude may name the image (it errs wide): each name as the runtime reports it,
+ * normalised and familiar, with and without its tag, with each of the image's digests
+ * (`repository@digest`, `repository:tag@digest`: what `crictl images --digests` and a pod's
+ * `imageID` show, also where the client lists no repo digest), and the digests and id themselves.
+ */
+export function excludeSpellings(image: ImageNames): string[] {
+  const digests = digestsOf(image);
+  const out = new Set<string>(digests);
+  for (const raw of image.names) {
+    out.add(raw);
+    const name = normaliseReference(raw);
+    const repository = repositoryOf(name);
+    const forms = [name, repository, ...digests.map((d) => `${repository}@${d}`)];
+    if (!name.includes("@")) forms.push(...digests.map((d) => `${name}@${d}`));
+    for (const form of forms) {
+      out.add(form);
+      out.add(familiarName(form));
+    }
+  }
+  return [...out];
+}
+
+/**
+ * The first pattern that matches the image. An include is matched as documented: a glob against
+ * each name normalised, or against the image id for patterns starting with `sha256:`; a regex
+ * against each name normalised. An exclude is tried against every spelling of the image
+ * (`excludeSpellings`), so an exclude written any way an operator sees the image keeps it.
  */
 export function firstMatch(
   patterns: readonly ImagePattern[],
   names: readonly string[],
   id: string,
+  digests: readonly string[] = [],
 ): { pattern: ImagePattern; name: string } | undefined {
   const normalised = names.map(normaliseReference);
+  let spellings: string[] | undefined;
   for (const pattern of patterns) {
+    if (pattern.role === "exclude") {
+      spellings ??= excludeSpellings({ names, id, digests });
+      const name = spellings.find((s) => pattern.test(s));
+      if (name !== undefined) return { pattern, name };
+      continue;
+    }
     if (pattern.matchesId) {
       const canonical = canonicalId(id);
       if (pattern.test(canonical)) return { pattern, name: canonical };
@@ -219,4 +325,38 @@ export function firstMatch(
     if (name !== undefined) return { pattern, name };
   }
   return undefined;
+}
+
+/** The digest excludes that match no image of `images`: each may name a digest a client hides. */
+export function unresolvedDigestExcludes(
+  patterns: readonly ImagePattern[],
+  images: readonly ImageNames[],
+): ImagePattern[] {
+  return patterns.filter(
+    (p) =>
+      p.digest !== undefined &&
+      !images.some((i) => firstMatch([p], i.names, i.id, i.digests) !== undefined),
+  );
+}
+
+/**
+ * An unresolved digest exclude (see `unresolvedDigestExcludes`) that may name this image: the
+ * client reports no manifest digest for it (crictl and the Docker Engine list none for an image
+ * imported rather than pulled), and the exclude names no repository or one of the image's.
+ * Fails closed: the exclude might be this image's manifest digest, so the image is kept.
+ */
+export function digestUnknownMatch(
+  unresolved: readonly ImagePattern[],
+  image: ImageNames,
+): { pattern: ImagePattern; name: string } | undefined {
+  if (image.digests !== undefined && image.digests.length > 0) return undefined;
+  if (image.names.some((n) => n.includes("@"))) return undefined;
+  const repositories = image.names.map((n) => repositoryOf(normaliseReference(n)));
+  const pattern = unresolved.find(
+    (p) =>
+      p.digest?.repository === undefined || repositories.some((r) => p.digest?.repository?.(r)),
+  );
+  return pattern === undefined
+    ? undefined
+    : { pattern, name: `${canonicalId(image.id)} (its manifest digest is unknown to the client)` };
 }

@@ -8,6 +8,7 @@ import {
   type AgentResult,
   type DeletedImage,
   type FailedImage,
+  type GoneImage,
   type ImageIdentity,
 } from "../run-model/agent-result.js";
 import type { KeepReason } from "../run-model/keep-reason.js";
@@ -70,6 +71,7 @@ const kept = image((o, p) =>
     : `${p}.reason ${JSON.stringify(o.reason)} is not a known reason`,
 );
 const failed = image((o, p) => str(o.error, `${p}.error`));
+const gone = image((o, p) => str(o.detail, `${p}.detail`));
 
 const finite: Check = (v, p) =>
   typeof v === "number" && Number.isFinite(v) ? undefined : `${p} is not a number`;
@@ -80,7 +82,10 @@ const imageFs: Check = (v) =>
       num(v.usedBytesAfter, "imageFs.usedBytesAfter") ??
       // Negative when something was pulled meanwhile.
       finite(v.freedBytes, "imageFs.freedBytes") ??
-      bool(v.settled, "imageFs.settled"))
+      (v.state === "exact" || v.state === "pending"
+        ? undefined
+        : `imageFs.state ${JSON.stringify(v.state)} is not "exact" or "pending"`) ??
+      (v.pendingReason === undefined ? undefined : str(v.pendingReason, "imageFs.pendingReason")))
     : "imageFs is not an object";
 
 const limit: Check = (v) =>
@@ -112,6 +117,7 @@ export function checkAgentResult(value: unknown): string | undefined {
     list(deleted)(value.deleted, "deleted") ??
     list(kept)(value.kept, "kept") ??
     list(failed)(value.failed, "failed") ??
+    (value.alreadyGone === undefined ? undefined : list(gone)(value.alreadyGone, "alreadyGone")) ??
     num(value.bytesReclaimed, "bytesReclaimed") ??
     (value.imageFs === undefined ? undefined : imageFs(value.imageFs, "imageFs")) ??
     (value.limit === undefined ? undefined : limit(value.limit, "limit")) ??
@@ -224,12 +230,16 @@ export function partialRecord(log: string): PartialRecord | undefined {
     } else if (
       record.msg === BATCH_DONE_MSG &&
       list(deleted)(record.deleted, "deleted") === undefined &&
-      list(failed)(record.failed, "failed") === undefined
+      list(failed)(record.failed, "failed") === undefined &&
+      (record.alreadyGone === undefined ||
+        list(gone)(record.alreadyGone, "alreadyGone") === undefined)
     ) {
       seen = true;
       started.delete(record.batch);
       out.deleted.push(...(record.deleted as DeletedImage[]));
       out.failed.push(...(record.failed as FailedImage[]));
+      if (record.alreadyGone !== undefined)
+        (out.alreadyGone ??= []).push(...(record.alreadyGone as GoneImage[]));
     }
   }
   for (const images of started.values()) out.unknown.push(...images);

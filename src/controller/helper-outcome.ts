@@ -98,8 +98,10 @@ export async function readHelperLog(
   if (timedOut) {
     const why = explainPod(pod, await podEvents(name, ctx), formatDuration(ctx.nodeTimeoutSeconds));
     // Still running, perhaps deleting: stopped now (no agent works on unobserved), and its log
-    // followed until the pod is gone, so every batch it did is on record.
-    const partial = agentStarted(pod) ? await stopAndRead(name, ctx) : undefined;
+    // followed until its container ended, so every batch it did is on record. Also when the pod
+    // as last seen shows no agent running: the watch lags on a busy API server, and a pod that
+    // never started just has no log.
+    const partial = await stopAndRead(name, ctx, !agentStarted(pod));
     return {
       failure: {
         status: "failed",
@@ -125,6 +127,21 @@ export async function readHelperLog(
     (s) => s.name === AGENT_CONTAINER && s.state?.terminated !== undefined,
   );
   if (!ran) {
+    const running = pod.status?.containerStatuses?.some(
+      (s) => s.name === AGENT_CONTAINER && s.state?.running !== undefined,
+    );
+    if (running) {
+      // Failed while its agent still runs: the kubelet ended the pod at its activeDeadlineSeconds
+      // and the agent is finishing its batch. Its log is followed to the container's end.
+      const partial = await stopAndRead(name, ctx);
+      return {
+        failure: {
+          status: "failed",
+          reason: `${explainPod(pod, [])}${partialText(partial)}`,
+          ...(partial === undefined ? {} : { partial }),
+        },
+      };
+    }
     // Rejected by the kubelet (OutOfcpu, OutOfmemory, ...) before the container existed: no log.
     return { failure: { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) } };
   }

@@ -8,7 +8,6 @@
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-argv.js";
-import { formatDuration } from "../config/duration.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
 import { helperAccess, type HelperAccessConfig } from "./helper-mode.js";
@@ -82,16 +81,32 @@ export interface HelperPodInput {
   protect: readonly ProtectEntry[];
   /** The controller's own pod, when it runs in the same namespace. */
   owner: { name: string; uid: string } | undefined;
+  /**
+   * When the pod is created (epoch ms, the controller's clock): the agent's deadline counts from
+   * here, as the pod's activeDeadlineSeconds and the controller's node timeout do.
+   */
+  createdAt: number;
 }
 
 /**
- * The agent's --deadline: the node timeout less a reserve (20%, at least 5 s, at most 60 s) for the
- * pod to start and the controller to read the log. The agent then prints its result, with a record
- * of every removal, before the controller gives up on the node.
+ * How long after the pod's creation the agent must be done: the node timeout less a reserve (20%,
+ * at least 5 s, at most 60 s) for the controller to read the log. The agent then prints its result,
+ * with a record of every removal, before the controller gives up on the node.
  */
 export function agentDeadlineSeconds(nodeTimeoutSeconds: number): number {
   const reserve = Math.min(60, Math.max(5, Math.round(nodeTimeoutSeconds * 0.2)));
   return Math.max(1, nodeTimeoutSeconds - reserve);
+}
+
+/**
+ * The agent's --deadline: a point in time (RFC 3339, UTC), not a duration from the agent's start. A
+ * slow start (the helper image pulled, a busy kubelet) then shortens the agent's time instead of
+ * pushing its end past the pod's activeDeadlineSeconds and the controller's node timeout, which
+ * both count from the pod's creation. Assumes the node's clock is within the reserve of the
+ * controller's (NTP).
+ */
+export function agentDeadline(createdAt: number, nodeTimeoutSeconds: number): string {
+  return new Date(createdAt + agentDeadlineSeconds(nodeTimeoutSeconds) * 1000).toISOString();
 }
 
 /** The agent's argv (after the image's entrypoint): one element per flag, no shell anywhere. */
@@ -120,7 +135,7 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
       dryRun: input.config.dryRun,
       logFormat: "json",
       nodeName: input.node,
-      deadline: formatDuration(agentDeadlineSeconds(input.config.nodeTimeoutSeconds)),
+      deadline: agentDeadline(input.createdAt, input.config.nodeTimeoutSeconds),
     }),
     ...(access.nsenterTarget === undefined ? [] : [`--nsenter-target=${access.nsenterTarget}`]),
     `--protect-file=${PROTECT_MOUNT_PATH}/${PROTECT_FILE}`,

@@ -1,10 +1,11 @@
 // What every step of one node's turn needs from the run (src/controller/node-run.ts and the modules
-// it calls): node timeout, clients, the shared pod watch and cleanup, limits, log, the run's signal.
+// it calls) and every other job's: node timeout, clients, the shared pod view, the helper pod watch
+// and cleanup, log, the run's signal.
 import type { Kube } from "../kube/api.js";
 import type { Logger } from "../log.js";
 import type { PodCleanup } from "./pod-cleanup.js";
+import type { PodView } from "./pod-view.js";
 import type { HelperPodWatch } from "./pod-watch.js";
-import type { Limiter } from "./pool.js";
 
 export interface NodeRunContext {
   /** --node-timeout: the longest a node's helper pod may take. */
@@ -15,8 +16,11 @@ export interface NodeRunContext {
   namespace: string;
   runId: string;
   owner: { name: string; uid: string } | undefined;
-  /** Bounds the pod lists in flight across all nodes (each can be a megabyte of JSON). */
-  podLists: Limiter;
+  /**
+   * The pods bound to each node, shared by every node of the run; only for a job that protects
+   * what they use (NodeJob.protectsPods: `run`), undefined otherwise (`pull`).
+   */
+  pods: Pick<PodView, "podsOn" | "fenceWrite"> | undefined;
   log: Logger;
   /** Aborts when the run is interrupted (SIGTERM/SIGINT) or stopped by a fatal error. */
   signal: AbortSignal;

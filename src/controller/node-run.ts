@@ -2,6 +2,7 @@
 // Every failure here becomes the node's result; only errors no other node would escape (forbidden,
 // credentials refused) are thrown, and they stop the run. How the helper pod ended is read in
 // helper-outcome.ts; an agent still running is stopped, keeping its record, in agent-stop.ts.
+import { KubeApiError } from "../errors.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
@@ -32,16 +33,16 @@ export async function cleanNode(
     durationMs: ctx.now() - started,
   });
 
-  // a. Images the pods bound to this node need (one list, all namespaces, by field selector).
+  // a. Images the pods bound to this node need, from the run's shared pod view, fresh to a
+  //    resourceVersion read now (pod-view.ts says how).
+  const view = ctx.pods;
+  if (view === undefined)
+    throw new Error("cleanNode needs the shared pod view (NodeJob.protectsPods)");
   let protect: ProtectEntry[];
   try {
-    // Reduced to image names inside the limiter, so no more than its limit of lists is alive.
-    const needed = await ctx.podLists.run(async () => {
-      const pods = await ctx.kube.core.listPodForAllNamespaces({
-        fieldSelector: `spec.nodeName=${node}`,
-      });
-      return imagesNeededByPods(pods.items);
-    });
+    const { pods, from } = await view.podsOn(node, ctx.signal);
+    const needed = imagesNeededByPods(pods);
+    log.debug({ pods: pods.length, from }, "pods bound to the node");
     protect = protectList(needed, node);
     if (needed.rejected.length > 0) {
       // Not an image reference: it names nothing a runtime holds, so nothing is lost by dropping it.
@@ -52,6 +53,8 @@ export async function cleanNode(
       );
     }
   } catch (err) {
+    // The view itself could not start (forbidden, server gone): no node can go on.
+    if (err instanceof KubeApiError) throw err;
     if (isFatal(err)) throw toKubeApiError(err, { verb: "list", resource: "pods" });
     if (ctx.signal.aborted) return finish({ status: "interrupted" });
     return finish({
@@ -71,6 +74,7 @@ export async function cleanNode(
     node,
     protect,
     owner: ctx.owner,
+    createdAt: ctx.now(),
   });
   const end = await runHelperPod(body, ctx, log, (name, outcome) =>
     collect(name, node, outcome, ctx),
@@ -79,7 +83,7 @@ export async function cleanNode(
 }
 
 /** What every job's helper pod ends with: the node's status, why, and what its log recorded. */
-export type HelperEnd = Pick<NodeResult, "status" | "reason" | "partial" | "pod">;
+export type HelperEnd = Pick<NodeResult, "status" | "reason" | "partial" | "pod" | "helperMs">;
 
 /**
  * Creates a helper pod, waits for its end, reads it with `read` and deletes it. Every job's node
@@ -96,7 +100,10 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);
   try {
-    await ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+    // Its answer's resourceVersion is the fence of the nodes that asked for their pods before
+    // (a job without the pod view, such as pull, just creates).
+    const create = () => ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+    await (ctx.pods === undefined ? create() : ctx.pods.fenceWrite(create));
   } catch (err) {
     if (isFatal(err)) {
       ctx.watch.forget(name);
@@ -119,6 +126,7 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
     );
   }
   log.debug({ pod: name }, "helper pod created");
+  const createdAt = ctx.now();
 
   try {
     const outcome = await waitForPod(name, ctx);
@@ -136,8 +144,9 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
       };
     }
     const result = await read(name, outcome);
+    const helperMs = ctx.now() - createdAt;
     await ctx.cleanup.remove(name);
-    return { ...result, pod: name };
+    return { ...result, pod: name, helperMs };
   } catch (err) {
     // Only fatal API errors get here (the rest became results); the pod must not outlive the run.
     await ctx.cleanup.remove(name, true);

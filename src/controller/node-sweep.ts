@@ -1,24 +1,28 @@
 // The sweep every command that visits nodes shares (DESIGN.md "One sweep, several jobs"): leftover
 // helper pods swept, nodes listed and selected, visited `concurrency` at a time in an order rotated
 // by the start time, each through one helper pod, a fatal API error or a signal stopping new nodes,
-// and the run's API request count. What is done on a node is a `NodeJob`: `run` deletes
-// (node-run.ts), `pull` pre-pulls (pull-job.ts). A new job is a new NodeJob, not a second sweep.
+// the shared pod view for a job that protects what pods use, the admission-policy note, and the
+// run's API request count. What is done on a node is a `NodeJob`: `run` deletes (node-run.ts),
+// `pull` pre-pulls (pull-job.ts). A new job is a new NodeJob, not a second sweep.
 import type { V1Node } from "@kubernetes/client-node";
 import type { NodeConfig } from "../config/node-options.js";
+import type { AdmissionPolicyState } from "../config/run-options.js";
 import { KubeApiError } from "../errors.js";
 import type { Kube } from "../kube/api.js";
 import type { Logger } from "../log.js";
 import { newRunId, runSelector } from "../run-model/labels.js";
 import type { NodeStatus } from "../run-model/node-result.js";
 import type { RunHeader } from "../run-model/run-header.js";
-import type { LeftPods } from "../run-model/run-summary.js";
+import type { LeftPods, RunSummary } from "../run-model/run-summary.js";
+import { admissionPolicyNote } from "./admission-note.js";
 import type { NodeRunContext } from "./node-context.js";
 import { listNodeFacts } from "./node-list.js";
 import { rotateNodes } from "./node-order.js";
 import { selectNodes } from "./node-selection.js";
 import { PodCleanup } from "./pod-cleanup.js";
+import { PodView, type PodViewOptions } from "./pod-view.js";
 import { HelperPodWatch } from "./pod-watch.js";
-import { createLimiter, forEachBounded } from "./pool.js";
+import { forEachBounded } from "./pool.js";
 import { sweepLeftoverPods } from "./sweep.js";
 
 /** What the sweep itself reads of a command's config (`run` and `pull` alike). */
@@ -31,16 +35,23 @@ export interface SweepSettings {
   nodes: NodeConfig;
   concurrency: number;
   owner: { name: string; uid: string; namespace: string | undefined } | undefined;
+  /** Whether the chart installed the admission policy (env ADMISSION_POLICY); undefined outside it. */
+  admissionPolicy: AdmissionPolicyState | undefined;
 }
 
 /** The part of the run header the sweep knows; each job adds what it does (patterns, images). */
-export type SweepHeader = Omit<RunHeader, "include" | "exclude" | "minAge" | "dryRun">;
+export type SweepHeader = Omit<RunHeader, "include" | "exclude" | "minAge" | "rules" | "dryRun">;
 
 /** One kind of work on each selected node. `R`: a node's full result; `Row`: what the run keeps. */
 export interface NodeJob<
   R extends { node: string; status: NodeStatus },
   Row extends { pod?: string },
 > {
+  /**
+   * The job keeps what the pods on a node use (`run`): the sweep then keeps the shared pod view
+   * (pod-view.ts), started with the first wave, as `ctx.pods`. Without it `ctx.pods` is undefined.
+   */
+  protectsPods?: boolean;
   /** Checks before anything else (pull Secrets): a throw stops the run with exit 2. */
   prepare?(kube: Kube, namespace: string): Promise<void>;
   /**
@@ -66,6 +77,8 @@ export interface SweepDeps {
   signal: AbortSignal;
   runId?: string;
   now?: () => number;
+  /** Tuning of the shared pod view (tests: a short watch timeout, a long freshness wait). */
+  podView?: PodViewOptions;
 }
 
 export interface SweepOutcome<Row> {
@@ -80,7 +93,7 @@ export interface SweepOutcome<Row> {
   interruptedBy: string | undefined;
   fatal: KubeApiError | undefined;
   leftPods: LeftPods | undefined;
-  requests: { total: number; perNode: number | undefined; byCall: Record<string, number> };
+  requests: RunSummary["requests"];
 }
 
 /** The namespace helper pods go to: --namespace, $POD_NAMESPACE, the kubeconfig context's, `default`. */
@@ -90,15 +103,6 @@ export function helperNamespace(
 ): string {
   return config.namespace ?? kube.contextNamespace ?? "default";
 }
-
-/**
- * Pod lists (one per node, all namespaces) in flight at once, whatever the concurrency: a node's
- * list can be 1 MB of JSON (110 pods with their status), and 50 of them parsed at once would be
- * most of the controller's heap. A list takes milliseconds next to the agent's run, so this
- * costs no throughput.
- * @default 8
- */
-export const POD_LISTS_IN_FLIGHT = 8;
 
 /**
  * Runs `job` on the selected nodes. Resolves with every node's row (also when nodes failed or the
@@ -139,6 +143,9 @@ export async function sweepNodes<
     );
     owner = undefined;
   }
+
+  const unguarded = admissionPolicyNote(config.admissionPolicy, namespace);
+  if (unguarded !== undefined) deps.note(unguarded);
 
   const cleanup = new PodCleanup(kube, namespace, config.instance, config.keepPods, log, (m) => {
     deps.note(m);
@@ -198,10 +205,23 @@ export async function sweepNodes<
     const rows: Row[] = [];
     let fatal: KubeApiError | undefined;
     let notStarted: string[] = [];
+    let podView: PodView | undefined;
     if (selection.selected.length > 0 && !stop.signal.aborted) {
       const watch = new HelperPodWatch(kube, namespace, runSelector(config.instance, runId), log);
       await watch.start();
-      const podLists = createLimiter(POD_LISTS_IN_FLIGHT);
+      if (job.protectsPods === true) {
+        const view = new PodView(kube, log, deps.podView);
+        podView = view;
+        // Started with the first wave (see PodView.start); a refusal stops the run like a fatal error.
+        view.start().then(
+          () => {
+            log.debug({ pods: view.size, version: view.version }, "pod view ready");
+          },
+          () => {
+            // Each node's podsOn rejects with the same error, and the first one stops the run.
+          },
+        );
+      }
       const ctx: NodeRunContext = {
         nodeTimeoutSeconds: config.nodeTimeoutSeconds,
         kube,
@@ -210,7 +230,7 @@ export async function sweepNodes<
         namespace,
         runId,
         owner,
-        podLists,
+        pods: podView,
         log,
         signal: stop.signal,
         now,
@@ -232,6 +252,7 @@ export async function sweepNodes<
         });
       } finally {
         watch.stop();
+        podView?.stop();
       }
     } else {
       notStarted = stop.signal.aborted ? order : [];
@@ -260,6 +281,7 @@ export async function sweepNodes<
         total,
         perNode: visited > 0 ? Math.round((total / visited) * 10) / 10 : undefined,
         byCall,
+        ...(podView === undefined ? {} : { podView: { ...podView.stats } }),
       },
     };
   } finally {

@@ -6,12 +6,12 @@
 // whitespace, newlines and 200 KiB strings included. Only valid image references are passed on (a
 // string that is none names no image a runtime could hold, so it protects nothing); the others are
 // counted per pod and never copied anywhere.
-import type { V1Pod } from "@kubernetes/client-node";
 import { checkImageReference } from "../config/image-reference.js";
 import { normaliseReference } from "../config/patterns.js";
 import { toProtectEntry, type NeededBy, type ProtectEntry } from "../config/protect-entries.js";
 import { protectListProblem } from "./helper-pod.js";
 import { COMPONENT_LABEL, HELPER_COMPONENT, NAME_LABEL, APP_NAME } from "../run-model/labels.js";
+import type { SlimPod } from "./pod-slim.js";
 
 /** A field that held something other than an image reference. The string itself is not kept. */
 export interface RejectedReference {
@@ -34,12 +34,6 @@ export interface NeededImages {
   rejected: RejectedReference[];
 }
 
-/** What the kubelet reports for a mounted image volume (KEP-4639 `ImageVolumeWithDigest`, 1.35+). */
-interface VolumeMountStatusWithImage {
-  name?: string;
-  volumeStatus?: { image?: { imageRef?: unknown } };
-}
-
 /**
  * Every image reference of the pods: spec images of containers, init and ephemeral containers, image
  * volumes (`spec.volumes[].image.reference`, beta since 1.33), and the status `image`, `imageID`
@@ -47,7 +41,7 @@ interface VolumeMountStatusWithImage {
  * Finished pods (Succeeded, Failed) need nothing; their exited containers, if still present, are
  * protected by the agent as in-use. Our own helper pods are skipped.
  */
-export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
+export function imagesNeededByPods(pods: readonly SlimPod[]): NeededImages {
   const images = new Map<string, string>(); // normalised -> shortest spelling
   const needers = new Map<string, { first: string; phase: string | undefined; all: Set<string> }>();
   const rejected: RejectedReference[] = [];
@@ -98,8 +92,7 @@ export function imagesNeededByPods(pods: readonly V1Pod[]): NeededImages {
       for (const s of list ?? []) {
         add(s.image, `status.${kind}[${s.name}].image`);
         add(s.imageID, `status.${kind}[${s.name}].imageID`);
-        const mounts = (s as { volumeMounts?: VolumeMountStatusWithImage[] }).volumeMounts;
-        for (const m of mounts ?? []) {
+        for (const m of s.volumeMounts ?? []) {
           add(
             m.volumeStatus?.image?.imageRef,
             `status.${kind}[${s.name}].volumeMounts[${m.name ?? ""}].volumeStatus.image.imageRef`,

@@ -3,11 +3,10 @@
 // `pull result` record becomes the node's result: per image pulled, already present or failed.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { PullConfig } from "../config/pull-options.js";
-import { formatDuration } from "../config/duration.js";
 import { checkImageList } from "../config/image-list.js";
 import type { PullNodeResult } from "../run-model/pull-result.js";
 import { helperAccess } from "./helper-mode.js";
-import { agentDeadlineSeconds, helperPodShape, pullSecretFlags } from "./helper-pod.js";
+import { agentDeadline, helperPodShape, pullSecretFlags } from "./helper-pod.js";
 import type { NodeRunContext } from "./node-context.js";
 import { runHelperPod } from "./node-run.js";
 import { readHelperLog } from "./helper-outcome.js";
@@ -18,11 +17,15 @@ export function pullImageList(config: Pick<PullConfig, "images">, workload: read
   return checkImageList("IMAGE", [...config.images, ...workload]);
 }
 
-/** The agent's args for the pull action: one element per flag, no shell anywhere. */
+/**
+ * The agent's args for the pull action: one element per flag, no shell anywhere. `createdAt`: when
+ * the pod is created (epoch ms); the agent's --deadline is a time counted from it, as for `run`.
+ */
 export function pullHelperArgs(
   config: Readonly<PullConfig>,
   images: readonly string[],
   node: string,
+  createdAt: number,
 ): string[] {
   const access = helperAccess(config);
   return [
@@ -37,7 +40,7 @@ export function pullHelperArgs(
     `--host-exec=${access.agentFlags.hostExec}`,
     "--log-format=json",
     `--node-name=${node}`,
-    `--deadline=${formatDuration(agentDeadlineSeconds(config.nodeTimeoutSeconds))}`,
+    `--deadline=${agentDeadline(createdAt, config.nodeTimeoutSeconds)}`,
     ...(access.nsenterTarget === undefined ? [] : [`--nsenter-target=${access.nsenterTarget}`]),
   ];
 }
@@ -47,6 +50,7 @@ export function buildPullPod(
   images: readonly string[],
   ctx: Pick<NodeRunContext, "namespace" | "runId" | "owner">,
   node: string,
+  createdAt: number,
 ): V1Pod {
   return helperPodShape({
     config,
@@ -54,7 +58,7 @@ export function buildPullPod(
     runId: ctx.runId,
     node,
     owner: ctx.owner,
-    args: pullHelperArgs(config, images, node),
+    args: pullHelperArgs(config, images, node, createdAt),
     annotations: {},
     protectFile: false,
     // The runtime pulls, not the pod: no host network needed, whatever the mode.
@@ -73,7 +77,7 @@ export async function pullOnNode(
   const started = ctx.now();
   const log = ctx.log.child({ node });
   const end = await runHelperPod(
-    buildPullPod(config, images, ctx, node),
+    buildPullPod(config, images, ctx, node, ctx.now()),
     ctx,
     log,
     async (name, outcome): Promise<Omit<PullNodeResult, "node" | "durationMs">> => {

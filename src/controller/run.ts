@@ -1,6 +1,7 @@
 // One run of the controller (DESIGN.md "The flow of one run"): the shared sweep (node-sweep.ts)
 // with the cleaning job: one helper pod per node running the agent's clean action, one section per
-// node as it finishes, the sinks, a summary. Dependencies come in (`kube`, `log`, `report`,
+// node as it finishes, the sinks, a summary. It protects what the pods on each node use, so it asks
+// the sweep for the shared pod view (pod-view.ts). Dependencies come in (`kube`, `log`, `report`,
 // `signal`), so tests run it against a real API server.
 import type { RunConfig } from "../config/run-options.js";
 import type { KubeApiError } from "../errors.js";
@@ -8,15 +9,17 @@ import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import type { RunReporter } from "../run-model/reporter.js";
 import { createSinkRunner } from "./sink-runner.js";
+import type { PodViewOptions } from "./pod-view.js";
 import type { RunSink } from "../run-model/sink.js";
 import { newRunId } from "../run-model/labels.js";
 import { cleanNode } from "./node-run.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";
+import { runRules } from "./run-rules.js";
 import { helperNamespace, sweepNodes, type NodeJob } from "./node-sweep.js";
 
-export { helperNamespace, POD_LISTS_IN_FLIGHT } from "./node-sweep.js";
+export { helperNamespace } from "./node-sweep.js";
 
 export interface RunDeps {
   kube: Kube;
@@ -28,6 +31,8 @@ export interface RunDeps {
   sinks?: readonly RunSink[];
   runId?: string;
   now?: () => number;
+  /** Tuning of the shared pod view (tests: a short watch timeout, a long freshness wait). */
+  podView?: PodViewOptions;
 }
 
 /**
@@ -58,6 +63,7 @@ export async function runController(
     note,
   );
   const job: NodeJob<NodeResult, NodeRow> = {
+    protectsPods: true,
     prepare: config.agent.onlyIfPullable
       ? (kube, namespace) => checkRegistryPullSecrets(kube, namespace, config.registryPullSecrets)
       : undefined,
@@ -67,6 +73,7 @@ export async function runController(
         include: config.agent.include,
         exclude: config.agent.exclude,
         minAge: config.agent.minAge,
+        rules: runRules(config),
         dryRun: config.dryRun,
       });
     },
@@ -92,6 +99,7 @@ export async function runController(
     signal: deps.signal,
     runId,
     now,
+    ...(deps.podView === undefined ? {} : { podView: deps.podView }),
   });
   const summary: RunSummary = {
     runId,

@@ -1,11 +1,10 @@
 // "A node has failed N runs in a row" needs a count that outlives the run: the Pushgateway keeps
 // only each group's last push, and a run is one short Job. So each push carries, per node, how many
 // runs in a row have failed on it, counted on from the value the previous push left in the
-// Pushgateway (read back before pushing, src/report/sinks/pushgateway.ts). The alert compares it
+// Pushgateway (read back before pushing, src/report/pushed-state.ts). The alert compares it
 // with a threshold (chart/templates/prometheus-rule.yaml). Pure: previous counts and a summary in,
 // next counts out.
 import type { RunSummary } from "../run-model/run-summary.js";
-import { FAILURE_STREAK_METRIC } from "./metrics-text.js";
 
 export interface StreakScope {
   /**
@@ -38,29 +37,4 @@ export function nextFailureStreaks(
     if (scope.narrowed || cutShort || summary.notStarted.includes(node)) next.set(node, count);
   }
   return next;
-}
-
-/** One group's counts out of the Pushgateway's `GET /api/v1/metrics` answer. */
-export function streaksInGroup(
-  answer: unknown,
-  group: Readonly<Record<string, string>>,
-): Map<string, number> {
-  const out = new Map<string, number>();
-  const data = (answer as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) return out;
-  const wanted = Object.entries(group);
-  for (const g of data as Record<string, unknown>[]) {
-    const labels = (g.labels ?? {}) as Record<string, unknown>;
-    // Exactly this grouping key: another release's group, or a group keyed by more labels, is not ours.
-    if (Object.keys(labels).length !== wanted.length) continue;
-    if (!wanted.every(([k, v]) => labels[k] === v)) continue;
-    const family = g[FAILURE_STREAK_METRIC] as { metrics?: unknown } | undefined;
-    if (!Array.isArray(family?.metrics)) continue;
-    for (const m of family.metrics as { labels?: Record<string, unknown>; value?: unknown }[]) {
-      const node = m.labels?.node;
-      const value = Number(m.value);
-      if (typeof node === "string" && Number.isInteger(value) && value >= 0) out.set(node, value);
-    }
-  }
-  return out;
 }

@@ -1,6 +1,7 @@
 // A run's metrics in the Prometheus text exposition format, for the Pushgateway. Pure: summary in,
-// text out. The release is not a label here: it is part of the push's grouping key, which the
-// Pushgateway adds to every series (src/report/sinks/pushgateway.ts).
+// text out. The release (and a node's name) are not labels here: they are the push's grouping key,
+// which the Pushgateway adds to every series (src/report/sinks/pushgateway.ts).
+import type { NodeRow } from "../run-model/node-result.js";
 import type { RunSummary } from "../run-model/run-summary.js";
 
 export const METRIC_PREFIX = "kube_image_cleanup";
@@ -12,6 +13,8 @@ export function labelValue(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
+// HELP texts never change: the Pushgateway refuses a push whose HELP differs from the same family's
+// in any other group (another release, not yet upgraded, pushing to the same Pushgateway).
 interface Family {
   name: string;
   help: string;
@@ -37,61 +40,31 @@ export interface RunMetricsInput {
   summary: RunSummary;
   /** Epoch milliseconds. */
   finishedAt: number;
-  /** 0: every selected node ok. Only then is the last-success time pushed. */
   exitCode: number;
-  /** Per node, runs failed in a row (src/report/failure-streaks.ts); none: the family is left out. */
-  failureStreaks?: ReadonlyMap<string, number>;
+  /**
+   * When the last run that cleaned every node finished (epoch ms): this run's time when it did (not
+   * a dry run, not narrowed with --nodes, exit 0), else the value the Pushgateway held (carried
+   * over, as a push replaces its group), else none: the family is left out.
+   */
+  lastSuccessAt?: number | undefined;
 }
 
+const seconds = (ms: number) => Math.round(ms) / 1000;
+
 /**
- * Every family the run pushes. A push replaces the families it names (POST), so the per-node
- * series of a node that is gone disappear with the next run, and `last_success_timestamp_seconds`,
- * pushed only by a run that succeeded, keeps its value through failed runs.
+ * The run's own families, pushed to the release's group. Per-node series are not here: each node
+ * has a group of its own (nodeMetrics), so a run that visits some nodes (--nodes, a dry run) never
+ * replaces what another run recorded for the others.
  */
 export function runMetrics({
   summary,
   finishedAt,
   exitCode,
-  failureStreaks,
+  lastSuccessAt,
 }: RunMetricsInput): string {
   const p = METRIC_PREFIX;
-  const nodes = [...summary.nodes].sort((a, b) => a.node.localeCompare(b.node));
   const count = (status: string) => summary.nodes.filter((n) => n.status === status).length;
-  const seconds = (ms: number) => Math.round(ms) / 1000;
   const families: Family[] = [
-    {
-      name: `${p}_node_images_deleted`,
-      help: "Images deleted from the node by the last run (0 in a dry run).",
-      samples: nodes.map((n) => ({
-        labels: { node: n.node },
-        value: summary.dryRun ? 0 : (n.totals?.deleted ?? 0),
-      })),
-    },
-    {
-      name: `${p}_node_bytes_deleted`,
-      help: "Sum of the sizes of the images deleted from the node by the last run (0 in a dry run).",
-      samples: nodes.map((n) => ({
-        labels: { node: n.node },
-        value: summary.dryRun ? 0 : (n.totals?.bytesReclaimed ?? 0),
-      })),
-    },
-    {
-      name: `${p}_node_images_failed`,
-      help: "Images whose deletion failed on the node in the last run.",
-      samples: nodes.map((n) => ({ labels: { node: n.node }, value: n.totals?.failed ?? 0 })),
-    },
-    {
-      name: `${p}_node_ok`,
-      help: "1 if the node's cleanup succeeded in the last run, else 0.",
-      samples: nodes.map((n) => ({ labels: { node: n.node }, value: n.status === "ok" ? 1 : 0 })),
-    },
-    {
-      name: FAILURE_STREAK_METRIC,
-      help: "Runs in a row that failed on the node (0 after a run that cleaned it).",
-      samples: [...(failureStreaks ?? [])]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([node, value]) => ({ labels: { node }, value })),
-    },
     {
       name: `${p}_nodes`,
       help: "Selected nodes of the last run by result.",
@@ -126,8 +99,49 @@ export function runMetrics({
     {
       name: `${p}_last_success_timestamp_seconds`,
       help: "When the last run that cleaned every selected node finished (Unix time).",
-      samples: exitCode === 0 ? [{ value: seconds(finishedAt) }] : [],
+      samples: lastSuccessAt === undefined ? [] : [{ value: seconds(lastSuccessAt) }],
     },
   ];
+  return render(families);
+}
+
+/**
+ * One node's families, pushed to the node's own group (the grouping key adds the `node` label).
+ * A dry run pushes none.
+ */
+export function nodeMetrics(row: NodeRow | undefined, failureStreak: number | undefined): string {
+  const p = METRIC_PREFIX;
+  // Without a row (a node this run did not visit, whose count an older version kept in the
+  // release's group): its count alone.
+  const families: Family[] =
+    row === undefined
+      ? []
+      : [
+          {
+            name: `${p}_node_images_deleted`,
+            help: "Images deleted from the node by the last run (0 in a dry run).",
+            samples: [{ value: row.totals?.deleted ?? 0 }],
+          },
+          {
+            name: `${p}_node_bytes_deleted`,
+            help: "Sum of the sizes of the images deleted from the node by the last run (0 in a dry run).",
+            samples: [{ value: row.totals?.bytesReclaimed ?? 0 }],
+          },
+          {
+            name: `${p}_node_images_failed`,
+            help: "Images whose deletion failed on the node in the last run.",
+            samples: [{ value: row.totals?.failed ?? 0 }],
+          },
+          {
+            name: `${p}_node_ok`,
+            help: "1 if the node's cleanup succeeded in the last run, else 0.",
+            samples: [{ value: row.status === "ok" ? 1 : 0 }],
+          },
+        ];
+  families.push({
+    name: FAILURE_STREAK_METRIC,
+    help: "Runs in a row that failed on the node (0 after a run that cleaned it).",
+    samples: failureStreak === undefined ? [] : [{ value: failureStreak }],
+  });
   return render(families);
 }

@@ -19,8 +19,31 @@ export function formatHeader(h: RunHeader): string[] {
     `  api server:  ${h.server} (${h.credentials})`,
     `  include:     ${h.include.join("  ")}`,
   ];
-  if (h.exclude.length > 0) lines.push(`  exclude:     ${h.exclude.join("  ")}`);
-  if (h.minAge !== undefined) lines.push(`  min age:     ${h.minAge}`);
+  // Every rule is printed, "none" too: the Job log alone says what was decided under which rules.
+  const r = h.rules;
+  const limits = [
+    r.maxImagesPerNode === undefined ? undefined : `at most ${r.maxImagesPerNode} images`,
+    r.maxBytesPerNode === undefined ? undefined : `at most ${r.maxBytesPerNode}`,
+  ].filter((x) => x !== undefined);
+  const pullable = r.onlyIfPullable;
+  lines.push(
+    `  exclude:     ${h.exclude.length > 0 ? h.exclude.join("  ") : "none"}`,
+    `  min age:     ${h.minAge ?? "none (any age)"}`,
+    `  keep newest: ${r.keepNewest === undefined ? "none" : `${r.keepNewest} per repository`}`,
+    `  limits:      ${limits.length > 0 ? `${limits.join(" and ")} per node (oldest first)` : "none"}`,
+    `  registry:    ${
+      pullable === undefined
+        ? "not asked (--only-if-pullable off)"
+        : `only images the registry still serves (--only-if-pullable, timeout ${pullable.registryTimeout}` +
+          `${pullable.pullSecrets.length > 0 ? `, credentials from ${pullable.pullSecrets.join(", ")}` : ""})`
+    }`,
+    `  helper:      ${
+      r.helperMode === "privileged"
+        ? "privileged (nsenter into the node's runtime client)"
+        : "socket (unprivileged, the runtime socket only)"
+    }, node timeout ${r.nodeTimeout}`,
+    "  always kept: images a container or sandbox uses, pinned images, images of pods bound to the node",
+  );
   lines.push(
     `  nodes:       ${h.selected.length} selected of ${h.nodesListed} matching ${h.nodeSelector === "" ? "(every node)" : h.nodeSelector}` +
       `, ${h.concurrency === 1 ? "one at a time" : `${h.concurrency} at a time`}`,
@@ -89,6 +112,10 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
         );
       for (const f of p.failed)
         lines.push(`    FAILED (partial record)  ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+      for (const g of p.alreadyGone ?? [])
+        lines.push(
+          `    already gone (partial record)  ${imageLabel(g)}  ${shortId(g.id)}: ${g.detail}`,
+        );
       for (const u of p.unknown)
         lines.push(
           `    removal under way, outcome unknown (partial record)  ${imageLabel(u)}  ${shortId(u.id)}`,
@@ -116,6 +143,9 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   }
   for (const f of a.failed)
     lines.push(`    FAILED   ${imageLabel(f)}  ${shortId(f.id)}: ${f.error}`);
+  // Planned, gone, but not this agent's doing: listed, never counted as deleted or reclaimed.
+  for (const g of a.alreadyGone ?? [])
+    lines.push(`    already gone  ${imageLabel(g)}  ${shortId(g.id)}: ${g.detail}`);
   // What matched the patterns but stayed, and why: the audit answer to "why is this still here?".
   // Images no pattern matched are not listed (they were never candidates).
   for (const k of a.kept) {
@@ -186,11 +216,18 @@ export function formatSummary(s: RunSummary): string[] {
     }
     lines.push(...pad(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
   }
+  // Only exact figures add up; a pending one is counted, never summed (its bytes are not final).
   const measured = s.nodes.filter((n) => n.totals?.imageFsFreedBytes !== undefined);
+  const pending = s.nodes.filter((n) => n.totals?.imageFsPending === true).length;
   if (measured.length > 0) {
     const freed = measured.reduce((sum, n) => sum + (n.totals?.imageFsFreedBytes ?? 0), 0);
     lines.push(
-      `  image filesystems freed ${formatBytes(Math.max(0, freed))} on ${plural(measured.length, "node")}, as the runtimes report them (RECLAIMED is the sum of image sizes)`,
+      `  image filesystems freed ${formatBytes(Math.max(0, freed))} on ${plural(measured.length, "node")}, as the runtimes report them (RECLAIMED is the sum of image sizes)` +
+        (pending > 0 ? `; ${plural(pending, "node")} pending, not in this figure` : ""),
+    );
+  } else if (pending > 0) {
+    lines.push(
+      `  image filesystems freed: pending on ${plural(pending, "node")} (the runtime had not caught up when the agent read it; RECLAIMED is the sum of image sizes)`,
     );
   }
   // A limit is the operator's choice, not a problem; but the node is not clean yet, and says so.

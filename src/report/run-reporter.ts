@@ -37,6 +37,7 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
     total,
     status: r.status,
     durationMs: r.durationMs,
+    ...(r.helperMs === undefined ? {} : { helperMs: r.helperMs }),
     protectedImages: r.protectedImages,
   };
   if (r.reason !== undefined) record.reason = r.reason;
@@ -60,9 +61,12 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
     // Both byte figures, each named for what it is (bytesReclaimed above is the first).
     record.bytes = {
       sumOfImageSizes: a.bytesReclaimed,
+      // A pending figure is not final: only `imageFs` (with its state and reason), no total.
       ...(a.imageFs === undefined
         ? {}
-        : { imageFsFreed: a.imageFs.freedBytes, imageFs: a.imageFs }),
+        : a.imageFs.state === "exact"
+          ? { imageFsFreed: a.imageFs.freedBytes, imageFs: a.imageFs }
+          : { imageFs: a.imageFs }),
     };
   }
   return record;

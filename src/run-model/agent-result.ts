@@ -32,6 +32,14 @@ export interface FailedImage extends ImageIdentity {
   error: string;
 }
 
+/**
+ * Planned and gone, but not by this agent: its remove call found it missing (the kubelet's image
+ * GC, another run, a person). No bytes are counted for it: whoever removed it freed them.
+ */
+export interface GoneImage extends ImageIdentity {
+  detail: string;
+}
+
 export interface AgentResult {
   version: 1;
   node: string;
@@ -56,6 +64,8 @@ export interface AgentResult {
    */
   kept: KeptImage[];
   failed: FailedImage[];
+  /** Gone before this agent's remove call reached them (absent: none). */
+  alreadyGone?: GoneImage[];
   /**
    * The sum of the deleted images' sizes as the runtime reports them: a layer two deleted images
    * share counts twice, unpacked snapshots not at all. What the disk got back is `imageFs`.
@@ -64,14 +74,16 @@ export interface AgentResult {
   /**
    * The image filesystem's used bytes before and after the removals, as the runtime reports them
    * (`source`); absent in a dry run, when nothing was deleted, or when the runtime could not tell.
-   * `settled: false`: the runtime had not refreshed its figure yet when the agent stopped waiting.
+   * Read without waiting: `state: "pending"` when the runtime had not caught up with the removals
+   * yet (`pendingReason` says how), so `freedBytes` is not final and is never added to exact ones.
    */
   imageFs?: {
     source: string;
     usedBytesBefore: number;
     usedBytesAfter: number;
     freedBytes: number;
-    settled: boolean;
+    state: "exact" | "pending";
+    pendingReason?: string;
   };
   /** Why the agent stopped before every planned removal was attempted (see `not-attempted`). */
   stopped?: "deadline" | "signal";
@@ -105,4 +117,5 @@ export interface BatchDone {
   batch: number;
   deleted: DeletedImage[];
   failed: FailedImage[];
+  alreadyGone?: GoneImage[];
 }

@@ -1,7 +1,13 @@
 // What a run produces for each node: its status, the agent's result or what its log left, and the
 // totals the summary keeps. A failure on one node is data here, never an exception that stops the
 // others.
-import type { AgentResult, DeletedImage, FailedImage, ImageIdentity } from "./agent-result.js";
+import type {
+  AgentResult,
+  DeletedImage,
+  FailedImage,
+  GoneImage,
+  ImageIdentity,
+} from "./agent-result.js";
 
 export type NodeStatus = "ok" | "failed" | "interrupted";
 
@@ -23,6 +29,11 @@ export interface NodeResult {
   /** How many images pods on the node reference (passed to the agent as --protect). */
   protectedImages: number;
   durationMs: number;
+  /**
+   * From the helper pod's create to its result read (the log parsed): the node's own time, without
+   * the work before the create and the delete after. Absent when no helper pod was created.
+   */
+  helperMs?: number;
 }
 
 /**
@@ -34,14 +45,20 @@ export interface PartialRecord {
   deleted: DeletedImage[];
   failed: FailedImage[];
   unknown: ImageIdentity[];
+  /** Gone before the agent's remove call reached them (not counted as deleted). */
+  alreadyGone?: GoneImage[];
 }
 
 /** The numbers the summary needs from a node's agent result. */
 export interface NodeTotals {
   deleted: number;
   bytesReclaimed: number;
-  /** What the image filesystem got back, as the runtime reports it, where it was measured. */
+  /**
+   * What the image filesystem got back, as the runtime reports it, where that figure is exact; a
+   * pending one (the runtime had not caught up) is never a total: `imageFsPending` says it was one.
+   */
   imageFsFreedBytes?: number;
+  imageFsPending?: true;
   /** Images kept for a reason other than `no-match`. */
   kept: number;
   failed: number;
@@ -76,7 +93,11 @@ export function nodeRow(r: NodeResult): NodeRow {
       bytesReclaimed: result.bytesReclaimed,
       kept: result.kept.reduce((n, k) => n + (k.reason === "no-match" ? 0 : 1), 0),
       failed: result.failed.length,
-      ...(result.imageFs === undefined ? {} : { imageFsFreedBytes: result.imageFs.freedBytes }),
+      ...(result.imageFs === undefined
+        ? {}
+        : result.imageFs.state === "exact"
+          ? { imageFsFreedBytes: result.imageFs.freedBytes }
+          : { imageFsPending: true as const }),
       ...(result.limit === undefined ? {} : { cutByLimit: result.limit.cut }),
     },
   };

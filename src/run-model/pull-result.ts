@@ -86,7 +86,7 @@ export function pullNodeRow(r: PullNodeResult): PullNodeRow {
 }
 
 /** The pre-pull run's header: where it goes, which images, which nodes. */
-export type PullHeader = Omit<RunHeader, "include" | "exclude" | "minAge" | "dryRun"> & {
+export type PullHeader = Omit<RunHeader, "include" | "exclude" | "minAge" | "rules" | "dryRun"> & {
   images: readonly string[];
   /** `deployment/shop/web`, when the images and nodes came from a workload. */
   imagesOf?: string;

@@ -7,6 +7,18 @@ export interface SkippedNode {
   reason: string;
 }
 
+/** The retention rules and the helper's access, as given (undefined: not set). */
+export interface RunRules {
+  keepNewest: string | undefined;
+  maxImagesPerNode: string | undefined;
+  maxBytesPerNode: string | undefined;
+  /** --only-if-pullable: the registry timeout and the pull Secrets read for credentials. */
+  onlyIfPullable: { registryTimeout: string; pullSecrets: readonly string[] } | undefined;
+  helperMode: "privileged" | "socket";
+  /** --node-timeout as text, e.g. `10m`. */
+  nodeTimeout: string;
+}
+
 /** What the run header shows, before any node starts. */
 export interface RunHeader {
   runId: string;
@@ -16,6 +28,8 @@ export interface RunHeader {
   include: readonly string[];
   exclude: readonly string[];
   minAge: string | undefined;
+  /** Every other rule the agents decide by, so the log alone says under which rules a run deleted. */
+  rules: RunRules;
   dryRun: boolean;
   concurrency: number;
   nodeSelector: string;

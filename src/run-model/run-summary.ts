@@ -27,8 +27,32 @@ export interface RunSummary {
   /** The error that stopped the run (forbidden, credentials refused). */
   fatal: string | undefined;
   leftPods: LeftPods | undefined;
-  /** API requests the run made, and per selected node (the benchmark budget is 6). */
-  requests: { total: number; perNode: number | undefined; byCall: Record<string, number> };
+  /**
+   * API requests the run made, and per selected node (the benchmark budget is 6); `podView`: what
+   * the shared pod view asked for the whole run, and how each node's pods were read.
+   */
+  requests: {
+    total: number;
+    perNode: number | undefined;
+    byCall: Record<string, number>;
+    podView?: PodViewStats;
+  };
+}
+
+/** What the run's shared pod view did (src/controller/pod-view.ts). */
+export interface PodViewStats {
+  /** List pages, the first listing and every re-list. */
+  listPages: number;
+  /** Full re-lists after the watch's resourceVersion expired (410 Gone). */
+  relists: number;
+  /** Watches re-opened from the last resourceVersion (server timeout or broken connection). */
+  rewatches: number;
+  /** resourceVersion reads (`list pods?limit=1`), each shared by the nodes that waited for it. */
+  fenceReads: number;
+  /** Nodes whose pods came from the view. */
+  fromView: number;
+  /** Nodes whose pods were read by the per-node list (the view was not fresh in time). */
+  nodeLists: number;
 }
 
 /** 0 every selected node ok; 1 some node failed, was interrupted or not found. (2 is thrown.) */

@@ -202,6 +202,16 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
       expect(await imagesOnNode(prefix)).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
       expect(log).toMatch(new RegExp(`^kube-image-cleanup run \\S+`, "m"));
       expect(log).toContain(`include:     ${prefix}/app:*`);
+      // The Job log alone says under which rules the run decided (the chart's defaults here).
+      for (const rule of [
+        "  min age:     none (any age)",
+        "  keep newest: none",
+        "  limits:      none",
+        "  registry:    not asked (--only-if-pullable off)",
+        "  dry run:     no",
+      ])
+        expect(log).toContain(rule);
+      expect(log).toMatch(/^ {2}helper: {6}(privileged|socket) .*, node timeout \S+$/m);
       expect(log).toMatch(
         new RegExp(
           `^\\[1/1\\] ${nodeName}: deleted 2 images, .* reclaimed, kept 1 \\(in-use 1\\)`,

@@ -68,14 +68,25 @@ export interface StandaloneContainerd {
   /** The version containerd reports (`ctr version`), e.g. "1.6.20~ds1" or "v2.4.2". */
   version: string;
   stop(): void;
+  /** Stops containerd (SIGTERM) and starts it again on the same root, state and config. */
+  restart(): Promise<void>;
 }
 
 /** The config file: version 2 for 1.6, version 3 for 2.x (the CRI plugin split in two there). */
 function configToml(
   runtime: ContainerdRuntime,
   dir: string,
-  options: { socketGid?: number; pinned?: readonly string[]; registryConfigPath?: string },
+  options: {
+    socketGid?: number;
+    pinned?: readonly string[];
+    registryConfigPath?: string;
+    statsCollectPeriod?: number;
+  },
 ): string {
+  const stats =
+    options.statsCollectPeriod === undefined
+      ? ""
+      : `\n  stats_collect_period = ${String(options.statsCollectPeriod)}`;
   const head = `root = "${join(dir, "root")}"
 state = "${join(dir, "state")}"
 [grpc]
@@ -88,7 +99,7 @@ state = "${join(dir, "state")}"
 ${head}[plugins."io.containerd.internal.v1.opt"]
   path = "${join(dir, "opt")}"
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "${PAUSE_IMAGE}"
+  sandbox_image = "${PAUSE_IMAGE}"${stats}
   # This VM withholds CAP_SYS_RESOURCE: negative oom_score_adj fails runc (see test/cluster/containerd.sh).
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
@@ -107,7 +118,7 @@ ${registryTable('"io.containerd.grpc.v1.cri"', options.registryConfigPath)}`;
 ${head}[plugins.'io.containerd.internal.v1.opt']
   path = "${join(dir, "opt")}"
 [plugins.'io.containerd.cri.v1.images']
-  snapshotter = "overlayfs"
+  snapshotter = "overlayfs"${stats}
   [plugins.'io.containerd.cri.v1.images'.pinned_images]
     sandbox = "${PAUSE_IMAGE}"${pinned}
 ${registryTable("'io.containerd.cri.v1.images'", options.registryConfigPath)}[plugins.'io.containerd.cri.v1.runtime']
@@ -133,7 +144,9 @@ function registryTable(plugin: string, path: string | undefined): string {
  * runc, sandbox image registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid`
  * makes its socket group-owned by that gid (containerd's `[grpc] gid`), for clients that are not
  * root. `pinned` (containerd 2 only; 1.6 has no pinning): more image names it pins.
- * `registryConfigPath`: containerd's `config_path`, a directory of `<host>/hosts.toml`. `dir` (default: a
+ * `registryConfigPath`: containerd's `config_path`, a directory of `<host>/hosts.toml`.
+ * `statsCollectPeriod`: seconds between the CRI's image filesystem stats passes (containerd's
+ * default 10; the first pass runs at start). `dir` (default: a
  * new temp dir) holds its socket, root and state, and is removed by `stop()`.
  */
 export async function startContainerd(
@@ -143,6 +156,7 @@ export async function startContainerd(
     dir?: string;
     pinned?: readonly string[];
     registryConfigPath?: string;
+    statsCollectPeriod?: number;
   } = {},
 ): Promise<StandaloneContainerd> {
   const runtime = options.runtime ?? "containerd-1.6";
@@ -158,14 +172,37 @@ export async function startContainerd(
   // The daemon finds its runc shim on PATH: 2.x's own, not 1.6's of the same name in /usr/bin.
   const path = bins.pathDir ? `${bins.pathDir}:${pathWithBins}` : pathWithBins;
   const out = openSync(log, "a");
-  const proc: ChildProcess = spawn(bins.daemon, ["--config", join(dir, "config.toml")], {
-    stdio: ["ignore", out, out],
-    env: {
-      ...process.env,
-      PATH: bins.pathDir ? `${bins.pathDir}:${systemPath}` : systemPath,
-    },
-  });
+  const launch = (): ChildProcess =>
+    spawn(bins.daemon, ["--config", join(dir, "config.toml")], {
+      stdio: ["ignore", out, out],
+      env: {
+        ...process.env,
+        PATH: bins.pathDir ? `${bins.pathDir}:${systemPath}` : systemPath,
+      },
+    });
+  let proc = launch();
   ctrBySocket.set(socket, bins.ctr);
+  const waitReady = async (): Promise<string> => {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        return execFileSync(bins.ctr, ["--address", socket, "version"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+          timeout: 5000,
+        });
+      } catch {
+        // Not listening yet (or died: checked next).
+        if (proc.exitCode !== null || Date.now() > deadline) {
+          instance.stop();
+          throw new Error(
+            `containerd did not start; its log:\n${readFileSync(log, "utf8").slice(-2000)}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
   const instance: StandaloneContainerd = {
     runtime,
     socket,
@@ -178,27 +215,16 @@ export async function startContainerd(
       ctrBySocket.delete(socket);
       stopContainerd(proc, socket, dir);
     },
+    restart: async () => {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      await exited;
+      proc = launch();
+      instance.pid = proc.pid ?? 0;
+      await waitReady();
+    },
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      instance.version = execFileSync(bins.ctr, ["--address", socket, "version"], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-        timeout: 5000,
-      });
-      break;
-    } catch {
-      // Not listening yet (or died: checked next).
-      if (proc.exitCode !== null || Date.now() > deadline) {
-        instance.stop();
-        throw new Error(
-          `containerd did not start; its log:\n${readFileSync(log, "utf8").slice(-2000)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  instance.version = await waitReady();
   instance.version = serverVersion(instance.version);
   ctr(socket, ["images", "import", pauseArchive(dir)]);
   return instance;

@@ -157,7 +157,7 @@ describe("agent with --client docker", () => {
     expect(result.imageFs).toMatchObject({
       source: "docker system df (LayersSize)",
       freedBytes: bytes,
-      settled: true,
+      state: "exact",
     });
     expect(result.runtime).toMatchObject({
       client: "docker",

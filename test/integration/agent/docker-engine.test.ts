@@ -153,7 +153,7 @@ describe("docker client on dockerd", () => {
     const targets = inventory.images.filter((i) => i.id === inUse.id || i.id === stoppedImage.id);
     expect(targets).toHaveLength(2);
 
-    const errors = await adapter.remove(targets);
+    const { errors } = await adapter.remove(targets);
 
     expect(errors.get(inUse.id)).toMatch(/image is being used by running container [0-9a-f]{12}/);
     // Its extra name went before the Engine refused the last one: the error says so.

@@ -43,6 +43,8 @@ const policyName = `${fullname}-${ns}`;
 const sa = `system:serviceaccount:${ns}:${fullname}`;
 const denied = `ValidatingAdmissionPolicy '${policyName}' with binding '${policyName}' denied request: ${sa} may create only kube-image-cleanup helper pods (admissionPolicy.create):`;
 const prefix = `demo.local/kic-vap-${tok}`;
+/** A PriorityClass the release does not name (created for the test, removed after). */
+const priorityClass = `kic-vap-${tok}`;
 
 let asController: CoreV1Api;
 let asAdmin: CoreV1Api;
@@ -81,6 +83,7 @@ async function releaseConfig(namespace = ns, name = fullname): Promise<Readonly<
 /** A helper pod exactly as the controller builds it for this release. */
 function helperPod(name: string, protect: string[] = []): V1Pod {
   const pod = buildHelperPod({
+    createdAt: Date.now(),
     config,
     namespace: ns,
     runId: `vap${name}`,
@@ -202,6 +205,7 @@ describe("the chart's admission policy on the real API server", () => {
     nodeName = ensureCluster().nodeName;
     await kubectl(["create", "namespace", ns]);
     await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+    await kubectl(["create", "priorityclass", priorityClass, "--value=1000"]);
     const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
     try {
       const values = {
@@ -240,6 +244,7 @@ describe("the chart's admission policy on the real API server", () => {
 
   afterAll(async () => {
     await helm(["uninstall", release, "--namespace", ns]);
+    await kubectl(["delete", "priorityclass", priorityClass, "--ignore-not-found"]);
     await kubectl(["delete", "namespace", ns, "--wait=false"]);
     removeNodeImages([`${prefix}/app:v1`, `${prefix}/app:v2`]);
   });
@@ -323,7 +328,43 @@ describe("the chart's admission policy on the real API server", () => {
     [
       "an agent flag that reads a host file",
       (p) => void args(p).push("--protect-file=/proc/1/root/etc/shadow"),
-      "the agent's --protect-file flag must be absent or --protect-file=/etc/kube-image-cleanup/protect/images.json",
+      "the agent's --protect-file flag must be --protect-file=/etc/kube-image-cleanup/protect/images.json",
+    ],
+    // Issue 26 item 3: a stolen token must not run the agent without the pods' protect list.
+    [
+      "no protect list at all (no flag, annotation, volume or mount)",
+      (p) => {
+        agent(p).args = args(p).filter((x) => !x.startsWith("--protect-file="));
+        spec(p).volumes = [];
+        agent(p).volumeMounts = [];
+        delete p.metadata?.annotations?.["kube-image-cleanup.io/protect"];
+      },
+      "the agent's --protect-file flag must be --protect-file=/etc/kube-image-cleanup/protect/images.json",
+    ],
+    [
+      "the protect flag but no protect annotation (an empty file)",
+      (p) => {
+        delete p.metadata?.annotations?.["kube-image-cleanup.io/protect"];
+      },
+      "the protect list is required: annotation kube-image-cleanup.io/protect",
+    ],
+    [
+      "the protect flag but no protect volume or mount",
+      (p) => {
+        spec(p).volumes = [];
+        agent(p).volumeMounts = [];
+      },
+      "the protect list is required: annotation kube-image-cleanup.io/protect",
+    ],
+    [
+      "a priority class the release does not configure",
+      (p) => void (spec(p).priorityClassName = priorityClass),
+      "no priorityClassName (helper.priorityClassName)",
+    ],
+    [
+      "the termination message file over the agent's code",
+      (p) => void (agent(p).terminationMessagePath = "/app/dist/cli.js"),
+      "terminationMessagePath /dev/termination-log and terminationMessagePolicy FallbackToLogsOnError",
     ],
     [
       "another runtime socket",
@@ -461,6 +502,7 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
 
   const socketPod = (name: string, change: (pod: V1Pod) => void = () => undefined): V1Pod => {
     const pod = buildHelperPod({
+      createdAt: Date.now(),
       config: sConfig,
       namespace: sNs,
       runId: `vaps${name}`,

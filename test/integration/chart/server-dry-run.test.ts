@@ -107,4 +107,36 @@ describe("chart objects on the real API server", () => {
     );
     expect(notes).toContain(`helm test notes -n ${ns}`);
   });
+
+  it("warns in the NOTES when the cluster's selected nodes cannot all be reached in one run", async () => {
+    // The local cluster has one Linux node: at 5 s a node, a 4 s run cannot reach it.
+    const notesFor = async (release: string, ...set: string[]) => {
+      const out = await helmOk([
+        "install",
+        release,
+        chartDir,
+        "--namespace",
+        ns,
+        "--dry-run=server",
+        "-f",
+        join(chartDir, "ci", "03-keep-pods.yaml"),
+        ...set.flatMap((s) => ["--set", s]),
+      ]);
+      return out.slice(out.indexOf("NOTES:"));
+    };
+    const tight = await notesFor("reach", "concurrency=1", "timeouts.runSeconds=4");
+    expect(tight).toContain(
+      'WARNING: one run cannot clean all 1 selected nodes (nodes in the cluster now that match nodes.selector "kubernetes.io/os=linux")',
+    );
+    expect(tight).toContain("or timeouts.runSeconds to at least 5");
+    // The cluster's nodes are looked up and matched by the selector: none match, nothing to warn of.
+    const none = await notesFor(
+      "reach-none",
+      "concurrency=1",
+      "timeouts.runSeconds=4",
+      "nodes.selector=kic-test/absent=yes",
+    );
+    expect(none).not.toContain("WARNING");
+    expect(await notesFor("reach-default")).not.toContain("WARNING");
+  });
 });

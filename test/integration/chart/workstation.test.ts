@@ -146,7 +146,7 @@ beforeAll(async () => {
   ensureCluster();
   cli = await installPackedCli();
   await kubectl(["create", "namespace", ns]);
-  // As the README tells the operator (the helper pods are privileged).
+  // As the README's install tells the operator (the helper pods are privileged).
   await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
   await kubectl(["create", "namespace", emptyNs]);
   sampleImages([`${prefix}/app:v1`, `${prefix}/keep:v1`]);

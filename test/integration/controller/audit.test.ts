@@ -256,7 +256,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
       ns,
     ]);
     const out = printed.stdout.split("\n");
-    // What the README shows, from this real run.
+    // What docs/audit.md and docs/workstation.md show, from this real run.
     console.log(
       `kubectl describe node:\n${eventLine ?? ""}\n\nkube-image-cleanup report:\n${printed.stdout}`,
     );

@@ -2,7 +2,7 @@
 // by a real runtime (a private containerd 1.6 + runc, like the local cluster's node). This is the
 // image the integration and e2e suites and the demo run; here it is checked for what a user of the
 // published image relies on: the entrypoint and user, the runtime clients in it, and what it must
-// not carry. Prints its size (the README's numbers come from this test's output).
+// not carry. Prints its size (docs/image.md's numbers come from this test's output).
 //
 // Needs no cluster (and so no cluster lock): images.sh --archive only builds, and the containerd here
 // is the test's own. Cold, the build takes minutes (buildah, 2 cores); warm, it is a cache hit.

@@ -1,6 +1,6 @@
-// The README's Docker host line, run: the image the Dockerfile builds (test/cluster/images.sh, as
+// docs/docker-host.md's Docker host line, run: the image the Dockerfile builds (test/cluster/images.sh, as
 // built-image.test.ts uses it), loaded into a real Docker Engine (Debian's dockerd 20.10 in temp
-// dirs, test/support/dockerd.ts) and started with `docker run` as the README's systemd unit starts
+// dirs, test/support/dockerd.ts) and started with `docker run` as docs/docker-host.md's systemd unit starts
 // it: the Engine's socket at /var/run/docker.sock, the image store read-only at its own path, root,
 // no network, `schedule ... -- agent --client docker`. It cleans the Engine it runs on, and
 // `docker stop` ends it cleanly. Only the host's socket path differs (the test's own Engine).
@@ -75,7 +75,7 @@ afterAll(() => {
   if (work !== "") rmSync(work, { recursive: true, force: true });
 });
 
-describe("the image on a Docker host, as the README's systemd unit runs it", () => {
+describe("the image on a Docker host, as docs/docker-host.md's systemd unit runs it", () => {
   it("schedule -- agent --client docker in a container cleans the Engine it runs on, and stops cleanly", async () => {
     if (dockerd === undefined || scratch === undefined) throw new Error("set-up failed");
     const engine = dockerd;
@@ -90,7 +90,7 @@ describe("the image on a Docker host, as the README's systemd unit runs it", () 
     const name = `kic-host-${uniqueToken()}`;
     const imageStore = join(engine.dataRoot, "image");
 
-    // The README's line, with this Engine's socket and data root as the host's.
+    // docs/docker-host.md's line, with this Engine's socket and data root as the host's.
     engine.docker([
       "run",
       "--detach",

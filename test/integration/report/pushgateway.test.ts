@@ -134,4 +134,101 @@ describe("metrics pushed to a real Pushgateway", () => {
     text = await push(0);
     expect(streak(text, "nn-00000")).toBe(0);
   });
+
+  describe("runs that visit only some nodes, or delete nothing", () => {
+    const release = "kic-partial-runs";
+    const g = { job: "kube-image-cleanup", release };
+    const push = async (
+      summary: ReturnType<typeof bigSummary>,
+      exitCode: number,
+      finishedAt: number,
+      narrowed = false,
+    ) => {
+      const notes: string[] = [];
+      const runner = createSinkRunner(
+        [createPushgatewaySink(gateway.url, { scope: { narrowed } })],
+        { ...ctx, instance: release, dryRun: summary.dryRun },
+        (m) => notes.push(m),
+      );
+      await runner.finish(summary, exitCode, finishedAt);
+      expect(notes).toEqual([]);
+      return gateway.scrape();
+    };
+    const deleted = (text: string, node: string) =>
+      sample(text, "kube_image_cleanup_node_images_deleted", { ...g, node });
+
+    it("a dry run sets no last success time and leaves every node's series as the last real run left them", async () => {
+      await push(bigSummary({ nodes: 3, nameLength: 8 }), 0, 1_764_558_000_000);
+      const dry = { ...bigSummary({ nodes: 3, nameLength: 8 }), dryRun: true };
+      const text = await push(dry, 0, 1_764_561_600_000);
+      expect(sample(text, "kube_image_cleanup_last_success_timestamp_seconds", g)).toBe(1764558000);
+      expect(sample(text, "kube_image_cleanup_run_dry_run", g)).toBe(1);
+      for (const node of ["nn-00000", "nn-00001", "nn-00002"]) expect(deleted(text, node)).toBe(2);
+    });
+
+    it("a run narrowed with --nodes sets no last success time and keeps the other nodes' series", async () => {
+      // nn-00000 only, and it failed: its own series change, nn-00001 and nn-00002 keep theirs.
+      const one = bigSummary({ nodes: 1, failed: 1, nameLength: 8 });
+      const narrowedRow = one.nodes[0];
+      if (narrowedRow?.totals) narrowedRow.totals.deleted = 7;
+      let text = await push(one, 1, 1_764_565_200_000, true);
+      expect(deleted(text, "nn-00000")).toBe(7);
+      expect(deleted(text, "nn-00001")).toBe(2);
+      expect(deleted(text, "nn-00002")).toBe(2);
+      expect(sample(text, "kube_image_cleanup_node_ok", { ...g, node: "nn-00000" })).toBe(0);
+      expect(sample(text, "kube_image_cleanup_node_ok", { ...g, node: "nn-00001" })).toBe(1);
+      // Even when the narrowed run succeeds, it is not a run that cleaned every node.
+      text = await push(bigSummary({ nodes: 1, nameLength: 8 }), 0, 1_764_568_800_000, true);
+      expect(sample(text, "kube_image_cleanup_last_success_timestamp_seconds", g)).toBe(1764558000);
+      expect(sample(text, "kube_image_cleanup_last_run_timestamp_seconds", g)).toBe(1764568800);
+      expect(deleted(text, "nn-00002")).toBe(2);
+    });
+  });
+
+  it("replaces per-node series an older version pushed into the release's group, keeping their failure counts", async () => {
+    const release = "kic-upgraded";
+    const g = { job: "kube-image-cleanup", release };
+    // As a release before per-node groups pushed it.
+    const old = await fetch(`${gateway.url}/metrics/job/kube-image-cleanup/release/${release}`, {
+      method: "POST",
+      body:
+        "# HELP kube_image_cleanup_node_images_deleted Images deleted from the node by the last run (0 in a dry run).\n" +
+        "# TYPE kube_image_cleanup_node_images_deleted gauge\n" +
+        'kube_image_cleanup_node_images_deleted{node="nn-00000"} 5\n' +
+        "# HELP kube_image_cleanup_node_consecutive_failures Runs in a row that failed on the node (0 after a run that cleaned it).\n" +
+        "# TYPE kube_image_cleanup_node_consecutive_failures gauge\n" +
+        'kube_image_cleanup_node_consecutive_failures{node="nn-00000"} 4\n' +
+        'kube_image_cleanup_node_consecutive_failures{node="gone"} 1\n' +
+        "# HELP kube_image_cleanup_last_success_timestamp_seconds When the last run that cleaned every selected node finished (Unix time).\n" +
+        "# TYPE kube_image_cleanup_last_success_timestamp_seconds gauge\n" +
+        "kube_image_cleanup_last_success_timestamp_seconds 1764000000\n",
+    });
+    expect(old.ok, await old.text()).toBe(true);
+    const notes: string[] = [];
+    const runner = createSinkRunner(
+      [createPushgatewaySink(gateway.url)],
+      { ...ctx, instance: release },
+      (m) => notes.push(m),
+    );
+    await runner.finish(bigSummary({ nodes: 2, failed: 1, nameLength: 8 }), 1, 1_764_558_000_000);
+    expect(notes).toEqual([]);
+    const text = await gateway.scrape();
+    expect(
+      sample(text, "kube_image_cleanup_node_consecutive_failures", { ...g, node: "nn-00000" }),
+    ).toBe(5);
+    expect(
+      sample(text, "kube_image_cleanup_node_consecutive_failures", { ...g, node: "gone" }),
+    ).toBeUndefined();
+    expect(sample(text, "kube_image_cleanup_node_images_deleted", { ...g, node: "nn-00000" })).toBe(
+      2,
+    );
+    expect(sample(text, "kube_image_cleanup_last_success_timestamp_seconds", g)).toBe(1764000000);
+    // One series per node: none left in the release's own group.
+    const series = text
+      .split("\n")
+      .filter(
+        (l) => l.startsWith("kube_image_cleanup_node_images_deleted{") && l.includes(release),
+      );
+    expect(series).toHaveLength(2);
+  });
 });

@@ -26,7 +26,7 @@ function runtimeRefusing(error: string): RuntimeAdapter {
   return {
     measure: () => Promise.resolve(),
     usage: () => Promise.resolve({ containers: [], sandboxes: [], imageVolumes: [] }),
-    remove: () => Promise.resolve(new Map([[ID, error]])),
+    remove: () => Promise.resolve({ errors: new Map([[ID, error]]), alreadyGone: new Map() }),
     // The image is still there after the call.
     present: () => Promise.resolve(new Map([[ID, ["docker.io/acme/app:1"]]])),
   } as unknown as RuntimeAdapter;

@@ -18,9 +18,8 @@ describe("grep-style /re/ patterns", () => {
       ["/123456789012\\.dkr\\.ecr\\./", "210987654321.dkr.ecr.eu-west-1.amazonaws.com/x:1", false],
       // Dots are any character unless escaped, as in grep.
       ["/123456789012.dkr/", "123456789012xdkr.example/x:1", true],
-      // Matched against the normalised name: a short name has its registry and library/.
+      // An include sees the normalised name: a short name has its registry and library/.
       ["/^docker\\.io\\/library\\/nginx:/", "nginx:1.25", true],
-      ["/^nginx:/", "nginx:1.25", false],
       // Slashes need no escape inside.
       ["/acme/app:/", "quay.io/acme/app:1", true],
       // Case: exact without the flag, either case with /i.
@@ -42,7 +41,17 @@ describe("grep-style /re/ patterns", () => {
     }
   });
 
-  it("does not match the image id (ids are matched by sha256: globs)", () => {
+  it("in an include sees only normalised names; in an exclude the familiar name too (it errs wide)", () => {
+    expect(covers("include", "/^nginx:/", "nginx:1.25")).toBe(false);
+    expect(covers("include", "/^nginx:/", "docker.io/library/nginx:1.25")).toBe(false);
+    expect(covers("exclude", "/^nginx:/", "nginx:1.25")).toBe(true);
+    expect(covers("exclude", "/^nginx:/", "docker.io/library/nginx:1.25")).toBe(true);
+    expect(covers("exclude", "/^nginx$/", "docker.io/library/nginx:1.25")).toBe(true);
+    expect(covers("exclude", "/^acme\\/app:1$/", "docker.io/acme/app:1")).toBe(true);
+    expect(covers("exclude", "/^nginx/", "quay.io/nginx/x:1")).toBe(false);
+  });
+
+  it("in an include does not match the image id (ids are matched by sha256: globs)", () => {
     expect(firstMatch(compilePatterns("--include", ["/ab/"], "include"), [], ID)).toBeUndefined();
   });
 

@@ -221,11 +221,11 @@ describe("the plan counts a mounted image as in use", () => {
       measure: () => Promise.resolve(),
       remove: (images) => {
         removed.push(...images.map((i) => i.id));
-        return Promise.resolve(new Map());
+        return Promise.resolve({ errors: new Map(), alreadyGone: new Map() });
       },
       present: () => Promise.resolve(new Map([[MODEL_ID, [MODEL_ID]]])),
       imageFsSource: "crictl imagefsinfo",
-      imageFsUsage: () => Promise.resolve({ usedBytes: 0, fresh: true }),
+      imageFsUsage: () => Promise.resolve({ usedBytes: 0, source: "crictl imagefsinfo" }),
     };
     const done = await executePlan([model], inventory([]), adapter, {
       dryRun: false,

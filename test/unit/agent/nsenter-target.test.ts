@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
   judgeTarget,
+  resolveGuardedTarget,
   resolveNsenterTarget,
+  type HostView,
   type ProcessFacts,
 } from "../../../src/agent/nsenter-target.js";
 import { parseNsenterTarget } from "../../../src/config/nsenter-target.js";
@@ -14,13 +16,22 @@ import { ConfigError, RuntimeUnavailableError } from "../../../src/errors.js";
 const SOCK = "/run/containerd/containerd.sock";
 const HOST_NS = "pid:[4026531836]";
 const POD_NS = "pid:[4026532301]";
+const HOST_CGROUP_NS = "cgroup:[4026531835]";
+const HOST_MNT_NS = "mnt:[4026531840]";
+const POD_CGROUP_NS = "cgroup:[4026532402]";
+const POD_MNT_NS = "mnt:[4026532403]";
 const LISTENING = "00010000";
 
 interface FakeProcess {
   comm: string;
   uid?: number;
   pidNs?: string;
+  /** "" where it may not be read, as pid 1's pid namespace. */
+  cgroupNs?: string;
+  mntNs?: string;
   cgroup?: string;
+  /** Field 22 of /proc/PID/stat. */
+  startTime?: number;
   /** [flags, inode, path] rows of its net namespace's /proc/net/unix. */
   unix?: [string, number, string][];
   /** Socket inodes among its open fds. */
@@ -32,6 +43,8 @@ function fakeProc(processes: Record<number, FakeProcess>): string {
   const proc = mkdtempSync(join(tmpdir(), "kic-proc-"));
   mkdirSync(join(proc, "self", "ns"), { recursive: true });
   symlinkSync(HOST_NS, join(proc, "self", "ns", "pid"));
+  symlinkSync(HOST_CGROUP_NS, join(proc, "self", "ns", "cgroup"));
+  symlinkSync(HOST_MNT_NS, join(proc, "self", "ns", "mnt"));
   for (const [pid, p] of Object.entries(processes)) {
     const dir = join(proc, pid);
     mkdirSync(join(dir, "ns"), { recursive: true });
@@ -45,6 +58,11 @@ function fakeProc(processes: Record<number, FakeProcess>): string {
     writeFileSync(join(dir, "cgroup"), p.cgroup ?? "0::/system.slice/containerd.service\n");
     // pid 1 of a sandboxed VM: its namespaces may not be read (no symlink here: readlink fails).
     if (p.pidNs !== "") symlinkSync(p.pidNs ?? HOST_NS, join(dir, "ns", "pid"));
+    const cgroupNs = p.cgroupNs ?? (p.pidNs === "" ? "" : HOST_CGROUP_NS);
+    const mntNs = p.mntNs ?? (p.pidNs === "" ? "" : HOST_MNT_NS);
+    if (cgroupNs !== "") symlinkSync(cgroupNs, join(dir, "ns", "cgroup"));
+    if (mntNs !== "") symlinkSync(mntNs, join(dir, "ns", "mnt"));
+    writeFileSync(join(dir, "stat"), statLine(Number(pid), p.comm, p.startTime ?? 1000));
     writeFileSync(
       join(dir, "net", "unix"),
       "Num       RefCount Protocol Flags    Type St Inode Path\n" +
@@ -62,6 +80,12 @@ function fakeProc(processes: Record<number, FakeProcess>): string {
   return proc;
 }
 
+/** A /proc/PID/stat line; the command may hold spaces and parentheses. */
+function statLine(pid: number, comm: string, startTime: number): string {
+  const after = Array.from({ length: 49 }, (_, i) => (i === 18 ? startTime : 0));
+  return `${String(pid)} (${comm}) S ${after.join(" ")}\n`;
+}
+
 const owner = (inode: number): Pick<FakeProcess, "unix" | "fds"> => ({
   unix: [[LISTENING, inode, SOCK]],
   fds: [inode],
@@ -75,6 +99,8 @@ const decoys: Record<number, FakeProcess> = {
   98: {
     comm: "containerd",
     pidNs: POD_NS,
+    cgroupNs: POD_CGROUP_NS,
+    mntNs: POD_MNT_NS,
     cgroup: "0::/kubepods/besteffort/podabc/0123456789abcdef\n",
     ...owner(501),
   },
@@ -147,7 +173,7 @@ describe("--nsenter-target", () => {
     const message = await attempt.then(String, (e: unknown) => (e as Error).message);
     expect(message).toContain('no process named "containerd" is provably the node\'s runtime');
     expect(message).toContain(
-      `pid 98 (not in the host pid namespace (${POD_NS}; the host's is ${HOST_NS}); in a pod's cgroup (/kubepods/besteffort/podabc/0123456789abcdef))`,
+      `pid 98 (not in the host pid namespace (${POD_NS}; the host's is ${HOST_NS}); not in the host cgroup namespace (${POD_CGROUP_NS}; the agent's own, as pid 1's cannot be read, is ${HOST_CGROUP_NS}); not in the host mount namespace (${POD_MNT_NS}; the agent's own, as pid 1's cannot be read, is ${HOST_MNT_NS}); in a pod's cgroup (/kubepods/besteffort/podabc/0123456789abcdef))`,
     );
     expect(message).toContain("pid 150 (in a pod's cgroup (/kubepods.slice/");
     expect(message).toContain("pid 200 (not uid 0 (uid 65534/65534))");
@@ -184,22 +210,124 @@ describe("--nsenter-target", () => {
   });
 });
 
+describe("--nsenter-target judged by namespace identity (issue 26 item 2)", () => {
+  // pid 1 readable, as on a real node under hostPID: the host's namespaces are pid 1's, not the
+  // agent's (whose cgroup namespace is private in a pod on cgroup v2).
+  const init: FakeProcess = { comm: "systemd" };
+  // A pod's process in the host pid namespace, behind its own cgroup namespace: read from an
+  // agent in another private cgroup namespace its cgroup path is relative (`/../../pod<uid>/...`)
+  // and names no pod. The old cgroup-path test accepted it.
+  const behindCgroupNs: FakeProcess = {
+    comm: "containerd",
+    cgroupNs: POD_CGROUP_NS,
+    mntNs: POD_MNT_NS,
+    cgroup: "0::/../../podd2a5f1c3-0000-4000-8000-000000000001/0123456789abcdef\n",
+    ...owner(701),
+  };
+
+  it("refuses a process in another cgroup and mount namespace whose cgroup path names no pod", async () => {
+    const attempt = resolveNsenterTarget(220, [SOCK], proc({ 1: init, 220: behindCgroupNs }));
+    await expect(attempt).rejects.toThrow(RuntimeUnavailableError);
+    await expect(attempt).rejects.toThrow(
+      `pid 220 (not in the host cgroup namespace (${POD_CGROUP_NS}; pid 1's is ${HOST_CGROUP_NS}); not in the host mount namespace (${POD_MNT_NS}; pid 1's is ${HOST_MNT_NS}))`,
+    );
+  });
+
+  it("refuses a process that only has its own mount namespace", async () => {
+    const p = proc({ 1: init, 221: { ...runtime, mntNs: POD_MNT_NS } });
+    await expect(resolveNsenterTarget(221, [SOCK], p)).rejects.toThrow(
+      `pid 221 (not in the host mount namespace (${POD_MNT_NS}; pid 1's is ${HOST_MNT_NS}))`,
+    );
+  });
+
+  it("compares with pid 1's namespaces, not the agent's own, where pid 1's can be read", async () => {
+    const p = proc({
+      1: { comm: "systemd", cgroupNs: "cgroup:[4026530001]", mntNs: "mnt:[4026530002]" },
+      412: { ...runtime, cgroupNs: "cgroup:[4026530001]", mntNs: "mnt:[4026530002]" },
+    });
+    expect(await resolveNsenterTarget(412, [SOCK], p)).toMatchObject({ pid: 412 });
+    // The agent's own namespaces (self) are not the host's here: the runtime in them is refused.
+    const inAgentNs = proc({
+      1: { comm: "systemd", cgroupNs: "cgroup:[4026530001]", mntNs: "mnt:[4026530002]" },
+      412: runtime,
+    });
+    await expect(resolveNsenterTarget(412, [SOCK], inAgentNs)).rejects.toThrow(
+      /not in the host cgroup namespace \(cgroup:\[4026531835\]; pid 1's is cgroup:\[4026530001\]\)/,
+    );
+  });
+
+  it("re-verifies the chosen process before each nsenter, and refuses a pid that was reused", async () => {
+    const p = proc({ 1: init, 412: runtime });
+    const guarded = await resolveGuardedTarget("containerd", [SOCK], p);
+    expect(guarded.target).toEqual({ pid: 412, comm: "containerd", socket: SOCK });
+    await expect(guarded.verify()).resolves.toBeUndefined();
+    // The runtime restarted; another process (a decoy that owns a socket of that name in its own
+    // namespaces) now has pid 412.
+    writeFileSync(join(p, "412", "stat"), statLine(412, "containerd", 99_999));
+    await expect(guarded.verify()).rejects.toThrow(RuntimeUnavailableError);
+    await expect(guarded.verify()).rejects.toThrow(
+      /refused before nsenter: pid 412 is no longer the process chosen at start \(it ended, and the pid now belongs to another process\)/,
+    );
+    // Gone altogether.
+    rmSync(join(p, "412"), { recursive: true });
+    await expect(guarded.verify()).rejects.toThrow(
+      /pid 412 is no longer the process chosen at start \(it ended\)/,
+    );
+  });
+
+  it("refuses before nsenter a chosen process that moved into another mount namespace", async () => {
+    const p = proc({ 1: init, 412: runtime });
+    const guarded = await resolveGuardedTarget(412, [SOCK], p);
+    rmSync(join(p, "412", "ns", "mnt"));
+    symlinkSync(POD_MNT_NS, join(p, "412", "ns", "mnt"));
+    await expect(guarded.verify()).rejects.toThrow(
+      /refused before nsenter: not in the host mount namespace/,
+    );
+  });
+
+  it("needs no re-verification for pid 1", async () => {
+    const guarded = await resolveGuardedTarget(1, [SOCK], proc({ 1: init }));
+    expect(guarded.target).toEqual({ pid: 1 });
+    await expect(guarded.verify()).resolves.toBeUndefined();
+  });
+});
+
 describe("judgeTarget", () => {
   const base: ProcessFacts = {
     pid: 412,
     comm: "containerd",
     uids: [0, 0],
     pidNs: HOST_NS,
+    cgroupNs: HOST_CGROUP_NS,
+    mntNs: HOST_MNT_NS,
+    startTime: "1000",
     cgroup: "0::/\n",
     listening: [SOCK],
   };
-  const host = { pidNs: [HOST_NS], sockets: [SOCK] };
+  const host: HostView = {
+    pidNs: [HOST_NS],
+    cgroupNs: { link: HOST_CGROUP_NS, from: "pid 1" },
+    mntNs: { link: HOST_MNT_NS, from: "pid 1" },
+    sockets: [SOCK],
+  };
   [
     { name: "the runtime", facts: {}, reasons: [] },
     {
       name: "unreadable namespaces",
       facts: { pidNs: undefined },
       reasons: ["its pid namespace cannot be read"],
+    },
+    {
+      name: "a cgroup namespace of its own",
+      facts: { cgroupNs: POD_CGROUP_NS, cgroup: "0::/../../podabc/0123456789abcdef\n" },
+      reasons: [
+        `not in the host cgroup namespace (${POD_CGROUP_NS}; pid 1's is ${HOST_CGROUP_NS})`,
+      ],
+    },
+    {
+      name: "unreadable cgroup and mount namespaces",
+      facts: { cgroupNs: undefined, mntNs: undefined },
+      reasons: ["its cgroup namespace cannot be read", "its mount namespace cannot be read"],
     },
     {
       name: "a cgroup v1 pod path",
@@ -236,6 +364,9 @@ describe("judgeTarget", () => {
     expect(facts.comm).toBe(readFileSync(`/proc/${String(process.pid)}/comm`, "utf8").trim());
     expect(facts.uids).toEqual([process.getuid?.(), process.geteuid?.()]);
     expect(facts.pidNs).toMatch(/^pid:\[\d+\]$/);
+    expect(facts.cgroupNs).toMatch(/^cgroup:\[\d+\]$/);
+    expect(facts.mntNs).toMatch(/^mnt:\[\d+\]$/);
+    expect(facts.startTime).toMatch(/^\d+$/);
     expect(facts.listening).toEqual([]);
   });
 });

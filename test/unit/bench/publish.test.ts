@@ -27,6 +27,9 @@ describe("benchmark runs", () => {
     expect(Object.keys(run.environment)).not.toContain("HOME");
     expect(describeRun("agent-plan", {}).command).toBe("npm run bench -- plan");
     expect(describeRun("agent-containerd", {}).command).toBe("npm run bench -- agent");
+    expect(
+      describeRun("node-time-containerd2", { BENCH_NODE_TIME_RUNTIME: "containerd2" }).command,
+    ).toBe("BENCH_NODE_TIME_RUNTIME=containerd2 npm run bench -- node-time");
   });
 
   it("are published as <date>-<name>.json/.md, and one that does not say how it ran is refused", () => {

@@ -119,7 +119,7 @@ describe("controller args rendered by the chart", () => {
       skipNotReady: true,
       skipCordoned: false,
     });
-    expect(config.concurrency).toBe(1);
+    expect(config.concurrency).toBe(10);
     expect(config.namespace).toBe("kic-system");
     expect(config.instance).toBe("kic");
     expect(config.helper).toEqual({
@@ -244,6 +244,7 @@ describe("controller args rendered by the chart", () => {
     expect(config.agent.socket).toBe("/var/run/docker.sock");
     expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 999 });
     const pod = buildHelperPod({
+      createdAt: Date.now(),
       config,
       namespace: "kic-system",
       runId: "r",
@@ -269,6 +270,7 @@ describe("controller args rendered by the chart", () => {
     expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 1800 });
     expect(config.agent.socket).toBe("/run/k3s/containerd/containerd.sock");
     const pod = buildHelperPod({
+      createdAt: Date.now(),
       config,
       namespace: "kic-system",
       runId: "r",
@@ -305,6 +307,7 @@ describe("controller args rendered by the chart", () => {
   it("privileged mode by default: the helper pod is the node-shell one, unchanged", () => {
     const config = configFor({ values: REQUIRED_VALUES });
     const pod = buildHelperPod({
+      createdAt: Date.now(),
       config,
       namespace: "kic-system",
       runId: "r",

@@ -67,6 +67,8 @@ describe("CronJob with only the required values", () => {
       { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
       { name: "POD_UID", valueFrom: { fieldRef: { fieldPath: "metadata.uid" } } },
       { name: "POD_NAMESPACE", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+      // Rendered without ValidatingAdmissionPolicy v1: the controller says so in every run's log.
+      { name: "ADMISSION_POLICY", value: "not-served" },
       { name: "NODE_OPTIONS", value: "--max-old-space-size=96 --max-semi-space-size=1" },
     ]);
   });
@@ -224,11 +226,12 @@ describe("CronJob values", () => {
       "POD_NAME",
       "POD_UID",
       "POD_NAMESPACE",
+      "ADMISSION_POLICY",
       "NODE_OPTIONS",
       "KUBERNETES_SERVICE_HOST",
       "KUBERNETES_SERVICE_PORT",
     ]);
-    expect(controller(job).env?.[5]).toEqual({ name: "KUBERNETES_SERVICE_PORT", value: "16443" });
+    expect(controller(job).env?.[6]).toEqual({ name: "KUBERNETES_SERVICE_PORT", value: "16443" });
   });
 
   it("sets every CronJob knob, and leaves out the deadlines set to null", () => {

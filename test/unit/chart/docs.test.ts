@@ -1,17 +1,20 @@
 // chart/README.md, values.yaml and values.schema.json describe the same values: the README is
 // generated from values.yaml, and the schema declares exactly the keys values.yaml has.
 import { spawnSync } from "node:child_process";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { afterEach, describe, expect, it } from "vitest";
-import { chartDir, repoRoot } from "./helm.js";
+import { chartDir, helmBin, repoRoot } from "./helm.js";
 
 const script = join(repoRoot, "scripts", "chart-readme.mjs");
 
 function readme(args: string[]) {
-  return spawnSync(process.execPath, [script, ...args], { encoding: "utf8" });
+  return spawnSync(process.execPath, [script, ...args], {
+    encoding: "utf8",
+    env: { ...process.env, HELM: helmBin },
+  });
 }
 
 interface SchemaNode {
@@ -74,7 +77,11 @@ describe("chart documentation", () => {
   it("the check notices a values.yaml change that the README does not have", () => {
     tmp = mkdtempSync(join(tmpdir(), "kic-readme-"));
     cpSync(chartDir, tmp, { recursive: true });
-    appendFileSync(join(tmp, "values.yaml"), "\n# -- A new value.\nnewValue: 1\n");
+    const file = join(tmp, "values.yaml");
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8").replace("# -- Suspend the CronJob", "# -- Pause the CronJob"),
+    );
     const r = readme(["--check", "--chart", tmp]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("README.md is out of date: run node scripts/chart-readme.mjs");
@@ -87,6 +94,46 @@ describe("chart documentation", () => {
     const r = readme(["--chart", tmp]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('values without a "# --" comment: undocumented.inner');
+  });
+
+  it("the permissions table has every rule helm renders: events in default and the report ConfigMap too", () => {
+    const text = readFileSync(join(chartDir, "README.md"), "utf8");
+    const table = text.slice(
+      text.indexOf("## Permissions"),
+      text.indexOf("### The service account"),
+    );
+    const rows = table.split("\n").filter((l) => /^\| (cluster|release|namespace)/.test(l));
+    expect(rows.map((r) => r.split(" | ").slice(0, 3).join(" | "))).toEqual([
+      "| cluster (ClusterRole) | `nodes` | list",
+      "| cluster (ClusterRole) | `pods` | list, watch",
+      "| namespace `default` (Role) | `events` | create",
+      "| release namespace (Role) | `pods` | create, get, list, watch, delete",
+      "| release namespace (Role) | `pods/log` | get",
+      "| release namespace (Role) | `events` | list",
+      "| release namespace (Role) | `secrets`, only those in `registryPullSecrets` | get",
+      "| release namespace (Role) | `configmaps`, only `<fullname>-report` | get, update",
+    ]);
+    expect(table).toContain("no `delete` with `rbac.allowPodDeletion=false`");
+    expect(table).toContain("not with `events.enabled=false`");
+    expect(text).not.toMatch(/exactly (five|5)/);
+  });
+
+  it("the check notices a rule the chart grants that the permissions table does not explain", () => {
+    tmp = mkdtempSync(join(tmpdir(), "kic-readme-"));
+    cpSync(chartDir, tmp, { recursive: true });
+    const role = join(tmp, "templates", "clusterrole.yaml");
+    writeFileSync(
+      role,
+      readFileSync(role, "utf8").replace(
+        'resources: ["nodes"]',
+        'resources: ["nodes", "nodes/proxy"]',
+      ),
+    );
+    const r = readme(["--check", "--chart", tmp]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "rules without a reason in scripts/chart-readme.mjs WHY: cluster|nodes/proxy",
+    );
   });
 
   it("values.schema.json declares exactly the keys of values.yaml, plus the required ones that have no default", () => {

@@ -76,6 +76,7 @@ describe("prePull", () => {
       config.images,
       { namespace: "kic-system", runId: "r", owner: undefined },
       "n",
+      Date.now(),
     );
     expect(JSON.stringify(helper)).toContain('"secretName":"team-registry"');
     // No second cleaning CronJob, no pre-pull CronJob without a schedule.

@@ -3,7 +3,7 @@ import { kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
 
 const clusterRules = [
   { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
-  { apiGroups: [""], resources: ["pods"], verbs: ["list"] },
+  { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
 ];
 const roleRules = (podVerbs: string[]) => [
   { apiGroups: [""], resources: ["pods"], verbs: podVerbs },

@@ -110,6 +110,20 @@ describe("parseAgentLog", () => {
       /failed\[0\]\.names is not a list/,
     ],
     ["no durations", { ...result, durationsMs: undefined }, /durationsMs is not an object/],
+    [
+      "an image filesystem figure that does not say whether it is exact or pending",
+      {
+        ...result,
+        imageFs: {
+          source: "crictl imagefsinfo",
+          usedBytesBefore: 10,
+          usedBytesAfter: 5,
+          freedBytes: 5,
+          settled: true,
+        },
+      },
+      /imageFs\.state undefined is not "exact" or "pending"/,
+    ],
   ];
   for (const [what, value, reason] of malformed) {
     it(`rejects ${what}, naming the field`, () => {

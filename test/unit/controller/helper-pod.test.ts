@@ -1,8 +1,10 @@
+import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { describe, expect, it } from "vitest";
 import { loadRunConfig } from "../../../src/config/run-options.js";
 import {
   ANNOTATIONS_MAX_BYTES,
   buildHelperPod,
+  agentDeadline,
   helperArgs,
   protectListProblem,
 } from "../../../src/controller/helper-pod.js";
@@ -23,8 +25,12 @@ const config = loadRunConfig(
   {},
 );
 
+/** When the helper pod is created (the controller's clock): 2025-01-01 03:00:00 UTC. */
+const CREATED = Date.UTC(2025, 0, 1, 3, 0, 0);
+
 const build = (over: Partial<Parameters<typeof buildHelperPod>[0]> = {}) =>
   buildHelperPod({
+    createdAt: CREATED,
     config,
     namespace: "kic",
     runId: "20250101t030000-1a2b",
@@ -102,7 +108,7 @@ describe("helper pod", () => {
       "--host-exec=nsenter",
       "--log-format=json",
       "--node-name=node-a",
-      "--deadline=4m",
+      "--deadline=2025-01-01T03:04:00.000Z",
       "--protect-file=/etc/kube-image-cleanup/protect/images.json",
     ]);
   });
@@ -126,6 +132,7 @@ describe("helper pod", () => {
     ]);
     const many = Array.from({ length: 3000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
     const args = buildHelperPod({
+      createdAt: CREATED,
       config,
       namespace: "kic",
       runId: "r",
@@ -156,7 +163,7 @@ describe("helper pod", () => {
       },
       {},
     );
-    const args = helperArgs({ config: dry, node: "n", protect: [] });
+    const args = helperArgs({ config: dry, node: "n", protect: [], createdAt: CREATED });
     expect(args).toContain("--dry-run");
     expect(args).toContain("--socket=/run/k3s/containerd/containerd.sock");
     expect(args).toContain("--nsenter-target=2051");
@@ -166,7 +173,7 @@ describe("helper pod", () => {
     // The loader refuses such a glob (no image name has these characters); the helper's argv
     // must still never split or interpret one, whatever reaches it.
     const odd = { ...config, agent: { ...config.agent, include: ["docker.io/acme/*; rm -rf /"] } };
-    expect(helperArgs({ config: odd, node: "n", protect: [] })[1]).toBe(
+    expect(helperArgs({ config: odd, node: "n", protect: [], createdAt: CREATED })[1]).toBe(
       "--include=docker.io/acme/*; rm -rf /",
     );
   });
@@ -204,6 +211,7 @@ describe("helper pod", () => {
       {},
     );
     const p = buildHelperPod({
+      createdAt: CREATED,
       config: bare,
       namespace: "n",
       runId: "r",
@@ -226,6 +234,7 @@ describe("helper pod in socket mode (--helper-mode socket)", () => {
     loadRunConfig({ ...args, include: ["docker.io/acme/*"], "helper-mode": "socket" }, {});
   const buildIn = (c: ReturnType<typeof socketConfig>) =>
     buildHelperPod({
+      createdAt: CREATED,
       config: c,
       namespace: "kic",
       runId: "r1",
@@ -283,7 +292,7 @@ describe("helper pod in socket mode (--helper-mode socket)", () => {
       "--host-exec=socket",
       "--log-format=json",
       "--node-name=node-a",
-      "--deadline=9m",
+      "--deadline=2025-01-01T03:09:00.000Z",
       "--protect-file=/etc/kube-image-cleanup/protect/images.json",
     ]);
   });
@@ -335,6 +344,7 @@ describe("helper pod in socket mode (--helper-mode socket)", () => {
 describe("helper pod with --only-if-pullable", () => {
   const pullable = (mode: "privileged" | "socket") =>
     buildHelperPod({
+      createdAt: CREATED,
       config: loadRunConfig(
         {
           include: ["registry.example.com/team/*"],
@@ -405,6 +415,7 @@ describe("helper pod with --only-if-pullable", () => {
 
   it("without --only-if-pullable mounts no Secret and stays off the node's network, whatever is named", () => {
     const spec = buildHelperPod({
+      createdAt: CREATED,
       config: loadRunConfig(
         { include: ["registry.example.com/team/*"], "registry-pull-secret": ["registry-pull"] },
         {},
@@ -418,5 +429,29 @@ describe("helper pod with --only-if-pullable", () => {
     expect(spec?.hostNetwork).toBeUndefined();
     expect(spec?.volumes?.some((v) => v.secret !== undefined)).toBe(false);
     expect(spec?.containers[0]?.args?.some((a) => a.includes("pull-secret"))).toBe(false);
+  });
+});
+
+describe("the agent's deadline", () => {
+  it("is a time: the pod's creation plus the node timeout less the reserve, whenever the agent starts", () => {
+    // 1 m node timeout: a 20% reserve (12 s); 10 s: the 5 s minimum; 10 m: the 60 s maximum.
+    expect(agentDeadline(CREATED, 60)).toBe("2025-01-01T03:00:48.000Z");
+    expect(agentDeadline(CREATED, 600)).toBe("2025-01-01T03:09:00.000Z");
+    expect(agentDeadline(CREATED, 10)).toBe("2025-01-01T03:00:05.000Z");
+    expect(agentDeadline(CREATED, 3600)).toBe("2025-01-01T03:59:00.000Z");
+    const args = build({ createdAt: CREATED + 90_000 }).spec?.containers[0]?.args ?? [];
+    expect(args).toContain("--deadline=2025-01-01T03:05:30.000Z");
+  });
+
+  it("is read back by the agent as that time, and a duration still counts from the agent's start", () => {
+    const at = loadAgentConfig({ include: ["x/*"], deadline: "2025-01-01T03:08:00.000Z" }, {});
+    expect(at.deadlineAtMs).toBe(CREATED + 8 * 60_000);
+    expect(at.deadlineSeconds).toBeUndefined();
+    const after = loadAgentConfig({ include: ["x/*"], deadline: "90s" }, {});
+    expect(after.deadlineSeconds).toBe(90);
+    expect(after.deadlineAtMs).toBeUndefined();
+    expect(() =>
+      loadAgentConfig({ include: ["x/*"], deadline: "2025-01-01T03:08:00" }, {}),
+    ).toThrow(/--deadline.*RFC 3339 with its offset/);
   });
 });

@@ -44,3 +44,34 @@ describe("partial record of an agent that did not finish", () => {
     expect(nodeRow(node).totals).toEqual({ deleted: 1, bytesReclaimed: 2048, kept: 0, failed: 1 });
   });
 });
+
+describe("images already gone (removed by another process before the agent's call)", () => {
+  const gone = {
+    id: id("d"),
+    names: ["docker.io/acme/d:1"],
+    detail:
+      "every reference was gone before this agent's ctr images rm (removed by another process)",
+  };
+  const log = `${LOG.split("\n").slice(0, 3).join("\n")}\n${JSON.stringify({ level: 30, batch: 2, deleted: [], failed: [], alreadyGone: [gone], msg: "removed images" })}\n`;
+
+  it("are read from the batch records as their own outcome, not as deleted", () => {
+    const partial = partialRecord(log);
+    expect(partial?.alreadyGone).toEqual([gone]);
+    expect(partial?.deleted.map((d) => d.id)).toEqual([id("a")]);
+  });
+
+  it("get their own line in the node's section and no bytes in the totals", () => {
+    const partial = partialRecord(log);
+    const node: NodeResult = {
+      node: "n1",
+      status: "interrupted",
+      ...(partial === undefined ? {} : { partial }),
+      protectedImages: 0,
+      durationMs: 1000,
+    };
+    expect(formatNodeSection(node, 1, 1)).toContain(
+      `    already gone (partial record)  docker.io/acme/d:1  ${"d".repeat(12)}: ${gone.detail}`,
+    );
+    expect(nodeRow(node).totals).toMatchObject({ deleted: 1, bytesReclaimed: 2048 });
+  });
+});

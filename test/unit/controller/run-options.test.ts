@@ -26,7 +26,7 @@ describe("run options", () => {
       skipNotReady: true,
       skipCordoned: false,
     });
-    expect(c.concurrency).toBe(1);
+    expect(c.concurrency).toBe(10);
     expect(c.keepPods).toBe(false);
     expect(c.dryRun).toBe(false);
     expect(c.nodeTimeoutSeconds).toBe(600);

@@ -103,9 +103,10 @@ describe("the pull helper pod", () => {
     "node-timeout": "5m",
   });
   const ctx = { namespace: "kic", runId: "r1", owner: { name: "ctl", uid: "u1" } };
+  const createdAt = Date.parse("2026-12-07T03:00:00Z");
 
   it("runs the agent's pull action with one --pull-image per image and the Secrets' files", () => {
-    expect(pullHelperArgs(config, config.images, "node-a")).toEqual([
+    expect(pullHelperArgs(config, config.images, "node-a", createdAt)).toEqual([
       "agent",
       "--action=pull",
       "--pull-image=registry.example.com/team/app:v1",
@@ -118,12 +119,13 @@ describe("the pull helper pod", () => {
       "--host-exec=nsenter",
       "--log-format=json",
       "--node-name=node-a",
-      "--deadline=4m",
+      // The node timeout (5m) less its reserve (60 s), from the pod's creation.
+      "--deadline=2026-12-07T03:04:00.000Z",
     ]);
   });
 
   it("mounts each Secret by name only: no protect list, no host network, nothing of the Secret's content", () => {
-    const pod = buildPullPod(config, config.images, ctx, "node-a");
+    const pod = buildPullPod(config, config.images, ctx, "node-a", createdAt);
     const spec = pod.spec;
     expect(spec?.nodeName).toBe("node-a");
     expect(spec?.hostNetwork).toBeUndefined();
@@ -154,7 +156,7 @@ describe("the pull helper pod", () => {
 
   it("in socket mode: the mounted socket, unprivileged", () => {
     const socketConfig = load({ image: ["a:1"], "helper-mode": "socket" });
-    const pod = buildPullPod(socketConfig, socketConfig.images, ctx, "node-a");
+    const pod = buildPullPod(socketConfig, socketConfig.images, ctx, "node-a", createdAt);
     expect(pod.spec?.containers[0]?.args).toContain(
       "--socket=/run/kube-image-cleanup/runtime.sock",
     );

@@ -1,7 +1,8 @@
 // "A node has failed N runs in a row": each push carries per node the runs failed in a row, counted
 // on from the previous push. Table-driven over what a run can leave for a node.
 import { describe, expect, it } from "vitest";
-import { nextFailureStreaks, streaksInGroup } from "../../../src/report/failure-streaks.js";
+import { nextFailureStreaks } from "../../../src/report/failure-streaks.js";
+import { pushedState } from "../../../src/report/pushed-state.js";
 import type { NodeRow } from "../../../src/run-model/node-result.js";
 import type { RunSummary } from "../../../src/run-model/run-summary.js";
 
@@ -113,7 +114,7 @@ describe("failure streaks", () => {
     });
   }
 
-  it("reads exactly its own group from the Pushgateway's answer", () => {
+  it("reads each node's count from its own group, and nothing of another release or key", () => {
     const family = (node: string, value: string) => ({
       kube_image_cleanup_node_consecutive_failures: {
         type: "GAUGE",
@@ -123,34 +124,64 @@ describe("failure streaks", () => {
     const answer = {
       status: "success",
       data: [
-        { labels: { job: "kube-image-cleanup", release: "other" }, ...family("x", "9") },
-        { labels: { job: "kube-image-cleanup", release: "r", node: "n" }, ...family("y", "7") },
-        { labels: { job: "kube-image-cleanup", release: "r" }, ...family("a", "2") },
-      ],
-    };
-    expect([...streaksInGroup(answer, { job: "kube-image-cleanup", release: "r" })]).toEqual([
-      ["a", 2],
-    ]);
-  });
-
-  it("ignores what is not a count: junk answers, negative or fractional values", () => {
-    expect(streaksInGroup(undefined, { job: "j" }).size).toBe(0);
-    expect(streaksInGroup({ data: "x" }, { job: "j" }).size).toBe(0);
-    const answer = {
-      data: [
+        { labels: { job: "kube-image-cleanup", release: "other", node: "x" }, ...family("x", "9") },
+        { labels: { job: "kube-image-cleanup", release: "r", node: "n" }, ...family("n", "7") },
         {
-          labels: { job: "j" },
-          kube_image_cleanup_node_consecutive_failures: {
-            metrics: [
-              { labels: { node: "a" }, value: "-1" },
-              { labels: { node: "b" }, value: "1.5" },
-              { labels: { node: "c" }, value: "NaN" },
-              { labels: { node: "d" }, value: "4" },
-            ],
-          },
+          labels: { job: "kube-image-cleanup", release: "r", node: "m", zone: "z" },
+          ...family("m", "5"),
+        },
+        {
+          labels: { job: "kube-image-cleanup", release: "r", instance: "" },
+          kube_image_cleanup_last_success_timestamp_seconds: { metrics: [{ value: "1764558000" }] },
+          kube_image_cleanup_run_exit_code: { metrics: [{ value: "0" }] },
         },
       ],
     };
-    expect([...streaksInGroup(answer, { job: "j" })]).toEqual([["d", 4]]);
+    const state = pushedState(answer, "r");
+    expect([...state.streaks]).toEqual([["n", 7]]);
+    expect([...state.nodeGroups]).toEqual(["n"]);
+    expect(state.lastSuccessAt).toBe(1_764_558_000_000);
+    expect(state.legacyNodeSeries).toBe(false);
+  });
+
+  it("takes over counts an older version kept in the release's group, node groups first", () => {
+    const answer = {
+      data: [
+        {
+          labels: { job: "kube-image-cleanup", release: "r" },
+          kube_image_cleanup_node_consecutive_failures: {
+            metrics: [
+              { labels: { node: "a" }, value: "2" },
+              { labels: { node: "b" }, value: "3" },
+            ],
+          },
+        },
+        {
+          labels: { job: "kube-image-cleanup", release: "r", node: "b" },
+          kube_image_cleanup_node_consecutive_failures: { metrics: [{ value: "0" }] },
+        },
+      ],
+    };
+    const state = pushedState(answer, "r");
+    expect(state.legacyNodeSeries).toBe(true);
+    expect(new Map(state.streaks)).toEqual(
+      new Map([
+        ["a", 2],
+        ["b", 0],
+      ]),
+    );
+  });
+
+  it("ignores what is not a count: junk answers, negative or fractional values", () => {
+    expect(pushedState(undefined, "r").streaks.size).toBe(0);
+    expect(pushedState({ data: "x" }, "r").streaks.size).toBe(0);
+    const group = (node: string, value: string) => ({
+      labels: { job: "kube-image-cleanup", release: "r", node },
+      kube_image_cleanup_node_consecutive_failures: { metrics: [{ value }] },
+    });
+    const answer = {
+      data: [group("a", "-1"), group("b", "1.5"), group("c", "NaN"), group("d", "4")],
+    };
+    expect([...pushedState(answer, "r").streaks]).toEqual([["d", 4]]);
   });
 });

@@ -156,6 +156,14 @@ describe("header", () => {
     include: ["docker.io/acme/*"],
     exclude: ["*/acme/base:*"],
     minAge: "7d",
+    rules: {
+      keepNewest: undefined,
+      maxImagesPerNode: undefined,
+      maxBytesPerNode: undefined,
+      onlyIfPullable: undefined,
+      helperMode: "privileged",
+      nodeTimeout: "10m",
+    },
     dryRun: true,
     concurrency: 1,
     nodeSelector: "kubernetes.io/os=linux",
@@ -172,6 +180,11 @@ describe("header", () => {
       "  include:     docker.io/acme/*",
       "  exclude:     */acme/base:*",
       "  min age:     7d",
+      "  keep newest: none",
+      "  limits:      none",
+      "  registry:    not asked (--only-if-pullable off)",
+      "  helper:      privileged (nsenter into the node's runtime client), node timeout 10m",
+      "  always kept: images a container or sandbox uses, pinned images, images of pods bound to the node",
       "  nodes:       2 selected of 14 matching kubernetes.io/os=linux, one at a time",
       "  dry run:     yes",
       "  helper pods: namespace kic",
@@ -179,6 +192,34 @@ describe("header", () => {
       "  not found:   zz (given with --nodes; not listed with --node-selector)",
       "  swept:       2 helper pods left by earlier runs deleted",
     ]);
+  });
+
+  it("names every rule in force: keep-newest, limits, registry check, helper mode", () => {
+    const lines = formatHeader({
+      ...header,
+      dryRun: false,
+      exclude: [],
+      minAge: undefined,
+      rules: {
+        keepNewest: "3",
+        maxImagesPerNode: "50",
+        maxBytesPerNode: "10GiB",
+        onlyIfPullable: { registryTimeout: "10s", pullSecrets: ["regcred", "ghcr"] },
+        helperMode: "socket",
+        nodeTimeout: "5m",
+      },
+    });
+    expect(lines[0]).toBe("kube-image-cleanup run 20250101t030000-1a2b");
+    expect(lines.slice(3, 10)).toEqual([
+      "  exclude:     none",
+      "  min age:     none (any age)",
+      "  keep newest: 3 per repository",
+      "  limits:      at most 50 images and at most 10GiB per node (oldest first)",
+      "  registry:    only images the registry still serves (--only-if-pullable, timeout 10s, credentials from regcred, ghcr)",
+      "  helper:      socket (unprivileged, the runtime socket only), node timeout 5m",
+      "  always kept: images a container or sandbox uses, pinned images, images of pods bound to the node",
+    ]);
+    expect(lines).toContain("  dry run:     no");
   });
 });
 
@@ -270,5 +311,26 @@ describe("nodeRow", () => {
       failed: 0,
     });
     expect(nodeRow(failed)).toEqual(failed);
+  });
+});
+
+describe("already gone", () => {
+  it("lists an image another process removed first on its own line, not as deleted, with no bytes", () => {
+    const result = agentResult({
+      deleted: [{ id: `sha256:${"a".repeat(64)}`, names: ["docker.io/acme/app:1.0"], bytes: 1024 }],
+      alreadyGone: [
+        {
+          id: `sha256:${"f".repeat(64)}`,
+          names: ["docker.io/acme/app:0.9"],
+          detail:
+            "the runtime no longer had it when this agent's crictl rmi asked (removed by another process)",
+        },
+      ],
+    });
+    const lines = formatNodeSection({ ...ok, result }, 1, 1);
+    expect(lines[0]).toMatch(/^\[1\/1\] node-a: deleted 1 image, 1\.0 KiB reclaimed/);
+    expect(lines).toContain(
+      `    already gone  docker.io/acme/app:0.9  ${"f".repeat(12)}: the runtime no longer had it when this agent's crictl rmi asked (removed by another process)`,
+    );
   });
 });
