@@ -61,7 +61,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
   for (const command of commands) {
     parser.command({
-      command: command.command,
+      command:
+        command.positional === undefined
+          ? command.command
+          : `${command.command} ${command.positional}`,
       describe: command.describe,
       builder: command.builder,
       handler: async (args) => {

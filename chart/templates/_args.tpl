@@ -35,6 +35,25 @@ and config loader (src/config/run-options.ts).
 {{- with .Values.limits.maxBytesPerNode }}
 {{- $args = append $args (printf "--max-bytes-per-node=%s" .) }}
 {{- end }}
+{{- $args = concat $args (include "kube-image-cleanup.sweepArgs" . | fromYamlArray) }}
+{{- $args = append $args (printf "--dry-run=%t" .Values.dryRun) }}
+{{- $args = append $args (printf "--events=%t" .Values.events.enabled) }}
+{{- if .Values.report.enabled }}
+{{- $args = append $args (printf "--report-configmap=%s" (include "kube-image-cleanup.reportName" .)) }}
+{{- $args = append $args (printf "--report-runs=%d" (int .Values.report.runs)) }}
+{{- end }}
+{{- with .Values.metrics.pushgateway.url }}
+{{- $args = append $args (printf "--pushgateway-url=%s" .) }}
+{{- end }}
+{{- toYaml $args }}
+{{- end }}
+
+{{/*
+The flags of every command that sweeps nodes (`run`, `pull`): the runtime, which nodes, how many at
+once, the node timeout, the output, and the helper pods' shape. A YAML list; callers concat it.
+*/}}
+{{- define "kube-image-cleanup.sweepArgs" -}}
+{{- $args := list }}
 {{- $args = append $args (printf "--client=%s" .Values.runtime.client) }}
 {{- with .Values.runtime.socket }}
 {{- $args = append $args (printf "--socket=%s" .) }}
@@ -52,7 +71,6 @@ and config loader (src/config/run-options.ts).
 {{- $args = append $args (printf "--skip-not-ready=%t" .Values.nodes.skipNotReady) }}
 {{- $args = append $args (printf "--skip-cordoned=%t" .Values.nodes.skipCordoned) }}
 {{- $args = append $args (printf "--concurrency=%d" (int .Values.concurrency)) }}
-{{- $args = append $args (printf "--dry-run=%t" .Values.dryRun) }}
 {{- $args = append $args (printf "--node-timeout=%s" .Values.timeouts.node) }}
 {{- $args = append $args (printf "--log-format=%s" .Values.logFormat) }}
 {{- $args = append $args (printf "--output=%s" .Values.output) }}
@@ -83,14 +101,25 @@ and config loader (src/config/run-options.ts).
 {{- if not .Values.rbac.allowPodDeletion }}
 {{- $args = append $args "--keep-pods" }}
 {{- end }}
-{{- $args = append $args (printf "--events=%t" .Values.events.enabled) }}
-{{- if .Values.report.enabled }}
-{{- $args = append $args (printf "--report-configmap=%s" (include "kube-image-cleanup.reportName" .)) }}
-{{- $args = append $args (printf "--report-runs=%d" (int .Values.report.runs)) }}
+{{- toYaml $args }}
 {{- end }}
-{{- with .Values.metrics.pushgateway.url }}
-{{- $args = append $args (printf "--pushgateway-url=%s" .) }}
+
+{{/*
+Pre-pull's command line (prePull.*): `kube-image-cleanup pull` with the images, the pull Secrets
+(registryPullSecrets), the retry policy and the same sweep flags as `run`.
+test/unit/chart/prepull.test.ts parses it with the CLI's own option table and config loader.
+*/}}
+{{- define "kube-image-cleanup.pullArgs" -}}
+{{- $args := list "pull" }}
+{{- range .Values.prePull.images }}
+{{- $args = append $args . }}
 {{- end }}
+{{- range .Values.registryPullSecrets }}
+{{- $args = append $args (printf "--registry-pull-secret=%s" .) }}
+{{- end }}
+{{- $args = append $args (printf "--pull-retries=%d" (int .Values.prePull.retries)) }}
+{{- $args = append $args (printf "--pull-backoff=%s" .Values.prePull.backoff) }}
+{{- $args = concat $args (include "kube-image-cleanup.sweepArgs" . | fromYamlArray) }}
 {{- toYaml $args }}
 {{- end }}
 

@@ -4,7 +4,9 @@
 // failure it is, because only some are worth another try: a registry that did not answer may answer
 // later, a tag it does not have or credentials it refuses will not change within a run.
 
-export type PullFailureKind = "not-found" | "unauthorized" | "unreachable" | "other";
+import type { PullFailureKind } from "../run-model/pull-result.js";
+
+export type { PullFailureKind };
 
 export interface PullFailure {
   kind: PullFailureKind;

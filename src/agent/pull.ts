@@ -10,7 +10,10 @@ import {
   type CredentialStore,
   type RegistryCredential,
 } from "../registry/credentials.js";
-import { classifyPullFailure, type PullFailureKind } from "./pull-failure.js";
+import { classifyPullFailure } from "./pull-failure.js";
+import type { PullOutcome } from "../run-model/pull-result.js";
+
+export { countOutcomes, type PullOutcome, type PullOutcomeKind } from "../run-model/pull-result.js";
 
 /** The runtime calls pre-pull needs (the crictl adapter implements them). */
 export interface PullClient {
@@ -23,20 +26,6 @@ export interface PullClient {
   ): Promise<{ ok: true; id: string | undefined } | { ok: false; stderr: string }>;
 }
 
-export type PullOutcomeKind = "pulled" | "present" | "failed" | "not-attempted";
-
-export interface PullOutcome {
-  image: string;
-  outcome: PullOutcomeKind;
-  /** The image id after the pull, or of the image found present. */
-  id?: string;
-  /** failed: the classified reason; not-attempted: why. */
-  detail?: string;
-  failure?: PullFailureKind;
-  attempts: number;
-  durationMs: number;
-}
-
 export interface PullOptions {
   credentials: CredentialStore;
   /** Further attempts after a failure worth retrying. @default 2 */
@@ -47,6 +36,8 @@ export interface PullOptions {
   deadlineMs?: number;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Aborted on SIGTERM: no further pull starts; the rest are not attempted. */
+  signal?: AbortSignal;
   /** Called as each image is done, for progress in the log. */
   onOutcome?: (outcome: PullOutcome) => void;
 }
@@ -67,6 +58,10 @@ export async function pullImages(
       out.push(outcome);
       options.onOutcome?.(outcome);
     };
+    if (options.signal?.aborted === true) {
+      done({ outcome: "not-attempted", detail: "the agent was stopped (SIGTERM)", attempts: 0 });
+      continue;
+    }
     if (now() >= deadline) {
       done({ outcome: "not-attempted", detail: "the node's deadline came first", attempts: 0 });
       continue;
@@ -103,16 +98,4 @@ export async function pullImages(
     }
   }
   return out;
-}
-
-/** Per outcome, how many images. */
-export function countOutcomes(outcomes: readonly PullOutcome[]): Record<PullOutcomeKind, number> {
-  const counts: Record<PullOutcomeKind, number> = {
-    pulled: 0,
-    present: 0,
-    failed: 0,
-    "not-attempted": 0,
-  };
-  for (const o of outcomes) counts[o.outcome]++;
-  return counts;
 }

@@ -12,11 +12,14 @@ import { createHostExec } from "../agent/host-exec.js";
 import { resolveGuardedTarget } from "../agent/nsenter-target.js";
 import { socketCandidates } from "../agent/runtime.js";
 import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
+import { runPullAction } from "../agent/pull-action.js";
+import { createJsonPullReporter, createPrettyPullReporter } from "../agent/pull-report.js";
 import type { ExitingCommand } from "./index.js";
 
 export const agentCommand: ExitingCommand = {
   command: "agent",
-  describe: "delete unused images matching --include on this node (runs in the helper pod)",
+  describe:
+    "delete unused images matching --include on this node, or with --action pull pull --pull-image's (runs in the helper pod)",
   options: agentOptions,
   builder: (y) =>
     y
@@ -38,6 +41,10 @@ export const agentCommand: ExitingCommand = {
       .example(
         "$0 agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
         "on a Docker host (the Engine API over /var/run/docker.sock; no docker CLI needed)",
+      )
+      .example(
+        "$0 agent --action pull --pull-image registry.example.com/team/app:v1 --pull-secret-file /path/.dockerconfigjson",
+        "pre-pull an image on this node through the CRI, with a pull Secret's credentials",
       )
       .example(
         "$0 agent --host-exec socket --socket /run/kube-image-cleanup/runtime.sock --include 'ghcr.io/acme/**'",
@@ -77,10 +84,6 @@ export async function runAgentOnce(
     config.deadlineAtMs ??
     (config.deadlineSeconds === undefined ? undefined : started + config.deadlineSeconds * 1000);
   const log = createLogger(config.logFormat);
-  const report =
-    config.logFormat === "json"
-      ? createJsonReporter(log)
-      : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
   // Only a process that owns the runtime socket is entered (see src/agent/nsenter-target.ts).
   // Re-verified before every nsenter (a pid can be reused after the runtime restarts).
   const guarded =
@@ -90,11 +93,30 @@ export async function runAgentOnce(
           config.socket === undefined ? socketCandidates(config.client) : [config.socket],
         )
       : undefined;
-  const result = await runAgent(config, {
-    exec: createHostExec(config.hostExec, guarded?.target, {
+  const exec = createHostExec(config.hostExec, guarded?.target, {
+    ...(deadlineMs === undefined ? {} : { deadlineMs }),
+    ...(guarded === undefined ? {} : { verifyTarget: guarded.verify }),
+  });
+  if (config.action === "pull") {
+    const result = await runPullAction(config, {
+      exec,
+      log,
+      report:
+        config.logFormat === "json"
+          ? createJsonPullReporter(log)
+          : createPrettyPullReporter((line) => process.stdout.write(`${line}\n`)),
       ...(deadlineMs === undefined ? {} : { deadlineMs }),
-      ...(guarded === undefined ? {} : { verifyTarget: guarded.verify }),
-    }),
+      signal,
+    });
+    // An image that is not on the node now is work not done.
+    return result.counts.failed + result.counts["not-attempted"] > 0 ? 1 : 0;
+  }
+  const report =
+    config.logFormat === "json"
+      ? createJsonReporter(log)
+      : createPrettyReporter((line) => process.stdout.write(`${line}\n`));
+  const result = await runAgent(config, {
+    exec,
     log,
     report,
     signal,

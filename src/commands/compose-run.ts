@@ -17,6 +17,9 @@ import { createListReporter } from "../report/list-reporter.js";
 import { createJsonRunReporter, createPrettyRunReporter } from "../report/run-reporter.js";
 import { createRunSinks } from "../report/sinks/index.js";
 import type { RunReporter } from "../run-model/reporter.js";
+import type { PullConfig } from "../config/pull-options.js";
+import type { PullRunReporter } from "../run-model/pull-result.js";
+import { createJsonPullReporter, createPrettyPullReporter } from "../report/pull-reporter.js";
 
 function createRunReporter(
   config: Pick<RunConfig, "output" | "logFormat">,
@@ -73,4 +76,19 @@ export async function listImages(
     else if (format === "csv") out(formatInventoryCsv(rows));
     else out(`${formatInventoryTable(rows, inventory.nodes).join("\n")}\n`);
   });
+}
+
+/** `pull`: the pre-pull log on stdout (pretty or JSON); no sinks (a pull records nothing). */
+export function composePull(
+  config: Readonly<PullConfig>,
+): Pick<RunParts, "log" | "kube"> & { report: PullRunReporter } {
+  const { log, kube } = composeClients(config);
+  return {
+    log,
+    kube,
+    report:
+      config.output === "json"
+        ? createJsonPullReporter(config.logFormat === "json" ? log : createLogger("json"))
+        : createPrettyPullReporter((line) => process.stdout.write(`${line}\n`)),
+  };
 }

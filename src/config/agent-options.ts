@@ -12,6 +12,7 @@ import { parseDuration } from "./duration.js";
 import { compilePatterns, type ImagePattern } from "./patterns.js";
 import { byteSize, positiveCount } from "./retention.js";
 import { checkProtectList } from "./protect-list.js";
+import { checkImageList } from "./image-list.js";
 import {
   agentCredentialOptions,
   loadPullableConfig,
@@ -126,8 +127,43 @@ export const runtimeOptions = {
   },
 } as const satisfies Record<string, Options>;
 
+/** The agent's two actions: delete unused images (the default), or pre-pull listed ones. */
+export const AGENT_ACTIONS = ["clean", "pull"] as const;
+export type AgentAction = (typeof AGENT_ACTIONS)[number];
+
+/** Pre-pull's retry policy when none is given (src/agent/pull.ts). */
+export const PULL_RETRIES_DEFAULT = 2;
+export const PULL_BACKOFF_DEFAULT = "5s";
+
+/** Pre-pull's attempts: shared by the agent's pull action and `kube-image-cleanup pull`. */
+export const pullRetryOptions = {
+  "pull-retries": {
+    type: "string",
+    requiresArg: true,
+    describe: `further attempts at a pull that failed in a way worth retrying (the registry did not answer) (default ${String(PULL_RETRIES_DEFAULT)}; 0: none)`,
+  },
+  "pull-backoff": {
+    type: "string",
+    requiresArg: true,
+    describe: `wait before the first retry of a pull, doubled for each further one (default ${PULL_BACKOFF_DEFAULT})`,
+  },
+} as const satisfies Record<string, Options>;
+
 /** Options only the agent takes. */
 export const agentOnlyOptions = {
+  action: {
+    choices: AGENT_ACTIONS,
+    default: "clean",
+    describe:
+      "clean: delete unused images matching --include; pull: pull each --pull-image through the CRI (as the kubelet pulls) unless already present",
+  },
+  "pull-image": {
+    type: "string",
+    array: true,
+    requiresArg: true,
+    describe: "with --action pull: an image to pull (repeatable)",
+  },
+  ...pullRetryOptions,
   protect: {
     type: "string",
     array: true,
@@ -178,6 +214,9 @@ export const agentOptions = {
 };
 
 export interface AgentConfig {
+  action: AgentAction;
+  /** --action pull: the images, in order, and the retry policy. */
+  pull: PullActionConfig;
   include: readonly ImagePattern[];
   exclude: readonly ImagePattern[];
   /** Protected references as given (normalised when matched). */
@@ -206,6 +245,32 @@ export interface AgentConfig {
   deadlineAtMs: number | undefined;
 }
 
+export interface PullActionConfig {
+  images: readonly string[];
+  retries: number;
+  backoffSeconds: number;
+}
+
+/** --pull-retries and --pull-backoff, checked (shared with `kube-image-cleanup pull`). */
+export function loadPullRetries(args: Record<string, unknown>): {
+  retries: number;
+  backoffSeconds: number;
+} {
+  const given = args["pull-retries"];
+  const text = typeof given === "number" ? String(given) : given;
+  let retries = PULL_RETRIES_DEFAULT;
+  if (text !== undefined) {
+    if (typeof text !== "string" || !/^\s*\d+\s*$/.test(text) || Number(text) > 10)
+      throw new ConfigError("--pull-retries", given, "give a whole number from 0 to 10");
+    retries = Number(text);
+  }
+  const backoff = optionalString("--pull-backoff", args["pull-backoff"]) ?? PULL_BACKOFF_DEFAULT;
+  const backoffSeconds = parseDuration("--pull-backoff", backoff);
+  if (backoffSeconds < 1 || backoffSeconds > 600)
+    throw new ConfigError("--pull-backoff", backoff, "give a duration from 1s to 10m, e.g. 5s");
+  return { retries, backoffSeconds };
+}
+
 /**
  * Turns parsed arguments into a frozen config; pure except for the defaults read from `env`.
  * Throws ConfigError naming the flag.
@@ -214,14 +279,39 @@ export function loadAgentConfig(
   args: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<AgentConfig> {
+  const action = oneOf("--action", args.action ?? "clean", AGENT_ACTIONS);
   const include = strings("--include", args.include);
-  if (include.length === 0) {
+  const pullImages = checkImageList("--pull-image", strings("--pull-image", args["pull-image"]));
+  if (action === "clean" && include.length === 0) {
     throw new ConfigError(
       "--include",
       undefined,
       "give at least one glob, e.g. --include 'docker.io/acme/*' (or KIC_INCLUDE); the agent deletes nothing without one",
     );
   }
+  if (action === "pull" && pullImages.length === 0)
+    throw new ConfigError(
+      "--pull-image",
+      undefined,
+      "--action pull needs at least one --pull-image, e.g. --pull-image registry.example.com/team/app:v1",
+    );
+  if (action === "clean" && pullImages.length > 0)
+    throw new ConfigError(
+      "--pull-image",
+      pullImages[0],
+      "only --action pull takes --pull-image; add --action pull",
+    );
+  if (
+    action === "pull" &&
+    args.client !== undefined &&
+    args.client !== "auto" &&
+    args.client !== "crictl"
+  )
+    throw new ConfigError(
+      "--client",
+      args.client,
+      "--action pull pulls through the CRI, as the kubelet pulls: give --client crictl or auto",
+    );
   const minAge = optionalString("--min-age", args["min-age"]);
   const unusedFor = optionalString("--unused-for", args["unused-for"]);
   const deadline = optionalString("--deadline", args.deadline);
@@ -248,6 +338,8 @@ export function loadAgentConfig(
     );
   }
   return Object.freeze({
+    action,
+    pull: { images: pullImages, ...loadPullRetries(args) },
     include: compilePatterns("--include", include, "include"),
     exclude: compilePatterns("--exclude", strings("--exclude", args.exclude), "exclude"),
     protect: checkProtectList("--protect", strings("--protect", args.protect)),

@@ -50,13 +50,6 @@ export const controllerOptions = {
       "passed to the agent: the process (pid or name) whose namespaces nsenter enters on each node (default: the agent's, 1 = the node's init)",
   },
   ...nodeOptions,
-  "protect-workloads": {
-    type: "boolean",
-    default: true,
-    describe:
-      "keep every image a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob template in the " +
-      "cluster names, scaled to zero or suspended or not (lists those kinds once per run; --no-protect-workloads: off)",
-  },
   concurrency: {
     // Read as text and checked by loadRunConfig: yargs' number type turns "abc" into NaN, and the
     // error could then not say what was given.
@@ -64,8 +57,7 @@ export const controllerOptions = {
     // From measurement (docs/sizing.md): 1,000 nodes with 2.5 s agents in 281 s, ~18 requests/s.
     default: 10,
     requiresArg: true,
-    describe:
-      "nodes cleaned at the same time (1: each node in turn); each costs 5 API requests",
+    describe: "nodes cleaned at the same time (1: each node in turn); each costs 5 API requests",
   },
   namespace: namespaceOption(
     "namespace of the helper pods (default: $POD_NAMESPACE in the chart's pod, else the kubeconfig context's, else default)",
@@ -105,6 +97,17 @@ export const controllerOptions = {
   ...kubectlOptions,
 } as const satisfies Record<string, Options>;
 
+/** A cleaning rule of `run` only: `pull` puts images on nodes and protects none. */
+const protectWorkloadsOption = {
+  "protect-workloads": {
+    type: "boolean",
+    default: true,
+    describe:
+      "keep every image a Deployment, StatefulSet, DaemonSet, ReplicaSet, Job or CronJob template in the " +
+      "cluster names, scaled to zero or suspended or not (lists those kinds once per run; --no-protect-workloads: off)",
+  },
+} as const satisfies Record<string, Options>;
+
 /** Everything `run` takes: the agent's pattern options, runtime choice, dry run, and its own. */
 export const runOptions = {
   ...patternOptions,
@@ -114,6 +117,7 @@ export const runOptions = {
   socket,
   "dry-run": dryRun,
   ...controllerOptions,
+  ...protectWorkloadsOption,
   ...auditOptions,
 };
 
@@ -234,6 +238,59 @@ export function loadRunConfig(
     "max-images-per-node": maxImagesPerNode,
     "max-bytes-per-node": maxBytesPerNode,
   });
+  const pullable = loadPullableConfig(args);
+  const base = loadControllerConfig(args, env);
+  return Object.freeze({
+    agent: {
+      include,
+      exclude,
+      minAge,
+      unusedFor,
+      keepNewest: keepNewest?.trim(),
+      maxImagesPerNode: maxImagesPerNode?.trim(),
+      maxBytesPerNode: maxBytesPerNode?.trim(),
+      ...base.runtime,
+      onlyIfPullable: pullable.onlyIfPullable,
+      registryTimeout: pullable.registryTimeout,
+    },
+    registryPullSecrets: registryPullSecrets(args),
+    dryRun: args["dry-run"] === true,
+    protectWorkloads: args["protect-workloads"] !== false,
+    ...base.sweep,
+    audit: loadAuditConfig(args),
+  });
+}
+
+/** What every command that sweeps nodes takes (`run`, `pull`): the runtime flags and the sweep's. */
+export interface ControllerConfig {
+  runtime: { client: ClientChoice; socket: string | undefined; nsenterTarget: string | undefined };
+  sweep: Pick<
+    RunConfig,
+    | "nodes"
+    | "concurrency"
+    | "namespace"
+    | "instance"
+    | "helper"
+    | "nodeTimeoutSeconds"
+    | "keepPods"
+    | "output"
+    | "logFormat"
+    | "kubeconfig"
+    | "context"
+    | "requestTimeoutMs"
+    | "owner"
+    | "admissionPolicy"
+  >;
+}
+
+/**
+ * The options of `controllerOptions` with --client and --socket, checked in one order for every
+ * command that takes them. Throws ConfigError naming the flag.
+ */
+export function loadControllerConfig(
+  args: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+): ControllerConfig {
   const socketPath = optionalString("--socket", args.socket);
   if (socketPath !== undefined && !socketPath.replace(/^unix:\/\//, "").startsWith("/")) {
     throw new ConfigError(
@@ -266,43 +323,31 @@ export function loadRunConfig(
     );
   }
   const priorityClass = optionalString("--priority-class", args["priority-class"]);
-  const pullable = loadPullableConfig(args);
-  return Object.freeze({
-    agent: {
-      include,
-      exclude,
-      minAge,
-      unusedFor,
-      keepNewest: keepNewest?.trim(),
-      maxImagesPerNode: maxImagesPerNode?.trim(),
-      maxBytesPerNode: maxBytesPerNode?.trim(),
+  return {
+    runtime: {
       client: oneOf("--client", args.client ?? "auto", CLIENT_CHOICES),
       socket: socketPath?.replace(/^unix:\/\//, ""),
       nsenterTarget: nsenterTarget(args["nsenter-target"]),
-      onlyIfPullable: pullable.onlyIfPullable,
-      registryTimeout: pullable.registryTimeout,
     },
-    registryPullSecrets: registryPullSecrets(args),
-    dryRun: args["dry-run"] === true,
-    protectWorkloads: args["protect-workloads"] !== false,
-    nodes: loadNodeConfig(args),
-    concurrency: positiveInteger("--concurrency", args.concurrency ?? 10, 500),
-    namespace,
-    instance,
-    // --priority-class is read above, where its error has always come in the order of checks.
-    helper: { ...loadHelperConfig(args), priorityClass },
-    nodeTimeoutSeconds,
-    keepPods: args["keep-pods"] === true,
-    output: kubectl.output,
-    logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
-    kubeconfig: kubectl.kubeconfig,
-    context: kubectl.context,
-    requestTimeoutMs: kubectl.requestTimeoutMs,
-    audit: loadAuditConfig(args),
-    owner:
-      podName && podUid
-        ? { name: podName, uid: podUid, namespace: env.POD_NAMESPACE || undefined }
-        : undefined,
-    admissionPolicy: admissionPolicyState(env.ADMISSION_POLICY),
-  });
+    sweep: {
+      nodes: loadNodeConfig(args),
+      concurrency: positiveInteger("--concurrency", args.concurrency ?? 10, 500),
+      namespace,
+      instance,
+      // --priority-class is read above, where its error has always come in the order of checks.
+      helper: { ...loadHelperConfig(args), priorityClass },
+      nodeTimeoutSeconds,
+      keepPods: args["keep-pods"] === true,
+      output: kubectl.output,
+      logFormat: oneOf("--log-format", args["log-format"] ?? "pretty", ["pretty", "json"] as const),
+      kubeconfig: kubectl.kubeconfig,
+      context: kubectl.context,
+      requestTimeoutMs: kubectl.requestTimeoutMs,
+      owner:
+        podName && podUid
+          ? { name: podName, uid: podUid, namespace: env.POD_NAMESPACE || undefined }
+          : undefined,
+      admissionPolicy: admissionPolicyState(env.ADMISSION_POLICY),
+    },
+  };
 }

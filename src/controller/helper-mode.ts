@@ -30,11 +30,17 @@ export interface HelperAccess {
 }
 
 /** The node's runtime socket a socket-mode helper mounts. */
-export function nodeSocket(config: Pick<Readonly<RunConfig>, "agent">): string {
+export function nodeSocket(config: { agent: Pick<RunConfig["agent"], "socket"> }): string {
   return config.agent.socket ?? DEFAULT_NODE_SOCKET;
 }
 
-export function helperAccess(config: Pick<Readonly<RunConfig>, "agent" | "helper">): HelperAccess {
+/** What the mode depends on: the same for every job (clean, pull). */
+export interface HelperAccessConfig {
+  agent: Pick<RunConfig["agent"], "socket" | "nsenterTarget">;
+  helper: RunConfig["helper"];
+}
+
+export function helperAccess(config: Readonly<HelperAccessConfig>): HelperAccess {
   const mode: HelperMode = config.helper.mode;
   if (mode === "privileged") {
     return {

@@ -26,7 +26,7 @@ export async function waitForPod(name: string, ctx: NodeRunContext): Promise<Out
   const timeout = new AbortController();
   const timer = setTimeout(() => {
     timeout.abort(new NodeTimeout());
-  }, ctx.config.nodeTimeoutSeconds * 1000);
+  }, ctx.nodeTimeoutSeconds * 1000);
   try {
     const watched = await ctx.watch.waitFor(
       name,
@@ -70,41 +70,58 @@ async function podEvents(name: string, ctx: NodeRunContext): Promise<CoreV1Event
   }
 }
 
-export async function collect(
+/** How a helper pod ended without a log to read: the node's status and why. */
+export type HelperFailure = Pick<NodeResult, "status" | "reason" | "partial">;
+
+/** The agent's log of a helper pod that ran to its end, with how its container ended. */
+export interface HelperLog {
+  text: string;
+  /** `the agent exited 3: ` when it exited non-zero (with OOMKilled's advice), else "". */
+  exited: string;
+  /** The pod's phase is Failed. */
+  podFailed: boolean;
+  /** The pod's status explained (for a failed phase). */
+  explain: () => string;
+}
+
+/**
+ * How the helper pod ended, for every job alike: a failure with its explanation (timed out,
+ * deleted, stuck, rejected by the kubelet, its log unreadable), or the agent's log to interpret.
+ */
+export async function readHelperLog(
   name: string,
-  node: string,
   outcome: { watched: WatchedPod; timedOut: boolean },
   ctx: NodeRunContext,
-): Promise<Omit<NodeResult, "node" | "durationMs" | "protectedImages" | "pod">> {
+): Promise<{ failure: HelperFailure } | { log: HelperLog }> {
   const { watched, timedOut } = outcome;
   const pod = watched.pod;
   if (timedOut) {
-    const why = explainPod(
-      pod,
-      await podEvents(name, ctx),
-      formatDuration(ctx.config.nodeTimeoutSeconds),
-    );
+    const why = explainPod(pod, await podEvents(name, ctx), formatDuration(ctx.nodeTimeoutSeconds));
     // Still running, perhaps deleting: stopped now (no agent works on unobserved), and its log
     // followed until its container ended, so every batch it did is on record. Also when the pod
     // as last seen shows no agent running: the watch lags on a busy API server, and a pod that
     // never started just has no log.
     const partial = await stopAndRead(name, ctx, !agentStarted(pod));
     return {
-      status: "failed",
-      reason: `${why}${partialText(partial)}`,
-      ...(partial === undefined ? {} : { partial }),
+      failure: {
+        status: "failed",
+        reason: `${why}${partialText(partial)}`,
+        ...(partial === undefined ? {} : { partial }),
+      },
     };
   }
   if (watched.deleted) {
     const why = explainPod(pod, await podEvents(name, ctx));
     return {
-      status: "failed",
-      reason: `the helper pod was deleted before it finished (by a person, the Job's garbage collection, or a NoExecute taint it does not tolerate); last seen: ${why}`,
+      failure: {
+        status: "failed",
+        reason: `the helper pod was deleted before it finished (by a person, the Job's garbage collection, or a NoExecute taint it does not tolerate); last seen: ${why}`,
+      },
     };
   }
   const state = pod === undefined ? undefined : podState(pod);
   if (pod === undefined || state === undefined || state.kind === "stuck") {
-    return { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) };
+    return { failure: { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) } };
   }
   const ran = pod.status?.containerStatuses?.some(
     (s) => s.name === AGENT_CONTAINER && s.state?.terminated !== undefined,
@@ -118,13 +135,15 @@ export async function collect(
       // and the agent is finishing its batch. Its log is followed to the container's end.
       const partial = await stopAndRead(name, ctx);
       return {
-        status: "failed",
-        reason: `${explainPod(pod, [])}${partialText(partial)}`,
-        ...(partial === undefined ? {} : { partial }),
+        failure: {
+          status: "failed",
+          reason: `${explainPod(pod, [])}${partialText(partial)}`,
+          ...(partial === undefined ? {} : { partial }),
+        },
       };
     }
     // Rejected by the kubelet (OutOfcpu, OutOfmemory, ...) before the container existed: no log.
-    return { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) };
+    return { failure: { status: "failed", reason: explainPod(pod, await podEvents(name, ctx)) } };
   }
 
   let text: string;
@@ -139,22 +158,47 @@ export async function collect(
       throw toKubeApiError(err, { verb: "get", resource: "pods/log", namespace: ctx.namespace });
     if (ctx.signal.aborted)
       return {
-        status: "interrupted",
-        reason: "the run was stopped while the agent's log was read",
+        failure: {
+          status: "interrupted",
+          reason: "the run was stopped while the agent's log was read",
+        },
       };
     return {
-      status: "failed",
-      reason: `could not read the helper pod's log: ${serverMessage(err)}; ${explainPod(pod, [])}`,
+      failure: {
+        status: "failed",
+        reason: `could not read the helper pod's log: ${serverMessage(err)}; ${explainPod(pod, [])}`,
+      },
     };
   }
+  const terminated = pod.status?.containerStatuses?.find((s) => s.name === AGENT_CONTAINER)?.state
+    ?.terminated;
+  const exited =
+    terminated === undefined || terminated.exitCode === 0
+      ? ""
+      : `the agent exited ${terminated.exitCode}${terminated.reason === "OOMKilled" ? " (OOMKilled: raise --helper-memory-limit)" : ""}: `;
+  return {
+    log: {
+      text,
+      exited,
+      podFailed: state.kind === "failed",
+      explain: () => explainPod(pod, []),
+    },
+  };
+}
+
+/** The clean job's node result from its helper pod: the agent's result, or why there is none. */
+export async function collect(
+  name: string,
+  node: string,
+  outcome: { watched: WatchedPod; timedOut: boolean },
+  ctx: NodeRunContext,
+): Promise<Omit<NodeResult, "node" | "durationMs" | "protectedImages" | "pod">> {
+  const read = await readHelperLog(name, outcome, ctx);
+  if ("failure" in read) return read.failure;
+  const { text, exited } = read.log;
+
   const parsed = parseAgentLog(text);
   if (!parsed.ok) {
-    const terminated = pod.status?.containerStatuses?.find((s) => s.name === AGENT_CONTAINER)?.state
-      ?.terminated;
-    const exited =
-      terminated === undefined || terminated.exitCode === 0
-        ? ""
-        : `the agent exited ${terminated.exitCode}${terminated.reason === "OOMKilled" ? " (OOMKilled: raise --helper-memory-limit)" : ""}: `;
     const partial = partialRecord(text);
     return {
       status: "failed",
@@ -185,8 +229,8 @@ export async function collect(
           : `the agent was stopped (SIGTERM) with ${String(left)} planned images not attempted`,
     };
   }
-  if (state.kind === "failed") {
-    return { status: "failed", result, reason: explainPod(pod, []) };
+  if (read.log.podFailed) {
+    return { status: "failed", result, reason: read.log.explain() };
   }
   return { status: "ok", result };
 }

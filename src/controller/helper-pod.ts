@@ -10,7 +10,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-argv.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
-import { helperAccess } from "./helper-mode.js";
+import { helperAccess, type HelperAccessConfig } from "./helper-mode.js";
 import {
   helperPodLabels,
   helperPodName,
@@ -145,9 +145,51 @@ export function helperArgs(input: Omit<HelperPodInput, "namespace" | "runId" | "
 }
 
 export function buildHelperPod(input: HelperPodInput): V1Pod {
-  const { helper } = input.config;
   // Mounted only when the agent reads them.
   const pullSecrets = input.config.agent.onlyIfPullable ? input.config.registryPullSecrets : [];
+  return helperPodShape({
+    config: input.config,
+    namespace: input.namespace,
+    runId: input.runId,
+    node: input.node,
+    owner: input.owner,
+    args: helperArgs(input),
+    annotations: { [PROTECT_ANNOTATION]: protectAnnotationValue(input.protect) },
+    protectFile: true,
+    pullSecrets,
+    // --only-if-pullable asks registries from the node's network: the one its runtime pulls
+    // through (node-local registries and mirrors, the node's DNS and egress rules).
+    hostNetwork: input.config.agent.onlyIfPullable,
+  });
+}
+
+/** The Secret volumes and the agent's --pull-secret-file flags for `names`, in order. */
+export function pullSecretFlags(names: readonly string[]): string[] {
+  return names.map((name) => `--pull-secret-file=${pullSecretFile(name)}`);
+}
+
+/** What differs between the jobs' helper pods; the rest of the pod is the same for all. */
+export interface HelperPodShape {
+  config: Pick<Readonly<RunConfig>, "instance" | "helper" | "nodeTimeoutSeconds"> &
+    HelperAccessConfig;
+  namespace: string;
+  runId: string;
+  node: string;
+  owner: { name: string; uid: string } | undefined;
+  /** The container's args, "agent" first. */
+  args: string[];
+  annotations: Record<string, string>;
+  /** The downwardAPI volume with the protect list (the clean job). */
+  protectFile: boolean;
+  /** Registry pull Secrets mounted for the agent (--pull-secret-file). */
+  pullSecrets: readonly string[];
+  hostNetwork: boolean;
+}
+
+/** The helper pod every job runs its agent action in. */
+export function helperPodShape(input: HelperPodShape): V1Pod {
+  const { helper } = input.config;
+  const pullSecrets = input.pullSecrets;
   const access = helperAccess(input.config);
   const resources: { requests?: Record<string, string>; limits?: Record<string, string> } = {};
   if (Object.keys(helper.resources.requests).length > 0)
@@ -163,7 +205,7 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
       labels: helperPodLabels(input.config.instance, input.runId, input.node),
       annotations: {
         [NODE_ANNOTATION]: input.node,
-        [PROTECT_ANNOTATION]: protectAnnotationValue(input.protect),
+        ...input.annotations,
       },
     },
     spec: {
@@ -171,9 +213,7 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
       // not keep it away; the kubelet still admits it (OutOfcpu/OutOfmemory when the node is full).
       nodeName: input.node,
       ...(access.hostPID ? { hostPID: true } : {}),
-      // --only-if-pullable asks registries from the node's network: the one its runtime pulls
-      // through (node-local registries and mirrors, the node's DNS and egress rules).
-      ...(input.config.agent.onlyIfPullable ? { hostNetwork: true } : {}),
+      ...(input.hostNetwork ? { hostNetwork: true } : {}),
       restartPolicy: "Never",
       // The kubelet ends the pod on its own when the controller is gone or stuck.
       activeDeadlineSeconds: input.config.nodeTimeoutSeconds,
@@ -190,13 +230,15 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
           name: AGENT_CONTAINER,
           image: helper.image,
           imagePullPolicy: helper.pullPolicy,
-          args: helperArgs(input),
+          args: input.args,
           env: [{ name: "NODE_NAME", value: input.node }],
           resources,
           securityContext: access.securityContext,
           terminationMessagePolicy: "FallbackToLogsOnError",
           volumeMounts: [
-            { name: PROTECT_VOLUME, mountPath: PROTECT_MOUNT_PATH, readOnly: true },
+            ...(input.protectFile
+              ? [{ name: PROTECT_VOLUME, mountPath: PROTECT_MOUNT_PATH, readOnly: true }]
+              : []),
             ...access.volumeMounts,
             ...pullSecrets.map((name, i) => ({
               name: pullSecretVolume(i),
@@ -207,17 +249,21 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
         },
       ],
       volumes: [
-        {
-          name: PROTECT_VOLUME,
-          downwardAPI: {
-            items: [
+        ...(input.protectFile
+          ? [
               {
-                path: PROTECT_FILE,
-                fieldRef: { fieldPath: `metadata.annotations['${PROTECT_ANNOTATION}']` },
+                name: PROTECT_VOLUME,
+                downwardAPI: {
+                  items: [
+                    {
+                      path: PROTECT_FILE,
+                      fieldRef: { fieldPath: `metadata.annotations['${PROTECT_ANNOTATION}']` },
+                    },
+                  ],
+                },
               },
-            ],
-          },
-        },
+            ]
+          : []),
         ...access.volumes,
         ...pullSecrets.map((name, i) => ({
           name: pullSecretVolume(i),

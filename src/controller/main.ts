@@ -11,6 +11,9 @@ import type { RunSink } from "../run-model/sink.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { runController } from "./run.js";
 import { repeatOnCron, type ScheduleOptions } from "./schedule.js";
+import type { PullConfig } from "../config/pull-options.js";
+import { pullExitCode, type PullRunReporter } from "../run-model/pull-result.js";
+import { pullController } from "./pull-run.js";
 
 /** What the command hands a run; the run closes `kube` when it is over. */
 export interface RunParts {
@@ -80,6 +83,33 @@ export async function runOnSchedule(
       options,
     );
   } finally {
+    kube.close();
+  }
+}
+
+/**
+ * `pull`: one pre-pull run; resolves with the exit code (0 every image on every selected node, 1
+ * otherwise), throws KubeApiError/ConfigError (2).
+ */
+export async function pullOnce(
+  config: Readonly<PullConfig>,
+  parts: Omit<RunParts, "report" | "sinks"> & { report: PullRunReporter },
+): Promise<number> {
+  const { log, kube, report } = parts;
+  const interrupt = interruptOnSignals((signal) => {
+    report.note(`${signal}: no new nodes start; deleting the helper pods in flight`);
+  });
+  try {
+    const { summary, fatal } = await pullController(config, {
+      kube,
+      log,
+      report,
+      signal: interrupt.signal,
+    });
+    if (fatal) throw fatal;
+    return pullExitCode(summary);
+  } finally {
+    interrupt.dispose();
     kube.close();
   }
 }

@@ -4,6 +4,7 @@
 // for, so memory grows by ~200 bytes per node, not by the size of a Node.
 import {
   Observable,
+  type V1Node,
   type ObservableMiddleware,
   type RequestContext,
   type ResponseContext,
@@ -24,15 +25,33 @@ export const NODE_PAGE_SIZE = 50;
 /** The fields `nodeFacts` reads, and nothing else of a Node. */
 interface SlimNode {
   metadata?: { name?: string; labels?: Record<string, string>; deletionTimestamp?: string };
-  spec?: { unschedulable?: boolean };
+  spec?: { unschedulable?: boolean; taints?: unknown[] };
   status?: {
     conditions?: { type?: string }[];
     nodeInfo?: { operatingSystem?: string };
   };
 }
 
-function slim(node: SlimNode): SlimNode {
+/**
+ * With a placement to judge (a workload's nodeSelector, affinity, tolerations), every label and
+ * taint too: only runs that pre-warm a workload's nodes pay for them.
+ */
+function slim(node: SlimNode, placement: boolean): SlimNode {
   const os = node.metadata?.labels?.["kubernetes.io/os"];
+  if (placement) {
+    const s = slim(node, false);
+    return {
+      ...s,
+      metadata: {
+        ...s.metadata,
+        ...(node.metadata?.labels === undefined ? {} : { labels: node.metadata.labels }),
+      },
+      spec: {
+        ...s.spec,
+        ...(node.spec?.taints === undefined ? {} : { taints: node.spec.taints }),
+      },
+    };
+  }
   const ready = node.status?.conditions?.find((c) => c.type === "Ready");
   const osInfo = node.status?.nodeInfo?.operatingSystem;
   return {
@@ -55,7 +74,7 @@ function slim(node: SlimNode): SlimNode {
  * Cuts each Node of a page down to what selection reads before client-node turns the page into
  * model objects (which would copy every status.images entry and managedFields once more).
  */
-const slimNodeList: ObservableMiddleware = {
+const slimNodeList = (placement: boolean): ObservableMiddleware => ({
   pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
   post: (response: ResponseContext) => {
     if (response.httpStatusCode !== 200) return new Observable(Promise.resolve(response));
@@ -64,7 +83,10 @@ const slimNodeList: ObservableMiddleware = {
     const slimText = () =>
       (text ??= full.text().then((raw) => {
         const list = JSON.parse(raw) as { items?: SlimNode[] };
-        return JSON.stringify({ ...list, items: (list.items ?? []).map(slim) });
+        return JSON.stringify({
+          ...list,
+          items: (list.items ?? []).map((n) => slim(n, placement)),
+        });
       }));
     response.body = {
       text: slimText,
@@ -72,7 +94,7 @@ const slimNodeList: ObservableMiddleware = {
     };
     return new Observable(Promise.resolve(response));
   },
-};
+});
 
 /** How often a list is restarted when its continue token expired (410) part-way. */
 const EXPIRED_RESTARTS = 3;
@@ -87,6 +109,8 @@ export async function listNodeFacts(
   kube: Pick<Kube, "core">,
   selector: string,
   pageSize = NODE_PAGE_SIZE,
+  /** Why a node cannot take the job's work (node-sweep.ts NodeJob.placement). */
+  placement?: (node: V1Node) => string | undefined,
 ): Promise<NodeListing> {
   let pages = 0;
   for (let attempt = 0; ; attempt++) {
@@ -100,12 +124,17 @@ export async function listNodeFacts(
             ...(selector === "" ? {} : { labelSelector: selector }),
             ...(cont === undefined ? {} : { _continue: cont }),
           },
-          { middleware: [slimNodeList], middlewareMergeStrategy: "append" },
+          {
+            middleware: [slimNodeList(placement !== undefined)],
+            middlewareMergeStrategy: "append",
+          },
         );
         pages++;
         for (const node of page.items) {
           const facts = nodeFacts(node);
-          if (facts !== undefined) nodes.push(facts);
+          if (facts === undefined) continue;
+          const unfit = placement?.(node);
+          nodes.push(unfit === undefined ? facts : { ...facts, unfit });
         }
         cont = page.metadata?._continue || undefined;
       } while (cont !== undefined);

@@ -7,13 +7,20 @@ import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors
 import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
+import type { RunConfig } from "../config/run-options.js";
 import { agentStarted, partialText, stopAndRead } from "./agent-stop.js";
 import { buildHelperPod, protectListProblem } from "./helper-pod.js";
-import { collect, waitForPod } from "./helper-outcome.js";
-import type { NodeRunContext } from "./node-context.js";
+import { collect, waitForPod, type Outcome } from "./helper-outcome.js";
+import type { V1Pod } from "@kubernetes/client-node";
+import type { Logger } from "../log.js";
+import type { CleanNodeContext, NodeRunContext } from "./node-context.js";
 import { imagesNeededByPods, protectList } from "./pod-images.js";
 
-export async function cleanNode(node: string, ctx: NodeRunContext): Promise<NodeResult> {
+export async function cleanNode(
+  node: string,
+  ctx: CleanNodeContext,
+  config: Readonly<RunConfig>,
+): Promise<NodeResult> {
   const started = ctx.now();
   const log = ctx.log.child({ node });
   const finish = (
@@ -28,9 +35,12 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
 
   // a. Images the pods bound to this node need, from the run's shared pod view, fresh to a
   //    resourceVersion read now (pod-view.ts says how).
+  const view = ctx.pods;
+  if (view === undefined)
+    throw new Error("cleanNode needs the shared pod view (NodeJob.protectsPods)");
   let protect: ProtectEntry[];
   try {
-    const { pods, from } = await ctx.pods.podsOn(node, ctx.signal);
+    const { pods, from } = await view.podsOn(node, ctx.signal);
     const needed = imagesNeededByPods(pods);
     log.debug({ pods: pods.length, from }, "pods bound to the node");
     protect = protectList(needed, node, ctx.workloadProtect);
@@ -56,9 +66,9 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
   const tooMany = protectListProblem(protect, node);
   if (tooMany !== undefined) return finish({ status: "failed", reason: tooMany }, protect.length);
 
-  // b. The helper pod. Tracked before it is created, so the watch misses none of its events.
+  // b. The helper pod, observed to its end and read (helper-outcome.ts).
   const body = buildHelperPod({
-    config: ctx.config,
+    config,
     namespace: ctx.namespace,
     runId: ctx.runId,
     node,
@@ -66,13 +76,34 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     owner: ctx.owner,
     createdAt: ctx.now(),
   });
+  const end = await runHelperPod(body, ctx, log, (name, outcome) =>
+    collect(name, node, outcome, ctx),
+  );
+  return finish(end, protect.length);
+}
+
+/** What every job's helper pod ends with: the node's status, why, and what its log recorded. */
+export type HelperEnd = Pick<NodeResult, "status" | "reason" | "partial" | "pod" | "helperMs">;
+
+/**
+ * Creates a helper pod, waits for its end, reads it with `read` and deletes it. Every job's node
+ * goes through here. A create without a clear answer is settled by name; an interrupted agent is
+ * stopped with its log read first; only fatal API errors are thrown (after deleting the pod).
+ */
+export async function runHelperPod<T extends { status: NodeResult["status"] }>(
+  body: V1Pod,
+  ctx: NodeRunContext,
+  log: Logger,
+  read: (name: string, outcome: Exclude<Outcome, "interrupted">) => Promise<T>,
+): Promise<T | HelperEnd> {
+  // Tracked before it is created, so the watch misses none of its events.
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);
   try {
-    // Its answer's resourceVersion is the fence of the nodes that asked for their pods before.
-    await ctx.pods.fenceWrite(() =>
-      ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body }),
-    );
+    // Its answer's resourceVersion is the fence of the nodes that asked for their pods before
+    // (a job without the pod view, such as pull, just creates).
+    const create = () => ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+    await (ctx.pods === undefined ? create() : ctx.pods.fenceWrite(create));
   } catch (err) {
     if (isFatal(err)) {
       ctx.watch.forget(name);
@@ -80,48 +111,42 @@ export async function cleanNode(node: string, ctx: NodeRunContext): Promise<Node
     }
     if (!outcomeUnknown(err)) {
       ctx.watch.forget(name);
-      return finish(
-        { status: "failed", reason: `could not create the helper pod: ${serverMessage(err)}` },
-        protect.length,
-      );
+      return { status: "failed", reason: `could not create the helper pod: ${serverMessage(err)}` };
     }
-    // No answer, or a 5xx: the server may have created the pod, and its agent would then delete
-    // images with nobody watching. Find out by name; observe it if it is there.
+    // No answer, or a 5xx: the server may have created the pod, and its agent would then work
+    // with nobody watching. Find out by name; observe it if it is there.
     const found = await findUnanswered(name, err, ctx);
     if (found !== "exists") {
       ctx.watch.forget(name);
-      return finish(found, protect.length);
+      return found;
     }
     log.warn(
       { pod: name, err: serverMessage(err) },
       "the answer to the helper pod's create was lost, but the pod exists: observing it",
     );
   }
-  log.debug({ pod: name, protect: protect.length }, "helper pod created");
+  log.debug({ pod: name }, "helper pod created");
   const createdAt = ctx.now();
 
   try {
     const outcome = await waitForPod(name, ctx);
     if (outcome === "interrupted") {
-      // The agent's removals so far are in its log, which goes with the pod: read them first. Also
+      // The agent's work so far is in its log, which goes with the pod: read it first. Also
       // when the watch has not yet reported the agent running (its events lag on a busy API
       // server): a pod that never started just has no log to read.
       const started = agentStarted(ctx.watch.latest(name)?.pod);
       const partial = await stopAndRead(name, ctx, !started);
-      return finish(
-        {
-          status: "interrupted",
-          pod: name,
-          reason: `the run was stopped while the agent ran${partialText(partial)}`,
-          ...(partial === undefined ? {} : { partial }),
-        },
-        protect.length,
-      );
+      return {
+        status: "interrupted",
+        pod: name,
+        reason: `the run was stopped while the agent ran${partialText(partial)}`,
+        ...(partial === undefined ? {} : { partial }),
+      };
     }
-    const result = await collect(name, node, outcome, ctx);
+    const result = await read(name, outcome);
     const helperMs = ctx.now() - createdAt;
     await ctx.cleanup.remove(name);
-    return finish({ ...result, pod: name, helperMs }, protect.length);
+    return { ...result, pod: name, helperMs };
   } catch (err) {
     // Only fatal API errors get here (the rest became results); the pod must not outlive the run.
     await ctx.cleanup.remove(name, true);
@@ -152,7 +177,7 @@ async function findUnanswered(
   name: string,
   createErr: unknown,
   ctx: NodeRunContext,
-): Promise<"exists" | Omit<NodeResult, "node" | "durationMs" | "protectedImages">> {
+): Promise<"exists" | HelperEnd> {
   const said = serverMessage(createErr);
   if (ctx.signal.aborted) {
     await ctx.cleanup.remove(name, true);

@@ -17,6 +17,8 @@ export interface NodeFacts {
   notReady: string;
   /** Cordoned (spec.unschedulable). */
   unschedulable: boolean;
+  /** Why the job's work cannot run here (a workload's placement, pre-pull --images-of). */
+  unfit?: string;
 }
 
 export interface NodeFilter {
@@ -92,6 +94,10 @@ export function selectNodes(nodes: readonly NodeFacts[], filter: NodeFilter): No
     }
     if (filter.skipNotReady && !node.ready) {
       skip(`not ready: ${node.notReady} (--skip-not-ready)`);
+      continue;
+    }
+    if (node.unfit !== undefined) {
+      skip(node.unfit);
       continue;
     }
     if (filter.skipCordoned && node.unschedulable) {

@@ -57,6 +57,14 @@ export type WorkloadApi = Pick<
   | "listReplicaSetForAllNamespaces"
 > &
   Pick<BatchV1Api, "listJobForAllNamespaces" | "listCronJobForAllNamespaces">;
+/** What `pull --images-of` reads of a Job or CronJob: its pod template. */
+export type JobsApi = Pick<BatchV1Api, "readNamespacedJob" | "readNamespacedCronJob">;
+
+/** What `pull --images-of` reads: one workload's pod template. */
+export type AppsApi = Pick<
+  AppsV1Api,
+  "readNamespacedDeployment" | "readNamespacedStatefulSet" | "readNamespacedDaemonSet"
+>;
 
 export type PodWatch = Pick<Watch, "watch">;
 
@@ -74,6 +82,9 @@ export interface Kube {
   batch: BatchApi;
   /** Workload lists for workload protection (counted in `requests` too). */
   workloads: WorkloadApi;
+  /** `pull --images-of`'s workload (counted in `requests` too). */
+  apps: AppsApi;
+  jobs: JobsApi;
   watch: PodWatch;
   /** Every request `core` and `watch` made. */
   requests: RequestCounter;

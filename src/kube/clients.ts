@@ -21,8 +21,10 @@ import {
   createRequestCounter,
   limitCalls,
   type AuditApi,
+  type AppsApi,
   type BatchApi,
   type WorkloadApi,
+  type JobsApi,
   type CoreApi,
   type Kube,
   type PodWatch,
@@ -49,6 +51,15 @@ const AUDIT_CALLS = [
 ] as const satisfies readonly (keyof AuditApi)[];
 
 const BATCH_CALLS = ["listNamespacedCronJob"] as const satisfies readonly (keyof BatchApi)[];
+const JOBS_CALLS = [
+  "readNamespacedCronJob",
+  "readNamespacedJob",
+] as const satisfies readonly (keyof JobsApi)[];
+const APPS_CALLS = [
+  "readNamespacedDeployment",
+  "readNamespacedStatefulSet",
+  "readNamespacedDaemonSet",
+] as const satisfies readonly (keyof AppsApi)[];
 
 const WORKLOAD_APPS_CALLS = [
   "listDeploymentForAllNamespaces",
@@ -222,6 +233,26 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     server,
     source,
   );
+  const apps: AppsApi = limitCalls(
+    nameServerOnNetworkErrors(
+      countRequests(new AppsV1Api(configuration), APPS_CALLS, requests),
+      APPS_CALLS,
+      server,
+      source,
+    ),
+    APPS_CALLS,
+    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
+  );
+  const jobs: JobsApi = limitCalls(
+    nameServerOnNetworkErrors(
+      countRequests(new BatchV1Api(configuration), JOBS_CALLS, requests),
+      JOBS_CALLS,
+      server,
+      source,
+    ),
+    JOBS_CALLS,
+    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
+  );
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");
@@ -238,6 +269,8 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
       interrupt,
       exempt: new Set(),
     })),
+    apps,
+    jobs,
     watch,
     requests,
     server,

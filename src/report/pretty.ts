@@ -169,7 +169,7 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   return lines.map(escapeControl);
 }
 
-function pad(cells: readonly string[][], rightAligned: ReadonlySet<number>): string[] {
+export function pad(cells: readonly string[][], rightAligned: ReadonlySet<number>): string[] {
   const widths: number[] = [];
   for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return cells.map((row) =>

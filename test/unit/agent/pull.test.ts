@@ -132,6 +132,27 @@ describe("pullImages", () => {
       "not-attempted": 1,
     });
   });
+
+  it("on SIGTERM the pull in flight finishes and no other starts: the rest is not attempted", async () => {
+    const rt = scripted({}, {});
+    const stop = new AbortController();
+    const out = await pullImages(["r.io/a:1", "r.io/b:1"], rt.client, {
+      credentials: store,
+      retries: 0,
+      backoffMs: 0,
+      signal: stop.signal,
+      now: rt.now,
+      sleep: rt.sleep,
+      onOutcome: () => {
+        stop.abort();
+      },
+    });
+    expect(out.map((o) => [o.image, o.outcome, o.detail])).toEqual([
+      ["r.io/a:1", "pulled", undefined],
+      ["r.io/b:1", "not-attempted", "the agent was stopped (SIGTERM)"],
+    ]);
+    expect(rt.calls.map((c) => c.ref)).toEqual(["r.io/a:1"]);
+  });
 });
 
 describe("classifyPullFailure", () => {

@@ -10,6 +10,7 @@ import type {
   V1ClusterRoleBinding,
   V1ConfigMap,
   V1CronJob,
+  V1Job,
   V1Pod,
   V1Role,
   V1RoleBinding,
@@ -110,6 +111,7 @@ interface ChartKinds {
   ClusterRoleBinding: Plain<V1ClusterRoleBinding>;
   ConfigMap: Plain<V1ConfigMap>;
   CronJob: Plain<V1CronJob>;
+  Job: Plain<V1Job>;
   Pod: Plain<V1Pod>;
   Role: Plain<V1Role>;
   RoleBinding: Plain<V1RoleBinding>;

@@ -1,0 +1,90 @@
+// One pre-pull run (`kube-image-cleanup pull`): the images (given, and a workload's), the pull
+// Secrets checked, then the shared sweep (node-sweep.ts) with the pull job on every selected node
+// (for a workload: every node it could run on), one section per node, a summary.
+import type { PullConfig } from "../config/pull-options.js";
+import type { KubeApiError } from "../errors.js";
+import type { Kube } from "../kube/api.js";
+import type { Logger } from "../log.js";
+import { newRunId } from "../run-model/labels.js";
+import {
+  pullNodeRow,
+  type PullNodeResult,
+  type PullNodeRow,
+  type PullRunReporter,
+  type PullSummary,
+} from "../run-model/pull-result.js";
+import { sweepNodes, type NodeJob } from "./node-sweep.js";
+import { NOT_EVALUATED } from "./placement.js";
+import { pullImageList, pullOnNode } from "./pull-job.js";
+import { checkRegistryPullSecrets } from "./registry-secrets.js";
+import { workloadImages, type WorkloadImages } from "./workload.js";
+
+export interface PullDeps {
+  kube: Kube;
+  log: Logger;
+  report: PullRunReporter;
+  signal: AbortSignal;
+  runId?: string;
+  now?: () => number;
+}
+
+export async function pullController(
+  config: Readonly<PullConfig>,
+  deps: PullDeps,
+): Promise<{ summary: PullSummary; fatal: KubeApiError | undefined }> {
+  const now = deps.now ?? Date.now;
+  const started = now();
+  const runId = deps.runId ?? newRunId();
+  const { report } = deps;
+  // The workload is read before anything else: a wrong name is a configuration error (exit 2).
+  const workload: WorkloadImages | undefined =
+    config.imagesOf === undefined ? undefined : await workloadImages(deps.kube, config.imagesOf);
+  const images = pullImageList(config, workload?.images ?? []);
+  const imagesOf =
+    config.imagesOf === undefined
+      ? undefined
+      : `${config.imagesOf.kind}/${config.imagesOf.namespace}/${config.imagesOf.name}`;
+  const job: NodeJob<PullNodeResult, PullNodeRow> = {
+    // A Secret that is missing or not a dockerconfigjson would fail every node the same way.
+    prepare: (kube, namespace) =>
+      checkRegistryPullSecrets(kube, namespace, config.registryPullSecrets),
+    ...(workload === undefined ? {} : { placement: workload.placement }),
+    start: (header) => {
+      report.header({
+        ...header,
+        images,
+        ...(imagesOf === undefined ? {} : { imagesOf, notEvaluated: NOT_EVALUATED }),
+        pullSecrets: config.registryPullSecrets,
+      });
+    },
+    visit: (node, ctx) => pullOnNode(node, ctx, config, images),
+    stopped: (node, reason) => ({ node, status: "failed", reason, durationMs: 0 }),
+    finished: (result, done, total) => {
+      report.node(result, done, total);
+      return pullNodeRow(result);
+    },
+  };
+  const outcome = await sweepNodes(config, job, {
+    kube: deps.kube,
+    log: deps.log,
+    note: (m) => {
+      report.note(m);
+    },
+    signal: deps.signal,
+    runId,
+    now,
+  });
+  const summary: PullSummary = {
+    runId,
+    images,
+    nodes: outcome.rows,
+    notStarted: outcome.notStarted,
+    missing: outcome.missing,
+    durationMs: now() - started,
+    interruptedBy: outcome.interruptedBy,
+    fatal: outcome.fatal?.message,
+    leftPods: outcome.leftPods,
+  };
+  report.summary(summary);
+  return { summary, fatal: outcome.fatal };
+}

@@ -1,0 +1,195 @@
+// The agent's pull action as a helper pod runs it (`kube-image-cleanup agent --action=pull ...`,
+// the real CLI, JSON log), on containerd 1.6 and 2 reached through crictl, against real registries
+// on loopback: an open one and a private one (htpasswd) whose credentials come from a
+// .dockerconfigjson file, as a mounted image pull Secret. Per image: pulled, already present, or
+// failed with one reason; the credentials never reach the log or crictl's command line.
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CONTAINERD_RUNTIMES,
+  crictl,
+  startContainerd,
+  type StandaloneContainerd,
+} from "../../support/containerd.js";
+import { startRegistry, type TestRegistry } from "../../support/registry.js";
+import { parsePullLog } from "../../../src/controller/pull-log.js";
+
+const repoRoot = join(import.meta.dirname, "..", "..", "..");
+const run = promisify(execFile);
+
+describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) => {
+  let open: TestRegistry;
+  let locked: TestRegistry;
+  let cd: StandaloneContainerd;
+  let dir: string;
+  let secretFile: string;
+  let wrongSecretFile: string;
+  const started: { stop(): unknown }[] = [];
+
+  /** The CLI as the helper pod runs it (direct host exec: crictl on PATH against the socket). */
+  async function agent(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const r = await run(
+        join(repoRoot, "node_modules/.bin/vite-node"),
+        [
+          join(repoRoot, "src/cli.ts"),
+          "--",
+          "agent",
+          "--action=pull",
+          `--socket=${cd.socket}`,
+          "--host-exec=direct",
+          "--node-name=node-a",
+          "--pull-backoff=1s",
+          ...args,
+        ],
+        { cwd: repoRoot, env: { ...process.env, PATH: cd.path, KUBERNETES_SERVICE_HOST: "" } },
+      );
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+    }
+  }
+
+  const dockerConfig = (host: string, user: string, password: string) =>
+    JSON.stringify({
+      auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } },
+    });
+
+  beforeAll(async () => {
+    open = await startRegistry("none");
+    started.push(open);
+    locked = await startRegistry("htpasswd");
+    started.push(locked);
+    dir = mkdtempSync(join(tmpdir(), "kic-agent-pull-"));
+    started.push({
+      stop: () => {
+        rmSync(dir, { recursive: true, force: true });
+      },
+    });
+    const certs = join(dir, "certs.d");
+    for (const r of [open, locked]) {
+      mkdirSync(join(certs, r.host), { recursive: true });
+      writeFileSync(
+        join(certs, r.host, "hosts.toml"),
+        `server = "http://${r.host}"\n\n[host."http://${r.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+      );
+    }
+    secretFile = join(dir, "team-registry", ".dockerconfigjson");
+    mkdirSync(join(dir, "team-registry"));
+    writeFileSync(secretFile, dockerConfig(locked.host, locked.user, locked.password));
+    wrongSecretFile = join(dir, "wrong", ".dockerconfigjson");
+    mkdirSync(join(dir, "wrong"));
+    writeFileSync(wrongSecretFile, dockerConfig(locked.host, locked.user, "not-the-password"));
+    for (const ref of [
+      `${open.host}/team/base:v1`,
+      `${open.host}/team/app:v1`,
+      `${locked.host}/private/app:v1`,
+      `${locked.host}/private/app:v2`,
+    ])
+      await (ref.startsWith(open.host) ? open : locked).push(ref);
+    cd = await startContainerd({ runtime, registryConfigPath: certs });
+    started.push(cd);
+  });
+
+  afterAll(async () => {
+    for (const s of started.reverse()) await s.stop();
+  });
+
+  it("pulls what is missing with the Secret's credentials, says which were present, and fails a missing tag with its reason", async () => {
+    crictl(cd.socket, ["pull", `${open.host}/team/base:v1`]);
+    const images = [
+      `${open.host}/team/base:v1`,
+      `${open.host}/team/app:v1`,
+      `${locked.host}/private/app:v1`,
+      `${open.host}/team/app:v404`,
+    ];
+    const r = await agent([
+      "--log-format=json",
+      "--client=crictl",
+      `--pull-secret-file=${secretFile}`,
+      ...images.map((i) => `--pull-image=${i}`),
+    ]);
+    // An image that is not on the node is work not done.
+    expect(r.code).toBe(1);
+    const parsed = parsePullLog(r.stdout);
+    if (!parsed.ok) throw new Error(`${parsed.reason}\n${r.stdout}\n${r.stderr}`);
+    expect(parsed.result.node).toBe("node-a");
+    expect(parsed.result.runtime.client).toBe("crictl");
+    expect(parsed.result.images.map((o) => [o.image, o.outcome, o.failure])).toEqual([
+      [images[0], "present", undefined],
+      [images[1], "pulled", undefined],
+      [images[2], "pulled", undefined],
+      [images[3], "failed", "not-found"],
+    ]);
+    expect(parsed.result.images[3]?.detail).toMatch(
+      /^the registry has no such image \(tag or digest not found\): /,
+    );
+    // Pulled through the CRI: the runtime has both, with the registry's repo digest.
+    const status = JSON.parse(
+      crictl(cd.socket, ["inspecti", "-o", "json", `${locked.host}/private/app:v1`]),
+    ) as { status: { repoDigests: string[] } };
+    expect(status.status.repoDigests[0]).toMatch(new RegExp(`^${locked.host}/private/app@sha256:`));
+    // Never the password, nor the base64 crictl gets, in the log.
+    const all = r.stdout + r.stderr;
+    expect(all).not.toContain(locked.password);
+    expect(all).not.toContain(Buffer.from(`${locked.user}:${locked.password}`).toString("base64"));
+  });
+
+  it("pretty output: one line per image, then the counts; with auto the client is crictl", async () => {
+    const r = await agent([
+      "--client=auto",
+      `--pull-secret-file=${secretFile}`,
+      `--pull-image=${open.host}/team/app:v1`,
+      `--pull-image=${locked.host}/private/app:v2`,
+    ]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split("\n");
+    expect(lines[0]).toMatch(
+      /^node node-a: containerd .* via crictl, socket .*; pulling 2 images$/,
+    );
+    expect(lines[1]).toMatch(
+      new RegExp(`^  ${open.host}/team/app:v1  already present \\(\\d+ ms\\)$`),
+    );
+    expect(lines[2]).toMatch(new RegExp(`^  ${locked.host}/private/app:v2  pulled \\(\\d+ ms\\)$`));
+    expect(lines[3]).toMatch(/^done: 1 pulled, 1 already present, 0 failed \(\d+ ms\)$/);
+  });
+
+  it("a wrong password and no credentials: failed, unauthorized, at the first attempt", async () => {
+    const ref = `${locked.host}/private/app:v3`;
+    await locked.push(ref);
+    const wrong = await agent([
+      "--log-format=json",
+      "--pull-retries=3",
+      `--pull-secret-file=${wrongSecretFile}`,
+      `--pull-image=${ref}`,
+    ]);
+    expect(wrong.code).toBe(1);
+    const parsed = parsePullLog(wrong.stdout);
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(parsed.result.images[0]).toMatchObject({
+      outcome: "failed",
+      failure: "unauthorized",
+      attempts: 1,
+    });
+    expect(wrong.stdout).not.toContain("not-the-password");
+    const anonymous = await agent(["--log-format=json", `--pull-image=${ref}`]);
+    const anon = parsePullLog(anonymous.stdout);
+    if (!anon.ok) throw new Error(anon.reason);
+    expect(anon.result.images[0]?.detail).toMatch(
+      /^the registry refused the pull \(unauthorized\): check the image pull Secret/,
+    );
+  });
+
+  it("ctr cannot pull for pre-pull: refused before anything runs (exit 2, naming the flag)", async () => {
+    const r = await agent(["--client=ctr", `--pull-image=${open.host}/team/app:v1`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      'invalid --client: given "ctr"; --action pull pulls through the CRI',
+    );
+  });
+});
