@@ -52,7 +52,10 @@ export interface NodeJob<
    * (pod-view.ts), started with the first wave, as `ctx.pods`. Without it `ctx.pods` is undefined.
    */
   protectsPods?: boolean;
-  /** Checks before anything else (pull Secrets): a throw stops the run with exit 2. */
+  /**
+   * Checks and reads before anything else (pull Secrets; `run`'s workload templates): a throw
+   * stops the run with exit 2.
+   */
   prepare?(kube: Kube, namespace: string): Promise<void>;
   /**
    * Why a node cannot take this job's work (a workload's placement), or undefined when it can.

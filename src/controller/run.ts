@@ -1,7 +1,8 @@
 // One run of the controller (DESIGN.md "The flow of one run"): the shared sweep (node-sweep.ts)
 // with the cleaning job: one helper pod per node running the agent's clean action, one section per
 // node as it finishes, the sinks, a summary. It protects what the pods on each node use, so it asks
-// the sweep for the shared pod view (pod-view.ts). Dependencies come in (`kube`, `log`, `report`,
+// the sweep for the shared pod view (pod-view.ts), and the images workload templates name, read
+// once per run before any node (workload-images.ts). Dependencies come in (`kube`, `log`, `report`,
 // `signal`), so tests run it against a real API server.
 import type { RunConfig } from "../config/run-options.js";
 import type { KubeApiError } from "../errors.js";
