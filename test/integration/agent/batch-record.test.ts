@@ -19,7 +19,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../controller/support.js";
+import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 
 let containerd: StandaloneContainerd;
 beforeAll(async () => {

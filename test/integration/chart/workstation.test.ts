@@ -13,7 +13,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import { installPackedCli, type PackedCli } from "../../support/packed-cli.js";
-import { nodeImageNames, sampleImages } from "../controller/support.js";
+import { nodeImageNames, sampleImages } from "../../support/controller-on-cluster.js";
 import { chartDir, helmOk, localClusterValuesFile, testValues } from "./release.js";
 
 const execFileAsync = promisify(execFile);

@@ -2,56 +2,43 @@
 // authenticated as service accounts bound to exactly the chart's RBAC, and helper pods running the
 // real agent through nsenter against the real node's containerd.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, runSelector, selectorOf } from "../../../src/run-model/labels.js";
 import { summaryExitCode } from "../../../src/run-model/run-summary.js";
 import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  buildCli,
-  removeBuiltCli,
-  chartClusterRoleName,
-  chartRbac,
   collectingReporter,
   eventually,
   execFileAsync,
   kubeFor,
   nodeImageNames,
   podsWith,
-  removeNodeImages,
-  sampleImages,
   serviceAccountKubeConfig,
   silent,
   testRunConfig,
   writeKubeconfig,
-  type SampleImage,
-} from "./support.js";
-import { tempDir } from "../../support/temp-dir.js";
+  controllerOnCluster,
+  removeGhostNode,
+} from "../../support/controller-on-cluster.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-ctl-${tok}`;
-const repo = `demo.local/kic-ctl-${tok}`;
-const ref = (name: string) => `${repo}/${name}`;
-const tmp = tempDir("kic-ctl-it-");
-const never = () => new AbortController().signal;
-
-let nodeName = "";
-let images: SampleImage[] = [];
-let kic: KubeConfig; // the chart's RBAC, allowPodDeletion=true
-let noDelete: KubeConfig; // the chart's RBAC, allowPodDeletion=false
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
+const fixture = controllerOnCluster("ctl", {
+  accounts: {
+    kic: { allowPodDeletion: true },
+    "kic-nodelete": { allowPodDeletion: false },
+    "kic-nocluster": { allowPodDeletion: true, clusterRole: false },
+  },
+  cli: true,
 });
+const { tok, ns, repo, ref, tmp, never } = fixture;
 
 const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, namespace: ns, ...((extra.metadata as object | undefined) ?? {}) },
   spec: {
-    nodeName,
+    nodeName: fixture.nodeName,
     restartPolicy: "Never",
     terminationGracePeriodSeconds: 0,
     containers: [{ name: "c", image, imagePullPolicy: "Never" }],
@@ -72,46 +59,11 @@ async function ghostNode(suffix = ""): Promise<string> {
   return name;
 }
 
-async function removeGhost(name: string): Promise<void> {
-  await kubectl([
-    "delete",
-    "pods",
-    "-n",
-    ns,
-    "--field-selector",
-    `spec.nodeName=${name}`,
-    "--force",
-    "--grace-period=0",
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "node", name, "--ignore-not-found"]);
-}
+const removeGhost = (name: string) => removeGhostNode(ns, name);
 
 describe("controller against a real API server and kubelet", () => {
   beforeAll(async () => {
-    const c = ensureCluster();
-    nodeName = c.nodeName;
-    cli = buildCli();
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true }),
-    });
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic-nodelete", { allowPodDeletion: false }),
-    });
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic-nocluster", { allowPodDeletion: true, clusterRole: false }),
-    });
-    kic = await serviceAccountKubeConfig(ns, "kic");
-    noDelete = await serviceAccountKubeConfig(ns, "kic-nodelete");
-    images = sampleImages([
-      ref("app:v1"),
-      ref("app:v2"),
-      ref("app:v3"),
-      ref("app:v4"),
-      ref("other:v1"),
-    ]);
+    fixture.images([ref("app:v1"), ref("app:v2"), ref("app:v3"), ref("app:v4"), ref("other:v1")]);
     // app:v3 runs in a pod (in use); app:v4 belongs to a pod bound to the node that cannot start
     // (a missing ConfigMap), so no container uses it: only the API server knows it is needed.
     await apply(podManifest("user-running", ref("app:v3")));
@@ -140,29 +92,16 @@ describe("controller against a real API server and kubelet", () => {
     ]);
   });
 
-  afterAll(async () => {
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    for (const sa of ["kic", "kic-nodelete"]) {
-      await kubectl([
-        "delete",
-        "clusterrole,clusterrolebinding",
-        chartClusterRoleName(ns, sa),
-        "--ignore-not-found",
-      ]);
-    }
-    removeNodeImages(images.map((i) => i.name));
-  });
-
   it("deletes exactly the unused matching images as the chart's service account, keeps what pods need, and deletes its helper pod", async () => {
     const { lines, nodes, reporter } = collectingReporter();
     const runId = `it-${tok}-main`;
     const config = testRunConfig(ns, `main-${tok}`, {
       include: [ref("app:*")],
       exclude: [ref("app:v2")],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
     });
     const { summary, fatal } = await runController(config, {
-      kube: kubeFor(kic, "service account kic"),
+      kube: kubeFor(fixture.account("kic"), "service account kic"),
       log: silent,
       report: reporter,
       signal: never(),
@@ -195,7 +134,7 @@ describe("controller against a real API server and kubelet", () => {
       expect(onNode).toContain(ref(kept));
 
     expect(lines).toContain(`kube-image-cleanup run ${runId}`);
-    const section = lines.find((l) => l.startsWith(`[1/1] ${nodeName}: `)) ?? "";
+    const section = lines.find((l) => l.startsWith(`[1/1] ${fixture.nodeName}: `)) ?? "";
     expect(section).toMatch(
       /^\[1\/1\] kic-node: deleted 1 image, \d+\.\d [KM]iB reclaimed, kept 3 \(excluded 1, in-use 1, protected 1\), \d+\.\d s$/,
     );
@@ -229,7 +168,7 @@ describe("controller against a real API server and kubelet", () => {
     const config = {
       ...testRunConfig(ns, instance, {
         include: [ref("app:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "dry-run": true,
         "keep-pods": true,
       }),
@@ -237,7 +176,7 @@ describe("controller against a real API server and kubelet", () => {
     };
     const { lines, nodes, reporter } = collectingReporter();
     const { summary } = await runController(config, {
-      kube: kubeFor(kic, "sa"),
+      kube: kubeFor(fixture.account("kic"), "sa"),
       log: silent,
       report: reporter,
       signal: never(),
@@ -256,7 +195,7 @@ describe("controller against a real API server and kubelet", () => {
       tolerations: unknown[];
       containers: { args: string[]; securityContext: Record<string, unknown> }[];
     };
-    expect(spec.nodeName).toBe(nodeName);
+    expect(spec.nodeName).toBe(fixture.nodeName);
     expect(spec.hostPID).toBe(true);
     expect(spec.automountServiceAccountToken).toBe(false);
     expect(spec.activeDeadlineSeconds).toBe(90);
@@ -303,9 +242,13 @@ describe("controller against a real API server and kubelet", () => {
     const instance = `nodelete-${tok}`;
     const { lines, reporter } = collectingReporter();
     const { summary, fatal } = await runController(
-      testRunConfig(ns, instance, { include: [ref("app:*")], nodes: [nodeName], "dry-run": true }),
+      testRunConfig(ns, instance, {
+        include: [ref("app:*")],
+        nodes: [fixture.nodeName],
+        "dry-run": true,
+      }),
       {
-        kube: kubeFor(noDelete, "sa kic-nodelete"),
+        kube: kubeFor(fixture.account("kic-nodelete"), "sa kic-nodelete"),
         log: silent,
         report: reporter,
         signal: never(),
@@ -349,11 +292,11 @@ describe("controller against a real API server and kubelet", () => {
     const { summary } = await runController(
       testRunConfig(ns, instance, {
         include: [ref("nothing:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "dry-run": true,
       }),
       {
-        kube: kubeFor(kic, "sa"),
+        kube: kubeFor(fixture.account("kic"), "sa"),
         log: silent,
         report: reporter,
         signal: never(),
@@ -382,10 +325,10 @@ describe("controller against a real API server and kubelet", () => {
   it("reports a helper pod the kubelet rejects for lack of CPU as OutOfcpu and exits 1", async () => {
     // The real CLI as a process: the exit code is what the CronJob's Job sees.
     const r = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "run",
       "--kubeconfig",
-      writeKubeconfig(kic, tmp, "kic"),
+      writeKubeconfig(fixture.account("kic"), tmp, "kic"),
       "--namespace",
       ns,
       "--instance",
@@ -393,7 +336,7 @@ describe("controller against a real API server and kubelet", () => {
       "--include",
       ref("app:*"),
       "--nodes",
-      nodeName,
+      fixture.nodeName,
       "--helper-image",
       ensureCluster().image,
       "--helper-image-pull-policy",
@@ -419,11 +362,11 @@ describe("controller against a real API server and kubelet", () => {
     const { summary } = await runController(
       testRunConfig(ns, `pull-${tok}`, {
         include: [ref("app:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "helper-image": `docker.io/library/kic-absent-${tok}:1`,
       }),
       {
-        kube: kubeFor(kic, "sa"),
+        kube: kubeFor(fixture.account("kic"), "sa"),
         log: silent,
         report: collectingReporter().reporter,
         signal: never(),
@@ -440,18 +383,23 @@ describe("controller against a real API server and kubelet", () => {
       const { summary } = await runController(
         testRunConfig(ns, `pending-${tok}`, {
           include: [ref("nothing:*")],
-          nodes: [ghost, nodeName],
+          nodes: [ghost, fixture.nodeName],
           "skip-not-ready": false,
           "node-timeout": "10s",
           "dry-run": true,
         }),
-        { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+        {
+          kube: kubeFor(fixture.account("kic"), "sa"),
+          log: silent,
+          report: reporter,
+          signal: never(),
+        },
       );
       const byNode = Object.fromEntries(summary.nodes.map((n) => [n.node, n]));
       expect(byNode[ghost]?.reason).toBe(
         `the pod was still Pending after 10s (--node-timeout): the kubelet on ${ghost} has not taken the pod up (is the node up and Ready?)`,
       );
-      expect(byNode[nodeName]?.status).toBe("ok");
+      expect(byNode[fixture.nodeName]?.status).toBe("ok");
       expect(lines.filter((l) => /^\[\d\/2\]/.test(l))).toHaveLength(2);
     } finally {
       await removeGhost(ghost);
@@ -467,10 +415,10 @@ describe("controller against a real API server and kubelet", () => {
       const child = spawn(
         process.execPath,
         [
-          cli,
+          fixture.cli,
           "run",
           "--kubeconfig",
-          writeKubeconfig(kic, tmp, "kic"),
+          writeKubeconfig(fixture.account("kic"), tmp, "kic"),
           "--namespace",
           ns,
           "--instance",
@@ -522,7 +470,7 @@ describe("controller against a real API server and kubelet", () => {
   it("exits 2 naming the verb and resource when the service account lacks the ClusterRole", async () => {
     const kc = await serviceAccountKubeConfig(ns, "kic-nocluster");
     const r = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "run",
       "--kubeconfig",
       writeKubeconfig(kc, tmp, "nocluster"),
@@ -549,7 +497,7 @@ describe("controller against a real API server and kubelet", () => {
       currentContext: "down",
     });
     const r = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "run",
       "--kubeconfig",
       writeKubeconfig(kc, tmp, "down"),
@@ -569,7 +517,7 @@ describe("controller against a real API server and kubelet", () => {
     const child = spawn(
       process.execPath,
       [
-        cli,
+        fixture.cli,
         "schedule",
         "--cron",
         "*/2 * * * * *",
@@ -577,7 +525,7 @@ describe("controller against a real API server and kubelet", () => {
         "--",
         "run",
         "--kubeconfig",
-        writeKubeconfig(kic, tmp, "kic"),
+        writeKubeconfig(fixture.account("kic"), tmp, "kic"),
         "--namespace",
         ns,
         "--instance",
@@ -585,7 +533,7 @@ describe("controller against a real API server and kubelet", () => {
         "--include",
         ref("nothing:*"),
         "--nodes",
-        nodeName,
+        fixture.nodeName,
         "--dry-run",
         "--helper-image",
         ensureCluster().image,

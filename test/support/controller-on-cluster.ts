@@ -1,7 +1,10 @@
-// What the controller's integration tests share: a namespace, service accounts bound to the RBAC
-// the chart renders (DESIGN.md "RBAC"), kubeconfigs for them from the TokenRequest API, sample images on
-// the real node, and a built CLI to run as a real process.
+// The controller on the local cluster, the fixture of test/integration/controller/: a namespace,
+// service accounts bound to the RBAC the chart renders (DESIGN.md "RBAC"), kubeconfigs for them from
+// the TokenRequest API, sample images on the real node, a built CLI to run as a real process, and
+// the teardown of all of it (controllerOnCluster below). The helpers it is made of are exported for
+// the tests that need one piece (a chart test's sample images, an agent test's built CLI).
 import { execFile, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -12,17 +15,20 @@ import {
   V1TokenRequestSpec,
 } from "@kubernetes/client-node";
 import { pino } from "pino";
-import type { RunConfig } from "../../../src/config/run-options.js";
-import { loadRunConfig } from "../../../src/config/run-options.js";
-import type { NodeResult } from "../../../src/run-model/node-result.js";
-import type { Kube } from "../../../src/kube/api.js";
-import { createKube } from "../../../src/kube/clients.js";
-import { createPrettyRunReporter } from "../../../src/report/run-reporter.js";
-import type { RunReporter } from "../../../src/run-model/reporter.js";
-import { ensureCluster, kubectl } from "../../support/cluster.js";
-import { render, REQUIRED_VALUES } from "../../unit/chart/helm.js";
+import { afterAll, beforeAll } from "vitest";
+import type { RunConfig } from "../../src/config/run-options.js";
+import { loadRunConfig } from "../../src/config/run-options.js";
+import type { NodeResult } from "../../src/run-model/node-result.js";
+import type { Kube } from "../../src/kube/api.js";
+import { createKube } from "../../src/kube/clients.js";
+import { createPrettyRunReporter } from "../../src/report/run-reporter.js";
+import type { RunReporter } from "../../src/run-model/reporter.js";
+import { buildCliInTemp, removeBuiltCli } from "./built-cli.js";
+import { ensureCluster, kubectl } from "./cluster.js";
+import { tempDir } from "./temp-dir.js";
+import { render, REQUIRED_VALUES } from "../unit/chart/helm.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
+const repoRoot = join(import.meta.dirname, "..", "..");
 
 export const silent = pino({ level: "silent" });
 
@@ -247,7 +253,7 @@ export async function eventually<T>(
 }
 
 /** Compiles src/ into a temp directory (package.json beside dist/, as in the image) for CLI runs. */
-export { buildCliInTemp as buildCli, removeBuiltCli } from "../../support/built-cli.js";
+export { buildCliInTemp as buildCli, removeBuiltCli } from "./built-cli.js";
 
 export function writeKubeconfig(kc: KubeConfig, dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
@@ -257,3 +263,122 @@ export function writeKubeconfig(kc: KubeConfig, dir: string, name: string): stri
 }
 
 export const execFileAsync = promisify(execFile);
+
+/** Pods bound to `node` force-deleted, then the Node: no kubelet confirms deletions on a ghost node. */
+export async function removeGhostNode(ns: string, node: string): Promise<void> {
+  await kubectl([
+    "delete",
+    "pods",
+    "-n",
+    ns,
+    "--field-selector",
+    `spec.nodeName=${node}`,
+    "--force",
+    "--grace-period=0",
+    "--ignore-not-found",
+  ]);
+  await kubectl(["delete", "node", node, "--ignore-not-found"]);
+}
+
+/** A service account the fixture creates: the chart's RBAC for it, as chartRbac() takes it. */
+export type AccountRbac = Parameters<typeof chartRbac>[2];
+
+export interface ControllerOnCluster {
+  /** Random per file: names of the namespace, images and runs never meet another run's. */
+  readonly tok: string;
+  readonly ns: string;
+  /** `demo.local/kic-<name>-<tok>`: the repository of this file's sample images. */
+  readonly repo: string;
+  readonly ref: (name: string) => string;
+  /** A temp dir removed after the file's tests. */
+  readonly tmp: string;
+  /** The cluster's one real kubelet node (set once the fixture's beforeAll ran). */
+  readonly nodeName: string;
+  /** The built CLI's dist/cli.js (with `cli: true`). */
+  readonly cli: string;
+  /** A kubeconfig of one of the fixture's service accounts (a TokenRequest token). */
+  account(sa: string): KubeConfig;
+  /** The clients of that account, as the controller makes them. */
+  kube(sa: string): Kube;
+  /** Imports sample images into the node's containerd; they are removed at teardown. */
+  images(refs: string[]): SampleImage[];
+  /** Names to remove from the node at teardown (images a test makes some other way). */
+  forgetImages(names: string[]): void;
+  /** An AbortSignal nothing aborts. */
+  readonly never: () => AbortSignal;
+}
+
+/**
+ * The controller's test fixture on the local cluster. Call it at a file's top level (or in a
+ * describe): its beforeAll creates namespace `kic-<name>-<tok>` (labelled privileged, unless
+ * `privileged: false`: the helper pods are), applies the chart's RBAC for each account in
+ * `accounts` and gets a token for each, builds the CLI when `cli` is set; its afterAll deletes the
+ * namespace, each account's ClusterRole and binding (and the events Role in `default`), the sample
+ * images and the CLI. Hooks of the file declared after this call run after its set-up and before its
+ * teardown.
+ */
+export function controllerOnCluster(
+  name: string,
+  opts: { accounts: Record<string, AccountRbac>; cli?: boolean; privileged?: boolean },
+): ControllerOnCluster {
+  const tok = randomBytes(3).toString("hex");
+  const ns = `kic-${name}-${tok}`;
+  const repo = `demo.local/kic-${name}-${tok}`;
+  const tmp = tempDir(`kic-${name}-it-`);
+  const kubeconfigs = new Map<string, KubeConfig>();
+  const made: string[] = [];
+  let nodeName = "";
+  let cli = "";
+
+  beforeAll(async () => {
+    nodeName = ensureCluster().nodeName;
+    if (opts.cli === true) cli = buildCliInTemp();
+    await kubectl(["create", "namespace", ns]);
+    if (opts.privileged !== false)
+      await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+    for (const [sa, rbac] of Object.entries(opts.accounts))
+      await kubectl(["apply", "-f", "-"], { input: chartRbac(ns, sa, rbac) });
+    for (const sa of Object.keys(opts.accounts))
+      kubeconfigs.set(sa, await serviceAccountKubeConfig(ns, sa));
+  });
+
+  afterAll(async () => {
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+    for (const [sa, rbac] of Object.entries(opts.accounts)) {
+      const role = chartClusterRoleName(ns, sa);
+      await kubectl(["delete", "clusterrole,clusterrolebinding", role, "--ignore-not-found"]);
+      if (rbac.events === true)
+        await kubectl(["delete", "role,rolebinding", role, "-n", "default", "--ignore-not-found"]);
+    }
+    removeNodeImages(made);
+    removeBuiltCli(cli);
+  });
+
+  const account = (sa: string): KubeConfig => {
+    const kc = kubeconfigs.get(sa);
+    if (!kc)
+      throw new Error(`no service account ${sa} in this fixture (or its beforeAll has not run)`);
+    return kc;
+  };
+  return {
+    tok,
+    ns,
+    repo,
+    ref: (image) => `${repo}/${image}`,
+    tmp,
+    get nodeName() {
+      return nodeName;
+    },
+    get cli() {
+      return cli;
+    },
+    account,
+    kube: (sa) => kubeFor(account(sa), `service account ${sa}`),
+    images: (refs) => {
+      made.push(...refs);
+      return sampleImages(refs);
+    },
+    forgetImages: (names) => made.push(...names),
+    never: () => new AbortController().signal,
+  };
+}
