@@ -3,7 +3,7 @@
 // the TokenRequest API, sample images on the real node, a built CLI to run as a real process, and
 // the teardown of all of it (controllerOnCluster below). The helpers it is made of are exported for
 // the tests that need one piece (a chart test's sample images, an agent test's built CLI).
-import { execFile, execFileSync } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ import { loadRunConfig } from "../../src/config/run-options.js";
 import type { NodeResult } from "../../src/run-model/node-result.js";
 import type { Kube } from "../../src/kube/api.js";
 import { createKube } from "../../src/kube/clients.js";
+import { runController, type RunDeps } from "../../src/controller/run.js";
 import { createPrettyRunReporter } from "../../src/report/run-reporter.js";
 import type { RunReporter } from "../../src/run-model/reporter.js";
 import { buildCliInTemp, removeBuiltCli } from "./built-cli.js";
@@ -237,6 +238,39 @@ export async function podsWith(ns: string, selector: string): Promise<PodList["i
   ).items;
 }
 
+/** The helper pods (component agent) left in `ns`, as `kubectl get -o name` lists them. */
+export function helperPodsIn(ns: string): Promise<string> {
+  return kubectl([
+    "get",
+    "pods",
+    "-n",
+    ns,
+    "-l",
+    "app.kubernetes.io/component=agent",
+    "-o",
+    "name",
+  ]);
+}
+
+/** A CLI process: what it printed so far, and its exit code once it exits. */
+export interface CliProcess {
+  child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `node <args>` (args[0] the built CLI) with its output collected. */
+export function startCli(args: string[]): CliProcess {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
 /** Polls (test side only) until `check` holds. */
 export async function eventually<T>(
   check: () => Promise<T | undefined>,
@@ -306,6 +340,36 @@ export interface ControllerOnCluster {
   forgetImages(names: string[]): void;
   /** An AbortSignal nothing aborts. */
   readonly never: () => AbortSignal;
+  /**
+   * runController as service account `as` (or with these clients), logging nowhere; the signal
+   * is never() unless given.
+   */
+  run(
+    as: string | Kube,
+    config: Readonly<RunConfig>,
+    deps: Omit<RunDeps, "kube" | "log" | "signal"> & Partial<Pick<RunDeps, "signal">>,
+  ): ReturnType<typeof runController>;
+  /**
+   * The start of the built CLI's command line for `command` as service account `sa` (a kubeconfig
+   * file in tmp) in the fixture's namespace: `[cli, command, --kubeconfig, <file>, --namespace, ns]`,
+   * then each of `flags` as `--<name> <value>`.
+   */
+  cliArgs(command: string, sa: string, flags?: Record<string, string>): string[];
+}
+
+/** The flags that aim a CLI run at the local cluster's node, as testRunConfig() does for code. */
+export function nodeFlags(): string[] {
+  const c = ensureCluster();
+  return [
+    "--helper-image",
+    c.image,
+    "--helper-image-pull-policy",
+    "Never",
+    "--socket",
+    c.containerdSocket,
+    "--nsenter-target",
+    "containerd",
+  ];
 }
 
 /**
@@ -380,5 +444,21 @@ export function controllerOnCluster(
     },
     forgetImages: (names) => made.push(...names),
     never: () => new AbortController().signal,
+    run: (as, config, deps) =>
+      runController(config, {
+        kube: typeof as === "string" ? kubeFor(account(as), `service account ${as}`) : as,
+        log: silent,
+        signal: new AbortController().signal,
+        ...deps,
+      }),
+    cliArgs: (command, sa, flags = {}) => [
+      cli,
+      command,
+      "--kubeconfig",
+      writeKubeconfig(account(sa), tmp, sa),
+      "--namespace",
+      ns,
+      ...Object.entries(flags).flatMap(([name, value]) => [`--${name}`, value]),
+    ],
   };
 }

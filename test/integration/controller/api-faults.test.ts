@@ -10,20 +10,18 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSelector } from "../../../src/run-model/labels.js";
-import { runController } from "../../../src/controller/run.js";
 import {
   adminKubeConfig,
   collectingReporter,
   eventually,
   kubeFor,
   podsWith,
-  silent,
   testRunConfig,
   controllerOnCluster,
 } from "../../support/controller-on-cluster.js";
 
 const fixture = controllerOnCluster("fault", { accounts: { kic: { allowPodDeletion: true } } });
-const { tok, ns, never } = fixture;
+const { tok, ns } = fixture;
 
 type Action = "reset" | "hold";
 
@@ -133,13 +131,11 @@ describe("helper pod creates without an answer (fault-injecting proxy, real API 
   it("finds a helper pod whose create lost its answer (connection reset after the server created it) and observes it to the end", async () => {
     const fault = proxy.failNextPodCreate("reset");
     const runId = `it-${tok}-reset`;
-    const { summary } = await runController(testRunConfig(ns, `reset-${tok}`, args()), {
-      kube: kubeFor(throughProxy(proxy.url), "sa via proxy"),
-      log: silent,
-      report: collectingReporter().reporter,
-      signal: never(),
-      runId,
-    });
+    const { summary } = await fixture.run(
+      kubeFor(throughProxy(proxy.url), "sa via proxy"),
+      testRunConfig(ns, `reset-${tok}`, args()),
+      { report: collectingReporter().reporter, runId },
+    );
     // The server did create it: the fault hit after the pod existed.
     expect(await fault.answered).toBe(201);
     const node = summary.nodes[0];
@@ -156,13 +152,11 @@ describe("helper pod creates without an answer (fault-injecting proxy, real API 
     const runId = `it-${tok}-hold`;
     const stop = new AbortController();
     const t0 = Date.now();
-    const run = runController(testRunConfig(ns, `hold-${tok}`, args()), {
-      kube: kubeFor(throughProxy(proxy.url), "sa via proxy"),
-      log: silent,
-      report: collectingReporter().reporter,
-      signal: stop.signal,
-      runId,
-    });
+    const run = fixture.run(
+      kubeFor(throughProxy(proxy.url), "sa via proxy"),
+      testRunConfig(ns, `hold-${tok}`, args()),
+      { report: collectingReporter().reporter, signal: stop.signal, runId },
+    );
     const ended = run.then(() => 0);
     expect(await Promise.race([fault.answered, ended])).toBe(201);
     stop.abort("SIGTERM");

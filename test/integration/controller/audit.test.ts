@@ -4,7 +4,6 @@
 // missing permission is a note naming it while the run keeps its result.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryExitCode } from "../../../src/run-model/run-summary.js";
-import { runController } from "../../../src/controller/run.js";
 import { REPORT_MAX_BYTES } from "../../../src/report/run-report/fit.js";
 import { createRunSinks } from "../../../src/report/sinks/index.js";
 import { createRunReportSink } from "../../../src/report/sinks/run-report.js";
@@ -18,10 +17,9 @@ import {
   kubeFor,
   nodeImageNames,
   removeNodeImages,
-  silent,
   testRunConfig,
-  writeKubeconfig,
   controllerOnCluster,
+  nodeFlags,
 } from "../../support/controller-on-cluster.js";
 
 const SA = "kic";
@@ -35,7 +33,7 @@ const fixture = controllerOnCluster("audit", {
   },
   cli: true,
 });
-const { tok, ns, ref, tmp, never } = fixture;
+const { tok, ns, ref } = fixture;
 let gateway: Pushgateway;
 
 /** The report ConfigMap exactly as the chart renders it for a release named `release`. */
@@ -116,28 +114,13 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
 
   it("list: a read-only sweep prints one table of the images the patterns match, and deletes nothing", async () => {
     fixture.images([ref("app:v1"), ref("app:v2")]);
-    const c = ensureCluster();
     const args = [
-      fixture.cli,
-      "list",
-      "--kubeconfig",
-      writeKubeconfig(fixture.account("kic"), tmp, "kic"),
-      "--namespace",
-      ns,
-      "--instance",
-      `list-${tok}`,
-      "--include",
-      ref("app:*"),
-      "--nodes",
-      fixture.nodeName,
-      "--helper-image",
-      c.image,
-      "--helper-image-pull-policy",
-      "Never",
-      "--socket",
-      c.containerdSocket,
-      "--nsenter-target",
-      "containerd",
+      ...fixture.cliArgs("list", "kic", {
+        instance: `list-${tok}`,
+        include: ref("app:*"),
+        nodes: fixture.nodeName,
+      }),
+      ...nodeFlags(),
     ];
     const table = await execFileAsync(process.execPath, args);
     console.log(`kube-image-cleanup list:\n${table.stdout}`);
@@ -175,12 +158,9 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     });
     const kube = kubeFor(fixture.account("kic"), "sa");
     const { lines, reporter } = collectingReporter();
-    const { summary } = await runController(config, {
-      kube,
-      log: silent,
+    const { summary } = await fixture.run(kube, config, {
       report: reporter,
       sinks: createRunSinks(config.audit, kube),
-      signal: never(),
     });
     expect(lines.filter((l) => l.startsWith("note:"))).toEqual([]);
     expect(summaryExitCode(summary)).toBe(0);
@@ -265,12 +245,9 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     });
     const kube = kubeFor(fixture.account("kic-bare"), "sa");
     const { lines, reporter } = collectingReporter();
-    const { summary } = await runController(config, {
-      kube,
-      log: silent,
+    const { summary } = await fixture.run(kube, config, {
       report: reporter,
       sinks: createRunSinks(config.audit, kube),
-      signal: never(),
     });
     expect(summaryExitCode(summary)).toBe(0);
     const notes = lines.filter((l) => l.startsWith("note:"));

@@ -1,26 +1,24 @@
 // The controller against the real local cluster: a real kube-apiserver with RBAC, the controller
 // authenticated as service accounts bound to exactly the chart's RBAC, and helper pods running the
 // real agent through nsenter against the real node's containerd.
-import { spawn } from "node:child_process";
 import { KubeConfig } from "@kubernetes/client-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, runSelector, selectorOf } from "../../../src/run-model/labels.js";
 import { summaryExitCode } from "../../../src/run-model/run-summary.js";
-import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
   collectingReporter,
   eventually,
   execFileAsync,
-  kubeFor,
   nodeImageNames,
   podsWith,
   serviceAccountKubeConfig,
-  silent,
   testRunConfig,
   writeKubeconfig,
   controllerOnCluster,
   removeGhostNode,
+  nodeFlags,
+  startCli,
 } from "../../support/controller-on-cluster.js";
 
 const fixture = controllerOnCluster("ctl", {
@@ -31,7 +29,7 @@ const fixture = controllerOnCluster("ctl", {
   },
   cli: true,
 });
-const { tok, ns, repo, ref, tmp, never } = fixture;
+const { tok, ns, repo, ref, tmp } = fixture;
 
 const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
@@ -100,13 +98,7 @@ describe("controller against a real API server and kubelet", () => {
       exclude: [ref("app:v2")],
       nodes: [fixture.nodeName],
     });
-    const { summary, fatal } = await runController(config, {
-      kube: kubeFor(fixture.account("kic"), "service account kic"),
-      log: silent,
-      report: reporter,
-      signal: never(),
-      runId,
-    });
+    const { summary, fatal } = await fixture.run("kic", config, { report: reporter, runId });
 
     expect(fatal).toBeUndefined();
     const node = nodes[0];
@@ -175,13 +167,7 @@ describe("controller against a real API server and kubelet", () => {
       owner: { name: "controller-standin", uid: owner.metadata.uid, namespace: ns },
     };
     const { lines, nodes, reporter } = collectingReporter();
-    const { summary } = await runController(config, {
-      kube: kubeFor(fixture.account("kic"), "sa"),
-      log: silent,
-      report: reporter,
-      signal: never(),
-      runId,
-    });
+    const { summary } = await fixture.run("kic", config, { report: reporter, runId });
     expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
     expect(nodes[0]?.result?.dryRun).toBe(true);
     expect(nodeImageNames()).toContain(ref("app:v2")); // dry run: nothing deleted
@@ -241,18 +227,14 @@ describe("controller against a real API server and kubelet", () => {
   it("keeps going when deleting pods is forbidden and ends with the kubectl command that deletes them", async () => {
     const instance = `nodelete-${tok}`;
     const { lines, reporter } = collectingReporter();
-    const { summary, fatal } = await runController(
+    const { summary, fatal } = await fixture.run(
+      "kic-nodelete",
       testRunConfig(ns, instance, {
         include: [ref("app:*")],
         nodes: [fixture.nodeName],
         "dry-run": true,
       }),
-      {
-        kube: kubeFor(fixture.account("kic-nodelete"), "sa kic-nodelete"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-      },
+      { report: reporter },
     );
     expect(fatal).toBeUndefined();
     expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
@@ -289,18 +271,15 @@ describe("controller against a real API server and kubelet", () => {
     await leftover("leftover-mine", instance);
     await leftover("leftover-other-instance", `other-${tok}`);
     const { lines, reporter } = collectingReporter();
-    const { summary } = await runController(
+    const { summary } = await fixture.run(
+      "kic",
       testRunConfig(ns, instance, {
         include: [ref("nothing:*")],
         nodes: [fixture.nodeName],
         "dry-run": true,
       }),
       {
-        kube: kubeFor(fixture.account("kic"), "sa"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-        // A run a quarter of an hour later: the leftovers (no owner) are past their deadline, so
+        report: reporter, // A run a quarter of an hour later: the leftovers (no owner) are past their deadline, so
         // their run is over (live-runs.test.ts covers runs still in progress).
         now: () => Date.now() + 15 * 60_000,
       },
@@ -325,26 +304,15 @@ describe("controller against a real API server and kubelet", () => {
   it("reports a helper pod the kubelet rejects for lack of CPU as OutOfcpu and exits 1", async () => {
     // The real CLI as a process: the exit code is what the CronJob's Job sees.
     const r = await execFileAsync(process.execPath, [
-      fixture.cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(fixture.account("kic"), tmp, "kic"),
-      "--namespace",
-      ns,
-      "--instance",
-      `cpu-${tok}`,
-      "--include",
-      ref("app:*"),
-      "--nodes",
-      fixture.nodeName,
-      "--helper-image",
-      ensureCluster().image,
-      "--helper-image-pull-policy",
-      "Never",
-      "--helper-cpu-request",
-      "1000",
-      "--helper-cpu-limit",
-      "",
+      ...fixture.cliArgs("run", "kic", {
+        instance: `cpu-${tok}`,
+        include: ref("app:*"),
+        nodes: fixture.nodeName,
+        "helper-image": ensureCluster().image,
+        "helper-image-pull-policy": "Never",
+        "helper-cpu-request": "1000",
+        "helper-cpu-limit": "",
+      }),
     ]).then(
       (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
       (e: unknown) => e as { code: number; stdout: string; stderr: string },
@@ -359,18 +327,14 @@ describe("controller against a real API server and kubelet", () => {
 
   it("gives up at once on a helper image that is not there, saying so", async () => {
     const started = Date.now();
-    const { summary } = await runController(
+    const { summary } = await fixture.run(
+      "kic",
       testRunConfig(ns, `pull-${tok}`, {
         include: [ref("app:*")],
         nodes: [fixture.nodeName],
         "helper-image": `docker.io/library/kic-absent-${tok}:1`,
       }),
-      {
-        kube: kubeFor(fixture.account("kic"), "sa"),
-        log: silent,
-        report: collectingReporter().reporter,
-        signal: never(),
-      },
+      { report: collectingReporter().reporter },
     );
     expect(summary.nodes[0]?.reason).toMatch(/container agent cannot start: ErrImageNeverPull/);
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -380,7 +344,8 @@ describe("controller against a real API server and kubelet", () => {
     const ghost = await ghostNode();
     try {
       const { lines, reporter } = collectingReporter();
-      const { summary } = await runController(
+      const { summary } = await fixture.run(
+        "kic",
         testRunConfig(ns, `pending-${tok}`, {
           include: [ref("nothing:*")],
           nodes: [ghost, fixture.nodeName],
@@ -388,12 +353,7 @@ describe("controller against a real API server and kubelet", () => {
           "node-timeout": "10s",
           "dry-run": true,
         }),
-        {
-          kube: kubeFor(fixture.account("kic"), "sa"),
-          log: silent,
-          report: reporter,
-          signal: never(),
-        },
+        { report: reporter },
       );
       const byNode = Object.fromEntries(summary.nodes.map((n) => [n.node, n]));
       expect(byNode[ghost]?.reason).toBe(
@@ -412,34 +372,18 @@ describe("controller against a real API server and kubelet", () => {
     const ghosts = [await ghostNode("-1"), await ghostNode("-2")];
     try {
       const instance = `sigterm-${tok}`;
-      const child = spawn(
-        process.execPath,
-        [
-          fixture.cli,
-          "run",
-          "--kubeconfig",
-          writeKubeconfig(fixture.account("kic"), tmp, "kic"),
-          "--namespace",
-          ns,
-          "--instance",
+      const { child, exited, stdout, stderr } = startCli([
+        ...fixture.cliArgs("run", "kic", {
           instance,
-          "--include",
-          ref("app:*"),
-          "--nodes",
-          ghosts.join(","),
-          "--skip-not-ready=false",
-          "--helper-image",
-          ensureCluster().image,
-          "--helper-image-pull-policy",
-          "Never",
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+          include: ref("app:*"),
+          nodes: ghosts.join(","),
+        }),
+        "--skip-not-ready=false",
+        "--helper-image",
+        ensureCluster().image,
+        "--helper-image-pull-policy",
+        "Never",
+      ]);
       const first = await eventually(async () => {
         const [pod] = await podsWith(ns, selectorOf(instanceLabels(instance)));
         return pod?.spec.nodeName as string | undefined;
@@ -447,19 +391,19 @@ describe("controller against a real API server and kubelet", () => {
       const second = ghosts.find((g) => g !== first) ?? "";
       child.kill("SIGTERM");
       const code = await exited;
-      expect(code, stderr).toBe(1);
-      expect(stdout).toContain(
+      expect(code, stderr()).toBe(1);
+      expect(stdout()).toContain(
         `note: SIGTERM: no new nodes start; deleting the helper pods in flight`,
       );
-      expect(stdout).toMatch(
+      expect(stdout()).toMatch(
         new RegExp(
           `\\[1/2\\] ${first}: interrupted after .*: the run was stopped while the agent ran`,
         ),
       );
-      expect(stdout).toContain(
+      expect(stdout()).toContain(
         `1 node not reached by this run (the next run starts at another node):\n  ${second}\n`,
       );
-      expect(stdout).toContain("run interrupted by SIGTERM");
+      expect(stdout()).toContain("run interrupted by SIGTERM");
       const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
       expect(pods.map((p) => p.metadata.deletionTimestamp !== undefined)).toEqual([true]);
     } finally {
@@ -514,51 +458,39 @@ describe("controller against a real API server and kubelet", () => {
   });
 
   it("schedule repeats the run and never overlaps two runs", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        fixture.cli,
-        "schedule",
-        "--cron",
-        "*/2 * * * * *",
-        "--run-now",
-        "--",
-        "run",
-        "--kubeconfig",
-        writeKubeconfig(fixture.account("kic"), tmp, "kic"),
-        "--namespace",
-        ns,
-        "--instance",
-        `sched-${tok}`,
-        "--include",
-        ref("nothing:*"),
-        "--nodes",
-        fixture.nodeName,
-        "--dry-run",
-        "--helper-image",
-        ensureCluster().image,
-        "--helper-image-pull-policy",
-        "Never",
-        "--socket",
-        ensureCluster().containerdSocket,
-        "--nsenter-target",
-        "containerd",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { child, exited, stdout } = startCli([
+      fixture.cli,
+      "schedule",
+      "--cron",
+      "*/2 * * * * *",
+      "--run-now",
+      "--",
+      "run",
+      "--kubeconfig",
+      writeKubeconfig(fixture.account("kic"), tmp, "kic"),
+      "--namespace",
+      ns,
+      "--instance",
+      `sched-${tok}`,
+      "--include",
+      ref("nothing:*"),
+      "--nodes",
+      fixture.nodeName,
+      "--dry-run",
+      ...nodeFlags(),
+    ]);
     // Ticks every 2 s, runs take longer (a helper pod per run): ticks come while a run is in flight.
     const skips = () =>
-      stdout
+      stdout()
         .split("\n")
         .filter((l) => l === "note: a run is still in progress: this scheduled run is skipped")
         .length;
     await eventually(
       async () =>
         Promise.resolve(
-          (stdout.match(/^summary of run/gm) ?? []).length >= 2 && skips() >= 1 ? true : undefined,
+          (stdout().match(/^summary of run/gm) ?? []).length >= 2 && skips() >= 1
+            ? true
+            : undefined,
         ),
       "two scheduled runs and a tick during a run",
       90_000,
@@ -567,12 +499,12 @@ describe("controller against a real API server and kubelet", () => {
     await exited;
     // An overlap was attempted (above) and refused: header and summary strictly alternate.
     expect(skips()).toBeGreaterThanOrEqual(1);
-    const marks = stdout
+    const marks = stdout()
       .split("\n")
       .filter((l) => l.startsWith("kube-image-cleanup run ") || l.startsWith("summary of run "))
       .map((l) => l.split(" ")[0]);
     for (let i = 0; i < marks.length; i++)
       expect(marks[i]).toBe(i % 2 === 0 ? "kube-image-cleanup" : "summary");
-    expect(stdout).toMatch(/^\[1\/1\] kic-node: would delete 0 images/m);
+    expect(stdout()).toMatch(/^\[1\/1\] kic-node: would delete 0 images/m);
   });
 });

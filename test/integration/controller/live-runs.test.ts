@@ -5,7 +5,6 @@ import { describe, expect, it } from "vitest";
 import { instanceLabels, RUN_ID_LABEL, runSelector } from "../../../src/run-model/labels.js";
 import { listNodeFacts } from "../../../src/controller/node-list.js";
 import { rotateNodes } from "../../../src/controller/node-order.js";
-import { runController } from "../../../src/controller/run.js";
 import type { Kube } from "../../../src/kube/api.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
@@ -13,14 +12,13 @@ import {
   eventually,
   kubeFor,
   podsWith,
-  silent,
   testRunConfig,
   controllerOnCluster,
   removeGhostNode,
 } from "../../support/controller-on-cluster.js";
 
 const fixture = controllerOnCluster("live", { accounts: { kic: { allowPodDeletion: true } } });
-const { tok, ns, never } = fixture;
+const { tok, ns } = fixture;
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 
@@ -107,15 +105,10 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
     let release = () => {};
     const gate = new Promise<void>((r) => (release = r));
     const runA = `it-${tok}-a`;
-    const a = runController(
+    const a = fixture.run(
+      gateLogReads(kubeFor(fixture.account("kic"), "sa"), gate),
       { ...testRunConfig(ns, instance, args), owner: await owner("controller-a") },
-      {
-        kube: gateLogReads(kubeFor(fixture.account("kic"), "sa"), gate),
-        log: silent,
-        report: collectingReporter().reporter,
-        signal: never(),
-        runId: runA,
-      },
+      { report: collectingReporter().reporter, runId: runA },
     );
     const podA = await eventually(async () => {
       const [p] = await podsWith(ns, runSelector(instance, runA));
@@ -135,14 +128,10 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
 
     // Run B (`kubectl create job --from=cronjob/...`) starts while A is still running.
     const b = collectingReporter();
-    const { summary: sb } = await runController(
+    const { summary: sb } = await fixture.run(
+      "kic",
       { ...testRunConfig(ns, instance, args), owner: await owner("controller-b") },
-      {
-        kube: kubeFor(fixture.account("kic"), "sa"),
-        log: silent,
-        report: b.reporter,
-        signal: never(),
-      },
+      { report: b.reporter },
     );
     expect(sb.nodes[0]?.status, sb.nodes[0]?.reason).toBe("ok");
     expect(b.lines).toContain("  swept:       1 helper pod left by earlier runs deleted");
@@ -168,11 +157,8 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
     const later = Date.now() + 15 * 60_000;
     const t0 = Date.now();
     const c = collectingReporter();
-    await runController(testRunConfig(ns, instance, args), {
-      kube: kubeFor(fixture.account("kic"), "sa"),
-      log: silent,
+    await fixture.run("kic", testRunConfig(ns, instance, args), {
       report: c.reporter,
-      signal: never(),
       now: () => later + (Date.now() - t0),
     });
     expect(c.lines).toContain("  swept:       1 helper pod left by earlier runs deleted");
@@ -199,20 +185,15 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
       const stop = new AbortController();
       const instance = `cut-${tok}`;
       const { lines, reporter } = collectingReporter();
-      const run = runController(
+      const run = fixture.run(
+        "kic",
         testRunConfig(ns, instance, {
           include: ["demo.local/nothing-matches:*"],
           "node-selector": `kic-live=${tok}`,
           "skip-not-ready": false,
           "node-timeout": "60s",
         }),
-        {
-          kube: kubeFor(fixture.account("kic"), "sa"),
-          log: silent,
-          report: reporter,
-          signal: stop.signal,
-          now: () => base + (Date.now() - t0),
-        },
+        { report: reporter, signal: stop.signal, now: () => base + (Date.now() - t0) },
       );
       await eventually(
         async () =>

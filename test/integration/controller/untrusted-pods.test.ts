@@ -5,24 +5,22 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCtrImageList } from "../../../src/agent/ctr-parse.js";
-import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
   collectingReporter,
   execFileAsync,
-  kubeFor,
-  silent,
   testRunConfig,
-  writeKubeconfig,
   controllerOnCluster,
   removeGhostNode,
+  nodeFlags,
+  helperPodsIn,
 } from "../../support/controller-on-cluster.js";
 
 const fixture = controllerOnCluster("untrusted", {
   accounts: { kic: { allowPodDeletion: true } },
   cli: true,
 });
-const { tok, ns, repo, ref, tmp, never } = fixture;
+const { tok, ns, repo, ref } = fixture;
 const ghosts: string[] = [];
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
@@ -88,29 +86,14 @@ describe("pods whose image strings are not image references", () => {
     expect(stored).toBe(forged);
 
     const r = await execFileAsync(process.execPath, [
-      fixture.cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(fixture.account("kic"), tmp, "kic"),
-      "--namespace",
-      ns,
-      "--instance",
-      `forged-${tok}`,
-      "--include",
-      ref("victim:*"),
-      "--nodes",
-      fixture.nodeName,
-      "--client",
-      "ctr",
+      ...fixture.cliArgs("run", "kic", {
+        instance: `forged-${tok}`,
+        include: ref("victim:*"),
+        nodes: fixture.nodeName,
+        client: "ctr",
+      }),
       "--dry-run",
-      "--helper-image",
-      ensureCluster().image,
-      "--helper-image-pull-policy",
-      "Never",
-      "--socket",
-      ensureCluster().containerdSocket,
-      "--nsenter-target",
-      "containerd",
+      ...nodeFlags(),
     ]).catch((e: unknown) => e as { code: number; stdout: string; stderr: string });
     const log = `${r.stdout}\n${r.stderr}`;
     // As `kubectl logs job/...` and a terminal show it: every line break counts.
@@ -155,18 +138,14 @@ describe("pods whose image strings are not image references", () => {
     }
 
     const { nodes, lines, reporter } = collectingReporter();
-    const { summary } = await runController(
+    const { summary } = await fixture.run(
+      "kic",
       testRunConfig(ns, `many-${tok}`, {
         include: [ref("needed:*")],
         nodes: [fixture.nodeName],
         "dry-run": true,
       }),
-      {
-        kube: kubeFor(fixture.account("kic"), "service account kic"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-      },
+      { report: reporter },
     );
     const node = nodes[0];
     expect(node?.status, `${node?.reason ?? ""}\n${lines.join("\n")}`).toBe("ok");
@@ -201,34 +180,21 @@ describe("pods whose image strings are not image references", () => {
       );
     }
     const { nodes, reporter } = collectingReporter();
-    await runController(
+    await fixture.run(
+      "kic",
       testRunConfig(ns, `too-many-${tok}`, {
         include: [ref("*")],
         nodes: [ghost],
         "skip-not-ready": false,
       }),
-      {
-        kube: kubeFor(fixture.account("kic"), "service account kic"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-      },
+      { report: reporter },
     );
     expect(nodes[0]?.status).toBe("failed");
     expect(nodes[0]?.reason).toMatch(
       /^the pods on the node reference 4000 distinct images \(\d+ KiB as a list\), more than a pod's annotations can hold \(256 KiB\)/,
     );
     expect(nodes[0]?.pod).toBeUndefined();
-    const helpers = await kubectl([
-      "get",
-      "pods",
-      "-n",
-      ns,
-      "-l",
-      "app.kubernetes.io/component=agent",
-      "-o",
-      "name",
-    ]);
+    const helpers = await helperPodsIn(ns);
     expect(helpers.trim()).toBe("");
   });
 });
