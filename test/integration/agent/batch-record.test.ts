@@ -11,29 +11,16 @@ import { createJsonReporter, parseAgentResult } from "../../../src/agent/report.
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
-import {
-  imageRefs,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
-  uniqueToken,
-} from "../../support/containerd.js";
+import { imageRefs, Scratch, uniqueToken } from "../../support/containerd.js";
 import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-beforeAll(async () => {
-  containerd = await startContainerd();
-  process.env.PATH = pathWithBins;
-});
-afterAll(() => {
-  containerd.stop();
-});
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s", (client) => {
   let scratch: Scratch;
   beforeAll(() => {
-    scratch = new Scratch(containerd.socket);
+    scratch = new Scratch(rt.socket);
   });
   afterAll(() => {
     scratch.cleanup();
@@ -51,7 +38,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
     const reporter = createJsonReporter(log);
     const config = loadAgentConfig(
       {
-        socket: containerd.socket,
+        socket: rt.socket,
         "host-exec": "direct",
         "node-name": "it-node",
         client,
@@ -96,7 +83,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
     const notAttempted = result.kept.filter((k) => k.reason === "not-attempted");
     expect(notAttempted).toHaveLength(5);
     expect(notAttempted[0]?.detail).toBe("the agent's --deadline came before its removal batch");
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     for (const image of images)
       expect(refs.includes(image.name), image.name).toBe(!deletedIds.includes(image.id));
 
@@ -126,7 +113,7 @@ beforeAll(() => {
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with %s", (client) => {
   let scratch: Scratch;
   beforeAll(() => {
-    scratch = new Scratch(containerd.socket);
+    scratch = new Scratch(rt.socket);
   });
   afterAll(() => {
     scratch.cleanup();
@@ -144,7 +131,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
         cli,
         "agent",
         "--socket",
-        containerd.socket,
+        rt.socket,
         "--host-exec",
         "direct",
         "--client",
@@ -176,7 +163,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
     expect(notAttempted.length).toBeGreaterThan(0);
     expect(result.deleted.length + notAttempted.length).toBe(images.length);
     // What is gone is exactly what the result and the batch records say.
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     const deletedIds = result.deleted.map((d) => d.id).sort();
     for (const image of images)
       expect(refs.includes(image.name), image.name).toBe(!deletedIds.includes(image.id));

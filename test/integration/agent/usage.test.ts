@@ -3,13 +3,8 @@
 // while it is taken.
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   crictl,
@@ -17,33 +12,11 @@ import {
   imageRefs,
   pathWithBins,
   Scratch,
-  startContainerd,
   uniqueToken,
-  type StandaloneContainerd,
 } from "../../support/containerd.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-let socket = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  socket = containerd.socket;
-  process.env.PATH = pathWithBins;
-});
-afterAll(() => {
-  containerd.stop();
-});
-
-async function agent(args: Record<string, unknown>): Promise<AgentResult> {
-  const config = loadAgentConfig(
-    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
-    {},
-  );
-  return runAgent(config, {
-    exec: createHostExec("direct"),
-    log: pino({ level: "silent" }),
-    report: createPrettyReporter(() => undefined),
-  });
-}
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
 const reasons = (r: AgentResult) =>
   Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
@@ -53,7 +26,7 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
   (client) => {
     let scratch: Scratch;
     beforeAll(() => {
-      scratch = new Scratch(socket);
+      scratch = new Scratch(rt.socket);
     });
     afterAll(() => {
       scratch.cleanup();
@@ -74,7 +47,7 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
       else scratch.criContainer(scratch.sandbox(`moved-${tok}`), "moved", a.name, "running");
       scratch.tag(b.name, a.name);
       // The tag now names B; A is still there, under its id only.
-      expect(imageRefs(socket)).toContain(a.id);
+      expect(imageRefs(rt.socket)).toContain(a.id);
       return { prefix, a, b };
     };
 
@@ -84,15 +57,15 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
       it(`keeps the image a container made by ${how} runs after its tag moved to another image`, async () => {
         const { prefix, a, b } = setUp(how);
 
-        const result = await agent({ client, include: [`${prefix}/**`, a.id] });
+        const result = await rt.agent({ client, include: [`${prefix}/**`, a.id] });
 
         expect(result.failed).toEqual([]);
         expect(result.deleted.map((d) => d.id)).not.toContain(a.id);
         expect(reasons(result)[a.id]).toBe("in-use");
-        expect(imageRefs(socket)).toContain(a.id);
+        expect(imageRefs(rt.socket)).toContain(a.id);
         // B is what the tag names now; nothing runs it. It is kept too (the container's name
         // still points to it), which errs on the safe side.
-        expect(imageRefs(socket)).toContain(b.name);
+        expect(imageRefs(rt.socket)).toContain(b.name);
       });
     }
   },
@@ -101,7 +74,7 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
 describe("pods deleted while the inventory is taken", () => {
   let scratch: Scratch;
   beforeAll(() => {
-    scratch = new Scratch(socket);
+    scratch = new Scratch(rt.socket);
   });
   afterAll(() => {
     scratch.cleanup();
@@ -121,7 +94,7 @@ describe("pods deleted while the inventory is taken", () => {
     const wrapperDir = join(scratch.dir, "churn-bin");
     const trigger = join(scratch.dir, "churn-armed");
     const real = join(binDir, "crictl");
-    const endpoint = `unix://${socket}`;
+    const endpoint = `unix://${rt.socket}`;
     writeFileSync(trigger, "");
     mkdirSync(wrapperDir);
     writeFileSync(
@@ -143,18 +116,18 @@ exec '${real}' "$@"
     process.env.PATH = `${wrapperDir}:${pathWithBins}`;
     let result: AgentResult;
     try {
-      result = await agent({ client: "crictl", include: [`${prefix}/**`] });
+      result = await rt.agent({ client: "crictl", include: [`${prefix}/**`] });
     } finally {
       process.env.PATH = path;
     }
 
     // The race really happened: the wrapper fired and the victim is gone.
     expect(existsSync(trigger)).toBe(false);
-    expect(crictl(socket, ["pods", "-q"])).not.toContain(victim);
+    expect(crictl(rt.socket, ["pods", "-q"])).not.toContain(victim);
     expect(result.failed).toEqual([]);
     expect(result.deleted.map((d) => d.id)).toEqual([unused.id]);
     expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
-    expect(imageRefs(socket)).toContain(used.name);
+    expect(imageRefs(rt.socket)).toContain(used.name);
   });
 
   it("drops a container removed between ctr containers ls and ctr containers info, and still deletes", async () => {
@@ -177,7 +150,7 @@ exec '${real}' "$@"
 case " $* " in *" containers info ${victim} "*)
   if [ -e '${trigger}' ]; then
     rm -f '${trigger}'
-    /usr/bin/ctr --address '${socket}' --namespace k8s.io containers rm '${victim}' >/dev/null 2>&1
+    /usr/bin/ctr --address '${rt.socket}' --namespace k8s.io containers rm '${victim}' >/dev/null 2>&1
   fi
 esac
 exec /usr/bin/ctr "$@"
@@ -189,13 +162,13 @@ exec /usr/bin/ctr "$@"
     process.env.PATH = `${wrapperDir}:${pathWithBins}`;
     let result: AgentResult;
     try {
-      result = await agent({ client: "ctr", include: [`${prefix}/**`] });
+      result = await rt.agent({ client: "ctr", include: [`${prefix}/**`] });
     } finally {
       process.env.PATH = path;
     }
 
     expect(existsSync(trigger)).toBe(false);
-    expect(ctr(socket, ["containers", "ls", "-q"])).not.toContain(victim);
+    expect(ctr(rt.socket, ["containers", "ls", "-q"])).not.toContain(victim);
     expect(result.failed).toEqual([]);
     // Its container is gone, so its image is unused now and goes; the other stays in use.
     expect(
