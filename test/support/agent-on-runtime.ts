@@ -9,7 +9,12 @@ import { createHostExec } from "../../src/agent/host-exec.js";
 import { createPrettyReporter, type AgentReporter } from "../../src/agent/report.js";
 import { loadAgentConfig } from "../../src/config/agent-options.js";
 import type { AgentResult, RuntimeClientName } from "../../src/run-model/agent-result.js";
-import { Scratch, startContainerd, type StandaloneContainerd } from "./containerd.js";
+import {
+  Scratch,
+  startContainerd,
+  type ImageStore,
+  type StandaloneContainerd,
+} from "./containerd.js";
 import { startCrio, type StandaloneCrio } from "./crio.js";
 import { startDockerd, type StandaloneDockerd } from "./dockerd.js";
 
@@ -37,6 +42,12 @@ export interface AgentOnRuntime {
   readonly path: string;
   /** Makes images, sandboxes and containers in the runtime; cleaned up at teardown. */
   readonly scratch: Scratch;
+  /**
+   * A Scratch of the describe block this is called in: made before the block's tests, cleaned up
+   * after them (the file's own `scratch` lives until the file is done). Returns its getter: the
+   * Scratch exists once the block's beforeAll ran.
+   */
+  readonly blockScratch: () => () => Scratch;
   /** The containerd started (containerd runtimes only). */
   readonly containerd: StandaloneContainerd;
   /** The CRI-O started (cri-o only). */
@@ -74,18 +85,21 @@ export function agentOnRuntime(
   let scratch: Scratch | undefined;
   const silent = pino({ level: "silent" });
 
+  /** How images get into the runtime; undefined: containerd's own (Scratch's default). */
+  let store: ImageStore | undefined;
+  const own = { ownPidNamespaces: RUNTIMES[runtime].ownPidNamespaces };
+
   beforeAll(async () => {
-    const own = { ownPidNamespaces: RUNTIMES[runtime].ownPidNamespaces };
     if (runtime === "cri-o") {
       started = crio = await startCrio();
-      scratch = new Scratch(crio.socket, crio.store, own);
+      store = crio.store;
     } else if (runtime === "docker") {
       started = dockerd = await startDockerd();
-      scratch = new Scratch(dockerd.socket, dockerd.store);
+      store = dockerd.store;
     } else {
       started = containerd = await startContainerd({ ...opts.containerd, runtime });
-      scratch = new Scratch(containerd.socket);
     }
+    scratch = new Scratch(started.socket, store, own);
     if (opts.setPath === true) process.env.PATH = started.path;
   });
   afterAll(() => {
@@ -118,6 +132,16 @@ export function agentOnRuntime(
     },
     get dockerd() {
       return must(dockerd, "Docker Engine");
+    },
+    blockScratch: () => {
+      let current: Scratch | undefined;
+      beforeAll(() => {
+        current = new Scratch(fixture.socket, store, own);
+      });
+      afterAll(() => {
+        current?.cleanup();
+      });
+      return () => must(current, "block scratch");
     },
     agent: (args, out = {}) => {
       const config = loadAgentConfig(

@@ -11,25 +11,19 @@ import { createJsonReporter, parseAgentResult } from "../../../src/agent/report.
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
-import { imageRefs, Scratch, uniqueToken } from "../../support/containerd.js";
+import { imageRefs, uniqueToken } from "../../support/containerd.js";
 import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s", (client) => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(rt.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("logs each batch at info before and after its call, and stops starting batches at the deadline, printing its result", async () => {
     const prefix = `docker.io/kic-agent-it/batch-${client}-${uniqueToken()}`;
     const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     const lines: string[] = [];
     const log = pino({ level: "info", base: undefined }, { write: (l: string) => lines.push(l) });
@@ -111,18 +105,12 @@ beforeAll(() => {
 });
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with %s", (client) => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(rt.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("on SIGTERM finishes the batch in flight, starts no other, and prints its result (exit 1)", async () => {
     const prefix = `docker.io/kic-agent-it/sigterm-${client}-${uniqueToken()}`;
     const images = Array.from({ length: 2 * REMOVE_BATCH + 10 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
     const child = spawn(

@@ -3,7 +3,7 @@
 // while it is taken.
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import {
   binDir,
@@ -11,7 +11,6 @@ import {
   ctr,
   imageRefs,
   pathWithBins,
-  Scratch,
   uniqueToken,
 } from "../../support/containerd.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
@@ -24,13 +23,7 @@ const reasons = (r: AgentResult) =>
 describe.each(["ctr", "crictl"] as RuntimeClientName[])(
   "a tag moved to another image after a container started (%s)",
   (client) => {
-    let scratch: Scratch;
-    beforeAll(() => {
-      scratch = new Scratch(rt.socket);
-    });
-    afterAll(() => {
-      scratch.cleanup();
-    });
+    const scratch = rt.blockScratch();
 
     // A: what the container runs. The tag app:1 then moves to B, as `ctr images tag --force` or a
     // re-pull of a mutable tag does; A keeps only its id reference. (With another name the CRI
@@ -38,14 +31,14 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
     // names A by its id, as an operator cleaning up untagged images does.
     const setUp = (how: "ctr run" | "ctr create" | "cri") => {
       const prefix = `docker.io/kic-agent-it/moved-${uniqueToken()}`;
-      const a = scratch.image(`${prefix}/app:1`, { busybox: true });
-      const b = scratch.image(`${prefix}/app-b:1`, { busybox: true });
+      const a = scratch().image(`${prefix}/app:1`, { busybox: true });
+      const b = scratch().image(`${prefix}/app-b:1`, { busybox: true });
       const tok = prefix.slice(-8);
-      if (how === "ctr run") scratch.ctrContainer(`kic-moved-run-${tok}`, a.name, "running");
+      if (how === "ctr run") scratch().ctrContainer(`kic-moved-run-${tok}`, a.name, "running");
       else if (how === "ctr create")
-        scratch.ctrContainer(`kic-moved-created-${tok}`, a.name, "created");
-      else scratch.criContainer(scratch.sandbox(`moved-${tok}`), "moved", a.name, "running");
-      scratch.tag(b.name, a.name);
+        scratch().ctrContainer(`kic-moved-created-${tok}`, a.name, "created");
+      else scratch().criContainer(scratch().sandbox(`moved-${tok}`), "moved", a.name, "running");
+      scratch().tag(b.name, a.name);
       // The tag now names B; A is still there, under its id only.
       expect(imageRefs(rt.socket)).toContain(a.id);
       return { prefix, a, b };
@@ -72,27 +65,21 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
 );
 
 describe("pods deleted while the inventory is taken", () => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(rt.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("drops a sandbox removed between crictl pods and crictl inspectp, and still deletes", async () => {
     const prefix = `docker.io/kic-agent-it/churn-${uniqueToken()}`;
-    const used = scratch.image(`${prefix}/used:1`, { busybox: true });
-    const unused = scratch.image(`${prefix}/unused:1`);
+    const used = scratch().image(`${prefix}/used:1`, { busybox: true });
+    const unused = scratch().image(`${prefix}/unused:1`);
     const tok = prefix.slice(-8);
-    const survivor = scratch.sandbox(`survivor-${tok}`);
-    scratch.criContainer(survivor, "user", used.name, "created");
-    const victim = scratch.sandbox(`victim-${tok}`);
+    const survivor = scratch().sandbox(`survivor-${tok}`);
+    scratch().criContainer(survivor, "user", used.name, "created");
+    const victim = scratch().sandbox(`victim-${tok}`);
 
     // A crictl that, the first time inspectp is run, removes the victim pod right before the real
     // crictl runs: the pod was listed by `crictl pods` and is gone when inspected.
-    const wrapperDir = join(scratch.dir, "churn-bin");
-    const trigger = join(scratch.dir, "churn-armed");
+    const wrapperDir = join(scratch().dir, "churn-bin");
+    const trigger = join(scratch().dir, "churn-armed");
     const real = join(binDir, "crictl");
     const endpoint = `unix://${rt.socket}`;
     writeFileSync(trigger, "");
@@ -132,15 +119,15 @@ exec '${real}' "$@"
 
   it("drops a container removed between ctr containers ls and ctr containers info, and still deletes", async () => {
     const prefix = `docker.io/kic-agent-it/churn-ctr-${uniqueToken()}`;
-    const used = scratch.image(`${prefix}/used:1`, { busybox: true });
-    const gone = scratch.image(`${prefix}/gone:1`, { busybox: true });
+    const used = scratch().image(`${prefix}/used:1`, { busybox: true });
+    const gone = scratch().image(`${prefix}/gone:1`, { busybox: true });
     const tok = prefix.slice(-8);
-    scratch.ctrContainer(`kic-churn-used-${tok}`, used.name, "created");
-    const victim = scratch.ctrContainer(`kic-churn-victim-${tok}`, gone.name, "created");
+    scratch().ctrContainer(`kic-churn-used-${tok}`, used.name, "created");
+    const victim = scratch().ctrContainer(`kic-churn-victim-${tok}`, gone.name, "created");
 
     // A ctr that removes the victim container right before `containers info` asks about it.
-    const wrapperDir = join(scratch.dir, "churn-ctr-bin");
-    const trigger = join(scratch.dir, "churn-ctr-armed");
+    const wrapperDir = join(scratch().dir, "churn-ctr-bin");
+    const trigger = join(scratch().dir, "churn-ctr-armed");
     writeFileSync(trigger, "");
     mkdirSync(wrapperDir);
     writeFileSync(
