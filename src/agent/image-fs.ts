@@ -112,14 +112,10 @@ export function parseCtrSnapshotUsage(text: string): number {
   return sum;
 }
 
-const DECIMAL_UNITS: Record<string, number> = {
-  B: 1,
-  kB: 1e3,
-  MB: 1e6,
-  GB: 1e9,
-  TB: 1e12,
-  PB: 1e15,
-};
+/** go-units' decimal sizes: each unit 1000 times the one before. */
+const DECIMAL_UNITS: Record<string, number> = Object.fromEntries(
+  ["B", "kB", "MB", "GB", "TB", "PB"].map((unit, i) => [unit, 1000 ** i]),
+);
 
 /** `ctr content ls`: DIGEST SIZE AGE LABELS, SIZE like `2.13MB` (go-units, decimal, 4 digits). */
 export function parseCtrContent(text: string): { bytes: number; digests: Set<string> } {
