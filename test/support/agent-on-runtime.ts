@@ -12,6 +12,7 @@ import type { AgentResult, RuntimeClientName } from "../../src/run-model/agent-r
 import {
   Scratch,
   startContainerd,
+  type BuiltImage,
   type ImageStore,
   type StandaloneContainerd,
 } from "./containerd.js";
@@ -170,3 +171,27 @@ export function agentOnRuntime(
 /** Image id -> keep reason, for every image kept for a reason other than not matching. */
 export const keptReasons = (r: AgentResult): Record<string, string> =>
   Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
+
+/** The images of the agent's main scenario: two to delete, one per container state, one excluded, one protected. */
+export type ScenarioImages = Record<
+  "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
+  BuiltImage
+>;
+
+/**
+ * Makes the scenario's images `<prefix>/<role>:1` in `scratch`; the three that containers will use
+ * are busybox-based (they must run). `pad`: bytes of filler per image.
+ */
+export function scenarioImages(scratch: Scratch, prefix: string, pad?: number): ScenarioImages {
+  const make = (name: string, busybox = false) =>
+    scratch.image(`${prefix}/${name}:1`, pad === undefined ? { busybox } : { busybox, pad });
+  return {
+    del1: make("del1"),
+    del2: make("del2"),
+    running: make("running", true),
+    exited: make("exited", true),
+    created: make("created", true),
+    excluded: make("excluded"),
+    protected: make("protected"),
+  };
+}
