@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll } from "vitest";
 import { ensureCluster, kubectl } from "./cluster.js";
+import { helperPodsIn } from "./controller-on-cluster.js";
 
 export const run = promisify(execFile);
 export const repo = join(import.meta.dirname, "..", "..");
@@ -149,18 +150,10 @@ export function helmRelease(opts: {
       }
       return kubectl(["logs", "-n", ns, `job/${name}`]);
     },
-    helperPods: async () => {
-      const out = await kubectl([
-        "get",
-        "pods",
-        "-n",
-        ns,
-        "-l",
-        "app.kubernetes.io/component=agent",
-        "-o",
-        "jsonpath={.items[*].metadata.name}",
-      ]);
-      return out.split(/\s+/).filter(Boolean);
-    },
+    helperPods: async () =>
+      (await helperPodsIn(ns))
+        .split("\n")
+        .filter(Boolean)
+        .map((name) => name.replace(/^pod\//, "")),
   };
 }
