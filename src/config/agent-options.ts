@@ -4,7 +4,7 @@
 import { hostname } from "node:os";
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
-import { oneOf, optionalString, strings } from "./checks.js";
+import { includeGlobs, oneOf, optionalString, strings } from "./checks.js";
 import type { HostExecMode } from "../run-model/agent-result.js";
 import type { LogFormat } from "../log.js";
 import { checkNsenterTarget, type NsenterTarget } from "./nsenter-target.js";
@@ -214,14 +214,7 @@ export function loadAgentConfig(
   args: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<AgentConfig> {
-  const include = strings("--include", args.include);
-  if (include.length === 0) {
-    throw new ConfigError(
-      "--include",
-      undefined,
-      "give at least one glob, e.g. --include 'docker.io/acme/*' (or KIC_INCLUDE); the agent deletes nothing without one",
-    );
-  }
+  const include = includeGlobs(args.include, "the agent deletes nothing without one");
   const minAge = optionalString("--min-age", args["min-age"]);
   const unusedFor = optionalString("--unused-for", args["unused-for"]);
   const deadline = optionalString("--deadline", args.deadline);
