@@ -4,8 +4,14 @@
 import type { ContainerRecord, ContainerState, ImageRecord, SandboxRecord } from "./inventory.js";
 import type { RuntimeVersion } from "./runtime.js";
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
+export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `crictl inspect*` -o json ID...: one object for one id, an array for several; the objects. */
+export function inspectedObjects(json: string): Record<string, unknown>[] {
+  const parsed: unknown = JSON.parse(json);
+  return (Array.isArray(parsed) ? parsed : [parsed]).filter(isRecord);
+}
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const strList = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
@@ -78,12 +84,10 @@ export function parseCrictlPods(json: string): SandboxRecord[] {
     });
 }
 
-/** `crictl inspectp -o json ID...`: one object for one id, an array for several. */
+/** `crictl inspectp -o json ID...`: sandbox id -> its image. */
 export function parseCrictlInspectp(json: string): Map<string, string> {
-  const parsed: unknown = JSON.parse(json);
   const out = new Map<string, string>();
-  for (const p of Array.isArray(parsed) ? parsed : [parsed]) {
-    if (!isRecord(p)) continue;
+  for (const p of inspectedObjects(json)) {
     const status = isRecord(p.status) ? p.status : {};
     const info = isRecord(p.info) ? p.info : {};
     const image = str(info.image);
@@ -99,10 +103,8 @@ export function parseCrictlInspectp(json: string): Map<string, string> {
  * verbose `info.config.mounts` repeats the container's config, for runtimes that leave status empty.
  */
 export function parseCrictlInspectMounts(json: string): Map<string, string[]> {
-  const parsed: unknown = JSON.parse(json);
   const out = new Map<string, string[]>();
-  for (const c of Array.isArray(parsed) ? parsed : [parsed]) {
-    if (!isRecord(c)) continue;
+  for (const c of inspectedObjects(json)) {
     const status = isRecord(c.status) ? c.status : {};
     const info = isRecord(c.info) ? c.info : {};
     const config = isRecord(info.config) ? info.config : {};

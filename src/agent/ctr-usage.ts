@@ -14,6 +14,7 @@ import { CommandFailedError, runChecked, type HostExec } from "./host-exec.js";
 import { inParallel } from "./in-parallel.js";
 import type { ContainerRecord, ImageVolumeRecord, SandboxRecord } from "./inventory.js";
 import type { Usage } from "./runtime.js";
+import { ctrCommand } from "./ctr-command.js";
 
 /**
  * Lists the containers of a namespace with what each really runs (see `usage` below); `skip` leaves
@@ -26,14 +27,7 @@ export function createCtrUsageReader(
   namespace: string,
   program = "ctr",
 ): (skip?: ReadonlySet<string>) => Promise<Usage> {
-  const ctrArgv = (...args: string[]) => [
-    program,
-    "--address",
-    socket,
-    "--namespace",
-    namespace,
-    ...args,
-  ];
+  const ctrArgv = ctrCommand(program, socket, namespace);
   const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
   // What a container runs does not change while it exists: read once per container and run.
   const facts = new Map<string, CtrContainerFacts>();

@@ -19,6 +19,7 @@ import { inParallel } from "./in-parallel.js";
 import type { Inventory } from "./inventory.js";
 import type { RuntimeAdapter } from "./runtime.js";
 import { parseConfigCreated } from "./image-created.js";
+import { ctrCommand } from "./ctr-command.js";
 
 const BATCH = 50;
 
@@ -29,14 +30,7 @@ export function createCtrAdapter(
   /** ctr on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
   program = "ctr",
 ): RuntimeAdapter {
-  const ctrArgv = (...args: string[]) => [
-    program,
-    "--address",
-    socket,
-    "--namespace",
-    namespace,
-    ...args,
-  ];
+  const ctrArgv = ctrCommand(program, socket, namespace);
   const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
 
   const usage = createCtrUsageReader(exec, socket, namespace, program);

@@ -1,6 +1,7 @@
 // When an image was built: `created` in its OCI/Docker config. --keep-newest ranks a repository's
 // images by it and per-node limits delete the oldest first. crictl shows the config in
 // `inspecti`'s verbose info (containerd: `info.imageSpec`); with ctr it is the config blob itself.
+import { inspectedObjects, isRecord } from "./crictl-parse.js";
 
 /**
  * Builders that make reproducible images (ko, Bazel, Nix, Jib, this project's test images) write
@@ -15,9 +16,6 @@ export function createdFrom(value: unknown): number | undefined {
   const ms = Date.parse(value);
   return Number.isFinite(ms) && ms >= EARLIEST_MEANINGFUL_MS ? ms : undefined;
 }
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** `created` of the first `imageSpec` found in crictl's verbose info (its place differs by runtime). */
 function imageSpecCreated(info: unknown, depth = 0): number | undefined {
@@ -43,10 +41,8 @@ function safeParse(text: string): unknown {
 
 /** `crictl inspecti -o json ID...` (one object for one id, an array for several): id -> created. */
 export function parseCrictlInspectiCreated(json: string): Map<string, number> {
-  const parsed: unknown = JSON.parse(json);
   const out = new Map<string, number>();
-  for (const image of Array.isArray(parsed) ? parsed : [parsed]) {
-    if (!isRecord(image)) continue;
+  for (const image of inspectedObjects(json)) {
     const status = isRecord(image.status) ? image.status : {};
     const id = typeof status.id === "string" ? status.id : "";
     const created = imageSpecCreated(image.info);

@@ -9,6 +9,7 @@
 //   crictl: `crictl imagefsinfo` (CRI ImageFsInfo: the snapshotter's used bytes, refreshed by
 //           containerd every 10 s): where ctr is not (CRI-O), and only as the runtime's last figure.
 // A figure that is not final yet is labelled `pending` and never added to exact ones.
+import type { ImageFsFigure } from "../run-model/agent-result.js";
 
 export interface ImageFsReading {
   usedBytes: number;
@@ -20,22 +21,7 @@ export interface ImageFsReading {
   contentDigests?: ReadonlySet<string>;
 }
 
-/** What the image filesystem got back, and whether that figure is final. */
-export interface ImageFsFigure {
-  source: string;
-  usedBytesBefore: number;
-  usedBytesAfter: number;
-  freedBytes: number;
-  /**
-   * `exact`: the reading after the removals already reflects them. `pending`: the runtime had not
-   * caught up when the agent read it (the CRI refreshes its figure every 10 s; containerd collects
-   * removed content after the call returns): `freedBytes` is what the readings say so far, not a
-   * figure to add up, and the next run's readings include the rest.
-   */
-  state: "exact" | "pending";
-  /** Why the figure is pending, for the log. */
-  pendingReason?: string;
-}
+export type { ImageFsFigure };
 
 /**
  * The figure from a reading before and one after the removals (`removedAtMs`: when the last removal
@@ -112,14 +98,10 @@ export function parseCtrSnapshotUsage(text: string): number {
   return sum;
 }
 
-const DECIMAL_UNITS: Record<string, number> = {
-  B: 1,
-  kB: 1e3,
-  MB: 1e6,
-  GB: 1e9,
-  TB: 1e12,
-  PB: 1e15,
-};
+/** go-units' decimal sizes: each unit 1000 times the one before. */
+const DECIMAL_UNITS: Record<string, number> = Object.fromEntries(
+  ["B", "kB", "MB", "GB", "TB", "PB"].map((unit, i) => [unit, 1000 ** i]),
+);
 
 /** `ctr content ls`: DIGEST SIZE AGE LABELS, SIZE like `2.13MB` (go-units, decimal, 4 digits). */
 export function parseCtrContent(text: string): { bytes: number; digests: Set<string> } {

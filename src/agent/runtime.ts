@@ -3,13 +3,7 @@ import type { ImageFsReading } from "./image-fs.js";
 import { RuntimeUnavailableError } from "../errors.js";
 import type { ClientChoice } from "../config/agent-options.js";
 import { CommandFailedError, CommandNotFoundError, lastLines, type HostExec } from "./host-exec.js";
-import type {
-  ContainerRecord,
-  ImageRecord,
-  ImageVolumeRecord,
-  Inventory,
-  SandboxRecord,
-} from "./inventory.js";
+import type { ImageRecord, Inventory } from "./inventory.js";
 import type { RuntimeClientName } from "../run-model/agent-result.js";
 import { CLIENT_LOCATIONS, clientPrograms } from "./client-locations.js";
 import { checkMountedSocket } from "./socket-check.js";
@@ -20,11 +14,9 @@ export interface RuntimeVersion {
   version?: string;
 }
 
-export interface Usage {
-  containers: ContainerRecord[];
-  sandboxes: SandboxRecord[];
-  imageVolumes: ImageVolumeRecord[];
-}
+/** The inventory's usage part, image volumes always read: what the re-check before a delete needs. */
+export type Usage = Pick<Inventory, "containers" | "sandboxes"> &
+  Required<Pick<Inventory, "imageVolumes">>;
 
 /** What one remove call did, per image id. */
 export interface Removal {

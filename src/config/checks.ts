@@ -12,6 +12,22 @@ export function strings(key: string, value: unknown): string[] {
   });
 }
 
+/**
+ * The --include globs, at least one: without one a run would have nothing to match, so it stops
+ * before it starts. `consequence` says what that protects (the agent's or the run's wording).
+ */
+export function includeGlobs(value: unknown, consequence: string): string[] {
+  const include = strings("--include", value);
+  if (include.length === 0) {
+    throw new ConfigError(
+      "--include",
+      undefined,
+      `give at least one glob, e.g. --include 'docker.io/acme/*' (or KIC_INCLUDE); ${consequence}`,
+    );
+  }
+  return include;
+}
+
 /** Absent is undefined; given, it must not be empty. */
 export function optionalString(key: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;

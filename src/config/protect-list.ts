@@ -1,8 +1,8 @@
 // The agent's protect list as it is given: --protect references, and the --protect-file the
 // controller writes into each helper pod (protect-entries.ts is its entry format). Every reference
 // is checked: an agent that cannot read what it must keep does not start.
-import { readFile } from "node:fs/promises";
 import { ConfigError } from "../errors.js";
+import { readFlagFile } from "./flag-file.js";
 import { checkImageReference } from "./image-reference.js";
 import { fromProtectEntry, type ProtectedRef } from "./protect-entries.js";
 
@@ -31,16 +31,11 @@ export function checkProtectList(key: string, refs: readonly string[]): string[]
  * Checked and deduplicated (the first entry for a reference wins).
  */
 export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new ConfigError(
-      "--protect-file",
-      path,
-      `give a readable file (${(err as Error).message})`,
-    );
-  }
+  const text = await readFlagFile(
+    "--protect-file",
+    path,
+    (err) => `give a readable file (${err.message})`,
+  );
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -24,26 +24,22 @@ export const pullableOptions = {
   },
 } as const satisfies Record<string, Options>;
 
+/** A flag given once per value (`--x a --x b`), each a non-empty text. */
+const repeatableText = (describe: string) =>
+  ({ type: "string", array: true, requiresArg: true, describe }) as const;
+
 /** Only `run` takes this: the Secrets it mounts into the helper pods. */
 export const registryPullSecretOptions = {
-  "registry-pull-secret": {
-    type: "string",
-    array: true,
-    requiresArg: true,
-    describe:
-      "image pull Secret (type kubernetes.io/dockerconfigjson, in the helper pods' namespace) with credentials for the registries --only-if-pullable asks (repeatable); mounted into the helper pods, never printed",
-  },
+  "registry-pull-secret": repeatableText(
+    "image pull Secret (type kubernetes.io/dockerconfigjson, in the helper pods' namespace) with credentials for the registries --only-if-pullable asks (repeatable); mounted into the helper pods, never printed",
+  ),
 } as const satisfies Record<string, Options>;
 
 /** Only the agent takes these: the controller mounts the Secrets and passes their files. */
 export const agentCredentialOptions = {
-  "pull-secret-file": {
-    type: "string",
-    array: true,
-    requiresArg: true,
-    describe:
-      "a .dockerconfigjson file (an image pull Secret mounted into the helper pod) with credentials for the registries asked (repeatable)",
-  },
+  "pull-secret-file": repeatableText(
+    "a .dockerconfigjson file (an image pull Secret mounted into the helper pod) with credentials for the registries asked (repeatable)",
+  ),
 } as const satisfies Record<string, Options>;
 
 export interface PullableConfig {

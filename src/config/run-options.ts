@@ -4,7 +4,7 @@
 // table.
 import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
-import { oneOf, optionalString, strings } from "./checks.js";
+import { includeGlobs, oneOf, optionalString, strings } from "./checks.js";
 import type { LogFormat } from "../log.js";
 import {
   CLIENT_CHOICES,
@@ -208,14 +208,7 @@ export function loadRunConfig(
   args: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<RunConfig> {
-  const include = strings("--include", args.include);
-  if (include.length === 0) {
-    throw new ConfigError(
-      "--include",
-      undefined,
-      "give at least one glob, e.g. --include 'docker.io/acme/*' (or KIC_INCLUDE); nothing is deleted without one",
-    );
-  }
+  const include = includeGlobs(args.include, "nothing is deleted without one");
   const exclude = strings("--exclude", args.exclude);
   // Compiled here only to fail fast, once, instead of in every helper pod.
   compilePatterns("--include", include, "include");

@@ -2,13 +2,8 @@
 // each (status.images, managedFields, labels): kept whole, ~1,500 of them exhaust the chart's 96 MB
 // heap. Each page is reduced to the few facts selection needs (NodeFacts) before the next is asked
 // for, so memory grows by ~200 bytes per node, not by the size of a Node.
-import {
-  Observable,
-  type V1Node,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-} from "@kubernetes/client-node";
+import type { V1Node } from "@kubernetes/client-node";
+import { slimListMiddleware } from "../kube/slim-list.js";
 import { ConfigError } from "../errors.js";
 import type { Kube } from "../kube/api.js";
 import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
@@ -74,27 +69,8 @@ function slim(node: SlimNode, placement: boolean): SlimNode {
  * Cuts each Node of a page down to what selection reads before client-node turns the page into
  * model objects (which would copy every status.images entry and managedFields once more).
  */
-const slimNodeList = (placement: boolean): ObservableMiddleware => ({
-  pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
-  post: (response: ResponseContext) => {
-    if (response.httpStatusCode !== 200) return new Observable(Promise.resolve(response));
-    const full = response.body;
-    let text: Promise<string> | undefined;
-    const slimText = () =>
-      (text ??= full.text().then((raw) => {
-        const list = JSON.parse(raw) as { items?: SlimNode[] };
-        return JSON.stringify({
-          ...list,
-          items: (list.items ?? []).map((n) => slim(n, placement)),
-        });
-      }));
-    response.body = {
-      text: slimText,
-      binary: async () => Buffer.from(await slimText()),
-    };
-    return new Observable(Promise.resolve(response));
-  },
-});
+const slimNodeList = (placement: boolean) =>
+  slimListMiddleware((n: SlimNode) => slim(n, placement));
 
 /** How often a list is restarted when its continue token expired (410) part-way. */
 const EXPIRED_RESTARTS = 3;

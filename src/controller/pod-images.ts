@@ -78,23 +78,19 @@ export function imagesNeededByPods(pods: readonly SlimPod[]): NeededImages {
         images.set(key, r);
     };
     const spec = pod.spec;
-    for (const [kind, list] of [
-      ["containers", spec?.containers],
-      ["initContainers", spec?.initContainers],
-      ["ephemeralContainers", spec?.ephemeralContainers],
-    ] as const) {
-      for (const c of list ?? []) add(c.image, `spec.${kind}[${c.name}].image`);
+    for (const kind of ["containers", "initContainers", "ephemeralContainers"] as const) {
+      for (const c of spec?.[kind] ?? []) add(c.image, `spec.${kind}[${c.name}].image`);
     }
     for (const v of spec?.volumes ?? []) {
       add(v.image?.reference, `spec.volumes[${v.name}].image.reference`);
     }
     const status = pod.status;
-    for (const [kind, list] of [
-      ["containerStatuses", status?.containerStatuses],
-      ["initContainerStatuses", status?.initContainerStatuses],
-      ["ephemeralContainerStatuses", status?.ephemeralContainerStatuses],
+    for (const kind of [
+      "containerStatuses",
+      "initContainerStatuses",
+      "ephemeralContainerStatuses",
     ] as const) {
-      for (const s of list ?? []) {
+      for (const s of status?.[kind] ?? []) {
         add(s.image, `status.${kind}[${s.name}].image`);
         add(s.imageID, `status.${kind}[${s.name}].imageID`);
         for (const m of s.volumeMounts ?? []) {

@@ -4,12 +4,7 @@
 // shared pod view (pod-view.ts) holds every bound pod of the cluster for a whole run, so it keeps
 // only this, a few hundred bytes each. The shape is a structural subset of V1Pod: a full pod is a
 // SlimPod too.
-import {
-  Observable,
-  type ObservableMiddleware,
-  type RequestContext,
-  type ResponseContext,
-} from "@kubernetes/client-node";
+import { slimListMiddleware } from "../kube/slim-list.js";
 import { COMPONENT_LABEL, NAME_LABEL } from "../run-model/labels.js";
 
 export interface SlimContainer {
@@ -118,21 +113,4 @@ export function slimPod(pod: SlimPod): SlimPod {
  * Cuts each pod of a list page down to `slimPod` before client-node turns the page into model
  * objects (which would copy every field of every pod once more).
  */
-export const slimPodList: ObservableMiddleware = {
-  pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
-  post: (response: ResponseContext) => {
-    if (response.httpStatusCode !== 200) return new Observable(Promise.resolve(response));
-    const full = response.body;
-    let text: Promise<string> | undefined;
-    const slimText = () =>
-      (text ??= full.text().then((raw) => {
-        const list = JSON.parse(raw) as { items?: SlimPod[] };
-        return JSON.stringify({ ...list, items: (list.items ?? []).map(slimPod) });
-      }));
-    response.body = {
-      text: slimText,
-      binary: async () => Buffer.from(await slimText()),
-    };
-    return new Observable(Promise.resolve(response));
-  },
-};
+export const slimPodList = slimListMiddleware(slimPod);

@@ -1,9 +1,9 @@
 // Reads the pull Secrets the helper pod has mounted (each Secret's `.dockerconfigjson` key as a
 // file) into one credential store. A file that cannot be used stops the agent before it asks any
 // registry or pulls anything: with a wrong secret, every answer would be "refused".
-import { readFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { ConfigError } from "../errors.js";
+import { readFlagFile } from "../config/flag-file.js";
 import {
   credentialStore,
   parseDockerConfig,
@@ -22,16 +22,11 @@ function sourceOf(path: string): string {
 export async function readCredentialFiles(paths: readonly string[]): Promise<CredentialStore> {
   const entries: [string, RegistryCredential][] = [];
   for (const path of paths) {
-    let text: string;
-    try {
-      text = await readFile(path, "utf8");
-    } catch (err) {
-      throw new ConfigError(
-        "--pull-secret-file",
-        path,
-        `give a readable .dockerconfigjson file (${(err as NodeJS.ErrnoException).code ?? "unreadable"})`,
-      );
-    }
+    const text = await readFlagFile(
+      "--pull-secret-file",
+      path,
+      (err) => `give a readable .dockerconfigjson file (${err.code ?? "unreadable"})`,
+    );
     const parsed = parseDockerConfig(text, sourceOf(path));
     if ("problem" in parsed)
       throw new ConfigError(

@@ -7,6 +7,7 @@ import type { RunSummary } from "../run-model/run-summary.js";
 import type { RunHeader } from "../run-model/run-header.js";
 import { bytesLine } from "../run-model/bytes-line.js";
 import { escapeControl } from "../text/escape.js";
+import { padColumns } from "./table.js";
 import { formatBytes, formatMs, plural } from "../text/units.js";
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
@@ -169,17 +170,6 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
   return lines.map(escapeControl);
 }
 
-export function pad(cells: readonly string[][], rightAligned: ReadonlySet<number>): string[] {
-  const widths: number[] = [];
-  for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return cells.map((row) =>
-    row
-      .map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
-}
-
 export function formatSummary(s: RunSummary): string[] {
   const ok = s.nodes.filter((n) => n.status === "ok").length;
   const failed = s.nodes.filter((n) => n.status === "failed").length;
@@ -222,7 +212,7 @@ export function formatSummary(s: RunSummary): string[] {
         formatMs(n.durationMs),
       ]);
     }
-    lines.push(...pad(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
+    lines.push(...padColumns(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
   }
   // Only exact figures add up; a pending one is counted, never summed (its bytes are not final).
   const measured = s.nodes.filter((n) => n.totals?.imageFsFreedBytes !== undefined);

@@ -9,7 +9,7 @@ import {
 } from "../run-model/pull-result.js";
 import { escapeControl } from "../text/escape.js";
 import { formatMs, plural } from "../text/units.js";
-import { pad } from "./pretty.js";
+import { padColumns as pad } from "./table.js";
 
 export function formatPullHeader(h: PullHeader): string[] {
   const lines = [

@@ -7,7 +7,17 @@ export function formatTable(
   rows: readonly (readonly string[])[],
   rightAligned: ReadonlySet<number> = new Set(),
 ): string[] {
-  const cells = [header, ...rows].map((row) => row.map(escapeControl));
+  return padColumns(
+    [header, ...rows].map((row) => row.map(escapeControl)),
+    rightAligned,
+  );
+}
+
+/** Cells padded to their column's widest, two spaces apart; the caller escapes what it prints. */
+export function padColumns(
+  cells: readonly (readonly string[])[],
+  rightAligned: ReadonlySet<number>,
+): string[] {
   const widths: number[] = [];
   for (const row of cells) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return cells.map((row) =>

@@ -87,14 +87,7 @@ export interface AgentResult {
    * Read without waiting: `state: "pending"` when the runtime had not caught up with the removals
    * yet (`pendingReason` says how), so `freedBytes` is not final and is never added to exact ones.
    */
-  imageFs?: {
-    source: string;
-    usedBytesBefore: number;
-    usedBytesAfter: number;
-    freedBytes: number;
-    state: "exact" | "pending";
-    pendingReason?: string;
-  };
+  imageFs?: ImageFsFigure;
   /** Why the agent stopped before every planned removal was attempted (see `not-attempted`). */
   stopped?: "deadline" | "signal";
   /**
@@ -140,4 +133,21 @@ export interface BatchDone {
   deleted: DeletedImage[];
   failed: FailedImage[];
   alreadyGone?: GoneImage[];
+}
+
+/** What the image filesystem got back, and whether that figure is final. */
+export interface ImageFsFigure {
+  source: string;
+  usedBytesBefore: number;
+  usedBytesAfter: number;
+  freedBytes: number;
+  /**
+   * `exact`: the reading after the removals already reflects them. `pending`: the runtime had not
+   * caught up when the agent read it (the CRI refreshes its figure every 10 s; containerd collects
+   * removed content after the call returns): `freedBytes` is what the readings say so far, not a
+   * figure to add up, and the next run's readings include the rest.
+   */
+  state: "exact" | "pending";
+  /** Why the figure is pending, for the log. */
+  pendingReason?: string;
 }

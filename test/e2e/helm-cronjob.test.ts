@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { V1PodSpec } from "@kubernetes/client-node";
 import { parseAgentResult } from "../../src/agent/report.js";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, repo, run } from "./support.js";
+import { imagesOnNode, repo, run, helmRelease } from "../support/helm-release.js";
 
 type HelperMode = "privileged" | "socket";
 const MODES: HelperMode[] = ["privileged", "socket"];
@@ -42,67 +42,10 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     await run("bash", [join(repo, "test/cluster/sample-images.sh"), ...refs]);
   }
 
+  const chart = helmRelease({ ns, release, imagePrefix: prefix });
+
   async function installChart(extra: string[]): Promise<void> {
-    await helm([
-      "upgrade",
-      "--install",
-      release,
-      "chart",
-      "-n",
-      ns,
-      "--wait",
-      "-f",
-      "test/local-cluster-values.yaml",
-      // The node's containerd socket lives in this user's cache dir (test/cluster/lib.sh).
-      "--set",
-      `runtime.socket=${ensureCluster().containerdSocket}`,
-      "--set",
-      "schedule=0 3 * * *",
-      "--set",
-      `images.include={${prefix}/app:*}`,
-      // Only the real node: benchmarks may add kwok nodes to the same cluster.
-      "--set",
-      `nodes.names={${ensureCluster().nodeName}}`,
-      ...modeValues(),
-      ...extra,
-    ]);
-  }
-
-  /** Creates a Job from the release's CronJob, waits for it to complete and returns its log. */
-  async function runJobNow(name: string): Promise<string> {
-    const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
-    expect(cronjob).toMatch(/^cronjob\.batch\//);
-    await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
-    try {
-      await kubectl([
-        "wait",
-        "-n",
-        ns,
-        `job/${name}`,
-        "--for=condition=complete",
-        "--timeout=240s",
-      ]);
-    } finally {
-      // The log is the audit trail: print it so a failure here is readable in CI.
-      process.stdout.write(
-        await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
-      );
-    }
-    return kubectl(["logs", "-n", ns, `job/${name}`]);
-  }
-
-  async function helperPods(): Promise<string[]> {
-    const out = await kubectl([
-      "get",
-      "pods",
-      "-n",
-      ns,
-      "-l",
-      "app.kubernetes.io/component=agent",
-      "-o",
-      "jsonpath={.items[*].metadata.name}",
-    ]);
-    return out.split(/\s+/).filter(Boolean);
+    await chart.install(["--set", `images.include={${prefix}/app:*}`, ...modeValues(), ...extra]);
   }
 
   /** The kept helper pod has this mode's shape, and its agent reached the runtime that way. */
@@ -149,8 +92,6 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     beforeAll(async () => {
       started = Date.now();
       const { nodeName } = ensureCluster();
-      await kubectl(["create", "namespace", ns]);
-      await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
       await importImages(images);
       // app:v3 is what a running pod uses.
       await kubectl(["apply", "-n", ns, "-f", "-"], {
@@ -174,30 +115,12 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
       await kubectl(["wait", "-n", ns, "pod/workload", "--for=condition=Ready", "--timeout=60s"]);
     });
 
-    afterAll(async () => {
-      await helm(["uninstall", release, "-n", ns]).catch(() => "");
-      await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-      const left = await imagesOnNode(prefix);
-      if (left.length > 0) {
-        const c = ensureCluster();
-        await run("ctr", [
-          "--address",
-          c.containerdSocket,
-          "-n",
-          "k8s.io",
-          "images",
-          "rm",
-          ...left,
-        ]);
-      }
-    });
-
     it("deletes the matching unused images, keeps the used one, and logs a section per node and a summary", async () => {
       const { nodeName } = ensureCluster();
       await installChart([]);
       expect(await imagesOnNode(prefix)).toEqual(images.slice().sort());
 
-      const log = await runJobNow(`now-${id}`);
+      const log = await chart.runJobNow(`now-${id}`);
 
       expect(await imagesOnNode(prefix)).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
       expect(log).toMatch(new RegExp(`^kube-image-cleanup run \\S+`, "m"));
@@ -222,7 +145,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
       expect(log).toContain(`deleted  ${prefix}/app:v2`);
       expect(log).toMatch(/^summary of run \S+: 1 node: 1 ok, 0 failed; deleted 2 images/m);
       // Deletion allowed: no helper pod is left behind.
-      expect(await helperPods()).toEqual([]);
+      expect(await chart.helperPods()).toEqual([]);
     });
 
     it("with rbac.allowPodDeletion=false keeps the helper pod and prints the command that deletes it", async () => {
@@ -237,10 +160,10 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         .flatMap((r) => r.verbs);
       expect(podVerbs).not.toContain("delete");
 
-      const log = await runJobNow(`keep-${id}`);
+      const log = await chart.runJobNow(`keep-${id}`);
 
       expect(await imagesOnNode(prefix)).toEqual([`${prefix}/app:v3`, `${prefix}/keep:v1`]);
-      const kept = await helperPods();
+      const kept = await chart.helperPods();
       expect(kept).toHaveLength(1);
       await expectHelperOfMode(kept[0] ?? "");
       const command = /^\s*(kubectl delete pods -n \S+ -l \S+)\s*$/m.exec(log)?.[1];
@@ -258,7 +181,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         "--for=delete",
         "--timeout=60s",
       ]).catch(() => "");
-      expect(await helperPods()).toEqual([]);
+      expect(await chart.helperPods()).toEqual([]);
       timings.push(`${mode} ${((Date.now() - started) / 1000).toFixed(1)} s`);
     });
 

@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, pushImages, repo, run } from "./support.js";
+import { helm, imagesOnNode, pushImages, repo, run } from "../support/helm-release.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-pp-${id}`;

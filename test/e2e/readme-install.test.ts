@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import type { V1CronJob } from "@kubernetes/client-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, repo } from "./support.js";
+import { helm, repo } from "../support/helm-release.js";
 
 const run = promisify(execFile);
 const readme = readFileSync(join(repo, "README.md"), "utf8");

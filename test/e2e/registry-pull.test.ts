@@ -7,10 +7,17 @@
 // image, are kept with the registry's answer; a missing pull Secret stops the run (exit 2). The other
 // e2e files keep their images imported (`ctr images import`), as air-gapped nodes get them.
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
 import { join } from "node:path";
-import { helm, imagesOnNode, pushImages, repo, run, type PushedImage } from "./support.js";
+import {
+  imagesOnNode,
+  pushImages,
+  repo,
+  run,
+  type PushedImage,
+  helmRelease,
+} from "../support/helm-release.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-reg-${id}`;
@@ -21,6 +28,7 @@ describe("pods pull from the cluster's registry", () => {
   const prefix = `${registry}/e2e-${id}`;
   const refs = [`${prefix}/app:v1`, `${prefix}/app:v2`, `${prefix}/app:v3`, `${prefix}/web:v1`];
   let pushed: Map<string, PushedImage>;
+  const chart = helmRelease({ ns, release, imagePrefix: prefix });
 
   function pod(name: string, image: string, pullPolicy: "IfNotPresent" | "Always"): string {
     return JSON.stringify({
@@ -107,63 +115,8 @@ describe("pods pull from the cluster's registry", () => {
     }
   }
 
-  async function runJobNow(name: string): Promise<string> {
-    const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
-    await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
-    try {
-      await kubectl([
-        "wait",
-        "-n",
-        ns,
-        `job/${name}`,
-        "--for=condition=complete",
-        "--timeout=240s",
-      ]);
-    } finally {
-      process.stdout.write(
-        await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
-      );
-    }
-    return kubectl(["logs", "-n", ns, `job/${name}`]);
-  }
-
-  /** Installs the release with these extra --set values. */
-  async function install(extra: string[]): Promise<void> {
-    const c = ensureCluster();
-    await helm([
-      "upgrade",
-      "--install",
-      release,
-      "chart",
-      "-n",
-      ns,
-      "--wait",
-      "-f",
-      "test/local-cluster-values.yaml",
-      "--set",
-      `runtime.socket=${c.containerdSocket}`,
-      "--set",
-      "schedule=0 3 * * *",
-      "--set",
-      `nodes.names={${c.nodeName}}`,
-      ...extra,
-    ]);
-  }
-
   beforeAll(async () => {
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
     pushed = new Map((await pushImages(refs)).map((p) => [p.name, p]));
-  });
-
-  afterAll(async () => {
-    await helm(["uninstall", release, "-n", ns]).catch(() => "");
-    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-    const left = await imagesOnNode(prefix);
-    if (left.length > 0) {
-      const c = ensureCluster();
-      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
-    }
   });
 
   it("pulls with IfNotPresent and Always as the kubelet does: each image gets the registry's repo digest", async () => {
@@ -199,9 +152,9 @@ describe("pods pull from the cluster's registry", () => {
 
   it("the chart's run deletes the pulled images nobody uses with every name the pull gave them, keeps the running one", async () => {
     const c = ensureCluster();
-    await install(["--set", `images.include={${prefix}/app:*}`]);
+    await chart.install(["--set", `images.include={${prefix}/app:*}`]);
 
-    const log = await runJobNow(`now-${id}`);
+    const log = await chart.runJobNow(`now-${id}`);
 
     expect(log).toMatch(
       new RegExp(
@@ -272,7 +225,7 @@ describe("pods pull from the cluster's registry", () => {
         },
       }),
     });
-    await install([
+    await chart.install([
       "--set",
       `images.include={${only}/*}`,
       "--set",
@@ -281,7 +234,7 @@ describe("pods pull from the cluster's registry", () => {
       "registryPullSecrets={registry-pull}",
     ]);
 
-    const log = await runJobNow(`pullable-${id}`);
+    const log = await chart.runJobNow(`pullable-${id}`);
 
     expect(log).toMatch(
       new RegExp(`^\\[1/1\\] ${c.nodeName}: deleted 1 image, .* kept 2 \\(not-pullable 2\\)`, "m"),
@@ -302,7 +255,7 @@ describe("pods pull from the cluster's registry", () => {
   it("images.onlyIfPullable in helper.mode=socket: the unprivileged agent reads the mounted Secret and asks from the node's network", async () => {
     const c = ensureCluster();
     const only = `${prefix}/onlyif`;
-    await install([
+    await chart.install([
       "--set",
       `images.include={${only}/*}`,
       "--set",
@@ -315,7 +268,7 @@ describe("pods pull from the cluster's registry", () => {
       `helper.socket.gid=${String(c.containerdSocketGid)}`,
     ]);
 
-    const log = await runJobNow(`socket-${id}`);
+    const log = await chart.runJobNow(`socket-${id}`);
 
     // What the privileged run kept is kept again, for the same reasons: the Secret file was read
     // (an unreadable one fails the node) and the registry on the node's loopback answered.
@@ -328,7 +281,7 @@ describe("pods pull from the cluster's registry", () => {
   });
 
   it("images.onlyIfPullable with a registry pull Secret that does not exist: the run stops before any node, exit 2, naming the Secret", async () => {
-    await install([
+    await chart.install([
       "--set",
       `images.include={${prefix}/onlyif/*}`,
       "--set",

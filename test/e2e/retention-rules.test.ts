@@ -4,9 +4,9 @@
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, repo, run } from "./support.js";
+import { imagesOnNode, repo, run, helmRelease } from "../support/helm-release.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const id = randomBytes(3).toString("hex");
@@ -24,6 +24,7 @@ async function importImages(images: [string, number][]): Promise<void> {
 }
 
 const valuesDir = tempDir("kic-e2e-values-");
+const chart = helmRelease({ ns, release, imagePrefix: prefix });
 
 /** Installs the chart with these values (as a file: expressions keep their backslashes). */
 async function installChart(values: Record<string, unknown>): Promise<void> {
@@ -39,32 +40,7 @@ async function installChart(values: Record<string, unknown>): Promise<void> {
       ...values,
     }),
   );
-  await helm([
-    "upgrade",
-    "--install",
-    release,
-    "chart",
-    "-n",
-    ns,
-    "--wait",
-    "-f",
-    "test/local-cluster-values.yaml",
-    "-f",
-    file,
-  ]);
-}
-
-async function runJobNow(name: string): Promise<string> {
-  const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
-  await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
-  try {
-    await kubectl(["wait", "-n", ns, `job/${name}`, "--for=condition=complete", "--timeout=240s"]);
-  } finally {
-    process.stdout.write(
-      await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
-    );
-  }
-  return kubectl(["logs", "-n", ns, `job/${name}`]);
+  await chart.install(["-f", file]);
 }
 
 function pod(name: string, image: string, pending = false): string {
@@ -90,21 +66,6 @@ function pod(name: string, image: string, pending = false): string {
 }
 
 describe("retention rules on the real cluster", () => {
-  beforeAll(async () => {
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-  });
-
-  afterAll(async () => {
-    await helm(["uninstall", release, "-n", ns]).catch(() => "");
-    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-    const left = await imagesOnNode(prefix);
-    if (left.length > 0) {
-      const c = ensureCluster();
-      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
-    }
-  });
-
   it("a grep include and keepNewest 1: the newest release and the running one stay, a Pending pod's image is protected by name", async () => {
     const { nodeName } = ensureCluster();
     await importImages([
@@ -127,7 +88,7 @@ describe("retention rules on the real cluster", () => {
       images: { include: [`/^${escaped}\\/(app|api):v[0-9]+$/`], keepNewest: 1 },
     });
 
-    const log = await runJobNow(`newest-${id}`);
+    const log = await chart.runJobNow(`newest-${id}`);
 
     expect(await imagesOnNode(prefix)).toEqual(
       [
@@ -174,7 +135,7 @@ describe("retention rules on the real cluster", () => {
       limits: { maxImagesPerNode: 1 },
     });
 
-    const log = await runJobNow(`limit-${id}`);
+    const log = await chart.runJobNow(`limit-${id}`);
 
     const left = (await imagesOnNode(prefix)).filter((n) => n.includes("/lim:"));
     expect(left).toEqual([`${prefix}/lim:v2`, `${prefix}/lim:v3`]);

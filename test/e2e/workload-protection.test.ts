@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, repo, run } from "./support.js";
+import { helm, imagesOnNode, repo, run } from "../support/helm-release.js";
 import { tempDir } from "../support/temp-dir.js";
 
 const id = randomBytes(3).toString("hex");

@@ -32,6 +32,7 @@ import {
   type BuiltImage,
 } from "../../support/containerd.js";
 import { startCrio, type StandaloneCrio } from "../../support/crio.js";
+import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
 const run = promisify(execFile);
@@ -119,26 +120,13 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
   describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent with %s", (client) => {
     let scratch: Scratch;
     let prefix = "";
-    let images: Record<
-      "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
-      BuiltImage
-    >;
+    let images: ScenarioImages;
     let pauseAlias = "";
 
     beforeAll(() => {
       scratch = new Scratch(socket);
       prefix = `docker.io/kic-agent-it/${client}-${uniqueToken()}`;
-      const make = (name: string, busybox = false) =>
-        scratch.image(`${prefix}/${name}:1`, { busybox });
-      images = {
-        del1: make("del1"),
-        del2: make("del2"),
-        running: make("running", true),
-        exited: make("exited", true),
-        created: make("created", true),
-        excluded: make("excluded"),
-        protected: make("protected"),
-      };
+      images = scenarioImages(scratch, prefix);
       // A second name for del2: deleting must remove both, and the id reference, to free anything.
       scratch.tag(images.del2.name, `${prefix}/del2-alias:2`);
       // Another name for the sandbox image, inside the include pattern: the agent must still keep it.
@@ -369,10 +357,7 @@ describe("on cri-o", () => {
   let crio: StandaloneCrio;
   let scratch: Scratch;
   let prefix = "";
-  let images: Record<
-    "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
-    BuiltImage
-  >;
+  let images: ScenarioImages;
   const hex = (id: string) => id.replace(/^sha256:/, "");
 
   beforeAll(async () => {
@@ -381,17 +366,7 @@ describe("on cri-o", () => {
     process.env.PATH = crio.path;
     scratch = new Scratch(socket, crio.store, { ownPidNamespaces: true });
     prefix = `docker.io/kic-agent-it/crio-${uniqueToken()}`;
-    const make = (name: string, busybox = false) =>
-      scratch.image(`${prefix}/${name}:1`, { busybox });
-    images = {
-      del1: make("del1"),
-      del2: make("del2"),
-      running: make("running", true),
-      exited: make("exited", true),
-      created: make("created", true),
-      excluded: make("excluded"),
-      protected: make("protected"),
-    };
+    images = scenarioImages(scratch, prefix);
     scratch.tag(images.del2.name, `${prefix}/del2-alias:2`);
     const pod = scratch.sandbox(`pod-${prefix.slice(-8)}`);
     scratch.criContainer(pod, "running", images.running.name, "running");

@@ -11,38 +11,19 @@ import { createJsonReporter, parseAgentResult } from "../../../src/agent/report.
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
-import {
-  imageRefs,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
-  uniqueToken,
-} from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../controller/support.js";
+import { imageRefs, uniqueToken } from "../../support/containerd.js";
+import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-beforeAll(async () => {
-  containerd = await startContainerd();
-  process.env.PATH = pathWithBins;
-});
-afterAll(() => {
-  containerd.stop();
-});
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s", (client) => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(containerd.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("logs each batch at info before and after its call, and stops starting batches at the deadline, printing its result", async () => {
     const prefix = `docker.io/kic-agent-it/batch-${client}-${uniqueToken()}`;
     const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     const lines: string[] = [];
     const log = pino({ level: "info", base: undefined }, { write: (l: string) => lines.push(l) });
@@ -51,7 +32,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
     const reporter = createJsonReporter(log);
     const config = loadAgentConfig(
       {
-        socket: containerd.socket,
+        socket: rt.socket,
         "host-exec": "direct",
         "node-name": "it-node",
         client,
@@ -96,7 +77,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
     const notAttempted = result.kept.filter((k) => k.reason === "not-attempted");
     expect(notAttempted).toHaveLength(5);
     expect(notAttempted[0]?.detail).toBe("the agent's --deadline came before its removal batch");
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     for (const image of images)
       expect(refs.includes(image.name), image.name).toBe(!deletedIds.includes(image.id));
 
@@ -124,18 +105,12 @@ beforeAll(() => {
 });
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with %s", (client) => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(containerd.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("on SIGTERM finishes the batch in flight, starts no other, and prints its result (exit 1)", async () => {
     const prefix = `docker.io/kic-agent-it/sigterm-${client}-${uniqueToken()}`;
     const images = Array.from({ length: 2 * REMOVE_BATCH + 10 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
     const child = spawn(
@@ -144,7 +119,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
         cli,
         "agent",
         "--socket",
-        containerd.socket,
+        rt.socket,
         "--host-exec",
         "direct",
         "--client",
@@ -176,7 +151,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
     expect(notAttempted.length).toBeGreaterThan(0);
     expect(result.deleted.length + notAttempted.length).toBe(images.length);
     // What is gone is exactly what the result and the batch records say.
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     const deletedIds = result.deleted.map((d) => d.id).sort();
     for (const image of images)
       expect(refs.includes(image.name), image.name).toBe(!deletedIds.includes(image.id));

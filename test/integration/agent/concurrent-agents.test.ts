@@ -17,7 +17,7 @@ import {
   uniqueToken,
   type BuiltImage,
 } from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../controller/support.js";
+import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 
 let containerd: StandaloneContainerd;
 let cli = "";

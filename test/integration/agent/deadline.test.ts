@@ -18,7 +18,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../controller/support.js";
+import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 
 /** The run's --node-timeout, which is also the pod's activeDeadlineSeconds: 60 s, a 12 s reserve. */
 const NODE_TIMEOUT_S = 60;

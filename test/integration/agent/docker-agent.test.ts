@@ -33,6 +33,7 @@ import { compilePatterns } from "../../../src/config/patterns.js";
 import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
 import { Scratch, uniqueToken, type BuiltImage } from "../../support/containerd.js";
 import { startDockerd, type StandaloneDockerd } from "../../support/dockerd.js";
+import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -99,23 +100,10 @@ const backdate = (image: BuiltImage, ms: number) => {
 
 describe("agent with --client docker", () => {
   let prefix = "";
-  let images: Record<
-    "del1" | "del2" | "running" | "exited" | "created" | "excluded" | "protected",
-    BuiltImage
-  >;
+  let images: ScenarioImages;
   beforeAll(() => {
     prefix = `docker.io/kic-docker-agent/${uniqueToken()}`;
-    const make = (name: string, busybox = false) =>
-      scratch.image(`${prefix}/${name}:1`, { busybox, pad: 200_000 });
-    images = {
-      del1: make("del1"),
-      del2: make("del2"),
-      running: make("running", true),
-      exited: make("exited", true),
-      created: make("created", true),
-      excluded: make("excluded"),
-      protected: make("protected"),
-    };
+    images = scenarioImages(scratch, prefix, 200_000);
     // Names in two repositories: the Engine removes such an image by id only with force, which the
     // agent never sends; every name must go all the same.
     scratch.tag(images.del1.name, `${prefix}/del1-alias:2`);

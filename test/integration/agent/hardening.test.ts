@@ -2,52 +2,18 @@
 // references never read as flags, an image deleted only when nothing holds its content any more,
 // and no client call (nor what nsenter forked for it) outliving its timeout.
 import { readdirSync, readFileSync } from "node:fs";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
-import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import {
-  blobBytes,
-  blobsOf,
-  ctr,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
-  uniqueToken,
-} from "../../support/containerd.js";
+import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
+import { blobBytes, blobsOf, ctr, Scratch, uniqueToken } from "../../support/containerd.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-const silent = pino({ level: "silent" });
-let containerd: StandaloneContainerd;
-let socket = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  socket = containerd.socket;
-  process.env.PATH = pathWithBins;
-});
-afterAll(() => {
-  containerd.stop();
-});
-
-async function agent(args: Record<string, unknown>): Promise<AgentResult> {
-  const config = loadAgentConfig(
-    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
-    {},
-  );
-  return runAgent(config, {
-    exec: createHostExec("direct"),
-    log: silent,
-    report: createPrettyReporter(() => undefined),
-  });
-}
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
 /** Every reference (by exact name) that points at `manifest`, read from ctr's table. */
 function refsTo(manifest: string): string[] {
-  const names = ctr(socket, ["images", "ls", "-q"]).split("\n").filter(Boolean);
-  const table = ctr(socket, ["images", "ls"]).split("\n").slice(1);
+  const names = ctr(rt.socket, ["images", "ls", "-q"]).split("\n").filter(Boolean);
+  const table = ctr(rt.socket, ["images", "ls"]).split("\n").slice(1);
   return names.filter((n) =>
     table.some((line) => line.startsWith(`${n} `) && line.slice(n.length).includes(manifest)),
   );
@@ -57,7 +23,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal with %s", (clie
   let scratch: Scratch;
   let prefix = "";
   beforeAll(() => {
-    scratch = new Scratch(socket);
+    scratch = new Scratch(rt.socket);
     prefix = `docker.io/kic-agent-it/${client}-${uniqueToken()}`;
   });
   afterAll(() => {
@@ -66,18 +32,18 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal with %s", (clie
 
   it("reports an image deleted only when no reference to its content remains, even one it cannot read", async () => {
     const image = scratch.image(`${prefix}/hidden:1`);
-    const blobs = blobsOf(containerd, image.manifest);
+    const blobs = blobsOf(rt.containerd, image.manifest);
     // containerd takes any text as a name; ctr's table shows it, but not in columns one can split.
     const unreadable = `${prefix}/hidden:with space`;
     scratch.tag(image.name, unreadable);
 
-    const result = await agent({ client, include: [`${prefix}/hidden:*`] });
+    const result = await rt.agent({ client, include: [`${prefix}/hidden:*`] });
 
     const left = refsTo(image.manifest);
     if (result.deleted.some((d) => d.id === image.id)) {
       // Deleted means freed: no reference, no blob.
       expect(left).toEqual([]);
-      for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
+      for (const b of blobs) expect(blobBytes(rt.containerd, b.digest), b.digest).toBeUndefined();
     } else {
       expect(left.length).toBeGreaterThan(0);
       expect(result.failed.map((f) => f.id)).toEqual([image.id]);
@@ -92,9 +58,9 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal with %s", (clie
   it("passes references after --, so a name starting with - is not taken for a flag", async () => {
     const image = scratch.image(`${prefix}/dash:1`);
     const dashed = `-kic-dash-${uniqueToken()}`;
-    ctr(socket, ["images", "tag", "--", image.name, dashed]);
+    ctr(rt.socket, ["images", "tag", "--", image.name, dashed]);
 
-    const result = await agent({ client, include: [`${prefix}/dash:*`] });
+    const result = await rt.agent({ client, include: [`${prefix}/dash:*`] });
 
     expect(result.failed).toEqual([]);
     expect(result.deleted.map((d) => d.id)).toEqual([image.id]);

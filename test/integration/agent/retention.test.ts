@@ -1,54 +1,19 @@
 // --keep-newest and the per-node limits against the real containerd, through both clients: the
 // creation time comes from each image's config (crictl inspecti, ctr content get), the oldest go
 // first, and a grep-style pattern selects images like grep -E.
-import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
-import type { AgentResult } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import {
-  imageRefs,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  uniqueToken,
-  type BuiltImage,
-  type StandaloneContainerd,
-} from "../../support/containerd.js";
+import { describe, expect, it } from "vitest";
+import { imageRefs, uniqueToken, type BuiltImage } from "../../support/containerd.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-let socket = "";
-let scratch: Scratch;
-beforeAll(async () => {
-  containerd = await startContainerd();
-  socket = containerd.socket;
-  process.env.PATH = pathWithBins;
-  scratch = new Scratch(socket);
-});
-afterAll(() => {
-  scratch.cleanup();
-  containerd.stop();
-});
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
-async function agent(args: Record<string, unknown>, lines: string[] = []): Promise<AgentResult> {
-  const config = loadAgentConfig(
-    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
-    {},
-  );
-  return runAgent(config, {
-    exec: createHostExec("direct"),
-    log: pino({ level: "silent" }),
-    report: createPrettyReporter((line) => lines.push(line)),
-  });
-}
+const agent = (args: Record<string, unknown>, lines: string[] = []) => rt.agent(args, { lines });
 
 /** Three releases of one repository, built in March, January and February (imported in that order). */
 function releases(repo: string): { jan: BuiltImage; feb: BuiltImage; mar: BuiltImage } {
-  const mar = scratch.image(`${repo}:3`, { created: "2026-03-01T00:00:00Z", pad: 30_000 });
-  const jan = scratch.image(`${repo}:1`, { created: "2026-01-01T00:00:00Z", pad: 10_000 });
-  const feb = scratch.image(`${repo}:2`, { created: "2026-02-01T00:00:00Z", pad: 20_000 });
+  const mar = rt.scratch.image(`${repo}:3`, { created: "2026-03-01T00:00:00Z", pad: 30_000 });
+  const jan = rt.scratch.image(`${repo}:1`, { created: "2026-01-01T00:00:00Z", pad: 10_000 });
+  const feb = rt.scratch.image(`${repo}:2`, { created: "2026-02-01T00:00:00Z", pad: 20_000 });
   return { jan, feb, mar };
 }
 
@@ -70,16 +35,16 @@ describe.each(["crictl", "ctr"])("retention rules on containerd with %s", (clien
     expect(kept.get(feb.id)?.detail).toBe(
       `newest 2 of 3 in ${repo} (created 2026-02-01T00:00:00.000Z), --keep-newest 2`,
     );
-    expect(imageRefs(socket)).toEqual(expect.arrayContaining([mar.name, feb.name]));
-    expect(imageRefs(socket)).not.toContain(jan.name);
+    expect(imageRefs(rt.socket)).toEqual(expect.arrayContaining([mar.name, feb.name]));
+    expect(imageRefs(rt.socket)).not.toContain(jan.name);
     expect(lines.join("\n")).toContain(`newest 2 of 3 in ${repo}`);
   });
 
   it("--keep-newest keeps an image whose config has no creation time (it may be the newest)", async () => {
     const repo = `docker.io/kic-agent-it/undated-${client}-${uniqueToken()}`;
-    const dated = scratch.image(`${repo}:1`, { created: "2026-01-01T00:00:00Z" });
+    const dated = rt.scratch.image(`${repo}:1`, { created: "2026-01-01T00:00:00Z" });
     // oci-image.mjs writes the epoch by default, as reproducible builders do.
-    const undated = scratch.image(`${repo}:2`);
+    const undated = rt.scratch.image(`${repo}:2`);
 
     const result = await agent({ client, include: [`${repo}:*`], "keep-newest": "1" });
 
@@ -110,7 +75,7 @@ describe.each(["crictl", "ctr"])("retention rules on containerd with %s", (clien
       "--max-images-per-node 1 reached on this node (oldest deleted first): left for a later run",
     );
     expect(result.limit).toEqual({ maxImages: 1, cut: 2 });
-    expect(imageRefs(socket)).toEqual(expect.arrayContaining([feb.name, mar.name]));
+    expect(imageRefs(rt.socket)).toEqual(expect.arrayContaining([feb.name, mar.name]));
   });
 
   it("--max-bytes-per-node deletes the oldest images that fit and stops at the first that does not", async () => {
@@ -133,14 +98,14 @@ describe.each(["crictl", "ctr"])("retention rules on containerd with %s", (clien
 
   it("a grep-style /re/i include selects by a piece of the name, like grep -Ei", async () => {
     const token = uniqueToken();
-    const hit = scratch.image(
+    const hit = rt.scratch.image(
       `docker.io/kic-agent-it/grep-${client}-${token}-Frontend:1`.toLowerCase(),
     );
-    const miss = scratch.image(`docker.io/kic-agent-it/grep-${client}-${token}-backend:1`);
+    const miss = rt.scratch.image(`docker.io/kic-agent-it/grep-${client}-${token}-backend:1`);
 
     const result = await agent({ client, include: [`/grep-${client}-${token}-FRONTEND:/i`] });
 
     expect(result.deleted.map((d) => d.id)).toEqual([hit.id]);
-    expect(imageRefs(socket)).toContain(miss.name);
+    expect(imageRefs(rt.socket)).toContain(miss.name);
   });
 });

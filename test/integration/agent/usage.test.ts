@@ -3,47 +3,19 @@
 // while it is taken.
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
+import { describe, expect, it } from "vitest";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   crictl,
   ctr,
   imageRefs,
   pathWithBins,
-  Scratch,
-  startContainerd,
   uniqueToken,
-  type StandaloneContainerd,
 } from "../../support/containerd.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-let socket = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  socket = containerd.socket;
-  process.env.PATH = pathWithBins;
-});
-afterAll(() => {
-  containerd.stop();
-});
-
-async function agent(args: Record<string, unknown>): Promise<AgentResult> {
-  const config = loadAgentConfig(
-    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
-    {},
-  );
-  return runAgent(config, {
-    exec: createHostExec("direct"),
-    log: pino({ level: "silent" }),
-    report: createPrettyReporter(() => undefined),
-  });
-}
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
 const reasons = (r: AgentResult) =>
   Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
@@ -51,13 +23,7 @@ const reasons = (r: AgentResult) =>
 describe.each(["ctr", "crictl"] as RuntimeClientName[])(
   "a tag moved to another image after a container started (%s)",
   (client) => {
-    let scratch: Scratch;
-    beforeAll(() => {
-      scratch = new Scratch(socket);
-    });
-    afterAll(() => {
-      scratch.cleanup();
-    });
+    const scratch = rt.blockScratch();
 
     // A: what the container runs. The tag app:1 then moves to B, as `ctr images tag --force` or a
     // re-pull of a mutable tag does; A keeps only its id reference. (With another name the CRI
@@ -65,16 +31,16 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
     // names A by its id, as an operator cleaning up untagged images does.
     const setUp = (how: "ctr run" | "ctr create" | "cri") => {
       const prefix = `docker.io/kic-agent-it/moved-${uniqueToken()}`;
-      const a = scratch.image(`${prefix}/app:1`, { busybox: true });
-      const b = scratch.image(`${prefix}/app-b:1`, { busybox: true });
+      const a = scratch().image(`${prefix}/app:1`, { busybox: true });
+      const b = scratch().image(`${prefix}/app-b:1`, { busybox: true });
       const tok = prefix.slice(-8);
-      if (how === "ctr run") scratch.ctrContainer(`kic-moved-run-${tok}`, a.name, "running");
+      if (how === "ctr run") scratch().ctrContainer(`kic-moved-run-${tok}`, a.name, "running");
       else if (how === "ctr create")
-        scratch.ctrContainer(`kic-moved-created-${tok}`, a.name, "created");
-      else scratch.criContainer(scratch.sandbox(`moved-${tok}`), "moved", a.name, "running");
-      scratch.tag(b.name, a.name);
+        scratch().ctrContainer(`kic-moved-created-${tok}`, a.name, "created");
+      else scratch().criContainer(scratch().sandbox(`moved-${tok}`), "moved", a.name, "running");
+      scratch().tag(b.name, a.name);
       // The tag now names B; A is still there, under its id only.
-      expect(imageRefs(socket)).toContain(a.id);
+      expect(imageRefs(rt.socket)).toContain(a.id);
       return { prefix, a, b };
     };
 
@@ -84,44 +50,38 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
       it(`keeps the image a container made by ${how} runs after its tag moved to another image`, async () => {
         const { prefix, a, b } = setUp(how);
 
-        const result = await agent({ client, include: [`${prefix}/**`, a.id] });
+        const result = await rt.agent({ client, include: [`${prefix}/**`, a.id] });
 
         expect(result.failed).toEqual([]);
         expect(result.deleted.map((d) => d.id)).not.toContain(a.id);
         expect(reasons(result)[a.id]).toBe("in-use");
-        expect(imageRefs(socket)).toContain(a.id);
+        expect(imageRefs(rt.socket)).toContain(a.id);
         // B is what the tag names now; nothing runs it. It is kept too (the container's name
         // still points to it), which errs on the safe side.
-        expect(imageRefs(socket)).toContain(b.name);
+        expect(imageRefs(rt.socket)).toContain(b.name);
       });
     }
   },
 );
 
 describe("pods deleted while the inventory is taken", () => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("drops a sandbox removed between crictl pods and crictl inspectp, and still deletes", async () => {
     const prefix = `docker.io/kic-agent-it/churn-${uniqueToken()}`;
-    const used = scratch.image(`${prefix}/used:1`, { busybox: true });
-    const unused = scratch.image(`${prefix}/unused:1`);
+    const used = scratch().image(`${prefix}/used:1`, { busybox: true });
+    const unused = scratch().image(`${prefix}/unused:1`);
     const tok = prefix.slice(-8);
-    const survivor = scratch.sandbox(`survivor-${tok}`);
-    scratch.criContainer(survivor, "user", used.name, "created");
-    const victim = scratch.sandbox(`victim-${tok}`);
+    const survivor = scratch().sandbox(`survivor-${tok}`);
+    scratch().criContainer(survivor, "user", used.name, "created");
+    const victim = scratch().sandbox(`victim-${tok}`);
 
     // A crictl that, the first time inspectp is run, removes the victim pod right before the real
     // crictl runs: the pod was listed by `crictl pods` and is gone when inspected.
-    const wrapperDir = join(scratch.dir, "churn-bin");
-    const trigger = join(scratch.dir, "churn-armed");
+    const wrapperDir = join(scratch().dir, "churn-bin");
+    const trigger = join(scratch().dir, "churn-armed");
     const real = join(binDir, "crictl");
-    const endpoint = `unix://${socket}`;
+    const endpoint = `unix://${rt.socket}`;
     writeFileSync(trigger, "");
     mkdirSync(wrapperDir);
     writeFileSync(
@@ -143,31 +103,31 @@ exec '${real}' "$@"
     process.env.PATH = `${wrapperDir}:${pathWithBins}`;
     let result: AgentResult;
     try {
-      result = await agent({ client: "crictl", include: [`${prefix}/**`] });
+      result = await rt.agent({ client: "crictl", include: [`${prefix}/**`] });
     } finally {
       process.env.PATH = path;
     }
 
     // The race really happened: the wrapper fired and the victim is gone.
     expect(existsSync(trigger)).toBe(false);
-    expect(crictl(socket, ["pods", "-q"])).not.toContain(victim);
+    expect(crictl(rt.socket, ["pods", "-q"])).not.toContain(victim);
     expect(result.failed).toEqual([]);
     expect(result.deleted.map((d) => d.id)).toEqual([unused.id]);
     expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
-    expect(imageRefs(socket)).toContain(used.name);
+    expect(imageRefs(rt.socket)).toContain(used.name);
   });
 
   it("drops a container removed between ctr containers ls and ctr containers info, and still deletes", async () => {
     const prefix = `docker.io/kic-agent-it/churn-ctr-${uniqueToken()}`;
-    const used = scratch.image(`${prefix}/used:1`, { busybox: true });
-    const gone = scratch.image(`${prefix}/gone:1`, { busybox: true });
+    const used = scratch().image(`${prefix}/used:1`, { busybox: true });
+    const gone = scratch().image(`${prefix}/gone:1`, { busybox: true });
     const tok = prefix.slice(-8);
-    scratch.ctrContainer(`kic-churn-used-${tok}`, used.name, "created");
-    const victim = scratch.ctrContainer(`kic-churn-victim-${tok}`, gone.name, "created");
+    scratch().ctrContainer(`kic-churn-used-${tok}`, used.name, "created");
+    const victim = scratch().ctrContainer(`kic-churn-victim-${tok}`, gone.name, "created");
 
     // A ctr that removes the victim container right before `containers info` asks about it.
-    const wrapperDir = join(scratch.dir, "churn-ctr-bin");
-    const trigger = join(scratch.dir, "churn-ctr-armed");
+    const wrapperDir = join(scratch().dir, "churn-ctr-bin");
+    const trigger = join(scratch().dir, "churn-ctr-armed");
     writeFileSync(trigger, "");
     mkdirSync(wrapperDir);
     writeFileSync(
@@ -177,7 +137,7 @@ exec '${real}' "$@"
 case " $* " in *" containers info ${victim} "*)
   if [ -e '${trigger}' ]; then
     rm -f '${trigger}'
-    /usr/bin/ctr --address '${socket}' --namespace k8s.io containers rm '${victim}' >/dev/null 2>&1
+    /usr/bin/ctr --address '${rt.socket}' --namespace k8s.io containers rm '${victim}' >/dev/null 2>&1
   fi
 esac
 exec /usr/bin/ctr "$@"
@@ -189,13 +149,13 @@ exec /usr/bin/ctr "$@"
     process.env.PATH = `${wrapperDir}:${pathWithBins}`;
     let result: AgentResult;
     try {
-      result = await agent({ client: "ctr", include: [`${prefix}/**`] });
+      result = await rt.agent({ client: "ctr", include: [`${prefix}/**`] });
     } finally {
       process.env.PATH = path;
     }
 
     expect(existsSync(trigger)).toBe(false);
-    expect(ctr(socket, ["containers", "ls", "-q"])).not.toContain(victim);
+    expect(ctr(rt.socket, ["containers", "ls", "-q"])).not.toContain(victim);
     expect(result.failed).toEqual([]);
     // Its container is gone, so its image is unused now and goes; the other stays in use.
     expect(

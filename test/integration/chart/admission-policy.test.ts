@@ -24,7 +24,7 @@ import {
   removeNodeImages,
   sampleImages,
   serviceAccountKubeConfig,
-} from "../controller/support.js";
+} from "../../support/controller-on-cluster.js";
 import {
   chartDir,
   helm,

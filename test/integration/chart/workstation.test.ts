@@ -13,7 +13,12 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import { installPackedCli, type PackedCli } from "../../support/packed-cli.js";
-import { nodeImageNames, sampleImages } from "../controller/support.js";
+import {
+  nodeImageNames,
+  sampleImages,
+  nodeFlags,
+  helperPodsIn,
+} from "../../support/controller-on-cluster.js";
 import { chartDir, helmOk, localClusterValuesFile, testValues } from "./release.js";
 
 const execFileAsync = promisify(execFile);
@@ -126,19 +131,6 @@ async function tokenKubeconfig(user: string, file: string): Promise<void> {
   );
 }
 
-async function helperPodsLeft(): Promise<string> {
-  return kubectl([
-    "get",
-    "pods",
-    "-n",
-    ns,
-    "-l",
-    "app.kubernetes.io/component=agent",
-    "-o",
-    "name",
-  ]);
-}
-
 interface ListedRow {
   image: string;
   wouldCleanOn: string[];
@@ -202,7 +194,7 @@ describe("list and report from a workstation, with the CLI installed from the np
     expect(listed.images[0]?.wouldCleanOn).toEqual([ensureCluster().nodeName]);
     // A dry run: the image is still there; and list's helper pod is gone.
     expect(nodeImageNames()).toContain(`${prefix}/app:v1`);
-    expect(await helperPodsLeft()).toBe("");
+    expect(await helperPodsIn(ns)).toBe("");
   });
 
   it("lets the flags given win over the release's settings", async () => {
@@ -240,14 +232,7 @@ describe("list and report from a workstation, with the CLI installed from the np
         "",
         "--include",
         `${prefix}/app:*`,
-        "--helper-image",
-        ensureCluster().image,
-        "--helper-image-pull-policy",
-        "Never",
-        "--socket",
-        ensureCluster().containerdSocket,
-        "--nsenter-target",
-        "containerd",
+        ...nodeFlags(),
         "--nodes",
         ensureCluster().nodeName,
       ],

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { nsenterPrefix } from "../../../src/agent/host-exec.js";
 import { cacheDir, ensureCluster, kubectl } from "../../support/cluster.js";
 
 const ns = `kic-cluster-${randomBytes(3).toString("hex")}`;
@@ -55,19 +56,7 @@ describe("local cluster", () => {
             securityContext: { privileged: true, runAsUser: 0 },
             // Enter the host's namespaces the way the helper pod does and look at the host's
             // containerd state. (Target: containerd's pid, not 1: see test/cluster/README.md.)
-            command: [
-              "nsenter",
-              "--target",
-              containerdPid,
-              "--mount",
-              "--uts",
-              "--ipc",
-              "--net",
-              "--pid",
-              "--",
-              "ls",
-              containerdDir,
-            ],
+            command: [...nsenterPrefix(Number(containerdPid)), "ls", containerdDir],
           },
         ],
       },

@@ -3,7 +3,6 @@
 // helper pod create it lets the server create the pod but never passes the answer on: the
 // connection is reset, or held until the run is interrupted. The helper pod then exists with its
 // agent running; the controller must find it by name and observe it, or delete it.
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { request as httpsRequest } from "node:https";
@@ -11,25 +10,18 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSelector } from "../../../src/run-model/labels.js";
-import { runController } from "../../../src/controller/run.js";
-import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
   adminKubeConfig,
-  chartRbac,
   collectingReporter,
   eventually,
   kubeFor,
   podsWith,
-  serviceAccountKubeConfig,
-  silent,
   testRunConfig,
-} from "./support.js";
+  controllerOnCluster,
+} from "../../support/controller-on-cluster.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-fault-${tok}`;
-const never = () => new AbortController().signal;
-let nodeName = "";
-let sa: KubeConfig;
+const fixture = controllerOnCluster("fault", { accounts: { kic: { allowPodDeletion: true } } });
+const { tok, ns } = fixture;
 
 type Action = "reset" | "hold";
 
@@ -107,7 +99,7 @@ async function startProxy(): Promise<{
 
 /** The service account's credentials, aimed at the proxy (plain HTTP on loopback). */
 function throughProxy(url: string): KubeConfig {
-  const token = sa.getCurrentUser()?.token;
+  const token = fixture.account("kic").getCurrentUser()?.token;
   const kc = new KubeConfig();
   kc.loadFromOptions({
     // client-node allows plain HTTP only with skipTLSVerify; the proxy verifies the real server.
@@ -123,38 +115,27 @@ let proxy: Awaited<ReturnType<typeof startProxy>>;
 
 describe("helper pod creates without an answer (fault-injecting proxy, real API server)", () => {
   beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true }),
-    });
-    sa = await serviceAccountKubeConfig(ns, "kic");
     proxy = await startProxy();
   });
 
   afterAll(async () => {
     await proxy.close();
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    await kubectl(["delete", "clusterrole,clusterrolebinding", `${ns}-kic`, "--ignore-not-found"]);
   });
 
   const args = () => ({
     include: ["demo.local/nothing-matches:*"],
-    nodes: [nodeName],
+    nodes: [fixture.nodeName],
     "dry-run": true,
   });
 
   it("finds a helper pod whose create lost its answer (connection reset after the server created it) and observes it to the end", async () => {
     const fault = proxy.failNextPodCreate("reset");
     const runId = `it-${tok}-reset`;
-    const { summary } = await runController(testRunConfig(ns, `reset-${tok}`, args()), {
-      kube: kubeFor(throughProxy(proxy.url), "sa via proxy"),
-      log: silent,
-      report: collectingReporter().reporter,
-      signal: never(),
-      runId,
-    });
+    const { summary } = await fixture.run(
+      kubeFor(throughProxy(proxy.url), "sa via proxy"),
+      testRunConfig(ns, `reset-${tok}`, args()),
+      { report: collectingReporter().reporter, runId },
+    );
     // The server did create it: the fault hit after the pod existed.
     expect(await fault.answered).toBe(201);
     const node = summary.nodes[0];
@@ -171,13 +152,11 @@ describe("helper pod creates without an answer (fault-injecting proxy, real API 
     const runId = `it-${tok}-hold`;
     const stop = new AbortController();
     const t0 = Date.now();
-    const run = runController(testRunConfig(ns, `hold-${tok}`, args()), {
-      kube: kubeFor(throughProxy(proxy.url), "sa via proxy"),
-      log: silent,
-      report: collectingReporter().reporter,
-      signal: stop.signal,
-      runId,
-    });
+    const run = fixture.run(
+      kubeFor(throughProxy(proxy.url), "sa via proxy"),
+      testRunConfig(ns, `hold-${tok}`, args()),
+      { report: collectingReporter().reporter, signal: stop.signal, runId },
+    );
     const ended = run.then(() => 0);
     expect(await Promise.race([fault.answered, ended])).toBe(201);
     stop.abort("SIGTERM");

@@ -2,11 +2,8 @@
 // `kubectl describe node` shows, the run-report ConfigMap (also with 5,000 nodes), `report` printing
 // it, a real Pushgateway scraped; each as the chart's service account with the chart's RBAC, and a
 // missing permission is a note naming it while the run keeps its result.
-import { randomBytes } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryExitCode } from "../../../src/run-model/run-summary.js";
-import { runController } from "../../../src/controller/run.js";
 import { REPORT_MAX_BYTES } from "../../../src/report/run-report/fit.js";
 import { createRunSinks } from "../../../src/report/sinks/index.js";
 import { createRunReportSink } from "../../../src/report/sinks/run-report.js";
@@ -15,40 +12,28 @@ import { startPushgateway, type Pushgateway } from "../../support/pushgateway.js
 import { render, REQUIRED_VALUES } from "../../unit/chart/helm.js";
 import { bigSummary } from "../../unit/report/audit-fixtures.js";
 import {
-  buildCli,
-  removeBuiltCli,
-  chartClusterRoleName,
-  chartRbac,
   collectingReporter,
   execFileAsync,
   kubeFor,
   nodeImageNames,
   removeNodeImages,
-  sampleImages,
-  serviceAccountKubeConfig,
-  silent,
   testRunConfig,
-  writeKubeconfig,
-} from "./support.js";
-import { tempDir } from "../../support/temp-dir.js";
+  controllerOnCluster,
+  nodeFlags,
+} from "../../support/controller-on-cluster.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-audit-${tok}`;
-const repo = `demo.local/kic-audit-${tok}`;
-const ref = (name: string) => `${repo}/${name}`;
-const never = () => new AbortController().signal;
-const tmp = tempDir("kic-audit-it-");
 const SA = "kic";
 const BARE = "kic-bare";
 const REPORT = `${SA}-report`;
-
-let nodeName = "";
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
+const fixture = controllerOnCluster("audit", {
+  accounts: {
+    [SA]: { allowPodDeletion: true, events: true, report: true },
+    // The chart's RBAC with events and the report turned off: the run must go on without them.
+    [BARE]: { allowPodDeletion: true },
+  },
+  cli: true,
 });
-let kic: KubeConfig;
-let bare: KubeConfig;
+const { tok, ns, ref } = fixture;
 let gateway: Pushgateway;
 
 /** The report ConfigMap exactly as the chart renders it for a release named `release`. */
@@ -80,7 +65,7 @@ async function nodeEvents(reason: string): Promise<EventList["items"]> {
     "-n",
     "default",
     "--field-selector",
-    `involvedObject.kind=Node,involvedObject.name=${nodeName},reason=${reason}`,
+    `involvedObject.kind=Node,involvedObject.name=${fixture.nodeName},reason=${reason}`,
     "-o",
     "json",
   ]);
@@ -107,32 +92,12 @@ async function canI(args: string[]): Promise<string> {
 
 describe("audit: Events on Nodes, run report, Pushgateway (real API server)", () => {
   beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    cli = buildCli();
     gateway = await startPushgateway();
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, SA, { allowPodDeletion: true, events: true, report: true }),
-    });
     await kubectl(["apply", "-f", "-"], { input: chartReportConfigMap(SA) });
-    // The chart's RBAC with events and the report turned off: the run must go on without them.
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, BARE, { allowPodDeletion: true }),
-    });
-    kic = await serviceAccountKubeConfig(ns, SA);
-    bare = await serviceAccountKubeConfig(ns, BARE);
   });
 
   afterAll(async () => {
     await gateway.stop();
-    removeNodeImages([ref("app:v1"), ref("app:v2")]);
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    for (const sa of [SA, BARE]) {
-      const name = chartClusterRoleName(ns, sa);
-      await kubectl(["delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found"]);
-      await kubectl(["delete", "role,rolebinding", name, "-n", "default", "--ignore-not-found"]);
-    }
   });
 
   it("grants create on events only in default, and get/update only on the report ConfigMap", async () => {
@@ -148,29 +113,14 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
   });
 
   it("list: a read-only sweep prints one table of the images the patterns match, and deletes nothing", async () => {
-    sampleImages([ref("app:v1"), ref("app:v2")]);
-    const c = ensureCluster();
+    fixture.images([ref("app:v1"), ref("app:v2")]);
     const args = [
-      cli,
-      "list",
-      "--kubeconfig",
-      writeKubeconfig(kic, tmp, "kic"),
-      "--namespace",
-      ns,
-      "--instance",
-      `list-${tok}`,
-      "--include",
-      ref("app:*"),
-      "--nodes",
-      nodeName,
-      "--helper-image",
-      c.image,
-      "--helper-image-pull-policy",
-      "Never",
-      "--socket",
-      c.containerdSocket,
-      "--nsenter-target",
-      "containerd",
+      ...fixture.cliArgs("list", "kic", {
+        instance: `list-${tok}`,
+        include: ref("app:*"),
+        nodes: fixture.nodeName,
+      }),
+      ...nodeFlags(),
     ];
     const table = await execFileAsync(process.execPath, args);
     console.log(`kube-image-cleanup list:\n${table.stdout}`);
@@ -181,7 +131,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
       expect(lines).toContainEqual(
         expect.stringMatching(
           new RegExp(
-            `^${ref(name).replace(/[.]/g, "\\.")} +1 +- +\\d+\\.\\d [KM]iB +${nodeName} +-$`,
+            `^${ref(name).replace(/[.]/g, "\\.")} +1 +- +\\d+\\.\\d [KM]iB +${fixture.nodeName} +-$`,
           ),
         ),
       );
@@ -198,29 +148,26 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
   });
 
   it("records an Event on the Node that kubectl describe node shows, writes the report, prints it, and pushes metrics", async () => {
-    sampleImages([ref("app:v1")]);
+    fixture.images([ref("app:v1")]);
     const instance = `audit-${tok}`;
     const config = testRunConfig(ns, instance, {
       include: [ref("app:*")],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
       "report-configmap": REPORT,
       "pushgateway-url": gateway.url,
     });
-    const kube = kubeFor(kic, "sa");
+    const kube = kubeFor(fixture.account("kic"), "sa");
     const { lines, reporter } = collectingReporter();
-    const { summary } = await runController(config, {
-      kube,
-      log: silent,
+    const { summary } = await fixture.run(kube, config, {
       report: reporter,
       sinks: createRunSinks(config.audit, kube),
-      signal: never(),
     });
     expect(lines.filter((l) => l.startsWith("note:"))).toEqual([]);
     expect(summaryExitCode(summary)).toBe(0);
     const runId = summary.runId;
 
     // 1. The Event, as kubectl describe node shows it.
-    const described = await kubectl(["describe", "node", nodeName]);
+    const described = await kubectl(["describe", "node", fixture.nodeName]);
     const eventLine = described
       .split("\n")
       .find((l) => l.includes("ImagesCleaned") && l.includes(runId));
@@ -243,12 +190,12 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     expect(report.runs[0]?.runId).toBe(runId);
     expect(report.runs[0]?.exitCode).toBe(0);
     expect(report.runs[0]?.nodes).toEqual([
-      expect.objectContaining({ node: nodeName, status: "ok", deleted: 1, failed: 0 }),
+      expect.objectContaining({ node: fixture.nodeName, status: "ok", deleted: 1, failed: 0 }),
     ]);
 
     // 3. `kube-image-cleanup report` prints it as the run's tables.
     const printed = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "report",
       "--kubeconfig",
       ensureCluster().kubeconfig,
@@ -271,7 +218,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     );
     expect(out).toContainEqual(
       expect.stringMatching(
-        new RegExp(`^  ${nodeName} +ok +1 +\\d+\\.\\d [KM]iB +0 +0 +\\d+\\.\\d s$`),
+        new RegExp(`^  ${fixture.nodeName} +ok +1 +\\d+\\.\\d [KM]iB +0 +0 +\\d+\\.\\d s$`),
       ),
     );
 
@@ -280,9 +227,9 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
     const series = (name: string, ...labels: string[]) =>
       scraped.find((l) => l.startsWith(`${name}{`) && labels.every((x) => l.includes(x)));
     const release = `release="${instance}"`;
-    expect(series("kube_image_cleanup_node_images_deleted", `node="${nodeName}"`, release)).toMatch(
-      / 1$/,
-    );
+    expect(
+      series("kube_image_cleanup_node_images_deleted", `node="${fixture.nodeName}"`, release),
+    ).toMatch(/ 1$/);
     expect(series("kube_image_cleanup_nodes", 'result="ok"', release)).toMatch(/ 1$/);
     expect(series("kube_image_cleanup_last_success_timestamp_seconds", release)).toMatch(
       / \d+(\.\d+)?(e\+\d+)?$/,
@@ -292,25 +239,22 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
   it("goes on with its own result when Events and the report are forbidden, and says which permission is missing", async () => {
     const config = testRunConfig(ns, `bare-${tok}`, {
       include: [ref("nothing:*")],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
       "dry-run": true,
       "report-configmap": REPORT,
     });
-    const kube = kubeFor(bare, "sa");
+    const kube = kubeFor(fixture.account("kic-bare"), "sa");
     const { lines, reporter } = collectingReporter();
-    const { summary } = await runController(config, {
-      kube,
-      log: silent,
+    const { summary } = await fixture.run(kube, config, {
       report: reporter,
       sinks: createRunSinks(config.audit, kube),
-      signal: never(),
     });
     expect(summaryExitCode(summary)).toBe(0);
     const notes = lines.filter((l) => l.startsWith("note:"));
     expect(notes).toHaveLength(2);
     expect(notes[0]).toMatch(
       new RegExp(
-        `^note: events: no Event for node ${nodeName}: forbidden: create events in namespace default: .* \\(granted by the chart's events Role in namespace default \\(events.enabled=true, rbac.create=true\\)\\); no more Events are recorded in this run \\(or set events.enabled=false\\) \\(the run's result is unaffected\\)$`,
+        `^note: events: no Event for node ${fixture.nodeName}: forbidden: create events in namespace default: .* \\(granted by the chart's events Role in namespace default \\(events.enabled=true, rbac.create=true\\)\\); no more Events are recorded in this run \\(or set events.enabled=false\\) \\(the run's result is unaffected\\)$`,
       ),
     );
     expect(notes[1]).toMatch(
@@ -319,7 +263,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
   });
 
   it("writes 5,000-node runs to the real ConfigMap and keeps it far below 1 MiB", async () => {
-    const sink = createRunReportSink(kubeFor(kic, "sa").audit, REPORT, 10);
+    const sink = createRunReportSink(kubeFor(fixture.account("kic"), "sa").audit, REPORT, 10);
     for (let i = 0; i < 11; i++) {
       const summary = bigSummary({ nodes: 5000, failed: 100, runId: `big-${tok}-${i}` });
       await sink.summary?.(summary, {
@@ -349,7 +293,7 @@ describe("audit: Events on Nodes, run report, Pushgateway (real API server)", ()
 
   it("report: a namespace without a report is exit 2 and one line naming the flag", async () => {
     const r = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "report",
       "--kubeconfig",
       ensureCluster().kubeconfig,

@@ -1,57 +1,42 @@
 // The controller against the real local cluster: a real kube-apiserver with RBAC, the controller
 // authenticated as service accounts bound to exactly the chart's RBAC, and helper pods running the
 // real agent through nsenter against the real node's containerd.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, runSelector, selectorOf } from "../../../src/run-model/labels.js";
 import { summaryExitCode } from "../../../src/run-model/run-summary.js";
-import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  buildCli,
-  removeBuiltCli,
-  chartClusterRoleName,
-  chartRbac,
   collectingReporter,
   eventually,
   execFileAsync,
-  kubeFor,
   nodeImageNames,
   podsWith,
-  removeNodeImages,
-  sampleImages,
   serviceAccountKubeConfig,
-  silent,
   testRunConfig,
   writeKubeconfig,
-  type SampleImage,
-} from "./support.js";
-import { tempDir } from "../../support/temp-dir.js";
+  controllerOnCluster,
+  removeGhostNode,
+  nodeFlags,
+  startCli,
+} from "../../support/controller-on-cluster.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-ctl-${tok}`;
-const repo = `demo.local/kic-ctl-${tok}`;
-const ref = (name: string) => `${repo}/${name}`;
-const tmp = tempDir("kic-ctl-it-");
-const never = () => new AbortController().signal;
-
-let nodeName = "";
-let images: SampleImage[] = [];
-let kic: KubeConfig; // the chart's RBAC, allowPodDeletion=true
-let noDelete: KubeConfig; // the chart's RBAC, allowPodDeletion=false
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
+const fixture = controllerOnCluster("ctl", {
+  accounts: {
+    kic: { allowPodDeletion: true },
+    "kic-nodelete": { allowPodDeletion: false },
+    "kic-nocluster": { allowPodDeletion: true, clusterRole: false },
+  },
+  cli: true,
 });
+const { tok, ns, repo, ref, tmp } = fixture;
 
 const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, namespace: ns, ...((extra.metadata as object | undefined) ?? {}) },
   spec: {
-    nodeName,
+    nodeName: fixture.nodeName,
     restartPolicy: "Never",
     terminationGracePeriodSeconds: 0,
     containers: [{ name: "c", image, imagePullPolicy: "Never" }],
@@ -72,46 +57,11 @@ async function ghostNode(suffix = ""): Promise<string> {
   return name;
 }
 
-async function removeGhost(name: string): Promise<void> {
-  await kubectl([
-    "delete",
-    "pods",
-    "-n",
-    ns,
-    "--field-selector",
-    `spec.nodeName=${name}`,
-    "--force",
-    "--grace-period=0",
-    "--ignore-not-found",
-  ]);
-  await kubectl(["delete", "node", name, "--ignore-not-found"]);
-}
+const removeGhost = (name: string) => removeGhostNode(ns, name);
 
 describe("controller against a real API server and kubelet", () => {
   beforeAll(async () => {
-    const c = ensureCluster();
-    nodeName = c.nodeName;
-    cli = buildCli();
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true }),
-    });
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic-nodelete", { allowPodDeletion: false }),
-    });
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic-nocluster", { allowPodDeletion: true, clusterRole: false }),
-    });
-    kic = await serviceAccountKubeConfig(ns, "kic");
-    noDelete = await serviceAccountKubeConfig(ns, "kic-nodelete");
-    images = sampleImages([
-      ref("app:v1"),
-      ref("app:v2"),
-      ref("app:v3"),
-      ref("app:v4"),
-      ref("other:v1"),
-    ]);
+    fixture.images([ref("app:v1"), ref("app:v2"), ref("app:v3"), ref("app:v4"), ref("other:v1")]);
     // app:v3 runs in a pod (in use); app:v4 belongs to a pod bound to the node that cannot start
     // (a missing ConfigMap), so no container uses it: only the API server knows it is needed.
     await apply(podManifest("user-running", ref("app:v3")));
@@ -140,34 +90,15 @@ describe("controller against a real API server and kubelet", () => {
     ]);
   });
 
-  afterAll(async () => {
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    for (const sa of ["kic", "kic-nodelete"]) {
-      await kubectl([
-        "delete",
-        "clusterrole,clusterrolebinding",
-        chartClusterRoleName(ns, sa),
-        "--ignore-not-found",
-      ]);
-    }
-    removeNodeImages(images.map((i) => i.name));
-  });
-
   it("deletes exactly the unused matching images as the chart's service account, keeps what pods need, and deletes its helper pod", async () => {
     const { lines, nodes, reporter } = collectingReporter();
     const runId = `it-${tok}-main`;
     const config = testRunConfig(ns, `main-${tok}`, {
       include: [ref("app:*")],
       exclude: [ref("app:v2")],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
     });
-    const { summary, fatal } = await runController(config, {
-      kube: kubeFor(kic, "service account kic"),
-      log: silent,
-      report: reporter,
-      signal: never(),
-      runId,
-    });
+    const { summary, fatal } = await fixture.run("kic", config, { report: reporter, runId });
 
     expect(fatal).toBeUndefined();
     const node = nodes[0];
@@ -195,7 +126,7 @@ describe("controller against a real API server and kubelet", () => {
       expect(onNode).toContain(ref(kept));
 
     expect(lines).toContain(`kube-image-cleanup run ${runId}`);
-    const section = lines.find((l) => l.startsWith(`[1/1] ${nodeName}: `)) ?? "";
+    const section = lines.find((l) => l.startsWith(`[1/1] ${fixture.nodeName}: `)) ?? "";
     expect(section).toMatch(
       /^\[1\/1\] kic-node: deleted 1 image, \d+\.\d [KM]iB reclaimed, kept 3 \(excluded 1, in-use 1, protected 1\), \d+\.\d s$/,
     );
@@ -229,20 +160,14 @@ describe("controller against a real API server and kubelet", () => {
     const config = {
       ...testRunConfig(ns, instance, {
         include: [ref("app:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "dry-run": true,
         "keep-pods": true,
       }),
       owner: { name: "controller-standin", uid: owner.metadata.uid, namespace: ns },
     };
     const { lines, nodes, reporter } = collectingReporter();
-    const { summary } = await runController(config, {
-      kube: kubeFor(kic, "sa"),
-      log: silent,
-      report: reporter,
-      signal: never(),
-      runId,
-    });
+    const { summary } = await fixture.run("kic", config, { report: reporter, runId });
     expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
     expect(nodes[0]?.result?.dryRun).toBe(true);
     expect(nodeImageNames()).toContain(ref("app:v2")); // dry run: nothing deleted
@@ -256,7 +181,7 @@ describe("controller against a real API server and kubelet", () => {
       tolerations: unknown[];
       containers: { args: string[]; securityContext: Record<string, unknown> }[];
     };
-    expect(spec.nodeName).toBe(nodeName);
+    expect(spec.nodeName).toBe(fixture.nodeName);
     expect(spec.hostPID).toBe(true);
     expect(spec.automountServiceAccountToken).toBe(false);
     expect(spec.activeDeadlineSeconds).toBe(90);
@@ -302,14 +227,14 @@ describe("controller against a real API server and kubelet", () => {
   it("keeps going when deleting pods is forbidden and ends with the kubectl command that deletes them", async () => {
     const instance = `nodelete-${tok}`;
     const { lines, reporter } = collectingReporter();
-    const { summary, fatal } = await runController(
-      testRunConfig(ns, instance, { include: [ref("app:*")], nodes: [nodeName], "dry-run": true }),
-      {
-        kube: kubeFor(noDelete, "sa kic-nodelete"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-      },
+    const { summary, fatal } = await fixture.run(
+      "kic-nodelete",
+      testRunConfig(ns, instance, {
+        include: [ref("app:*")],
+        nodes: [fixture.nodeName],
+        "dry-run": true,
+      }),
+      { report: reporter },
     );
     expect(fatal).toBeUndefined();
     expect(summary.nodes[0]?.status, summary.nodes[0]?.reason).toBe("ok");
@@ -346,18 +271,15 @@ describe("controller against a real API server and kubelet", () => {
     await leftover("leftover-mine", instance);
     await leftover("leftover-other-instance", `other-${tok}`);
     const { lines, reporter } = collectingReporter();
-    const { summary } = await runController(
+    const { summary } = await fixture.run(
+      "kic",
       testRunConfig(ns, instance, {
         include: [ref("nothing:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "dry-run": true,
       }),
       {
-        kube: kubeFor(kic, "sa"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-        // A run a quarter of an hour later: the leftovers (no owner) are past their deadline, so
+        report: reporter, // A run a quarter of an hour later: the leftovers (no owner) are past their deadline, so
         // their run is over (live-runs.test.ts covers runs still in progress).
         now: () => Date.now() + 15 * 60_000,
       },
@@ -382,26 +304,15 @@ describe("controller against a real API server and kubelet", () => {
   it("reports a helper pod the kubelet rejects for lack of CPU as OutOfcpu and exits 1", async () => {
     // The real CLI as a process: the exit code is what the CronJob's Job sees.
     const r = await execFileAsync(process.execPath, [
-      cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(kic, tmp, "kic"),
-      "--namespace",
-      ns,
-      "--instance",
-      `cpu-${tok}`,
-      "--include",
-      ref("app:*"),
-      "--nodes",
-      nodeName,
-      "--helper-image",
-      ensureCluster().image,
-      "--helper-image-pull-policy",
-      "Never",
-      "--helper-cpu-request",
-      "1000",
-      "--helper-cpu-limit",
-      "",
+      ...fixture.cliArgs("run", "kic", {
+        instance: `cpu-${tok}`,
+        include: ref("app:*"),
+        nodes: fixture.nodeName,
+        "helper-image": ensureCluster().image,
+        "helper-image-pull-policy": "Never",
+        "helper-cpu-request": "1000",
+        "helper-cpu-limit": "",
+      }),
     ]).then(
       (ok) => ({ code: 0, stdout: ok.stdout, stderr: ok.stderr }),
       (e: unknown) => e as { code: number; stdout: string; stderr: string },
@@ -416,18 +327,14 @@ describe("controller against a real API server and kubelet", () => {
 
   it("gives up at once on a helper image that is not there, saying so", async () => {
     const started = Date.now();
-    const { summary } = await runController(
+    const { summary } = await fixture.run(
+      "kic",
       testRunConfig(ns, `pull-${tok}`, {
         include: [ref("app:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "helper-image": `docker.io/library/kic-absent-${tok}:1`,
       }),
-      {
-        kube: kubeFor(kic, "sa"),
-        log: silent,
-        report: collectingReporter().reporter,
-        signal: never(),
-      },
+      { report: collectingReporter().reporter },
     );
     expect(summary.nodes[0]?.reason).toMatch(/container agent cannot start: ErrImageNeverPull/);
     expect(Date.now() - started).toBeLessThan(60_000);
@@ -437,21 +344,22 @@ describe("controller against a real API server and kubelet", () => {
     const ghost = await ghostNode();
     try {
       const { lines, reporter } = collectingReporter();
-      const { summary } = await runController(
+      const { summary } = await fixture.run(
+        "kic",
         testRunConfig(ns, `pending-${tok}`, {
           include: [ref("nothing:*")],
-          nodes: [ghost, nodeName],
+          nodes: [ghost, fixture.nodeName],
           "skip-not-ready": false,
           "node-timeout": "10s",
           "dry-run": true,
         }),
-        { kube: kubeFor(kic, "sa"), log: silent, report: reporter, signal: never() },
+        { report: reporter },
       );
       const byNode = Object.fromEntries(summary.nodes.map((n) => [n.node, n]));
       expect(byNode[ghost]?.reason).toBe(
         `the pod was still Pending after 10s (--node-timeout): the kubelet on ${ghost} has not taken the pod up (is the node up and Ready?)`,
       );
-      expect(byNode[nodeName]?.status).toBe("ok");
+      expect(byNode[fixture.nodeName]?.status).toBe("ok");
       expect(lines.filter((l) => /^\[\d\/2\]/.test(l))).toHaveLength(2);
     } finally {
       await removeGhost(ghost);
@@ -464,34 +372,18 @@ describe("controller against a real API server and kubelet", () => {
     const ghosts = [await ghostNode("-1"), await ghostNode("-2")];
     try {
       const instance = `sigterm-${tok}`;
-      const child = spawn(
-        process.execPath,
-        [
-          cli,
-          "run",
-          "--kubeconfig",
-          writeKubeconfig(kic, tmp, "kic"),
-          "--namespace",
-          ns,
-          "--instance",
+      const { child, exited, stdout, stderr } = startCli([
+        ...fixture.cliArgs("run", "kic", {
           instance,
-          "--include",
-          ref("app:*"),
-          "--nodes",
-          ghosts.join(","),
-          "--skip-not-ready=false",
-          "--helper-image",
-          ensureCluster().image,
-          "--helper-image-pull-policy",
-          "Never",
-        ],
-        { stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+          include: ref("app:*"),
+          nodes: ghosts.join(","),
+        }),
+        "--skip-not-ready=false",
+        "--helper-image",
+        ensureCluster().image,
+        "--helper-image-pull-policy",
+        "Never",
+      ]);
       const first = await eventually(async () => {
         const [pod] = await podsWith(ns, selectorOf(instanceLabels(instance)));
         return pod?.spec.nodeName as string | undefined;
@@ -499,19 +391,19 @@ describe("controller against a real API server and kubelet", () => {
       const second = ghosts.find((g) => g !== first) ?? "";
       child.kill("SIGTERM");
       const code = await exited;
-      expect(code, stderr).toBe(1);
-      expect(stdout).toContain(
+      expect(code, stderr()).toBe(1);
+      expect(stdout()).toContain(
         `note: SIGTERM: no new nodes start; deleting the helper pods in flight`,
       );
-      expect(stdout).toMatch(
+      expect(stdout()).toMatch(
         new RegExp(
           `\\[1/2\\] ${first}: interrupted after .*: the run was stopped while the agent ran`,
         ),
       );
-      expect(stdout).toContain(
+      expect(stdout()).toContain(
         `1 node not reached by this run (the next run starts at another node):\n  ${second}\n`,
       );
-      expect(stdout).toContain("run interrupted by SIGTERM");
+      expect(stdout()).toContain("run interrupted by SIGTERM");
       const pods = await podsWith(ns, selectorOf(instanceLabels(instance)));
       expect(pods.map((p) => p.metadata.deletionTimestamp !== undefined)).toEqual([true]);
     } finally {
@@ -522,7 +414,7 @@ describe("controller against a real API server and kubelet", () => {
   it("exits 2 naming the verb and resource when the service account lacks the ClusterRole", async () => {
     const kc = await serviceAccountKubeConfig(ns, "kic-nocluster");
     const r = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "run",
       "--kubeconfig",
       writeKubeconfig(kc, tmp, "nocluster"),
@@ -549,7 +441,7 @@ describe("controller against a real API server and kubelet", () => {
       currentContext: "down",
     });
     const r = await execFileAsync(process.execPath, [
-      cli,
+      fixture.cli,
       "run",
       "--kubeconfig",
       writeKubeconfig(kc, tmp, "down"),
@@ -566,51 +458,39 @@ describe("controller against a real API server and kubelet", () => {
   });
 
   it("schedule repeats the run and never overlaps two runs", async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        cli,
-        "schedule",
-        "--cron",
-        "*/2 * * * * *",
-        "--run-now",
-        "--",
-        "run",
-        "--kubeconfig",
-        writeKubeconfig(kic, tmp, "kic"),
-        "--namespace",
-        ns,
-        "--instance",
-        `sched-${tok}`,
-        "--include",
-        ref("nothing:*"),
-        "--nodes",
-        nodeName,
-        "--dry-run",
-        "--helper-image",
-        ensureCluster().image,
-        "--helper-image-pull-policy",
-        "Never",
-        "--socket",
-        ensureCluster().containerdSocket,
-        "--nsenter-target",
-        "containerd",
-      ],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    let stdout = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const { child, exited, stdout } = startCli([
+      fixture.cli,
+      "schedule",
+      "--cron",
+      "*/2 * * * * *",
+      "--run-now",
+      "--",
+      "run",
+      "--kubeconfig",
+      writeKubeconfig(fixture.account("kic"), tmp, "kic"),
+      "--namespace",
+      ns,
+      "--instance",
+      `sched-${tok}`,
+      "--include",
+      ref("nothing:*"),
+      "--nodes",
+      fixture.nodeName,
+      "--dry-run",
+      ...nodeFlags(),
+    ]);
     // Ticks every 2 s, runs take longer (a helper pod per run): ticks come while a run is in flight.
     const skips = () =>
-      stdout
+      stdout()
         .split("\n")
         .filter((l) => l === "note: a run is still in progress: this scheduled run is skipped")
         .length;
     await eventually(
       async () =>
         Promise.resolve(
-          (stdout.match(/^summary of run/gm) ?? []).length >= 2 && skips() >= 1 ? true : undefined,
+          (stdout().match(/^summary of run/gm) ?? []).length >= 2 && skips() >= 1
+            ? true
+            : undefined,
         ),
       "two scheduled runs and a tick during a run",
       90_000,
@@ -619,12 +499,12 @@ describe("controller against a real API server and kubelet", () => {
     await exited;
     // An overlap was attempted (above) and refused: header and summary strictly alternate.
     expect(skips()).toBeGreaterThanOrEqual(1);
-    const marks = stdout
+    const marks = stdout()
       .split("\n")
       .filter((l) => l.startsWith("kube-image-cleanup run ") || l.startsWith("summary of run "))
       .map((l) => l.split(" ")[0]);
     for (let i = 0; i < marks.length; i++)
       expect(marks[i]).toBe(i % 2 === 0 ? "kube-image-cleanup" : "summary");
-    expect(stdout).toMatch(/^\[1\/1\] kic-node: would delete 0 images/m);
+    expect(stdout()).toMatch(/^\[1\/1\] kic-node: would delete 0 images/m);
   });
 });

@@ -1,31 +1,24 @@
 // Runs that overlap, runs cut short and big node lists, against the real API server and kubelet:
 // a manual run during a scheduled one (issue 10 item 4), the nodes a run did not reach (item 7),
 // and the node list in pages (item 5).
-import { randomBytes } from "node:crypto";
-import { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { instanceLabels, RUN_ID_LABEL, runSelector } from "../../../src/run-model/labels.js";
 import { listNodeFacts } from "../../../src/controller/node-list.js";
 import { rotateNodes } from "../../../src/controller/node-order.js";
-import { runController } from "../../../src/controller/run.js";
 import type { Kube } from "../../../src/kube/api.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  chartRbac,
   collectingReporter,
   eventually,
   kubeFor,
   podsWith,
-  serviceAccountKubeConfig,
-  silent,
   testRunConfig,
-} from "./support.js";
+  controllerOnCluster,
+  removeGhostNode,
+} from "../../support/controller-on-cluster.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-live-${tok}`;
-const never = () => new AbortController().signal;
-let nodeName = "";
-let kic: KubeConfig;
+const fixture = controllerOnCluster("live", { accounts: { kic: { allowPodDeletion: true } } });
+const { tok, ns } = fixture;
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 
@@ -36,7 +29,7 @@ function standIn(name: string, finished: boolean) {
     kind: "Pod",
     metadata: { name, namespace: ns },
     spec: {
-      nodeName,
+      nodeName: fixture.nodeName,
       restartPolicy: "Never",
       terminationGracePeriodSeconds: 0,
       containers: [
@@ -73,21 +66,6 @@ function gateLogReads(kube: Kube, gate: Promise<void>): Kube {
 }
 
 describe("runs that overlap, are cut short, or list many nodes (real API server and kubelet)", () => {
-  beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true }),
-    });
-    kic = await serviceAccountKubeConfig(ns, "kic");
-  });
-
-  afterAll(async () => {
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    await kubectl(["delete", "clusterrole,clusterrolebinding", `${ns}-kic`, "--ignore-not-found"]);
-  });
-
   it("two runs of one release at once leave each other's helper pods alone and both finish ok; leftovers of finished runs are still swept", async () => {
     const instance = `live-${tok}`;
     await standIn("controller-a", false);
@@ -111,27 +89,26 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
             : {}),
         },
         spec: {
-          nodeName,
+          nodeName: fixture.nodeName,
           restartPolicy: "Never",
           activeDeadlineSeconds: 90,
           terminationGracePeriodSeconds: 0,
           containers: [{ name: "c", image: "registry.k8s.io/pause:kic", imagePullPolicy: "Never" }],
         },
       });
-    const args = { include: ["demo.local/nothing-matches:*"], nodes: [nodeName], "dry-run": true };
+    const args = {
+      include: ["demo.local/nothing-matches:*"],
+      nodes: [fixture.nodeName],
+      "dry-run": true,
+    };
     // Run A (the scheduled run): held after its agent finished, before it reads the log.
     let release = () => {};
     const gate = new Promise<void>((r) => (release = r));
     const runA = `it-${tok}-a`;
-    const a = runController(
+    const a = fixture.run(
+      gateLogReads(kubeFor(fixture.account("kic"), "sa"), gate),
       { ...testRunConfig(ns, instance, args), owner: await owner("controller-a") },
-      {
-        kube: gateLogReads(kubeFor(kic, "sa"), gate),
-        log: silent,
-        report: collectingReporter().reporter,
-        signal: never(),
-        runId: runA,
-      },
+      { report: collectingReporter().reporter, runId: runA },
     );
     const podA = await eventually(async () => {
       const [p] = await podsWith(ns, runSelector(instance, runA));
@@ -151,9 +128,10 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
 
     // Run B (`kubectl create job --from=cronjob/...`) starts while A is still running.
     const b = collectingReporter();
-    const { summary: sb } = await runController(
+    const { summary: sb } = await fixture.run(
+      "kic",
       { ...testRunConfig(ns, instance, args), owner: await owner("controller-b") },
-      { kube: kubeFor(kic, "sa"), log: silent, report: b.reporter, signal: never() },
+      { report: b.reporter },
     );
     expect(sb.nodes[0]?.status, sb.nodes[0]?.reason).toBe("ok");
     expect(b.lines).toContain("  swept:       1 helper pod left by earlier runs deleted");
@@ -179,11 +157,8 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
     const later = Date.now() + 15 * 60_000;
     const t0 = Date.now();
     const c = collectingReporter();
-    await runController(testRunConfig(ns, instance, args), {
-      kube: kubeFor(kic, "sa"),
-      log: silent,
+    await fixture.run("kic", testRunConfig(ns, instance, args), {
       report: c.reporter,
-      signal: never(),
       now: () => later + (Date.now() - t0),
     });
     expect(c.lines).toContain("  swept:       1 helper pod left by earlier runs deleted");
@@ -210,20 +185,15 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
       const stop = new AbortController();
       const instance = `cut-${tok}`;
       const { lines, reporter } = collectingReporter();
-      const run = runController(
+      const run = fixture.run(
+        "kic",
         testRunConfig(ns, instance, {
           include: ["demo.local/nothing-matches:*"],
           "node-selector": `kic-live=${tok}`,
           "skip-not-ready": false,
           "node-timeout": "60s",
         }),
-        {
-          kube: kubeFor(kic, "sa"),
-          log: silent,
-          report: reporter,
-          signal: stop.signal,
-          now: () => base + (Date.now() - t0),
-        },
+        { report: reporter, signal: stop.signal, now: () => base + (Date.now() - t0) },
       );
       await eventually(
         async () =>
@@ -245,25 +215,12 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
       expect(at).toBeGreaterThan(0);
       expect(lines.slice(at + 1, at + 4)).toEqual(order.slice(1).map((n) => `  ${n}`));
     } finally {
-      for (const name of ghosts) {
-        await kubectl([
-          "delete",
-          "pods",
-          "-n",
-          ns,
-          "--field-selector",
-          `spec.nodeName=${name}`,
-          "--force",
-          "--grace-period=0",
-          "--ignore-not-found",
-        ]);
-        await kubectl(["delete", "node", name, "--ignore-not-found"]);
-      }
+      for (const name of ghosts) await removeGhostNode(ns, name);
     }
   });
 
   it("lists nodes page by page, cut down to what selection reads, and keeps every one", async () => {
-    const kube = kubeFor(kic, "sa");
+    const kube = kubeFor(fixture.account("kic"), "sa");
     const names = (await kubectl(["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"]))
       .split(" ")
       .filter(Boolean)
@@ -272,8 +229,8 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
     expect(listing.nodes.map((n) => n.name).sort()).toEqual(names);
     expect(listing.pages).toBeGreaterThanOrEqual(names.length);
     // What selection reads survives the cut-down pages (the real node is Ready, Linux).
-    expect(listing.nodes.find((n) => n.name === nodeName)).toEqual({
-      name: nodeName,
+    expect(listing.nodes.find((n) => n.name === fixture.nodeName)).toEqual({
+      name: fixture.nodeName,
       windows: false,
       deleting: false,
       ready: true,

@@ -26,7 +26,7 @@ import {
   testRunConfig,
   writeKubeconfig,
   type SampleImage,
-} from "./support.js";
+} from "../../support/controller-on-cluster.js";
 import { tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");

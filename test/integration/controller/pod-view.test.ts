@@ -33,7 +33,7 @@ import {
   serviceAccountKubeConfig,
   silent,
   testRunConfig,
-} from "./support.js";
+} from "../../support/controller-on-cluster.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-view-${tok}`;

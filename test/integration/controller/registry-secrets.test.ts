@@ -3,17 +3,20 @@
 // Secrets named in registryPullSecrets): a usable Secret passes; a missing one, one of another type
 // and one whose .dockerconfigjson is no dockerconfig stop the run with exit 2 naming the Secret and
 // never its content; a Secret the Role does not name is forbidden, and the error names the value.
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkRegistryPullSecrets } from "../../../src/controller/registry-secrets.js";
 import { ConfigError, KubeApiError } from "../../../src/errors.js";
 import type { Kube } from "../../../src/kube/api.js";
-import { ensureCluster, kubectl } from "../../support/cluster.js";
-import { chartRbac, kubeFor, serviceAccountKubeConfig } from "./support.js";
+import { kubectl } from "../../support/cluster.js";
+import { controllerOnCluster } from "../../support/controller-on-cluster.js";
 
-const ns = `kic-regsecret-${randomBytes(3).toString("hex")}`;
 const sa = "kic-regsecret";
 const NAMED = ["registry-pull", "wrong-type", "bad-content", "not-created"];
+const fixture = controllerOnCluster("regsecret", {
+  accounts: { [sa]: { allowPodDeletion: true, registryPullSecrets: NAMED } },
+  privileged: false,
+});
+const { ns } = fixture;
 const dockerconfig = (auths: unknown) => Buffer.from(JSON.stringify({ auths })).toString("base64");
 
 function secret(name: string, type: string, data: Record<string, string>): string {
@@ -23,11 +26,6 @@ function secret(name: string, type: string, data: Record<string, string>): strin
 describe("registry pull Secrets checked before a run", () => {
   let kube: Kube;
   beforeAll(async () => {
-    ensureCluster();
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: chartRbac(ns, sa, { allowPodDeletion: true, registryPullSecrets: NAMED }),
-    });
     const pw = Buffer.from("kic:s3cret-password").toString("base64");
     for (const input of [
       secret("registry-pull", "kubernetes.io/dockerconfigjson", {
@@ -45,12 +43,10 @@ describe("registry pull Secrets checked before a run", () => {
       }),
     ])
       await kubectl(["apply", "-n", ns, "-f", "-"], { input });
-    kube = kubeFor(await serviceAccountKubeConfig(ns, sa), `service account ${sa}`);
+    kube = fixture.kube(sa);
   });
-  afterAll(async () => {
+  afterAll(() => {
     kube.close();
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    await kubectl(["delete", "clusterrole,clusterrolebinding", `${sa}-${ns}`]).catch(() => "");
   });
 
   it("passes a Secret of type kubernetes.io/dockerconfigjson with usable auths", async () => {

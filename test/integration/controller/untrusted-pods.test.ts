@@ -2,44 +2,25 @@
 // refuses leading and trailing whitespace). Against the real API server and kubelet: a tenant's
 // image string must neither forge lines in the Job log nor stop a node's run, and the images pods
 // need must still reach the agent on the node, however many.
-import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseCtrImageList } from "../../../src/agent/ctr-parse.js";
-import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  buildCli,
-  removeBuiltCli,
-  chartRbac,
   collectingReporter,
   execFileAsync,
-  kubeFor,
-  removeNodeImages,
-  sampleImages,
-  serviceAccountKubeConfig,
-  silent,
   testRunConfig,
-  writeKubeconfig,
-  type SampleImage,
-} from "./support.js";
-import { tempDir } from "../../support/temp-dir.js";
+  controllerOnCluster,
+  removeGhostNode,
+  nodeFlags,
+  helperPodsIn,
+} from "../../support/controller-on-cluster.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-untrusted-${tok}`;
-const repo = `demo.local/kic-untrusted-${tok}`;
-const ref = (name: string) => `${repo}/${name}`;
-const tmp = tempDir("kic-untrusted-it-");
-const never = () => new AbortController().signal;
-
-let nodeName = "";
-let kic: KubeConfig;
-let images: SampleImage[] = [];
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
+const fixture = controllerOnCluster("untrusted", {
+  accounts: { kic: { allowPodDeletion: true } },
+  cli: true,
 });
+const { tok, ns, repo, ref } = fixture;
 const ghosts: string[] = [];
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
@@ -67,35 +48,13 @@ function targetDigest(name: string): string {
 }
 
 describe("pods whose image strings are not image references", () => {
-  beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await apply(JSON.parse(chartRbac(ns, "kic", { allowPodDeletion: true })));
-    kic = await serviceAccountKubeConfig(ns, "kic");
-    images = sampleImages([ref("victim:v1"), ref("needed:v1")]);
-    cli = buildCli();
+  beforeAll(() => {
+    fixture.images([ref("victim:v1"), ref("needed:v1")]);
   });
 
   afterAll(async () => {
-    for (const ghost of ghosts) {
-      // No kubelet confirms deletions on a ghost node: force them, or the namespace never goes.
-      await kubectl([
-        "delete",
-        "pods",
-        "-n",
-        ns,
-        "--field-selector",
-        `spec.nodeName=${ghost}`,
-        "--force",
-        "--grace-period=0",
-        "--ignore-not-found",
-      ]);
-      await kubectl(["delete", "node", ghost, "--ignore-not-found"]);
-    }
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    await kubectl(["delete", "clusterrole,clusterrolebinding", `${ns}-kic`, "--ignore-not-found"]);
-    removeNodeImages(images.map((i) => i.name));
+    // No kubelet confirms deletions on a ghost node: force them, or the namespace never goes.
+    for (const ghost of ghosts) await removeGhostNode(ns, ghost);
   });
 
   it("a tenant's image with newlines forging a node section, deleted lines and a summary leaves exactly one section per node and one summary in the Job log", async () => {
@@ -103,14 +62,14 @@ describe("pods whose image strings are not image references", () => {
     // "protected" and its text printed raw as that image's detail.
     const forged = [
       "x",
-      `[1/1] ${nodeName}: deleted 9 images, 9.0 GiB reclaimed, kept 0, 1.0 s`,
+      `[1/1] ${fixture.nodeName}: deleted 9 images, 9.0 GiB reclaimed, kept 0, 1.0 s`,
       "    deleted  docker.io/library/postgres:16  0123456789ab  1.0 GiB",
       "",
       "summary of run forged: 1 node: 1 ok, 0 failed; deleted 9 images, 9.0 GiB reclaimed; 1.0 s; 4 API requests",
-      `  ${nodeName}  ok  9  9.0 GiB  0  0  1.0 s@${targetDigest(ref("victim:v1"))}`,
+      `  ${fixture.nodeName}  ok  9  9.0 GiB  0  0  1.0 s@${targetDigest(ref("victim:v1"))}`,
     ].join("\n");
     await create(
-      boundPod("forger", nodeName, {
+      boundPod("forger", fixture.nodeName, {
         containers: [{ name: "c", image: forged, imagePullPolicy: "Never" }],
       }),
     );
@@ -127,40 +86,25 @@ describe("pods whose image strings are not image references", () => {
     expect(stored).toBe(forged);
 
     const r = await execFileAsync(process.execPath, [
-      cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(kic, tmp, "kic"),
-      "--namespace",
-      ns,
-      "--instance",
-      `forged-${tok}`,
-      "--include",
-      ref("victim:*"),
-      "--nodes",
-      nodeName,
-      "--client",
-      "ctr",
+      ...fixture.cliArgs("run", "kic", {
+        instance: `forged-${tok}`,
+        include: ref("victim:*"),
+        nodes: fixture.nodeName,
+        client: "ctr",
+      }),
       "--dry-run",
-      "--helper-image",
-      ensureCluster().image,
-      "--helper-image-pull-policy",
-      "Never",
-      "--socket",
-      ensureCluster().containerdSocket,
-      "--nsenter-target",
-      "containerd",
+      ...nodeFlags(),
     ]).catch((e: unknown) => e as { code: number; stdout: string; stderr: string });
     const log = `${r.stdout}\n${r.stderr}`;
     // As `kubectl logs job/...` and a terminal show it: every line break counts.
     const lines = log.split(/\r\n|\r|\n|\u2028|\u2029|\u0085/);
     expect("code" in r ? r.code : 0, log).toBe(0);
     expect(lines.filter((l) => /^\[\d+\/\d+\] /.test(l))).toEqual([
-      expect.stringMatching(new RegExp(`^\\[1/1\\] ${nodeName}: would delete 1 image`)),
+      expect.stringMatching(new RegExp(`^\\[1/1\\] ${fixture.nodeName}: would delete 1 image`)),
     ]);
     expect(lines.filter((l) => l.startsWith("summary of run "))).toHaveLength(1);
     expect(lines.filter((l) => /^ {4}deleted /.test(l))).toEqual([]);
-    expect(lines.filter((l) => l.startsWith(`  ${nodeName}  `))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith(`  ${fixture.nodeName}  `))).toHaveLength(1);
     // Not an image reference, so it protects nothing: the image it pointed at is a candidate.
     expect(log).toContain(`    would delete  ${ref("victim:v1")}`);
   });
@@ -171,7 +115,7 @@ describe("pods whose image strings are not image references", () => {
     // never cleaned again.
     const huge = `${repo}/${"a".repeat(140 * 1024)}:v1`;
     await create(
-      boundPod("huge", nodeName, {
+      boundPod("huge", fixture.nodeName, {
         containers: [{ name: "c", image: huge, imagePullPolicy: "Never" }],
       }),
     );
@@ -182,7 +126,7 @@ describe("pods whose image strings are not image references", () => {
     );
     for (const name of ["many-a", "many-b"]) {
       await create(
-        boundPod(name, nodeName, {
+        boundPod(name, fixture.nodeName, {
           initContainers: refs.map((image, i) => ({
             name: `i${i}`,
             image,
@@ -194,13 +138,14 @@ describe("pods whose image strings are not image references", () => {
     }
 
     const { nodes, lines, reporter } = collectingReporter();
-    const { summary } = await runController(
+    const { summary } = await fixture.run(
+      "kic",
       testRunConfig(ns, `many-${tok}`, {
         include: [ref("needed:*")],
-        nodes: [nodeName],
+        nodes: [fixture.nodeName],
         "dry-run": true,
       }),
-      { kube: kubeFor(kic, "service account kic"), log: silent, report: reporter, signal: never() },
+      { report: reporter },
     );
     const node = nodes[0];
     expect(node?.status, `${node?.reason ?? ""}\n${lines.join("\n")}`).toBe("ok");
@@ -235,29 +180,21 @@ describe("pods whose image strings are not image references", () => {
       );
     }
     const { nodes, reporter } = collectingReporter();
-    await runController(
+    await fixture.run(
+      "kic",
       testRunConfig(ns, `too-many-${tok}`, {
         include: [ref("*")],
         nodes: [ghost],
         "skip-not-ready": false,
       }),
-      { kube: kubeFor(kic, "service account kic"), log: silent, report: reporter, signal: never() },
+      { report: reporter },
     );
     expect(nodes[0]?.status).toBe("failed");
     expect(nodes[0]?.reason).toMatch(
       /^the pods on the node reference 4000 distinct images \(\d+ KiB as a list\), more than a pod's annotations can hold \(256 KiB\)/,
     );
     expect(nodes[0]?.pod).toBeUndefined();
-    const helpers = await kubectl([
-      "get",
-      "pods",
-      "-n",
-      ns,
-      "-l",
-      "app.kubernetes.io/component=agent",
-      "-o",
-      "name",
-    ]);
+    const helpers = await helperPodsIn(ns);
     expect(helpers.trim()).toBe("");
   });
 });

@@ -1,0 +1,159 @@
+// The chart installed into a namespace of the local cluster, the fixture of the e2e files: the
+// namespace (labelled privileged, as the README tells the operator), `helm upgrade --install` with
+// the local cluster's values, a Job made from the release's CronJob and its log, and the teardown
+// (release, namespace, the images left on the node). Also the pinned helm and the node's images.
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
+import { ensureCluster, kubectl } from "./cluster.js";
+import { helperPodsIn } from "./controller-on-cluster.js";
+
+export const run = promisify(execFile);
+export const repo = join(import.meta.dirname, "..", "..");
+
+/** The cluster's pinned helm, run from the repository root; its stdout. */
+export async function helm(args: string[]): Promise<string> {
+  const c = ensureCluster();
+  return (await run(join(c.binDir, "helm"), ["--kubeconfig", c.kubeconfig, ...args], { cwd: repo }))
+    .stdout;
+}
+
+/** Names of the images on the node under `prefix`, sorted (ctr, containerd's k8s.io namespace). */
+export async function imagesOnNode(prefix: string): Promise<string[]> {
+  const c = ensureCluster();
+  const { stdout } = await run("ctr", [
+    "--address",
+    c.containerdSocket,
+    "-n",
+    "k8s.io",
+    "images",
+    "ls",
+    "-q",
+  ]);
+  return stdout
+    .split("\n")
+    .filter((n) => n.startsWith(`${prefix}/`))
+    .sort();
+}
+
+/** One image `sample-images.sh --push` put into the cluster's registry. */
+export interface PushedImage {
+  name: string;
+  /** The config digest: the image id a node shows once it has pulled the image. */
+  id: string;
+  /** The manifest digest the registry serves: the repo digest a pull records. */
+  manifest: string;
+}
+
+/** Builds small sample images and pushes them to the cluster's registry (test/cluster/registry.sh). */
+export async function pushImages(refs: string[]): Promise<PushedImage[]> {
+  const { stdout } = await run("bash", [
+    join(repo, "test/cluster/sample-images.sh"),
+    "--push",
+    ...refs,
+  ]);
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as PushedImage);
+}
+
+/** Removes every image on the node under `prefix` (ctr, k8s.io namespace). */
+export async function removeImagesOnNode(prefix: string): Promise<void> {
+  const left = await imagesOnNode(prefix);
+  if (left.length === 0) return;
+  const c = ensureCluster();
+  await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+}
+
+export interface HelmRelease {
+  readonly ns: string;
+  readonly release: string;
+  /**
+   * `helm upgrade --install` of the chart, waiting, with test/local-cluster-values.yaml, the node's
+   * containerd socket, a schedule that does not fire during the test and only the real node; `args`
+   * after those (more `--set` or `-f`).
+   */
+  install(args: string[]): Promise<void>;
+  /** Creates Job `name` from the release's CronJob, waits for it to complete, returns its log. */
+  runJobNow(name: string): Promise<string>;
+  /** Names of the helper pods (component agent) in the namespace. */
+  helperPods(): Promise<string[]>;
+}
+
+/**
+ * The chart's release `release` in namespace `ns`, for the tests of the file or describe block it is
+ * called in: its beforeAll creates the namespace, its afterAll uninstalls the release, deletes the
+ * namespace and removes the node's images under `imagePrefix`.
+ */
+export function helmRelease(opts: {
+  ns: string;
+  release: string;
+  imagePrefix: string;
+}): HelmRelease {
+  const { ns, release } = opts;
+  beforeAll(async () => {
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+  });
+  afterAll(async () => {
+    await helm(["uninstall", release, "-n", ns]).catch(() => "");
+    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
+    await removeImagesOnNode(opts.imagePrefix);
+  });
+  return {
+    ns,
+    release,
+    install: async (args) => {
+      const c = ensureCluster();
+      await helm([
+        "upgrade",
+        "--install",
+        release,
+        "chart",
+        "-n",
+        ns,
+        "--wait",
+        "-f",
+        "test/local-cluster-values.yaml",
+        // The node's containerd socket lives in this user's cache dir (test/cluster/lib.sh).
+        "--set",
+        `runtime.socket=${c.containerdSocket}`,
+        "--set",
+        "schedule=0 3 * * *",
+        // Only the real node: benchmarks may add kwok nodes to the same cluster.
+        "--set",
+        `nodes.names={${c.nodeName}}`,
+        ...args,
+      ]);
+    },
+    runJobNow: async (name) => {
+      const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+      if (!cronjob.startsWith("cronjob.batch/"))
+        throw new Error(`no CronJob of release ${release} in ${ns}: ${JSON.stringify(cronjob)}`);
+      await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
+      try {
+        await kubectl([
+          "wait",
+          "-n",
+          ns,
+          `job/${name}`,
+          "--for=condition=complete",
+          "--timeout=240s",
+        ]);
+      } finally {
+        // The log is the audit trail: print it so a failure here is readable in CI.
+        process.stdout.write(
+          await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
+        );
+      }
+      return kubectl(["logs", "-n", ns, `job/${name}`]);
+    },
+    helperPods: async () =>
+      (await helperPodsIn(ns))
+        .split("\n")
+        .filter(Boolean)
+        .map((name) => name.replace(/^pod\//, "")),
+  };
+}
