@@ -55,7 +55,7 @@ export interface HostView {
 export interface HostNamespace {
   link: string | undefined;
   /** `pid 1`, or `the agent` where pid 1's could not be read (a sandboxed init; fails closed in a pod). */
-  from: "pid 1" | "the agent";
+  from: "pid 1" | "pid 2" | "the agent";
 }
 
 export type Verdict = { ok: true; socket: string } | { ok: false; reasons: string[] };
@@ -87,7 +87,7 @@ export function judgeTarget(facts: ProcessFacts, host: HostView): Verdict {
     else if (theirs === undefined) reasons.push(`its ${kind} namespace cannot be read`);
     else if (theirs !== host_.link)
       reasons.push(
-        `not in the host ${kind} namespace (${theirs}; ${host_.from === "pid 1" ? "pid 1's" : "the agent's own, as pid 1's cannot be read,"} is ${host_.link})`,
+        `not in the host ${kind} namespace (${theirs}; ${HOST_NS_FROM[host_.from]} is ${host_.link})`,
       );
   }
   if (facts.cgroup === undefined) reasons.push("its cgroup cannot be read");
@@ -180,22 +180,39 @@ async function listeningSockets(
   return [...owned];
 }
 
+const HOST_NS_FROM: Record<HostNamespace["from"], string> = {
+  "pid 1": "pid 1's",
+  "pid 2": "the kernel threads' (pid 2), as pid 1's cannot be read,",
+  "the agent": "the agent's own, as pid 1's cannot be read,",
+};
+
+/** Whether pid 2 is the kernel's kthreadd (that name, parent 0): true in the host's pid namespace. */
+async function isKthreadd(proc: string): Promise<boolean> {
+  const status = await readFile(`${proc}/2/status`, "utf8").catch(() => "");
+  return /^Name:\s*kthreadd$/m.test(status) && /^PPid:\s*0$/m.test(status);
+}
+
 /**
  * What "host" means here: pid namespaces, the agent's own (hostPID) and pid 1's; cgroup and mount
- * namespaces, pid 1's, or the agent's own where pid 1's may not be read (an init that hides its
- * namespaces, as a sandboxed VM's does: then only an agent that itself runs in the host's
- * namespaces, outside a pod, can accept a target; in a pod every target is refused).
+ * namespaces, pid 1's; where pid 1's may not be read (an init that hides its namespaces, as a
+ * sandboxed VM's does), the kernel threads' (pid 2, kthreadd); failing both, the agent's own (then
+ * only an agent that itself runs in the host's namespaces can accept a target).
  */
 export async function readHostView(sockets: readonly string[], proc = "/proc"): Promise<HostView> {
   const link = (pid: string, ns: string) =>
     readlink(`${proc}/${pid}/ns/${ns}`).catch(() => undefined);
   const own = await link("self", "pid");
   const init = await link("1", "pid");
+  // Pid 2 is kthreadd in the host's pid namespace (hostPID): a kernel thread, which always runs in
+  // the initial namespaces and which no pod can be. Where an init hides its namespaces (a sandboxed
+  // VM's does) its links still name the host's.
+  const kernel = await isKthreadd(proc);
   const hostNs = async (ns: string): Promise<HostNamespace> => {
     const ofInit = await link("1", ns);
-    return ofInit !== undefined
-      ? { link: ofInit, from: "pid 1" }
-      : { link: await link("self", ns), from: "the agent" };
+    if (ofInit !== undefined) return { link: ofInit, from: "pid 1" };
+    const ofKernel = kernel ? await link("2", ns) : undefined;
+    if (ofKernel !== undefined) return { link: ofKernel, from: "pid 2" };
+    return { link: await link("self", ns), from: "the agent" };
   };
   return {
     pidNs: [...new Set([own, init].filter((n): n is string => n !== undefined))],

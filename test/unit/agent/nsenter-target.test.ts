@@ -25,6 +25,8 @@ const LISTENING = "00010000";
 interface FakeProcess {
   comm: string;
   uid?: number;
+  /** PPid in /proc/PID/status (1 unless given; the kernel's kthreadd has 0). */
+  ppid?: number;
   pidNs?: string;
   /** "" where it may not be read, as pid 1's pid namespace. */
   cgroupNs?: string;
@@ -39,12 +41,15 @@ interface FakeProcess {
 }
 
 // A /proc captured from a node (as facts), laid out as files and symlinks like the real one.
-function fakeProc(processes: Record<number, FakeProcess>): string {
+function fakeProc(
+  processes: Record<number, FakeProcess>,
+  self: { cgroupNs: string; mntNs: string } = { cgroupNs: HOST_CGROUP_NS, mntNs: HOST_MNT_NS },
+): string {
   const proc = mkdtempSync(join(tmpdir(), "kic-proc-"));
   mkdirSync(join(proc, "self", "ns"), { recursive: true });
   symlinkSync(HOST_NS, join(proc, "self", "ns", "pid"));
-  symlinkSync(HOST_CGROUP_NS, join(proc, "self", "ns", "cgroup"));
-  symlinkSync(HOST_MNT_NS, join(proc, "self", "ns", "mnt"));
+  symlinkSync(self.cgroupNs, join(proc, "self", "ns", "cgroup"));
+  symlinkSync(self.mntNs, join(proc, "self", "ns", "mnt"));
   for (const [pid, p] of Object.entries(processes)) {
     const dir = join(proc, pid);
     mkdirSync(join(dir, "ns"), { recursive: true });
@@ -53,7 +58,7 @@ function fakeProc(processes: Record<number, FakeProcess>): string {
     writeFileSync(join(dir, "comm"), `${p.comm}\n`);
     writeFileSync(
       join(dir, "status"),
-      `Name:\t${p.comm}\nUid:\t${p.uid ?? 0}\t${p.uid ?? 0}\t0\t0\n`,
+      `Name:\t${p.comm}\nPPid:\t${p.ppid ?? 1}\nUid:\t${p.uid ?? 0}\t${p.uid ?? 0}\t0\t0\n`,
     );
     writeFileSync(join(dir, "cgroup"), p.cgroup ?? "0::/system.slice/containerd.service\n");
     // pid 1 of a sandboxed VM: its namespaces may not be read (no symlink here: readlink fails).
@@ -289,6 +294,40 @@ describe("--nsenter-target judged by namespace identity (issue 26 item 2)", () =
     const guarded = await resolveGuardedTarget(1, [SOCK], proc({ 1: init }));
     expect(guarded.target).toEqual({ pid: 1 });
     await expect(guarded.verify()).resolves.toBeUndefined();
+  });
+});
+
+describe("--nsenter-target where pid 1 hides its namespaces (a sandboxed VM's init)", () => {
+  // The agent in a pod (hostPID): its own cgroup and mount namespaces are the pod's, so they cannot
+  // stand for the host's; pid 2, the kernel's kthreadd, runs in the initial namespaces.
+  const inPod = { cgroupNs: POD_CGROUP_NS, mntNs: POD_MNT_NS };
+  const hidden: FakeProcess = { comm: "process_api", pidNs: "" };
+  const kthreadd: FakeProcess = { comm: "kthreadd", ppid: 0 };
+
+  it("takes the host's namespaces from pid 2 and accepts the runtime there", async () => {
+    const p = fakeProc({ 1: hidden, 2: kthreadd, 412: runtime }, inPod);
+    procs.push(p);
+    expect(await resolveNsenterTarget("containerd", [SOCK], p)).toEqual({
+      pid: 412,
+      comm: "containerd",
+      socket: SOCK,
+    });
+  });
+
+  it("still refuses a decoy in the pod's mount namespace, naming pid 2 as the reference", async () => {
+    const p = fakeProc({ 1: hidden, 2: kthreadd, 230: { ...runtime, mntNs: POD_MNT_NS } }, inPod);
+    procs.push(p);
+    await expect(resolveNsenterTarget(230, [SOCK], p)).rejects.toThrow(
+      `pid 230 (not in the host mount namespace (${POD_MNT_NS}; the kernel threads' (pid 2), as pid 1's cannot be read, is ${HOST_MNT_NS}))`,
+    );
+  });
+
+  it("does not take pid 2 for the kernel's unless it is kthreadd with parent 0", async () => {
+    const p = fakeProc({ 1: hidden, 2: { comm: "kthreadd" }, 412: runtime }, inPod);
+    procs.push(p);
+    await expect(resolveNsenterTarget("containerd", [SOCK], p)).rejects.toThrow(
+      /the agent's own, as pid 1's cannot be read/,
+    );
   });
 });
 
