@@ -95,7 +95,7 @@ const result: AgentResult = {
   failed: [],
   bytesReclaimed: 5.1 * MiB,
   imageFs: {
-    source: "crictl imagefsinfo",
+    source: "ctr snapshots usage + ctr content ls",
     usedBytesBefore: 323.6 * MiB,
     usedBytesAfter: 322.6 * MiB,
     freedBytes: 1 * MiB,
