@@ -86,8 +86,12 @@ async function clockOf(ref: string): Promise<string | undefined> {
     "images",
     "ls",
   ]);
-  const line = stdout.split("\n").find((l) => l.startsWith(`${ref} `));
-  return /kube-image-cleanup\.io\/unused-since=([^,\s]+)/.exec(line ?? "")?.[1];
+  // The clock is kept on the image's own record (named sha256:<image id>), which points at the
+  // same manifest digest as the tag's record.
+  const lines = stdout.split("\n");
+  const digest = lines.find((l) => l.startsWith(`${ref} `))?.split(/\s+/)[2];
+  const own = lines.find((l) => l.startsWith("sha256:") && l.split(/\s+/)[2] === digest);
+  return /kube-image-cleanup\.io\/unused-since=([^,\s]+)/.exec(own ?? "")?.[1];
 }
 
 describe("workload protection on the real cluster", () => {

@@ -140,6 +140,13 @@ describe("controller against a real API server and kubelet", () => {
       listNode: 1,
       watch: 2,
       listPodForAllNamespaces: 1,
+      // workload protection's read, once per run (one page each here)
+      listDeploymentForAllNamespaces: 1,
+      listStatefulSetForAllNamespaces: 1,
+      listDaemonSetForAllNamespaces: 1,
+      listReplicaSetForAllNamespaces: 1,
+      listJobForAllNamespaces: 1,
+      listCronJobForAllNamespaces: 1,
       createNamespacedPod: 1,
       readNamespacedPodLog: 1,
       deleteNamespacedPod: 1,
@@ -379,6 +386,9 @@ describe("controller against a real API server and kubelet", () => {
           nodes: ghosts.join(","),
         }),
         "--skip-not-ready=false",
+        // One node at a time (the default is 10): the second node must be one never started.
+        "--concurrency",
+        "1",
         "--helper-image",
         ensureCluster().image,
         "--helper-image-pull-policy",
@@ -426,7 +436,8 @@ describe("controller against a real API server and kubelet", () => {
     expect("code" in r ? r.code : 0).toBe(2);
     expect(r.stderr).toMatch(
       new RegExp(
-        `^error: forbidden: list nodes in all namespaces: nodes is forbidden: User "system:serviceaccount:${ns}:kic-nocluster" cannot list resource "nodes" .*\\(granted by the chart's ClusterRole`,
+        // The run's first cluster-wide read is workload protection's (on by default).
+        `^error: forbidden: list deployments in all namespaces: deployments.apps is forbidden: User "system:serviceaccount:${ns}:kic-nocluster" cannot list resource "deployments" .*the chart grants it with protect.workloads=true and rbac.create=true`,
         "m",
       ),
     );

@@ -409,6 +409,13 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       watch: 2,
       listNode: 1,
       listPodForAllNamespaces: 1,
+      // workload protection's read, once per run (one page each here)
+      listDeploymentForAllNamespaces: 1,
+      listStatefulSetForAllNamespaces: 1,
+      listDaemonSetForAllNamespaces: 1,
+      listReplicaSetForAllNamespaces: 1,
+      listJobForAllNamespaces: 1,
+      listCronJobForAllNamespaces: 1,
     });
     expect(summary.requests.podView).toEqual({
       listPages: 1,
