@@ -139,11 +139,12 @@ describe("the policy's new checks", () => {
       .map((v) => v.expression)
       .filter((e) => e.includes(text));
 
-  it("requires the protect file flag, annotation, volume and mount", () => {
+  it("requires the protect file flag, annotation, volume and mount (of every pod but a pull)", () => {
     expect(expressionWith('startsWith("--protect-file=")')).toEqual([
-      'variables.args.filter(a, a.startsWith("--protect-file=")) == ["--protect-file=/etc/kube-image-cleanup/protect/images.json"]',
+      'variables.pull || variables.args.filter(a, a.startsWith("--protect-file=")) == ["--protect-file=/etc/kube-image-cleanup/protect/images.json"]',
     ]);
     const [required] = expressionWith("in object.metadata.annotations");
+    expect(required).toMatch(/^variables\.pull \|\|/);
     expect(required).toContain('"kube-image-cleanup.io/protect" in object.metadata.annotations');
     expect(required).toContain('variables.volumes.exists(v, v.name == "protect")');
     expect(required).toContain('variables.mounts.exists(m, m.name == "protect")');
