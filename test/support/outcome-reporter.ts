@@ -24,6 +24,8 @@ export interface TestOutcome {
   state: string;
   /** Index into `errors` of the nearest failed file or suite around this test. */
   blockedBy?: number;
+  /** The first line of a failed test's first error: what a CI log's last lines name. */
+  error?: string;
 }
 
 export interface HolderError {
@@ -69,11 +71,14 @@ export default class OutcomeReporter implements Reporter {
           blockedBy = indexOf.get(p);
           if (blockedBy !== undefined || p.type === "module") break;
         }
+        const result = t.result();
+        const firstError = result.state === "failed" ? result.errors?.[0]?.message : undefined;
         tests.push({
           name: `${where(m)} > ${t.fullName}`,
           mode: t.options.mode,
-          state: t.result().state,
+          state: result.state,
           ...(blockedBy === undefined ? {} : { blockedBy }),
+          ...(firstError === undefined ? {} : { error: firstError.split("\n")[0] }),
         });
       }
     }

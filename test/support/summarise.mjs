@@ -8,7 +8,8 @@
 //   - an error of a file or suite that stopped no test (afterAll failed, a file that threw while
 //     loading, a suite with no tests) is one failure; so is each unhandled error;
 //   - a suite without an outcome file (its vitest run crashed or never started) is one failure.
-// Every failure that is not a failed test is explained on its own line above the closing line.
+// Every failure is named on its own line above the closing line (a failed test with the first line of
+// its error), so the last lines of a CI log say what to look at.
 // Exit status 1 when anything failed.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -34,7 +35,10 @@ export function summarise(suites) {
     const blocked = new Map();
     for (const t of outcomes.tests) {
       if (t.state === "passed") passed += 1;
-      else if (t.state === "failed") failed += 1;
+      else if (t.state === "failed") {
+        failed += 1;
+        notes.push(`${suite}: failed: ${t.name}` + (t.error ? `: ${t.error}` : ""));
+      }
       else if (t.mode === "skip" || t.mode === "todo") skipped += 1;
       else if (t.blockedBy !== undefined) {
         failed += 1;

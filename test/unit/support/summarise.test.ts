@@ -82,7 +82,7 @@ describe("the closing line of npm test", () => {
         "b.test.mjs": `${head}it("p1", () => {}); it("p2", () => {});`,
       },
       line: "3 passed, 1 failed",
-      note: undefined,
+      note: /^fixture: failed: a\.test\.mjs > outer > inner > fails: .*expected 1 to be 2/,
     },
     {
       name: "tests behind a failed beforeAll are failed, not skipped",
