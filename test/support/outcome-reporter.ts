@@ -72,7 +72,7 @@ export default class OutcomeReporter implements Reporter {
           if (blockedBy !== undefined || p.type === "module") break;
         }
         const result = t.result();
-        const firstError = result.state === "failed" ? result.errors?.[0]?.message : undefined;
+        const firstError = result.state === "failed" ? result.errors[0]?.message : undefined;
         tests.push({
           name: `${where(m)} > ${t.fullName}`,
           mode: t.options.mode,
