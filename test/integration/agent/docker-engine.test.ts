@@ -132,9 +132,10 @@ describe("docker client on dockerd", () => {
     if (image === undefined) throw new Error("the loaded image is not listed");
     const fsBefore = await adapter.imageFsUsage();
 
-    const errors = await adapter.remove([image]);
+    const { errors, alreadyGone } = await adapter.remove([image]);
 
     expect(errors).toEqual(new Map());
+    expect(alreadyGone).toEqual(new Map());
     const present = await adapter.present();
     expect(present.has(target.id)).toBe(false);
     for (const name of image.names) expect(present.has(name)).toBe(false);

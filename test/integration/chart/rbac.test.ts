@@ -87,6 +87,9 @@ const allNs = () => ["--all-namespaces"];
 const needed = (r: Release): [string, string, string[]][] => [
   ["list", "nodes", cluster()],
   ["list", "pods", allNs()],
+  // The shared pod view (src/controller/pod-view.ts): one list + watch of every pod, in place of a
+  // list per node.
+  ["watch", "pods", allNs()],
   ["create", "pods", inNs(r)],
   ["get", "pods", inNs(r)],
   ["list", "pods", inNs(r)],
@@ -118,7 +121,6 @@ const dangerous = (r: Release): [string, string, string[]][] => [
   ["create", "pods", ["-n", "kube-system"]],
   ["delete", "pods", ["-n", "default"]],
   ["get", "pods", ["-n", "kube-system"]],
-  ["watch", "pods", allNs()],
   ["update", "pods", inNs(r)],
   ["patch", "pods", inNs(r)],
   ["create", "pods/eviction", inNs(r)],

@@ -67,7 +67,8 @@ async function install(release: string, include: string): Promise<void> {
 /**
  * What a person needs to run `list` and `report` from a workstation (docs: "From a workstation"):
  * read nodes and pods everywhere, run helper pods in the release namespace, read its CronJob and
- * report. `cronjobs: false` leaves out the CronJob read, for the 403 message.
+ * report. `cronjobs: false` leaves out every CronJob read (the release's, and workload protection's
+cluster-wide list), for the 403 message.
  */
 function workstationRbac(user: string, cronjobs: boolean): string {
   return `
@@ -98,7 +99,7 @@ rules:
   - { apiGroups: [""], resources: [nodes], verbs: [list] }
   - { apiGroups: [""], resources: [pods], verbs: [list, watch] }
   - { apiGroups: [apps], resources: [deployments, statefulsets, daemonsets, replicasets], verbs: [list] }
-  - { apiGroups: [batch], resources: [jobs, cronjobs], verbs: [list] }
+  - { apiGroups: [batch], resources: [${cronjobs ? "jobs, cronjobs" : "jobs"}], verbs: [list] }
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -222,7 +223,8 @@ describe("list and report from a workstation, with the CLI installed from the np
         `^error: forbidden: list cronjobs in namespace ${ns}: .*get and list on cronjobs \\(batch\\) in namespace ${ns}.*--release ''`,
       ),
     );
-    // And that the message is right: with the flags alone the same user lists.
+    // And that the message is right: with the flags alone the same user lists (without workload
+    // protection, whose cluster-wide CronJob list this user may not make either).
     const flagsOnly = await kic(
       [
         "list",
@@ -230,6 +232,7 @@ describe("list and report from a workstation, with the CLI installed from the np
         ns,
         "--release",
         "",
+        "--no-protect-workloads",
         "--include",
         `${prefix}/app:*`,
         ...nodeFlags(),

@@ -127,7 +127,7 @@ const rows: Row[] = [
   { name: "run: ~/.kube/config not YAML", args: ["run", "--include", "x/*"], env: { KUBECONFIG: undefined, HOME: file("home-broken") }, key: "~/.kube/config", says: /not a valid kubeconfig/ },
   { name: "run: no credentials anywhere", args: ["run", "--include", "x/*"], env: { KUBECONFIG: undefined }, key: "--kubeconfig", says: /no credentials found/ },
   { name: "run: unknown --context", args: ["run", "--include", "x/*", "--context", "prod"], key: "--context", says: /given "prod"; use one of the contexts/ },
-  { name: "run: API server unreachable", args: ["run", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", says: /^error: cannot reach the API server to list pods .*: https:\/\/127\.0\.0\.1:1 \(kubeconfig .*down\.kubeconfig \(--kubeconfig\)\): connect ECONNREFUSED/, lines: 1 },
+  { name: "run: API server unreachable", args: ["run", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", says: /^error: cannot reach the API server to list [a-z]+ in all namespaces: https:\/\/127\.0\.0\.1:1 \(kubeconfig .*down\.kubeconfig \(--kubeconfig\)\): connect ECONNREFUSED/, lines: 1 },
   { name: "run: API server of $KUBECONFIG unreachable", args: ["run", "--include", "x/*"], env: { KUBECONFIG: file("down.kubeconfig") }, key: "down.kubeconfig ($KUBECONFIG)", says: /https:\/\/127\.0\.0\.1:1/, lines: 1 },
   // run: audit sinks
   { name: "run: --pushgateway-url without scheme", args: ["run", "--include", "x/*", "--pushgateway-url", "pushgateway:9091"], key: "--pushgateway-url", says: /given "pushgateway:9091"; give the Pushgateway's base URL/ },

@@ -192,6 +192,8 @@ describe("runs that overlap, are cut short, or list many nodes (real API server 
           "node-selector": `kic-live=${tok}`,
           "skip-not-ready": false,
           "node-timeout": "60s",
+          // One node at a time, so three are still waiting when the run is stopped.
+          concurrency: 1,
         }),
         { report: reporter, signal: stop.signal, now: () => base + (Date.now() - t0) },
       );
