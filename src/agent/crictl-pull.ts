@@ -8,13 +8,17 @@ import type { HostExec } from "./host-exec.js";
 import type { PullClient } from "./pull.js";
 import { crictlCommand } from "./crictl-command.js";
 
+/** The longest one pull may take. @default 30 minutes */
+export const PULL_TIMEOUT_MS = 30 * 60_000;
+
 export function createCrictlPullClient(
   exec: HostExec,
   socket: string,
   program = "crictl",
 ): PullClient {
-  // A pull of a large image takes minutes; the node's deadline bounds it (HostExec's timeout).
-  const argv = crictlCommand(program, socket, "30m");
+  // A pull of a large image takes minutes: crictl's and HostExec's limits are PULL_TIMEOUT_MS, not
+  // the default client call's 5 minutes; what the node's deadline leaves bounds it further.
+  const argv = crictlCommand(program, socket, `${String(PULL_TIMEOUT_MS / 60_000)}m`);
   return {
     async imageId(ref) {
       // `--` ends the options: a name is never read as a flag.
@@ -22,9 +26,12 @@ export function createCrictlPullClient(
       if (r.code !== 0) return undefined;
       return parseInspectiId(r.stdout);
     },
-    async pull(ref, credential) {
-      const r = await exec.run(argv("pull", "--", ref), credentialEnv(credential));
-      if (r.code !== 0) return { ok: false, stderr: r.stderr };
+    async pull(ref, credential, timeoutMs) {
+      const r = await exec.run(argv("pull", "--", ref), {
+        ...credentialEnv(credential),
+        timeoutMs: Math.min(timeoutMs ?? PULL_TIMEOUT_MS, PULL_TIMEOUT_MS),
+      });
+      if (r.code !== 0) return { ok: false, stderr: r.stderr, timedOut: r.timedOut === true };
       // crictl prints "Image is up to date for sha256:<id>".
       const id = /\b(sha256:[0-9a-f]{64})\b/.exec(r.stdout)?.[1];
       return { ok: true, id };
@@ -34,8 +41,8 @@ export function createCrictlPullClient(
 
 function credentialEnv(
   credential: RegistryCredential | undefined,
-): { env: Record<string, string> } | undefined {
-  if (credential === undefined) return undefined;
+): { env: Record<string, string> } | Record<string, never> {
+  if (credential === undefined) return {};
   const auth = Buffer.from(`${credential.username}:${credential.password}`).toString("base64");
   return { env: { CRICTL_AUTH: auth } };
 }

@@ -26,6 +26,8 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Killed because it outlived its timeout (the deadline's share, or the call's own limit). */
+  timedOut?: true;
 }
 
 export interface HostExec {
@@ -59,6 +61,11 @@ export interface HostExec {
 
 export interface RunOptions {
   env?: Readonly<Record<string, string>>;
+  /**
+   * This call's own limit instead of CLIENT_TIMEOUT_MS, still cut short by the deadline: a pull of
+   * a large image may rightly take longer than any other client call.
+   */
+  timeoutMs?: number;
 }
 
 /** Exit code nsenter (util-linux) uses when the program to run is not found. */
@@ -89,8 +96,8 @@ export function createHostExec(
   // In nsenter mode the clients see the target's mount namespace; its /proc root shows it to us too.
   const hostRoot = mode === "nsenter" ? `/proc/${String(target.pid)}/root` : "";
   const now = options.now ?? Date.now;
-  const timeout = () => {
-    const limit = options.timeoutMs ?? CLIENT_TIMEOUT_MS;
+  const timeout = (own?: number) => {
+    const limit = own ?? options.timeoutMs ?? CLIENT_TIMEOUT_MS;
     // Past the deadline a call still gets a second: enough for a quick answer, never a long wait.
     return options.deadlineMs === undefined
       ? limit
@@ -103,9 +110,9 @@ export function createHostExec(
     run: async (argv, runOptions) => {
       // A pid can be reused after the runtime restarts: check it again right before entering it.
       if (mode === "nsenter") await options.verifyTarget?.();
-      return spawnCollect([...prefix, ...argv], timeout(), runOptions?.env);
+      return spawnCollect([...prefix, ...argv], timeout(runOptions?.timeoutMs), runOptions?.env);
     },
-    callTimeoutMs: timeout,
+    callTimeoutMs: () => timeout(),
     socketExists: async (path) => {
       try {
         return (await stat(await resolveInRoot(hostRoot, path))).isSocket();
@@ -228,6 +235,7 @@ function spawnCollect(
           : signal
             ? `${stderr}\nkilled by ${signal}`
             : stderr,
+        ...(timedOut ? { timedOut: true as const } : {}),
       });
     });
   });

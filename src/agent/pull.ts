@@ -10,7 +10,7 @@ import {
   type CredentialStore,
   type RegistryCredential,
 } from "../registry/credentials.js";
-import { classifyPullFailure } from "./pull-failure.js";
+import { classifyPullFailure, pullTimedOut, type PullAttempt } from "./pull-failure.js";
 import type { PullOutcome } from "../run-model/pull-result.js";
 
 export { countOutcomes, type PullOutcome, type PullOutcomeKind } from "../run-model/pull-result.js";
@@ -19,11 +19,18 @@ export { countOutcomes, type PullOutcome, type PullOutcomeKind } from "../run-mo
 export interface PullClient {
   /** The image's id if the runtime has an image of that name, else undefined. */
   imageId(ref: string): Promise<string | undefined>;
-  /** Pulls `ref`; the credential reaches the client in its environment, never its argv. */
+  /**
+   * Pulls `ref`; the credential reaches the client in its environment, never its argv. The pull is
+   * stopped after `timeoutMs` (what the node's deadline leaves), or the client's own longest pull;
+   * `timedOut` says it was stopped.
+   */
   pull(
     ref: string,
     credential: RegistryCredential | undefined,
-  ): Promise<{ ok: true; id: string | undefined } | { ok: false; stderr: string }>;
+    timeoutMs?: number,
+  ): Promise<
+    { ok: true; id: string | undefined } | { ok: false; stderr: string; timedOut?: boolean }
+  >;
 }
 
 export interface PullOptions {
@@ -74,11 +81,16 @@ export async function pullImages(
     const registry = manifestEndpoint(image)?.registry;
     const credential =
       registry === undefined ? undefined : credentialFor(options.credentials, registry);
+    const attempt: PullAttempt = { registry, credentialSource: credential?.source };
     let attempts = 0;
     let backoff = options.backoffMs;
     for (;;) {
       attempts++;
-      const pulled = await client.pull(image, credential);
+      const pullStarted = now();
+      // A pull that hangs (a registry that accepts and never answers, an image too large for the
+      // time left) is stopped at the deadline, so the node's result is still printed in time.
+      const left = deadline - pullStarted;
+      const pulled = await client.pull(image, credential, Number.isFinite(left) ? left : undefined);
       if (pulled.ok) {
         done({
           outcome: "pulled",
@@ -87,7 +99,10 @@ export async function pullImages(
         });
         break;
       }
-      const failure = classifyPullFailure(pulled.stderr);
+      const failure =
+        pulled.timedOut === true
+          ? pullTimedOut(now() - pullStarted, now() >= deadline - 1000, attempt)
+          : classifyPullFailure(pulled.stderr, attempt);
       const last = !failure.retry || attempts > options.retries || now() + backoff >= deadline;
       if (last) {
         done({ outcome: "failed", detail: failure.reason, failure: failure.kind, attempts });

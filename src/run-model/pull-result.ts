@@ -9,8 +9,11 @@ import type { LeftPods } from "./run-summary.js";
 /** Per image: `pulled`, `present` (already there, not pulled), `failed`, or `not-attempted`. */
 export type PullOutcomeKind = "pulled" | "present" | "failed" | "not-attempted";
 
-/** Why a pull failed, by kind: only `unreachable` and `other` are worth another attempt. */
-export type PullFailureKind = "not-found" | "unauthorized" | "unreachable" | "other";
+/**
+ * Why a pull failed, by kind: only `unreachable` and `other` are worth another attempt; `timeout`:
+ * the agent stopped the pull (the node's deadline, or the longest one pull may take).
+ */
+export type PullFailureKind = "not-found" | "unauthorized" | "unreachable" | "timeout" | "other";
 
 export interface PullOutcome {
   image: string;

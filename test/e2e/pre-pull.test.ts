@@ -133,7 +133,9 @@ describe("pre-pull from the cluster's registry", () => {
     expect(section).toContain(`    ${prefix}/app:v1  already present`);
     expect(section).toContain(`    ${prefix}/app:v2  pulled`);
     expect(section.find((l) => l.startsWith(`    ${prefix}/app:v404  `))).toMatch(
-      /failed: the registry has no such image \(tag or digest not found\): /,
+      new RegExp(
+        `failed: the registry ${c.registry} has no such image \\(tag or digest not found\\): `,
+      ),
     );
     expect(log).toMatch(
       /summary of pull \S+: 1 node: 0 ok, 1 failed; 3 images: 1 pulled, 1 already present, 1 failed/,

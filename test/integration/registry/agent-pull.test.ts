@@ -5,6 +5,7 @@
 // failed with one reason; the credentials never reach the log or crictl's command line.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -127,7 +128,7 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
       [images[3], "failed", "not-found"],
     ]);
     expect(parsed.result.images[3]?.detail).toMatch(
-      /^the registry has no such image \(tag or digest not found\): /,
+      new RegExp(`^the registry ${open.host} has no such image \\(tag or digest not found\\): `),
     );
     // Pulled through the CRI: the runtime has both, with the registry's repo digest.
     const status = JSON.parse(
@@ -176,13 +177,62 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
       failure: "unauthorized",
       attempts: 1,
     });
+    // Whose credentials were refused: the Secret's name (its mount directory), never its content.
+    expect(parsed.result.images[0]?.detail).toMatch(
+      new RegExp(
+        `^the registry ${locked.host} refused the credentials of pull Secret wrong \\(unauthorized\\): `,
+      ),
+    );
     expect(wrong.stdout).not.toContain("not-the-password");
     const anonymous = await agent(["--log-format=json", `--pull-image=${ref}`]);
     const anon = parsePullLog(anonymous.stdout);
     if (!anon.ok) throw new Error(anon.reason);
     expect(anon.result.images[0]?.detail).toMatch(
-      /^the registry refused the pull \(unauthorized\): check the image pull Secret/,
+      new RegExp(
+        `^the registry ${locked.host} refused the pull \\(unauthorized\\) and no pull Secret has credentials for it: add one`,
+      ),
     );
+  });
+
+  it("a registry that accepts and never answers: the pull is stopped at the deadline, the rest is not attempted, the result is printed", async () => {
+    // Holds every connection open and says nothing: the runtime's pull hangs (containerd sets no
+    // limit of its own on the first answer), as on a registry behind a stuck proxy.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    started.push({
+      stop: () => {
+        for (const s of held) s.destroy();
+        silent.close();
+      },
+    });
+    const host = `127.0.0.1:${String((silent.address() as { port: number }).port)}`;
+    const t0 = Date.now();
+    const r = await agent([
+      "--log-format=json",
+      "--deadline=8s",
+      `--pull-image=${open.host}/team/app:v1`,
+      `--pull-image=${host}/team/app:v1`,
+      `--pull-image=${open.host}/team/base:v1`,
+    ]);
+    const took = Date.now() - t0;
+    expect(r.code).toBe(1);
+    const parsed = parsePullLog(r.stdout);
+    if (!parsed.ok) throw new Error(`${parsed.reason}\n${r.stdout}\n${r.stderr}`);
+    expect(parsed.result.images.map((o) => [o.image, o.outcome, o.failure])).toEqual([
+      [`${open.host}/team/app:v1`, "present", undefined],
+      [`${host}/team/app:v1`, "failed", "timeout"],
+      [`${open.host}/team/base:v1`, "not-attempted", undefined],
+    ]);
+    expect(parsed.result.images[1]?.detail).toMatch(
+      new RegExp(
+        `^the pull did not finish before the node's deadline \\(stopped after \\d+\\.\\d s\\): raise --node-timeout \\(chart value timeouts\\.node\\), or check that the registry ${host} answers$`,
+      ),
+    );
+    expect(parsed.result.images[2]?.detail).toBe("the node's deadline came first");
+    // Within the deadline (8 s from the agent's start; vite-node's own start comes on top).
+    expect(took).toBeLessThan(20_000);
+    expect(held.length).toBeGreaterThan(0);
   });
 
   it("ctr cannot pull for pre-pull: refused before anything runs (exit 2, naming the flag)", async () => {

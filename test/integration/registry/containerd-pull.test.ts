@@ -177,7 +177,7 @@ describe.each(CONTAINERD_RUNTIMES)(
       ]);
       expect(outcomes[2]?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(outcomes[4]?.detail).toMatch(
-        /^the registry could not be reached: .*connection refused/,
+        new RegExp(`^the registry ${nobody} could not be reached: .*connection refused`),
       );
       // The password was never on crictl's command line; it came in the environment of one pull.
       const argv = readFileSync(join(dir, "argv"), "utf8");
@@ -206,7 +206,9 @@ describe.each(CONTAINERD_RUNTIMES)(
       });
       expect(outcome).toMatchObject({ outcome: "failed", failure: "unauthorized", attempts: 1 });
       expect(outcome?.detail).toMatch(
-        /^the registry refused the pull \(unauthorized\): check the image pull Secret/,
+        new RegExp(
+          `^the registry ${locked.host} refused the credentials of kic-test/pull \\(unauthorized\\): check that Secret's user and password`,
+        ),
       );
       expect(JSON.stringify(outcome)).not.toContain("wrong");
     });

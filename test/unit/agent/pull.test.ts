@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { countOutcomes, pullImages, type PullClient } from "../../../src/agent/pull.js";
-import { classifyPullFailure } from "../../../src/agent/pull-failure.js";
+import { classifyPullFailure, pullTimedOut } from "../../../src/agent/pull-failure.js";
 import { credentialStore, type RegistryCredential } from "../../../src/registry/credentials.js";
 
 /** A runtime whose pulls answer from a script, one answer per attempt; a fake clock. */
@@ -9,13 +9,23 @@ function scripted(
   answers: Record<string, (string | undefined)[]>,
 ) {
   let clock = 0;
-  const calls: { ref: string; credential: RegistryCredential | undefined; at: number }[] = [];
+  const calls: {
+    ref: string;
+    credential: RegistryCredential | undefined;
+    at: number;
+    timeoutMs: number | undefined;
+  }[] = [];
   const client: PullClient = {
     imageId: (ref) => Promise.resolve(present[ref]),
-    pull: (ref, credential) => {
-      calls.push({ ref, credential, at: clock });
-      clock += 1000; // every pull takes a second
+    pull: (ref, credential, timeoutMs) => {
+      calls.push({ ref, credential, at: clock, timeoutMs });
       const answer = answers[ref]?.shift();
+      // HANG: a pull that never ends on its own, stopped at the timeout it was given.
+      if (answer === HANG) {
+        clock += timeoutMs ?? 30 * 60_000;
+        return Promise.resolve({ ok: false, stderr: "timed out: killed", timedOut: true });
+      }
+      clock += 1000; // every other pull takes a second
       return Promise.resolve(
         answer === undefined
           ? { ok: true, id: `sha256:${ref.length}` }
@@ -34,6 +44,7 @@ function scripted(
   };
 }
 
+const HANG = "hang";
 const REFUSED = `time="x" level=fatal msg="pulling image: failed to pull and unpack image \\"r.io/a:1\\": failed to resolve reference \\"r.io/a:1\\": unexpected status from HEAD request: 401 Unauthorized"`;
 const NOT_FOUND = `time="x" level=fatal msg="pulling image: rpc error: code = NotFound desc = failed to pull and unpack image \\"r.io/a:9\\": failed to resolve reference \\"r.io/a:9\\": r.io/a:9: not found"`;
 const REFUSED_CONN = `time="x" level=fatal msg="pulling image: failed to do request: Head \\"http://127.0.0.1:1/v2/a/manifests/1\\": dial tcp 127.0.0.1:1: connect: connection refused"`;
@@ -72,7 +83,7 @@ describe("pullImages", () => {
     });
     expect(rt.calls.map((c) => c.at)).toEqual([0, 6000, 17000]);
     expect(out).toMatchObject({ outcome: "failed", failure: "unreachable", attempts: 3 });
-    expect(out?.detail).toMatch(/^the registry could not be reached: .*connection refused$/);
+    expect(out?.detail).toMatch(/^the registry r\.io could not be reached: .*connection refused$/);
   });
 
   it("succeeds on a retry when the registry answers again", async () => {
@@ -133,6 +144,32 @@ describe("pullImages", () => {
     });
   });
 
+  it("stops a pull that outlives the node's deadline: failed with a timeout, the rest not attempted", async () => {
+    const rt = scripted({}, { "r.io/hangs:1": [HANG] });
+    const out = await pullImages(["r.io/a:1", "r.io/hangs:1", "r.io/b:1"], rt.client, {
+      credentials: store,
+      retries: 3,
+      backoffMs: 100,
+      deadlineMs: 10_000,
+      now: rt.now,
+      sleep: rt.sleep,
+    });
+    // The hanging pull got what the deadline left: 10 s less the second the first pull took.
+    expect(rt.calls.map((c) => [c.ref, c.timeoutMs])).toEqual([
+      ["r.io/a:1", 10_000],
+      ["r.io/hangs:1", 9000],
+    ]);
+    expect(out.map((o) => [o.image, o.outcome, o.failure, o.attempts])).toEqual([
+      ["r.io/a:1", "pulled", undefined, 1],
+      ["r.io/hangs:1", "failed", "timeout", 1],
+      ["r.io/b:1", "not-attempted", undefined, 0],
+    ]);
+    expect(out[1]?.detail).toBe(
+      "the pull did not finish before the node's deadline (stopped after 9.0 s): raise --node-timeout (chart value timeouts.node), or check that the registry r.io answers",
+    );
+    expect(out[2]?.detail).toBe("the node's deadline came first");
+  });
+
   it("on SIGTERM the pull in flight finishes and no other starts: the rest is not attempted", async () => {
     const rt = scripted({}, {});
     const stop = new AbortController();
@@ -176,5 +213,50 @@ describe("classifyPullFailure", () => {
     expect(classifyPullFailure(`W config warning\n${NOT_FOUND}`).reason).toBe(
       'the registry has no such image (tag or digest not found): pulling image: rpc error: code = NotFound desc = failed to pull and unpack image "r.io/a:9": failed to resolve reference "r.io/a:9": r.io/a:9: not found',
     );
+  });
+
+  // The one line a person reads per failed image: which registry, what went wrong, what to do.
+  const SECRET = { registry: "r.io", credentialSource: "pull Secret team-registry" };
+  const ANONYMOUS = { registry: "r.io", credentialSource: undefined };
+  [
+    {
+      name: "not found",
+      failure: classifyPullFailure(NOT_FOUND, ANONYMOUS),
+      starts: "the registry r.io has no such image (tag or digest not found): pulling image: ",
+    },
+    {
+      name: "unreachable",
+      failure: classifyPullFailure(REFUSED_CONN, ANONYMOUS),
+      starts: "the registry r.io could not be reached: pulling image: failed to do request: ",
+    },
+    {
+      name: "credentials refused",
+      failure: classifyPullFailure(REFUSED, SECRET),
+      starts:
+        "the registry r.io refused the credentials of pull Secret team-registry (unauthorized): check that Secret's user and password for r.io: pulling image: ",
+    },
+    {
+      name: "no credentials",
+      failure: classifyPullFailure(REFUSED, ANONYMOUS),
+      starts:
+        "the registry r.io refused the pull (unauthorized) and no pull Secret has credentials for it: add one (--registry-pull-secret, chart value registryPullSecrets): pulling image: ",
+    },
+    {
+      name: "stopped at the deadline",
+      failure: pullTimedOut(12_300, true, ANONYMOUS),
+      starts:
+        "the pull did not finish before the node's deadline (stopped after 12.3 s): raise --node-timeout (chart value timeouts.node), or check that the registry r.io answers",
+    },
+    {
+      name: "stopped at the longest pull",
+      failure: pullTimedOut(30 * 60_000, false, ANONYMOUS),
+      starts:
+        "the pull did not finish within 30m 0s, the longest one pull may take (stopped): check that the registry r.io answers",
+    },
+  ].forEach((t) => {
+    it(`says it in one line: ${t.name}`, () => {
+      expect(t.failure.reason.startsWith(t.starts)).toBe(true);
+      expect(t.failure.reason).not.toContain("\n");
+    });
   });
 });
