@@ -1,0 +1,178 @@
+// Pre-pull's faults end to end on the local real cluster, through `kube-image-cleanup pull` from a
+// workstation (the agent runs in helper pods from the app image this checkout built, on the
+// containerd 1.6 node): an image on a registry nobody listens on, a tag the cluster's registry does
+// not have, a pull Secret that does not exist, and a registry that accepts the connection and never
+// answers (the node's pull outlives its deadline). Each is one line in the log, the exit code says
+// so, and the rest of the run goes on: the other images are pulled, the helper pod is deleted, the
+// next run is unaffected. A wrong password needs a registry with authentication, which the
+// cluster's has not: that case runs on the node lane (test/integration/registry/agent-pull.test.ts).
+import { randomBytes } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureCluster, kubectl } from "../support/cluster.js";
+import { imagesOnNode, pushImages, repo, run } from "../support/helm-release.js";
+import { freePort } from "../support/pushgateway.js";
+
+const id = randomBytes(3).toString("hex");
+const ns = `kic-e2e-pf-${id}`;
+
+describe("pull's faults on the local cluster: one line each, and the exit code says so", () => {
+  const c = ensureCluster();
+  const prefix = `${c.registry}/e2e-pf-${id}`;
+  let closed: string;
+  let silent: Server;
+  let silentHost: string;
+  const held: Socket[] = [];
+
+  /** `pull` as an operator runs it, on the cluster's one real node; its exit code and output. */
+  async function pull(args: string[]): Promise<{ code: number; out: string; ms: number }> {
+    const t0 = Date.now();
+    let code = 0;
+    let out: string;
+    try {
+      const r = await run(
+        join(repo, "node_modules/.bin/vite-node"),
+        [
+          join(repo, "src/cli.ts"),
+          "--",
+          "pull",
+          "--kubeconfig",
+          c.kubeconfig,
+          "-n",
+          ns,
+          `--socket=${c.containerdSocket}`,
+          "--nsenter-target=containerd",
+          `--helper-image=${c.image}`,
+          "--helper-image-pull-policy=Never",
+          `--nodes=${c.nodeName}`,
+          "--pull-backoff=1s",
+          ...args,
+        ],
+        { cwd: repo, env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
+      );
+      out = r.stdout + r.stderr;
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      code = e.code ?? -1;
+      out = `${e.stdout ?? ""}${e.stderr ?? ""}`;
+    }
+    process.stdout.write(out);
+    return { code, out, ms: Date.now() - t0 };
+  }
+
+  /** The node's section: its first line, then one line per image. */
+  const section = (out: string) =>
+    out.split("\n").filter((l) => l.startsWith(`[1/1] ${c.nodeName}:`) || l.startsWith("    "));
+
+  const helperPods = async () =>
+    (await kubectl(["get", "pods", "-n", ns, "-o", "name"])).split("\n").filter(Boolean);
+
+  beforeAll(async () => {
+    await kubectl(["create", "namespace", ns]);
+    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+    await pushImages([1, 2, 3, 4].map((v) => `${prefix}/app:v${String(v)}`));
+    // Nothing listens there: the node's runtime is refused at once.
+    closed = `127.0.0.1:${String(await freePort())}`;
+    // Accepts every connection and says nothing: the runtime's pull hangs (containerd sets no
+    // limit of its own on the first answer), as behind a stuck proxy or a registry under load.
+    silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    silentHost = `127.0.0.1:${String((silent.address() as { port: number }).port)}`;
+  });
+
+  afterAll(async () => {
+    for (const s of held) s.destroy();
+    silent.close();
+    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
+    const left = await imagesOnNode(prefix);
+    if (left.length > 0)
+      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+  });
+
+  it("an unreachable registry and a missing tag fail their own lines; the other images are pulled; exit 1", async () => {
+    const r = await pull([
+      "--pull-retries=1",
+      "--node-timeout=2m",
+      `${prefix}/app:v1`,
+      `${closed}/team/app:v1`,
+      `${prefix}/app:v404`,
+      `${prefix}/app:v2`,
+    ]);
+    expect(r.code).toBe(1);
+    const lines = section(r.out);
+    expect(lines[0]).toMatch(
+      new RegExp(`^\\[1/1\\] ${c.nodeName}: FAILED: 2 pulled, 0 already present, 2 FAILED, `),
+    );
+    expect(lines).toContain(`    ${prefix}/app:v1  pulled`);
+    expect(lines).toContain(`    ${prefix}/app:v2  pulled`);
+    // Retried once (--pull-retries=1): a registry that does not answer may answer later.
+    expect(lines.find((l) => l.startsWith(`    ${closed}/team/app:v1  `))).toMatch(
+      new RegExp(
+        `  failed: the registry ${closed} could not be reached: .*connection refused.* \\(after 2 attempts\\)$`,
+      ),
+    );
+    // Not retried: the registry answered, and its answer will not change.
+    expect(lines.find((l) => l.startsWith(`    ${prefix}/app:v404  `))).toMatch(
+      new RegExp(
+        `  failed: the registry ${c.registry} has no such image \\(tag or digest not found\\): [^\\n]*v404[^\\n]*not found$`,
+      ),
+    );
+    expect(r.out).toMatch(
+      /: 1 node: 0 ok, 1 failed; 4 images: 2 pulled, 0 already present, 2 failed \(node x image\)/,
+    );
+    expect(r.out).toContain(
+      `  ${c.nodeName}: failed: 2 of 4 images not on the node (first: ${closed}/team/app:v1: the registry ${closed} could not be reached: `,
+    );
+    expect((await imagesOnNode(prefix)).filter((n) => !n.includes("@"))).toEqual([
+      `${prefix}/app:v1`,
+      `${prefix}/app:v2`,
+    ]);
+    expect(await helperPods()).toEqual([]);
+  });
+
+  it("a pull Secret that does not exist: exit 2 before any node starts, one line naming it", async () => {
+    // The image first: an array option takes the words after it (yargs' greedy arrays).
+    const r = await pull([`${prefix}/app:v3`, "--registry-pull-secret=team-registry"]);
+    expect(r.code).toBe(2);
+    expect(r.out).toContain(
+      `invalid --registry-pull-secret: given "team-registry"; no Secret team-registry in namespace ${ns}: create it there`,
+    );
+    expect(section(r.out)).toEqual([]);
+    expect(await helperPods()).toEqual([]);
+    expect(await imagesOnNode(prefix)).not.toContain(`${prefix}/app:v3`);
+  });
+
+  it("a node whose pull outlives its timeout: failed with the timeout as reason, its helper pod deleted, the next run unaffected", async () => {
+    // 20 s: the agent's deadline is 15 s after the helper pod's creation, its pulls stop 2 s before.
+    const r = await pull([
+      "--node-timeout=20s",
+      `${prefix}/app:v3`,
+      `${silentHost}/team/app:v1`,
+      `${prefix}/app:v4`,
+    ]);
+    expect(r.code).toBe(1);
+    expect(held.length).toBeGreaterThan(0);
+    const lines = section(r.out);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^\\[1/1\\] ${c.nodeName}: FAILED: 1 pulled, 0 already present, 1 FAILED, 1 not attempted, `,
+      ),
+    );
+    expect(lines).toContain(`    ${prefix}/app:v3  pulled`);
+    expect(lines.find((l) => l.startsWith(`    ${silentHost}/team/app:v1  `))).toMatch(
+      new RegExp(
+        `  failed: the pull did not finish before the node's deadline \\(stopped after \\d+\\.\\d s\\): raise --node-timeout \\(chart value timeouts\\.node\\), or check that the registry ${silentHost} answers$`,
+      ),
+    );
+    expect(lines).toContain(`    ${prefix}/app:v4  not attempted: the node's deadline came first`);
+    expect(r.out).toContain(
+      `  ${c.nodeName}: failed: 2 of 3 images not on the node (first: ${silentHost}/team/app:v1: the pull did not finish before the node's deadline `,
+    );
+    expect(await helperPods()).toEqual([]);
+    // Nothing was left stuck on the node: the image the deadline left out is pulled by the next run.
+    const next = await pull(["--node-timeout=2m", `${prefix}/app:v4`]);
+    expect(next.code).toBe(0);
+    expect(section(next.out)).toContain(`    ${prefix}/app:v4  pulled`);
+  });
+});
