@@ -107,6 +107,20 @@ describe("client calls", () => {
     const t0 = Date.now();
     const r = await exec.run(["sleep", "30"]);
     expect(r.code).toBe(137);
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("a call's own limit (a pull's) replaces the client timeout, and the deadline still cuts it", async () => {
+    const exec = createHostExec("direct", undefined, { timeoutMs: 300 });
+    // Longer than the client timeout: its own limit lets it finish, and it did not time out.
+    const slow = await exec.run(["sleep", "1"], { timeoutMs: 10_000 });
+    expect(slow).toMatchObject({ code: 0 });
+    expect(slow.timedOut).toBeUndefined();
+    const cut = createHostExec("direct", undefined, { deadlineMs: Date.now() + 1500 });
+    const t0 = Date.now();
+    const r = await cut.run(["sleep", "30"], { timeoutMs: 60_000 });
+    expect(r).toMatchObject({ code: 137, timedOut: true });
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 });
