@@ -25,7 +25,7 @@ const outcomes: PullOutcome[] = [
     outcome: "failed",
     failure: "not-found",
     detail:
-      "the registry has no such image (tag or digest not found): r.io/team/app:v404: not found",
+      "the registry r.io has no such image (tag or digest not found): r.io/team/app:v404: not found",
     attempts: 1,
     durationMs: 40,
   },
@@ -33,7 +33,7 @@ const outcomes: PullOutcome[] = [
     image: "down.io/a:1",
     outcome: "failed",
     failure: "unreachable",
-    detail: "the registry could not be reached: dial tcp: connection refused",
+    detail: "the registry down.io could not be reached: dial tcp: connection refused",
     attempts: 3,
     durationMs: 15_000,
   },
@@ -65,8 +65,8 @@ describe("a node's section", () => {
       "[1/2] node-a: FAILED: 1 pulled, 1 already present, 2 FAILED, 17.0 s",
       "    r.io/team/app:v1  pulled",
       "    r.io/team/base:v1  already present",
-      "    r.io/team/app:v404  failed: the registry has no such image (tag or digest not found): r.io/team/app:v404: not found",
-      "    down.io/a:1  failed: the registry could not be reached: dial tcp: connection refused (after 3 attempts)",
+      "    r.io/team/app:v404  failed: the registry r.io has no such image (tag or digest not found): r.io/team/app:v404: not found",
+      "    down.io/a:1  failed: the registry down.io could not be reached: dial tcp: connection refused (after 3 attempts)",
     ]);
   });
 
