@@ -19,6 +19,10 @@ export const pullCommand: ExitingCommand = {
   options: pullOptions,
   builder: (y) =>
     y
+      // An option that takes a list (--registry-pull-secret, --nodes) takes one word each time it is
+      // given (comma-separated or repeated, as documented): greedy, it would swallow the images
+      // after it (`pull --registry-pull-secret team-registry registry.example.com/app:v2`).
+      .parserConfiguration({ "greedy-arrays": false })
       .positional("image", {
         type: "string",
         array: true,

@@ -132,8 +132,8 @@ describe("pull's faults on the local cluster: one line each, and the exit code s
   });
 
   it("a pull Secret that does not exist: exit 2 before any node starts, one line naming it", async () => {
-    // The image first: an array option takes the words after it (yargs' greedy arrays).
-    const r = await pull([`${prefix}/app:v3`, "--registry-pull-secret=team-registry"]);
+    // The flag before the image, as an operator types it: the flag takes one word, not the image.
+    const r = await pull(["--registry-pull-secret", "team-registry", `${prefix}/app:v3`]);
     expect(r.code).toBe(2);
     expect(r.out).toContain(
       `invalid --registry-pull-secret: given "team-registry"; no Secret team-registry in namespace ${ns}: create it there`,
