@@ -64,8 +64,11 @@ export function formatPullSummary(s: PullSummary): string[] {
   const ok = s.nodes.filter((n) => n.status === "ok").length;
   const failed = s.nodes.filter((n) => n.status === "failed").length;
   const interrupted = s.nodes.filter((n) => n.status === "interrupted").length;
-  const sum = (k: "pulled" | "present" | "failed") =>
+  const sum = (k: "pulled" | "present" | "failed" | "not-attempted") =>
     s.nodes.reduce((total, n) => total + (n.counts?.[k] ?? 0), 0);
+  // What a node's deadline or a SIGTERM left out is not on the node either: the table's FAILED
+  // column counts it, so the line does too.
+  const notAttempted = sum("not-attempted");
   const counts = [`${String(ok)} ok`, `${String(failed)} failed`];
   if (interrupted > 0) counts.push(`${String(interrupted)} interrupted`);
   if (s.notStarted.length > 0) counts.push(`${String(s.notStarted.length)} not reached`);
@@ -74,7 +77,7 @@ export function formatPullSummary(s: PullSummary): string[] {
   const lines = [
     "",
     `summary of pull ${s.runId}: ${plural(nodeCount, "node")}: ${counts.join(", ")}; ` +
-      `${plural(s.images.length, "image")}: ${String(sum("pulled"))} pulled, ${String(sum("present"))} already present, ${String(sum("failed"))} failed (node x image); ${formatMs(s.durationMs)}`,
+      `${plural(s.images.length, "image")}: ${String(sum("pulled"))} pulled, ${String(sum("present"))} already present, ${String(sum("failed"))} failed${notAttempted > 0 ? `, ${String(notAttempted)} not attempted` : ""} (node x image); ${formatMs(s.durationMs)}`,
   ];
   if (s.nodes.length > 0) {
     const rows = [["NODE", "RESULT", "PULLED", "PRESENT", "FAILED", "TIME"]];

@@ -149,6 +149,32 @@ describe("the summary", () => {
     expect(pullExitCode({ ...summary, nodes: summary.nodes.slice(0, 1) })).toBe(0);
   });
 
+  it("counts the images a node's deadline left out as not attempted, as its row counts them", () => {
+    const late: PullOutcome = {
+      image: "r.io/team/late:v1",
+      outcome: "not-attempted",
+      detail: "the node's deadline came first",
+      attempts: 0,
+      durationMs: 0,
+    };
+    const lines = formatPullSummary({
+      ...summary,
+      nodes: [
+        pullNodeRow({
+          node: "node-a",
+          status: "failed",
+          reason: "2 of 3 images not on the node",
+          result: result([outcomes[0] as PullOutcome, outcomes[3] as PullOutcome, late]),
+          durationMs: 2000,
+        }),
+      ],
+    });
+    expect(lines[1]).toBe(
+      "summary of pull r1: 1 node: 0 ok, 1 failed; 4 images: 1 pulled, 0 already present, 1 failed, 1 not attempted (node x image); 3.0 s",
+    );
+    expect(lines[3]?.trim().split(/\s+/)).toEqual(["node-a", "FAILED", "1", "0", "2", "2.0", "s"]);
+  });
+
   it("the header names the images, the workload and what its placement did not evaluate, the Secrets by name", () => {
     const lines = formatPullHeader({
       runId: "r1",
