@@ -166,6 +166,9 @@ describe("pull's faults on the local cluster: one line each, and the exit code s
       ),
     );
     expect(lines).toContain(`    ${prefix}/app:v4  not attempted: the node's deadline came first`);
+    expect(r.out).toMatch(
+      /: 1 node: 0 ok, 1 failed; 3 images: 1 pulled, 0 already present, 1 failed, 1 not attempted \(node x image\)/,
+    );
     expect(r.out).toContain(
       `  ${c.nodeName}: failed: 2 of 3 images not on the node (first: ${silentHost}/team/app:v1: the pull did not finish before the node's deadline `,
     );
