@@ -2,10 +2,11 @@
 // workstation (the agent runs in helper pods from the app image this checkout built, on the
 // containerd 1.6 node): an image on a registry nobody listens on, a tag the cluster's registry does
 // not have, a pull Secret that does not exist, and a registry that accepts the connection and never
-// answers (the node's pull outlives its deadline). Each is one line in the log, the exit code says
-// so, and the rest of the run goes on: the other images are pulled, the helper pod is deleted, the
-// next run is unaffected. A wrong password needs a registry with authentication, which the
-// cluster's has not: that case runs on the node lane (test/integration/registry/agent-pull.test.ts).
+// answers (the node's pull outlives its deadline), and a pull Secret with a wrong password for a
+// private registry (Debian's docker-registry with htpasswd, started here on loopback: the node's
+// containerd 1.6 reaches a loopback registry over plain HTTP without a hosts.toml). Each is one
+// line in the log, the exit code says so, and the rest of the run goes on: the other images are
+// pulled, the helper pod is deleted, the next run is unaffected.
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
 import { imagesOnNode, pushImages, repo, run } from "../support/helm-release.js";
 import { freePort } from "../support/pushgateway.js";
+import { startRegistry, type TestRegistry } from "../support/registry.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-pf-${id}`;
@@ -24,6 +26,7 @@ describe("pull's faults on the local cluster: one line each, and the exit code s
   let silent: Server;
   let silentHost: string;
   const held: Socket[] = [];
+  let locked: TestRegistry | undefined;
 
   /** `pull` as an operator runs it, on the cluster's one real node; its exit code and output. */
   async function pull(args: string[]): Promise<{ code: number; out: string; ms: number }> {
@@ -82,10 +85,14 @@ describe("pull's faults on the local cluster: one line each, and the exit code s
   });
 
   afterAll(async () => {
+    await locked?.stop();
     for (const s of held) s.destroy();
     silent.close();
     await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-    const left = await imagesOnNode(prefix);
+    const left = [
+      ...(await imagesOnNode(prefix)),
+      ...(locked === undefined ? [] : await imagesOnNode(`${locked.host}/e2e-pf-${id}`)),
+    ];
     if (left.length > 0)
       await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
   });
@@ -177,5 +184,52 @@ describe("pull's faults on the local cluster: one line each, and the exit code s
     const next = await pull(["--node-timeout=2m", `${prefix}/app:v4`]);
     expect(next.code).toBe(0);
     expect(section(next.out)).toContain(`    ${prefix}/app:v4  pulled`);
+  });
+
+  it("a pull Secret with a wrong password: that image fails naming the registry and the Secret, the others are pulled; the right one pulls it", async () => {
+    locked = await startRegistry("htpasswd");
+    const ref = `${locked.host}/e2e-pf-${id}/private:v1`;
+    await locked.push(ref);
+    const secret = (name: string, password: string) =>
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name },
+        type: "kubernetes.io/dockerconfigjson",
+        stringData: {
+          ".dockerconfigjson": JSON.stringify({
+            auths: {
+              [locked?.host ?? ""]: {
+                auth: Buffer.from(`${locked?.user ?? ""}:${password}`).toString("base64"),
+              },
+            },
+          }),
+        },
+      });
+    await kubectl(["apply", "-n", ns, "-f", "-"], { input: secret("wrong", "not-the-password") });
+    await kubectl(["apply", "-n", ns, "-f", "-"], { input: secret("right", locked.password) });
+    const wrong = await pull([
+      "--registry-pull-secret=wrong",
+      "--pull-retries=3",
+      "--node-timeout=2m",
+      ref,
+      `${prefix}/app:v1`,
+    ]);
+    expect(wrong.code).toBe(1);
+    const lines = section(wrong.out);
+    // Not retried (--pull-retries=3): refused credentials will not change within a run.
+    expect(lines.find((l) => l.startsWith(`    ${ref}  `))).toMatch(
+      new RegExp(
+        `  failed: the registry ${locked.host} refused the credentials of pull Secret wrong \\(unauthorized\\): check that Secret's user and password for ${locked.host}: [^\\n]*$`,
+      ),
+    );
+    expect(lines.find((l) => l.startsWith(`    ${ref}  `))).not.toContain("attempts");
+    expect(lines).toContain(`    ${prefix}/app:v1  already present`);
+    expect(wrong.out).not.toContain("not-the-password");
+    expect(await helperPods()).toEqual([]);
+    const right = await pull(["--registry-pull-secret=right", "--node-timeout=2m", ref]);
+    expect(right.code).toBe(0);
+    expect(section(right.out)).toContain(`    ${ref}  pulled`);
+    expect(right.out).not.toContain(locked.password);
   });
 });
