@@ -164,3 +164,40 @@ describe("the pull helper pod", () => {
     expect(pod.spec?.containers[0]?.securityContext?.privileged).toBe(false);
   });
 });
+
+describe("pull's command line", () => {
+  /** The args pull's handler would get: yargs with the command's own builder, as cli.ts wires it. */
+  async function parsed(argv: string[]): Promise<Record<string, unknown>> {
+    const { default: yargs } = await import("yargs");
+    const { pullCommand } = await import("../../../src/commands/pull.js");
+    let got: Record<string, unknown> = {};
+    await yargs(argv)
+      .command({
+        command: `${pullCommand.command} ${pullCommand.positional ?? ""}`,
+        describe: pullCommand.describe,
+        builder: pullCommand.builder,
+        handler: (args) => {
+          got = args;
+        },
+      })
+      .parseAsync();
+    return got;
+  }
+
+  it("a list option takes one word each time: the images after it stay images", async () => {
+    const args = await parsed([
+      "pull",
+      "--registry-pull-secret",
+      "team-registry",
+      "registry.example.com/team/app:v2",
+      "--nodes",
+      "node-a",
+      "nginx:1.25",
+      "--registry-pull-secret=other",
+      "--nodes=node-b,node-c",
+    ]);
+    expect(args.image).toEqual(["registry.example.com/team/app:v2", "nginx:1.25"]);
+    expect(args["registry-pull-secret"]).toEqual(["team-registry", "other"]);
+    expect(args.nodes).toEqual(["node-a", "node-b,node-c"]);
+  });
+});
