@@ -7,7 +7,11 @@ import { round } from "./stats.js";
 import {
   clusterCpu,
   HELPER_NS,
-  machineBusyCpu, serverCount, sleep, waitNoHelperPods } from "./sweep-cluster.js";
+  machineBusyCpu,
+  serverCount,
+  sleep,
+  waitNoHelperPods,
+} from "./sweep-cluster.js";
 import { NODE_OPTIONS } from "./sweep-config.js";
 
 /**
