@@ -1,10 +1,12 @@
-// `npm run bench:publish -- NAME...` (e.g. sweep agent-plan): copies the latest run of each named
+// `npm run bench:publish -- NAME[:LABEL]...` (e.g. sweep agent-plan): copies the latest run of each named
 // benchmark to bench/published/ (bench/lib/publish.ts), to commit with docs/performance.md that quotes it.
 import { publish } from "./lib/publish.js";
 
 const names = process.argv.slice(2).filter((a) => a !== "--");
 if (names.length === 0) {
-  process.stderr.write("usage: npm run bench:publish -- NAME... (e.g. sweep agent-plan)\n");
+  process.stderr.write(
+    "usage: npm run bench:publish -- NAME[:LABEL]... (e.g. sweep agent-plan sweep-agent2500ms:5000n)\n",
+  );
   process.exit(2);
 }
 try {

@@ -92,6 +92,20 @@ export function clusterCpu(): Record<string, number> {
 }
 
 /**
+ * CPU seconds the whole machine has been busy so far (every core: /proc/stat's first line, all but
+ * idle and iowait): diffed around a run, minus the cluster's and the controller's own, it is what
+ * other work (other sessions' tests on the same cores) took while the run went on.
+ */
+export function machineBusyCpu(): number {
+  const tick = 100; // USER_HZ on Linux
+  const first = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const f = first.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal
+  const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+  return busy / tick;
+}
+
+/**
  * kwok and the fake nodes are shared (test/cluster/kwok.sh): when someone else is using them, wait
  * rather than take them away; give up after BENCH_SWEEP_WAIT_MIN minutes (default 30).
  */

@@ -62,7 +62,7 @@ export function startSweepReport(): BenchReport {
       "the controller's own counter (summary.requests, per node = total / nodes); cross-checked server side, diffed around each run: apiserver_flowcontrol_dispatched_requests_total for the FlowSchema kic-bench-controller (its user only; every request but pods/log, which is long-running and bypasses APF) plus apiserver_request_total for pods/log (all users)",
     rss: "getrusage ru_maxrss of the controller process at exit (rss-probe preload)",
     clusterCpu:
-      "utime+stime of kube-apiserver, etcd, kwok, controller-manager from /proc, diffed around each run: where the 2 cores went",
+      "utime+stime of kube-apiserver, etcd, kwok, controller-manager from /proc, diffed around each run: where the 2 cores went; the machine's busy CPU (/proc/stat, all but idle and iowait) diffed the same way, so others' work meanwhile is known; the 1-minute load average just before and after each run",
     repetitions: `${REPS} per (N, concurrency), interleaved; ${SLOW_REPS} for concurrency 1 at N >= 1000; medians`,
   });
 }
@@ -87,6 +87,13 @@ export function writeSweepReport(
     peakRssMiB: number;
     controllerCpuS: number;
     apiserverCpuS: number;
+    etcdCpuS: number;
+    kwokCpuS: number;
+    controllerManagerCpuS: number;
+    othersCpuS: number;
+    machineBusyS: number;
+    cpuCeilingS: number;
+    load1m: string;
     allOk: boolean;
     ratioVsC1: number | undefined;
     nodeCallsPerNode: number;
@@ -115,6 +122,13 @@ export function writeSweepReport(
         peakRssMiB: med((r) => r.peakRssMiB, 1),
         controllerCpuS: med((r) => r.controllerCpuS),
         apiserverCpuS: med((r) => r.clusterCpuS["kube-apiserver"], 1),
+        etcdCpuS: med((r) => r.clusterCpuS.etcd, 1),
+        kwokCpuS: med((r) => r.clusterCpuS.kwok, 1),
+        controllerManagerCpuS: med((r) => r.clusterCpuS["kube-controller-manager"], 1),
+        othersCpuS: med((r) => r.othersCpuS, 1),
+        machineBusyS: med((r) => r.machineBusyS, 1),
+        cpuCeilingS: med((r) => r.cpuCeilingS, 1),
+        load1m: group.map((r) => `${r.load1mStart}-${r.load1mEnd}`).join(", "),
         allOk: group.every((r) => r.failed === 0 && r.ok === n && r.exitCode === 0),
         ratioVsC1: undefined,
         nodeCallsPerNode: med((r) => r.nodeCallsPerNode),
@@ -266,6 +280,35 @@ export function writeSweepReport(
           x.controllerCpuS,
           x.apiserverCpuS,
           x.allOk ? "yes" : "NO",
+        ]),
+      ),
+      "",
+      "Where the CPU went (medians, CPU seconds during the run; the machine's cores x wall is what it could give; others = the machine's busy time minus the cluster's and the controller's, i.e. other sessions' work):",
+      "",
+      table(
+        [
+          "nodes",
+          "concurrency",
+          "apiserver",
+          "etcd",
+          "kwok",
+          "controller-manager",
+          "controller",
+          "others",
+          "machine busy / cores x wall",
+          "load 1m start-end",
+        ],
+        cells.map((x) => [
+          x.nodes,
+          x.concurrency,
+          x.apiserverCpuS,
+          x.etcdCpuS,
+          x.kwokCpuS,
+          x.controllerManagerCpuS,
+          x.controllerCpuS,
+          x.othersCpuS,
+          `${x.machineBusyS} / ${x.cpuCeilingS} (${round((100 * x.machineBusyS) / x.cpuCeilingS, 0)}%)`,
+          x.load1m,
         ]),
       ),
       "",

@@ -1,9 +1,17 @@
 // One run of the real controller over the fake nodes: spawned as in production (bench/lib/proc.ts),
 // its JSON run summary read, its API calls sorted into the node's, the run's own and the Events,
 // and the server's counts and the cluster's CPU diffed around it.
+import { cpus, loadavg } from "node:os";
 import { cleanEnv, runCli } from "./proc.js";
 import { round } from "./stats.js";
-import { clusterCpu, HELPER_NS, serverCount, sleep, waitNoHelperPods } from "./sweep-cluster.js";
+import {
+  clusterCpu,
+  HELPER_NS,
+  machineBusyCpu,
+  serverCount,
+  sleep,
+  waitNoHelperPods,
+} from "./sweep-cluster.js";
 import { NODE_OPTIONS } from "./sweep-config.js";
 
 /**
@@ -61,6 +69,15 @@ export interface SweepRun {
   peakRssMiB: number | undefined;
   controllerCpuS: number | undefined;
   clusterCpuS: Record<string, number>;
+  /** CPU seconds the 2 (or N) cores could give during the run: cores x wall. */
+  cpuCeilingS: number;
+  /** CPU seconds the whole machine was busy during the run (every process). */
+  machineBusyS: number;
+  /** machineBusyS minus the cluster's and the controller's: other sessions' work meanwhile. */
+  othersCpuS: number | undefined;
+  /** 1-minute load average just before and just after the run. */
+  load1mStart: number;
+  load1mEnd: number;
 }
 
 export async function sweepOnce(
@@ -72,6 +89,8 @@ export async function sweepOnce(
   await waitNoHelperPods();
   const server0 = await serverCount();
   const cpu0 = clusterCpu();
+  const busy0 = machineBusyCpu();
+  const load1mStart = round(loadavg()[0] ?? 0, 2);
   const run = await runCli(
     [
       "run",
@@ -103,6 +122,8 @@ export async function sweepOnce(
     NODE_OPTIONS,
   );
   const cpu1 = clusterCpu();
+  const busy1 = machineBusyCpu();
+  const load1mEnd = round(loadavg()[0] ?? 0, 2);
   // The API server counts a request when it is dispatched; give the last ones a moment to land.
   await sleep(500);
   const server1 = await serverCount();
@@ -134,6 +155,9 @@ export async function sweepOnce(
   }
   const clusterCpuS: Record<string, number> = {};
   for (const [k, v] of Object.entries(cpu1)) clusterCpuS[k] = round(v - (cpu0[k] ?? v), 1);
+  const controllerCpuS = run.cpuMs === undefined ? undefined : run.cpuMs / 1000;
+  const machineBusyS = busy1 - busy0;
+  const ownCpuS = Object.values(clusterCpuS).reduce((a, b) => a + b, 0) + (controllerCpuS ?? 0);
   const serverRequests = server1.flow - server0.flow + (server1.logs - server0.logs);
   const byCall = summary.requests?.byCall;
   let nodeCalls: number | undefined;
@@ -170,7 +194,12 @@ export async function sweepOnce(
     serverRequests,
     serverRequestsPerNode: round(serverRequests / nodes, 2),
     peakRssMiB: run.peakRssMiB === undefined ? undefined : round(run.peakRssMiB, 1),
-    controllerCpuS: run.cpuMs === undefined ? undefined : round(run.cpuMs / 1000, 2),
+    controllerCpuS: controllerCpuS === undefined ? undefined : round(controllerCpuS, 2),
     clusterCpuS,
+    cpuCeilingS: round((cpus().length * run.wallMs) / 1000, 1),
+    machineBusyS: round(machineBusyS, 1),
+    othersCpuS: controllerCpuS === undefined ? undefined : round(machineBusyS - ownCpuS, 1),
+    load1mStart,
+    load1mEnd,
   };
 }

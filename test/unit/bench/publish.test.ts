@@ -54,4 +54,35 @@ describe("benchmark runs", () => {
       run: { command: "npm run bench -- plan" },
     });
   });
+
+  it("never replace another run published under the same name: a label names the new one", () => {
+    const from = join(dir, "results-2");
+    const to = join(dir, "published-2");
+    mkdirSync(from, { recursive: true });
+    const write = (n: number) => {
+      const report = {
+        benchmark: "sweep-agent2500ms",
+        finishedAt: "2026-12-07T13:03:53.110Z",
+        machine: {},
+        run: describeRun("sweep-agent2500ms", { BENCH_SWEEP_NODES: String(n) }),
+      };
+      writeFileSync(join(from, "sweep-agent2500ms.json"), JSON.stringify(report));
+      writeFileSync(join(from, "sweep-agent2500ms.md"), `## ${n} nodes\n`);
+    };
+    write(1000);
+    const [first] = publish("sweep-agent2500ms", from, to);
+    expect(first).toBe(join(to, "2026-12-07-sweep-agent2500ms.json"));
+    // The same run again is harmless; another run under that name is refused.
+    expect(publish("sweep-agent2500ms", from, to)[0]).toBe(first);
+    write(5000);
+    expect(() => publish("sweep-agent2500ms", from, to)).toThrow(/holds another run already/);
+    expect(JSON.parse(readFileSync(first, "utf8"))).toMatchObject({
+      run: { environment: { BENCH_SWEEP_NODES: "1000" } },
+    });
+    const [json, md] = publish("sweep-agent2500ms:5000n-c100", from, to);
+    expect(json).toBe(join(to, "2026-12-07-sweep-agent2500ms-5000n-c100.json"));
+    expect(md).toBe(join(to, "2026-12-07-sweep-agent2500ms-5000n-c100.md"));
+    expect(readFileSync(md, "utf8")).toBe("## 5000 nodes\n");
+    expect(() => publish("sweep-agent2500ms:../x", from, to)).toThrow(/label/);
+  });
 });
