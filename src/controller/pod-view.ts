@@ -15,10 +15,11 @@
 // the watch being quick.
 //
 // The watch resumes from its last resourceVersion when the server ends it or the connection breaks,
-// and re-lists everything when that version has expired (410 Gone).
+// and re-lists everything when that version has expired (410 Gone): kube/resumable-watch.ts.
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
+import { ResumableWatch } from "../kube/resumable-watch.js";
 import { slimPod, slimPodList, type SlimPod } from "./pod-slim.js";
 import { createLimiter, type Limiter } from "./pool.js";
 import type { PodViewStats } from "../run-model/run-summary.js";
@@ -49,7 +50,6 @@ export const WRITE_FENCE_WAIT_MS = 50;
 
 /** Server-side watch timeout: a silently dead connection is replaced at least this often. */
 const WATCH_TIMEOUT_SECONDS = 300;
-const MAX_BACKOFF_MS = 10_000;
 const EXPIRED_RESTARTS = 3;
 
 /**
@@ -80,12 +80,8 @@ export function rvAtLeast(have: string | undefined, want: string): boolean {
 export class PodView {
   private pods = new Map<string, SlimPod>(); // uid (or namespace/name) -> pod
   private byNode = new Map<string, Set<string>>();
-  private resourceVersion: string | undefined;
   private readonly progress = new Set<() => void>();
-  private abortWatch: AbortController | undefined;
-  private stopped = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly watch: ResumableWatch<SlimPod & { metadata?: { resourceVersion?: string } }>;
   private ready: Promise<void> | undefined;
   /** Reads that return a current resourceVersion (first list pages, fence reads), as sent. */
   private readsSent = 0;
@@ -105,7 +101,6 @@ export class PodView {
   private readonly pageSize: number;
   private readonly freshWaitMs: number;
   private readonly writeFenceWaitMs: number;
-  private readonly watchTimeoutSeconds: number;
   private readonly nodeListLimit: Limiter = createLimiter(NODE_LISTS_IN_FLIGHT);
 
   constructor(
@@ -116,7 +111,34 @@ export class PodView {
     this.pageSize = options.pageSize ?? POD_PAGE_SIZE;
     this.freshWaitMs = options.freshWaitMs ?? FRESH_WAIT_MS;
     this.writeFenceWaitMs = options.writeFenceWaitMs ?? WRITE_FENCE_WAIT_MS;
-    this.watchTimeoutSeconds = options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS;
+    this.watch = new ResumableWatch(
+      kube.watch,
+      {
+        path: "/api/v1/pods",
+        selectors: { fieldSelector: BOUND_POD_SELECTOR },
+        timeoutSeconds: options.watchTimeoutSeconds ?? WATCH_TIMEOUT_SECONDS,
+        backoffMs: 250,
+        call: { resource: "pods" },
+        failed: "pod view watch failed; reopening",
+        list: () => this.list(),
+        event: (type, pod) => {
+          if (type === "ADDED" || type === "MODIFIED")
+            this.put(this.pods, this.byNode, slimPod(pod));
+          else if (type === "DELETED") this.remove(pod);
+        },
+        progressed: () => {
+          this.notify();
+        },
+        relisting: () => {
+          this.stats.relists++;
+          this.log.info("pod view: the watch's resourceVersion expired; listing the pods again");
+        },
+        rewatching: () => {
+          this.stats.rewatches++;
+        },
+      },
+      log,
+    );
   }
 
   /**
@@ -128,17 +150,13 @@ export class PodView {
   start(): Promise<void> {
     this.ready ??= (async () => {
       await new Promise<void>((r) => setImmediate(r));
-      await this.list();
-      const refused = await this.connect();
-      if (refused !== undefined) throw toKubeApiError(refused, { verb: "watch", resource: "pods" });
+      await this.watch.start();
     })();
     return this.ready;
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.abortWatch?.abort();
+    this.watch.stop();
     this.notify();
   }
 
@@ -149,7 +167,7 @@ export class PodView {
 
   /** The resourceVersion the view has applied every event up to. */
   get version(): string | undefined {
-    return this.resourceVersion;
+    return this.watch.version;
   }
 
   /** The pods the view holds for `node` now, fresh or not. */
@@ -283,8 +301,9 @@ export class PodView {
 
   /** Resolves true once the view has applied events up to `fence`, false after freshWaitMs. */
   private reach(fence: string, signal: AbortSignal): Promise<boolean> {
-    if (rvAtLeast(this.resourceVersion, fence)) return Promise.resolve(true);
-    if (!/^\d+$/.test(fence) || this.stopped || signal.aborted) return Promise.resolve(false);
+    if (rvAtLeast(this.version, fence)) return Promise.resolve(true);
+    if (!/^\d+$/.test(fence) || this.watch.isStopped || signal.aborted)
+      return Promise.resolve(false);
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(timer);
@@ -293,8 +312,8 @@ export class PodView {
         resolve(ok);
       };
       const check = () => {
-        if (rvAtLeast(this.resourceVersion, fence)) done(true);
-        else if (this.stopped) done(false);
+        if (rvAtLeast(this.version, fence)) done(true);
+        else if (this.watch.isStopped) done(false);
       };
       const abort = () => {
         done(false);
@@ -338,8 +357,8 @@ export class PodView {
     if (keys?.size === 0) this.byNode.delete(node);
   }
 
-  /** Every bound pod, page by page; replaces what the view held. */
-  private async list(): Promise<void> {
+  /** Every bound pod, page by page; replaces what the view held. Resolves with its version. */
+  private async list(): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
       const pods = new Map<string, SlimPod>();
       const byNode = new Map<string, Set<string>>();
@@ -369,90 +388,8 @@ export class PodView {
       }
       this.pods = pods;
       this.byNode = byNode;
-      this.resourceVersion = version;
       this.answered(seq, version);
-      this.notify();
-      return;
+      return version;
     }
-  }
-
-  /** Opens the watch; resolves with the error when the server refused it outright. */
-  private async connect(): Promise<unknown> {
-    let opening = true;
-    let refused: unknown;
-    let relist = false;
-    this.abortWatch = await this.kube.watch.watch(
-      "/api/v1/pods",
-      {
-        fieldSelector: BOUND_POD_SELECTOR,
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: this.watchTimeoutSeconds,
-      },
-      (type: string, obj: unknown) => {
-        const object = obj as SlimPod & {
-          code?: number;
-          metadata?: { resourceVersion?: string };
-        };
-        if (type === "ERROR") {
-          // 410 Gone: our resourceVersion is older than the server keeps; re-list.
-          if (object.code === 410) relist = true;
-          return;
-        }
-        this.failures = 0;
-        if (type === "ADDED" || type === "MODIFIED")
-          this.put(this.pods, this.byNode, slimPod(object));
-        else if (type === "DELETED") this.remove(object);
-        // BOOKMARK: nothing changed up to its resourceVersion.
-        const rv = object.metadata?.resourceVersion;
-        if (rv !== undefined) {
-          this.resourceVersion = rv;
-          this.notify();
-        }
-      },
-      (err: unknown) => {
-        // client-node calls this synchronously, before watch() returns, when the server answers
-        // with an error status: that is a refusal for the caller to handle.
-        if (opening) {
-          refused = err ?? new Error("the watch closed as soon as it opened");
-          return;
-        }
-        if (!this.stopped) this.reconnect(err, relist || statusOf(err) === 410);
-      },
-    );
-    opening = false;
-    return refused;
-  }
-
-  private reconnect(err: unknown, relist: boolean): void {
-    if (err !== null && err !== undefined) {
-      this.failures++;
-      this.log.warn(
-        { err: serverMessage(err), failures: this.failures },
-        "pod view watch failed; reopening",
-      );
-    }
-    const delay =
-      (err === null || err === undefined) && !relist
-        ? 0
-        : Math.min(MAX_BACKOFF_MS, 250 * 2 ** Math.min(this.failures, 5));
-    this.retryTimer = setTimeout(() => {
-      void (async () => {
-        try {
-          if (relist) {
-            this.stats.relists++;
-            this.log.info("pod view: the watch's resourceVersion expired; listing the pods again");
-            await this.list();
-          } else this.stats.rewatches++;
-          const refused = await this.connect();
-          if (refused !== undefined && !this.stopped)
-            this.reconnect(refused, statusOf(refused) === 410);
-        } catch (e) {
-          // Nodes waiting on the view fall back to their own list after freshWaitMs, so a view that
-          // stays down makes the run slower and costlier, never wrong.
-          if (!this.stopped) this.reconnect(e, true);
-        }
-      })();
-    }, delay);
   }
 }

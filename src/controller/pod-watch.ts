@@ -1,11 +1,12 @@
 // One watch for all helper pods of a run (label selector on the run id), shared by every node: the
 // API request budget per node stays flat however many nodes run at once, and nothing polls. Each
 // node waits on its own pod's name. The watch resumes from the last resource version when the
-// server closes it, and re-lists when that version has expired (410 Gone).
+// server closes it, and re-lists when that version has expired (410 Gone): kube/resumable-watch.ts.
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
-import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
+import { toKubeApiError } from "../kube/errors.js";
+import { ResumableWatch } from "../kube/resumable-watch.js";
 
 export interface WatchedPod {
   /** The pod's last state seen; after deletion, the state it had when deleted. */
@@ -20,35 +21,43 @@ interface Tracked {
 
 /** Server-side watch timeout: a silently dead connection is noticed and replaced at least this often. */
 const WATCH_TIMEOUT_SECONDS = 300;
-const MAX_BACKOFF_MS = 10_000;
 
 export class HelperPodWatch {
   private readonly tracked = new Map<string, Tracked>();
-  private resourceVersion: string | undefined;
-  private abortWatch: AbortController | undefined;
-  private stopped = false;
-  private failures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly watch: ResumableWatch<V1Pod>;
 
   constructor(
     private readonly kube: Pick<Kube, "core" | "watch">,
     private readonly namespace: string,
-    private readonly labelSelector: string,
-    private readonly log: Logger,
-  ) {}
+    labelSelector: string,
+    log: Logger,
+  ) {
+    this.watch = new ResumableWatch(
+      kube.watch,
+      {
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+        selectors: { labelSelector },
+        timeoutSeconds: WATCH_TIMEOUT_SECONDS,
+        backoffMs: 500,
+        call: { resource: "pods", namespace },
+        failed: "helper pod watch failed; reopening",
+        list: () => this.list(labelSelector),
+        event: (type, pod) => {
+          if (type === "ADDED" || type === "MODIFIED") this.apply(pod, false);
+          else if (type === "DELETED") this.apply(pod, true);
+        },
+      },
+      log,
+    );
+  }
 
   /** Lists (for a resource version) and opens the watch; throws KubeApiError when not allowed. */
-  async start(): Promise<void> {
-    await this.list();
-    const first = await this.connect();
-    if (first !== undefined)
-      throw toKubeApiError(first, { verb: "watch", resource: "pods", namespace: this.namespace });
+  start(): Promise<void> {
+    return this.watch.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.abortWatch?.abort();
+    this.watch.stop();
     for (const t of this.tracked.values()) for (const l of t.listeners) l();
   }
 
@@ -82,7 +91,7 @@ export class HelperPodWatch {
           });
           return;
         }
-        if (this.stopped) {
+        if (this.watch.isStopped) {
           done(() => {
             reject(new Error("the pod watch was stopped"));
           });
@@ -118,17 +127,13 @@ export class HelperPodWatch {
     for (const l of [...t.listeners]) l();
   }
 
-  private async list(): Promise<void> {
+  private async list(labelSelector: string): Promise<string | undefined> {
     let list;
     try {
-      list = await this.kube.core.listNamespacedPod({
-        namespace: this.namespace,
-        labelSelector: this.labelSelector,
-      });
+      list = await this.kube.core.listNamespacedPod({ namespace: this.namespace, labelSelector });
     } catch (err) {
       throw toKubeApiError(err, { verb: "list", resource: "pods", namespace: this.namespace });
     }
-    this.resourceVersion = list.metadata?.resourceVersion;
     const present = new Set<string>();
     for (const pod of list.items) {
       const name = pod.metadata?.name;
@@ -140,74 +145,6 @@ export class HelperPodWatch {
       if (!present.has(name) && t.latest !== undefined && !t.latest.deleted)
         this.set(name, { pod: t.latest.pod, deleted: true });
     }
-  }
-
-  /** Opens the watch; resolves with the error when the server refused it outright. */
-  private async connect(): Promise<unknown> {
-    let opening = true;
-    let refused: unknown;
-    let relist = false;
-    const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`;
-    this.abortWatch = await this.kube.watch.watch(
-      path,
-      {
-        labelSelector: this.labelSelector,
-        resourceVersion: this.resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: WATCH_TIMEOUT_SECONDS,
-      },
-      (type: string, obj: unknown) => {
-        const object = obj as V1Pod & { code?: number };
-        if (type === "ERROR") {
-          // 410 Gone: our resource version is older than the server keeps; re-list.
-          if (object.code === 410) relist = true;
-          return;
-        }
-        const rv = object.metadata?.resourceVersion;
-        if (rv !== undefined) this.resourceVersion = rv;
-        this.failures = 0;
-        if (type === "ADDED" || type === "MODIFIED") this.apply(object, false);
-        else if (type === "DELETED") this.apply(object, true);
-      },
-      (err: unknown) => {
-        // client-node calls this synchronously, before watch() returns, when the server answers
-        // with an error status: that is a refusal for the caller to handle.
-        if (opening) {
-          refused = err ?? new Error("the watch closed as soon as it opened");
-          return;
-        }
-        if (!this.stopped) this.reconnect(err, relist || statusOf(err) === 410);
-      },
-    );
-    opening = false;
-    return refused;
-  }
-
-  private reconnect(err: unknown, relist: boolean): void {
-    if (err !== null && err !== undefined) {
-      this.failures++;
-      this.log.warn(
-        { err: serverMessage(err), failures: this.failures },
-        "helper pod watch failed; reopening",
-      );
-    }
-    const delay =
-      err === null || err === undefined
-        ? 0
-        : Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(this.failures, 5));
-    this.retryTimer = setTimeout(() => {
-      void (async () => {
-        try {
-          if (relist) await this.list();
-          const refused = await this.connect();
-          if (refused !== undefined && !this.stopped)
-            this.reconnect(refused, statusOf(refused) === 410);
-        } catch (e) {
-          // The nodes' own timeouts still end every wait (and re-read their pod), so a watch that
-          // stays down degrades to slower, not wrong.
-          if (!this.stopped) this.reconnect(e, true);
-        }
-      })();
-    }, delay);
+    return list.metadata?.resourceVersion;
   }
 }
