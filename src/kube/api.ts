@@ -12,59 +12,69 @@ import {
   type Watch,
 } from "@kubernetes/client-node";
 
-export type CoreApi = Pick<
-  CoreV1Api,
-  | "listNode"
-  | "listPodForAllNamespaces"
-  | "listNamespacedPod"
-  | "readNamespacedPod"
-  | "createNamespacedPod"
-  | "deleteNamespacedPod"
-  | "readNamespacedPodLog"
-  | "listNamespacedEvent"
-  | "readNamespacedSecret"
->;
+/**
+ * The calls of each narrow interface below: the types are these lists, and the wrappers in
+ * clients.ts (count, time limit, interrupt, network errors) wrap exactly them.
+ */
+export const CALLS = {
+  core: [
+    "listNode",
+    "listPodForAllNamespaces",
+    "listNamespacedPod",
+    "readNamespacedPod",
+    "createNamespacedPod",
+    "deleteNamespacedPod",
+    "readNamespacedPodLog",
+    "listNamespacedEvent",
+    "readNamespacedSecret",
+  ],
+  audit: [
+    "createNamespacedEvent",
+    "readNamespacedConfigMap",
+    "replaceNamespacedConfigMap",
+    "createNamespacedConfigMap",
+    "listNamespacedConfigMap",
+  ],
+  batch: ["listNamespacedCronJob"],
+  workloadApps: [
+    "listDeploymentForAllNamespaces",
+    "listStatefulSetForAllNamespaces",
+    "listDaemonSetForAllNamespaces",
+    "listReplicaSetForAllNamespaces",
+  ],
+  workloadBatch: ["listJobForAllNamespaces", "listCronJobForAllNamespaces"],
+  jobs: ["readNamespacedCronJob", "readNamespacedJob"],
+  apps: ["readNamespacedDeployment", "readNamespacedStatefulSet", "readNamespacedDaemonSet"],
+} as const;
+
+type Calls<K extends keyof typeof CALLS> = (typeof CALLS)[K][number];
+
+export type CoreApi = Pick<CoreV1Api, Calls<"core">>;
 
 /**
  * What the report sinks call (src/report/sinks): Events about Nodes, the run-report ConfigMap. Kept
  * apart from `core`: a sink's calls run after the run's work, are never cut short by SIGTERM (the
  * outcome of an interrupted run is recorded too) and have a short timeout of their own.
  */
-export type AuditApi = Pick<
-  CoreV1Api,
-  | "createNamespacedEvent"
-  | "readNamespacedConfigMap"
-  | "replaceNamespacedConfigMap"
-  | "createNamespacedConfigMap"
-  | "listNamespacedConfigMap"
->;
+export type AuditApi = Pick<CoreV1Api, Calls<"audit">>;
 
 /**
  * What `list` reads from a workstation: the release's CronJob, whose arguments carry the settings
  * the chart turned its values into (src/kube/find-release.ts).
  */
-export type BatchApi = Pick<BatchV1Api, "listNamespacedCronJob">;
+export type BatchApi = Pick<BatchV1Api, Calls<"batch">>;
 
 /**
  * The workload kinds whose templates name images the cluster will need again (workload
  * protection, src/controller/workload-images.ts): listed across namespaces, paginated.
  */
-export type WorkloadApi = Pick<
-  AppsV1Api,
-  | "listDeploymentForAllNamespaces"
-  | "listStatefulSetForAllNamespaces"
-  | "listDaemonSetForAllNamespaces"
-  | "listReplicaSetForAllNamespaces"
-> &
-  Pick<BatchV1Api, "listJobForAllNamespaces" | "listCronJobForAllNamespaces">;
+export type WorkloadApi = Pick<AppsV1Api, Calls<"workloadApps">> &
+  Pick<BatchV1Api, Calls<"workloadBatch">>;
 /** What `pull --images-of` reads of a Job or CronJob: its pod template. */
-export type JobsApi = Pick<BatchV1Api, "readNamespacedJob" | "readNamespacedCronJob">;
+export type JobsApi = Pick<BatchV1Api, Calls<"jobs">>;
 
 /** What `pull --images-of` reads: one workload's pod template. */
-export type AppsApi = Pick<
-  AppsV1Api,
-  "readNamespacedDeployment" | "readNamespacedStatefulSet" | "readNamespacedDaemonSet"
->;
+export type AppsApi = Pick<AppsV1Api, Calls<"apps">>;
 
 export type PodWatch = Pick<Watch, "watch">;
 

@@ -17,6 +17,7 @@ import { isNetworkError } from "./errors.js";
 import type { LoadedKubeConfig } from "./kubeconfig.js";
 import type { Logger } from "../log.js";
 import {
+  CALLS,
   countRequests,
   createRequestCounter,
   limitCalls,
@@ -25,53 +26,13 @@ import {
   type BatchApi,
   type WorkloadApi,
   type JobsApi,
+  type CallLimits,
   type CoreApi,
   type Kube,
   type PodWatch,
 } from "./api.js";
 
-const CORE_CALLS = [
-  "listNode",
-  "listPodForAllNamespaces",
-  "listNamespacedPod",
-  "readNamespacedPod",
-  "createNamespacedPod",
-  "deleteNamespacedPod",
-  "readNamespacedPodLog",
-  "listNamespacedEvent",
-  "readNamespacedSecret",
-] as const satisfies readonly (keyof CoreApi)[];
-
-const AUDIT_CALLS = [
-  "createNamespacedEvent",
-  "readNamespacedConfigMap",
-  "replaceNamespacedConfigMap",
-  "createNamespacedConfigMap",
-  "listNamespacedConfigMap",
-] as const satisfies readonly (keyof AuditApi)[];
-
-const BATCH_CALLS = ["listNamespacedCronJob"] as const satisfies readonly (keyof BatchApi)[];
-const JOBS_CALLS = [
-  "readNamespacedCronJob",
-  "readNamespacedJob",
-] as const satisfies readonly (keyof JobsApi)[];
-const APPS_CALLS = [
-  "readNamespacedDeployment",
-  "readNamespacedStatefulSet",
-  "readNamespacedDaemonSet",
-] as const satisfies readonly (keyof AppsApi)[];
-
-const WORKLOAD_APPS_CALLS = [
-  "listDeploymentForAllNamespaces",
-  "listStatefulSetForAllNamespaces",
-  "listDaemonSetForAllNamespaces",
-  "listReplicaSetForAllNamespaces",
-] as const satisfies readonly (keyof WorkloadApi)[];
-const WORKLOAD_BATCH_CALLS = [
-  "listJobForAllNamespaces",
-  "listCronJobForAllNamespaces",
-] as const satisfies readonly (keyof WorkloadApi)[];
-const WORKLOAD_CALLS = [...WORKLOAD_APPS_CALLS, ...WORKLOAD_BATCH_CALLS];
+const WORKLOAD_CALLS = [...CALLS.workloadApps, ...CALLS.workloadBatch];
 
 /**
  * Client timeout of the report sinks' calls: an Event or the run report is worth a few seconds at
@@ -167,6 +128,7 @@ const NOT_INTERRUPTED: ReadonlySet<string> = new Set([
   "deleteNamespacedPod",
   "readNamespacedPodLog",
 ]);
+const NONE: ReadonlySet<string> = new Set();
 
 export interface KubeOptions {
   /** @default API_TIMEOUT_MS */
@@ -190,87 +152,45 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
     baseServer: new ServerConfiguration(server, {}),
     authMethods: { default: auth },
   });
-  const api = new CoreV1Api(configuration);
+  const core = new CoreV1Api(configuration);
+  const apps = new AppsV1Api(configuration);
+  const batch = new BatchV1Api(configuration);
   const timeoutMs = options.timeoutMs ?? API_TIMEOUT_MS;
-  const counted: CoreApi = nameServerOnNetworkErrors(
-    countRequests(api, CORE_CALLS, requests),
-    CORE_CALLS,
-    server,
-    source,
-  );
-  const audit: AuditApi = limitCalls(
-    nameServerOnNetworkErrors(
-      countRequests(api, AUDIT_CALLS, requests),
-      AUDIT_CALLS,
-      server,
-      source,
+  // Every narrow interface: its calls counted, and a network error naming the server.
+  const reach = <T extends object>(api: T, calls: readonly (keyof T & string)[]): T =>
+    nameServerOnNetworkErrors(countRequests(api, calls, requests), calls, server, source);
+  const limit = <T extends object>(
+    api: T,
+    calls: readonly (keyof T & string)[],
+    limits: CallLimits,
+  ): T => limitCalls(api, calls, () => limits);
+  // The interfaces no SIGTERM cuts short: each call ends at its timeout.
+  const timed = <T extends object>(api: T, calls: readonly (keyof T & string)[], ms = timeoutMs) =>
+    limit(reach(api, calls), calls, { timeoutMs: ms, interrupt: undefined, exempt: NONE });
+  const counted: CoreApi = reach(core, CALLS.core);
+  // Two generated clients behind one narrow interface: countRequests returns plain objects of bound calls.
+  const workloadsCounted = Object.assign(
+    {},
+    reach(apps, CALLS.workloadApps),
+    reach(batch, CALLS.workloadBatch),
+  ) as WorkloadApi;
+  const fixed = {
+    audit: timed<AuditApi>(
+      core,
+      CALLS.audit,
+      options.auditTimeoutMs ?? Math.min(timeoutMs, AUDIT_TIMEOUT_MS),
     ),
-    AUDIT_CALLS,
-    () => ({
-      timeoutMs: options.auditTimeoutMs ?? Math.min(timeoutMs, AUDIT_TIMEOUT_MS),
-      interrupt: undefined,
-      exempt: new Set(),
-    }),
-  );
-  const batch: BatchApi = limitCalls(
-    nameServerOnNetworkErrors(
-      countRequests(new BatchV1Api(configuration), BATCH_CALLS, requests),
-      BATCH_CALLS,
-      server,
-      source,
-    ),
-    BATCH_CALLS,
-    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
-  );
-  const workloadsCounted: WorkloadApi = nameServerOnNetworkErrors(
-    // countRequests returns plain objects of bound calls: merged into one narrow interface.
-    Object.assign(
-      {},
-      countRequests(new AppsV1Api(configuration), WORKLOAD_APPS_CALLS, requests),
-      countRequests(new BatchV1Api(configuration), WORKLOAD_BATCH_CALLS, requests),
-    ) as WorkloadApi,
-    WORKLOAD_CALLS,
-    server,
-    source,
-  );
-  const apps: AppsApi = limitCalls(
-    nameServerOnNetworkErrors(
-      countRequests(new AppsV1Api(configuration), APPS_CALLS, requests),
-      APPS_CALLS,
-      server,
-      source,
-    ),
-    APPS_CALLS,
-    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
-  );
-  const jobs: JobsApi = limitCalls(
-    nameServerOnNetworkErrors(
-      countRequests(new BatchV1Api(configuration), JOBS_CALLS, requests),
-      JOBS_CALLS,
-      server,
-      source,
-    ),
-    JOBS_CALLS,
-    () => ({ timeoutMs, interrupt: undefined, exempt: new Set() }),
-  );
+    batch: timed<BatchApi>(batch, CALLS.batch),
+    apps: timed<AppsApi>(apps, CALLS.apps),
+    jobs: timed<JobsApi>(batch, CALLS.jobs),
+  };
   const watch: PodWatch = countRequests(new Watch(config), ["watch"], requests);
   const contextNamespace = config.getContextObject(config.getCurrentContext())?.namespace;
   log.info({ server, source }, "kubernetes credentials");
   const view = (interrupt: AbortSignal | undefined): Kube => ({
-    core: limitCalls(counted, CORE_CALLS, () => ({
-      timeoutMs,
-      interrupt,
-      exempt: NOT_INTERRUPTED,
-    })),
-    audit,
-    batch,
-    workloads: limitCalls(workloadsCounted, WORKLOAD_CALLS, () => ({
-      timeoutMs,
-      interrupt,
-      exempt: new Set(),
-    })),
-    apps,
-    jobs,
+    core: limit(counted, CALLS.core, { timeoutMs, interrupt, exempt: NOT_INTERRUPTED }),
+    workloads: limit(workloadsCounted, WORKLOAD_CALLS, { timeoutMs, interrupt, exempt: NONE }),
+    ...fixed,
     watch,
     requests,
     server,
