@@ -30,55 +30,22 @@ interface ListPage {
   metadata?: { _continue?: string };
 }
 
-/** One workload kind: how to list it, and where its pod template is. */
-interface Kind {
-  /** Lower case, as the reason names it: `needed by cronjob ns/name`. */
-  name: string;
-  resource: string;
-  list: (api: WorkloadApi, page: { limit: number; _continue?: string }) => Promise<ListPage>;
-  podSpec: (item: Workload) => V1PodSpec | undefined;
-}
+/**
+ * The workload kinds, lower case as a reason names them (`needed by cronjob ns/name`; the resource
+ * is the plural), each with the call that lists it across namespaces.
+ */
+const KINDS = [
+  ["deployment", "listDeploymentForAllNamespaces"],
+  ["statefulset", "listStatefulSetForAllNamespaces"],
+  ["daemonset", "listDaemonSetForAllNamespaces"],
+  ["replicaset", "listReplicaSetForAllNamespaces"],
+  ["job", "listJobForAllNamespaces"],
+  ["cronjob", "listCronJobForAllNamespaces"],
+] as const satisfies readonly (readonly [string, keyof WorkloadApi])[];
 
-const template = (w: Workload) => w.spec?.template?.spec;
-
-const KINDS: readonly Kind[] = [
-  {
-    name: "deployment",
-    resource: "deployments",
-    list: (api, p) => api.listDeploymentForAllNamespaces(p),
-    podSpec: template,
-  },
-  {
-    name: "statefulset",
-    resource: "statefulsets",
-    list: (api, p) => api.listStatefulSetForAllNamespaces(p),
-    podSpec: template,
-  },
-  {
-    name: "daemonset",
-    resource: "daemonsets",
-    list: (api, p) => api.listDaemonSetForAllNamespaces(p),
-    podSpec: template,
-  },
-  {
-    name: "replicaset",
-    resource: "replicasets",
-    list: (api, p) => api.listReplicaSetForAllNamespaces(p),
-    podSpec: template,
-  },
-  {
-    name: "job",
-    resource: "jobs",
-    list: (api, p) => api.listJobForAllNamespaces(p),
-    podSpec: template,
-  },
-  {
-    name: "cronjob",
-    resource: "cronjobs",
-    list: (api, p) => api.listCronJobForAllNamespaces(p),
-    podSpec: (c) => c.spec?.jobTemplate?.spec?.template?.spec,
-  },
-];
+/** Where a workload's pod template is: a CronJob's is in its job template. */
+const podSpec = (kind: string, w: Workload) =>
+  kind === "cronjob" ? w.spec?.jobTemplate?.spec?.template?.spec : w.spec?.template?.spec;
 
 export interface WorkloadImages {
   /** One entry per image name, sorted by reference, each with the first workload naming it. */
@@ -113,29 +80,29 @@ export async function readWorkloadImages(
   const byKey = new Map<string, { ref: string; first: string; count: number }>();
   let workloads = 0;
   let requests = 0;
-  for (const kind of KINDS) {
+  for (const [kind, call] of KINDS) {
     let next: string | undefined;
     do {
       let page: ListPage;
       try {
-        page = await kind.list(api, {
+        page = (await api[call]({
           limit: pageSize,
           ...(next === undefined ? {} : { _continue: next }),
-        });
+        }));
       } catch (err) {
         // Without every workload the protection would have holes: the run stops (403 says which
         // chart value grants the list).
         throw toKubeApiError(
           err,
-          { verb: "list", resource: kind.resource },
+          { verb: "list", resource: `${kind}s` },
           `the chart grants it with protect.workloads=true and rbac.create=true; or turn workload protection off: --protect-workloads=false, protect.workloads=false`,
         );
       }
       requests++;
       for (const item of page.items) {
         workloads++;
-        const who = `${kind.name} ${item.metadata?.namespace ?? ""}/${item.metadata?.name ?? ""}`;
-        for (const ref of new Set(templateImages(kind.podSpec(item)))) {
+        const who = `${kind} ${item.metadata?.namespace ?? ""}/${item.metadata?.name ?? ""}`;
+        for (const ref of new Set(templateImages(podSpec(kind, item)))) {
           if (checkImageReference(ref) !== undefined) continue;
           if (firstMatch(exclude, [ref], "") !== undefined) continue;
           const key = normaliseReference(ref);
