@@ -85,10 +85,10 @@ export async function readWorkloadImages(
     do {
       let page: ListPage;
       try {
-        page = (await api[call]({
+        page = await api[call]({
           limit: pageSize,
           ...(next === undefined ? {} : { _continue: next }),
-        }));
+        });
       } catch (err) {
         // Without every workload the protection would have holes: the run stops (403 says which
         // chart value grants the list).
