@@ -6,13 +6,15 @@ import type { RunConfig } from "../config/run-options.js";
 import type { Kube } from "../kube/api.js";
 import type { Logger } from "../log.js";
 import type { RunReporter } from "../run-model/reporter.js";
-import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
+import { summaryExitCode, type RunSummary, type SweepSummary } from "../run-model/run-summary.js";
+import type { NodeStatus } from "../run-model/node-result.js";
+import type { KubeApiError } from "../errors.js";
 import type { RunSink } from "../run-model/sink.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { runController } from "./run.js";
 import { repeatOnCron, type ScheduleOptions } from "./schedule.js";
 import type { PullConfig } from "../config/pull-options.js";
-import { pullExitCode, type PullRunReporter } from "../run-model/pull-result.js";
+import type { PullRunReporter } from "../run-model/pull-result.js";
 import { pullController } from "./pull-run.js";
 
 /** What the command hands a run; the run closes `kube` when it is over. */
@@ -24,34 +26,56 @@ export interface RunParts {
   sinks?: readonly RunSink[];
 }
 
+/** A run's outcome as the exit code: the fatal error thrown (exit 2), else 0 or 1. */
+function exitCode(run: {
+  summary: SweepSummary<{ status: NodeStatus }>;
+  fatal: KubeApiError | undefined;
+}): 0 | 1 {
+  if (run.fatal) throw run.fatal;
+  return summaryExitCode(run.summary);
+}
+
 /**
- * `run` (and `list`): one run; resolves with the exit code (0/1), throws KubeApiError/ConfigError
- * (2). `finish` sees the summary before a fatal error is thrown (`list` prints its table there).
+ * One run under SIGTERM/SIGINT (no new nodes start, the helper pods in flight are deleted); closes
+ * the clients when it is over.
  */
-export async function runOnce(
-  config: Readonly<RunConfig>,
-  parts: RunParts,
-  finish?: (summary: RunSummary) => void,
+async function once<S extends SweepSummary<{ status: NodeStatus }>>(
+  kube: Kube,
+  note: (message: string) => void,
+  run: (signal: AbortSignal) => Promise<{ summary: S; fatal: KubeApiError | undefined }>,
+  finish?: (summary: S) => void,
 ): Promise<number> {
-  const { log, kube, report, sinks } = parts;
   const interrupt = interruptOnSignals((signal) => {
-    report.note(`${signal}: no new nodes start; deleting the helper pods in flight`);
+    note(`${signal}: no new nodes start; deleting the helper pods in flight`);
   });
   try {
-    const { summary, fatal } = await runController(config, {
-      kube,
-      log,
-      report,
-      sinks,
-      signal: interrupt.signal,
-    });
-    finish?.(summary);
-    if (fatal) throw fatal;
-    return summaryExitCode(summary);
+    const outcome = await run(interrupt.signal);
+    finish?.(outcome.summary);
+    return exitCode(outcome);
   } finally {
     interrupt.dispose();
     kube.close();
   }
+}
+
+/**
+ * `run` (and `list`): one run; resolves with the exit code (0/1), throws KubeApiError/ConfigError
+ * (2). `finish` sees the summary before a fatal error is thrown (`list` prints its table there).
+ */
+export function runOnce(
+  config: Readonly<RunConfig>,
+  parts: RunParts,
+  finish?: (summary: RunSummary) => void,
+): Promise<number> {
+  const { kube, report } = parts;
+  return once(
+    kube,
+    (m) => {
+      report.note(m);
+    },
+    (signal) => runController(config, { ...parts, signal }),
+    finish,
+  );
 }
 
 /**
@@ -63,20 +87,10 @@ export async function runOnSchedule(
   options: ScheduleOptions,
   parts: RunParts,
 ): Promise<number> {
-  const { log, kube, report, sinks } = parts;
+  const { kube, report } = parts;
   try {
     return await repeatOnCron(
-      async (signal) => {
-        const { summary, fatal } = await runController(config, {
-          kube,
-          log,
-          report,
-          sinks,
-          signal,
-        });
-        if (fatal) throw fatal;
-        return summaryExitCode(summary);
-      },
+      async (signal) => exitCode(await runController(config, { ...parts, signal })),
       (m) => {
         report.note(m);
       },
@@ -91,25 +105,16 @@ export async function runOnSchedule(
  * `pull`: one pre-pull run; resolves with the exit code (0 every image on every selected node, 1
  * otherwise), throws KubeApiError/ConfigError (2).
  */
-export async function pullOnce(
+export function pullOnce(
   config: Readonly<PullConfig>,
   parts: Omit<RunParts, "report" | "sinks"> & { report: PullRunReporter },
 ): Promise<number> {
-  const { log, kube, report } = parts;
-  const interrupt = interruptOnSignals((signal) => {
-    report.note(`${signal}: no new nodes start; deleting the helper pods in flight`);
-  });
-  try {
-    const { summary, fatal } = await pullController(config, {
-      kube,
-      log,
-      report,
-      signal: interrupt.signal,
-    });
-    if (fatal) throw fatal;
-    return pullExitCode(summary);
-  } finally {
-    interrupt.dispose();
-    kube.close();
-  }
+  const { kube, report } = parts;
+  return once(
+    kube,
+    (m) => {
+      report.note(m);
+    },
+    (signal) => pullController(config, { ...parts, signal }),
+  );
 }

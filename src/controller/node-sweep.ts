@@ -13,7 +13,7 @@ import type { Logger } from "../log.js";
 import { newRunId, runSelector } from "../run-model/labels.js";
 import type { NodeStatus } from "../run-model/node-result.js";
 import type { RunHeader } from "../run-model/run-header.js";
-import type { LeftPods, RunSummary } from "../run-model/run-summary.js";
+import type { LeftPods, RunSummary, SweepSummary } from "../run-model/run-summary.js";
 import { admissionPolicyNote } from "./admission-note.js";
 import type { NodeRunContext } from "./node-context.js";
 import { listNodeFacts } from "./node-list.js";
@@ -84,6 +84,9 @@ export interface SweepDeps {
   podView?: PodViewOptions;
 }
 
+/** What a command hands its controller (`run`, `pull`) besides its reporter, which takes the notes. */
+export type ControllerDeps = Omit<SweepDeps, "note">;
+
 export interface SweepOutcome<Row> {
   runId: string;
   namespace: string;
@@ -97,6 +100,36 @@ export interface SweepOutcome<Row> {
   fatal: KubeApiError | undefined;
   leftPods: LeftPods | undefined;
   requests: RunSummary["requests"];
+}
+
+/** A run's clock and id: the caller's (tests), else the system clock and a new id. */
+export function runStart(deps: Pick<SweepDeps, "now" | "runId">): {
+  now: () => number;
+  started: number;
+  runId: string;
+} {
+  const now = deps.now ?? Date.now;
+  return { now, started: now(), runId: deps.runId ?? newRunId() };
+}
+
+/**
+ * What every run's summary says of its sweep. `durationMs` is the run's own, from before its
+ * preparation (a workload read, the pull Secrets) to now.
+ */
+export function sweepSummary<Row extends { status: NodeStatus; pod?: string }>(
+  outcome: SweepOutcome<Row>,
+  durationMs: number,
+): SweepSummary<Row> {
+  return {
+    runId: outcome.runId,
+    nodes: outcome.rows,
+    notStarted: outcome.notStarted,
+    missing: outcome.missing,
+    durationMs,
+    interruptedBy: outcome.interruptedBy,
+    fatal: outcome.fatal?.message,
+    leftPods: outcome.leftPods,
+  };
 }
 
 /** The namespace helper pods go to: --namespace, $POD_NAMESPACE, the kubeconfig context's, `default`. */
@@ -120,9 +153,7 @@ export async function sweepNodes<
   job: NodeJob<R, Row>,
   deps: SweepDeps,
 ): Promise<SweepOutcome<Row>> {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const runId = deps.runId ?? newRunId();
+  const { now, started, runId } = runStart(deps);
   // SIGTERM cuts calls in flight short (deleting helper pods excepted): a run never waits out a
   // slow API server's client timeout before it cleans up.
   const kube = deps.kube.withInterrupt(deps.signal);

@@ -3,9 +3,6 @@
 // (for a workload: every node it could run on), one section per node, a summary.
 import type { PullConfig } from "../config/pull-options.js";
 import type { KubeApiError } from "../errors.js";
-import type { Kube } from "../kube/api.js";
-import type { Logger } from "../log.js";
-import { newRunId } from "../run-model/labels.js";
 import {
   pullNodeRow,
   type PullNodeResult,
@@ -13,28 +10,27 @@ import {
   type PullRunReporter,
   type PullSummary,
 } from "../run-model/pull-result.js";
-import { sweepNodes, type NodeJob } from "./node-sweep.js";
+import {
+  runStart,
+  sweepNodes,
+  sweepSummary,
+  type ControllerDeps,
+  type NodeJob,
+} from "./node-sweep.js";
 import { NOT_EVALUATED } from "./placement.js";
 import { pullImageList, pullOnNode } from "./pull-job.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";
 import { workloadImages, type WorkloadImages } from "./workload.js";
 
-export interface PullDeps {
-  kube: Kube;
-  log: Logger;
+export interface PullDeps extends Omit<ControllerDeps, "podView"> {
   report: PullRunReporter;
-  signal: AbortSignal;
-  runId?: string;
-  now?: () => number;
 }
 
 export async function pullController(
   config: Readonly<PullConfig>,
   deps: PullDeps,
 ): Promise<{ summary: PullSummary; fatal: KubeApiError | undefined }> {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const runId = deps.runId ?? newRunId();
+  const { now, started, runId } = runStart(deps);
   const { report } = deps;
   // The workload is read before anything else: a wrong name is a configuration error (exit 2).
   const workload: WorkloadImages | undefined =
@@ -65,26 +61,14 @@ export async function pullController(
     },
   };
   const outcome = await sweepNodes(config, job, {
-    kube: deps.kube,
-    log: deps.log,
+    ...deps,
     note: (m) => {
       report.note(m);
     },
-    signal: deps.signal,
     runId,
     now,
   });
-  const summary: PullSummary = {
-    runId,
-    images,
-    nodes: outcome.rows,
-    notStarted: outcome.notStarted,
-    missing: outcome.missing,
-    durationMs: now() - started,
-    interruptedBy: outcome.interruptedBy,
-    fatal: outcome.fatal?.message,
-    leftPods: outcome.leftPods,
-  };
+  const summary: PullSummary = { ...sweepSummary(outcome, now() - started), images };
   report.summary(summary);
   return { summary, fatal: outcome.fatal };
 }

@@ -10,9 +10,7 @@ import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import type { RunReporter } from "../run-model/reporter.js";
 import { createSinkRunner } from "./sink-runner.js";
-import type { PodViewOptions } from "./pod-view.js";
 import type { RunSink } from "../run-model/sink.js";
-import { newRunId } from "../run-model/labels.js";
 import { cleanNode } from "./node-run.js";
 import { nodeRow, type NodeResult, type NodeRow } from "../run-model/node-result.js";
 import { summaryExitCode, type RunSummary } from "../run-model/run-summary.js";
@@ -21,22 +19,21 @@ import { readWorkloadImages } from "./workload-images.js";
 import { compilePatterns } from "../config/patterns.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { runRules } from "./run-rules.js";
-import { helperNamespace, sweepNodes, type NodeJob } from "./node-sweep.js";
+import {
+  helperNamespace,
+  runStart,
+  sweepNodes,
+  sweepSummary,
+  type ControllerDeps,
+  type NodeJob,
+} from "./node-sweep.js";
 
 export { helperNamespace } from "./node-sweep.js";
 
-export interface RunDeps {
-  kube: Kube;
-  log: Logger;
+export interface RunDeps extends ControllerDeps {
   report: RunReporter;
-  /** Aborted on SIGTERM/SIGINT; its reason (a string such as `SIGTERM`) is shown in the summary. */
-  signal: AbortSignal;
   /** Where the outcome goes besides `report` (Events, run report, Pushgateway); none by default. */
   sinks?: readonly RunSink[];
-  runId?: string;
-  now?: () => number;
-  /** Tuning of the shared pod view (tests: a short watch timeout, a long freshness wait). */
-  podView?: PodViewOptions;
 }
 
 /**
@@ -48,9 +45,7 @@ export async function runController(
   config: Readonly<RunConfig>,
   deps: RunDeps,
 ): Promise<{ summary: RunSummary; fatal: KubeApiError | undefined }> {
-  const now = deps.now ?? Date.now;
-  const started = now();
-  const runId = deps.runId ?? newRunId();
+  const { now, started, runId } = runStart(deps);
   const { report } = deps;
   const note = (m: string) => {
     report.note(m);
@@ -103,25 +98,10 @@ export async function runController(
       return nodeRow(result);
     },
   };
-  const outcome = await sweepNodes(config, job, {
-    kube: deps.kube,
-    log: deps.log,
-    note,
-    signal: deps.signal,
-    runId,
-    now,
-    ...(deps.podView === undefined ? {} : { podView: deps.podView }),
-  });
+  const outcome = await sweepNodes(config, job, { ...deps, note, runId, now });
   const summary: RunSummary = {
-    runId,
+    ...sweepSummary(outcome, now() - started),
     dryRun: config.dryRun,
-    nodes: outcome.rows,
-    notStarted: outcome.notStarted,
-    missing: outcome.missing,
-    durationMs: now() - started,
-    interruptedBy: outcome.interruptedBy,
-    fatal: outcome.fatal?.message,
-    leftPods: outcome.leftPods,
     requests: outcome.requests,
   };
   report.summary(summary);

@@ -4,7 +4,7 @@
 import type { AgentResult } from "./agent-result.js";
 import type { NodeStatus } from "./node-result.js";
 import type { RunHeader } from "./run-header.js";
-import type { LeftPods } from "./run-summary.js";
+import type { SweepSummary } from "./run-summary.js";
 
 /** Per image: `pulled`, `present` (already there, not pulled), `failed`, or `not-attempted`. */
 export type PullOutcomeKind = "pulled" | "present" | "failed" | "not-attempted";
@@ -99,16 +99,9 @@ export type PullHeader = Omit<RunHeader, "include" | "exclude" | "minAge" | "rul
   pullSecrets: readonly string[];
 };
 
-export interface PullSummary {
-  runId: string;
+/** The images, besides what every sweep's summary says. */
+export interface PullSummary extends SweepSummary<PullNodeRow> {
   images: readonly string[];
-  nodes: readonly PullNodeRow[];
-  notStarted: readonly string[];
-  missing: readonly string[];
-  durationMs: number;
-  interruptedBy: string | undefined;
-  fatal: string | undefined;
-  leftPods: LeftPods | undefined;
 }
 
 /** What a pre-pull run tells as it goes (src/report/pull-reporter.ts writes it). */
@@ -117,14 +110,4 @@ export interface PullRunReporter {
   node(result: PullNodeResult, done: number, total: number): void;
   note(message: string): void;
   summary(summary: PullSummary): void;
-}
-
-/** 0 every image on every selected node; 1 some node failed, was interrupted or not found. */
-export function pullExitCode(summary: PullSummary): 0 | 1 {
-  const bad =
-    summary.nodes.some((n) => n.status !== "ok") ||
-    summary.notStarted.length > 0 ||
-    summary.missing.length > 0 ||
-    summary.interruptedBy !== undefined;
-  return bad ? 1 : 0;
 }

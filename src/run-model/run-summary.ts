@@ -1,6 +1,6 @@
 // What a run produces at its end: one row per node and what the run as a whole met (nodes not
 // reached, interruption, a fatal error, helper pods left), and the exit code it means.
-import type { NodeRow } from "./node-result.js";
+import type { NodeRow, NodeStatus } from "./node-result.js";
 
 /** Helper pods the run could not or was told not to delete, and the command that does. */
 export interface LeftPods {
@@ -9,11 +9,11 @@ export interface LeftPods {
   command: string;
 }
 
-export interface RunSummary {
+/** What the summary of every sweep over nodes says (`run`, `list`, `pull`); `Row`: one node's. */
+export interface SweepSummary<Row extends { status: NodeStatus }> {
   runId: string;
-  dryRun: boolean;
   /** In the order they finished. */
-  nodes: readonly NodeRow[];
+  nodes: readonly Row[];
   /**
    * Selected nodes the run never reached (it was interrupted, e.g. by the Job's deadline, or stopped
    * by a fatal error), in the order it would have visited them.
@@ -27,6 +27,10 @@ export interface RunSummary {
   /** The error that stopped the run (forbidden, credentials refused). */
   fatal: string | undefined;
   leftPods: LeftPods | undefined;
+}
+
+export interface RunSummary extends SweepSummary<NodeRow> {
+  dryRun: boolean;
   /**
    * API requests the run made, and per selected node (the benchmark budget is 6); `podView`: what
    * the shared pod view asked for the whole run, and how each node's pods were read.
@@ -56,7 +60,7 @@ export interface PodViewStats {
 }
 
 /** 0 every selected node ok; 1 some node failed, was interrupted or not found. (2 is thrown.) */
-export function summaryExitCode(summary: RunSummary): 0 | 1 {
+export function summaryExitCode(summary: SweepSummary<{ status: NodeStatus }>): 0 | 1 {
   const bad =
     summary.nodes.some((n) => n.status !== "ok") ||
     summary.notStarted.length > 0 ||

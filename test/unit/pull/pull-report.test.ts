@@ -10,12 +10,12 @@ import {
 } from "../../../src/report/pull-pretty.js";
 import {
   countOutcomes,
-  pullExitCode,
   pullNodeRow,
   type PullOutcome,
   type PullResult,
   type PullSummary,
 } from "../../../src/run-model/pull-result.js";
+import { summaryExitCode } from "../../../src/run-model/run-summary.js";
 
 const outcomes: PullOutcome[] = [
   { image: "r.io/team/app:v1", outcome: "pulled", id: "sha256:aa", attempts: 1, durationMs: 900 },
@@ -145,8 +145,8 @@ describe("the summary", () => {
       ["node-b", "ok", "1", "1", "0", "1.0", "s"],
     ]);
     expect(lines).toContain("  node-a: failed: 2 of 4 images not on the node");
-    expect(pullExitCode(summary)).toBe(1);
-    expect(pullExitCode({ ...summary, nodes: summary.nodes.slice(0, 1) })).toBe(0);
+    expect(summaryExitCode(summary)).toBe(1);
+    expect(summaryExitCode({ ...summary, nodes: summary.nodes.slice(0, 1) })).toBe(0);
   });
 
   it("counts the images a node's deadline left out as not attempted, as its row counts them", () => {
