@@ -40,13 +40,12 @@ function exitCode(run: {
  * the clients when it is over.
  */
 async function once<S extends SweepSummary<{ status: NodeStatus }>>(
-  kube: Kube,
-  note: (message: string) => void,
+  { kube, report }: { kube: Kube; report: { note(message: string): void } },
   run: (signal: AbortSignal) => Promise<{ summary: S; fatal: KubeApiError | undefined }>,
   finish?: (summary: S) => void,
 ): Promise<number> {
   const interrupt = interruptOnSignals((signal) => {
-    note(`${signal}: no new nodes start; deleting the helper pods in flight`);
+    report.note(`${signal}: no new nodes start; deleting the helper pods in flight`);
   });
   try {
     const outcome = await run(interrupt.signal);
@@ -67,15 +66,7 @@ export function runOnce(
   parts: RunParts,
   finish?: (summary: RunSummary) => void,
 ): Promise<number> {
-  const { kube, report } = parts;
-  return once(
-    kube,
-    (m) => {
-      report.note(m);
-    },
-    (signal) => runController(config, { ...parts, signal }),
-    finish,
-  );
+  return once(parts, (signal) => runController(config, { ...parts, signal }), finish);
 }
 
 /**
@@ -109,12 +100,5 @@ export function pullOnce(
   config: Readonly<PullConfig>,
   parts: Omit<RunParts, "report" | "sinks"> & { report: PullRunReporter },
 ): Promise<number> {
-  const { kube, report } = parts;
-  return once(
-    kube,
-    (m) => {
-      report.note(m);
-    },
-    (signal) => pullController(config, { ...parts, signal }),
-  );
+  return once(parts, (signal) => pullController(config, { ...parts, signal }));
 }

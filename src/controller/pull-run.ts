@@ -10,13 +10,8 @@ import {
   type PullRunReporter,
   type PullSummary,
 } from "../run-model/pull-result.js";
-import {
-  runStart,
-  sweepNodes,
-  sweepSummary,
-  type ControllerDeps,
-  type NodeJob,
-} from "./node-sweep.js";
+import { runStart, sweepNodes, sweepSummary } from "./node-sweep.js";
+import type { ControllerDeps, NodeJob } from "./node-sweep.js";
 import { NOT_EVALUATED } from "./placement.js";
 import { pullImageList, pullOnNode } from "./pull-job.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";

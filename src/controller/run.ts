@@ -19,14 +19,8 @@ import { readWorkloadImages } from "./workload-images.js";
 import { compilePatterns } from "../config/patterns.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { runRules } from "./run-rules.js";
-import {
-  helperNamespace,
-  runStart,
-  sweepNodes,
-  sweepSummary,
-  type ControllerDeps,
-  type NodeJob,
-} from "./node-sweep.js";
+import { helperNamespace, runStart, sweepNodes, sweepSummary } from "./node-sweep.js";
+import type { ControllerDeps, NodeJob } from "./node-sweep.js";
 
 export { helperNamespace } from "./node-sweep.js";
 
