@@ -9,6 +9,14 @@ import { bytesLine } from "../run-model/bytes-line.js";
 import { escapeControl } from "../text/escape.js";
 import { padColumns } from "./table.js";
 import { formatBytes, formatMs, plural } from "../text/units.js";
+import {
+  closingLines,
+  nodeCounts,
+  nodePrefix,
+  nodesLine,
+  selectionLines,
+  unfinishedLine,
+} from "./sweep-lines.js";
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const imageLabel = (i: { id: string; names: readonly string[] }) =>
@@ -46,21 +54,14 @@ export function formatHeader(h: RunHeader): string[] {
     "  always kept: images a container or sandbox uses, pinned images, images of pods bound to the node",
   );
   lines.push(
-    `  nodes:       ${h.selected.length} selected of ${h.nodesListed} matching ${h.nodeSelector === "" ? "(every node)" : h.nodeSelector}` +
-      `, ${h.concurrency === 1 ? "one at a time" : `${h.concurrency} at a time`}`,
+    nodesLine(h),
     ...(h.startsAt !== undefined && h.selected.length > 1
       ? [`  order:       by name from ${h.startsAt}, then around (rotated by the run's start time)`]
       : []),
     `  dry run:     ${h.dryRun ? "yes" : "no"}`,
     `  helper pods: namespace ${h.namespace}`,
+    ...selectionLines(h),
   );
-  for (const s of h.skipped) lines.push(`  skipped:     ${s.node}: ${s.reason}`);
-  for (const m of h.missing)
-    lines.push(`  not found:   ${m} (given with --nodes; not listed with --node-selector)`);
-  if (h.sweep.deleted > 0)
-    lines.push(
-      `  swept:       ${plural(h.sweep.deleted, "helper pod")} left by earlier runs deleted`,
-    );
   if ((h.sweep.running ?? 0) > 0)
     lines.push(
       `  in progress: ${plural(h.sweep.running ?? 0, "helper pod")} of other runs of this release still running (left alone)`,
@@ -97,13 +98,10 @@ export function limitText(limit: NonNullable<AgentResult["limit"]>): string {
 }
 
 export function formatNodeSection(r: NodeResult, done: number, total: number): string[] {
-  const prefix = `[${done}/${total}] ${r.node}:`;
+  const prefix = nodePrefix(r.node, done, total);
   const took = formatMs(r.durationMs);
   if (r.result === undefined) {
-    const lines =
-      r.status === "interrupted"
-        ? [`${prefix} interrupted after ${took}${r.reason ? `: ${r.reason}` : ""}`]
-        : [`${prefix} FAILED after ${took}: ${r.reason ?? "no result"}`];
+    const lines = [unfinishedLine(r, prefix, r.durationMs)];
     // What the agent's log recorded before it was stopped: the audit trail of a node that did not finish.
     const p = r.partial;
     if (p !== undefined) {
@@ -171,16 +169,9 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
 }
 
 export function formatSummary(s: RunSummary): string[] {
-  const ok = s.nodes.filter((n) => n.status === "ok").length;
-  const failed = s.nodes.filter((n) => n.status === "failed").length;
-  const interrupted = s.nodes.filter((n) => n.status === "interrupted").length;
   const deleted = s.nodes.reduce((sum, n) => sum + (n.totals?.deleted ?? 0), 0);
   const bytes = s.nodes.reduce((sum, n) => sum + (n.totals?.bytesReclaimed ?? 0), 0);
-  const counts = [`${ok} ok`, `${failed} failed`];
-  if (interrupted > 0) counts.push(`${interrupted} interrupted`);
-  if (s.notStarted.length > 0) counts.push(`${s.notStarted.length} not reached`);
-  if (s.missing.length > 0) counts.push(`${s.missing.length} not found`);
-  const nodeCount = s.nodes.length + s.notStarted.length + s.missing.length;
+  const { counts, nodeCount } = nodeCounts(s);
   const lines = [
     "",
     `summary of run ${s.runId}${s.dryRun ? " (dry run)" : ""}: ${plural(nodeCount, "node")}: ${counts.join(", ")}; ` +
@@ -238,34 +229,8 @@ export function formatSummary(s: RunSummary): string[] {
       ),
     );
   }
-  const problems = [
-    ...s.nodes
-      .filter((n) => n.status !== "ok")
-      .map(
-        (n) =>
-          `  ${n.node}: ${n.status === "interrupted" ? "interrupted" : "failed"}: ${n.reason ?? "no reason recorded"}`,
-      ),
-    ...s.missing.map((m) => `  ${m}: not found: no node of that name matches the node selector`),
-  ];
-  if (problems.length > 0) lines.push("nodes that need attention:", ...problems);
-  if (s.notStarted.length > 0) {
-    // Named, so an operator sees which nodes went uncleaned; the next run starts elsewhere
-    // (node-order.ts), so a run that is always cut short still reaches every node over time.
-    lines.push(
-      `${plural(s.notStarted.length, "node")} not reached by this run (the next run starts at another node):`,
-      ...s.notStarted.map((m) => `  ${m}`),
-    );
-  }
-  if (s.interruptedBy !== undefined)
-    lines.push(
-      `run interrupted by ${s.interruptedBy}: no new nodes were started and the helper pods in flight were deleted`,
-    );
-  if (s.fatal !== undefined) lines.push(`run stopped: ${s.fatal}`);
-  if (s.leftPods !== undefined) {
-    lines.push(
-      `${plural(s.leftPods.count, "helper pod")} left (${s.leftPods.why}); delete ${s.leftPods.count === 1 ? "it" : "them"} with:`,
-      `  ${s.leftPods.command}`,
-    );
-  }
+  // Not-reached nodes are named, so an operator sees which went uncleaned; the next run starts
+  // elsewhere (node-order.ts), so a run that is always cut short still reaches every node over time.
+  lines.push(...closingLines(s, " (the next run starts at another node)"));
   return lines.map(escapeControl);
 }
