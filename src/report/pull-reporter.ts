@@ -2,27 +2,15 @@
 // json`) with the same content. The controller calls PullRunReporter and does not know which.
 import type { Logger } from "../log.js";
 import type { PullRunReporter } from "../run-model/pull-result.js";
-import { escapeControl } from "../text/escape.js";
+import { createLineReporter, logNode } from "./line-reporter.js";
 import { formatPullHeader, formatPullNode, formatPullSummary } from "./pull-pretty.js";
 
 export function createPrettyPullReporter(write: (line: string) => void): PullRunReporter {
-  const all = (lines: string[]) => {
-    for (const l of lines) write(escapeControl(l));
-  };
-  return {
-    header: (h) => {
-      all(formatPullHeader(h));
-    },
-    node: (r, done, total) => {
-      all(formatPullNode(r, done, total));
-    },
-    note: (message) => {
-      write(escapeControl(`note: ${message}`));
-    },
-    summary: (s) => {
-      all(formatPullSummary(s));
-    },
-  };
+  return createLineReporter(write, {
+    header: formatPullHeader,
+    node: formatPullNode,
+    summary: formatPullSummary,
+  });
 }
 
 export function createJsonPullReporter(log: Logger): PullRunReporter {
@@ -31,7 +19,7 @@ export function createJsonPullReporter(log: Logger): PullRunReporter {
       log.info({ ...h }, "pull start");
     },
     node: (r, done, total) => {
-      const record = {
+      logNode(log, r.status, {
         node: r.node,
         index: done,
         total,
@@ -42,9 +30,7 @@ export function createJsonPullReporter(log: Logger): PullRunReporter {
         ...(r.result === undefined
           ? {}
           : { runtime: r.result.runtime, counts: r.result.counts, images: r.result.images }),
-      };
-      if (r.status === "ok") log.info(record, "node done");
-      else log.error(record, "node failed");
+      });
     },
     note: (message) => {
       log.warn(message);

@@ -5,28 +5,15 @@ import type { KeepReason } from "../run-model/keep-reason.js";
 import type { NodeResult } from "../run-model/node-result.js";
 import type { RunReporter } from "../run-model/reporter.js";
 import type { Logger } from "../log.js";
-import { escapeControl } from "../text/escape.js";
+import { createLineReporter, logNode } from "./line-reporter.js";
 import { formatHeader, formatNodeSection, formatSummary } from "./pretty.js";
 
 export function createPrettyRunReporter(write: (line: string) => void): RunReporter {
-  // The formatters escape already; this is the last gate, for any line added later.
-  const all = (lines: string[]) => {
-    for (const l of lines) write(escapeControl(l));
-  };
-  return {
-    header: (h) => {
-      all(formatHeader(h));
-    },
-    node: (r, done, total) => {
-      all(formatNodeSection(r, done, total));
-    },
-    note: (message) => {
-      write(escapeControl(`note: ${message}`));
-    },
-    summary: (s) => {
-      all(formatSummary(s));
-    },
-  };
+  return createLineReporter(write, {
+    header: formatHeader,
+    node: formatNodeSection,
+    summary: formatSummary,
+  });
 }
 
 /** The node record: counts and names, not the full kept list (that stays in the helper pod's log). */
@@ -78,9 +65,7 @@ export function createJsonRunReporter(log: Logger): RunReporter {
       log.info({ ...h }, "run start");
     },
     node: (r, done, total) => {
-      const record = nodeRecord(r, done, total);
-      if (r.status === "ok") log.info(record, "node done");
-      else log.error(record, "node failed");
+      logNode(log, r.status, nodeRecord(r, done, total));
     },
     note: (message) => {
       log.warn(message);

@@ -4,6 +4,7 @@
 import type { AgentResult } from "./agent-result.js";
 import type { NodeStatus } from "./node-result.js";
 import type { RunHeader } from "./run-header.js";
+import type { SweepReporter } from "./reporter.js";
 import type { SweepSummary } from "./run-summary.js";
 
 /** Per image: `pulled`, `present` (already there, not pulled), `failed`, or `not-attempted`. */
@@ -105,9 +106,4 @@ export interface PullSummary extends SweepSummary<PullNodeRow> {
 }
 
 /** What a pre-pull run tells as it goes (src/report/pull-reporter.ts writes it). */
-export interface PullRunReporter {
-  header(header: PullHeader): void;
-  node(result: PullNodeResult, done: number, total: number): void;
-  note(message: string): void;
-  summary(summary: PullSummary): void;
-}
+export type PullRunReporter = SweepReporter<PullHeader, PullNodeResult, PullSummary>;
