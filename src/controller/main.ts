@@ -8,7 +8,7 @@ import type { Logger } from "../log.js";
 import type { RunReporter } from "../run-model/reporter.js";
 import { summaryExitCode, type RunSummary, type SweepSummary } from "../run-model/run-summary.js";
 import type { NodeStatus } from "../run-model/node-result.js";
-import type { KubeApiError } from "../errors.js";
+import type { RunOutcome } from "./node-sweep.js";
 import type { RunSink } from "../run-model/sink.js";
 import { interruptOnSignals } from "./interrupt.js";
 import { runController } from "./run.js";
@@ -27,10 +27,7 @@ export interface RunParts {
 }
 
 /** A run's outcome as the exit code: the fatal error thrown (exit 2), else 0 or 1. */
-function exitCode(run: {
-  summary: SweepSummary<{ status: NodeStatus }>;
-  fatal: KubeApiError | undefined;
-}): 0 | 1 {
+function exitCode(run: RunOutcome<SweepSummary<{ status: NodeStatus }>>): 0 | 1 {
   if (run.fatal) throw run.fatal;
   return summaryExitCode(run.summary);
 }
@@ -41,7 +38,7 @@ function exitCode(run: {
  */
 async function once<S extends SweepSummary<{ status: NodeStatus }>>(
   { kube, report }: { kube: Kube; report: { note(message: string): void } },
-  run: (signal: AbortSignal) => Promise<{ summary: S; fatal: KubeApiError | undefined }>,
+  run: (signal: AbortSignal) => Promise<RunOutcome<S>>,
   finish?: (summary: S) => void,
 ): Promise<number> {
   const interrupt = interruptOnSignals((signal) => {

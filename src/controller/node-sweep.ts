@@ -84,6 +84,12 @@ export interface SweepDeps {
   podView?: PodViewOptions;
 }
 
+/** A run's summary, and the fatal API error that stopped it (exit 2 once the summary is out). */
+export interface RunOutcome<S> {
+  summary: S;
+  fatal: KubeApiError | undefined;
+}
+
 /** What a command hands its controller (`run`, `pull`) besides its reporter, which takes the notes. */
 export type ControllerDeps = Omit<SweepDeps, "note">;
 

@@ -2,7 +2,6 @@
 // Secrets checked, then the shared sweep (node-sweep.ts) with the pull job on every selected node
 // (for a workload: every node it could run on), one section per node, a summary.
 import type { PullConfig } from "../config/pull-options.js";
-import type { KubeApiError } from "../errors.js";
 import {
   pullNodeRow,
   type PullNodeResult,
@@ -11,7 +10,7 @@ import {
   type PullSummary,
 } from "../run-model/pull-result.js";
 import { runStart, sweepNodes, sweepSummary } from "./node-sweep.js";
-import type { ControllerDeps, NodeJob } from "./node-sweep.js";
+import type { ControllerDeps, NodeJob, RunOutcome } from "./node-sweep.js";
 import { NOT_EVALUATED } from "./placement.js";
 import { pullImageList, pullOnNode } from "./pull-job.js";
 import { checkRegistryPullSecrets } from "./registry-secrets.js";
@@ -23,10 +22,9 @@ export interface PullDeps extends Omit<ControllerDeps, "podView"> {
 
 export async function pullController(
   config: Readonly<PullConfig>,
-  deps: PullDeps,
-): Promise<{ summary: PullSummary; fatal: KubeApiError | undefined }> {
+  { report, ...deps }: PullDeps,
+): Promise<RunOutcome<PullSummary>> {
   const { now, started, runId } = runStart(deps);
-  const { report } = deps;
   // The workload is read before anything else: a wrong name is a configuration error (exit 2).
   const workload: WorkloadImages | undefined =
     config.imagesOf === undefined ? undefined : await workloadImages(deps.kube, config.imagesOf);

@@ -5,7 +5,6 @@
 // once per run before any node (workload-images.ts). Dependencies come in (`kube`, `log`, `report`,
 // `signal`), so tests run it against a real API server.
 import type { RunConfig } from "../config/run-options.js";
-import type { KubeApiError } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import type { RunReporter } from "../run-model/reporter.js";
@@ -20,7 +19,7 @@ import { compilePatterns } from "../config/patterns.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
 import { runRules } from "./run-rules.js";
 import { helperNamespace, runStart, sweepNodes, sweepSummary } from "./node-sweep.js";
-import type { ControllerDeps, NodeJob } from "./node-sweep.js";
+import type { ControllerDeps, NodeJob, RunOutcome } from "./node-sweep.js";
 
 export { helperNamespace } from "./node-sweep.js";
 
@@ -37,15 +36,14 @@ export interface RunDeps extends ControllerDeps {
  */
 export async function runController(
   config: Readonly<RunConfig>,
-  deps: RunDeps,
-): Promise<{ summary: RunSummary; fatal: KubeApiError | undefined }> {
+  { report, sinks: runSinks = [], ...deps }: RunDeps,
+): Promise<RunOutcome<RunSummary>> {
   const { now, started, runId } = runStart(deps);
-  const { report } = deps;
   const note = (m: string) => {
     report.note(m);
   };
   const sinks = createSinkRunner(
-    deps.sinks ?? [],
+    runSinks,
     {
       runId,
       namespace: helperNamespace(config, deps.kube),

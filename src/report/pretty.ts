@@ -9,14 +9,7 @@ import { bytesLine } from "../run-model/bytes-line.js";
 import { escapeControl } from "../text/escape.js";
 import { padColumns } from "./table.js";
 import { formatBytes, formatMs, plural } from "../text/units.js";
-import {
-  closingLines,
-  nodeCounts,
-  nodePrefix,
-  nodesLine,
-  selectionLines,
-  unfinishedLine,
-} from "./sweep-lines.js";
+import * as sweep from "./sweep-lines.js";
 
 const shortId = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 const imageLabel = (i: { id: string; names: readonly string[] }) =>
@@ -54,13 +47,13 @@ export function formatHeader(h: RunHeader): string[] {
     "  always kept: images a container or sandbox uses, pinned images, images of pods bound to the node",
   );
   lines.push(
-    nodesLine(h),
+    sweep.nodesLine(h),
     ...(h.startsAt !== undefined && h.selected.length > 1
       ? [`  order:       by name from ${h.startsAt}, then around (rotated by the run's start time)`]
       : []),
     `  dry run:     ${h.dryRun ? "yes" : "no"}`,
     `  helper pods: namespace ${h.namespace}`,
-    ...selectionLines(h),
+    ...sweep.selectionLines(h),
   );
   if ((h.sweep.running ?? 0) > 0)
     lines.push(
@@ -98,10 +91,10 @@ export function limitText(limit: NonNullable<AgentResult["limit"]>): string {
 }
 
 export function formatNodeSection(r: NodeResult, done: number, total: number): string[] {
-  const prefix = nodePrefix(r.node, done, total);
+  const prefix = sweep.nodePrefix(r.node, done, total);
   const took = formatMs(r.durationMs);
   if (r.result === undefined) {
-    const lines = [unfinishedLine(r, prefix, r.durationMs)];
+    const lines = [sweep.unfinishedLine(r, prefix, r.durationMs)];
     // What the agent's log recorded before it was stopped: the audit trail of a node that did not finish.
     const p = r.partial;
     if (p !== undefined) {
@@ -171,7 +164,7 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
 export function formatSummary(s: RunSummary): string[] {
   const deleted = s.nodes.reduce((sum, n) => sum + (n.totals?.deleted ?? 0), 0);
   const bytes = s.nodes.reduce((sum, n) => sum + (n.totals?.bytesReclaimed ?? 0), 0);
-  const { counts, nodeCount } = nodeCounts(s);
+  const { counts, nodeCount } = sweep.nodeCounts(s);
   const lines = [
     "",
     `summary of run ${s.runId}${s.dryRun ? " (dry run)" : ""}: ${plural(nodeCount, "node")}: ${counts.join(", ")}; ` +
@@ -231,6 +224,6 @@ export function formatSummary(s: RunSummary): string[] {
   }
   // Not-reached nodes are named, so an operator sees which went uncleaned; the next run starts
   // elsewhere (node-order.ts), so a run that is always cut short still reaches every node over time.
-  lines.push(...closingLines(s, " (the next run starts at another node)"));
+  lines.push(...sweep.closingLines(s, " (the next run starts at another node)"));
   return lines.map(escapeControl);
 }

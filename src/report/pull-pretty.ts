@@ -10,14 +10,7 @@ import {
 import { escapeControl } from "../text/escape.js";
 import { formatMs, plural } from "../text/units.js";
 import { padColumns as pad } from "./table.js";
-import {
-  closingLines,
-  nodeCounts,
-  nodePrefix,
-  nodesLine,
-  selectionLines,
-  unfinishedLine,
-} from "./sweep-lines.js";
+import * as sweep from "./sweep-lines.js";
 
 export function formatPullHeader(h: PullHeader): string[] {
   const lines = [
@@ -30,15 +23,19 @@ export function formatPullHeader(h: PullHeader): string[] {
       `  images of:   ${h.imagesOf}: its images, on the nodes it could run on (nodeSelector, required node affinity, taints; not evaluated: ${h.notEvaluated ?? "-"})`,
     );
   if (h.pullSecrets.length > 0) lines.push(`  pull secrets: ${h.pullSecrets.join(", ")}`);
-  lines.push(nodesLine(h), `  helper pods: namespace ${h.namespace}`, ...selectionLines(h));
+  lines.push(
+    sweep.nodesLine(h),
+    `  helper pods: namespace ${h.namespace}`,
+    ...sweep.selectionLines(h),
+  );
   return lines.map(escapeControl);
 }
 
 export function formatPullNode(r: PullNodeResult, done: number, total: number): string[] {
-  const prefix = nodePrefix(r.node, done, total);
+  const prefix = sweep.nodePrefix(r.node, done, total);
   const took = formatMs(r.durationMs);
   const a = r.result;
-  if (a === undefined) return [unfinishedLine(r, prefix, r.durationMs)].map(escapeControl);
+  if (a === undefined) return [sweep.unfinishedLine(r, prefix, r.durationMs)].map(escapeControl);
   const c = a.counts;
   const parts = [`${String(c.pulled)} pulled`, `${String(c.present)} already present`];
   if (c.failed > 0) parts.push(`${String(c.failed)} FAILED`);
@@ -57,7 +54,7 @@ export function formatPullSummary(s: PullSummary): string[] {
   // What a node's deadline or a SIGTERM left out is not on the node either: the table's FAILED
   // column counts it, so the line does too.
   const notAttempted = sum("not-attempted");
-  const { counts, nodeCount } = nodeCounts(s);
+  const { counts, nodeCount } = sweep.nodeCounts(s);
   const lines = [
     "",
     `summary of pull ${s.runId}: ${plural(nodeCount, "node")}: ${counts.join(", ")}; ` +
@@ -78,6 +75,6 @@ export function formatPullSummary(s: PullSummary): string[] {
     }
     lines.push(...pad(rows, new Set([2, 3, 4, 5])).map((l) => `  ${l}`));
   }
-  lines.push(...closingLines(s, ""));
+  lines.push(...sweep.closingLines(s, ""));
   return lines.map(escapeControl);
 }
