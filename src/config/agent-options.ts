@@ -13,6 +13,7 @@ import { compilePatterns, type ImagePattern } from "./patterns.js";
 import { byteSize, positiveCount } from "./retention.js";
 import { checkProtectList } from "./protect-list.js";
 import { checkImageList } from "./image-list.js";
+import { choiceOption, logFormatOption } from "./choice-option.js";
 import {
   agentCredentialOptions,
   loadPullableConfig,
@@ -92,13 +93,12 @@ export const patternOptions = {
 
 /** Options that choose how the runtime is reached; shared with `run`. */
 export const runtimeOptions = {
-  client: {
-    choices: CLIENT_CHOICES,
-    default: "auto",
-    describe:
-      "runtime client: crictl (CRI: containerd, CRI-O, k3s, cri-dockerd), ctr (containerd) or docker " +
+  client: choiceOption(
+    CLIENT_CHOICES,
+    "auto",
+    "runtime client: crictl (CRI: containerd, CRI-O, k3s, cri-dockerd), ctr (containerd) or docker " +
       "(the Docker Engine API, spoken by the agent itself); auto: docker for a Docker Engine socket, else crictl, else ctr",
-  },
+  ),
   socket: {
     type: "string",
     requiresArg: true,
@@ -120,11 +120,7 @@ export const runtimeOptions = {
     default: false,
     describe: "do everything except the delete; the result lists what would be deleted",
   },
-  "log-format": {
-    choices: ["pretty", "json"],
-    default: "pretty",
-    describe: "pretty: readable lines; json: pino JSON lines",
-  },
+  "log-format": logFormatOption("pretty: readable lines; json: pino JSON lines"),
 } as const satisfies Record<string, Options>;
 
 /** The agent's two actions: delete unused images (the default), or pre-pull listed ones. */
@@ -151,12 +147,11 @@ export const pullRetryOptions = {
 
 /** Options only the agent takes. */
 export const agentOnlyOptions = {
-  action: {
-    choices: AGENT_ACTIONS,
-    default: "clean",
-    describe:
-      "clean: delete unused images matching --include; pull: pull each --pull-image through the CRI (as the kubelet pulls) unless already present",
-  },
+  action: choiceOption(
+    AGENT_ACTIONS,
+    "clean",
+    "clean: delete unused images matching --include; pull: pull each --pull-image through the CRI (as the kubelet pulls) unless already present",
+  ),
   "pull-image": {
     type: "string",
     array: true,
@@ -205,9 +200,11 @@ export const agentOnlyOptions = {
   },
 } as const satisfies Record<string, Options>;
 
+/** What decides which images go, passed on to the agent as given: shared with `run`. */
+export const cleaningOptions = { ...patternOptions, ...pullableOptions };
+
 export const agentOptions = {
-  ...patternOptions,
-  ...pullableOptions,
+  ...cleaningOptions,
   ...runtimeOptions,
   ...agentOnlyOptions,
   ...agentCredentialOptions,

@@ -5,6 +5,7 @@ import type { Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { nameList, oneOf, optionalString } from "./checks.js";
 import { packageVersion } from "./package-version.js";
+import { choiceOption } from "./choice-option.js";
 
 /**
  * How helper pods reach the node's runtime: `privileged` (hostPID, privileged, nsenter, the node's own
@@ -28,14 +29,13 @@ export interface Toleration {
 }
 
 export const helperOptions = {
-  "helper-mode": {
-    choices: ["privileged", "socket"],
-    default: "privileged",
-    describe:
-      "privileged: helper pods use the node's own ctr/crictl through nsenter (hostPID, privileged); " +
+  "helper-mode": choiceOption(
+    ["privileged", "socket"],
+    "privileged",
+    "privileged: helper pods use the node's own ctr/crictl through nsenter (hostPID, privileged); " +
       "socket: helper pods are unprivileged (no host namespaces, all capabilities dropped, read-only root) " +
       "with only the runtime socket (--socket, default /run/containerd/containerd.sock) mounted, and use the image's clients",
-  },
+  ),
   "helper-socket-uid": {
     // Text, checked by loadHelperConfig (see --concurrency in run-options.ts).
     type: "string",
@@ -57,11 +57,11 @@ export const helperOptions = {
     describe:
       "image of the helper pods (default: ghcr.io/kube-image-cleanup/kube-image-cleanup:<version>)",
   },
-  "helper-image-pull-policy": {
-    choices: ["Always", "IfNotPresent", "Never"],
-    default: "IfNotPresent",
-    describe: "imagePullPolicy of the helper pods",
-  },
+  "helper-image-pull-policy": choiceOption(
+    ["Always", "IfNotPresent", "Never"],
+    "IfNotPresent",
+    "imagePullPolicy of the helper pods",
+  ),
   "helper-image-pull-secret": {
     type: "string",
     array: true,

@@ -8,8 +8,8 @@ import { includeGlobs, oneOf, optionalString, strings } from "./checks.js";
 import type { LogFormat } from "../log.js";
 import {
   CLIENT_CHOICES,
+  cleaningOptions,
   limitsFrom,
-  patternOptions,
   runtimeOptions,
   type ClientChoice,
 } from "./agent-options.js";
@@ -18,11 +18,11 @@ import { loadNodeConfig, nodeOptions, type NodeConfig } from "./node-options.js"
 import { checkNsenterTarget } from "./nsenter-target.js";
 import { auditOptions, loadAuditConfig, type AuditConfig } from "./audit-options.js";
 import { parseDuration } from "./duration.js";
+import { logFormatOption } from "./choice-option.js";
 import { compilePatterns } from "./patterns.js";
 import { positiveCount } from "./retention.js";
 import {
   loadPullableConfig,
-  pullableOptions,
   registryPullSecretOptions,
   registryPullSecrets,
 } from "./pullable-options.js";
@@ -88,12 +88,9 @@ export const controllerOptions = {
     "table: per-node sections and summary as readable text; json: pino JSON records, one a line " +
       "(a log stream, so no yaml); `pretty`, the older name of table, is still taken",
   ),
-  "log-format": {
-    choices: ["pretty", "json"],
-    default: "pretty",
-    describe:
-      "format of the controller's own warnings and errors (stderr in pretty, stdout in json)",
-  },
+  "log-format": logFormatOption(
+    "format of the controller's own warnings and errors (stderr in pretty, stdout in json)",
+  ),
   ...kubectlOptions,
 } as const satisfies Record<string, Options>;
 
@@ -110,8 +107,7 @@ const protectWorkloadsOption = {
 
 /** Everything `run` takes: the agent's pattern options, runtime choice, dry run, and its own. */
 export const runOptions = {
-  ...patternOptions,
-  ...pullableOptions,
+  ...cleaningOptions,
   ...registryPullSecretOptions,
   client,
   socket,
