@@ -7,7 +7,6 @@ import type { RunSummary } from "../run-model/run-summary.js";
 import type { RunHeader } from "../run-model/run-header.js";
 import { bytesLine } from "../run-model/bytes-line.js";
 import { escapeControl } from "../text/escape.js";
-import { padColumns } from "./table.js";
 import { formatBytes, formatMs, plural } from "../text/units.js";
 import * as sweep from "./sweep-lines.js";
 
@@ -172,31 +171,15 @@ export function formatSummary(s: RunSummary): string[] {
       `${formatMs(s.durationMs)}; ${plural(s.requests.total, "API request")}`,
   ];
   if (s.nodes.length > 0) {
-    const rows = [
-      [
-        "NODE",
-        "RESULT",
-        s.dryRun ? "WOULD DELETE" : "DELETED",
-        "RECLAIMED",
-        "KEPT",
-        "FAILED",
-        "TIME",
-      ],
-    ];
-    const byName = [...s.nodes].sort((a, b) => a.node.localeCompare(b.node));
-    for (const n of byName) {
-      const t = n.totals;
-      rows.push([
-        escapeControl(n.node),
-        n.status === "ok" ? "ok" : n.status.toUpperCase(),
+    const columns = [s.dryRun ? "WOULD DELETE" : "DELETED", "RECLAIMED", "KEPT", "FAILED"];
+    lines.push(
+      ...sweep.nodeTable(s.nodes, columns, ({ totals: t }) => [
         t ? String(t.deleted) : "-",
         t ? formatBytes(t.bytesReclaimed) : "-",
         t ? String(t.kept) : "-",
         t ? String(t.failed) : "-",
-        formatMs(n.durationMs),
-      ]);
-    }
-    lines.push(...padColumns(rows, new Set([2, 3, 4, 5, 6])).map((l) => `  ${l}`));
+      ]),
+    );
   }
   // Only exact figures add up; a pending one is counted, never summed (its bytes are not final).
   const measured = s.nodes.filter((n) => n.totals?.imageFsFreedBytes !== undefined);

@@ -9,7 +9,6 @@ import {
 } from "../run-model/pull-result.js";
 import { escapeControl } from "../text/escape.js";
 import { formatMs, plural } from "../text/units.js";
-import { padColumns as pad } from "./table.js";
 import * as sweep from "./sweep-lines.js";
 
 export function formatPullHeader(h: PullHeader): string[] {
@@ -60,21 +59,14 @@ export function formatPullSummary(s: PullSummary): string[] {
     `summary of pull ${s.runId}: ${plural(nodeCount, "node")}: ${counts.join(", ")}; ` +
       `${plural(s.images.length, "image")}: ${String(sum("pulled"))} pulled, ${String(sum("present"))} already present, ${String(sum("failed"))} failed${notAttempted > 0 ? `, ${String(notAttempted)} not attempted` : ""} (node x image); ${formatMs(s.durationMs)}`,
   ];
-  if (s.nodes.length > 0) {
-    const rows = [["NODE", "RESULT", "PULLED", "PRESENT", "FAILED", "TIME"]];
-    for (const n of [...s.nodes].sort((a, b) => a.node.localeCompare(b.node))) {
-      const c = n.counts;
-      rows.push([
-        escapeControl(n.node),
-        n.status === "ok" ? "ok" : n.status.toUpperCase(),
+  if (s.nodes.length > 0)
+    lines.push(
+      ...sweep.nodeTable(s.nodes, ["PULLED", "PRESENT", "FAILED"], ({ counts: c }) => [
         c ? String(c.pulled) : "-",
         c ? String(c.present) : "-",
         c ? String(c.failed + c["not-attempted"]) : "-",
-        formatMs(n.durationMs),
-      ]);
-    }
-    lines.push(...pad(rows, new Set([2, 3, 4, 5])).map((l) => `  ${l}`));
-  }
+      ]),
+    );
   lines.push(...sweep.closingLines(s, ""));
   return lines.map(escapeControl);
 }

@@ -4,7 +4,9 @@
 import type { NodeStatus } from "../run-model/node-result.js";
 import type { RunHeader } from "../run-model/run-header.js";
 import type { SweepSummary } from "../run-model/run-summary.js";
+import { escapeControl } from "../text/escape.js";
 import { formatMs, plural } from "../text/units.js";
+import { padColumns } from "./table.js";
 
 type Row = { node: string; status: NodeStatus; reason?: string };
 
@@ -52,6 +54,27 @@ export function nodeCounts(s: SweepSummary<Row>): { counts: string[]; nodeCount:
   if (s.notStarted.length > 0) counts.push(`${String(s.notStarted.length)} not reached`);
   if (s.missing.length > 0) counts.push(`${String(s.missing.length)} not found`);
   return { counts, nodeCount: s.nodes.length + s.notStarted.length + s.missing.length };
+}
+
+/**
+ * The summary's table, a row per node by name: NODE, RESULT, the command's own `columns` (`cells`
+ * of a node), TIME; every column after RESULT right-aligned.
+ */
+export function nodeTable<N extends Row & { durationMs: number }>(
+  nodes: readonly N[],
+  columns: readonly string[],
+  cells: (node: N) => string[],
+): string[] {
+  const rows = [["NODE", "RESULT", ...columns, "TIME"]];
+  for (const n of [...nodes].sort((a, b) => a.node.localeCompare(b.node)))
+    rows.push([
+      escapeControl(n.node),
+      n.status === "ok" ? "ok" : n.status.toUpperCase(),
+      ...cells(n),
+      formatMs(n.durationMs),
+    ]);
+  const right = new Set(Array.from({ length: columns.length + 1 }, (_, i) => i + 2));
+  return padColumns(rows, right).map((l) => `  ${l}`);
 }
 
 /**
