@@ -15,6 +15,7 @@ import { createJsonReporter, createPrettyReporter } from "../agent/report.js";
 import { runPullAction } from "../agent/pull-action.js";
 import { createJsonPullReporter, createPrettyPullReporter } from "../agent/pull-report.js";
 import type { ExitingCommand } from "./index.js";
+import { withUsage } from "./usage.js";
 
 export const agentCommand: ExitingCommand = {
   command: "agent",
@@ -22,34 +23,35 @@ export const agentCommand: ExitingCommand = {
     "delete unused images matching --include on this node, or with --action pull pull --pull-image's (runs in the helper pod)",
   options: agentOptions,
   builder: (y) =>
-    y
-      .options(agentOptions)
-      .epilogue(
+    withUsage(y.options(agentOptions), {
+      epilogue:
         `${PATTERN_HELP}\n\nNever deleted: images used by any container (running, created, exited), sandbox (pause)\n` +
-          `images, pinned images, --protect'ed images.\nExit codes: 0 ok (also when nothing matched), ` +
-          `1 some deletions failed, 2 bad arguments or runtime unreachable.\n` +
-          `Every option can also come from the environment: KIC_INCLUDE, KIC_HOST_EXEC, KIC_DRY_RUN=true, ...`,
-      )
-      .example(
-        "$0 agent --include 'docker.io/acme/*' --exclude '*/acme/base:*' --dry-run",
-        "what would go",
-      )
-      .example(
-        "$0 agent --host-exec direct --socket /run/k3s/containerd/containerd.sock --include 'ghcr.io/acme/**'",
-        "on a k3s host",
-      )
-      .example(
-        "$0 agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
-        "on a Docker host (the Engine API over /var/run/docker.sock; no docker CLI needed)",
-      )
-      .example(
-        "$0 agent --action pull --pull-image registry.example.com/team/app:v1 --pull-secret-file /path/.dockerconfigjson",
-        "pre-pull an image on this node through the CRI, with a pull Secret's credentials",
-      )
-      .example(
-        "$0 agent --host-exec socket --socket /run/kube-image-cleanup/runtime.sock --include 'ghcr.io/acme/**'",
-        "in an unprivileged helper pod with the node's socket mounted there (helper.mode=socket)",
-      ),
+        `images, pinned images, --protect'ed images.\nExit codes: 0 ok (also when nothing matched), ` +
+        `1 some deletions failed, 2 bad arguments or runtime unreachable.\n` +
+        `Every option can also come from the environment: KIC_INCLUDE, KIC_HOST_EXEC, KIC_DRY_RUN=true, ...`,
+      examples: [
+        [
+          "$0 agent --include 'docker.io/acme/*' --exclude '*/acme/base:*' --dry-run",
+          "what would go",
+        ],
+        [
+          "$0 agent --host-exec direct --socket /run/k3s/containerd/containerd.sock --include 'ghcr.io/acme/**'",
+          "on a k3s host",
+        ],
+        [
+          "$0 agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
+          "on a Docker host (the Engine API over /var/run/docker.sock; no docker CLI needed)",
+        ],
+        [
+          "$0 agent --action pull --pull-image registry.example.com/team/app:v1 --pull-secret-file /path/.dockerconfigjson",
+          "pre-pull an image on this node through the CRI, with a pull Secret's credentials",
+        ],
+        [
+          "$0 agent --host-exec socket --socket /run/kube-image-cleanup/runtime.sock --include 'ghcr.io/acme/**'",
+          "in an unprivileged helper pod with the node's socket mounted there (helper.mode=socket)",
+        ],
+      ],
+    }),
   handler: async (args) => {
     const started = Date.now();
     const config = loadAgentConfig(args);

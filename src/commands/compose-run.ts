@@ -2,7 +2,7 @@
 // gets them handed in (src/controller/main.ts) and knows none of src/report/. Imported only when a
 // run starts, like the controller (the Kubernetes client costs ~75 MB the agent should not pay).
 import type { RunConfig } from "../config/run-options.js";
-import { runOnce, type RunParts } from "../controller/main.js";
+import { pullOnce, runOnce, type RunParts } from "../controller/main.js";
 import { createKube } from "../kube/clients.js";
 import { loadKubeConfig } from "../kube/kubeconfig.js";
 import { createLogger, type Logger } from "../log.js";
@@ -91,4 +91,14 @@ export function composePull(
         ? createJsonPullReporter(config.logFormat === "json" ? log : createLogger("json"))
         : createPrettyPullReporter((line) => process.stdout.write(`${line}\n`)),
   };
+}
+
+/** `run`: one run of the parts composed for it; resolves with the exit code. */
+export function runComposed(config: Readonly<RunConfig>): Promise<number> {
+  return runOnce(config, composeRun(config));
+}
+
+/** `pull`: one pre-pull run of the parts composed for it; resolves with the exit code. */
+export function pullComposed(config: Readonly<PullConfig>): Promise<number> {
+  return pullOnce(config, composePull(config));
 }

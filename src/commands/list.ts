@@ -9,6 +9,7 @@ import { outputOption, tableIfOld } from "../config/kubectl-options.js";
 import { loadRunConfig, runOptions } from "../config/run-options.js";
 import { ConfigError } from "../errors.js";
 import type { ExitingCommand } from "./index.js";
+import { withUsage } from "./usage.js";
 
 /** `run`'s options without those a read-only sweep has no use for, and its own --output. */
 const dropped = new Set(["output", "dry-run", ...Object.keys(auditOptions)]);
@@ -47,24 +48,26 @@ export const listCommand: ExitingCommand = {
     "read-only: a dry-run helper pod per node, then one table of the images the patterns match across the cluster",
   options: listOptions,
   builder: (y) =>
-    y
-      .options(listOptions)
-      .example(
-        "$0 list -n kube-image-cleanup",
-        "what the release installed there would touch: its image, patterns, nodes, socket and helper mode",
-      )
-      .example(
-        "$0 list -n kube-image-cleanup --include '**' -l node-role.kubernetes.io/worker",
-        "every image on the workers, the rest of the settings from the release",
-      )
-      .example(
-        "$0 list -n kube-image-cleanup -o csv > images.csv",
-        "what the patterns would touch, for a spreadsheet",
-      )
-      .example(
-        "$0 list --release '' --include 'docker.io/acme/*' --helper-image registry.example/kube-image-cleanup:0.1.0",
-        "without an installed release",
-      ),
+    withUsage(y.options(listOptions), {
+      examples: [
+        [
+          "$0 list -n kube-image-cleanup",
+          "what the release installed there would touch: its image, patterns, nodes, socket and helper mode",
+        ],
+        [
+          "$0 list -n kube-image-cleanup --include '**' -l node-role.kubernetes.io/worker",
+          "every image on the workers, the rest of the settings from the release",
+        ],
+        [
+          "$0 list -n kube-image-cleanup -o csv > images.csv",
+          "what the patterns would touch, for a spreadsheet",
+        ],
+        [
+          "$0 list --release '' --include 'docker.io/acme/*' --helper-image registry.example/kube-image-cleanup:0.1.0",
+          "without an installed release",
+        ],
+      ],
+    }),
   handler: async (args, line) => {
     const env = process.env;
     const format = oneOf("--output", tableIfOld(args.output ?? "table"), [

@@ -3,6 +3,7 @@
 import { loadReportConfig, reportOptions } from "../config/report-options.js";
 import { ConfigError } from "../errors.js";
 import type { ExitingCommand } from "./index.js";
+import { withUsage } from "./usage.js";
 
 export const reportCommand: ExitingCommand = {
   command: "report",
@@ -10,14 +11,16 @@ export const reportCommand: ExitingCommand = {
     "print the last runs kept in the run-report ConfigMap (outlives the Jobs and their logs)",
   options: reportOptions,
   builder: (y) =>
-    y
-      .options(reportOptions)
-      .example("$0 report -n kube-image-cleanup", "the runs, and the nodes of the newest")
-      .example("$0 report -n kube-image-cleanup --run 20261201t030000-1a2b", "the nodes of one run")
-      .example(
-        "$0 report -n kube-image-cleanup -o yaml",
-        "the stored report as it is (json also), for scripts",
-      ),
+    withUsage(y.options(reportOptions), {
+      examples: [
+        ["$0 report -n kube-image-cleanup", "the runs, and the nodes of the newest"],
+        ["$0 report -n kube-image-cleanup --run 20261201t030000-1a2b", "the nodes of one run"],
+        [
+          "$0 report -n kube-image-cleanup -o yaml",
+          "the stored report as it is (json also), for scripts",
+        ],
+      ],
+    }),
   handler: async (args) => {
     const config = loadReportConfig(args);
     const [{ createKube }, { loadKubeConfig }, { createLogger }, { readRunReport }, format, yaml] =

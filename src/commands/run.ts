@@ -2,6 +2,8 @@
 import { PATTERN_HELP } from "../config/agent-options.js";
 import { loadRunConfig, runOptions } from "../config/run-options.js";
 import type { ExitingCommand } from "./index.js";
+import { composedHandler } from "./lazy-compose.js";
+import { withUsage } from "./usage.js";
 
 export const RUN_EPILOGUE =
   `${PATTERN_HELP}\n\nEach selected node gets one helper pod running \`kube-image-cleanup agent\`: ` +
@@ -17,21 +19,15 @@ export const runCommand: ExitingCommand = {
   describe: "clean every selected node once: one helper pod per node, one readable log",
   options: runOptions,
   builder: (y) =>
-    y
-      .options(runOptions)
-      .epilogue(RUN_EPILOGUE)
-      .example(
-        "$0 run --include 'docker.io/acme/*' --dry-run",
-        "what would go, on every Linux node",
-      )
-      .example(
-        "$0 run --include 'ghcr.io/acme/**' --exclude '*/acme/base:*' --nodes node-a,node-b --concurrency 2",
-        "two nodes, both at once",
-      ),
-  handler: async (args) => {
-    const config = loadRunConfig(args);
-    const { composeRun } = await import("./compose-run.js");
-    const { runOnce } = await import("../controller/main.js");
-    return runOnce(config, composeRun(config));
-  },
+    withUsage(y.options(runOptions), {
+      epilogue: RUN_EPILOGUE,
+      examples: [
+        ["$0 run --include 'docker.io/acme/*' --dry-run", "what would go, on every Linux node"],
+        [
+          "$0 run --include 'ghcr.io/acme/**' --exclude '*/acme/base:*' --nodes node-a,node-b --concurrency 2",
+          "two nodes, both at once",
+        ],
+      ],
+    }),
+  handler: composedHandler(loadRunConfig, (compose, config) => compose.runComposed(config)),
 };

@@ -11,6 +11,7 @@ import { agentOptions, loadAgentConfig, type AgentConfig } from "../config/agent
 import { createLogger } from "../log.js";
 import { runAgentOnce } from "./agent.js";
 import type { ExitingCommand } from "./index.js";
+import { withUsage } from "./usage.js";
 
 /** What `schedule` repeats: a cluster run, or (on a host without Kubernetes) an agent run here. */
 export type ScheduledCommand =
@@ -94,20 +95,26 @@ export const scheduleCommand: ExitingCommand = {
     "repeat `run` (a cluster) or `agent` (this host, e.g. a Docker host) on a cron schedule in this process (outside a CronJob); never two runs at once",
   options: scheduleOptions,
   builder: (y) =>
-    y
-      .parserConfiguration({ "populate--": true })
-      .options(scheduleOptions)
-      // run's and agent's options too, hidden, so that the KIC_ variables meant for the command
-      // after `--` pass the strict parse; the handler refuses them on schedule's own command line.
-      .options(hiddenScheduledOptions)
-      .example(
-        "$0 schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
-        "every node of the cluster, every night at 3",
-      )
-      .example(
-        "$0 schedule --cron '0 3 * * *' -- agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
-        "this Docker host, every night at 3",
-      ),
+    withUsage(
+      y
+        .parserConfiguration({ "populate--": true })
+        .options(scheduleOptions)
+        // run's and agent's options too, hidden, so that the KIC_ variables meant for the command
+        // after `--` pass the strict parse; the handler refuses them on schedule's own command line.
+        .options(hiddenScheduledOptions),
+      {
+        examples: [
+          [
+            "$0 schedule --cron '0 3 * * *' -- run --include 'docker.io/acme/*'",
+            "every node of the cluster, every night at 3",
+          ],
+          [
+            "$0 schedule --cron '0 3 * * *' -- agent --client docker --include 'registry.example.com/ci/**' --keep-newest 3",
+            "this Docker host, every night at 3",
+          ],
+        ],
+      },
+    ),
   handler: async (args, line) => {
     const misplaced = Object.keys(scheduledOptions).find(
       (key) => line !== undefined && key in line.outer,

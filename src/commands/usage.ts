@@ -1,0 +1,14 @@
+// How a command's --help ends, declared as data: the epilogue (what the command does to a node, its
+// exit codes) and its examples, each a command line (`$0` is the program) and what it does.
+import type { Argv } from "yargs";
+
+export interface Usage {
+  epilogue?: string;
+  examples: readonly (readonly [commandLine: string, meaning: string])[];
+}
+
+export function withUsage<T>(y: Argv<T>, usage: Usage): Argv<T> {
+  let out = usage.epilogue === undefined ? y : y.epilogue(usage.epilogue);
+  for (const [commandLine, meaning] of usage.examples) out = out.example(commandLine, meaning);
+  return out;
+}
