@@ -13,8 +13,11 @@ import {
 } from "../run-model/agent-result.js";
 import type { KeepReason } from "../run-model/keep-reason.js";
 import type { PartialRecord } from "../run-model/node-result.js";
+import { isObject, lastRecord, noRecordReason, type ParsedLog } from "./log-record.js";
 
-export type ParsedAgentLog = { ok: true; result: AgentResult } | { ok: false; reason: string };
+export { agentErrorFromLog } from "./log-record.js";
+
+export type ParsedAgentLog = ParsedLog<AgentResult>;
 
 const KEEP_REASONS: readonly KeepReason[] = [
   "in-use",
@@ -33,8 +36,6 @@ const KEEP_REASONS: readonly KeepReason[] = [
 
 type Check = (value: unknown, path: string) => string | undefined;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const num: Check = (v, p) =>
   typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : `${p} is not a number`;
 const str: Check = (v, p) => (typeof v === "string" ? undefined : `${p} is not text`);
@@ -130,83 +131,17 @@ export function checkAgentResult(value: unknown): string | undefined {
 
 /** The last `agent result` record of the log, checked; else why there is none. */
 export function parseAgentLog(log: string): ParsedAgentLog {
-  // Scans back from the end for lines naming the record, without splitting the whole log: a node
-  // with 1,000 images logs ~300 KiB, and the controller reads one such log per node.
-  const needle = `"${AGENT_RESULT_MSG}"`;
-  let sawCut = false;
-  let lastBad: string | undefined;
-  for (let before = log.length; before >= 0;) {
-    const at = log.lastIndexOf(needle, before);
-    if (at < 0) break;
-    const start = log.lastIndexOf("\n", at) + 1;
-    const newline = log.indexOf("\n", at);
-    const line = log.slice(start, newline < 0 ? log.length : newline).trim();
-    before = start - 2;
-    let record: unknown;
-    try {
-      record = JSON.parse(line.slice(line.indexOf("{")));
-    } catch {
-      // A record cut short (log rotation, a killed container) or text that merely mentions the
-      // message: remember it and look further up.
-      sawCut = true;
-      continue;
-    }
-    if (!isObject(record) || record.msg !== AGENT_RESULT_MSG) continue;
-    const bad = checkAgentResult(record.result);
-    if (bad === undefined) return { ok: true, result: record.result as AgentResult };
-    lastBad ??= bad;
-  }
-  if (lastBad !== undefined)
-    return { ok: false, reason: `the agent's result record is malformed: ${lastBad}` };
-  if (sawCut)
+  const found = lastRecord(log, AGENT_RESULT_MSG, checkAgentResult);
+  if (found.ok) return { ok: true, result: found.result as AgentResult };
+  if (found.bad !== undefined)
+    return { ok: false, reason: `the agent's result record is malformed: ${found.bad}` };
+  if (found.cut)
     return {
       ok: false,
       reason: "the agent's result record in the log is cut short (truncated log?)",
     };
-  const error = agentErrorFromLog(log);
-  return {
-    ok: false,
-    reason:
-      error === undefined
-        ? "the log is empty: no agent result"
-        : `no agent result; its log ends: ${error}`,
-  };
+  return { ok: false, reason: noRecordReason(log, "agent result") };
 }
-
-/**
- * What went wrong, from a log without a result: the last error record (pino level >= 50), the CLI's
- * `error: ...` line, else the last non-empty line.
- */
-export function agentErrorFromLog(log: string): string | undefined {
-  const lines = log
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "");
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i] ?? "";
-    if (line.startsWith("error: ")) return clip(line.slice("error: ".length));
-    if (line.startsWith("{")) {
-      try {
-        const record = JSON.parse(line) as {
-          level?: unknown;
-          msg?: unknown;
-          err?: { message?: unknown };
-        };
-        if (typeof record.level === "number" && record.level >= 50) {
-          const message = typeof record.err?.message === "string" ? record.err.message : record.msg;
-          if (typeof message === "string") return clip(message);
-        }
-      } catch {
-        // Not JSON after all; it may still be the last line worth showing, below.
-      }
-    }
-  }
-  const last = lines.at(-1);
-  return last === undefined ? undefined : clip(last);
-}
-
-const clip = (text: string, max = 300) =>
-  text.length > max ? `${text.slice(0, max - 3)}...` : text;
 
 /** The batch records in an agent's (JSON) log; undefined when it holds none. */
 export function partialRecord(log: string): PartialRecord | undefined {

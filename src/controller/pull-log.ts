@@ -1,18 +1,16 @@
-// Reads a pull helper pod's log: the agent's `pull result` record (its last one), checked field by
-// field before it is trusted (a log can be cut short or hold anything), or why there is none.
+// Reads a pull helper pod's log: the agent's `pull result` record (its last one, found by
+// log-record.ts), checked field by field before it is trusted, or why there is none.
 import {
   countOutcomes,
   PULL_RESULT_MSG,
   type PullOutcomeKind,
   type PullResult,
 } from "../run-model/pull-result.js";
-import { agentErrorFromLog } from "./agent-log.js";
+import { isObject, lastRecord, noRecordReason, type ParsedLog } from "./log-record.js";
 
-export type ParsedPullLog = { ok: true; result: PullResult } | { ok: false; reason: string };
+export type ParsedPullLog = ParsedLog<PullResult>;
 
 const KINDS: readonly PullOutcomeKind[] = ["pulled", "present", "failed", "not-attempted"];
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Why `value` is not a PullResult (version 1), or undefined when it is one. */
 export function checkPullResult(value: unknown): string | undefined {
@@ -38,35 +36,14 @@ export function checkPullResult(value: unknown): string | undefined {
 }
 
 export function parsePullLog(log: string): ParsedPullLog {
-  const lines = log.split("\n");
-  let lastBad: string | undefined;
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]?.trim() ?? "";
-    if (!line.startsWith("{") || !line.includes(`"${PULL_RESULT_MSG}"`)) continue;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch {
-      // Cut short (a killed container, log rotation): look further up.
-      continue;
-    }
-    if (!isObject(record) || record.msg !== PULL_RESULT_MSG) continue;
-    const bad = checkPullResult(record.result);
-    if (bad === undefined) {
-      const result = record.result as PullResult;
-      // Counted here, not trusted from the record: the summary adds them up.
-      return { ok: true, result: { ...result, counts: countOutcomes(result.images) } };
-    }
-    lastBad ??= bad;
+  const found = lastRecord(log, PULL_RESULT_MSG, checkPullResult);
+  if (found.ok) {
+    const result = found.result as PullResult;
+    // Counted here, not trusted from the record: the summary adds them up.
+    return { ok: true, result: { ...result, counts: countOutcomes(result.images) } };
   }
-  if (lastBad !== undefined)
-    return { ok: false, reason: `the agent's pull result record is malformed: ${lastBad}` };
-  const error = agentErrorFromLog(log);
-  return {
-    ok: false,
-    reason:
-      error === undefined
-        ? "the log is empty: no pull result"
-        : `no pull result; its log ends: ${error}`,
-  };
+  if (found.bad !== undefined)
+    return { ok: false, reason: `the agent's pull result record is malformed: ${found.bad}` };
+  // A record cut short is told by how the log ends, as a log without one.
+  return { ok: false, reason: noRecordReason(log, "pull result") };
 }
