@@ -4,13 +4,12 @@ import { ConfigError, RuntimeUnavailableError } from "../errors.js";
 import type { AgentConfig } from "../config/agent-options.js";
 import { readProtectFile } from "../config/protect-list.js";
 import { formatDuration } from "../config/duration.js";
-import type { Logger } from "../log.js";
 import { createCrictlAdapter } from "./crictl.js";
 import { createCtrAdapter } from "./ctr.js";
 import { createDockerAdapter } from "./docker.js";
 import { createEngineClient } from "./docker-engine.js";
 import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
-import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
+import { CommandFailedError, lastLines } from "./host-exec.js";
 import { imageFsFigure, type ImageFsReading } from "./image-fs.js";
 import type { Inventory } from "./inventory.js";
 import type { ProtectedRef } from "../config/protect-entries.js";
@@ -29,24 +28,15 @@ import {
   type RuntimeVersion,
 } from "./runtime.js";
 import type { AgentReporter } from "./report.js";
+import { actionClock, runtimeRecord, type ActionDeps } from "./action.js";
 
-export interface AgentDeps {
-  exec: HostExec;
-  log: Logger;
-  report: AgentReporter;
-  now?: () => number;
-  /** Epoch ms by which the result must be printed (from --deadline): no batch starts after it. */
-  deadlineMs?: number;
-  /** Aborted on SIGTERM: the current batch finishes, no other starts, the result is printed. */
-  signal?: AbortSignal;
-}
+export type AgentDeps = ActionDeps<AgentReporter>;
 
 export async function runAgent(
   config: Readonly<AgentConfig>,
   deps: AgentDeps,
 ): Promise<AgentResult> {
-  const now = deps.now ?? Date.now;
-  const t0 = now();
+  const { now, t0 } = actionClock(deps);
   const protect: (string | ProtectedRef)[] = [...config.protect];
   if (config.protectFile !== undefined)
     protect.push(...(await readProtectFile(config.protectFile)));
@@ -61,13 +51,7 @@ export async function runAgent(
     );
   }
   const { adapter, version, socket } = await connect(config, deps);
-  const runtime: AgentResult["runtime"] = {
-    client: adapter.client,
-    socket,
-    hostExec: deps.exec.mode,
-    ...(deps.exec.target === undefined ? {} : { nsenterTarget: deps.exec.target }),
-    ...version,
-  };
+  const runtime = runtimeRecord(deps.exec, adapter.client, socket, version);
   deps.report.connected(config.nodeName, runtime);
 
   const limited = config.limits.maxImages !== undefined || config.limits.maxBytes !== undefined;

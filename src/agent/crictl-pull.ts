@@ -4,22 +4,19 @@
 // reads like its --auth flag), never on its command line: a node's `ps` shows every process's argv
 // to every user, the environment only to root and the owner.
 import type { RegistryCredential } from "../registry/credentials.js";
-import type { HostExec } from "./host-exec.js";
 import type { PullClient } from "./pull.js";
-import { crictlCommand } from "./crictl-command.js";
+import { crictlClient } from "./crictl-command.js";
 
 /** The longest one pull may take. @default 30 minutes */
 export const PULL_TIMEOUT_MS = 30 * 60_000;
 
-export function createCrictlPullClient(
-  exec: HostExec,
-  socket: string,
-  program = "crictl",
-): PullClient {
-  // A pull of a large image takes minutes: crictl's and HostExec's limits are PULL_TIMEOUT_MS, not
-  // the default client call's 5 minutes; what the node's deadline leaves bounds it further.
-  const argv = crictlCommand(program, socket, `${String(PULL_TIMEOUT_MS / 60_000)}m`);
-  return {
+/**
+ * A pull of a large image takes minutes: crictl's and HostExec's limits are PULL_TIMEOUT_MS, not
+ * the default client call's 5 minutes; what the node's deadline leaves bounds it further.
+ */
+export const createCrictlPullClient = crictlClient(
+  `${String(PULL_TIMEOUT_MS / 60_000)}m`,
+  ({ exec, argv }): PullClient => ({
     async imageId(ref) {
       // `--` ends the options: a name is never read as a flag.
       const r = await exec.run(argv("inspecti", "-o", "json", "--", ref));
@@ -36,8 +33,8 @@ export function createCrictlPullClient(
       const id = /\b(sha256:[0-9a-f]{64})\b/.exec(r.stdout)?.[1];
       return { ok: true, id };
     },
-  };
-}
+  }),
+);
 
 function credentialEnv(
   credential: RegistryCredential | undefined,

@@ -28,21 +28,20 @@ import {
 } from "./crictl-parse.js";
 import type { ContainerRecord, ImageRecord, ImageVolumeRecord, Inventory } from "./inventory.js";
 import type { RuntimeAdapter, Usage } from "./runtime.js";
-import { crictlCommand } from "./crictl-command.js";
+import { crictlClient, type CrictlTarget } from "./crictl-command.js";
 
 /** Ids per `crictl rmi` / `inspectp` call: bounded argv, and a short window per batch. */
 const BATCH = 50;
 /** crictl's line for an image it does not find (`no such image <id>`; a CRI NotFound). */
 const NO_SUCH_IMAGE = /no such image|not found/i;
 
-/** `program`: crictl on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
-export function createCrictlAdapter(
-  exec: HostExec,
-  socket: string,
-  program = "crictl",
-): RuntimeAdapter {
-  // crictl's default timeout is 2s: too short for a big inventory or removing a large image.
-  const argv = crictlCommand(program, socket, "120s");
+/**
+ * The CRI adapter: `(exec, socket, program = "crictl")`. crictl's default timeout is 2s: too short
+ * for a big inventory or removing a large image.
+ */
+export const createCrictlAdapter = crictlClient("120s", crictlAdapter);
+
+function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAdapter {
   const crictl = (...args: string[]) => runChecked(exec, argv(...args));
 
   /**

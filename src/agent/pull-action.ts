@@ -4,28 +4,19 @@
 // that is the CRI's pull, the kubelet's own (hosts.toml, mirrors, the image's CRI labels and repo
 // digest), which `ctr images pull` is not.
 import type { AgentConfig } from "../config/agent-options.js";
-import type { Logger } from "../log.js";
 import { readCredentialFiles } from "../registry/credential-files.js";
 import type { PullResult } from "../run-model/pull-result.js";
 import { countOutcomes } from "../run-model/pull-result.js";
 import { createCrictlAdapter } from "./crictl.js";
 import { createCrictlPullClient } from "./crictl-pull.js";
 import { DEADLINE_RESERVE_MS } from "./execute.js";
-import type { HostExec } from "./host-exec.js";
 import { pullImages, type PullClient } from "./pull.js";
 import type { PullReporter } from "./pull-report.js";
 import { connectRuntime, findSocket } from "./runtime.js";
+import { actionClock, runtimeRecord, type ActionDeps } from "./action.js";
 
-export interface PullActionDeps {
-  exec: HostExec;
-  log: Logger;
-  report: PullReporter;
-  now?: () => number;
-  /** Epoch ms by which the result must be printed (from --deadline): no pull starts after it. */
-  deadlineMs?: number;
+export interface PullActionDeps extends ActionDeps<PullReporter> {
   sleep?: (ms: number) => Promise<void>;
-  /** Aborted on SIGTERM: the pull in flight finishes, no other starts, the result is printed. */
-  signal?: AbortSignal;
   /** Tests hand in a client; by default crictl on the socket found. */
   client?: PullClient;
 }
@@ -34,8 +25,7 @@ export async function runPullAction(
   config: Readonly<AgentConfig>,
   deps: PullActionDeps,
 ): Promise<PullResult> {
-  const now = deps.now ?? Date.now;
-  const t0 = now();
+  const { now, t0 } = actionClock(deps);
   const exec = deps.exec;
   const given = config.socket ?? exec.target?.socket;
   const socket = await findSocket(exec, given, "crictl");
@@ -50,13 +40,7 @@ export async function runPullAction(
     },
     (path) => exec.fileExists(path),
   );
-  const runtime: PullResult["runtime"] = {
-    client: adapter.client,
-    socket,
-    hostExec: exec.mode,
-    ...(exec.target === undefined ? {} : { nsenterTarget: exec.target }),
-    ...version,
-  };
+  const runtime = runtimeRecord(exec, adapter.client, socket, version);
   deps.report.connected(config.nodeName, runtime, config.pull.images.length);
   const client = deps.client ?? createCrictlPullClient(exec, socket, program);
   const outcomes = await pullImages(config.pull.images, client, {
