@@ -1,8 +1,22 @@
+import type { V1ContainerState, V1ContainerStatus, V1PodStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { explainPod, latestWarnings, podState } from "../../../src/controller/pod-diagnosis.js";
 import { event as warningEvent, pod } from "./fixtures.js";
 
 const pinned = { nodeName: "node-a", containers: [{ name: "agent", image: "kic:1" }] };
+
+/** The helper pod, bound to node-a, with `status`. */
+const onNodeA = (status: V1PodStatus) => pod({ spec: pinned, status });
+
+/** The status of the helper pod's one container, `agent`, in `state`. */
+const agent = (state: V1ContainerState): V1ContainerStatus => ({
+  name: "agent",
+  image: "kic:1",
+  imageID: "",
+  ready: false,
+  restartCount: 0,
+  state,
+});
 
 const event = (reason: string, message: string, at: string, type = "Warning", count?: number) =>
   warningEvent({
@@ -22,21 +36,9 @@ describe("podState", () => {
       "CreateContainerConfigError",
     ]) {
       const state = podState(
-        pod({
-          spec: pinned,
-          status: {
-            phase: "Pending",
-            containerStatuses: [
-              {
-                name: "agent",
-                image: "kic:1",
-                imageID: "",
-                ready: false,
-                restartCount: 0,
-                state: { waiting: { reason, message: "m" } },
-              },
-            ],
-          },
+        onNodeA({
+          phase: "Pending",
+          containerStatuses: [agent({ waiting: { reason, message: "m" } })],
         }),
       );
       expect(state).toEqual({ kind: "stuck", why: `container agent cannot start: ${reason}: m` });
@@ -45,21 +47,9 @@ describe("podState", () => {
 
   it("keeps waiting while the container is being created", () => {
     const state = podState(
-      pod({
-        spec: pinned,
-        status: {
-          phase: "Pending",
-          containerStatuses: [
-            {
-              name: "agent",
-              image: "kic:1",
-              imageID: "",
-              ready: false,
-              restartCount: 0,
-              state: { waiting: { reason: "ContainerCreating" } },
-            },
-          ],
-        },
+      onNodeA({
+        phase: "Pending",
+        containerStatuses: [agent({ waiting: { reason: "ContainerCreating" } })],
       }),
     );
     expect(state.kind).toBe("pending");
@@ -76,14 +66,11 @@ describe("podState", () => {
 describe("explainPod", () => {
   it("reports a full node as the kubelet's OutOfcpu rejection (nodeName skips the scheduler)", () => {
     const why = explainPod(
-      pod({
-        spec: pinned,
-        status: {
-          phase: "Failed",
-          reason: "OutOfcpu",
-          message:
-            "Pod was rejected: Node didn't have enough resource: cpu, requested: 10, used: 3995, capacity: 4000",
-        },
+      onNodeA({
+        phase: "Failed",
+        reason: "OutOfcpu",
+        message:
+          "Pod was rejected: Node didn't have enough resource: cpu, requested: 10, used: 3995, capacity: 4000",
       }),
       [],
     );
@@ -95,40 +82,27 @@ describe("explainPod", () => {
 
   it("reports OutOfmemory with the memory hint", () => {
     expect(
-      explainPod(
-        pod({ spec: pinned, status: { phase: "Failed", reason: "OutOfmemory", message: "m" } }),
-        [],
-      ),
+      explainPod(onNodeA({ phase: "Failed", reason: "OutOfmemory", message: "m" }), []),
     ).toMatch(/OutOfmemory .*--helper-memory-request/);
   });
 
   it("reports an image that cannot be pulled, with the pull error event", () => {
     const why = explainPod(
-      pod({
-        spec: pinned,
-        status: {
-          phase: "Pending",
-          conditions: [
-            {
-              type: "Ready",
-              status: "False",
-              reason: "ContainersNotReady",
-              message: "containers with unready status: [agent]",
-            },
-          ],
-          containerStatuses: [
-            {
-              name: "agent",
-              image: "kic:1",
-              imageID: "",
-              ready: false,
-              restartCount: 0,
-              state: {
-                waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "kic:1"' },
-              },
-            },
-          ],
-        },
+      onNodeA({
+        phase: "Pending",
+        conditions: [
+          {
+            type: "Ready",
+            status: "False",
+            reason: "ContainersNotReady",
+            message: "containers with unready status: [agent]",
+          },
+        ],
+        containerStatuses: [
+          agent({
+            waiting: { reason: "ImagePullBackOff", message: 'Back-off pulling image "kic:1"' },
+          }),
+        ],
       }),
       [event("Failed", 'Failed to pull image "kic:1": not found', "2025-01-01T00:00:01Z")],
     );
@@ -137,34 +111,27 @@ describe("explainPod", () => {
     );
   });
 
-  it("says when the kubelet never took the pod up (node down)", () => {
-    expect(explainPod(pod({ spec: pinned, status: { phase: "Pending" } }), [], "10m")).toBe(
+  // Pending: the kubelet never took the pod up (node down); Running: the agent was still at work.
+  it.each([
+    [
+      "Pending",
       "the pod was still Pending after 10m (--node-timeout): the kubelet on node-a has not taken the pod up (is the node up and Ready?)",
-    );
+    ],
+    ["Running", "the agent was still running after 10m (--node-timeout): phase Running"],
+  ])("says what a %s pod was at the timeout", (phase, why) => {
+    expect(explainPod(onNodeA({ phase }), [], "10m")).toBe(why);
   });
 
   it("reports conditions and sandbox events of a pod stuck creating", () => {
     const why = explainPod(
-      pod({
-        spec: pinned,
-        status: {
-          phase: "Pending",
-          conditions: [
-            { type: "PodReadyToStartContainers", status: "False" },
-            { type: "Initialized", status: "True" },
-            { type: "Ready", status: "False", reason: "ContainersNotReady" },
-          ],
-          containerStatuses: [
-            {
-              name: "agent",
-              image: "kic:1",
-              imageID: "",
-              ready: false,
-              restartCount: 0,
-              state: { waiting: { reason: "ContainerCreating" } },
-            },
-          ],
-        },
+      onNodeA({
+        phase: "Pending",
+        conditions: [
+          { type: "PodReadyToStartContainers", status: "False" },
+          { type: "Initialized", status: "True" },
+          { type: "Ready", status: "False", reason: "ContainersNotReady" },
+        ],
+        containerStatuses: [agent({ waiting: { reason: "ContainerCreating" } })],
       }),
       [
         event(
@@ -182,29 +149,13 @@ describe("explainPod", () => {
     );
   });
 
-  it("says the agent was still running at the timeout", () => {
-    expect(explainPod(pod({ spec: pinned, status: { phase: "Running" } }), [], "10m")).toBe(
-      "the agent was still running after 10m (--node-timeout): phase Running",
-    );
-  });
-
   it("reports a container that exited non-zero with its termination message", () => {
     const why = explainPod(
-      pod({
-        spec: pinned,
-        status: {
-          phase: "Failed",
-          containerStatuses: [
-            {
-              name: "agent",
-              image: "kic:1",
-              imageID: "",
-              ready: false,
-              restartCount: 0,
-              state: { terminated: { exitCode: 137, reason: "OOMKilled", message: "" } },
-            },
-          ],
-        },
+      onNodeA({
+        phase: "Failed",
+        containerStatuses: [
+          agent({ terminated: { exitCode: 137, reason: "OOMKilled", message: "" } }),
+        ],
       }),
       [],
     );
@@ -214,10 +165,7 @@ describe("explainPod", () => {
   it("reports a deadline", () => {
     expect(
       explainPod(
-        pod({
-          spec: pinned,
-          status: { phase: "Failed", reason: "DeadlineExceeded", containerStatuses: [] },
-        }),
+        onNodeA({ phase: "Failed", reason: "DeadlineExceeded", containerStatuses: [] }),
         [],
       ),
     ).toBe("the pod ran past its activeDeadlineSeconds (--node-timeout)");
