@@ -5,6 +5,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands/index.js";
+import { commandSyntax } from "./commands/usage.js";
 import { checkBooleans } from "./config/booleans.js";
 import { readCommandLine } from "./config/command-line.js";
 import { packageVersion } from "./config/package-version.js";
@@ -61,10 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
   for (const command of commands) {
     parser.command({
-      command:
-        command.positional === undefined
-          ? command.command
-          : `${command.command} ${command.positional}`,
+      command: commandSyntax(command),
       describe: command.describe,
       builder: command.builder,
       handler: async (args) => {

@@ -12,3 +12,10 @@ export function withUsage<T>(y: Argv<T>, usage: Usage): Argv<T> {
   for (const [commandLine, meaning] of usage.examples) out = out.example(commandLine, meaning);
   return out;
 }
+
+/** The command as yargs declares it: its name, then its positional arguments (`pull [image..]`). */
+export function commandSyntax(command: { command: string; positional?: string }): string {
+  return command.positional === undefined
+    ? command.command
+    : `${command.command} ${command.positional}`;
+}

@@ -2,8 +2,8 @@
 // rendered argv with the CLI's own option table (yargs, strict) and config loader, so a flag the CLI
 // does not know, a value it refuses, or a value that arrives changed fails here rather than at 3 a.m.
 import { join } from "node:path";
-import yargs from "yargs";
 import { describe, expect, it } from "vitest";
+import { parseCommand } from "../support/parse-command.js";
 import { runCommand } from "../../../src/commands/run.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../../../src/config/run-options.js";
 import { buildHelperPod } from "../../../src/controller/helper-pod.js";
@@ -22,32 +22,20 @@ function controllerArgs(opts: Parameters<typeof render>[0]): string[] {
   return args;
 }
 
-/** Parses argv with the CLI's own `run` command (its builder, strict: unknown flags and bad choices throw). */
-function parse(args: string[]): Record<string, unknown> {
-  expect(args[0]).toBe("run");
-  let parsed: Record<string, unknown> | undefined;
-  yargs(args)
-    .strict()
-    .exitProcess(false)
-    .fail((msg, err) => {
-      // Typed as always set; undefined for validation failures (unknown flag, bad choice).
-      const thrown = err as Error | undefined;
-      throw thrown ?? new Error(msg);
-    })
-    .command({
-      ...runCommand,
-      // Capture the parsed arguments instead of starting a run.
-      handler: (argv) => {
-        parsed = argv;
-      },
-    })
-    .parseSync();
-  if (!parsed) throw new Error("the run command did not receive the arguments");
-  return parsed;
-}
+/** The helper pod a run with `config` creates on node-a (nothing to protect, no owner). */
+const helperPodOf = (config: Readonly<RunConfig>) =>
+  buildHelperPod({
+    createdAt: Date.now(),
+    config,
+    namespace: "kic-system",
+    runId: "r",
+    node: "node-a",
+    protect: [],
+    owner: undefined,
+  });
 
 function configFor(opts: Parameters<typeof render>[0]): Readonly<RunConfig> {
-  return loadRunConfig(parse(controllerArgs(opts)), podEnv);
+  return loadRunConfig(parseCommand(runCommand, controllerArgs(opts)), podEnv);
 }
 
 const ci = (name: string) => ({ files: [join(chartDir, "ci", name)] });
@@ -260,15 +248,7 @@ describe("controller args rendered by the chart", () => {
     expect(config.agent.client).toBe("docker");
     expect(config.agent.socket).toBe("/var/run/docker.sock");
     expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 999 });
-    const pod = buildHelperPod({
-      createdAt: Date.now(),
-      config,
-      namespace: "kic-system",
-      runId: "r",
-      node: "node-a",
-      protect: [],
-      owner: undefined,
-    });
+    const pod = helperPodOf(config);
     expect(pod.spec?.volumes?.filter((v) => v.hostPath !== undefined)).toEqual([
       { name: "runtime-socket", hostPath: { path: "/var/run/docker.sock", type: "Socket" } },
     ]);
@@ -286,15 +266,7 @@ describe("controller args rendered by the chart", () => {
     const config = configFor(ci("11-socket-mode.yaml"));
     expect(config.helper).toMatchObject({ mode: "socket", socketUid: 65532, socketGid: 1800 });
     expect(config.agent.socket).toBe("/run/k3s/containerd/containerd.sock");
-    const pod = buildHelperPod({
-      createdAt: Date.now(),
-      config,
-      namespace: "kic-system",
-      runId: "r",
-      node: "node-a",
-      protect: [],
-      owner: undefined,
-    });
+    const pod = helperPodOf(config);
     const spec = pod.spec;
     const container = spec?.containers[0];
     expect(spec?.hostPID).toBeUndefined();
@@ -323,15 +295,7 @@ describe("controller args rendered by the chart", () => {
 
   it("privileged mode by default: the helper pod is the node-shell one, unchanged", () => {
     const config = configFor({ values: REQUIRED_VALUES });
-    const pod = buildHelperPod({
-      createdAt: Date.now(),
-      config,
-      namespace: "kic-system",
-      runId: "r",
-      node: "node-a",
-      protect: [],
-      owner: undefined,
-    });
+    const pod = helperPodOf(config);
     expect(pod.spec?.hostPID).toBe(true);
     expect(pod.spec?.containers[0]?.securityContext).toEqual({
       privileged: true,
@@ -361,7 +325,10 @@ describe("controller args rendered by the chart", () => {
 
   it("passes globs with spaces, quotes and shell characters through unchanged", () => {
     const include = ["docker.io/acme/*", "a b", "x;rm -rf /", "$(id)", "a'b\"c", "--dry-run"];
-    const parsed = parse(controllerArgs({ values: { ...REQUIRED_VALUES, images: { include } } }));
+    const parsed = parseCommand(
+      runCommand,
+      controllerArgs({ values: { ...REQUIRED_VALUES, images: { include } } }),
+    );
     expect(parsed.include).toEqual(include);
     // No image reference has such characters: the loader refuses them, quoting the value as given.
     expect(() => loadRunConfig(parsed, podEnv)).toThrow('invalid --include: given "a b"');

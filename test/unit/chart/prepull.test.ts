@@ -1,8 +1,8 @@
 // prePull.*: the chart's pre-pull Job (per revision) and CronJob run `kube-image-cleanup pull` with
 // flags the CLI's own option table and loader accept, the Role reads only the named Secrets, and
 // the schema and template refuse what cannot work.
-import yargs from "yargs";
 import { describe, expect, it } from "vitest";
+import { parseCommand } from "../support/parse-command.js";
 import { pullCommand } from "../../../src/commands/pull.js";
 import { loadPullConfig } from "../../../src/config/pull-options.js";
 import { buildPullPod } from "../../../src/controller/pull-job.js";
@@ -14,29 +14,6 @@ const prePull = (over: Record<string, unknown> = {}) => ({
   registryPullSecrets: ["team-registry"],
   prePull: { enabled: true, images: ["registry.example.com/team/app:v1", "nginx:1.25"], ...over },
 });
-
-function parse(args: string[]): Record<string, unknown> {
-  expect(args[0]).toBe("pull");
-  let parsed: Record<string, unknown> | undefined;
-  yargs(args)
-    .strict()
-    .exitProcess(false)
-    .fail((msg, err) => {
-      const thrown = err as Error | undefined;
-      throw thrown ?? new Error(msg);
-    })
-    .command({
-      command: `${pullCommand.command} ${pullCommand.positional ?? ""}`,
-      describe: pullCommand.describe,
-      builder: pullCommand.builder,
-      handler: (argv) => {
-        parsed = argv;
-      },
-    })
-    .parseSync();
-  if (!parsed) throw new Error("the pull command did not receive the arguments");
-  return parsed;
-}
 
 describe("prePull", () => {
   it("renders nothing by default", () => {
@@ -56,7 +33,7 @@ describe("prePull", () => {
     const pod = job.spec?.template.spec;
     expect(pod?.serviceAccountName).toBe("kic-kube-image-cleanup");
     const args = pod?.containers[0]?.args ?? [];
-    const config = loadPullConfig(parse(args), {
+    const config = loadPullConfig(parseCommand(pullCommand, args), {
       POD_NAME: "p",
       POD_UID: "u",
       POD_NAMESPACE: "kic-system",
@@ -97,7 +74,7 @@ describe("prePull", () => {
     const objects = render({ files: [join(chartDir, "ci", "13-pre-pull.yaml")] });
     const cron = only(objects, "CronJob", "kic-kube-image-cleanup-pre-pull");
     const args = cron.spec?.jobTemplate.spec?.template.spec?.containers[0]?.args ?? [];
-    const config = loadPullConfig(parse(args), {});
+    const config = loadPullConfig(parseCommand(pullCommand, args), {});
     expect(config.images).toEqual([
       "registry.example.com/team/app:v2",
       `registry.example.com/team/worker@sha256:${"0123456789abcdef".repeat(4)}`,
