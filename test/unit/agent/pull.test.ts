@@ -51,15 +51,19 @@ const REFUSED_CONN = `time="x" level=fatal msg="pulling image: failed to do requ
 
 describe("pullImages", () => {
   const store = credentialStore([["r.io", { username: "u", password: "p", source: "ns/pull" }]]);
+  /** `images` pulled through the scripted runtime, on its clock, with r.io's credential. */
+  const pullOn = (
+    rt: ReturnType<typeof scripted>,
+    images: string[],
+    policy: Omit<Parameters<typeof pullImages>[2], "credentials" | "now" | "sleep">,
+  ) =>
+    pullImages(images, rt.client, { credentials: store, now: rt.now, sleep: rt.sleep, ...policy });
 
   it("reports present images without pulling, pulls the rest with their registry's credential", async () => {
     const rt = scripted({ "r.io/a:1": "sha256:aa" }, {});
-    const out = await pullImages(["r.io/a:1", "r.io/b:1", "other.io/c:1"], rt.client, {
-      credentials: store,
+    const out = await pullOn(rt, ["r.io/a:1", "r.io/b:1", "other.io/c:1"], {
       retries: 2,
       backoffMs: 5000,
-      now: rt.now,
-      sleep: rt.sleep,
     });
     expect(out.map((o) => [o.image, o.outcome, o.attempts])).toEqual([
       ["r.io/a:1", "present", 0],
@@ -74,13 +78,7 @@ describe("pullImages", () => {
 
   it("retries an unreachable registry with a doubling backoff, then reports it failed", async () => {
     const rt = scripted({}, { "r.io/a:1": [REFUSED_CONN, REFUSED_CONN, REFUSED_CONN] });
-    const [out] = await pullImages(["r.io/a:1"], rt.client, {
-      credentials: store,
-      retries: 2,
-      backoffMs: 5000,
-      now: rt.now,
-      sleep: rt.sleep,
-    });
+    const [out] = await pullOn(rt, ["r.io/a:1"], { retries: 2, backoffMs: 5000 });
     expect(rt.calls.map((c) => c.at)).toEqual([0, 6000, 17000]);
     expect(out).toMatchObject({ outcome: "failed", failure: "unreachable", attempts: 3 });
     expect(out?.detail).toMatch(/^the registry r\.io could not be reached: .*connection refused$/);
@@ -88,25 +86,13 @@ describe("pullImages", () => {
 
   it("succeeds on a retry when the registry answers again", async () => {
     const rt = scripted({}, { "r.io/a:1": [REFUSED_CONN] });
-    const [out] = await pullImages(["r.io/a:1"], rt.client, {
-      credentials: store,
-      retries: 2,
-      backoffMs: 100,
-      now: rt.now,
-      sleep: rt.sleep,
-    });
+    const [out] = await pullOn(rt, ["r.io/a:1"], { retries: 2, backoffMs: 100 });
     expect(out).toMatchObject({ outcome: "pulled", attempts: 2 });
   });
 
   it("does not retry what will not change: not found, unauthorized", async () => {
     const rt = scripted({}, { "r.io/a:1": [REFUSED], "r.io/a:9": [NOT_FOUND] });
-    const out = await pullImages(["r.io/a:1", "r.io/a:9"], rt.client, {
-      credentials: store,
-      retries: 5,
-      backoffMs: 100,
-      now: rt.now,
-      sleep: rt.sleep,
-    });
+    const out = await pullOn(rt, ["r.io/a:1", "r.io/a:9"], { retries: 5, backoffMs: 100 });
     expect(out.map((o) => [o.outcome, o.failure, o.attempts])).toEqual([
       ["failed", "unauthorized", 1],
       ["failed", "not-found", 1],
@@ -115,26 +101,16 @@ describe("pullImages", () => {
 
   it("starts nothing after the deadline and no backoff past it: the rest is not attempted", async () => {
     const rt = scripted({}, { "r.io/a:1": [REFUSED_CONN, REFUSED_CONN] });
-    const out = await pullImages(["r.io/a:1", "r.io/b:1"], rt.client, {
-      credentials: store,
+    const out = await pullOn(rt, ["r.io/a:1", "r.io/b:1"], {
       retries: 5,
       backoffMs: 5000,
       deadlineMs: 4000,
-      now: rt.now,
-      sleep: rt.sleep,
     });
     expect(out.map((o) => [o.image, o.outcome, o.attempts])).toEqual([
       ["r.io/a:1", "failed", 1],
       ["r.io/b:1", "pulled", 1],
     ]);
-    const late = await pullImages(["r.io/c:1"], rt.client, {
-      credentials: store,
-      retries: 0,
-      backoffMs: 0,
-      deadlineMs: 0,
-      now: rt.now,
-      sleep: rt.sleep,
-    });
+    const late = await pullOn(rt, ["r.io/c:1"], { retries: 0, backoffMs: 0, deadlineMs: 0 });
     expect(late).toMatchObject([{ outcome: "not-attempted", attempts: 0 }]);
     expect(countOutcomes([...out, ...late])).toEqual({
       pulled: 1,
@@ -173,13 +149,10 @@ describe("pullImages", () => {
   it("on SIGTERM the pull in flight finishes and no other starts: the rest is not attempted", async () => {
     const rt = scripted({}, {});
     const stop = new AbortController();
-    const out = await pullImages(["r.io/a:1", "r.io/b:1"], rt.client, {
-      credentials: store,
+    const out = await pullOn(rt, ["r.io/a:1", "r.io/b:1"], {
       retries: 0,
       backoffMs: 0,
       signal: stop.signal,
-      now: rt.now,
-      sleep: rt.sleep,
       onOutcome: () => {
         stop.abort();
       },
