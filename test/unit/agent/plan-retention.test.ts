@@ -2,12 +2,17 @@
 // time), the per-node limits (oldest deleted first), and protected reasons naming the pod. Table by
 // table, then the order of every reason in one inventory.
 import { describe, expect, it } from "vitest";
+import {
+  id,
+  image as anImage,
+  inventory,
+  keptReasons,
+  SAFETY_KEPT,
+} from "../support/plan-fixtures.js";
 import { compilePatterns } from "../../../src/config/patterns.js";
 import type { ContainerRecord, ImageRecord, Inventory } from "../../../src/agent/inventory.js";
 import { planDeletions, pullabilityCandidates, type PlanOptions } from "../../../src/agent/plan.js";
 
-const hex = (c: string) => c.repeat(64).slice(0, 64);
-const id = (c: string) => `sha256:${hex(c)}`;
 const day = (d: number) => Date.UTC(2026, 0, d);
 
 /** An image built on January `created` (undefined: no creation time). */
@@ -17,21 +22,7 @@ function image(
   created: number | undefined,
   extra: Partial<ImageRecord> = {},
 ): ImageRecord {
-  const record: ImageRecord = {
-    id: id(c),
-    names,
-    digests: [],
-    sizeBytes: 1000,
-    pinned: false,
-    refs: [...names, id(c)],
-    ...extra,
-  };
-  if (created !== undefined) record.createdAtMs = day(created);
-  return record;
-}
-
-function inventory(images: ImageRecord[], more: Partial<Inventory> = {}): Inventory {
-  return { images, containers: [], sandboxes: [], imageTimesKnown: false, ...more };
+  return anImage(c, names, created === undefined ? extra : { ...extra, createdAtMs: day(created) });
 }
 
 const running = (name: string, ref: string): ContainerRecord => ({
@@ -391,13 +382,8 @@ describe("the order of all reasons", () => {
       }),
     );
     expect(plan.delete.map((i) => i.names[0])).toEqual(["docker.io/acme/app:1"]);
-    expect(Object.fromEntries(plan.kept.map((k) => [k.names[0], k.reason]))).toEqual({
-      "docker.io/other/x:1": "no-match",
-      "docker.io/acme/base:1": "excluded",
-      "registry.k8s.io/pause:kic": "sandbox",
-      "docker.io/acme/used:1": "in-use",
-      "docker.io/acme/pin:1": "pinned",
-      "docker.io/acme/prot:1": "protected",
+    expect(keptReasons(plan)).toEqual({
+      ...SAFETY_KEPT,
       "docker.io/acme/app:new": "too-new",
       "docker.io/acme/app:9": "newest",
       "docker.io/acme/app:3": "limit",
