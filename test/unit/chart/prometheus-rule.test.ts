@@ -149,79 +149,76 @@ describe("metrics.prometheusRule", () => {
     const streak = (node: string, release = "kic") =>
       `kube_image_cleanup_node_consecutive_failures{${job}, release="${release}", node="${node}", instance=""}`;
 
+    /** The labels of an alert of release kic, and `more`. */
+    const labels = (more: Record<string, string> = {}) => ({
+      severity: "warning",
+      job: "kube-image-cleanup",
+      release: "kic",
+      ...more,
+    });
+    /** promtool's tests of `alertname`: at each evaluation time, the alerts expected then. */
+    const alertsAt = (alertname: string, at: Record<string, Record<string, unknown>[]>) =>
+      Object.entries(at).map(([eval_time, exp_alerts]) => ({ eval_time, alertname, exp_alerts }));
+    /** promtool test rules over `series`: run against `file`, with its status and output. */
+    const run = (file: string, name: string, series: unknown[], tests: unknown[]) =>
+      testRules(file, { input_series: series, alert_rule_test: tests }, name);
+
     it("KubeImageCleanupNoRecentSuccess fires once the last success is older than 26h, for this release only", () => {
-      const r = testRules(
+      const r = run(
         rules(),
-        {
-          input_series: [
-            // Succeeded at t=0 and never again.
-            { series: lastSuccess("kic"), values: "0x40" },
-            // Another release's old success is not this rule's business.
-            { series: lastSuccess("other"), values: "0x40" },
-            // A release that succeeded at 20h: 7h old at 27h.
-            { series: lastSuccess("kic-fresh"), values: "0x20 72000x20" },
-          ],
-          alert_rule_test: [
-            { eval_time: "25h", alertname: "KubeImageCleanupNoRecentSuccess", exp_alerts: [] },
+        "no-recent-success",
+        [
+          // Succeeded at t=0 and never again.
+          { series: lastSuccess("kic"), values: "0x40" },
+          // Another release's old success is not this rule's business.
+          { series: lastSuccess("other"), values: "0x40" },
+          // A release that succeeded at 20h: 7h old at 27h.
+          { series: lastSuccess("kic-fresh"), values: "0x20 72000x20" },
+        ],
+        alertsAt("KubeImageCleanupNoRecentSuccess", {
+          "25h": [],
+          "27h": [
             {
-              eval_time: "27h",
-              alertname: "KubeImageCleanupNoRecentSuccess",
-              exp_alerts: [
-                {
-                  exp_labels: { severity: "warning", job: "kube-image-cleanup", release: "kic" },
-                  exp_annotations: {
-                    summary:
-                      "kube-image-cleanup release kic has not cleaned every node for more than 26h",
-                    description:
-                      "The last run of release kic (namespace kic-system) that cleaned every selected node finished 1d 3h 0m 0s ago. Read the last Job's log (kubectl logs -n kic-system job/<name>) or kube-image-cleanup report -n kic-system.",
-                  },
-                },
-              ],
+              exp_labels: labels(),
+              exp_annotations: {
+                summary:
+                  "kube-image-cleanup release kic has not cleaned every node for more than 26h",
+                description:
+                  "The last run of release kic (namespace kic-system) that cleaned every selected node finished 1d 3h 0m 0s ago. Read the last Job's log (kubectl logs -n kic-system job/<name>) or kube-image-cleanup report -n kic-system.",
+              },
             },
           ],
-        },
-        "no-recent-success",
+        }),
       );
       expect(r.out).toContain("SUCCESS");
       expect(r.status).toBe(0);
     });
 
     it("KubeImageCleanupNodeFailing fires for a node that failed 3 runs in a row, not 2, and not after a clean run", () => {
-      const r = testRules(
+      const r = run(
         rules(),
-        {
-          input_series: [
-            // One push per hour: node a fails 1, 2, 3, 4 runs in a row, then is cleaned.
-            { series: streak("a"), values: "1 2 3 4 0" },
-            { series: streak("b"), values: "0 0 0 0 0" },
-            { series: streak("c"), values: "1 2 2 2 2" },
-            { series: streak("a", "other"), values: "9 9 9 9 9" },
-          ],
-          alert_rule_test: [
-            { eval_time: "1h", alertname: "KubeImageCleanupNodeFailing", exp_alerts: [] },
-            {
-              eval_time: "2h",
-              alertname: "KubeImageCleanupNodeFailing",
-              exp_alerts: [
-                {
-                  exp_labels: {
-                    severity: "warning",
-                    job: "kube-image-cleanup",
-                    release: "kic",
-                    node: "a",
-                  },
-                  exp_annotations: {
-                    summary: "kube-image-cleanup failed 3 runs in a row on a node",
-                    description:
-                      "Node a failed the last 3 runs of release kic (namespace kic-system); each run's Job log names the reason, and so does kube-image-cleanup report -n kic-system.",
-                  },
-                },
-              ],
-            },
-            { eval_time: "4h", alertname: "KubeImageCleanupNodeFailing", exp_alerts: [] },
-          ],
-        },
         "node-failing",
+        [
+          // One push per hour: node a fails 1, 2, 3, 4 runs in a row, then is cleaned.
+          { series: streak("a"), values: "1 2 3 4 0" },
+          { series: streak("b"), values: "0 0 0 0 0" },
+          { series: streak("c"), values: "1 2 2 2 2" },
+          { series: streak("a", "other"), values: "9 9 9 9 9" },
+        ],
+        alertsAt("KubeImageCleanupNodeFailing", {
+          "1h": [],
+          "2h": [
+            {
+              exp_labels: labels({ node: "a" }),
+              exp_annotations: {
+                summary: "kube-image-cleanup failed 3 runs in a row on a node",
+                description:
+                  "Node a failed the last 3 runs of release kic (namespace kic-system); each run's Job log names the reason, and so does kube-image-cleanup report -n kic-system.",
+              },
+            },
+          ],
+          "4h": [],
+        }),
       );
       expect(r.out).toContain("SUCCESS");
       expect(r.status).toBe(0);
@@ -229,28 +226,11 @@ describe("metrics.prometheusRule", () => {
 
     it("follows nodeFailedRuns, and promtool test rules fails when an expected alert does not fire", () => {
       const five = rulesFile(ruleFor({ nodeFailedRuns: 5 }), "five");
-      const r = testRules(
+      const r = run(
         five,
-        {
-          input_series: [{ series: streak("a"), values: "1 2 3 4" }],
-          alert_rule_test: [
-            {
-              eval_time: "3h",
-              alertname: "KubeImageCleanupNodeFailing",
-              exp_alerts: [
-                {
-                  exp_labels: {
-                    severity: "warning",
-                    job: "kube-image-cleanup",
-                    release: "kic",
-                    node: "a",
-                  },
-                },
-              ],
-            },
-          ],
-        },
         "five",
+        [{ series: streak("a"), values: "1 2 3 4" }],
+        alertsAt("KubeImageCleanupNodeFailing", { "3h": [{ exp_labels: labels({ node: "a" }) }] }),
       );
       expect(r.status).not.toBe(0);
       expect(r.out).toMatch(/FAILED/);
