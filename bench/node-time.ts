@@ -18,9 +18,10 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { AgentResult } from "../src/run-model/agent-result.js";
 import { bundleOf, ctrK8s, refsWithPrefix, removeImages, type BenchImage } from "./lib/images.js";
-import { repoRoot, startReport, table, writeReport } from "./lib/output.js";
+import { startReport, table, writeReport } from "./lib/output.js";
 import { benchCli, cleanEnv, runCli } from "./lib/proc.js";
 import { median, quantile, round } from "./lib/stats.js";
+import { clusterPaths } from "../test/support/cluster.js";
 
 const REPS = Number(process.env.BENCH_NODE_TIME_REPS ?? 7);
 const PER_RUN = Number(process.env.BENCH_NODE_TIME_IMAGES ?? 2);
@@ -43,28 +44,8 @@ for (const m of MODES)
     process.exit(2);
   }
 
-/** The cluster's settings as test/cluster/lib.sh computes them (one definition for scripts and us). */
-function clusterEnv(): Record<string, string> {
-  const names = [
-    "KIC_KUBECONFIG",
-    "KIC_NODE_NAME",
-    "KIC_CONTAINERD_SOCK",
-    "KIC_CONTAINERD_SOCKET_GID",
-    "KIC_BIN",
-  ];
-  const out = execFileSync(
-    "bash",
-    [
-      "-c",
-      `. "$1" && printf '%s\\n' ${names.map((n) => `"$${n}"`).join(" ")}`,
-      "bash",
-      join(repoRoot, "test/cluster/lib.sh"),
-    ],
-    { encoding: "utf8" },
-  ).split("\n");
-  return Object.fromEntries(names.map((n, i) => [n, out[i] ?? ""]));
-}
-const cluster = clusterEnv();
+// The cluster's settings as test/cluster/lib.sh computes them, read the one way the tests read them.
+const cluster = clusterPaths;
 const kubeconfig = cluster.KIC_KUBECONFIG ?? "";
 const node = cluster.KIC_NODE_NAME ?? "";
 const socket = cluster.KIC_CONTAINERD_SOCK ?? "";
