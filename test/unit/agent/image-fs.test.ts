@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { runSummary } from "../support/run-summary.js";
 import {
   imageFsFigure,
   parseCrictlImageFsInfo,
@@ -180,18 +181,7 @@ describe("the two byte figures, each labelled", () => {
       imageFsFreed: 1024 * 1024,
       imageFs: base.imageFs,
     });
-    const summary = formatSummary({
-      runId: "r1",
-      dryRun: false,
-      nodes: [nodeRow(node)],
-      notStarted: [],
-      missing: [],
-      durationMs: 5,
-      interruptedBy: undefined,
-      fatal: undefined,
-      leftPods: undefined,
-      requests: { total: 1, perNode: 1, byCall: {} },
-    });
+    const summary = formatSummary(runSummary({ nodes: [nodeRow(node)] }));
     expect(summary).toContain(
       "  image filesystems freed 1.0 MiB on 1 node, as the runtimes report them (RECLAIMED is the sum of image sizes)",
     );
@@ -222,18 +212,7 @@ describe("a pending figure is never summed with exact ones", () => {
     pendingReason: "crictl imagefsinfo was last refreshed before the removals ended",
   };
   const summaryOf = (nodes: ReturnType<typeof section>[]) =>
-    formatSummary({
-      runId: "r1",
-      dryRun: false,
-      nodes: nodes.map(nodeRow),
-      notStarted: [],
-      missing: [],
-      durationMs: 5,
-      interruptedBy: undefined,
-      fatal: undefined,
-      leftPods: undefined,
-      requests: { total: 1, perNode: 1, byCall: {} },
-    });
+    formatSummary(runSummary({ nodes: nodes.map(nodeRow) }));
 
   it("keeps a pending node's bytes out of the node's totals and out of the JSON total", () => {
     const node = section("n2", pending);

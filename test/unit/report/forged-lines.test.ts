@@ -1,5 +1,6 @@
 // Strings from pod authors, runtimes and errors reach the readable logs; none may add a line.
 import { describe, expect, it } from "vitest";
+import { runSummary } from "../support/run-summary.js";
 import { createPrettyReporter } from "../../../src/agent/report.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
 import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
@@ -46,18 +47,13 @@ describe("forged text in the readable run log", () => {
     const report = createPrettyRunReporter((l) => lines.push(l));
     report.note(`permission fell back: ${FORGED}`);
     report.node(forgedNode, 1, 1);
-    const summary: RunSummary = {
-      runId: "r1",
-      dryRun: false,
+    const summary: RunSummary = runSummary({
       nodes: [nodeRow(forgedNode)],
       notStarted: [`node-b${FORGED}`],
-      missing: [],
       durationMs: 2000,
-      interruptedBy: undefined,
       fatal: `forbidden: ${FORGED}`,
-      leftPods: undefined,
       requests: { total: 4, perNode: 4, byCall: {} },
-    };
+    });
     report.summary(summary);
 
     const shown = asShown(lines);

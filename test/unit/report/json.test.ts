@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { runSummary } from "../support/run-summary.js";
 import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
 import type { RunSummary } from "../../../src/run-model/run-summary.js";
 import { createJsonRunReporter } from "../../../src/report/run-reporter.js";
@@ -60,18 +61,11 @@ describe("JSON run log", () => {
 
   it("prints the summary with totals and the request count", () => {
     const { records, reporter } = capture();
-    const summary: RunSummary = {
+    const summary: RunSummary = runSummary({
       runId: "r",
-      dryRun: false,
       nodes: [nodeRow(ok)],
-      notStarted: [],
-      missing: [],
-      durationMs: 5,
-      interruptedBy: undefined,
-      fatal: undefined,
-      leftPods: undefined,
       requests: { total: 8, perNode: 8, byCall: { listNode: 1 } },
-    };
+    });
     reporter.summary(summary);
     expect(records[0]).toMatchObject({
       msg: "run summary",

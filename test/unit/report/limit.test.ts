@@ -1,6 +1,7 @@
 // A node a per-node limit cut short: its section says how many images wait for the next run, the
 // summary names the node, and the controller reads the agent's `limit` field only when well formed.
 import { describe, expect, it } from "vitest";
+import { runSummary } from "../support/run-summary.js";
 import { checkAgentResult } from "../../../src/controller/agent-log.js";
 import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
 import type { RunSummary } from "../../../src/run-model/run-summary.js";
@@ -41,18 +42,11 @@ describe("a node cut short by a per-node limit", () => {
   });
 
   it("is named in the summary, and a node the limit did not reach is not", () => {
-    const summary: RunSummary = {
-      runId: "r1",
-      dryRun: false,
+    const summary: RunSummary = runSummary({
       nodes: [nodeRow(cut), nodeRow(whole)],
-      notStarted: [],
-      missing: [],
       durationMs: 2000,
-      interruptedBy: undefined,
-      fatal: undefined,
-      leftPods: undefined,
       requests: { total: 4, perNode: 2, byCall: {} },
-    };
+    });
     const lines = formatSummary(summary);
     const at = lines.indexOf(
       "1 node cut short by a per-node limit (the oldest images went first; the next run goes on):",

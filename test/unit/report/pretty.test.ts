@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { runSummary } from "../support/run-summary.js";
 import { nodeRow, type NodeResult } from "../../../src/run-model/node-result.js";
 import type { RunSummary } from "../../../src/run-model/run-summary.js";
 import type { RunHeader } from "../../../src/run-model/run-header.js";
@@ -224,15 +225,9 @@ describe("header", () => {
 });
 
 describe("summary", () => {
-  const summary: RunSummary = {
-    runId: "r1",
-    dryRun: false,
+  const summary: RunSummary = runSummary({
     nodes: [nodeRow(failed), nodeRow(ok)],
-    notStarted: [],
-    missing: [],
     durationMs: 83_000,
-    interruptedBy: undefined,
-    fatal: undefined,
     leftPods: {
       why: "--keep-pods",
       count: 2,
@@ -240,7 +235,7 @@ describe("summary", () => {
         "kubectl delete pods -n kic -l app.kubernetes.io/name=kube-image-cleanup,app.kubernetes.io/instance=kic,app.kubernetes.io/component=agent",
     },
     requests: { total: 12, perNode: 4, byCall: {} },
-  };
+  });
 
   it("prints totals, an aligned table by node name, failed nodes with reasons and the kubectl command", () => {
     expect(formatSummary(summary)).toEqual([
