@@ -6,7 +6,12 @@ import { ApiException } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Kube } from "../../../src/kube/api.js";
-import { BOUND_POD_SELECTOR, PodView, rvAtLeast } from "../../../src/controller/pod-view.js";
+import {
+  BOUND_POD_SELECTOR,
+  PodView,
+  rvAtLeast,
+  type PodViewOptions,
+} from "../../../src/controller/pod-view.js";
 import { imagesNeededByPods } from "../../../src/controller/pod-images.js";
 import type { SlimPod } from "../../../src/controller/pod-slim.js";
 
@@ -121,6 +126,15 @@ const never = () => new AbortController().signal;
 const imagesOf = (pods: SlimPod[]) => imagesNeededByPods(pods).images;
 
 let view: PodView | undefined;
+
+/** A view of a fake server holding `pods`, listed and watching; stopped after the test. */
+async function startedView(pods: SlimPod[], options: PodViewOptions = {}) {
+  const s = fakeServer(pods);
+  const v = new PodView(s.kube, silent, options);
+  view = v;
+  await v.start();
+  return { s, v };
+}
 afterEach(() => {
   view?.stop();
   view = undefined;
@@ -143,20 +157,18 @@ describe("rvAtLeast", () => {
 describe("PodView", () => {
   it("lists bound, unfinished pods page by page and keeps only what protection reads", async () => {
     const pods = Array.from({ length: 5 }, (_, i) => pod("ns", `p${i}`, `n${i % 2}`, `img:${i}`));
-    const s = fakeServer(pods);
-    view = new PodView(s.kube, silent, { pageSize: 2 });
-    await view.start();
+    const { s, v } = await startedView(pods, { pageSize: 2 });
     expect(s.lists.map((l) => l._continue)).toEqual([undefined, "2", "4"]);
     expect(s.lists.every((l) => l.limit === 2)).toBe(true);
-    expect(view.size).toBe(5);
-    expect(view.stats.listPages).toBe(3);
-    const [first] = view.podsOnNode("n0");
+    expect(v.size).toBe(5);
+    expect(v.stats.listPages).toBe(3);
+    const [first] = v.podsOnNode("n0");
     expect(first).toEqual({
       metadata: { namespace: "ns", name: "p0", uid: "uid-ns-p0" },
       spec: { nodeName: "n0", containers: [{ name: "app", image: "img:0" }] },
       status: { phase: "Running" },
     });
-    expect(imagesOf(view.podsOnNode("n1"))).toEqual(["img:1", "img:3"]);
+    expect(imagesOf(v.podsOnNode("n1"))).toEqual(["img:1", "img:3"]);
     // The watch starts where the list's snapshot was taken.
     expect(s.watches[0]?.params).toMatchObject({
       fieldSelector: BOUND_POD_SELECTOR,
@@ -176,12 +188,10 @@ describe("PodView", () => {
   });
 
   it("serves a node from the view once the watch delivered events up to a version read after the node asked", async () => {
-    const s = fakeServer([pod("ns", "old", "n", "img:old")]);
-    view = new PodView(s.kube, silent, { freshWaitMs: 60_000 });
-    await view.start();
+    const { s, v } = await startedView([pod("ns", "old", "n", "img:old")], { freshWaitMs: 60_000 });
     // A pod bound after the list; the server is at 101 when the node asks.
     s.state.version = 101;
-    const asked = view.podsOn("n", never());
+    const asked = v.podsOn("n", never());
     await vi.waitFor(() => {
       expect(s.lists.filter((l) => l.limit === 1)).toHaveLength(1);
     });
@@ -193,7 +203,7 @@ describe("PodView", () => {
     const got = await asked;
     expect(got.from).toBe("view");
     expect(imagesOf(got.pods)).toEqual(["img:late", "img:old"]);
-    expect(view.stats).toMatchObject({ fenceReads: 1, fromView: 1, nodeLists: 0 });
+    expect(v.stats).toMatchObject({ fenceReads: 1, fromView: 1, nodeLists: 0 });
     // No per-node list was made.
     expect(s.lists.some((l) => l.fieldSelector?.startsWith("spec.nodeName=") === true)).toBe(false);
   });
@@ -220,45 +230,45 @@ describe("PodView", () => {
   });
 
   it("takes a helper pod create sent after the node asked as its fence, with no read of its own", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent, { freshWaitMs: 60_000, writeFenceWaitMs: 60_000 });
-    await view.start();
-    const asked = view.podsOn("n", never());
+    const { s, v } = await startedView([pod("ns", "a", "n", "img:a")], {
+      freshWaitMs: 60_000,
+      writeFenceWaitMs: 60_000,
+    });
+    const asked = v.podsOn("n", never());
     // Another node's create, answered at 130; the watch then delivers its event.
-    await view.fenceWrite(() => Promise.resolve({ metadata: { resourceVersion: "130" } }));
+    await v.fenceWrite(() => Promise.resolve({ metadata: { resourceVersion: "130" } }));
     s.watches[0]?.send("ADDED", pod("ns", "helper", "other", "img:h", "130"));
     const got = await asked;
     expect(got.from).toBe("view");
-    expect(view.stats).toMatchObject({ fenceReads: 0, fromView: 1 });
+    expect(v.stats).toMatchObject({ fenceReads: 0, fromView: 1 });
   });
 
   it("does not take a create sent before the node asked: it reads the version when no later one comes", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent, { freshWaitMs: 60_000, writeFenceWaitMs: 20 });
-    await view.start();
+    const { s, v } = await startedView([pod("ns", "a", "n", "img:a")], {
+      freshWaitMs: 60_000,
+      writeFenceWaitMs: 20,
+    });
     let answer: (v: { metadata: { resourceVersion: string } }) => void = () => {};
-    const early = view.fenceWrite(
+    const early = v.fenceWrite(
       () => new Promise<{ metadata: { resourceVersion: string } }>((r) => (answer = r)),
     );
     s.state.version = 140;
-    const asked = view.podsOn("n", never());
+    const asked = v.podsOn("n", never());
     answer({ metadata: { resourceVersion: "120" } }); // sent before the node asked
     await early;
     await vi.waitFor(() => {
-      expect(view?.stats.fenceReads).toBe(1);
+      expect(v.stats.fenceReads).toBe(1);
     });
     s.watches[0]?.send("BOOKMARK", { metadata: { resourceVersion: "140" } });
     expect((await asked).from).toBe("view");
   });
 
   it("takes a bookmark as proof that nothing changed up to its version", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent, { freshWaitMs: 60_000 });
-    await view.start();
+    const { s, v } = await startedView([pod("ns", "a", "n", "img:a")], { freshWaitMs: 60_000 });
     s.state.version = 150;
-    const asked = view.podsOn("n", never());
+    const asked = v.podsOn("n", never());
     await vi.waitFor(() => {
-      expect(view?.stats.fenceReads).toBe(1);
+      expect(v.stats.fenceReads).toBe(1);
     });
     s.watches[0]?.send("BOOKMARK", { metadata: { resourceVersion: "150" } });
     const got = await asked;
@@ -267,60 +277,53 @@ describe("PodView", () => {
   });
 
   it("forgets a pod the watch says is deleted (or finished: it leaves the selector)", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a"), pod("ns", "b", "n", "img:b")]);
-    view = new PodView(s.kube, silent);
-    await view.start();
+    const { s, v } = await startedView([
+      pod("ns", "a", "n", "img:a"),
+      pod("ns", "b", "n", "img:b"),
+    ]);
     s.watches[0]?.send("DELETED", pod("ns", "a", "n", "img:a", "101"));
-    expect(imagesOf(view.podsOnNode("n"))).toEqual(["img:b"]);
-    expect(view.version).toBe("101");
+    expect(imagesOf(v.podsOnNode("n"))).toEqual(["img:b"]);
+    expect(v.version).toBe("101");
   });
 
   it("reads the node's own pods (consistent list) when the view does not reach the version in time", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent, { freshWaitMs: 30 });
-    await view.start();
+    const { s, v } = await startedView([pod("ns", "a", "n", "img:a")], { freshWaitMs: 30 });
     s.state.version = 120;
     s.state.pods.push(pod("ns", "b", "n", "img:b"));
-    const got = await view.podsOn("n", never());
+    const got = await v.podsOn("n", never());
     expect(got.from).toBe("list");
     expect(imagesOf(got.pods)).toEqual(["img:a", "img:b"]);
     expect(s.lists.at(-1)).toEqual({ fieldSelector: "spec.nodeName=n" });
-    expect(view.stats).toMatchObject({ fenceReads: 1, fromView: 0, nodeLists: 1 });
+    expect(v.stats).toMatchObject({ fenceReads: 1, fromView: 0, nodeLists: 1 });
   });
 
   it("shares one version read among the nodes that asked while another read was in flight", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent, { freshWaitMs: 60_000 });
-    await view.start();
+    const { s, v } = await startedView([pod("ns", "a", "n", "img:a")], { freshWaitMs: 60_000 });
     const open = s.gateFences();
-    const first = view.currentVersion();
-    const later = [view.currentVersion(), view.currentVersion(), view.currentVersion()];
+    const first = v.currentVersion();
+    const later = [v.currentVersion(), v.currentVersion(), v.currentVersion()];
     open();
     await first;
     await Promise.all(later);
     // One read for the first caller; the three that came while it was in flight share a second,
     // sent after they asked.
-    expect(view.stats.fenceReads).toBe(2);
+    expect(v.stats.fenceReads).toBe(2);
   });
 
   it("re-opens a broken watch from the last version it saw, without listing again", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent);
-    await view.start();
+    const { s, v } = await startedView([pod("ns", "a", "n", "img:a")]);
     s.watches[0]?.send("MODIFIED", pod("ns", "a", "n", "img:a2", "105"));
     s.watches[0]?.end(new Error("socket hang up"));
     await vi.waitFor(() => {
       expect(s.watches).toHaveLength(2);
     });
     expect(s.watches[1]?.params.resourceVersion).toBe("105");
-    expect(view.stats).toMatchObject({ rewatches: 1, relists: 0, listPages: 1 });
-    expect(imagesOf(view.podsOnNode("n"))).toEqual(["img:a2"]);
+    expect(v.stats).toMatchObject({ rewatches: 1, relists: 0, listPages: 1 });
+    expect(imagesOf(v.podsOnNode("n"))).toEqual(["img:a2"]);
   });
 
   it("re-opens a watch the server ended (its timeout) at once, from the last version", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a")]);
-    view = new PodView(s.kube, silent);
-    await view.start();
+    const { s } = await startedView([pod("ns", "a", "n", "img:a")]);
     s.watches[0]?.end(null);
     await vi.waitFor(() => {
       expect(s.watches).toHaveLength(2);
@@ -329,9 +332,10 @@ describe("PodView", () => {
   });
 
   it("lists everything again when the watch's version expired (410 Gone), dropping pods deleted meanwhile", async () => {
-    const s = fakeServer([pod("ns", "a", "n", "img:a"), pod("ns", "gone", "n", "img:gone")]);
-    view = new PodView(s.kube, silent);
-    await view.start();
+    const { s, v } = await startedView([
+      pod("ns", "a", "n", "img:a"),
+      pod("ns", "gone", "n", "img:gone"),
+    ]);
     // While the watch was down: `gone` was deleted, `new` was bound; the server moved on.
     s.state.pods = [pod("ns", "a", "n", "img:a"), pod("ns", "new", "n", "img:new")];
     s.state.version = 300;
@@ -344,16 +348,14 @@ describe("PodView", () => {
     await vi.waitFor(() => {
       expect(s.watches).toHaveLength(2);
     });
-    expect(view.stats).toMatchObject({ relists: 1, listPages: 2 });
-    expect(imagesOf(view.podsOnNode("n"))).toEqual(["img:a", "img:new"]);
+    expect(v.stats).toMatchObject({ relists: 1, listPages: 2 });
+    expect(imagesOf(v.podsOnNode("n"))).toEqual(["img:a", "img:new"]);
     expect(s.watches[1]?.params.resourceVersion).toBe("300");
   });
 
   it("stops the watch when stopped", async () => {
-    const s = fakeServer([]);
-    view = new PodView(s.kube, silent);
-    await view.start();
-    view.stop();
+    const { s, v } = await startedView([]);
+    v.stop();
     expect(s.watches[0]?.aborted()).toBe(true);
   });
 
