@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../../src/errors.js";
+import { configErrorOf } from "../support/config-error.js";
 import { loadKubeConfig } from "../../../src/kube/kubeconfig.js";
 import { tempDir } from "../../support/temp-dir.js";
 
@@ -16,16 +16,6 @@ const valid = (server: string) =>
   `contexts: [{name: c, context: {cluster: c, user: u}}, {name: d, context: {cluster: gone, user: u}}]\ncurrent-context: c\n`;
 const good = file("good", valid("https://127.0.0.1:6443"));
 const noHome = { HOME: join(dir, "no-home") };
-
-function failure(load: () => unknown): ConfigError {
-  try {
-    load();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("loaded without an error");
-}
 
 describe("loadKubeConfig: every unusable kubeconfig is a ConfigError naming the key and the file", () => {
   [
@@ -91,7 +81,7 @@ describe("loadKubeConfig: every unusable kubeconfig is a ConfigError naming the 
     },
   ].forEach((t) => {
     it(t.name, () => {
-      const err = failure(() =>
+      const err = configErrorOf(() =>
         loadKubeConfig({ kubeconfig: t.kubeconfig, context: t.context }, noHome),
       );
       expect(err.key).toBe(t.key);
@@ -101,7 +91,7 @@ describe("loadKubeConfig: every unusable kubeconfig is a ConfigError naming the 
   });
 
   it("names the file of a KUBECONFIG list that is wrong", () => {
-    const err = failure(() =>
+    const err = configErrorOf(() =>
       loadKubeConfig({}, { ...noHome, KUBECONFIG: `${good}:${join(dir, "broken")}` }),
     );
     expect(err.key).toBe("KUBECONFIG");
@@ -113,7 +103,7 @@ describe("loadKubeConfig: every unusable kubeconfig is a ConfigError naming the 
     const home = join(dir, "home");
     mkdirSync(join(home, ".kube"), { recursive: true });
     writeFileSync(join(home, ".kube", "config"), "{");
-    expect(failure(() => loadKubeConfig({}, { HOME: home })).key).toBe("~/.kube/config");
+    expect(configErrorOf(() => loadKubeConfig({}, { HOME: home })).key).toBe("~/.kube/config");
   });
 
   it("merges a KUBECONFIG list as kubectl does: the first definition of a name and the first current-context win", () => {

@@ -1,5 +1,6 @@
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { describe, expect, it } from "vitest";
+import { pullSecretVolume } from "../support/pull-secret-volume.js";
 import { loadRunConfig } from "../../../src/config/run-options.js";
 import {
   ANNOTATIONS_MAX_BYTES,
@@ -369,22 +370,8 @@ describe("helper pod with --only-if-pullable", () => {
       const agent = spec?.containers[0];
       expect(spec?.hostNetwork).toBe(true);
       expect(spec?.volumes?.filter((v) => v.secret !== undefined)).toEqual([
-        {
-          name: "pull-secret-0",
-          secret: {
-            secretName: "registry-pull",
-            items: [{ key: ".dockerconfigjson", path: ".dockerconfigjson" }],
-            defaultMode: 0o444,
-          },
-        },
-        {
-          name: "pull-secret-1",
-          secret: {
-            secretName: "hub-pull",
-            items: [{ key: ".dockerconfigjson", path: ".dockerconfigjson" }],
-            defaultMode: 0o444,
-          },
-        },
+        pullSecretVolume(0, "registry-pull"),
+        pullSecretVolume(1, "hub-pull"),
       ]);
       expect(agent?.volumeMounts?.filter((m) => m.name.startsWith("pull-secret-"))).toEqual([
         {

@@ -1,23 +1,14 @@
 // `kube-image-cleanup pull`'s options and the agent's pull action: what is taken, what is refused
 // (naming the flag), and the helper pod and argv the controller builds from them.
 import { describe, expect, it } from "vitest";
+import { pullSecretVolume } from "../support/pull-secret-volume.js";
+import { configErrorOf } from "../support/config-error.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { loadPullConfig, parseWorkloadRef } from "../../../src/config/pull-options.js";
-import { ConfigError } from "../../../src/errors.js";
 import { buildPullPod, pullHelperArgs } from "../../../src/controller/pull-job.js";
 
 const env = {};
 const load = (args: Record<string, unknown>) => loadPullConfig(args, env);
-
-function refusal(f: () => unknown): ConfigError {
-  try {
-    f();
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error("not refused");
-}
 
 describe("pull options", () => {
   it("takes images, pull Secrets and the retry policy; defaults: 2 retries after 5s", () => {
@@ -66,7 +57,7 @@ describe("pull options", () => {
     ],
     [{ image: ["a:1"], "node-timeout": "5s" }, "--node-timeout", /at least 10s/],
   ])("refuses %j naming %s", (args, key, allowed) => {
-    const err = refusal(() => load(args));
+    const err = configErrorOf(() => load(args));
     expect(err.key).toBe(key);
     expect(err.message).toMatch(allowed);
   });
@@ -89,7 +80,7 @@ describe("the agent's pull action", () => {
     [{ action: "pull", "pull-image": ["r.io/a:1"], client: "ctr" }, "--client", /through the CRI/],
     [{ action: "pull", "pull-image": ["a b"] }, "--pull-image", /image reference grammar/],
   ])("refuses %j naming %s", (args, key, allowed) => {
-    const err = refusal(() => loadAgentConfig(args, {}));
+    const err = configErrorOf(() => loadAgentConfig(args, {}));
     expect(err.key).toBe(key);
     expect(err.message).toMatch(allowed);
   });
@@ -131,22 +122,8 @@ describe("the pull helper pod", () => {
     expect(spec?.hostNetwork).toBeUndefined();
     expect(spec?.hostPID).toBe(true);
     expect(spec?.volumes).toEqual([
-      {
-        name: "pull-secret-0",
-        secret: {
-          secretName: "team-registry",
-          items: [{ key: ".dockerconfigjson", path: ".dockerconfigjson" }],
-          defaultMode: 0o444,
-        },
-      },
-      {
-        name: "pull-secret-1",
-        secret: {
-          secretName: "other",
-          items: [{ key: ".dockerconfigjson", path: ".dockerconfigjson" }],
-          defaultMode: 0o444,
-        },
-      },
+      pullSecretVolume(0, "team-registry"),
+      pullSecretVolume(1, "other"),
     ]);
     expect(spec?.containers[0]?.env).toEqual([{ name: "NODE_NAME", value: "node-a" }]);
     expect(pod.metadata?.annotations).toEqual({ "kube-image-cleanup.io/node": "node-a" });
