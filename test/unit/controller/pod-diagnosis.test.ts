@@ -1,15 +1,15 @@
 import type { V1ContainerState, V1ContainerStatus, V1PodStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { explainPod, latestWarnings, podState } from "../../../src/controller/pod-diagnosis.js";
-import { event as warningEvent, pod } from "./fixtures.js";
+import { event as warningEvent, pod, type Plain } from "./fixtures.js";
 
 const pinned = { nodeName: "node-a", containers: [{ name: "agent", image: "kic:1" }] };
 
 /** The helper pod, bound to node-a, with `status`. */
-const onNodeA = (status: V1PodStatus) => pod({ spec: pinned, status });
+const onNodeA = (status: Plain<V1PodStatus>) => pod({ spec: pinned, status });
 
 /** The status of the helper pod's one container, `agent`, in `state`. */
-const agent = (state: V1ContainerState): V1ContainerStatus => ({
+const agent = (state: Plain<V1ContainerState>): Plain<V1ContainerStatus> => ({
   name: "agent",
   image: "kic:1",
   imageID: "",
