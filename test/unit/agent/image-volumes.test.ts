@@ -22,6 +22,16 @@ const SANDBOX = "4c1ea9e1d6f7d0a9c0f5f1e3b2a4c6d8e0f1a2b3c4d5e6f708192a3b4c5d6e7
 const CONTAINER = "3f0c5e7a9b1d2c4e6f8a0b2c4d6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d1e";
 const STATE = "/run/containerd/io.containerd.grpc.v1.cri";
 
+/** What crictl prints of every read-only mount of a pod's container (no propagation, no id mapping). */
+const READ_ONLY_MOUNT = {
+  propagation: "PROPAGATION_PRIVATE",
+  readonly: true,
+  selinuxRelabel: false,
+  uidMappings: [],
+  gidMappings: [],
+  recursiveReadOnly: false,
+};
+
 /** `crictl inspect -o json <id>` of a container that mounts an image volume and a token volume. */
 const inspectOne = {
   status: {
@@ -49,12 +59,7 @@ const inspectOne = {
       {
         containerPath: "/model",
         hostPath: `${STATE}/image-volumes/${SANDBOX}/${MODEL_TARGET.slice(7)}`,
-        propagation: "PROPAGATION_PRIVATE",
-        readonly: true,
-        selinuxRelabel: false,
-        uidMappings: [],
-        gidMappings: [],
-        recursiveReadOnly: false,
+        ...READ_ONLY_MOUNT,
         image: {
           annotations: {},
           image: MODEL_ID,
@@ -67,12 +72,7 @@ const inspectOne = {
         containerPath: "/var/run/secrets/kubernetes.io/serviceaccount",
         hostPath:
           "/var/lib/kubelet/pods/9f3e/volumes/kubernetes.io~projected/kube-api-access-x2v9q",
-        propagation: "PROPAGATION_PRIVATE",
-        readonly: true,
-        selinuxRelabel: false,
-        uidMappings: [],
-        gidMappings: [],
-        recursiveReadOnly: false,
+        ...READ_ONLY_MOUNT,
         imageSubPath: "",
       },
     ],
