@@ -13,7 +13,7 @@ import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines, type HostExec } from "./host-exec.js";
 import { imageFsFigure, type ImageFsReading } from "./image-fs.js";
 import type { Inventory } from "./inventory.js";
-import type { ProtectedRef } from "../config/protect-entries.js";
+import type { KnownPods, ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions, pullabilityCandidates, type PlanOptions } from "./plan.js";
 import { findUnpullable } from "./pullable.js";
 import { keepClocks, type KeptClocks } from "./keep-clocks.js";
@@ -48,8 +48,12 @@ export async function runAgent(
   const now = deps.now ?? Date.now;
   const t0 = now();
   const protect: (string | ProtectedRef)[] = [...config.protect];
-  if (config.protectFile !== undefined)
-    protect.push(...(await readProtectFile(config.protectFile)));
+  let knownPods: KnownPods | undefined;
+  if (config.protectFile !== undefined) {
+    const file = await readProtectFile(config.protectFile);
+    protect.push(...file.refs);
+    knownPods = file.pods;
+  }
 
   if (deps.deadlineMs !== undefined && deps.deadlineMs - now() < DEADLINE_RESERVE_MS) {
     // The deadline counts from the helper pod's creation: a slow start used it up.
@@ -150,6 +154,7 @@ export async function runAgent(
     now,
     ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }),
     ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    ...(knownPods === undefined ? {} : { knownPods }),
     onBatch: (record) => {
       deps.report.batch(record);
     },
@@ -159,7 +164,9 @@ export async function runAgent(
     deps.report.warn(
       done.stopped === "deadline"
         ? `stopped before the deadline (--deadline): ${String(left)} planned images not attempted`
-        : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
+        : done.stopped === "pod-arrived"
+          ? `stopped: pod ${(done.arrivedPods ?? []).join(", ")} bound to the node after the protect list was read; ${String(left)} planned images left for the next run`
+          : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
     );
   }
   const removedAt = Date.now();
@@ -194,6 +201,7 @@ export async function runAgent(
   };
   if (done.alreadyGone.length > 0) result.alreadyGone = done.alreadyGone;
   if (done.stopped !== undefined) result.stopped = done.stopped;
+  if (done.arrivedPods !== undefined) result.arrivedPods = done.arrivedPods;
   if (fsBefore !== undefined && fsAfter !== undefined) {
     const figure = imageFsFigure(fsBefore, fsAfter, {
       // The runtime's own clock stamps its readings: compared with the wall clock, not `now`.
