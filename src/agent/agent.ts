@@ -12,7 +12,7 @@ import { DEADLINE_RESERVE_MS, executePlan } from "./execute.js";
 import { CommandFailedError, lastLines } from "./host-exec.js";
 import { imageFsFigure, type ImageFsReading } from "./image-fs.js";
 import type { Inventory } from "./inventory.js";
-import type { ProtectedRef } from "../config/protect-entries.js";
+import type { KnownPods, ProtectedRef } from "../config/protect-entries.js";
 import { planDeletions, pullabilityCandidates, type PlanOptions } from "./plan.js";
 import { findUnpullable } from "./pullable.js";
 import { keepClocks, type KeptClocks } from "./keep-clocks.js";
@@ -38,8 +38,12 @@ export async function runAgent(
 ): Promise<AgentResult> {
   const { now, t0 } = actionClock(deps);
   const protect: (string | ProtectedRef)[] = [...config.protect];
-  if (config.protectFile !== undefined)
-    protect.push(...(await readProtectFile(config.protectFile)));
+  let knownPods: KnownPods | undefined;
+  if (config.protectFile !== undefined) {
+    const file = await readProtectFile(config.protectFile);
+    protect.push(...file.refs);
+    knownPods = file.pods;
+  }
 
   if (deps.deadlineMs !== undefined && deps.deadlineMs - now() < DEADLINE_RESERVE_MS) {
     // The deadline counts from the helper pod's creation: a slow start used it up.
@@ -134,6 +138,7 @@ export async function runAgent(
     now,
     ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }),
     ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    ...(knownPods === undefined ? {} : { knownPods }),
     onBatch: (record) => {
       deps.report.batch(record);
     },
@@ -143,7 +148,9 @@ export async function runAgent(
     deps.report.warn(
       done.stopped === "deadline"
         ? `stopped before the deadline (--deadline): ${String(left)} planned images not attempted`
-        : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
+        : done.stopped === "pod-arrived"
+          ? `stopped: pod ${(done.arrivedPods ?? []).join(", ")} bound to the node after the protect list was read; ${String(left)} planned images left for the next run`
+          : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
     );
   }
   const removedAt = Date.now();
@@ -178,6 +185,7 @@ export async function runAgent(
   };
   if (done.alreadyGone.length > 0) result.alreadyGone = done.alreadyGone;
   if (done.stopped !== undefined) result.stopped = done.stopped;
+  if (done.arrivedPods !== undefined) result.arrivedPods = done.arrivedPods;
   if (fsBefore !== undefined && fsAfter !== undefined) {
     const figure = imageFsFigure(fsBefore, fsAfter, {
       // The runtime's own clock stamps its readings: compared with the wall clock, not `now`.

@@ -80,7 +80,13 @@ export function parseCrictlPods(json: string): SandboxRecord[] {
     .filter(isRecord)
     .map((p) => {
       const meta = isRecord(p.metadata) ? p.metadata : {};
-      return { id: str(p.id), pod: `${str(meta.namespace)}/${str(meta.name)}` };
+      const record: SandboxRecord = {
+        id: str(p.id),
+        pod: `${str(meta.namespace)}/${str(meta.name)}`,
+        ready: p.state === "SANDBOX_READY",
+      };
+      if (str(meta.uid) !== "") record.uid = str(meta.uid);
+      return record;
     });
 }
 

@@ -129,6 +129,11 @@ export function parseCtrContainers(
 export interface CtrContainerFacts {
   /** The CRI plugin's kind label: "container" or "sandbox"; undefined for other clients. */
   kind?: string;
+  /**
+   * The pod, from the labels the kubelet gives a sandbox (`io.kubernetes.pod.namespace`, `.name`,
+   * `.uid`; the CRI plugin copies them onto the sandbox's container).
+   */
+  pod?: { namespace: string; name: string; uid?: string };
   /** The image id the CRI plugin recorded when it created the container. */
   imageRef?: string;
   snapshotter?: string;
@@ -152,6 +157,13 @@ export function parseCtrContainerInfo(json: string): CtrContainerFacts {
   const out: CtrContainerFacts = {};
   const kind = info.Labels?.["io.cri-containerd.kind"];
   if (kind !== undefined) out.kind = kind;
+  const labels = info.Labels ?? {};
+  const podName = labels["io.kubernetes.pod.name"];
+  if (podName !== undefined) {
+    out.pod = { namespace: labels["io.kubernetes.pod.namespace"] ?? "", name: podName };
+    const uid = labels["io.kubernetes.pod.uid"];
+    if (uid !== undefined && uid !== "") out.pod.uid = uid;
+  }
   if (info.Snapshotter) out.snapshotter = info.Snapshotter;
   if (info.SnapshotKey) out.snapshotKey = info.SnapshotKey;
   const ext = info.Extensions?.[CRI_CONTAINER_METADATA]?.value;

@@ -100,7 +100,18 @@ export function createCtrUsageReader(
     });
     const sandboxes: SandboxRecord[] = present
       .filter((c) => facts.get(c.id)?.kind === "sandbox")
-      .map((c) => ({ id: c.id, pod: `sandbox ${c.id.slice(0, 12)}`, image: c.images[0] ?? "" }));
+      .map((c) => {
+        const pod = facts.get(c.id)?.pod;
+        const record: SandboxRecord = {
+          id: c.id,
+          pod: pod === undefined ? `sandbox ${c.id.slice(0, 12)}` : `${pod.namespace}/${pod.name}`,
+          image: c.images[0] ?? "",
+          // The sandbox's task (the pause process) runs while the pod does.
+          ready: c.state === "running",
+        };
+        if (pod?.uid !== undefined) record.uid = pod.uid;
+        return record;
+      });
     // Image volumes (containerd 2.1+) live in the snapshotter of the pod's containers; no
     // container, no pod, no image volume.
     const imageVolumes: ImageVolumeRecord[] = [];

@@ -2,8 +2,12 @@
 // batch (the race window is one listing plus one client call), removes every reference, then
 // lists again, because a runtime can answer success without removing anything. Each batch is
 // recorded before and after its call, so an agent killed half-way leaves a record of what went;
-// none is started that could not finish before the agent's deadline.
+// none is started that could not finish before the agent's deadline. A pod bound to the node after the
+// controller read the protect list (its sandbox runs, the controller did not know it) stops the
+// removals: which images it will pull is not known here (arrived-pods.ts).
 import type { Logger } from "../log.js";
+import type { KnownPods } from "../config/protect-entries.js";
+import { arrivedDetail, arrivedPods } from "./arrived-pods.js";
 import type { ImageRecord, Inventory } from "./inventory.js";
 import { containerUsage, ImageIndex, sandboxUsage } from "./plan.js";
 import type {
@@ -29,8 +33,13 @@ export interface Execution {
   failed: FailedImage[];
   /** Gone before this agent's remove call reached them: no bytes of theirs are counted. */
   alreadyGone: GoneImage[];
-  /** Set when batches were left out: the deadline was near, or the agent was told to stop. */
-  stopped?: "deadline" | "signal";
+  /**
+   * Set when batches were left out: the deadline was near, the agent was told to stop, or a pod
+   * was bound to the node after the protect list was read.
+   */
+  stopped?: "deadline" | "signal" | "pod-arrived";
+  /** With `pod-arrived`: those pods, `namespace/name`. */
+  arrivedPods?: string[];
 }
 
 export interface ExecuteOptions {
@@ -41,6 +50,11 @@ export interface ExecuteOptions {
   /** Aborted on SIGTERM: no further batch starts. */
   signal?: AbortSignal;
   now?: () => number;
+  /**
+   * The pods the controller knew bound to the node (from the protect file): a running sandbox of
+   * any other pod stops the removals. Absent: no such check (a bare protect list).
+   */
+  knownPods?: KnownPods;
   /** Called before each removal call, and after it with what is verifiably gone. */
   onBatch?: (record: { start: BatchStart } | { done: BatchDone }) => void;
 }
@@ -94,6 +108,17 @@ export async function executePlan(
           error: `usage re-check failed, not deleted: ${String(err)}`,
         });
       continue;
+    }
+    const arrived =
+      options.knownPods === undefined ? [] : arrivedPods(usage.sandboxes, options.knownPods);
+    if (arrived.length > 0) {
+      // Nothing of this batch or the next is deleted: the new pod may need any of them.
+      out.stopped = "pod-arrived";
+      out.arrivedPods = arrived.map((s) => s.pod);
+      const detail = arrivedDetail(arrived);
+      for (const i of candidates.slice(start))
+        out.keptLate.push({ ...identity(i), reason: "not-attempted", detail });
+      break;
     }
     const inUse = containerUsage(index, usage.containers, usage.imageVolumes);
     const sandbox = sandboxUsage(index, [], usage.sandboxes, inventory.configuredSandboxImage);

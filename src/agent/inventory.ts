@@ -59,6 +59,13 @@ export interface SandboxRecord {
   pod: string;
   /** The sandbox (pause) image, when the runtime tells. */
   image?: string;
+  /** The pod's UID as the kubelet gave it (`io.kubernetes.pod.uid`), when the runtime tells. */
+  uid?: string;
+  /**
+   * Whether the sandbox runs (CRI `SANDBOX_READY`; with ctr, its task is running): a pod the kubelet
+   * is starting. A stopped one is a finished pod's, kept until the pod object is deleted.
+   */
+  ready?: boolean;
 }
 
 export interface Inventory {

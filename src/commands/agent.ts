@@ -125,5 +125,9 @@ export async function runAgentOnce(
     ...(deadlineMs === undefined ? {} : { deadlineMs }),
   });
   // Stopped before every planned removal was attempted: the work is not done.
-  return result.failed.length > 0 || result.stopped !== undefined ? 1 : 0;
+  // A pod bound since the protect list was read is no failure: the rest waits for the next run.
+  return result.failed.length > 0 ||
+    (result.stopped !== undefined && result.stopped !== "pod-arrived")
+    ? 1
+    : 0;
 }

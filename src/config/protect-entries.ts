@@ -80,3 +80,39 @@ export function describeNeededBy(n: NeededBy | NeededByWorkload): string {
     (others > 0 ? ` and ${others} other pod${others === 1 ? "" : "s"}` : "")
   );
 }
+
+/**
+ * The pods the controller knew bound to the node when it read the protect list. A pod sandbox on the
+ * node whose pod is none of these was bound after the list was read: the agent cannot know which
+ * images it will pull (they are in the API server, not yet in the runtime), so it deletes nothing
+ * more (agent/arrived-pods.ts).
+ */
+export interface KnownPods {
+  /**
+   * Their UIDs as the kubelet labels their sandboxes (`io.kubernetes.pod.uid`): a pod's
+   * `metadata.uid`, and for a static pod's mirror its `kubernetes.io/config.mirror` annotation (the
+   * kubelet's own UID of a static pod is that hash, not the mirror's UID).
+   */
+  uids: string[];
+  /** The helper pod itself, `namespace/name`: created after the list was read, and no threat. */
+  helper: string;
+}
+
+/**
+ * The protect file's content as the controller writes it: `{"images": [...], "pods": {...}}`. A bare
+ * JSON list (images only, no pods: older controllers, hand-written files) is read too; the agent
+ * then has no pods to compare the node's sandboxes with.
+ */
+export interface ProtectFileContent {
+  images: ProtectEntry[];
+  pods?: KnownPods;
+}
+
+/** A `pods` object read from the file, or undefined when it is not one. */
+export function fromKnownPods(value: unknown): KnownPods | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const v = value as Record<string, unknown>;
+  if (!Array.isArray(v.uids) || !v.uids.every((u) => typeof u === "string")) return undefined;
+  if (typeof v.helper !== "string" || v.helper === "") return undefined;
+  return { uids: v.uids, helper: v.helper };
+}

@@ -4,7 +4,12 @@
 import { ConfigError } from "../errors.js";
 import { readFlagFile } from "./flag-file.js";
 import { checkImageReference } from "./image-reference.js";
-import { fromProtectEntry, type ProtectedRef } from "./protect-entries.js";
+import {
+  fromKnownPods,
+  fromProtectEntry,
+  type KnownPods,
+  type ProtectedRef,
+} from "./protect-entries.js";
 
 /**
  * The references, deduplicated; throws ConfigError at the first that is not an image reference.
@@ -25,12 +30,20 @@ export function checkProtectList(key: string, refs: readonly string[]): string[]
   return [...new Set(refs)];
 }
 
+/** What `--protect-file` holds: the references, and the pods the controller knew on the node. */
+export interface ProtectFile {
+  refs: ProtectedRef[];
+  /** Absent in a bare list (no pods known: the agent does not look for pods bound since). */
+  pods?: KnownPods;
+}
+
 /**
- * Reads `--protect-file`: a JSON list of image references, each a string or, from the controller,
- * `{"ref": ..., "pod": "namespace/name", "phase": ..., "pods": n}` naming the pod that needs it.
- * Checked and deduplicated (the first entry for a reference wins).
+ * Reads `--protect-file`: the controller's `{"images": [...], "pods": {"uids": [...], "helper":
+ * "namespace/name"}}`, or a bare JSON list of image references. Each entry is a string or, from the
+ * controller, `{"ref": ..., "pod": "namespace/name", "phase": ..., "pods": n}` naming the pod that
+ * needs it. Checked and deduplicated (the first entry for a reference wins).
  */
-export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
+export async function readProtectFile(path: string): Promise<ProtectFile> {
   const text = await readFlagFile(
     "--protect-file",
     path,
@@ -43,12 +56,22 @@ export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
     // The parser's own message points into the file; what the operator needs is the expected shape.
     parsed = undefined;
   }
-  const entries = Array.isArray(parsed) ? parsed.map(fromProtectEntry) : [undefined];
+  let list: unknown = parsed;
+  let pods: KnownPods | undefined;
+  if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) {
+    const o = parsed as Record<string, unknown>;
+    list = o.images;
+    pods = fromKnownPods(o.pods);
+    // A pods field that cannot be read would silently turn the check off: refuse instead.
+    if (pods === undefined) list = undefined;
+  }
+  const entries = Array.isArray(list) ? list.map(fromProtectEntry) : [undefined];
   if (!entries.every((e): e is ProtectedRef => e !== undefined)) {
     throw new ConfigError(
       "--protect-file",
       path,
-      'the file must hold a JSON list of image references, e.g. ["nginx:1.25"]',
+      'the file must hold a JSON list of image references, e.g. ["nginx:1.25"], or the controller\'s ' +
+        '{"images": [...], "pods": {"uids": [...], "helper": "namespace/name"}}',
     );
   }
   const refs = new Set(
@@ -57,5 +80,7 @@ export async function readProtectFile(path: string): Promise<ProtectedRef[]> {
       entries.map((e) => e.ref),
     ),
   );
-  return entries.filter((e) => refs.delete(e.ref));
+  const out: ProtectFile = { refs: entries.filter((e) => refs.delete(e.ref)) };
+  if (pods !== undefined) out.pods = pods;
+  return out;
 }

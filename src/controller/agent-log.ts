@@ -123,6 +123,11 @@ export function checkAgentResult(value: unknown): string | undefined {
     num(value.bytesReclaimed, "bytesReclaimed") ??
     (value.imageFs === undefined ? undefined : imageFs(value.imageFs, "imageFs")) ??
     (value.limit === undefined ? undefined : limit(value.limit, "limit")) ??
+    (value.arrivedPods === undefined
+      ? undefined
+      : Array.isArray(value.arrivedPods) && value.arrivedPods.every((p) => typeof p === "string")
+        ? undefined
+        : "arrivedPods is not a list of text") ??
     (isObject(durations)
       ? num(durations.total, "durationsMs.total")
       : "durationsMs is not an object")

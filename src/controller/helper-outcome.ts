@@ -218,7 +218,7 @@ export async function collect(
       reason: `${result.failed.length} of ${result.failed.length + result.deleted.length} deletions failed${first ? ` (first: ${first.names[0] ?? first.id}: ${first.error})` : ""}`,
     };
   }
-  if (result.stopped !== undefined) {
+  if (result.stopped !== undefined && result.stopped !== "pod-arrived") {
     const left = result.kept.filter((k) => k.reason === "not-attempted").length;
     return {
       status: "failed",

@@ -8,7 +8,7 @@
  * its own examples do), and a literal manifest reads like the YAML it becomes. */
 import type { V1Pod } from "@kubernetes/client-node";
 import { agentArgv } from "../config/agent-argv.js";
-import type { ProtectEntry } from "../config/protect-entries.js";
+import type { KnownPods, ProtectEntry, ProtectFileContent } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
 import { helperAccess, type HelperAccessConfig } from "./helper-mode.js";
 import {
@@ -43,9 +43,14 @@ export const pullSecretFile = (name: string) =>
 /** The API server refuses a pod whose annotations (keys and values, in bytes) exceed 256 KiB. */
 export const ANNOTATIONS_MAX_BYTES = 256 * 1024;
 
-/** The annotation value: a JSON list, as --protect-file reads it. */
-export function protectAnnotationValue(protect: readonly ProtectEntry[]): string {
-  return JSON.stringify(protect);
+/**
+ * The annotation value, as --protect-file reads it: the images and the pods the controller knew on
+ * the node (`{"images": [...], "pods": {...}}`), or a bare list when no pods are given.
+ */
+export function protectAnnotationValue(protect: readonly ProtectEntry[], pods?: KnownPods): string {
+  if (pods === undefined) return JSON.stringify(protect);
+  const content: ProtectFileContent = { images: [...protect], pods };
+  return JSON.stringify(content);
 }
 
 /**
@@ -56,10 +61,12 @@ export function protectAnnotationValue(protect: readonly ProtectEntry[]): string
 export function protectListProblem(
   protect: readonly ProtectEntry[],
   node: string,
+  pods?: KnownPods,
 ): string | undefined {
   const other = Buffer.byteLength(NODE_ANNOTATION) + Buffer.byteLength(node);
   const bytes =
-    Buffer.byteLength(PROTECT_ANNOTATION) + Buffer.byteLength(protectAnnotationValue(protect));
+    Buffer.byteLength(PROTECT_ANNOTATION) +
+    Buffer.byteLength(protectAnnotationValue(protect, pods));
   if (other + bytes <= ANNOTATIONS_MAX_BYTES) return undefined;
   return (
     `the pods on the node and the cluster's workload templates reference ${protect.length} distinct images (${Math.ceil(bytes / 1024)} KiB as a list), ` +
@@ -80,6 +87,11 @@ export interface HelperPodInput {
   node: string;
   /** Images pods bound to the node reference (valid references), with a pod each: never deleted. */
   protect: readonly ProtectEntry[];
+  /**
+   * The pods bound to the node when `protect` was read (known-pods.ts): the agent stops deleting
+   * when it sees another pod's sandbox running.
+   */
+  knownPods?: KnownPods;
   /** The controller's own pod, when it runs in the same namespace. */
   owner: { name: string; uid: string } | undefined;
   /**
@@ -154,7 +166,9 @@ export function buildHelperPod(input: HelperPodInput): V1Pod {
     node: input.node,
     owner: input.owner,
     args: helperArgs(input),
-    annotations: { [PROTECT_ANNOTATION]: protectAnnotationValue(input.protect) },
+    annotations: {
+      [PROTECT_ANNOTATION]: protectAnnotationValue(input.protect, input.knownPods),
+    },
     protectFile: true,
     pullSecrets,
     // --only-if-pullable asks registries from the node's network: the one its runtime pulls

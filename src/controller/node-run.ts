@@ -15,6 +15,8 @@ import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import type { CleanNodeContext, NodeRunContext } from "./node-context.js";
 import { imagesNeededByPods, protectList } from "./pod-images.js";
+import { knownPods, lateNeeds, lateNeedsNote } from "./known-pods.js";
+import type { KnownPods } from "../config/protect-entries.js";
 
 export async function cleanNode(
   node: string,
@@ -39,9 +41,11 @@ export async function cleanNode(
   if (view === undefined)
     throw new Error("cleanNode needs the shared pod view (NodeJob.protectsPods)");
   let protect: ProtectEntry[];
+  let known: KnownPods;
   try {
     const { pods, from } = await view.podsOn(node, ctx.signal);
     const needed = imagesNeededByPods(pods);
+    known = knownPods(pods, { namespace: ctx.namespace, runId: ctx.runId, node });
     log.debug({ pods: pods.length, from }, "pods bound to the node");
     protect = protectList(needed, node, ctx.workloadProtect);
     if (needed.rejected.length > 0) {
@@ -63,7 +67,7 @@ export async function cleanNode(
     });
   }
   if (ctx.signal.aborted) return finish({ status: "interrupted" }, protect.length);
-  const tooMany = protectListProblem(protect, node);
+  const tooMany = protectListProblem(protect, node, known);
   if (tooMany !== undefined) return finish({ status: "failed", reason: tooMany }, protect.length);
 
   // b. The helper pod, observed to its end and read (helper-outcome.ts).
@@ -73,13 +77,40 @@ export async function cleanNode(
     runId: ctx.runId,
     node,
     protect,
+    knownPods: known,
     owner: ctx.owner,
     createdAt: ctx.now(),
   });
   const end = await runHelperPod(body, ctx, log, (name, outcome) =>
     collect(name, node, outcome, ctx),
   );
-  return finish(end, protect.length);
+  const notes = "result" in end ? await deletedForLatePods(end.result, known, node, ctx) : [];
+  return finish(notes.length === 0 ? end : { ...end, notes }, protect.length);
+}
+
+/**
+ * c. A pod bound after the protect list was read whose sandbox the agent's re-check did not see
+ *    yet (binding to sandbox) may have lost an image: asked of the view (fresh again) once the agent
+ *    deleted something, and said in the node's section.
+ */
+async function deletedForLatePods(
+  result: NodeResult["result"],
+  known: KnownPods,
+  node: string,
+  ctx: CleanNodeContext,
+): Promise<string[]> {
+  if (result === undefined || result.dryRun || result.deleted.length === 0) return [];
+  if (ctx.pods === undefined || ctx.signal.aborted) return [];
+  try {
+    const { pods } = await ctx.pods.podsOn(node, ctx.signal);
+    const needs = lateNeeds(pods, known, result.deleted);
+    return needs.length === 0 ? [] : [lateNeedsNote(needs)];
+  } catch (err) {
+    // The deletions happened either way; only whether a new pod needs one is not known.
+    return [
+      `could not check whether pods bound to the node during the run need a deleted image: ${serverMessage(err)}`,
+    ];
+  }
 }
 
 /** What every job's helper pod ends with: the node's status, why, and what its log recorded. */

@@ -1,6 +1,6 @@
 // A pod cut down to what protection reads (pod-images.ts): node, phase, the images of containers,
-// init and ephemeral containers, image volumes, the status image ids, and the two labels that mark
-// our own helper pods. Real pods are 5-30 KB of JSON (managedFields, env, probes, conditions); the
+// init and ephemeral containers, image volumes, the status image ids, the two labels that mark
+// our own helper pods, and a mirror pod's static pod UID (known-pods.ts). Real pods are 5-30 KB of JSON (managedFields, env, probes, conditions); the
 // shared pod view (pod-view.ts) holds every bound pod of the cluster for a whole run, so it keeps
 // only this, a few hundred bytes each. The shape is a structural subset of V1Pod: a full pod is a
 // SlimPod too.
@@ -31,6 +31,7 @@ export interface SlimPod {
     name?: string;
     uid?: string;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
   };
   spec?: {
     nodeName?: string;
@@ -46,6 +47,12 @@ export interface SlimPod {
     ephemeralContainerStatuses?: SlimContainerStatus[];
   };
 }
+
+/**
+ * A mirror pod's annotation: the static pod's config hash, which is the UID the kubelet runs it
+ * under (and labels its sandbox with), not the mirror's own `metadata.uid`.
+ */
+export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
 
 const containers = (list: readonly SlimContainer[] | undefined): SlimContainer[] | undefined =>
   list?.map((c) => (c.image === undefined ? { name: c.name } : { name: c.name, image: c.image }));
@@ -76,6 +83,7 @@ export function slimPod(pod: SlimPod): SlimPod {
     const v = m?.labels?.[key];
     if (v !== undefined) labels[key] = v;
   }
+  const mirror = m?.annotations?.[MIRROR_ANNOTATION];
   const spec = pod.spec;
   const status = pod.status;
   const volumes = spec?.volumes
@@ -92,6 +100,7 @@ export function slimPod(pod: SlimPod): SlimPod {
       name: m?.name,
       uid: m?.uid,
       labels: Object.keys(labels).length > 0 ? labels : undefined,
+      annotations: mirror === undefined ? undefined : { [MIRROR_ANNOTATION]: mirror },
     }),
     spec: drop({
       nodeName: spec?.nodeName,

@@ -144,6 +144,14 @@ export function formatNodeSection(r: NodeResult, done: number, total: number): s
     lines.push(`    kept     ${imageLabel(k)}  ${k.reason}${k.detail ? `: ${k.detail}` : ""}`);
   }
   if (a.limit !== undefined) lines.push(`    note: ${limitText(a.limit)}`);
+  if (a.stopped === "pod-arrived") {
+    const left = a.kept.filter((k) => k.reason === "not-attempted").length;
+    lines.push(
+      `    note: pod ${(a.arrivedPods ?? []).join(", ")} bound to the node after its protect list was read: ` +
+        `deleted nothing more, ${plural(left, "planned image")} left for the next run`,
+    );
+  }
+  for (const n of r.notes ?? []) lines.push(`    note: ${n}`);
   if (a.unusedFor !== undefined) {
     const u = a.unusedFor;
     lines.push(

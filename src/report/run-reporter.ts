@@ -30,6 +30,7 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
   if (r.reason !== undefined) record.reason = r.reason;
   if (r.pod !== undefined) record.pod = r.pod;
   if (r.partial !== undefined) record.partial = r.partial;
+  if (r.notes !== undefined) record.notes = r.notes;
   const a = r.result;
   if (a !== undefined) {
     const kept: Partial<Record<KeepReason, number>> = {};
@@ -45,6 +46,8 @@ export function nodeRecord(r: NodeResult, done: number, total: number): Record<s
       agentDurationsMs: a.durationsMs,
     });
     if (a.minAge !== undefined) record.minAge = a.minAge;
+    if (a.stopped !== undefined) record.stopped = a.stopped;
+    if (a.arrivedPods !== undefined) record.arrivedPods = a.arrivedPods;
     // Both byte figures, each named for what it is (bytesReclaimed above is the first).
     record.bytes = {
       sumOfImageSizes: a.bytesReclaimed,

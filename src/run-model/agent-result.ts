@@ -88,8 +88,14 @@ export interface AgentResult {
    * yet (`pendingReason` says how), so `freedBytes` is not final and is never added to exact ones.
    */
   imageFs?: ImageFsFigure;
-  /** Why the agent stopped before every planned removal was attempted (see `not-attempted`). */
-  stopped?: "deadline" | "signal";
+  /**
+   * Why the agent stopped before every planned removal was attempted (see `not-attempted`):
+   * `pod-arrived` when a pod the controller did not know was bound to the node meanwhile (its
+   * sandbox ran): the rest is left for the next run.
+   */
+  stopped?: "deadline" | "signal" | "pod-arrived";
+  /** With `stopped: "pod-arrived"`: those pods, `namespace/name`. */
+  arrivedPods?: string[];
   /**
    * Set when --max-images-per-node or --max-bytes-per-node left images for a later run (`cut`: how
    * many were kept with reason `limit`).

@@ -14,4 +14,4 @@ export type KeepReason =
   | "not-pullable" // --only-if-pullable: its registry would not serve it again (or did not answer)
   | "newest" // among the --keep-newest newest of its repository (by creation time)
   | "limit" // --max-images-per-node / --max-bytes-per-node reached: left for the next run
-  | "not-attempted"; // the agent's --deadline came, or it was stopped, before its removal batch
+  | "not-attempted"; // the agent's --deadline came, it was stopped, or a pod arrived, before its removal batch

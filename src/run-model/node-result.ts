@@ -26,6 +26,11 @@ export interface NodeResult {
   partial?: PartialRecord;
   /** The helper pod's name, once it was created. */
   pod?: string;
+  /**
+   * What the node's section must say besides the result, one line each: e.g. a deleted image that
+   * a pod bound to the node after its protect list was read needs (controller/known-pods.ts).
+   */
+  notes?: string[];
   /** How many images pods on the node reference (passed to the agent as --protect). */
   protectedImages: number;
   durationMs: number;

@@ -437,13 +437,27 @@ export class Scratch {
     this.store.tag(source, target);
   }
 
-  /** A running CRI pod sandbox on the host network (no CNI needed); returns its id. */
-  sandbox(name: string): string {
+  /**
+   * A running CRI pod sandbox on the host network (no CNI needed); returns its id. `kubeletLabels`:
+   * with the labels a kubelet gives every sandbox (`io.kubernetes.pod.name`, `.namespace`, `.uid`),
+   * which the CRI plugin copies onto the sandbox's containerd container (what `ctr` sees).
+   */
+  sandbox(name: string, opts: { kubeletLabels?: boolean } = {}): string {
     const config = join(this.dir, `pod-${name}.json`);
+    const metadata = { name, namespace: "kic-agent-it", uid: `${name}-uid`, attempt: 0 };
     writeFileSync(
       config,
       JSON.stringify({
-        metadata: { name, namespace: "kic-agent-it", uid: `${name}-uid`, attempt: 0 },
+        metadata,
+        ...(opts.kubeletLabels === true
+          ? {
+              labels: {
+                "io.kubernetes.pod.name": metadata.name,
+                "io.kubernetes.pod.namespace": metadata.namespace,
+                "io.kubernetes.pod.uid": metadata.uid,
+              },
+            }
+          : {}),
         // network 2 = NODE; pid 1 = CONTAINER (default 0 = POD, shared through a pause container).
         linux: {
           security_context: {

@@ -3,7 +3,6 @@
 // is gone from the node's containerd.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, selectorOf } from "../../../src/run-model/labels.js";
@@ -28,6 +27,7 @@ import {
   type SampleImage,
 } from "../../support/controller-on-cluster.js";
 import { tempDir } from "../../support/temp-dir.js";
+import { holdRemoval as holdCall, release } from "../../support/hold-removal.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-partial-${tok}`;
@@ -65,55 +65,8 @@ function listedDeleted(lines: string[], images: SampleImage[]): string[] {
     );
 }
 
-/** Whether a process's argv is a removal call naming one of `images` (crictl rmi, ctr images rm). */
-function removes(argv: string[], images: SampleImage[]): boolean {
-  const removal = argv.includes("rmi") || (argv.includes("images") && argv.includes("rm"));
-  return removal && images.some((i) => argv.includes(i.id) || argv.includes(i.name));
-}
-
-function argvOf(pid: string): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return []; // exited meanwhile
-  }
-}
-
-/**
- * Stops (SIGSTOP) the agent's removal call, and the nsenter around it, as soon as one for `images`
- * runs on this machine (the node's processes are this machine's); its pids. The agent then waits
- * on it, one batch logged as started, until `release`.
- */
-async function holdRemoval(images: SampleImage[]): Promise<number[]> {
-  const until = Date.now() + 120_000;
-  while (Date.now() < until) {
-    const pids = readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .filter((d) => removes(argvOf(d), images))
-      .map(Number);
-    const stopped = pids.filter((pid) => {
-      try {
-        process.kill(pid, "SIGSTOP");
-        return true;
-      } catch {
-        return false; // it ended before the signal: wait for the next batch's call
-      }
-    });
-    if (stopped.length > 0) return stopped;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("no removal call of the agent was seen within 2 minutes");
-}
-
-function release(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      // Ended (killed with its container): nothing to resume.
-    }
-  }
-}
+/** Holds the agent's removal call of one of `images` (test/support/hold-removal.ts). */
+const holdRemoval = (images: SampleImage[]) => holdCall(images.flatMap((i) => [i.id, i.name]));
 
 /**
  * Names of `images` the run log lists with an outcome the agent did not see: a batch cut off

@@ -62,10 +62,26 @@ describe("readProtectFile", () => {
   it("reads a JSON list", async () => {
     const file = join(dir, "ok.json");
     writeFileSync(file, JSON.stringify(["nginx:1.25", "quay.io/a/b:1"]));
-    await expect(readProtectFile(file)).resolves.toEqual([
-      { ref: "nginx:1.25" },
-      { ref: "quay.io/a/b:1" },
-    ]);
+    await expect(readProtectFile(file)).resolves.toEqual({
+      refs: [{ ref: "nginx:1.25" }, { ref: "quay.io/a/b:1" }],
+    });
+  });
+  it("reads the controller's object: the images and the pods it knew on the node", async () => {
+    const file = join(dir, "object.json");
+    const pods = { uids: ["5e0c-uid", "static-hash"], helper: "kic/kic-r1-node-a" };
+    writeFileSync(file, JSON.stringify({ images: ["nginx:1.25"], pods }));
+    await expect(readProtectFile(file)).resolves.toEqual({ refs: [{ ref: "nginx:1.25" }], pods });
+  });
+  [
+    { what: "no helper", pods: { uids: [] } },
+    { what: "UIDs that are not text", pods: { uids: [1], helper: "a/b" } },
+    { what: "no pods at all", pods: undefined },
+  ].forEach((t) => {
+    it(`refuses the object form with ${t.what} (the check would be off without saying so)`, async () => {
+      const file = join(dir, "badpods.json");
+      writeFileSync(file, JSON.stringify({ images: ["nginx:1.25"], pods: t.pods }));
+      await expect(readProtectFile(file)).rejects.toThrow(/invalid --protect-file: .*"pods"/);
+    });
   });
   it("reads the controller's entries with the pod that needs each image, first entry winning", async () => {
     const file = join(dir, "pods.json");
@@ -78,14 +94,16 @@ describe("readProtectFile", () => {
         { ref: "acme/backend:1", pod: "other/x", phase: "Running", pods: 1 },
       ]),
     );
-    await expect(readProtectFile(file)).resolves.toEqual([
-      {
-        ref: "acme/backend:1",
-        neededBy: { pod: "demo-shop/backend", phase: "Pending", pods: 2 },
-      },
-      { ref: "nginx:1.25" },
-      { ref: "acme/web:1", neededBy: { pod: "demo-shop/web", pods: 1 } },
-    ]);
+    await expect(readProtectFile(file)).resolves.toEqual({
+      refs: [
+        {
+          ref: "acme/backend:1",
+          neededBy: { pod: "demo-shop/backend", phase: "Pending", pods: 2 },
+        },
+        { ref: "nginx:1.25" },
+        { ref: "acme/web:1", neededBy: { pod: "demo-shop/web", pods: 1 } },
+      ],
+    });
   });
   it("refuses an entry object without a reference", async () => {
     const file = join(dir, "noref.json");
@@ -96,7 +114,7 @@ describe("readProtectFile", () => {
   });
   it("rejects anything but a list of strings, naming the flag and the shape", async () => {
     const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ images: [] }));
+    writeFileSync(file, JSON.stringify({ refs: [] }));
     await expect(readProtectFile(file)).rejects.toThrow(
       /invalid --protect-file: .*JSON list of image references/,
     );
@@ -110,7 +128,7 @@ describe("readProtectFile", () => {
     const file = join(dir, "many.json");
     const many = Array.from({ length: 5000 }, (_, i) => `registry.example.com/team/app-${i}:v1`);
     writeFileSync(file, JSON.stringify([...many, ...many]));
-    await expect(readProtectFile(file)).resolves.toEqual(many.map((ref) => ({ ref })));
+    await expect(readProtectFile(file)).resolves.toEqual({ refs: many.map((ref) => ({ ref })) });
   });
   it("refuses an entry that is no image reference, by place and length, without printing it", async () => {
     const file = join(dir, "forged.json");

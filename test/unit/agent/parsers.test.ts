@@ -110,7 +110,29 @@ describe("crictl parsers", () => {
       parseCrictlPods(
         JSON.stringify({ items: [{ id: "6553", metadata: { name: "kx-pod", namespace: "kx" } }] }),
       ),
-    ).toEqual([{ id: "6553", pod: "kx/kx-pod" }]);
+    ).toEqual([{ id: "6553", pod: "kx/kx-pod", ready: false }]);
+    // The pod's UID and whether the sandbox runs: a pod the controller did not know stops removals.
+    expect(
+      parseCrictlPods(
+        JSON.stringify({
+          items: [
+            {
+              id: "77aa",
+              metadata: { name: "web", namespace: "shop", uid: "5e0c-uid", attempt: 0 },
+              state: "SANDBOX_READY",
+            },
+            {
+              id: "77bb",
+              metadata: { name: "job", namespace: "b", uid: "1" },
+              state: "SANDBOX_NOTREADY",
+            },
+          ],
+        }),
+      ),
+    ).toEqual([
+      { id: "77aa", pod: "shop/web", uid: "5e0c-uid", ready: true },
+      { id: "77bb", pod: "b/job", uid: "1", ready: false },
+    ]);
     const one = { status: { id: "6553" }, info: { image: "registry.k8s.io/pause:kic" } };
     expect(parseCrictlInspectp(JSON.stringify(one))).toEqual(
       new Map([["6553", "registry.k8s.io/pause:kic"]]),
@@ -309,6 +331,19 @@ describe("ctr parsers: what a container runs", () => {
       snapshotter: "overlayfs",
       snapshotKey: "2f2700497883c4c233193dd3a5736ab1f6b6175024435583cdd76760c57686cc",
     });
+  });
+
+  it("reads the pod of a sandbox from the labels the kubelet gives it", () => {
+    const sandbox = CTR_INFO_CRI.replace(
+      '"io.cri-containerd.kind": "container"',
+      '"io.cri-containerd.kind": "sandbox", "io.kubernetes.pod.name": "web", ' +
+        '"io.kubernetes.pod.namespace": "shop", "io.kubernetes.pod.uid": "5e0c-uid"',
+    );
+    expect(parseCtrContainerInfo(sandbox)).toMatchObject({
+      kind: "sandbox",
+      pod: { namespace: "shop", name: "web", uid: "5e0c-uid" },
+    });
+    expect(parseCtrContainerInfo(CTR_INFO_PLAIN).pod).toBeUndefined();
   });
 
   it("reads only the snapshot of a container made by ctr run (no CRI metadata)", () => {

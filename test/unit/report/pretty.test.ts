@@ -329,3 +329,31 @@ describe("already gone", () => {
     );
   });
 });
+
+describe("a pod bound after the protect list was read", () => {
+  it("notes that the agent stopped for it, and a deleted image it needs, control characters escaped", () => {
+    const result = agentResult({
+      deleted: [{ id: `sha256:${"a".repeat(64)}`, names: ["docker.io/acme/app:1.0"], bytes: 1024 }],
+      kept: kept(3, "not-attempted"),
+      stopped: "pod-arrived",
+      arrivedPods: ["shop/web"],
+    });
+    const lines = formatNodeSection(
+      {
+        ...ok,
+        result,
+        notes: [
+          "deleted an image that a pod bound to the node after its protect list was read needs: docker.io/acme/app:1.0 (pod shop/x\n[1/1]); the kubelet will pull it again",
+        ],
+      },
+      1,
+      1,
+    );
+    expect(lines).toContain(
+      "    note: pod shop/web bound to the node after its protect list was read: deleted nothing more, 3 planned images left for the next run",
+    );
+    expect(lines).toContain(
+      "    note: deleted an image that a pod bound to the node after its protect list was read needs: docker.io/acme/app:1.0 (pod shop/x\\n[1/1]); the kubelet will pull it again",
+    );
+  });
+});
