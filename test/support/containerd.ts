@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheDir } from "./cluster.js";
+import { killPids, removeMountedDir } from "./leftovers.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 export const binDir = join(cacheDir, "bin");
@@ -271,28 +272,8 @@ function stopContainerd(proc: ChildProcess, socket: string, dir: string): void {
       }
     });
   proc.kill("SIGKILL");
-  for (const pid of shims) {
-    try {
-      process.kill(Number(pid), "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  // Container rootfs, shm and sandbox mounts under the instance's dirs, deepest first.
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[1] ?? "")
-    .filter((m) => m.startsWith(dir))
-    .sort()
-    .reverse();
-  for (const m of mounts) {
-    try {
-      execFileSync("umount", ["-l", m], { stdio: "ignore" });
-    } catch {
-      // Unmounted with its parent already.
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
+  killPids(shims);
+  removeMountedDir(dir);
 }
 
 export function crictl(socket: string, args: string[]): string {

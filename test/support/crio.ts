@@ -4,15 +4,7 @@
 // ctr: images go into its storage with buildah (Debian), which shares containers/storage with it
 // (the same root, runroot and driver), from the OCI archives test/cluster/oci-image.mjs makes.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +15,7 @@ import {
   pathWithBins,
   pauseArchive,
 } from "./containerd.js";
+import { removeMountedDir } from "./leftovers.js";
 
 export const crioDir = join(binDir, "crio");
 
@@ -175,18 +168,5 @@ function stopCrio(proc: ChildProcess, dir: string, socket: string): void {
     // CRI-O is not answering (it failed to start): nothing of it to stop through it.
   }
   proc.kill("SIGKILL");
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[1] ?? "")
-    .filter((m) => m.startsWith(dir))
-    .sort()
-    .reverse();
-  for (const m of mounts) {
-    try {
-      execFileSync("umount", ["-l", m], { stdio: "ignore" });
-    } catch {
-      // Unmounted with its parent already.
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
+  removeMountedDir(dir);
 }

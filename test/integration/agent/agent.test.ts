@@ -31,10 +31,10 @@ import {
   uniqueToken,
   type BuiltImage,
 } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 import { startCrio, type StandaloneCrio } from "../../support/crio.js";
 import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
 const timings: string[] = [];
@@ -68,27 +68,6 @@ async function agent(
     `  ${label.startsWith("cri-o") ? "" : `${containerd.runtime} `}${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
   );
   return { result, lines };
-}
-
-/** Runs the real CLI (as the helper pod does) and returns exit code and output. */
-async function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(
-      join(repoRoot, "node_modules/.bin/vite-node"),
-      [join(repoRoot, "src/cli.ts"), "--", ...args],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, KUBERNETES_SERVICE_HOST: "", ...env },
-      },
-    );
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
 }
 
 /** Image id -> keep reason, for every image kept for a reason other than not matching. */
@@ -474,17 +453,9 @@ describe("agent CLI", () => {
     const marker = join(scratch.dir, "pwned");
     const image = scratch.image(`docker.io/kic-agent-it/meta-${uniqueToken()}:1`);
     const glob = `docker.io/kic-agent-it/*$(touch ${marker})\`touch ${marker}\`;touch ${marker} && touch ${marker} | cat > ${marker}`;
-    const r = await cli([
-      "agent",
-      "--socket",
-      socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      "crictl",
-      "--include",
-      glob,
-    ]);
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--client", "crictl", "--include", glob),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`invalid --include: given ${JSON.stringify(glob)}`);
     expect(r.stderr).toMatch(/can never match an image/);
@@ -500,17 +471,9 @@ describe("agent CLI", () => {
     // are a syntax error, the | a pipe and the braces split the word in two: the agent would get
     // other arguments, or none. As one argv element it is one glob, matching exactly one image.
     const glob = `docker.io/kic-agent-it/meta-@(${tok}|none-${tok}){,-alias}:1`;
-    const r = await cli([
-      "agent",
-      "--socket",
-      socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      "crictl",
-      "--include",
-      glob,
-    ]);
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--client", "crictl", "--include", glob),
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = parseAgentResult(r.stdout);
     expect(result?.counts.matched).toBe(1);
@@ -520,7 +483,7 @@ describe("agent CLI", () => {
   });
 
   it("refuses to run without --include and says so (exit 2)", async () => {
-    const r = await cli(["agent", "--socket", socket, "--host-exec", "direct"]);
+    const r = await cliFromSource(agentArgv(socket, "direct"));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /^error: invalid --include: nothing was given; give at least one glob/m,
@@ -528,15 +491,9 @@ describe("agent CLI", () => {
   });
 
   it("names a missing socket (exit 2)", async () => {
-    const r = await cli([
-      "agent",
-      "--socket",
-      "/run/kic-nowhere/containerd.sock",
-      "--host-exec",
-      "direct",
-      "--include",
-      "x",
-    ]);
+    const r = await cliFromSource(
+      agentArgv("/run/kic-nowhere/containerd.sock", "direct", "--include", "x"),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
       "error: runtime socket /run/kic-nowhere/containerd.sock not found from the agent: fix --socket or mount the socket into the pod",
@@ -548,18 +505,8 @@ describe("agent CLI", () => {
     const nodeOnly = join(scratch.dir, "node-only");
     await run("mkdir", ["-p", nodeOnly]);
     await run("ln", ["-sf", process.execPath, join(nodeOnly, "node")]);
-    const r = await cli(
-      [
-        "agent",
-        "--socket",
-        socket,
-        "--host-exec",
-        "direct",
-        "--client",
-        "crictl",
-        "--include",
-        "x",
-      ],
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--client", "crictl", "--include", "x"),
       {
         PATH: nodeOnly,
       },
@@ -568,10 +515,9 @@ describe("agent CLI", () => {
     expect(r.stderr.trim()).toBe(
       "error: crictl not found on this container's PATH nor at /var/lib/rancher/rke2/bin/crictl, /var/lib/rancher/k3s/data/current/bin/crictl: install it, choose another --client, or change --host-exec",
     );
-    const auto = await cli(
-      ["agent", "--socket", socket, "--host-exec", "direct", "--include", "x"],
-      { PATH: nodeOnly },
-    );
+    const auto = await cliFromSource(agentArgv(socket, "direct", "--include", "x"), {
+      PATH: nodeOnly,
+    });
     expect(auto.code).toBe(2);
     expect(auto.stderr).toMatch(
       /no runtime client: crictl not found .*; ctr not found .*; install crictl or ctr/,
@@ -579,15 +525,9 @@ describe("agent CLI", () => {
   });
 
   it("exits 0 when nothing matches", async () => {
-    const r = await cli([
-      "agent",
-      "--socket",
-      socket,
-      "--host-exec",
-      "direct",
-      "--include",
-      `docker.io/kic-agent-it/none-${uniqueToken()}:*`,
-    ]);
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--include", `docker.io/kic-agent-it/none-${uniqueToken()}:*`),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^done: 0 deleted/m);
     // Runs on containerd only through --client auto: it picks crictl.

@@ -1,7 +1,6 @@
 // Every removal batch is logged at info before and after its call, and the agent starts no batch
 // that could not finish before its deadline: against the real containerd with crictl and ctr. The
 // clock is the test's (it jumps an hour after the first batch); the runtime and clients are real.
-import { spawn } from "node:child_process";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
@@ -12,6 +11,7 @@ import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agen
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
 import { imageRefs, uniqueToken } from "../../support/containerd.js";
+import { spawnBuiltAgent } from "../../support/agent-cli.js";
 import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
@@ -113,30 +113,12 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
       scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
-    const child = spawn(
-      process.execPath,
-      [
-        cli,
-        "agent",
-        "--socket",
-        rt.socket,
-        "--host-exec",
-        "direct",
-        "--client",
-        client,
-        "--log-format",
-        "json",
-        "--include",
-        `${prefix}/**`,
-      ],
-      { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
-    );
-    let stdout = "";
+    const { child, stdout: printed } = spawnBuiltAgent(cli, rt.socket, client, prefix);
     let signalled = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
+    // Registered after the collector: printed() already holds this chunk.
+    child.stdout.on("data", () => {
       // The first batch is done: stop the agent as the kubelet would (pod deleted, node drained).
-      if (!signalled && stdout.includes('"msg":"removed images"')) {
+      if (!signalled && printed().includes('"msg":"removed images"')) {
         signalled = true;
         child.kill("SIGTERM");
       }
@@ -145,6 +127,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
 
     expect(signalled).toBe(true);
     expect(code).toBe(1);
+    const stdout = printed();
     const result = parseAgentResult(stdout) as AgentResult;
     expect(result.stopped).toBe("signal");
     const notAttempted = result.kept.filter((k) => k.reason === "not-attempted");

@@ -2,7 +2,6 @@
 // image is counted deleted, with its bytes, only by the agent whose own remove call removed it;
 // the other lists it as "already gone". Deterministic: the first agent is held (SIGSTOP) inside its
 // first removal call while the second one removes everything, then let go.
-import { spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
@@ -17,6 +16,7 @@ import {
   uniqueToken,
   type BuiltImage,
 } from "../../support/containerd.js";
+import { spawnBuiltAgent } from "../../support/agent-cli.js";
 import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 
 let containerd: StandaloneContainerd;
@@ -66,32 +66,13 @@ async function holdRemoval(images: BuiltImage[]): Promise<number[]> {
 }
 
 function agent(client: RuntimeClientName, prefix: string) {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      "agent",
-      "--socket",
-      containerd.socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      client,
-      "--log-format",
-      "json",
-      "--include",
-      `${prefix}/**`,
-    ],
-    { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
-  );
-  let stdout = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const { child, stdout } = spawnBuiltAgent(cli, containerd.socket, client, prefix);
   const exited = new Promise<AgentResult>((resolve) =>
     child.on("exit", () => {
-      resolve(parseAgentResult(stdout) as AgentResult);
+      resolve(parseAgentResult(stdout()) as AgentResult);
     }),
   );
-  return { exited, log: () => stdout };
+  return { exited, log: stdout };
 }
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("two agents at once with %s", (client) => {

@@ -4,7 +4,6 @@
 // kubelet kills it. The built CLI against a real containerd, with the --deadline the controller
 // computes for a pod "created" earlier (the test's clock: no waiting), killed (SIGKILL) at the pod's
 // activeDeadlineSeconds as the kubelet would.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
@@ -18,6 +17,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
+import { spawnBuiltAgent } from "../../support/agent-cli.js";
 import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
 
 /** The run's --node-timeout, which is also the pod's activeDeadlineSeconds: 60 s, a 12 s reserve. */
@@ -48,27 +48,13 @@ interface Ended {
 
 /** Runs the agent now for a pod created `startedLateMs` ago; kills it at the pod's deadline. */
 async function runLate(prefix: string, createdAt: number): Promise<Ended> {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      "agent",
-      "--socket",
-      containerd.socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      "ctr",
-      "--log-format",
-      "json",
-      "--include",
-      `${prefix}/**`,
-      `--deadline=${agentDeadline(createdAt, NODE_TIMEOUT_S)}`,
-    ],
-    { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
+  const { child, stdout: printed } = spawnBuiltAgent(
+    cli,
+    containerd.socket,
+    "ctr",
+    prefix,
+    `--deadline=${agentDeadline(createdAt, NODE_TIMEOUT_S)}`,
   );
-  let stdout = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   let killed = false;
   const kill = setTimeout(
     () => {
@@ -79,6 +65,7 @@ async function runLate(prefix: string, createdAt: number): Promise<Ended> {
   );
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   clearTimeout(kill);
+  const stdout = printed();
   const records = stdout
     .split("\n")
     .filter((l) => l.startsWith("{"))

@@ -1,15 +1,12 @@
 // --min-age through crictl (the default client) against the real containerd: CRI has no pull time,
 // so the agent reads containerd's content store with ctr, or refuses before deleting anything.
-import { execFile } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { binDir, imageRefs, uniqueToken } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true, defaults: { client: "crictl" } });
 
@@ -48,33 +45,19 @@ describe("--min-age with crictl on containerd", () => {
     mkdirSync(bin);
     symlinkSync(process.execPath, join(bin, "node"));
     symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
-    let code = 0;
-    let stderr = "";
-    try {
-      await run(
-        join(repoRoot, "node_modules/.bin/vite-node"),
-        [
-          join(repoRoot, "src/cli.ts"),
-          "--",
-          "agent",
-          "--socket",
-          rt.socket,
-          "--host-exec",
-          "direct",
-          "--client",
-          "crictl",
-          "--min-age",
-          "7d",
-          "--include",
-          image.name,
-        ],
-        { cwd: repoRoot, env: { ...process.env, PATH: bin, KUBERNETES_SERVICE_HOST: "" } },
-      );
-    } catch (err) {
-      const e = err as { code?: number; stderr?: string };
-      code = e.code ?? -1;
-      stderr = e.stderr ?? "";
-    }
+    const { code, stderr } = await cliFromSource(
+      agentArgv(
+        rt.socket,
+        "direct",
+        "--client",
+        "crictl",
+        "--min-age",
+        "7d",
+        "--include",
+        image.name,
+      ),
+      { PATH: bin },
+    );
     expect(code, stderr).toBe(2);
     expect(stderr).toContain('invalid --min-age: given "7d"; crictl on ');
     expect(stderr).toMatch(/does not tell when an image was pulled.*nothing was deleted/);

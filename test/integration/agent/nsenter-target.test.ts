@@ -11,7 +11,7 @@
 // This machine's pid 1 hides its namespaces (readlink fails even for root), so the host's cgroup
 // and mount namespaces are the agent's own here (this test process runs in the host's); pid 1's,
 // where readable, are covered by test/unit/agent/nsenter-target.test.ts.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -25,7 +25,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveNsenterTarget } from "../../../src/agent/nsenter-target.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
@@ -38,9 +37,8 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 
 // A decoy: node, run through a symlink named containerd (the kernel names the process after the
 // file it executed), listening on a unix socket at the path it is given, or only sleeping.
@@ -200,23 +198,6 @@ afterAll(async () => {
   rmSync(binDir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(
-      join(repoRoot, "node_modules/.bin/vite-node"),
-      [join(repoRoot, "src/cli.ts"), "--", ...args],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, KUBERNETES_SERVICE_HOST: "" },
-      },
-    );
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
-
 describe("nsenter target among decoys named containerd", () => {
   it("refuses each decoy by pid, naming why, on the real /proc", async () => {
     for (const d of decoys) {
@@ -246,21 +227,20 @@ describe("nsenter target among decoys named containerd", () => {
       const scratch = new Scratch(socket);
       try {
         const image = scratch.image(`docker.io/kic-agent-it/nsenter-${client}-${uniqueToken()}:1`);
-        const r = await cli([
-          "agent",
-          "--socket",
-          socket,
-          "--host-exec",
-          "nsenter",
-          "--nsenter-target",
-          "containerd",
-          "--client",
-          client,
-          "--log-format",
-          "json",
-          "--include",
-          image.name,
-        ]);
+        const r = await cliFromSource(
+          agentArgv(
+            socket,
+            "nsenter",
+            "--nsenter-target",
+            "containerd",
+            "--client",
+            client,
+            "--log-format",
+            "json",
+            "--include",
+            image.name,
+          ),
+        );
         expect(r.code, r.stderr).toBe(0);
         const result = parseAgentResult(r.stdout) as AgentResult;
         expect(result.runtime).toMatchObject({
@@ -287,17 +267,16 @@ describe("nsenter target among decoys named containerd", () => {
       expect(readFileSync(`/proc/${decoy.pid}/cgroup`, "utf8")).not.toMatch(
         /kubepods|cri-containerd/,
       );
-      const r = await cli([
-        "agent",
-        "--socket",
-        socket,
-        "--host-exec",
-        "nsenter",
-        "--nsenter-target",
-        String(decoy.pid),
-        "--include",
-        image.name,
-      ]);
+      const r = await cliFromSource(
+        agentArgv(
+          socket,
+          "nsenter",
+          "--nsenter-target",
+          String(decoy.pid),
+          "--include",
+          image.name,
+        ),
+      );
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
         `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host cgroup namespace (cgroup:[`,
@@ -313,17 +292,16 @@ describe("nsenter target among decoys named containerd", () => {
     try {
       const image = scratch.image(`docker.io/kic-agent-it/decoy-${uniqueToken()}:1`);
       const decoy = decoys[0] as Decoy;
-      const r = await cli([
-        "agent",
-        "--socket",
-        socket,
-        "--host-exec",
-        "nsenter",
-        "--nsenter-target",
-        String(decoy.pid),
-        "--include",
-        image.name,
-      ]);
+      const r = await cliFromSource(
+        agentArgv(
+          socket,
+          "nsenter",
+          "--nsenter-target",
+          String(decoy.pid),
+          "--include",
+          image.name,
+        ),
+      );
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(
         `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host pid namespace`,

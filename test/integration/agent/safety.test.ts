@@ -3,11 +3,9 @@
 // or container appears, the runtime claims a removal it did not do, a listing fails) and then runs
 // the real crictl. Its own containerd, so a test that goes wrong cannot remove images another file
 // needs (one of these offers the sandbox image for deletion).
-import { execFile } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
@@ -23,9 +21,8 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 
 let containerd: StandaloneContainerd;
 let socket = "";
@@ -124,33 +121,14 @@ async function agentThroughWrapper(
       linux: {},
     }),
   );
-  const args = ["agent", "--socket", socket, "--host-exec", "direct", "--client", "crictl"];
+  const args = agentArgv(socket, "direct", "--client", "crictl");
   for (const p of include) args.push("--include", p);
-  let code = 0;
-  let stdout = "";
-  let stderr = "";
-  try {
-    ({ stdout, stderr } = await run(
-      join(repoRoot, "node_modules/.bin/vite-node"),
-      [join(repoRoot, "src/cli.ts"), "--", ...args],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          KUBERNETES_SERVICE_HOST: "",
-          PATH: `${wrapDir}:${pathWithBins}`,
-          WRAP_MODE: mode,
-          WRAP_STATE: state,
-          WRAP_SOCKET: socket,
-        },
-      },
-    ));
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    code = e.code ?? -1;
-    stdout = e.stdout ?? "";
-    stderr = e.stderr ?? "";
-  }
+  const { code, stdout, stderr } = await cliFromSource(args, {
+    PATH: `${wrapDir}:${pathWithBins}`,
+    WRAP_MODE: mode,
+    WRAP_STATE: state,
+    WRAP_SOCKET: socket,
+  });
   const calls = readFileSync(join(state, "calls"), "utf8")
     .split("\n")
     .filter(Boolean)

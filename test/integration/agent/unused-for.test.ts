@@ -2,10 +2,8 @@
 // (read back with ctr), it survives a containerd restart between runs, and an image is deleted only
 // by the run after its clock passes N. The agent's "now" is injected (runAgent's `now`), so two
 // weeks pass in a second; the labels, the restart and the removals are real.
-import { execFile } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
@@ -26,9 +24,8 @@ import {
   uniqueToken,
   type StandaloneContainerd,
 } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1, 3, 0, 0);
 
@@ -179,33 +176,19 @@ describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
       mkdirSync(bin);
       symlinkSync(process.execPath, join(bin, "node"));
       symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
-      let code = 0;
-      let stderr = "";
-      try {
-        await run(
-          join(repoRoot, "node_modules/.bin/vite-node"),
-          [
-            join(repoRoot, "src/cli.ts"),
-            "--",
-            "agent",
-            "--socket",
-            socket,
-            "--host-exec",
-            "direct",
-            "--client",
-            "crictl",
-            "--unused-for",
-            "14d",
-            "--include",
-            image.name,
-          ],
-          { cwd: repoRoot, env: { ...process.env, PATH: bin, KUBERNETES_SERVICE_HOST: "" } },
-        );
-      } catch (err) {
-        const e = err as { code?: number; stderr?: string };
-        code = e.code ?? -1;
-        stderr = e.stderr ?? "";
-      }
+      const { code, stderr } = await cliFromSource(
+        agentArgv(
+          socket,
+          "direct",
+          "--client",
+          "crictl",
+          "--unused-for",
+          "14d",
+          "--include",
+          image.name,
+        ),
+        { PATH: bin },
+      );
       expect(code, stderr).toBe(2);
       expect(stderr).toContain('invalid --unused-for: given "14d"');
       expect(stderr).toMatch(/CRI has no label API.*nothing was deleted/);

@@ -3,11 +3,9 @@
 // on loopback: an open one and a private one (htpasswd) whose credentials come from a
 // .dockerconfigjson file, as a mounted image pull Secret. Per image: pulled, already present, or
 // failed with one reason; the credentials never reach the log or crictl's command line.
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CONTAINERD_RUNTIMES,
@@ -15,11 +13,10 @@ import {
   startContainerd,
   type StandaloneContainerd,
 } from "../../support/containerd.js";
+import { cliFromSource, type CliOutcome } from "../../support/agent-cli.js";
 import { startRegistry, type TestRegistry } from "../../support/registry.js";
 import { parsePullLog } from "../../../src/controller/pull-log.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 
 describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) => {
   let open: TestRegistry;
@@ -31,28 +28,19 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
   const started: { stop(): unknown }[] = [];
 
   /** The CLI as the helper pod runs it (direct host exec: crictl on PATH against the socket). */
-  async function agent(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const r = await run(
-        join(repoRoot, "node_modules/.bin/vite-node"),
-        [
-          join(repoRoot, "src/cli.ts"),
-          "--",
-          "agent",
-          "--action=pull",
-          `--socket=${cd.socket}`,
-          "--host-exec=direct",
-          "--node-name=node-a",
-          "--pull-backoff=1s",
-          ...args,
-        ],
-        { cwd: repoRoot, env: { ...process.env, PATH: cd.path, KUBERNETES_SERVICE_HOST: "" } },
-      );
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-    }
+  function agent(args: string[]): Promise<CliOutcome> {
+    return cliFromSource(
+      [
+        "agent",
+        "--action=pull",
+        `--socket=${cd.socket}`,
+        "--host-exec=direct",
+        "--node-name=node-a",
+        "--pull-backoff=1s",
+        ...args,
+      ],
+      { PATH: cd.path },
+    );
   }
 
   const dockerConfig = (host: string, user: string, password: string) =>
