@@ -3,8 +3,13 @@
 // itself, as in the pod). KUBERNETES_SERVICE_HOST is emptied in both: a test machine inside a pod
 // must not make the CLI reach for that cluster.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
+import { buildCliInTemp, removeBuiltCli } from "./built-cli.js";
+import { binDir } from "./containerd.js";
 
 export const repoRoot = join(import.meta.dirname, "..", "..");
 const run = promisify(execFile);
@@ -66,4 +71,35 @@ export function spawnBuiltAgent(
   let stdout = "";
   child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   return { child, stdout: () => stdout };
+}
+
+/**
+ * The agent from source with crictl and no ctr (a node whose image ships only crictl): a PATH of
+ * node and crictl only, made under `dir`, direct host exec on `socket`; `args` after those.
+ */
+export function agentWithCrictlOnly(
+  socket: string,
+  dir: string,
+  ...args: string[]
+): Promise<CliOutcome> {
+  const bin = join(dir, `crictl-only-${randomBytes(4).toString("hex")}`);
+  mkdirSync(bin);
+  symlinkSync(process.execPath, join(bin, "node"));
+  symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
+  return cliFromSource(agentArgv(socket, "direct", "--client", "crictl", ...args), { PATH: bin });
+}
+
+/**
+ * The built CLI (built-cli.ts) for the tests of the file or describe block this is called in:
+ * compiled before them, removed after. Returns its getter: the path of its dist/cli.js.
+ */
+export function builtCli(): () => string {
+  let cli = "";
+  beforeAll(() => {
+    cli = buildCliInTemp();
+  });
+  afterAll(() => {
+    removeBuiltCli(cli);
+  });
+  return () => cli;
 }

@@ -134,16 +134,12 @@ export function agentOnRuntime(
     get dockerd() {
       return must(dockerd, "Docker Engine");
     },
-    blockScratch: () => {
-      let current: Scratch | undefined;
-      beforeAll(() => {
-        current = new Scratch(fixture.socket, store, own);
-      });
-      afterAll(() => {
-        current?.cleanup();
-      });
-      return () => must(current, "block scratch");
-    },
+    blockScratch: () =>
+      scratchPerBlock(
+        () => fixture.socket,
+        () => store,
+        own,
+      ),
     agent: (args, out = {}) => {
       const config = loadAgentConfig(
         {
@@ -166,6 +162,29 @@ export function agentOnRuntime(
     },
   };
   return fixture;
+}
+
+/**
+ * A Scratch on the runtime at `socket()` for the describe block (or file) this is called in: made
+ * before its tests, cleaned up after them; every test names its images uniquely, so they share it.
+ * Returns its getter. `store()`: how images get into the runtime (containerd's own by default).
+ */
+export function scratchPerBlock(
+  socket: () => string,
+  store: () => ImageStore | undefined = () => undefined,
+  own: { ownPidNamespaces?: boolean } = {},
+): () => Scratch {
+  let current: Scratch | undefined;
+  beforeAll(() => {
+    current = new Scratch(socket(), store(), own);
+  });
+  afterAll(() => {
+    current?.cleanup();
+  });
+  return () => {
+    if (current === undefined) throw new Error("no block scratch: its beforeAll has not run");
+    return current;
+  };
 }
 
 /** Image id -> keep reason, for every image kept for a reason other than not matching. */

@@ -2,7 +2,7 @@
 // that could not finish before its deadline: against the real containerd with crictl and ctr. The
 // clock is the test's (it jumps an hour after the first batch); the runtime and clients are real.
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
@@ -11,8 +11,7 @@ import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agen
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
 import { imageRefs, uniqueToken } from "../../support/containerd.js";
-import { spawnBuiltAgent } from "../../support/agent-cli.js";
-import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { builtCli, spawnBuiltAgent } from "../../support/agent-cli.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true });
@@ -96,13 +95,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
   });
 });
 
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
-});
-beforeAll(() => {
-  cli = buildCli();
-});
+const cli = builtCli();
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with %s", (client) => {
   const scratch = rt.blockScratch();
@@ -113,7 +106,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
       scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
-    const { child, stdout: printed } = spawnBuiltAgent(cli, rt.socket, client, prefix);
+    const { child, stdout: printed } = spawnBuiltAgent(cli(), rt.socket, client, prefix);
     let signalled = false;
     // Registered after the collector: printed() already holds this chunk.
     child.stdout.on("data", () => {

@@ -3,33 +3,16 @@
 // the other lists it as "already gone". Deterministic: the first agent is held (SIGSTOP) inside its
 // first removal call while the second one removes everything, then let go.
 import { readdirSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import {
-  imageRefs,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
-  uniqueToken,
-  type BuiltImage,
-} from "../../support/containerd.js";
-import { spawnBuiltAgent } from "../../support/agent-cli.js";
-import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { imageRefs, uniqueToken, type BuiltImage } from "../../support/containerd.js";
+import { builtCli, spawnBuiltAgent } from "../../support/agent-cli.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-let cli = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  process.env.PATH = pathWithBins;
-  cli = buildCli();
-});
-afterAll(() => {
-  removeBuiltCli(cli);
-  containerd.stop();
-});
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
+const cli = builtCli();
 
 function argvOf(pid: string): string[] {
   try {
@@ -66,7 +49,7 @@ async function holdRemoval(images: BuiltImage[]): Promise<number[]> {
 }
 
 function agent(client: RuntimeClientName, prefix: string) {
-  const { child, stdout } = spawnBuiltAgent(cli, containerd.socket, client, prefix);
+  const { child, stdout } = spawnBuiltAgent(cli(), rt.socket, client, prefix);
   const exited = new Promise<AgentResult>((resolve) =>
     child.on("exit", () => {
       resolve(parseAgentResult(stdout()) as AgentResult);
@@ -76,19 +59,13 @@ function agent(client: RuntimeClientName, prefix: string) {
 }
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("two agents at once with %s", (client) => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(containerd.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("counts each image deleted once, by the agent whose call removed it; the other lists it as already gone, without bytes", async () => {
     const prefix = `docker.io/kic-agent-it/twice-${client}-${uniqueToken()}`;
     // Two batches: the second one is all gone by the time the first agent gets to it.
     const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
     );
     const first = agent(client, prefix);
     const held = await holdRemoval(images);
@@ -98,7 +75,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("two agents at once with
     const a = await first.exited;
 
     // Everything is gone, and no image is claimed by both.
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     for (const image of images) expect(refs, image.name).not.toContain(image.name);
     const claimedA = new Set(a.deleted.map((d) => d.id));
     const claimedB = new Set(b.deleted.map((d) => d.id));

@@ -17,7 +17,6 @@ import { cliFromSource, type CliOutcome } from "../../support/agent-cli.js";
 import { startRegistry, type TestRegistry } from "../../support/registry.js";
 import { parsePullLog } from "../../../src/controller/pull-log.js";
 
-
 describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) => {
   let open: TestRegistry;
   let locked: TestRegistry;
