@@ -33,6 +33,19 @@ const repoRoot = join(import.meta.dirname, "..", "..");
 
 export const silent = pino({ level: "silent" });
 
+/**
+ * The API calls of workload protection's read, once per run (one page each on a test cluster), as
+ * they appear in a run summary's `requests.byCall`.
+ */
+export const WORKLOAD_READS = {
+  listDeploymentForAllNamespaces: 1,
+  listStatefulSetForAllNamespaces: 1,
+  listDaemonSetForAllNamespaces: 1,
+  listReplicaSetForAllNamespaces: 1,
+  listJobForAllNamespaces: 1,
+  listCronJobForAllNamespaces: 1,
+} as const;
+
 export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(ensureCluster().kubeconfig);

@@ -19,6 +19,7 @@ import {
   removeGhostNode,
   nodeFlags,
   startCli,
+  WORKLOAD_READS,
 } from "../../support/controller-on-cluster.js";
 
 const fixture = controllerOnCluster("ctl", {
@@ -140,13 +141,7 @@ describe("controller against a real API server and kubelet", () => {
       listNode: 1,
       watch: 2,
       listPodForAllNamespaces: 1,
-      // workload protection's read, once per run (one page each here)
-      listDeploymentForAllNamespaces: 1,
-      listStatefulSetForAllNamespaces: 1,
-      listDaemonSetForAllNamespaces: 1,
-      listReplicaSetForAllNamespaces: 1,
-      listJobForAllNamespaces: 1,
-      listCronJobForAllNamespaces: 1,
+      ...WORKLOAD_READS,
       createNamespacedPod: 1,
       readNamespacedPodLog: 1,
       deleteNamespacedPod: 1,

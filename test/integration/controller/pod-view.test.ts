@@ -11,18 +11,14 @@
 // first (its helper stays Pending until the 10 s node timeout): the real node's turn begins after
 // the view's own list, so its pods come from the watch, fresh to a resourceVersion read in its turn.
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import { request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { IncomingMessage } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runController } from "../../../src/controller/run.js";
 import { rotationStart } from "../../../src/controller/node-order.js";
 import { createRunSinks } from "../../../src/report/sinks/index.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  adminKubeConfig,
   chartClusterRoleName,
   chartRbac,
   collectingReporter,
@@ -33,7 +29,9 @@ import {
   serviceAccountKubeConfig,
   silent,
   testRunConfig,
+  WORKLOAD_READS,
 } from "../../support/controller-on-cluster.js";
+import { passOn, startApiProxy, throughProxy, type ApiProxy } from "../../support/api-proxy.js";
 
 const tok = randomBytes(3).toString("hex");
 const ns = `kic-view-${tok}`;
@@ -55,14 +53,7 @@ type Step = "view-list" | "view-watch" | "helper-create" | "version-read";
 async function startProxy(hooks: {
   on?: (step: Step, n: number) => Promise<void>;
   breakViewWatch?: boolean;
-}): Promise<{ url: string; seen: Record<Step, number>; close: () => Promise<void> }> {
-  const admin = adminKubeConfig().getCurrentCluster();
-  if (!admin) throw new Error("no cluster in the admin kubeconfig");
-  const upstream = new URL(admin.server);
-  const ca =
-    admin.caData !== undefined
-      ? Buffer.from(admin.caData, "base64")
-      : readFileSync(admin.caFile ?? "");
+}): Promise<ApiProxy & { seen: Record<Step, number> }> {
   const seen: Record<Step, number> = {
     "view-list": 0,
     "view-watch": 0,
@@ -81,7 +72,7 @@ async function startProxy(hooks: {
       return "view-list";
     return undefined;
   };
-  const server: Server = createServer((req, res) => {
+  const proxy = await startApiProxy((req, res, forward) => {
     const step = stepOf(req);
     const n = step === undefined ? 0 : ++seen[step];
     const path = req.url ?? "/";
@@ -109,70 +100,64 @@ async function startProxy(hooks: {
       req.resume();
       return;
     }
-    const up = httpsRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path,
-        headers: { ...req.headers, host: upstream.host },
-        ca,
-      },
-      (answer) => {
-        if (step === "view-watch" || step === undefined || hooks.on === undefined) {
+    forward((answer) => {
+      if (step === "view-watch" || step === undefined || hooks.on === undefined) {
+        if (breaking) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           res.flushHeaders();
-          if (breaking) {
-            // The watch opens, passes on no event, and its connection dies: no clean end.
-            setTimeout(() => {
-              answer.destroy();
-              req.socket.destroy();
-            }, 300);
-            return;
-          }
-          answer.pipe(res);
-          if (step === "view-watch") void hooks.on?.(step, n);
+          // The watch opens, passes on no event, and its connection dies: no clean end.
+          setTimeout(() => {
+            answer.destroy();
+            req.socket.destroy();
+          }, 300);
           return;
         }
-        // Hold the answer until the test did what this step is for.
-        const chunks: Buffer[] = [];
-        answer.on("data", (c: Buffer) => chunks.push(c));
-        answer.on("end", () => {
-          void (hooks.on?.(step, n) ?? Promise.resolve()).then(
-            () => {
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              res.end(Buffer.concat(chunks));
-            },
-            () => req.socket.destroy(),
-          );
-        });
-      },
-    );
-    up.on("error", () => req.socket.destroy());
-    req.pipe(up);
+        passOn(res, answer);
+        if (step === "view-watch") void hooks.on?.(step, n);
+        return;
+      }
+      // Hold the answer until the test did what this step is for.
+      const chunks: Buffer[] = [];
+      answer.on("data", (c: Buffer) => chunks.push(c));
+      answer.on("end", () => {
+        void (hooks.on?.(step, n) ?? Promise.resolve()).then(
+          () => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(chunks));
+          },
+          () => req.socket.destroy(),
+        );
+      });
+    });
   });
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  return { url: proxy.url, close: () => proxy.close(), seen };
 }
 
-function throughProxy(url: string): KubeConfig {
-  const token = sa.getCurrentUser()?.token;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "proxy", server: url, skipTLSVerify: true }],
-    users: [{ name: "kic", token }],
-    contexts: [{ name: "kic", cluster: "proxy", user: "kic", namespace: ns }],
-    currentContext: "kic",
+/**
+ * A run through `proxy` as the service account, one node at a time: the ghost node (no kubelet,
+ * 10 s timeout) first, then the real node; `include` the run's one pattern.
+ */
+async function runGhostFirst(proxy: ApiProxy, runName: string, include: string) {
+  const { nodes, reporter } = collectingReporter();
+  const config = testRunConfig(ns, runName, {
+    include: [include],
+    nodes: [ghost, nodeName],
+    concurrency: 1,
+    "node-timeout": "10s",
+    "skip-not-ready": false,
   });
-  return kc;
+  const { summary } = await runController(config, {
+    kube: kubeFor(
+      throughProxy(proxy.url, sa.getCurrentUser()?.token, ns),
+      "service account kic via proxy",
+    ),
+    log: silent,
+    report: reporter,
+    signal: never(),
+    now: ghostFirst(),
+    podView: { freshWaitMs: 30_000 },
+  });
+  return { nodes, summary };
 }
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
@@ -292,22 +277,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       },
     });
     try {
-      const { nodes, reporter } = collectingReporter();
-      const config = testRunConfig(ns, `late-${tok}`, {
-        include: [ref("*")],
-        nodes: [ghost, nodeName],
-        concurrency: 1,
-        "node-timeout": "10s",
-        "skip-not-ready": false,
-      });
-      const { summary } = await runController(config, {
-        kube: kubeFor(throughProxy(proxy.url), "service account kic via proxy"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-        now: ghostFirst(),
-        podView: { freshWaitMs: 30_000 },
-      });
+      const { nodes, summary } = await runGhostFirst(proxy, `late-${tok}`, ref("*"));
       expect(summary.nodes.map((n) => n.node)).toEqual([ghost, nodeName]);
       const real = nodes.find((n) => n.node === nodeName);
       expect(real?.status, real?.reason).toBe("ok");
@@ -349,22 +319,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       },
     });
     try {
-      const { nodes, reporter } = collectingReporter();
-      const config = testRunConfig(ns, `relist-${tok}`, {
-        include: [ref("relisted:*")],
-        nodes: [ghost, nodeName],
-        concurrency: 1,
-        "node-timeout": "10s",
-        "skip-not-ready": false,
-      });
-      const { summary } = await runController(config, {
-        kube: kubeFor(throughProxy(proxy.url), "service account kic via proxy"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-        now: ghostFirst(),
-        podView: { freshWaitMs: 30_000 },
-      });
+      const { nodes, summary } = await runGhostFirst(proxy, `relist-${tok}`, ref("relisted:*"));
       const real = nodes.find((n) => n.node === nodeName);
       expect(real?.status, real?.reason).toBe("ok");
       const reasons = keptReasons(real?.result);
@@ -409,13 +364,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       watch: 2,
       listNode: 1,
       listPodForAllNamespaces: 1,
-      // workload protection's read, once per run (one page each here)
-      listDeploymentForAllNamespaces: 1,
-      listStatefulSetForAllNamespaces: 1,
-      listDaemonSetForAllNamespaces: 1,
-      listReplicaSetForAllNamespaces: 1,
-      listJobForAllNamespaces: 1,
-      listCronJobForAllNamespaces: 1,
+      ...WORKLOAD_READS,
     });
     expect(summary.requests.podView).toEqual({
       listPages: 1,
