@@ -7,7 +7,10 @@ import { afterAll, beforeAll } from "vitest";
 import { runAgent } from "../../src/agent/agent.js";
 import { createHostExec } from "../../src/agent/host-exec.js";
 import { createPrettyReporter, type AgentReporter } from "../../src/agent/report.js";
+import { planDeletions, type Plan } from "../../src/agent/plan.js";
+import type { Inventory } from "../../src/agent/inventory.js";
 import { loadAgentConfig } from "../../src/config/agent-options.js";
+import { compilePatterns } from "../../src/config/patterns.js";
 import type { AgentResult, RuntimeClientName } from "../../src/run-model/agent-result.js";
 import {
   Scratch,
@@ -185,6 +188,16 @@ export function scratchPerBlock(
     if (current === undefined) throw new Error("no block scratch: its beforeAll has not run");
     return current;
   };
+}
+
+/** The plan for `inventory` with `include` alone (no exclude, nothing protected), as of now. */
+export function planIncluding(inventory: Inventory, include: string): Plan {
+  return planDeletions(inventory, {
+    include: compilePatterns("--include", [include], "include"),
+    exclude: [],
+    protect: [],
+    nowMs: Date.now(),
+  });
 }
 
 /** Image id -> keep reason, for every image kept for a reason other than not matching. */

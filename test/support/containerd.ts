@@ -395,6 +395,16 @@ export class Scratch {
    * Builds an OCI archive (test/cluster/oci-image.mjs) and imports it. Without `busybox` the image
    * is only its salt layer: content no other image shares, so deleting it frees exactly `size`.
    */
+  /**
+   * `count` images `<prefix>/imgNN:1`, 1 KiB of filler each: more than one removal batch of images
+   * (REMOVE_BATCH), small enough to make fast.
+   */
+  paddedImages(prefix: string, count: number): BuiltImage[] {
+    return Array.from({ length: count }, (_, i) =>
+      this.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+    );
+  }
+
   image(
     name: string,
     opts: { busybox?: boolean; pad?: number; created?: string } = {},

@@ -13,11 +13,9 @@ import { createCrictlAdapter } from "../../../src/agent/crictl.js";
 import { createCtrAdapter } from "../../../src/agent/ctr.js";
 import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
-import { planDeletions } from "../../../src/agent/plan.js";
 import { createPrettyReporter, parseAgentResult } from "../../../src/agent/report.js";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import { compilePatterns } from "../../../src/config/patterns.js";
 import {
   blobBytes,
   blobsOf,
@@ -33,7 +31,11 @@ import {
 } from "../../support/containerd.js";
 import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 import { startCrio, type StandaloneCrio } from "../../support/crio.js";
-import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
+import {
+  planIncluding,
+  scenarioImages,
+  type ScenarioImages,
+} from "../../support/agent-on-runtime.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -202,12 +204,7 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
           ? createCrictlAdapter(exec, socket)
           : createCtrAdapter(exec, socket, "k8s.io");
       const inventory = await adapter.inventory({ withTimes: false });
-      const plan = planDeletions(inventory, {
-        include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-        exclude: [],
-        protect: [],
-        nowMs: Date.now(),
-      });
+      const plan = planIncluding(inventory, `${prefix}/late:*`);
       expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
       if (client === "crictl")
         scratch.criContainer(
@@ -252,12 +249,7 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
         );
         // With no pod running, no sandbox names the pause image: only the runtime's word does.
         expect(inventory.sandboxes).toEqual([]);
-        const plan = planDeletions(inventory, {
-          include: compilePatterns("--include", [PAUSE_IMAGE], "include"),
-          exclude: [],
-          protect: [],
-          nowMs: Date.now(),
-        });
+        const plan = planIncluding(inventory, PAUSE_IMAGE);
         expect(plan.delete).toEqual([]);
         expect(plan.kept).toMatchObject([
           {
@@ -408,12 +400,7 @@ describe("on cri-o", () => {
     const exec = createHostExec("direct");
     const real = createCrictlAdapter(exec, socket);
     const inventory = await real.inventory({ withTimes: false });
-    const plan = planDeletions(inventory, {
-      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-      exclude: [],
-      protect: [],
-      nowMs: Date.now(),
-    });
+    const plan = planIncluding(inventory, `${prefix}/late:*`);
     expect(plan.delete.map((i) => i.id)).toEqual([hex(late.id)]);
     scratch.criContainer(scratch.sandbox(`late-${prefix.slice(-8)}`), "late", late.name, "running");
     // The container started after the agent's last look (its re-check saw no container): only

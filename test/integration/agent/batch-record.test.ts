@@ -21,9 +21,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
 
   it("logs each batch at info before and after its call, and stops starting batches at the deadline, printing its result", async () => {
     const prefix = `docker.io/kic-agent-it/batch-${client}-${uniqueToken()}`;
-    const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = scratch().paddedImages(prefix, REMOVE_BATCH + 5);
     const lines: string[] = [];
     const log = pino({ level: "info", base: undefined }, { write: (l: string) => lines.push(l) });
     let skew = 0;
@@ -102,9 +100,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
 
   it("on SIGTERM finishes the batch in flight, starts no other, and prints its result (exit 1)", async () => {
     const prefix = `docker.io/kic-agent-it/sigterm-${client}-${uniqueToken()}`;
-    const images = Array.from({ length: 2 * REMOVE_BATCH + 10 }, (_, i) =>
-      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = scratch().paddedImages(prefix, 2 * REMOVE_BATCH + 10);
     // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
     const { child, stdout: printed } = spawnBuiltAgent(cli(), rt.socket, client, prefix);
     let signalled = false;

@@ -57,9 +57,7 @@ async function runLate(prefix: string, createdAt: number): Promise<Ended> {
 describe("the agent's deadline counts from the helper pod's creation", () => {
   it("a helper that starts after its deadline (a slow start used it up) deletes nothing and ends before the kubelet kills it", async () => {
     const prefix = `docker.io/kic-agent-it/late-${uniqueToken()}`;
-    const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      rt.scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = rt.scratch.paddedImages(prefix, REMOVE_BATCH + 5);
     // Created 49 s ago: its deadline (48 s after creation) has passed, 11 s are left until the
     // kubelet ends the pod. With a deadline counted from its own start it would delete for 48 s.
     const createdAt = Date.now() - 49_000;
@@ -79,9 +77,7 @@ describe("the agent's deadline counts from the helper pod's creation", () => {
 
   it("a helper that starts late deletes only until its deadline, and its result is out before the kubelet kills it", async () => {
     const prefix = `docker.io/kic-agent-it/slow-${uniqueToken()}`;
-    const images = Array.from({ length: 2 * REMOVE_BATCH + 5 }, (_, i) =>
-      rt.scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = rt.scratch.paddedImages(prefix, 2 * REMOVE_BATCH + 5);
     // 40 s of the 60 went to the start: 8 s left to the deadline, 20 s to the kill.
     const createdAt = Date.now() - 40_000;
     const deadline = Date.parse(agentDeadline(createdAt, NODE_TIMEOUT_S));

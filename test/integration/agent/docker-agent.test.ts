@@ -24,16 +24,18 @@ import { createDockerAdapter } from "../../../src/agent/docker.js";
 import { createEngineClient } from "../../../src/agent/docker-engine.js";
 import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
-import { planDeletions } from "../../../src/agent/plan.js";
 import { createPrettyReporter, type AgentReporter } from "../../../src/agent/report.js";
 import type { AgentResult, BatchDone, BatchStart } from "../../../src/run-model/agent-result.js";
 import type { RuntimeAdapter } from "../../../src/agent/runtime.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import { compilePatterns } from "../../../src/config/patterns.js";
-import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
+import { builtCli } from "../../support/agent-cli.js";
 import { Scratch, uniqueToken, type BuiltImage } from "../../support/containerd.js";
 import { startDockerd, type StandaloneDockerd } from "../../support/dockerd.js";
-import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
+import {
+  planIncluding,
+  scenarioImages,
+  type ScenarioImages,
+} from "../../support/agent-on-runtime.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -207,12 +209,7 @@ describe("what a container runs, on Docker", () => {
       { hostPath: (p) => Promise.resolve(p) },
     );
     const inventory = await docker.inventory({ withTimes: false });
-    const plan = planDeletions(inventory, {
-      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-      exclude: [],
-      protect: [],
-      nowMs: Date.now(),
-    });
+    const plan = planIncluding(inventory, `${prefix}/late:*`);
     expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
     // The container comes after the agent's re-check (here: a re-check that saw it before it came).
     const stale = await docker.usage();
@@ -361,14 +358,8 @@ describe("nsenter mode (the privileged helper pod), on a node whose /var/run lin
 
 describe("the CLI on a Docker host", () => {
   // The CLI as it ships (node dist/cli.js): `schedule ... -- agent` needs its own `--` intact.
-  let cli = "";
-  beforeAll(() => {
-    cli = buildCliInTemp();
-  });
-  afterAll(() => {
-    removeBuiltCli(cli);
-  });
-  const cliArgs = (args: string[]): [string, string[]] => [process.execPath, [cli, ...args]];
+  const cli = builtCli();
+  const cliArgs = (args: string[]): [string, string[]] => [process.execPath, [cli(), ...args]];
 
   it("agent --client auto finds that the socket is a Docker Engine's and cleans it", async () => {
     const image = scratch.image(`docker.io/kic-docker-agent/${uniqueToken()}/cli:1`);

@@ -3,7 +3,6 @@
 // is gone from the node's containerd.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, selectorOf } from "../../../src/run-model/labels.js";
@@ -11,8 +10,6 @@ import { partialRecord } from "../../../src/controller/agent-log.js";
 import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  buildCli,
-  removeBuiltCli,
   chartRbac,
   collectingReporter,
   eventually,
@@ -27,6 +24,8 @@ import {
   writeKubeconfig,
   type SampleImage,
 } from "../../support/controller-on-cluster.js";
+import { builtCli } from "../../support/agent-cli.js";
+import { holdRemoval, releaseHeld } from "../../support/held-removal.js";
 import { tempDir } from "../../support/temp-dir.js";
 
 const tok = randomBytes(3).toString("hex");
@@ -40,10 +39,7 @@ const COUNT = { deadline: 75, sigterm: 75 } as const;
 
 let nodeName = "";
 let kic: KubeConfig;
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
-});
+const cli = builtCli();
 const made: string[] = [];
 const sets: Record<keyof typeof COUNT, SampleImage[]> = { deadline: [], sigterm: [] };
 
@@ -65,56 +61,6 @@ function listedDeleted(lines: string[], images: SampleImage[]): string[] {
     );
 }
 
-/** Whether a process's argv is a removal call naming one of `images` (crictl rmi, ctr images rm). */
-function removes(argv: string[], images: SampleImage[]): boolean {
-  const removal = argv.includes("rmi") || (argv.includes("images") && argv.includes("rm"));
-  return removal && images.some((i) => argv.includes(i.id) || argv.includes(i.name));
-}
-
-function argvOf(pid: string): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return []; // exited meanwhile
-  }
-}
-
-/**
- * Stops (SIGSTOP) the agent's removal call, and the nsenter around it, as soon as one for `images`
- * runs on this machine (the node's processes are this machine's); its pids. The agent then waits
- * on it, one batch logged as started, until `release`.
- */
-async function holdRemoval(images: SampleImage[]): Promise<number[]> {
-  const until = Date.now() + 120_000;
-  while (Date.now() < until) {
-    const pids = readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .filter((d) => removes(argvOf(d), images))
-      .map(Number);
-    const stopped = pids.filter((pid) => {
-      try {
-        process.kill(pid, "SIGSTOP");
-        return true;
-      } catch {
-        return false; // it ended before the signal: wait for the next batch's call
-      }
-    });
-    if (stopped.length > 0) return stopped;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("no removal call of the agent was seen within 2 minutes");
-}
-
-function release(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      // Ended (killed with its container): nothing to resume.
-    }
-  }
-}
-
 /**
  * Names of `images` the run log lists with an outcome the agent did not see: a batch cut off
  * mid-call, or one whose removal it could not verify (its listing afterwards failed).
@@ -134,7 +80,6 @@ function listedUnderWay(lines: string[], images: SampleImage[]): string[] {
 describe("a helper that does not finish its work", () => {
   beforeAll(async () => {
     nodeName = ensureCluster().nodeName;
-    cli = buildCli();
     await kubectl(["create", "namespace", ns]);
     await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
     await kubectl(["apply", "-f", "-"], {
@@ -180,7 +125,7 @@ describe("a helper that does not finish its work", () => {
       const phase = (p as { status?: { phase?: string } }).status?.phase;
       return p.metadata.deletionTimestamp !== undefined || phase === "Failed" ? true : undefined;
     }, "the node's time to run out");
-    release(held);
+    releaseHeld(held);
     await running;
 
     const node = nodes[0];
@@ -206,7 +151,7 @@ describe("a helper that does not finish its work", () => {
     const child = spawn(
       process.execPath,
       [
-        cli,
+        cli(),
         "run",
         "--kubeconfig",
         writeKubeconfig(kic, tmp, "kic"),
@@ -267,7 +212,7 @@ describe("a helper that does not finish its work", () => {
       if (p?.metadata.deletionTimestamp !== undefined) pod = p.metadata.name;
       else await new Promise((r) => setTimeout(r, 100));
     }
-    release(held);
+    releaseHeld(held);
     expect(pod, "the helper pod's deletion").toBeDefined();
     const timing = () =>
       `held ${String(held.length)} processes for ${String(Date.now() - heldAt)} ms; the agent's log as followed by the test:\n${agentLog
