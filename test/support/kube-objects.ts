@@ -2,6 +2,7 @@
 // the real node, workloads, pull Secrets. One shape for each, so a file states only what its
 // scenario needs of them.
 import { ensureCluster, kubectl } from "./cluster.js";
+import { dockerConfigJson } from "./registry.js";
 
 /** `kubectl apply` of `object` (as JSON on stdin) in namespace `ns`. */
 export async function applyIn(ns: string, object: object): Promise<void> {
@@ -52,8 +53,7 @@ export function pullSecret(
   password: string,
   encoded = false,
 ): object {
-  const auth = Buffer.from(`${user}:${password}`).toString("base64");
-  const config = JSON.stringify({ auths: { [registry]: { auth } } });
+  const config = dockerConfigJson(registry, user, password);
   return {
     apiVersion: "v1",
     kind: "Secret",

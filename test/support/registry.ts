@@ -241,3 +241,34 @@ async function serveTokens(port: number, signer: Signer, requests: string[]): Pr
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return server;
 }
+
+/** Pull credentials for `host` as a `.dockerconfigjson` (a pull Secret's key) holds them. */
+export function dockerConfigJson(host: string, user: string, password: string): string {
+  const auth = Buffer.from(`${user}:${password}`).toString("base64");
+  return JSON.stringify({ auths: { [host]: { auth } } });
+}
+
+/**
+ * containerd's per-registry config (config_path) under `certsDir`: each registry is plain HTTP,
+ * for pull and resolve.
+ */
+export function writePlainHttpHosts(certsDir: string, registries: { host: string }[]): void {
+  for (const r of registries) {
+    mkdirSync(join(certsDir, r.host), { recursive: true });
+    writeFileSync(
+      join(certsDir, r.host, "hosts.toml"),
+      `server = "http://${r.host}"\n\n[host."http://${r.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+  }
+}
+
+/**
+ * A pull Secret as the helper pod sees it mounted: `<dir>/<name>/.dockerconfigjson` holding
+ * `config`. Returns the file's path.
+ */
+export function writeMountedSecret(dir: string, name: string, config: string): string {
+  mkdirSync(join(dir, name), { recursive: true });
+  const file = join(dir, name, ".dockerconfigjson");
+  writeFileSync(file, config);
+  return file;
+}
