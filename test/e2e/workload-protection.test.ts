@@ -6,7 +6,12 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helmRelease, imagesOnNode, importSampleImages, run } from "../support/helm-release.js";
+import {
+  ctrOnNode,
+  helmRelease,
+  imagesOnNode,
+  importSampleImages,
+} from "../support/helm-release.js";
 import { applyIn, idleDeployment, sleeper } from "../support/kube-objects.js";
 
 const id = randomBytes(3).toString("hex");
@@ -19,15 +24,7 @@ const container = (image: string) => sleeper("c", image);
 
 /** The clock label of an image reference on the node, or undefined. */
 async function clockOf(ref: string): Promise<string | undefined> {
-  const c = ensureCluster();
-  const { stdout } = await run("ctr", [
-    "--address",
-    c.containerdSocket,
-    "-n",
-    "k8s.io",
-    "images",
-    "ls",
-  ]);
+  const stdout = await ctrOnNode(["images", "ls"]);
   // The clock is kept on the image's own record (named sha256:<image id>), which points at the
   // same manifest digest as the tag's record.
   const lines = stdout.split("\n");

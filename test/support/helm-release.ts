@@ -21,18 +21,15 @@ export async function helm(args: string[]): Promise<string> {
     .stdout;
 }
 
-/** Names of the images on the node under `prefix`, sorted (ctr, containerd's k8s.io namespace). */
-export async function imagesOnNode(prefix: string): Promise<string[]> {
+/** ctr against the node's containerd, in its k8s.io namespace (the kubelet's); its stdout. */
+export async function ctrOnNode(args: string[]): Promise<string> {
   const c = ensureCluster();
-  const { stdout } = await run("ctr", [
-    "--address",
-    c.containerdSocket,
-    "-n",
-    "k8s.io",
-    "images",
-    "ls",
-    "-q",
-  ]);
+  return (await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", ...args])).stdout;
+}
+
+/** Names of the images on the node under `prefix`, sorted. */
+export async function imagesOnNode(prefix: string): Promise<string[]> {
+  const stdout = await ctrOnNode(["images", "ls", "-q"]);
   return stdout
     .split("\n")
     .filter((n) => n.startsWith(`${prefix}/`))
@@ -69,9 +66,7 @@ export async function importSampleImages(refs: string[]): Promise<void> {
 /** Removes every image on the node under `prefix` (ctr, k8s.io namespace). */
 export async function removeImagesOnNode(prefix: string): Promise<void> {
   const left = await imagesOnNode(prefix);
-  if (left.length === 0) return;
-  const c = ensureCluster();
-  await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+  if (left.length > 0) await ctrOnNode(["images", "rm", ...left]);
 }
 
 export interface HelmRelease {

@@ -32,6 +32,7 @@ import {
 import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 import { startCrio, type StandaloneCrio } from "../../support/crio.js";
 import {
+  keptReasons,
   planIncluding,
   scenarioImages,
   type ScenarioImages,
@@ -72,7 +73,6 @@ async function agent(
   return { result, lines };
 }
 
-/** Image id -> keep reason, for every image kept for a reason other than not matching. */
 /** The sandbox image's id, as crictl reports it. */
 const pauseId = () =>
   (
@@ -80,9 +80,6 @@ const pauseId = () =>
       status: { id: string };
     }
   ).status.id;
-
-const reasons = (r: AgentResult) =>
-  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
 
 describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
   beforeAll(async () => {
@@ -175,7 +172,7 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
       expect(refs).not.toContain(`${prefix}/del2-alias:2`);
       for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
 
-      expect(reasons(result)).toEqual({
+      expect(keptReasons(result)).toEqual({
         [images.running.id]: "in-use",
         [images.exited.id]: "in-use",
         [images.created.id]: "in-use",
@@ -385,7 +382,7 @@ describe("on cri-o", () => {
         status: { id: string };
       }
     ).status.id;
-    expect(reasons(result)).toEqual({
+    expect(keptReasons(result)).toEqual({
       [hex(images.running.id)]: "in-use",
       [hex(images.exited.id)]: "in-use",
       [hex(images.created.id)]: "in-use",

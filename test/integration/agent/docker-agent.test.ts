@@ -32,6 +32,7 @@ import { builtCli } from "../../support/agent-cli.js";
 import { Scratch, uniqueToken, type BuiltImage } from "../../support/containerd.js";
 import { startDockerd, type StandaloneDockerd } from "../../support/dockerd.js";
 import {
+  keptReasons,
   planIncluding,
   scenarioImages,
   type ScenarioImages,
@@ -85,8 +86,6 @@ async function agent(args: Record<string, unknown>): Promise<Run> {
 
 /** Every name and id the Engine holds now, by the CLI (not the code under test). */
 const present = () => new Set(dockerd.store.refs());
-const reasons = (r: AgentResult) =>
-  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
 /** The image store's own record of when an image came (what --min-age reads). */
 const backdate = (image: BuiltImage, ms: number) => {
   const file = join(
@@ -160,7 +159,7 @@ describe("agent with --client docker", () => {
     const now = present();
     for (const id of [images.del1.id, images.del2.id]) expect(now.has(id)).toBe(false);
     expect([...now].filter((r) => r.includes("del1") || r.includes("del2"))).toEqual([]);
-    expect(reasons(result)).toEqual({
+    expect(keptReasons(result)).toEqual({
       [images.running.id]: "in-use",
       [images.exited.id]: "in-use",
       [images.created.id]: "in-use",
@@ -241,7 +240,7 @@ describe("retention on Docker", () => {
     const { result } = await agent({ include: [`${repo}:*`], "keep-newest": "2" });
 
     expect(result.deleted.map((d) => d.id).sort()).toEqual([oldest.id, older.id].sort());
-    expect(reasons(result)).toEqual({ [middle.id]: "in-use", [newest.id]: "newest" });
+    expect(keptReasons(result)).toEqual({ [middle.id]: "in-use", [newest.id]: "newest" });
   });
 
   it("--min-age keeps what came recently and deletes what the image store recorded long ago", async () => {
@@ -266,7 +265,7 @@ describe("retention on Docker", () => {
     const { result } = await agent({ include: [`${repo}:*`], "max-images-per-node": "1" });
 
     expect(result.deleted.map((d) => d.id)).toEqual([a.id]);
-    expect(reasons(result)).toEqual({ [b.id]: "limit" });
+    expect(keptReasons(result)).toEqual({ [b.id]: "limit" });
     expect(result.limit).toMatchObject({ maxImages: 1, cut: 1 });
   });
 });
