@@ -60,6 +60,22 @@ async function ghostNode(suffix = ""): Promise<string> {
 
 const removeGhost = (name: string) => removeGhostNode(ns, name);
 
+/** `run --include x/*` by the built CLI with kubeconfig `kc` (a file `name` in tmp): how it ended. */
+const runAs = (kc: KubeConfig, name: string): Promise<{ code: number; stderr: string }> =>
+  execFileAsync(process.execPath, [
+    fixture.cli,
+    "run",
+    "--kubeconfig",
+    writeKubeconfig(kc, tmp, name),
+    "--namespace",
+    ns,
+    "--include",
+    "x/*",
+  ]).then(
+    (ok) => ({ code: 0, stderr: ok.stderr }),
+    (e: unknown) => e as { code: number; stderr: string },
+  );
+
 describe("controller against a real API server and kubelet", () => {
   beforeAll(async () => {
     fixture.images([ref("app:v1"), ref("app:v2"), ref("app:v3"), ref("app:v4"), ref("other:v1")]);
@@ -418,17 +434,8 @@ describe("controller against a real API server and kubelet", () => {
 
   it("exits 2 naming the verb and resource when the service account lacks the ClusterRole", async () => {
     const kc = await serviceAccountKubeConfig(ns, "kic-nocluster");
-    const r = await execFileAsync(process.execPath, [
-      fixture.cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(kc, tmp, "nocluster"),
-      "--namespace",
-      ns,
-      "--include",
-      "x/*",
-    ]).catch((e: unknown) => e as { code: number; stderr: string });
-    expect("code" in r ? r.code : 0).toBe(2);
+    const r = await runAs(kc, "nocluster");
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       new RegExp(
         // The run's first cluster-wide read is workload protection's (on by default).
@@ -446,19 +453,7 @@ describe("controller against a real API server and kubelet", () => {
       contexts: [{ name: "down", cluster: "down", user: "u" }],
       currentContext: "down",
     });
-    const r = await execFileAsync(process.execPath, [
-      fixture.cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(kc, tmp, "down"),
-      "--namespace",
-      ns,
-      "--include",
-      "x/*",
-    ]).then(
-      (ok) => ({ code: 0, stderr: ok.stderr }),
-      (e: unknown) => e as { code: number; stderr: string },
-    );
+    const r = await runAs(kc, "down");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: cannot reach the API server to list .*ECONNREFUSED/m);
   });

@@ -10,37 +10,30 @@
 // read went by, so each pod is created at a known step. The run visits a Node with no kubelet
 // first (its helper stays Pending until the 10 s node timeout): the real node's turn begins after
 // the view's own list, so its pods come from the watch, fresh to a resourceVersion read in its turn.
-import { randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runController } from "../../../src/controller/run.js";
 import { rotationStart } from "../../../src/controller/node-order.js";
 import { createRunSinks } from "../../../src/report/sinks/index.js";
-import { ensureCluster, kubectl } from "../../support/cluster.js";
+import { kubectl } from "../../support/cluster.js";
 import {
-  chartClusterRoleName,
-  chartRbac,
   collectingReporter,
+  controllerOnCluster,
   kubeFor,
   nodeImageNames,
-  removeNodeImages,
-  sampleImages,
-  serviceAccountKubeConfig,
   silent,
   testRunConfig,
   WORKLOAD_READS,
 } from "../../support/controller-on-cluster.js";
 import { passOn, startApiProxy, throughProxy, type ApiProxy } from "../../support/api-proxy.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-view-${tok}`;
-const repo = `demo.local/kic-view-${tok}`;
-const ref = (name: string) => `${repo}/${name}`;
+const fixture = controllerOnCluster("view", {
+  accounts: { kic: { allowPodDeletion: true, events: true } },
+});
+const { tok, ns, repo, ref, never } = fixture;
 const ghost = `kic-ghost-view-${tok}`;
-const never = () => new AbortController().signal;
-let nodeName = "";
-let sa: KubeConfig;
+const sa = (): KubeConfig => fixture.account("kic");
 
 type Step = "view-list" | "view-watch" | "helper-create" | "version-read";
 
@@ -141,14 +134,14 @@ async function runGhostFirst(proxy: ApiProxy, runName: string, include: string) 
   const { nodes, reporter } = collectingReporter();
   const config = testRunConfig(ns, runName, {
     include: [include],
-    nodes: [ghost, nodeName],
+    nodes: [ghost, fixture.nodeName],
     concurrency: 1,
     "node-timeout": "10s",
     "skip-not-ready": false,
   });
   const { summary } = await runController(config, {
     kube: kubeFor(
-      throughProxy(proxy.url, sa.getCurrentUser()?.token, ns),
+      throughProxy(proxy.url, sa().getCurrentUser()?.token, ns),
       "service account kic via proxy",
     ),
     log: silent,
@@ -168,7 +161,7 @@ const initPod = (name: string, init: string, app: string) => ({
   kind: "Pod",
   metadata: { name, namespace: ns },
   spec: {
-    nodeName,
+    nodeName: fixture.nodeName,
     restartPolicy: "Never",
     terminationGracePeriodSeconds: 0,
     initContainers: [{ name: "wait", image: init, imagePullPolicy: "Never" }],
@@ -177,7 +170,7 @@ const initPod = (name: string, init: string, app: string) => ({
 });
 
 /** A pod that never starts (a missing ConfigMap): no container exists. On the real node by default. */
-const stuckPod = (name: string, image: string, node = nodeName) => ({
+const stuckPod = (name: string, image: string, node = fixture.nodeName) => ({
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name, namespace: ns },
@@ -218,13 +211,6 @@ function keptReasons(
 
 describe("the run's shared pod view (real API server and kubelet)", () => {
   beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true, events: true }),
-    });
-    sa = await serviceAccountKubeConfig(ns, "kic");
     await apply({
       apiVersion: "v1",
       kind: "Node",
@@ -244,15 +230,10 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       "--ignore-not-found",
     ]);
     await kubectl(["delete", "node", ghost, "--ignore-not-found"]);
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    const name = chartClusterRoleName(ns, "kic");
-    await kubectl(["delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found"]);
-    await kubectl(["delete", "role,rolebinding", name, "-n", "default", "--ignore-not-found"]);
-    removeNodeImages(["init:v1", "late:v1", "free:v1", "relisted:v1", "once:v1"].map(ref));
   });
 
   it("protects the image of a pod bound to the node mid-run whose app container does not exist yet (init container running)", async () => {
-    sampleImages([ref("init:v1"), ref("late:v1"), ref("free:v1")]);
+    fixture.images([ref("init:v1"), ref("late:v1"), ref("free:v1")]);
     let created = false;
     const proxy = await startProxy({
       on: async (step) => {
@@ -278,8 +259,8 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
     });
     try {
       const { nodes, summary } = await runGhostFirst(proxy, `late-${tok}`, ref("*"));
-      expect(summary.nodes.map((n) => n.node)).toEqual([ghost, nodeName]);
-      const real = nodes.find((n) => n.node === nodeName);
+      expect(summary.nodes.map((n) => n.node)).toEqual([ghost, fixture.nodeName]);
+      const real = nodes.find((n) => n.node === fixture.nodeName);
       expect(real?.status, real?.reason).toBe("ok");
       const app = await kubectl(["get", "pod", "late", "-n", ns, "-o", "json"]);
       // Still true when the agent ran: the app container had not been created.
@@ -305,7 +286,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
   }, 180_000);
 
   it("re-lists after its watch broke mid-run and its resourceVersion was called expired (410), and protects the pod it missed", async () => {
-    sampleImages([ref("relisted:v1")]);
+    fixture.images([ref("relisted:v1")]);
     let madeMissed = false;
     const proxy = await startProxy({
       breakViewWatch: true,
@@ -320,7 +301,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
     });
     try {
       const { nodes, summary } = await runGhostFirst(proxy, `relist-${tok}`, ref("relisted:*"));
-      const real = nodes.find((n) => n.node === nodeName);
+      const real = nodes.find((n) => n.node === fixture.nodeName);
       expect(real?.status, real?.reason).toBe("ok");
       const reasons = keptReasons(real?.result);
       expect(Object.keys(reasons)).toEqual([ref("relisted:v1")]);
@@ -337,12 +318,12 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
   }, 180_000);
 
   it("asks per node only create, log and delete, plus the node's Event; everything else is the run's own", async () => {
-    sampleImages([ref("once:v1")]);
+    fixture.images([ref("once:v1")]);
     const config = testRunConfig(ns, `count-${tok}`, {
       include: [ref("once:*")],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
     });
-    const kube = kubeFor(sa, "service account kic");
+    const kube = kubeFor(sa(), "service account kic");
     const { nodes, reporter } = collectingReporter();
     const { summary } = await runController(config, {
       kube,
