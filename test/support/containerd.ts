@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheDir } from "./cluster.js";
+import { whenAnswering } from "./daemon-ready.js";
 import { killPids, removeMountedDir } from "./leftovers.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
@@ -183,27 +184,24 @@ export async function startContainerd(
     });
   let proc = launch();
   ctrBySocket.set(socket, bins.ctr);
-  const waitReady = async (): Promise<string> => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        return execFileSync(bins.ctr, ["--address", socket, "version"], {
+  const waitReady = (): Promise<string> =>
+    whenAnswering(
+      "containerd",
+      {
+        proc,
+        log,
+        stop: () => {
+          instance.stop();
+        },
+      },
+      () =>
+        execFileSync(bins.ctr, ["--address", socket, "version"], {
           encoding: "utf8",
           stdio: ["ignore", "pipe", "ignore"],
           timeout: 5000,
-        });
-      } catch {
-        // Not listening yet (or died: checked next).
-        if (proc.exitCode !== null || Date.now() > deadline) {
-          instance.stop();
-          throw new Error(
-            `containerd did not start; its log:\n${readFileSync(log, "utf8").slice(-2000)}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  };
+        }),
+      { tail: 2000 },
+    );
   const instance: StandaloneContainerd = {
     runtime,
     socket,

@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type ImageStore, uniqueToken, waitFor } from "./containerd.js";
+import { whenAnswering } from "./daemon-ready.js";
 import { killPids, removeMountedDir } from "./leftovers.js";
 
 const run = promisify(execFile);
@@ -178,22 +179,17 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
       stopDockerd(proc, dir, cgroupParent, removeContainers, madeRunDocker);
     },
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      instance.version = docker(["version", "--format", "{{.Server.Version}}"]).trim();
-      break;
-    } catch {
-      // Not listening yet (or died: checked next).
-      if (proc.exitCode !== null || Date.now() > deadline) {
+  instance.version = await whenAnswering(
+    "dockerd",
+    {
+      proc,
+      log,
+      stop: () => {
         instance.stop();
-        throw new Error(
-          `dockerd did not start; its log:\n${readFileSync(log, "utf8").slice(-3000)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+      },
+    },
+    () => docker(["version", "--format", "{{.Server.Version}}"]).trim(),
+  );
   return instance;
 }
 
