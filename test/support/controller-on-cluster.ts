@@ -354,6 +354,12 @@ export interface ControllerOnCluster {
   /** An AbortSignal nothing aborts. */
   readonly never: () => AbortSignal;
   /**
+   * A Pod manifest `name` in the fixture's namespace, bound to the real node, never restarted and
+   * gone at once when deleted; `spec` adds to it (its containers) or overrides (another nodeName),
+   * `metadata` adds to its metadata.
+   */
+  pod(name: string, spec: Record<string, unknown>, metadata?: Record<string, unknown>): object;
+  /**
    * runController as service account `as` (or with these clients), logging nowhere; the signal
    * is never() unless given.
    */
@@ -457,6 +463,12 @@ export function controllerOnCluster(
     },
     forgetImages: (names) => made.push(...names),
     never: () => new AbortController().signal,
+    pod: (podName, spec, metadata = {}) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: podName, namespace: ns, ...metadata },
+      spec: { nodeName, restartPolicy: "Never", terminationGracePeriodSeconds: 0, ...spec },
+    }),
     run: (as, config, deps) =>
       runController(config, {
         kube: typeof as === "string" ? kubeFor(account(as), `service account ${as}`) : as,

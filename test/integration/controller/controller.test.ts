@@ -32,18 +32,16 @@ const fixture = controllerOnCluster("ctl", {
 });
 const { tok, ns, repo, ref, tmp } = fixture;
 
-const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: ns, ...((extra.metadata as object | undefined) ?? {}) },
-  spec: {
-    nodeName: fixture.nodeName,
-    restartPolicy: "Never",
-    terminationGracePeriodSeconds: 0,
-    containers: [{ name: "c", image, imagePullPolicy: "Never" }],
-    ...((extra.spec as object | undefined) ?? {}),
-  },
-});
+const podManifest = (
+  name: string,
+  image: string,
+  extra: { metadata?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
+) =>
+  fixture.pod(
+    name,
+    { containers: [{ name: "c", image, imagePullPolicy: "Never" }], ...extra.spec },
+    extra.metadata,
+  );
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 

@@ -156,28 +156,16 @@ async function runGhostFirst(proxy: ApiProxy, runName: string, include: string) 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 
 /** A pod bound to the real node whose app container is not created while its init container sleeps. */
-const initPod = (name: string, init: string, app: string) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: ns },
-  spec: {
-    nodeName: fixture.nodeName,
-    restartPolicy: "Never",
-    terminationGracePeriodSeconds: 0,
+const initPod = (name: string, init: string, app: string) =>
+  fixture.pod(name, {
     initContainers: [{ name: "wait", image: init, imagePullPolicy: "Never" }],
     containers: [{ name: "app", image: app, imagePullPolicy: "Never" }],
-  },
-});
+  });
 
 /** A pod that never starts (a missing ConfigMap): no container exists. On the real node by default. */
-const stuckPod = (name: string, image: string, node = fixture.nodeName) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: ns },
-  spec: {
+const stuckPod = (name: string, image: string, node = fixture.nodeName) =>
+  fixture.pod(name, {
     nodeName: node,
-    restartPolicy: "Never",
-    terminationGracePeriodSeconds: 0,
     containers: [
       {
         name: "c",
@@ -187,8 +175,7 @@ const stuckPod = (name: string, image: string, node = fixture.nodeName) => ({
       },
     ],
     volumes: [{ name: "cfg", configMap: { name: `missing-${tok}` } }],
-  },
-});
+  });
 
 /** A start time whose rotation puts the Node without kubelet first (it sorts before kic-node). */
 function ghostFirst(): () => number {
