@@ -87,7 +87,6 @@ export function agentOnRuntime(
   let dockerd: StandaloneDockerd | undefined;
   let started: { socket: string; path: string; stop(): void } | undefined;
   let scratch: Scratch | undefined;
-  const silent = pino({ level: "silent" });
 
   /** How images get into the runtime; undefined: containerd's own (Scratch's default). */
   let store: ImageStore | undefined;
@@ -143,28 +142,34 @@ export function agentOnRuntime(
         () => store,
         own,
       ),
-    agent: (args, out = {}) => {
-      const config = loadAgentConfig(
-        {
-          socket: fixture.socket,
-          "host-exec": "direct",
-          "node-name": "it-node",
-          ...opts.defaults,
-          ...args,
-        },
-        {},
-      );
-      const lines = out.lines;
-      return runAgent(config, {
-        exec: createHostExec("direct"),
-        log: silent,
-        report:
-          out.report ??
-          createPrettyReporter(lines === undefined ? () => undefined : (l) => lines.push(l)),
-      });
-    },
+    agent: (args, out = {}) => runAgentDirect(fixture.socket, { ...opts.defaults, ...args }, out),
   };
   return fixture;
+}
+
+/**
+ * The agent in-process against the runtime at `socket`, as its helper pod runs it in direct mode
+ * (node "it-node"), logging nowhere; `args` over those. The pretty report's lines go to
+ * `out.lines` when given, or `out.report` is used; `out.now` is the agent's clock.
+ */
+export function runAgentDirect(
+  socket: string,
+  args: Record<string, unknown>,
+  out: { lines?: string[]; report?: AgentReporter; now?: () => number } = {},
+): Promise<AgentResult> {
+  const config = loadAgentConfig(
+    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
+    {},
+  );
+  const lines = out.lines;
+  return runAgent(config, {
+    exec: createHostExec("direct"),
+    log: pino({ level: "silent" }),
+    report:
+      out.report ??
+      createPrettyReporter(lines === undefined ? () => undefined : (l) => lines.push(l)),
+    ...(out.now === undefined ? {} : { now: out.now }),
+  });
 }
 
 /**

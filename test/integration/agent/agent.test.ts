@@ -8,14 +8,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
 import { createCrictlAdapter } from "../../../src/agent/crictl.js";
 import { createCtrAdapter } from "../../../src/agent/ctr.js";
 import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter, parseAgentResult } from "../../../src/agent/report.js";
+import { parseAgentResult } from "../../../src/agent/report.js";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   blobBytes,
   blobsOf,
@@ -33,6 +31,7 @@ import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 import { startCrio, type StandaloneCrio } from "../../support/crio.js";
 import {
   keptReasons,
+  runAgentDirect,
   planIncluding,
   scenarioImages,
   type ScenarioImages,
@@ -56,16 +55,8 @@ async function agent(
   args: Record<string, unknown>,
   label: string,
 ): Promise<{ result: AgentResult; lines: string[] }> {
-  const config = loadAgentConfig(
-    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
-    {},
-  );
   const lines: string[] = [];
-  const result = await runAgent(config, {
-    exec: createHostExec("direct"),
-    log: silent,
-    report: createPrettyReporter((l) => lines.push(l)),
-  });
+  const result = await runAgentDirect(socket, args, { lines });
   const d = result.durationsMs;
   timings.push(
     `  ${label.startsWith("cri-o") ? "" : `${containerd.runtime} `}${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,

@@ -6,18 +6,13 @@
 import { execFileSync } from "node:child_process";
 import { symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
 import {
   parseCrictlImageFsInfo,
   parseCtrContentBytes,
   parseCtrSnapshotUsage,
 } from "../../../src/agent/image-fs.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   blobsOf,
@@ -27,7 +22,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
-import { scratchPerBlock } from "../../support/agent-on-runtime.js";
+import { runAgentDirect, scratchPerBlock } from "../../support/agent-on-runtime.js";
 import { tempDir } from "../../support/temp-dir.js";
 
 let containerd: StandaloneContainerd;
@@ -55,22 +50,8 @@ function usedBytes(client: RuntimeClientName): number {
 const PAD = 300_000;
 
 async function agentRun(client: RuntimeClientName, include: string) {
-  const config = loadAgentConfig(
-    {
-      socket: containerd.socket,
-      "host-exec": "direct",
-      "node-name": "it-node",
-      client,
-      include: [include],
-    },
-    {},
-  );
   const lines: string[] = [];
-  const result = await runAgent(config, {
-    exec: createHostExec("direct"),
-    log: pino({ level: "silent" }),
-    report: createPrettyReporter((l) => lines.push(l)),
-  });
+  const result = await runAgentDirect(containerd.socket, { client, include: [include] }, { lines });
   return { result, label: lines.find((l) => l.startsWith("bytes: ")) };
 }
 

@@ -2,14 +2,9 @@
 // (read back with ctr), it survives a containerd restart between runs, and an image is deleted only
 // by the run after its clock passes N. The agent's "now" is injected (runAgent's `now`), so two
 // weeks pass in a second; the labels, the restart and the removals are real.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import { UNUSED_SINCE_LABEL } from "../../../src/agent/unused-clock.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
+import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import {
   CONTAINERD_RUNTIMES,
   crictl,
@@ -22,7 +17,7 @@ import {
   type StandaloneContainerd,
 } from "../../support/containerd.js";
 import { agentWithCrictlOnly } from "../../support/agent-cli.js";
-import { scratchPerBlock } from "../../support/agent-on-runtime.js";
+import { runAgentDirect, scratchPerBlock } from "../../support/agent-on-runtime.js";
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1, 3, 0, 0);
@@ -54,22 +49,8 @@ describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
     containerd.stop();
   });
 
-  async function agent(
-    client: RuntimeClientName,
-    nowMs: number,
-    args: Record<string, unknown>,
-  ): Promise<AgentResult> {
-    const config = loadAgentConfig(
-      { socket, "host-exec": "direct", "node-name": "it-node", client, ...args },
-      {},
-    );
-    return runAgent(config, {
-      exec: createHostExec("direct"),
-      log: pino({ level: "silent" }),
-      report: createPrettyReporter(() => undefined),
-      now: () => nowMs,
-    });
-  }
+  const agent = (client: RuntimeClientName, nowMs: number, args: Record<string, unknown>) =>
+    runAgentDirect(socket, { client, ...args }, { now: () => nowMs });
 
   describe.each(["crictl", "ctr"] as RuntimeClientName[])("with %s", (client) => {
     const scratch = scratchPerBlock(() => socket);

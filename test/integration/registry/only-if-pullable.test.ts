@@ -6,13 +6,8 @@ import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   imageRefs,
@@ -29,6 +24,7 @@ import {
   writePlainHttpHosts,
   type TestRegistry,
 } from "../../support/registry.js";
+import { runAgentDirect } from "../../support/agent-on-runtime.js";
 import { tempDir } from "../../support/temp-dir.js";
 
 const execFileAsync = promisify(execFile);
@@ -56,23 +52,8 @@ describe("--only-if-pullable on containerd with a private registry (token auth)"
     );
   }
 
-  async function agent(args: Record<string, unknown>, lines: string[]): Promise<AgentResult> {
-    const config = loadAgentConfig(
-      {
-        socket: cd.socket,
-        "host-exec": "direct",
-        "node-name": "it-node",
-        client: "crictl",
-        ...args,
-      },
-      {},
-    );
-    return runAgent(config, {
-      exec: createHostExec("direct"),
-      log: pino({ level: "silent" }),
-      report: createPrettyReporter((line) => lines.push(line)),
-    });
-  }
+  const agent = (args: Record<string, unknown>, lines: string[]): Promise<AgentResult> =>
+    runAgentDirect(cd.socket, { client: "crictl", ...args }, { lines });
 
   beforeAll(async () => {
     registry = await startRegistry("token");
