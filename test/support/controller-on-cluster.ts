@@ -299,9 +299,6 @@ export async function eventually<T>(
   }
 }
 
-/** Compiles src/ into a temp directory (package.json beside dist/, as in the image) for CLI runs. */
-export { buildCliInTemp as buildCli, removeBuiltCli } from "./built-cli.js";
-
 export function writeKubeconfig(kc: KubeConfig, dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.kubeconfig`);
