@@ -170,7 +170,7 @@ export function helmRelease(opts: {
       ).trim();
       if (!/^cronjob\.batch\/\S+$/.test(cronjob))
         throw new Error(
-          `no one CronJob of release ${release} in ${ns}: ${JSON.stringify(cronjob)}`,
+          `expected one CronJob of release ${release} in ${ns}, got ${JSON.stringify(cronjob)}`,
         );
       await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
       try {
