@@ -5,12 +5,12 @@
 // mounted, the image's clients, in the socket's group as the local node configures it: containerd's
 // [grpc] gid, test/cluster/containerd.sh).
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { V1PodSpec } from "@kubernetes/client-node";
 import { parseAgentResult } from "../../src/agent/report.js";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { imagesOnNode, repo, run, helmRelease } from "../support/helm-release.js";
+import { imagesOnNode, importSampleImages, helmRelease } from "../support/helm-release.js";
+import { applyIn, podOnNode, sleeper, waitReady } from "../support/kube-objects.js";
 
 type HelperMode = "privileged" | "socket";
 const MODES: HelperMode[] = ["privileged", "socket"];
@@ -37,10 +37,6 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         ]
       : [];
   const images = [`${prefix}/app:v1`, `${prefix}/app:v2`, `${prefix}/app:v3`, `${prefix}/keep:v1`];
-
-  async function importImages(refs: string[]): Promise<void> {
-    await run("bash", [join(repo, "test/cluster/sample-images.sh"), ...refs]);
-  }
 
   const chart = helmRelease({ ns, release, imagePrefix: prefix });
 
@@ -91,28 +87,10 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     let started = 0;
     beforeAll(async () => {
       started = Date.now();
-      const { nodeName } = ensureCluster();
-      await importImages(images);
+      await importSampleImages(images);
       // app:v3 is what a running pod uses.
-      await kubectl(["apply", "-n", ns, "-f", "-"], {
-        input: JSON.stringify({
-          apiVersion: "v1",
-          kind: "Pod",
-          metadata: { name: "workload" },
-          spec: {
-            nodeName,
-            containers: [
-              {
-                name: "app",
-                image: `${prefix}/app:v3`,
-                imagePullPolicy: "Never",
-                command: ["sleep", "3600"],
-              },
-            ],
-          },
-        }),
-      });
-      await kubectl(["wait", "-n", ns, "pod/workload", "--for=condition=Ready", "--timeout=60s"]);
+      await applyIn(ns, podOnNode("workload", [sleeper("app", `${prefix}/app:v3`)]));
+      await waitReady(ns, "workload");
     });
 
     it("deletes the matching unused images, keeps the used one, and logs a section per node and a summary", async () => {
@@ -149,7 +127,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
     });
 
     it("with rbac.allowPodDeletion=false keeps the helper pod and prints the command that deletes it", async () => {
-      await importImages([`${prefix}/app:v1`]);
+      await importSampleImages([`${prefix}/app:v1`]);
       await installChart(["--set", "rbac.allowPodDeletion=false"]);
       const role = JSON.parse(await kubectl(["get", "role", "-n", ns, "-o", "json"])) as {
         items: { rules: { resources: string[]; verbs: string[] }[] }[];
@@ -192,12 +170,7 @@ describe.each(MODES)("helper.mode=%s", (mode) => {
         const missing = "/run/kic-e2e-no-such-runtime.sock";
         // type: Socket makes the kubelet check the path before the container starts.
         await installChart(["--set", `runtime.socket=${missing}`, "--set", "timeouts.node=20s"]);
-        const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
-        const job = `nosock-${id}`;
-        await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, job]);
-        await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=Failed", "--timeout=180s"]);
-        const log = await kubectl(["logs", "-n", ns, `job/${job}`]);
-        process.stdout.write(log);
+        const log = await chart.runJobNow(`nosock-${id}`, "Failed");
         expect(log).toMatch(new RegExp(`^\\[1/1\\] ${nodeName}: FAILED after `, "m"));
         expect(log).toContain(`hostPath type check failed: ${missing} is not a socket file`);
         expect(log).toMatch(/^summary of run \S+: 1 node: 0 ok, 1 failed/m);

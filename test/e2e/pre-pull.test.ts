@@ -8,10 +8,11 @@
 // runtime's pull but never asked for here; a registry that demands them is tested on the node
 // lane (test/integration/registry/agent-pull.test.ts, htpasswd).
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cliFromSource } from "../support/agent-cli.js";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, pushImages, repo, run } from "../support/helm-release.js";
+import { helmRelease, imagesOnNode, pushImages, run } from "../support/helm-release.js";
+import { applyIn, idleDeployment, pullSecret } from "../support/kube-objects.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-pp-${id}`;
@@ -54,62 +55,33 @@ describe("pre-pull from the cluster's registry", () => {
     }
   }
 
+  const chart = helmRelease({ ns, release, imagePrefix: prefix });
+
   async function install(images: string[]): Promise<void> {
-    await helm([
-      "upgrade",
-      "--install",
-      release,
-      "chart",
-      "-n",
-      ns,
-      "-f",
-      "test/local-cluster-values.yaml",
-      "--set",
-      `runtime.socket=${c.containerdSocket}`,
-      "--set",
-      "schedule=0 3 * * *",
-      "--set",
-      "images.include={docker.io/acme/*}",
-      "--set",
-      `nodes.names={${c.nodeName}}`,
-      "--set",
-      "prePull.enabled=true",
-      "--set",
-      `prePull.images={${images.join(",")}}`,
-      "--set",
-      "prePull.backoff=1s",
-      "--set",
-      "registryPullSecrets={e2e-pull}",
-      // Helper pods stay, so their spec can be read for the Secret.
-      "--set",
-      "rbac.allowPodDeletion=false",
-    ]);
+    // No --wait: the pre-pull Job runs on; jobOutcome() waits for it.
+    await chart.install(
+      [
+        "--set",
+        "images.include={docker.io/acme/*}",
+        "--set",
+        "prePull.enabled=true",
+        "--set",
+        `prePull.images={${images.join(",")}}`,
+        "--set",
+        "prePull.backoff=1s",
+        "--set",
+        "registryPullSecrets={e2e-pull}",
+        // Helper pods stay, so their spec can be read for the Secret.
+        "--set",
+        "rbac.allowPodDeletion=false",
+      ],
+      { wait: false },
+    );
   }
 
   beforeAll(async () => {
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
     await pushImages([`${prefix}/app:v1`, `${prefix}/app:v2`, `${prefix}/app:v3`]);
-    const auth = Buffer.from(`kic:${password}`).toString("base64");
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: JSON.stringify({
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: "e2e-pull" },
-        type: "kubernetes.io/dockerconfigjson",
-        stringData: {
-          ".dockerconfigjson": JSON.stringify({ auths: { [c.registry]: { auth } } }),
-        },
-      }),
-    });
-  });
-
-  afterAll(async () => {
-    await helm(["uninstall", release, "-n", ns]).catch(() => "");
-    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-    const left = await imagesOnNode(prefix);
-    if (left.length > 0)
-      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+    await applyIn(ns, pullSecret("e2e-pull", c.registry, "kic", password));
   });
 
   it("helm install: the Job pulls what is missing, says what was there, and fails a missing tag with its reason", async () => {
@@ -179,52 +151,29 @@ describe("pre-pull from the cluster's registry", () => {
 
   it("pull --images-of from a workstation: a Deployment's images on the nodes it could run on", async () => {
     const deployment = (name: string, image: string, nodeSelector: Record<string, string>) =>
-      JSON.stringify({
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name },
-        spec: {
-          replicas: 0,
-          selector: { matchLabels: { app: name } },
-          template: {
-            metadata: { labels: { app: name } },
-            spec: { nodeSelector, containers: [{ name: "c", image }] },
-          },
-        },
-      });
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: deployment("web", `${prefix}/app:v3`, { "kubernetes.io/hostname": c.nodeName }),
-    });
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: deployment("gpu", `${prefix}/app:v3`, { pool: "gpu" }),
-    });
+      idleDeployment(name, { nodeSelector, containers: [{ name: "c", image }] });
+    await applyIn(
+      ns,
+      deployment("web", `${prefix}/app:v3`, { "kubernetes.io/hostname": c.nodeName }),
+    );
+    await applyIn(ns, deployment("gpu", `${prefix}/app:v3`, { pool: "gpu" }));
     const cli = async (args: string[]) => {
-      try {
-        const r = await run(
-          join(repo, "node_modules/.bin/vite-node"),
-          [
-            join(repo, "src/cli.ts"),
-            "--",
-            "pull",
-            "--kubeconfig",
-            c.kubeconfig,
-            "-n",
-            ns,
-            `--socket=${c.containerdSocket}`,
-            "--nsenter-target=containerd",
-            `--helper-image=${c.image}`,
-            "--helper-image-pull-policy=Never",
-            "--node-timeout=2m",
-            "--node-selector=",
-            ...args,
-          ],
-          { cwd: repo, env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
-        );
-        return { code: 0, stdout: r.stdout };
-      } catch (err) {
-        const e = err as { code?: number; stdout?: string; stderr?: string };
-        return { code: e.code ?? -1, stdout: `${e.stdout ?? ""}${e.stderr ?? ""}` };
-      }
+      const r = await cliFromSource([
+        "pull",
+        "--kubeconfig",
+        c.kubeconfig,
+        "-n",
+        ns,
+        `--socket=${c.containerdSocket}`,
+        "--nsenter-target=containerd",
+        `--helper-image=${c.image}`,
+        "--helper-image-pull-policy=Never",
+        "--node-timeout=2m",
+        "--node-selector=",
+        ...args,
+      ]);
+      // A failed run's stderr is read as its output.
+      return { code: r.code, stdout: r.code === 0 ? r.stdout : `${r.stdout}${r.stderr}` };
     };
     const nowhere = await cli(["--images-of", `deployment/${ns}/gpu`]);
     process.stdout.write(nowhere.stdout);

@@ -9,15 +9,15 @@
 import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { join } from "node:path";
 import {
   imagesOnNode,
+  importSampleImages,
   pushImages,
-  repo,
   run,
   type PushedImage,
   helmRelease,
 } from "../support/helm-release.js";
+import { applyIn, podOnNode, pullSecret, sleeper, waitReady } from "../support/kube-objects.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-reg-${id}`;
@@ -30,22 +30,23 @@ describe("pods pull from the cluster's registry", () => {
   let pushed: Map<string, PushedImage>;
   const chart = helmRelease({ ns, release, imagePrefix: prefix });
 
-  function pod(name: string, image: string, pullPolicy: "IfNotPresent" | "Always"): string {
-    return JSON.stringify({
-      apiVersion: "v1",
-      kind: "Pod",
-      metadata: { name },
-      spec: {
-        nodeName: ensureCluster().nodeName,
-        terminationGracePeriodSeconds: 0,
-        containers: [{ name: "c", image, imagePullPolicy: pullPolicy, command: ["sleep", "3600"] }],
-      },
-    });
+  /** The chart deleting only under <prefix>/onlyif/ what its registry still serves, with `secret`. */
+  async function installOnlyIfPullable(secret: string, ...more: string[]): Promise<void> {
+    await chart.install([
+      "--set",
+      `images.include={${prefix}/onlyif/*}`,
+      "--set",
+      "images.onlyIfPullable=true",
+      "--set",
+      `registryPullSecrets={${secret}}`,
+      ...more,
+    ]);
   }
 
   async function startPod(name: string, image: string, pullPolicy: "IfNotPresent" | "Always") {
-    await kubectl(["apply", "-n", ns, "-f", "-"], { input: pod(name, image, pullPolicy) });
-    await kubectl(["wait", "-n", ns, `pod/${name}`, "--for=condition=Ready", "--timeout=90s"]);
+    const containers = [sleeper("c", image, pullPolicy)];
+    await applyIn(ns, podOnNode(name, containers, { terminationGracePeriodSeconds: 0 }));
+    await waitReady(ns, name, "90s");
   }
 
   /** The kubelet's image events of a pod: "Pulling", "Pulled" and their messages. */
@@ -200,7 +201,7 @@ describe("pods pull from the cluster's registry", () => {
     await kubectl(["delete", "pod", "-n", ns, "pull1", "pull2", "--wait=true", "--timeout=60s"]);
     await waitUntilContainersGone(["pull1", "pull2"]);
     // Side-loaded: imported under the registry's name, never pushed there (an air-gapped copy).
-    await run("bash", [join(repo, "test/cluster/sample-images.sh"), `${only}/side:v1`]);
+    await importSampleImages([`${only}/side:v1`]);
     // The registry stops serving app:v2 (its manifest, with every tag on it, is deleted there).
     const del = await fetch(
       `http://${registry}/v2/e2e-${id}/onlyif/app/manifests/${got.get(`${only}/app:v2`)?.manifest ?? "?"}`,
@@ -208,31 +209,8 @@ describe("pods pull from the cluster's registry", () => {
     );
     expect(del.status).toBe(202);
     // A pull Secret for the registry (it needs none; the Secret still travels the whole way).
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: JSON.stringify({
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name: "registry-pull" },
-        type: "kubernetes.io/dockerconfigjson",
-        data: {
-          ".dockerconfigjson": Buffer.from(
-            JSON.stringify({
-              auths: {
-                [registry]: { auth: Buffer.from("kic:kic-e2e-password").toString("base64") },
-              },
-            }),
-          ).toString("base64"),
-        },
-      }),
-    });
-    await chart.install([
-      "--set",
-      `images.include={${only}/*}`,
-      "--set",
-      "images.onlyIfPullable=true",
-      "--set",
-      "registryPullSecrets={registry-pull}",
-    ]);
+    await applyIn(ns, pullSecret("registry-pull", registry, "kic", "kic-e2e-password", true));
+    await installOnlyIfPullable("registry-pull");
 
     const log = await chart.runJobNow(`pullable-${id}`);
 
@@ -255,18 +233,13 @@ describe("pods pull from the cluster's registry", () => {
   it("images.onlyIfPullable in helper.mode=socket: the unprivileged agent reads the mounted Secret and asks from the node's network", async () => {
     const c = ensureCluster();
     const only = `${prefix}/onlyif`;
-    await chart.install([
-      "--set",
-      `images.include={${only}/*}`,
-      "--set",
-      "images.onlyIfPullable=true",
-      "--set",
-      "registryPullSecrets={registry-pull}",
+    await installOnlyIfPullable(
+      "registry-pull",
       "--set",
       "helper.mode=socket",
       "--set",
       `helper.socket.gid=${String(c.containerdSocketGid)}`,
-    ]);
+    );
 
     const log = await chart.runJobNow(`socket-${id}`);
 
@@ -281,20 +254,9 @@ describe("pods pull from the cluster's registry", () => {
   });
 
   it("images.onlyIfPullable with a registry pull Secret that does not exist: the run stops before any node, exit 2, naming the Secret", async () => {
-    await chart.install([
-      "--set",
-      `images.include={${prefix}/onlyif/*}`,
-      "--set",
-      "images.onlyIfPullable=true",
-      "--set",
-      "registryPullSecrets={no-such-secret}",
-    ]);
-    const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
+    await installOnlyIfPullable("no-such-secret");
     const job = `nosecret-${id}`;
-    await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, job]);
-    await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=Failed", "--timeout=180s"]);
-    const log = await kubectl(["logs", "-n", ns, `job/${job}`]);
-    process.stdout.write(log);
+    const log = await chart.runJobNow(job, "Failed");
     expect(log).toContain(
       `invalid --registry-pull-secret: given "no-such-secret"; no Secret no-such-secret in namespace ${ns}: create it there`,
     );

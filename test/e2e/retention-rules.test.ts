@@ -2,12 +2,10 @@
 // by the creation time in each image's config, a protected image whose reason names the Pending pod
 // that needs it, and limits.maxImagesPerNode cutting the node short, each read from the Job's log.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ensureCluster, kubectl } from "../support/cluster.js";
-import { imagesOnNode, repo, run, helmRelease } from "../support/helm-release.js";
-import { tempDir } from "../support/temp-dir.js";
+import { ensureCluster } from "../support/cluster.js";
+import { imagesOnNode, importSampleImages, helmRelease } from "../support/helm-release.js";
+import { applyIn, podOnNode, sleeper, waitReady } from "../support/kube-objects.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-rules-${id}`;
@@ -15,76 +13,44 @@ const release = `rules-${id}`;
 const prefix = `e2e.local/${id}`;
 const month = (m: number) => `2026-${String(m).padStart(2, "0")}-01T00:00:00Z`;
 
-/** Imports sample images, each `[ref, month it was built]`. */
-async function importImages(images: [string, number][]): Promise<void> {
-  await run("bash", [
-    join(repo, "test/cluster/sample-images.sh"),
-    ...images.map(([ref, m]) => `${ref}=${month(m)}`),
-  ]);
+/**
+ * Imports sample images: for each repository, its tags `v<month>` in the order given, each built
+ * on the first of that month of 2026.
+ */
+async function importImages(repos: Record<string, number[]>): Promise<void> {
+  await importSampleImages(
+    Object.entries(repos).flatMap(([repo, months]) =>
+      months.map((m) => `${repo}:v${String(m)}=${month(m)}`),
+    ),
+  );
 }
 
-const valuesDir = tempDir("kic-e2e-values-");
 const chart = helmRelease({ ns, release, imagePrefix: prefix });
 
-/** Installs the chart with these values (as a file: expressions keep their backslashes). */
-async function installChart(values: Record<string, unknown>): Promise<void> {
-  const c = ensureCluster();
-  const file = join(mkdtempSync(join(valuesDir, "install-")), "values.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      schedule: "0 3 * * *",
-      runtime: { socket: c.containerdSocket, nsenterTarget: "containerd" },
-      // Only the real node: benchmarks may add kwok nodes to the same cluster.
-      nodes: { names: [c.nodeName] },
-      ...values,
-    }),
+function pod(name: string, image: string, pending = false): object {
+  // A config map that does not exist keeps the pod Pending: no container, yet it needs the image.
+  const cfg = pending ? { volumeMounts: [{ name: "cfg", mountPath: "/cfg" }] } : {};
+  return podOnNode(
+    name,
+    [sleeper("c", image, "Never", cfg)],
+    pending ? { volumes: [{ name: "cfg", configMap: { name: "not-yet-created" } }] } : {},
   );
-  await chart.install(["-f", file]);
-}
-
-function pod(name: string, image: string, pending = false): string {
-  return JSON.stringify({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name },
-    spec: {
-      nodeName: ensureCluster().nodeName,
-      containers: [
-        {
-          name: "c",
-          image,
-          imagePullPolicy: "Never",
-          command: ["sleep", "3600"],
-          // A config map that does not exist keeps the pod Pending: no container, yet it needs the image.
-          ...(pending ? { volumeMounts: [{ name: "cfg", mountPath: "/cfg" }] } : {}),
-        },
-      ],
-      ...(pending ? { volumes: [{ name: "cfg", configMap: { name: "not-yet-created" } }] } : {}),
-    },
-  });
 }
 
 describe("retention rules on the real cluster", () => {
   it("a grep include and keepNewest 1: the newest release and the running one stay, a Pending pod's image is protected by name", async () => {
     const { nodeName } = ensureCluster();
-    await importImages([
-      [`${prefix}/app:v1`, 1],
-      [`${prefix}/app:v2`, 2],
-      [`${prefix}/app:v3`, 3],
-      [`${prefix}/app:v4`, 4],
-      [`${prefix}/api:v1`, 1],
-      [`${prefix}/api:v2`, 2],
-      [`${prefix}/tools:v1`, 1],
-    ]);
-    // app:v2 runs (a rolled-back release); api:v1 is what a Pending pod waits for.
-    await kubectl(["apply", "-n", ns, "-f", "-"], { input: pod("workload", `${prefix}/app:v2`) });
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: pod("waiting", `${prefix}/api:v1`, true),
+    await importImages({
+      [`${prefix}/app`]: [1, 2, 3, 4],
+      [`${prefix}/api`]: [1, 2],
+      [`${prefix}/tools`]: [1],
     });
-    await kubectl(["wait", "-n", ns, "pod/workload", "--for=condition=Ready", "--timeout=60s"]);
+    // app:v2 runs (a rolled-back release); api:v1 is what a Pending pod waits for.
+    await applyIn(ns, pod("workload", `${prefix}/app:v2`));
+    await applyIn(ns, pod("waiting", `${prefix}/api:v1`, true));
+    await waitReady(ns, "workload");
     const escaped = prefix.replace(/\./g, "\\.");
-    await installChart({
+    await chart.installValues({
       images: { include: [`/^${escaped}\\/(app|api):v[0-9]+$/`], keepNewest: 1 },
     });
 
@@ -125,12 +91,9 @@ describe("retention rules on the real cluster", () => {
 
   it("limits.maxImagesPerNode 1 deletes the oldest, keeps the rest with reason limit and says the node was cut short", async () => {
     const { nodeName } = ensureCluster();
-    await importImages([
-      [`${prefix}/lim:v3`, 3],
-      [`${prefix}/lim:v1`, 1],
-      [`${prefix}/lim:v2`, 2],
-    ]);
-    await installChart({
+    // Imported out of build order: the limit goes by age, not by arrival.
+    await importImages({ [`${prefix}/lim`]: [3, 1, 2] });
+    await chart.installValues({
       images: { include: [`${prefix}/lim:*`] },
       limits: { maxImagesPerNode: 1 },
     });

@@ -4,88 +4,27 @@
 // --unused-for clocks (images.unusedFor: 0s), proving the flag passes the admission policy and the
 // labels are written on the node through nsenter.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helm, imagesOnNode, repo, run } from "../support/helm-release.js";
-import { tempDir } from "../support/temp-dir.js";
+import {
+  ctrOnNode,
+  helmRelease,
+  imagesOnNode,
+  importSampleImages,
+} from "../support/helm-release.js";
+import { applyIn, idleDeployment, sleeper } from "../support/kube-objects.js";
 
 const id = randomBytes(3).toString("hex");
 const ns = `kic-e2e-workloads-${id}`;
 const release = `workloads-${id}`;
 const prefix = `e2e.local/${id}`;
-const valuesDir = tempDir("kic-e2e-values-");
+const chart = helmRelease({ ns, release, imagePrefix: prefix });
 
-async function installChart(values: Record<string, unknown>): Promise<void> {
-  const c = ensureCluster();
-  const file = join(mkdtempSync(join(valuesDir, "install-")), "values.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      schedule: "0 3 * * *",
-      runtime: { socket: c.containerdSocket, nsenterTarget: "containerd" },
-      nodes: { names: [c.nodeName] },
-      ...values,
-    }),
-  );
-  await helm([
-    "upgrade",
-    "--install",
-    release,
-    "chart",
-    "-n",
-    ns,
-    "--wait",
-    "-f",
-    "test/local-cluster-values.yaml",
-    "-f",
-    file,
-  ]);
-}
-
-async function runJobNow(name: string): Promise<string> {
-  const cronjob = (
-    await kubectl([
-      "get",
-      "cronjob",
-      "-n",
-      ns,
-      "-l",
-      `app.kubernetes.io/instance=${release}`,
-      "-o",
-      "name",
-    ])
-  ).trim();
-  await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
-  try {
-    await kubectl(["wait", "-n", ns, `job/${name}`, "--for=condition=complete", "--timeout=240s"]);
-  } finally {
-    process.stdout.write(
-      await kubectl(["logs", "-n", ns, `job/${name}`]).catch((e: unknown) => String(e)),
-    );
-  }
-  return kubectl(["logs", "-n", ns, `job/${name}`]);
-}
-
-const container = (image: string) => ({
-  name: "c",
-  image,
-  imagePullPolicy: "Never",
-  command: ["sleep", "3600"],
-});
+const container = (image: string) => sleeper("c", image);
 
 /** The clock label of an image reference on the node, or undefined. */
 async function clockOf(ref: string): Promise<string | undefined> {
-  const c = ensureCluster();
-  const { stdout } = await run("ctr", [
-    "--address",
-    c.containerdSocket,
-    "-n",
-    "k8s.io",
-    "images",
-    "ls",
-  ]);
+  const stdout = await ctrOnNode(["images", "ls"]);
   // The clock is kept on the image's own record (named sha256:<image id>), which points at the
   // same manifest digest as the tag's record.
   const lines = stdout.split("\n");
@@ -95,65 +34,24 @@ async function clockOf(ref: string): Promise<string | undefined> {
 }
 
 describe("workload protection on the real cluster", () => {
-  beforeAll(async () => {
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-  });
-
-  afterAll(async () => {
-    await helm(["uninstall", release, "-n", ns]).catch(() => "");
-    await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
-    const left = await imagesOnNode(prefix);
-    if (left.length > 0) {
-      const c = ensureCluster();
-      await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
-    }
-  });
-
   it("keeps a suspended CronJob's and a zero-replica Deployment's images, naming them, and deletes them once the workloads are gone", async () => {
     const { nodeName } = ensureCluster();
-    await run("bash", [
-      join(repo, "test/cluster/sample-images.sh"),
-      `${prefix}/backup:v1`,
-      `${prefix}/web:v1`,
-      `${prefix}/loose:v1`,
-    ]);
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: JSON.stringify({
-        apiVersion: "batch/v1",
-        kind: "CronJob",
-        metadata: { name: "backup" },
-        spec: {
-          schedule: "0 3 * * *",
-          suspend: true,
-          jobTemplate: {
-            spec: {
-              template: {
-                spec: { restartPolicy: "Never", containers: [container(`${prefix}/backup:v1`)] },
-              },
-            },
-          },
-        },
-      }),
+    await importSampleImages([`${prefix}/backup:v1`, `${prefix}/web:v1`, `${prefix}/loose:v1`]);
+    const backup = { restartPolicy: "Never", containers: [container(`${prefix}/backup:v1`)] };
+    await applyIn(ns, {
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "backup" },
+      spec: {
+        schedule: "0 3 * * *",
+        suspend: true,
+        jobTemplate: { spec: { template: { spec: backup } } },
+      },
     });
-    await kubectl(["apply", "-n", ns, "-f", "-"], {
-      input: JSON.stringify({
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: { name: "web" },
-        spec: {
-          replicas: 0,
-          selector: { matchLabels: { app: "web" } },
-          template: {
-            metadata: { labels: { app: "web" } },
-            spec: { containers: [container(`${prefix}/web:v1`)] },
-          },
-        },
-      }),
-    });
-    await installChart({ images: { include: [`${prefix}/*`], unusedFor: "0s" } });
+    await applyIn(ns, idleDeployment("web", { containers: [container(`${prefix}/web:v1`)] }));
+    await chart.installValues({ images: { include: [`${prefix}/*`], unusedFor: "0s" } });
 
-    const first = await runJobNow(`first-${id}`);
+    const first = await chart.runJobNow(`first-${id}`);
 
     expect(await imagesOnNode(prefix)).toEqual([`${prefix}/backup:v1`, `${prefix}/web:v1`].sort());
     expect(first).toContain(`deleted  ${prefix}/loose:v1`);
@@ -188,7 +86,7 @@ describe("workload protection on the real cluster", () => {
       "--timeout=60s",
     ]).catch(() => "");
 
-    const second = await runJobNow(`second-${id}`);
+    const second = await chart.runJobNow(`second-${id}`);
 
     expect(second).toContain(`deleted  ${prefix}/backup:v1`);
     expect(second).toContain(`deleted  ${prefix}/web:v1`);

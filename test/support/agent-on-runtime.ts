@@ -7,7 +7,10 @@ import { afterAll, beforeAll } from "vitest";
 import { runAgent } from "../../src/agent/agent.js";
 import { createHostExec } from "../../src/agent/host-exec.js";
 import { createPrettyReporter, type AgentReporter } from "../../src/agent/report.js";
+import { planDeletions, type Plan } from "../../src/agent/plan.js";
+import type { Inventory } from "../../src/agent/inventory.js";
 import { loadAgentConfig } from "../../src/config/agent-options.js";
+import { compilePatterns } from "../../src/config/patterns.js";
 import type { AgentResult, RuntimeClientName } from "../../src/run-model/agent-result.js";
 import {
   Scratch,
@@ -84,7 +87,6 @@ export function agentOnRuntime(
   let dockerd: StandaloneDockerd | undefined;
   let started: { socket: string; path: string; stop(): void } | undefined;
   let scratch: Scratch | undefined;
-  const silent = pino({ level: "silent" });
 
   /** How images get into the runtime; undefined: containerd's own (Scratch's default). */
   let store: ImageStore | undefined;
@@ -134,38 +136,73 @@ export function agentOnRuntime(
     get dockerd() {
       return must(dockerd, "Docker Engine");
     },
-    blockScratch: () => {
-      let current: Scratch | undefined;
-      beforeAll(() => {
-        current = new Scratch(fixture.socket, store, own);
-      });
-      afterAll(() => {
-        current?.cleanup();
-      });
-      return () => must(current, "block scratch");
-    },
-    agent: (args, out = {}) => {
-      const config = loadAgentConfig(
-        {
-          socket: fixture.socket,
-          "host-exec": "direct",
-          "node-name": "it-node",
-          ...opts.defaults,
-          ...args,
-        },
-        {},
-      );
-      const lines = out.lines;
-      return runAgent(config, {
-        exec: createHostExec("direct"),
-        log: silent,
-        report:
-          out.report ??
-          createPrettyReporter(lines === undefined ? () => undefined : (l) => lines.push(l)),
-      });
-    },
+    blockScratch: () =>
+      scratchPerBlock(
+        () => fixture.socket,
+        () => store,
+        own,
+      ),
+    agent: (args, out = {}) => runAgentDirect(fixture.socket, { ...opts.defaults, ...args }, out),
   };
   return fixture;
+}
+
+/**
+ * The agent in-process against the runtime at `socket`, as its helper pod runs it in direct mode
+ * (node "it-node"), logging nowhere; `args` over those. The pretty report's lines go to
+ * `out.lines` when given, or `out.report` is used; `out.now` is the agent's clock.
+ */
+export function runAgentDirect(
+  socket: string,
+  args: Record<string, unknown>,
+  out: { lines?: string[]; report?: AgentReporter; now?: () => number } = {},
+): Promise<AgentResult> {
+  const config = loadAgentConfig(
+    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
+    {},
+  );
+  const lines = out.lines;
+  return runAgent(config, {
+    exec: createHostExec("direct"),
+    log: pino({ level: "silent" }),
+    report:
+      out.report ??
+      createPrettyReporter(lines === undefined ? () => undefined : (l) => lines.push(l)),
+    ...(out.now === undefined ? {} : { now: out.now }),
+  });
+}
+
+/**
+ * A Scratch on the runtime at `socket()` for the describe block (or file) this is called in: made
+ * before its tests, cleaned up after them; every test names its images uniquely, so they share it.
+ * Returns its getter. `store()`: how images get into the runtime (containerd's own by default).
+ */
+export function scratchPerBlock(
+  socket: () => string,
+  store: () => ImageStore | undefined = () => undefined,
+  own: { ownPidNamespaces?: boolean } = {},
+): () => Scratch {
+  let current: Scratch | undefined;
+  beforeAll(() => {
+    current = new Scratch(socket(), store(), own);
+  });
+  afterAll(() => {
+    current?.cleanup();
+  });
+  return () => {
+    if (current === undefined) throw new Error("no block scratch: its beforeAll has not run");
+    return current;
+  };
+}
+
+/** The plan for `inventory` with `include` alone (no exclude, nothing protected), as of now. */
+export function planIncluding(inventory: Inventory, include: string): Plan {
+  return planDeletions(inventory, {
+    include: compilePatterns("--include", [include], "include"),
+    exclude: [],
+    protect: [],
+    nowMs: Date.now(),
+  });
 }
 
 /** Image id -> keep reason, for every image kept for a reason other than not matching. */

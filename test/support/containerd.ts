@@ -19,6 +19,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cacheDir } from "./cluster.js";
+import { whenAnswering } from "./daemon-ready.js";
+import { killPids, removeMountedDir } from "./leftovers.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..");
 export const binDir = join(cacheDir, "bin");
@@ -182,27 +184,24 @@ export async function startContainerd(
     });
   let proc = launch();
   ctrBySocket.set(socket, bins.ctr);
-  const waitReady = async (): Promise<string> => {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        return execFileSync(bins.ctr, ["--address", socket, "version"], {
+  const waitReady = (): Promise<string> =>
+    whenAnswering(
+      "containerd",
+      {
+        proc,
+        log,
+        stop: () => {
+          instance.stop();
+        },
+      },
+      () =>
+        execFileSync(bins.ctr, ["--address", socket, "version"], {
           encoding: "utf8",
           stdio: ["ignore", "pipe", "ignore"],
           timeout: 5000,
-        });
-      } catch {
-        // Not listening yet (or died: checked next).
-        if (proc.exitCode !== null || Date.now() > deadline) {
-          instance.stop();
-          throw new Error(
-            `containerd did not start; its log:\n${readFileSync(log, "utf8").slice(-2000)}`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  };
+        }),
+      { tail: 2000 },
+    );
   const instance: StandaloneContainerd = {
     runtime,
     socket,
@@ -271,28 +270,8 @@ function stopContainerd(proc: ChildProcess, socket: string, dir: string): void {
       }
     });
   proc.kill("SIGKILL");
-  for (const pid of shims) {
-    try {
-      process.kill(Number(pid), "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  // Container rootfs, shm and sandbox mounts under the instance's dirs, deepest first.
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[1] ?? "")
-    .filter((m) => m.startsWith(dir))
-    .sort()
-    .reverse();
-  for (const m of mounts) {
-    try {
-      execFileSync("umount", ["-l", m], { stdio: "ignore" });
-    } catch {
-      // Unmounted with its parent already.
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
+  killPids(shims);
+  removeMountedDir(dir);
 }
 
 export function crictl(socket: string, args: string[]): string {
@@ -414,6 +393,16 @@ export class Scratch {
    * Builds an OCI archive (test/cluster/oci-image.mjs) and imports it. Without `busybox` the image
    * is only its salt layer: content no other image shares, so deleting it frees exactly `size`.
    */
+  /**
+   * `count` images `<prefix>/imgNN:1`, 1 KiB of filler each: more than one removal batch of images
+   * (REMOVE_BATCH), small enough to make fast.
+   */
+  paddedImages(prefix: string, count: number): BuiltImage[] {
+    return Array.from({ length: count }, (_, i) =>
+      this.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
+    );
+  }
+
   image(
     name: string,
     opts: { busybox?: boolean; pad?: number; created?: string } = {},

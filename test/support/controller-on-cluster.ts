@@ -33,6 +33,19 @@ const repoRoot = join(import.meta.dirname, "..", "..");
 
 export const silent = pino({ level: "silent" });
 
+/**
+ * The API calls of workload protection's read, once per run (one page each on a test cluster), as
+ * they appear in a run summary's `requests.byCall`.
+ */
+export const WORKLOAD_READS = {
+  listDeploymentForAllNamespaces: 1,
+  listStatefulSetForAllNamespaces: 1,
+  listDaemonSetForAllNamespaces: 1,
+  listReplicaSetForAllNamespaces: 1,
+  listJobForAllNamespaces: 1,
+  listCronJobForAllNamespaces: 1,
+} as const;
+
 export function adminKubeConfig(): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(ensureCluster().kubeconfig);
@@ -286,9 +299,6 @@ export async function eventually<T>(
   }
 }
 
-/** Compiles src/ into a temp directory (package.json beside dist/, as in the image) for CLI runs. */
-export { buildCliInTemp as buildCli, removeBuiltCli } from "./built-cli.js";
-
 export function writeKubeconfig(kc: KubeConfig, dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.kubeconfig`);
@@ -340,6 +350,12 @@ export interface ControllerOnCluster {
   forgetImages(names: string[]): void;
   /** An AbortSignal nothing aborts. */
   readonly never: () => AbortSignal;
+  /**
+   * A Pod manifest `name` in the fixture's namespace, bound to the real node, never restarted and
+   * gone at once when deleted; `spec` adds to it (its containers) or overrides (another nodeName),
+   * `metadata` adds to its metadata.
+   */
+  pod(name: string, spec: Record<string, unknown>, metadata?: Record<string, unknown>): object;
   /**
    * runController as service account `as` (or with these clients), logging nowhere; the signal
    * is never() unless given.
@@ -444,6 +460,12 @@ export function controllerOnCluster(
     },
     forgetImages: (names) => made.push(...names),
     never: () => new AbortController().signal,
+    pod: (podName, spec, metadata = {}) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: podName, namespace: ns, ...metadata },
+      spec: { nodeName, restartPolicy: "Never", terminationGracePeriodSeconds: 0, ...spec },
+    }),
     run: (as, config, deps) =>
       runController(config, {
         kube: typeof as === "string" ? kubeFor(account(as), `service account ${as}`) : as,

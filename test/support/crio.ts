@@ -4,15 +4,7 @@
 // ctr: images go into its storage with buildah (Debian), which shares containers/storage with it
 // (the same root, runroot and driver), from the OCI archives test/cluster/oci-image.mjs makes.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -23,6 +15,8 @@ import {
   pathWithBins,
   pauseArchive,
 } from "./containerd.js";
+import { whenAnswering } from "./daemon-ready.js";
+import { removeMountedDir } from "./leftovers.js";
 
 export const crioDir = join(binDir, "crio");
 
@@ -142,21 +136,18 @@ enable_nri = false
       stopCrio(proc, dir, socket);
     },
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      instance.version =
-        /RuntimeVersion:\s*(\S+)/.exec(crictl(socket, ["version"]))?.[1] ?? "unknown";
-      break;
-    } catch {
-      // Not listening yet (or died: checked next).
-      if (proc.exitCode !== null || Date.now() > deadline) {
+  instance.version = await whenAnswering(
+    "CRI-O",
+    {
+      proc,
+      log,
+      stop: () => {
         instance.stop();
-        throw new Error(`CRI-O did not start; its log:\n${readFileSync(log, "utf8").slice(-3000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 300));
-    }
-  }
+      },
+    },
+    () => /RuntimeVersion:\s*(\S+)/.exec(crictl(socket, ["version"]))?.[1] ?? "unknown",
+    { everyMs: 300 },
+  );
   instance.store.import(pauseArchive(dir), PAUSE_IMAGE);
   return instance;
 }
@@ -175,18 +166,5 @@ function stopCrio(proc: ChildProcess, dir: string, socket: string): void {
     // CRI-O is not answering (it failed to start): nothing of it to stop through it.
   }
   proc.kill("SIGKILL");
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[1] ?? "")
-    .filter((m) => m.startsWith(dir))
-    .sort()
-    .reverse();
-  for (const m of mounts) {
-    try {
-      execFileSync("umount", ["-l", m], { stdio: "ignore" });
-    } catch {
-      // Unmounted with its parent already.
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
+  removeMountedDir(dir);
 }

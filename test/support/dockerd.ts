@@ -16,13 +16,14 @@ import {
   readdirSync,
   readFileSync,
   rmdirSync,
-  rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { type ImageStore, uniqueToken, waitFor } from "./containerd.js";
+import { whenAnswering } from "./daemon-ready.js";
+import { killPids, removeMountedDir } from "./leftovers.js";
 
 const run = promisify(execFile);
 
@@ -178,22 +179,17 @@ export async function startDockerd(): Promise<StandaloneDockerd> {
       stopDockerd(proc, dir, cgroupParent, removeContainers, madeRunDocker);
     },
   };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      instance.version = docker(["version", "--format", "{{.Server.Version}}"]).trim();
-      break;
-    } catch {
-      // Not listening yet (or died: checked next).
-      if (proc.exitCode !== null || Date.now() > deadline) {
+  instance.version = await whenAnswering(
+    "dockerd",
+    {
+      proc,
+      log,
+      stop: () => {
         instance.stop();
-        throw new Error(
-          `dockerd did not start; its log:\n${readFileSync(log, "utf8").slice(-3000)}`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+      },
+    },
+    () => docker(["version", "--format", "{{.Server.Version}}"]).trim(),
+  );
   return instance;
 }
 
@@ -219,28 +215,9 @@ function stopDockerd(
       proc.kill("SIGKILL");
     }
   }
-  for (const pid of processesMentioning(dir)) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
-  const mounts = readFileSync("/proc/self/mounts", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[1] ?? "")
-    .filter((m) => m.startsWith(dir))
-    .sort()
-    .reverse();
-  for (const m of mounts) {
-    try {
-      execFileSync("umount", ["-l", m], { stdio: "ignore" });
-    } catch {
-      // Unmounted with its parent already.
-    }
-  }
+  killPids(processesMentioning(dir));
+  removeMountedDir(dir);
   removeCgroups(cgroupParent);
-  rmSync(dir, { recursive: true, force: true });
   // dockerd makes its plugin socket directory there whatever its exec root; made by this instance,
   // it goes again while empty (rmdir refuses otherwise: another Engine's plugins keep it).
   if (madeRunDocker)

@@ -3,11 +3,13 @@
 // the local cluster's values, a Job made from the release's CronJob and its log, and the teardown
 // (release, namespace, the images left on the node). Also the pinned helm and the node's images.
 import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll } from "vitest";
 import { ensureCluster, kubectl } from "./cluster.js";
 import { helperPodsIn } from "./controller-on-cluster.js";
+import { tempDir } from "./temp-dir.js";
 
 export const run = promisify(execFile);
 export const repo = join(import.meta.dirname, "..", "..");
@@ -19,18 +21,15 @@ export async function helm(args: string[]): Promise<string> {
     .stdout;
 }
 
-/** Names of the images on the node under `prefix`, sorted (ctr, containerd's k8s.io namespace). */
-export async function imagesOnNode(prefix: string): Promise<string[]> {
+/** ctr against the node's containerd, in its k8s.io namespace (the kubelet's); its stdout. */
+export async function ctrOnNode(args: string[]): Promise<string> {
   const c = ensureCluster();
-  const { stdout } = await run("ctr", [
-    "--address",
-    c.containerdSocket,
-    "-n",
-    "k8s.io",
-    "images",
-    "ls",
-    "-q",
-  ]);
+  return (await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", ...args])).stdout;
+}
+
+/** Names of the images on the node under `prefix`, sorted. */
+export async function imagesOnNode(prefix: string): Promise<string[]> {
+  const stdout = await ctrOnNode(["images", "ls", "-q"]);
   return stdout
     .split("\n")
     .filter((n) => n.startsWith(`${prefix}/`))
@@ -59,12 +58,15 @@ export async function pushImages(refs: string[]): Promise<PushedImage[]> {
     .map((line) => JSON.parse(line) as PushedImage);
 }
 
+/** Imports sample images into the node (test/cluster/sample-images.sh: `ref` or `ref=created`). */
+export async function importSampleImages(refs: string[]): Promise<void> {
+  await run("bash", [join(repo, "test/cluster/sample-images.sh"), ...refs]);
+}
+
 /** Removes every image on the node under `prefix` (ctr, k8s.io namespace). */
 export async function removeImagesOnNode(prefix: string): Promise<void> {
   const left = await imagesOnNode(prefix);
-  if (left.length === 0) return;
-  const c = ensureCluster();
-  await run("ctr", ["--address", c.containerdSocket, "-n", "k8s.io", "images", "rm", ...left]);
+  if (left.length > 0) await ctrOnNode(["images", "rm", ...left]);
 }
 
 export interface HelmRelease {
@@ -73,11 +75,20 @@ export interface HelmRelease {
   /**
    * `helm upgrade --install` of the chart, waiting, with test/local-cluster-values.yaml, the node's
    * containerd socket, a schedule that does not fire during the test and only the real node; `args`
-   * after those (more `--set` or `-f`).
+   * after those (more `--set` or `-f`). `wait: false`: returns once the release is applied (a
+   * pre-pull Job is left to run).
    */
-  install(args: string[]): Promise<void>;
-  /** Creates Job `name` from the release's CronJob, waits for it to complete, returns its log. */
-  runJobNow(name: string): Promise<string>;
+  install(args: string[], opts?: { wait?: boolean }): Promise<void>;
+  /**
+   * install() with `values` in a file (expressions keep their backslashes), over the same
+   * schedule, socket and node, with nsenter into the node's containerd.
+   */
+  installValues(values: Record<string, unknown>): Promise<void>;
+  /**
+   * Creates Job `name` from the release's CronJob, waits for its condition `until` (complete by
+   * default; "Failed" for a run that must fail), returns its log.
+   */
+  runJobNow(name: string, until?: "complete" | "Failed"): Promise<string>;
   /** Names of the helper pods (component agent) in the namespace. */
   helperPods(): Promise<string[]>;
 }
@@ -93,6 +104,7 @@ export function helmRelease(opts: {
   imagePrefix: string;
 }): HelmRelease {
   const { ns, release } = opts;
+  const valuesDir = tempDir("kic-e2e-values-");
   beforeAll(async () => {
     await kubectl(["create", "namespace", ns]);
     await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
@@ -102,10 +114,10 @@ export function helmRelease(opts: {
     await kubectl(["delete", "namespace", ns, "--wait=true", "--timeout=60s"]).catch(() => "");
     await removeImagesOnNode(opts.imagePrefix);
   });
-  return {
+  const chart: HelmRelease = {
     ns,
     release,
-    install: async (args) => {
+    install: async (args, { wait = true } = {}) => {
       const c = ensureCluster();
       await helm([
         "upgrade",
@@ -114,7 +126,7 @@ export function helmRelease(opts: {
         "chart",
         "-n",
         ns,
-        "--wait",
+        ...(wait ? ["--wait"] : []),
         "-f",
         "test/local-cluster-values.yaml",
         // The node's containerd socket lives in this user's cache dir (test/cluster/lib.sh).
@@ -128,10 +140,38 @@ export function helmRelease(opts: {
         ...args,
       ]);
     },
-    runJobNow: async (name) => {
-      const cronjob = (await kubectl(["get", "cronjob", "-n", ns, "-o", "name"])).trim();
-      if (!cronjob.startsWith("cronjob.batch/"))
-        throw new Error(`no CronJob of release ${release} in ${ns}: ${JSON.stringify(cronjob)}`);
+    installValues: async (values) => {
+      const c = ensureCluster();
+      const file = join(mkdtempSync(join(valuesDir, "install-")), "values.json");
+      writeFileSync(
+        file,
+        JSON.stringify({
+          schedule: "0 3 * * *",
+          runtime: { socket: c.containerdSocket, nsenterTarget: "containerd" },
+          nodes: { names: [c.nodeName] },
+          ...values,
+        }),
+      );
+      await chart.install(["-f", file]);
+    },
+    runJobNow: async (name, until = "complete") => {
+      // By the release's label: a test may add CronJobs of its own (workloads) to the namespace.
+      const cronjob = (
+        await kubectl([
+          "get",
+          "cronjob",
+          "-n",
+          ns,
+          "-l",
+          `app.kubernetes.io/instance=${release}`,
+          "-o",
+          "name",
+        ])
+      ).trim();
+      if (!/^cronjob\.batch\/\S+$/.test(cronjob))
+        throw new Error(
+          `expected one CronJob of release ${release} in ${ns}, got ${JSON.stringify(cronjob)}`,
+        );
       await kubectl(["create", "job", "-n", ns, `--from=${cronjob}`, name]);
       try {
         await kubectl([
@@ -139,8 +179,8 @@ export function helmRelease(opts: {
           "-n",
           ns,
           `job/${name}`,
-          "--for=condition=complete",
-          "--timeout=240s",
+          `--for=condition=${until}`,
+          until === "complete" ? "--timeout=240s" : "--timeout=180s",
         ]);
       } finally {
         // The log is the audit trail: print it so a failure here is readable in CI.
@@ -156,4 +196,5 @@ export function helmRelease(opts: {
         .filter(Boolean)
         .map((name) => name.replace(/^pod\//, "")),
   };
+  return chart;
 }

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll, beforeAll } from "vitest";
 import { freePort } from "./pushgateway.js";
 
 const execFileAsync = promisify(execFile);
@@ -240,4 +241,74 @@ async function serveTokens(port: number, signer: Signer, requests: string[]): Pr
   });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return server;
+}
+
+/** Pull credentials for `host` as a `.dockerconfigjson` (a pull Secret's key) holds them. */
+export function dockerConfigJson(host: string, user: string, password: string): string {
+  const auth = Buffer.from(`${user}:${password}`).toString("base64");
+  return JSON.stringify({ auths: { [host]: { auth } } });
+}
+
+/**
+ * containerd's per-registry config (config_path) under `certsDir`: each registry is plain HTTP,
+ * for pull and resolve.
+ */
+export function writePlainHttpHosts(certsDir: string, registries: { host: string }[]): void {
+  for (const r of registries) {
+    mkdirSync(join(certsDir, r.host), { recursive: true });
+    writeFileSync(
+      join(certsDir, r.host, "hosts.toml"),
+      `server = "http://${r.host}"\n\n[host."http://${r.host}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
+  }
+}
+
+/**
+ * A pull Secret as the helper pod sees it mounted: `<dir>/<name>/.dockerconfigjson` holding
+ * `config`. Returns the file's path.
+ */
+export function writeMountedSecret(dir: string, name: string, config: string): string {
+  mkdirSync(join(dir, name), { recursive: true });
+  const file = join(dir, name, ".dockerconfigjson");
+  writeFileSync(file, config);
+  return file;
+}
+
+/** A registry and the one image pushed to it (registryWithImage). */
+export interface RegistryImage {
+  readonly registry: TestRegistry;
+  /** `<host>/<path>` */
+  readonly ref: string;
+  /** The manifest digest the registry serves for it. */
+  readonly digest: string;
+}
+
+/**
+ * A registry with `auth`, started for the describe block (or file) this is called in with one
+ * image `<host>/<path>` pushed, and stopped after its tests. Its fields are there once the block's
+ * beforeAll ran.
+ */
+export function registryWithImage(auth: RegistryAuth, path: string): RegistryImage {
+  let started: RegistryImage | undefined;
+  beforeAll(async () => {
+    const registry = await startRegistry(auth);
+    const ref = `${registry.host}/${path}`;
+    started = { registry, ref, digest: await registry.push(ref) };
+  });
+  afterAll(() => started?.registry.stop());
+  const must = (): RegistryImage => {
+    if (started === undefined) throw new Error("no registry yet: its beforeAll has not run");
+    return started;
+  };
+  return {
+    get registry() {
+      return must().registry;
+    },
+    get ref() {
+      return must().ref;
+    },
+    get digest() {
+      return must().digest;
+    },
+  };
 }

@@ -8,16 +8,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
 import { createCrictlAdapter } from "../../../src/agent/crictl.js";
 import { createCtrAdapter } from "../../../src/agent/ctr.js";
 import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
-import { planDeletions } from "../../../src/agent/plan.js";
-import { createPrettyReporter, parseAgentResult } from "../../../src/agent/report.js";
+import { parseAgentResult } from "../../../src/agent/report.js";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import { compilePatterns } from "../../../src/config/patterns.js";
 import {
   blobBytes,
   blobsOf,
@@ -31,10 +27,16 @@ import {
   uniqueToken,
   type BuiltImage,
 } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
 import { startCrio, type StandaloneCrio } from "../../support/crio.js";
-import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
+import {
+  keptReasons,
+  runAgentDirect,
+  planIncluding,
+  scenarioImages,
+  type ScenarioImages,
+} from "../../support/agent-on-runtime.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
 const timings: string[] = [];
@@ -53,16 +55,8 @@ async function agent(
   args: Record<string, unknown>,
   label: string,
 ): Promise<{ result: AgentResult; lines: string[] }> {
-  const config = loadAgentConfig(
-    { socket, "host-exec": "direct", "node-name": "it-node", ...args },
-    {},
-  );
   const lines: string[] = [];
-  const result = await runAgent(config, {
-    exec: createHostExec("direct"),
-    log: silent,
-    report: createPrettyReporter((l) => lines.push(l)),
-  });
+  const result = await runAgentDirect(socket, args, { lines });
   const d = result.durationsMs;
   timings.push(
     `  ${label.startsWith("cri-o") ? "" : `${containerd.runtime} `}${label}: ${result.counts.images} images, inventory ${d.inventory} ms, plan ${d.plan} ms, execute ${d.execute} ms, total ${d.total} ms`,
@@ -70,28 +64,6 @@ async function agent(
   return { result, lines };
 }
 
-/** Runs the real CLI (as the helper pod does) and returns exit code and output. */
-async function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(
-      join(repoRoot, "node_modules/.bin/vite-node"),
-      [join(repoRoot, "src/cli.ts"), "--", ...args],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, KUBERNETES_SERVICE_HOST: "", ...env },
-      },
-    );
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
-
-/** Image id -> keep reason, for every image kept for a reason other than not matching. */
 /** The sandbox image's id, as crictl reports it. */
 const pauseId = () =>
   (
@@ -99,9 +71,6 @@ const pauseId = () =>
       status: { id: string };
     }
   ).status.id;
-
-const reasons = (r: AgentResult) =>
-  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
 
 describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
   beforeAll(async () => {
@@ -194,7 +163,7 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
       expect(refs).not.toContain(`${prefix}/del2-alias:2`);
       for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
 
-      expect(reasons(result)).toEqual({
+      expect(keptReasons(result)).toEqual({
         [images.running.id]: "in-use",
         [images.exited.id]: "in-use",
         [images.created.id]: "in-use",
@@ -223,12 +192,7 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
           ? createCrictlAdapter(exec, socket)
           : createCtrAdapter(exec, socket, "k8s.io");
       const inventory = await adapter.inventory({ withTimes: false });
-      const plan = planDeletions(inventory, {
-        include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-        exclude: [],
-        protect: [],
-        nowMs: Date.now(),
-      });
+      const plan = planIncluding(inventory, `${prefix}/late:*`);
       expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
       if (client === "crictl")
         scratch.criContainer(
@@ -273,12 +237,7 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
         );
         // With no pod running, no sandbox names the pause image: only the runtime's word does.
         expect(inventory.sandboxes).toEqual([]);
-        const plan = planDeletions(inventory, {
-          include: compilePatterns("--include", [PAUSE_IMAGE], "include"),
-          exclude: [],
-          protect: [],
-          nowMs: Date.now(),
-        });
+        const plan = planIncluding(inventory, PAUSE_IMAGE);
         expect(plan.delete).toEqual([]);
         expect(plan.kept).toMatchObject([
           {
@@ -414,7 +373,7 @@ describe("on cri-o", () => {
         status: { id: string };
       }
     ).status.id;
-    expect(reasons(result)).toEqual({
+    expect(keptReasons(result)).toEqual({
       [hex(images.running.id)]: "in-use",
       [hex(images.exited.id)]: "in-use",
       [hex(images.created.id)]: "in-use",
@@ -429,12 +388,7 @@ describe("on cri-o", () => {
     const exec = createHostExec("direct");
     const real = createCrictlAdapter(exec, socket);
     const inventory = await real.inventory({ withTimes: false });
-    const plan = planDeletions(inventory, {
-      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-      exclude: [],
-      protect: [],
-      nowMs: Date.now(),
-    });
+    const plan = planIncluding(inventory, `${prefix}/late:*`);
     expect(plan.delete.map((i) => i.id)).toEqual([hex(late.id)]);
     scratch.criContainer(scratch.sandbox(`late-${prefix.slice(-8)}`), "late", late.name, "running");
     // The container started after the agent's last look (its re-check saw no container): only
@@ -474,17 +428,9 @@ describe("agent CLI", () => {
     const marker = join(scratch.dir, "pwned");
     const image = scratch.image(`docker.io/kic-agent-it/meta-${uniqueToken()}:1`);
     const glob = `docker.io/kic-agent-it/*$(touch ${marker})\`touch ${marker}\`;touch ${marker} && touch ${marker} | cat > ${marker}`;
-    const r = await cli([
-      "agent",
-      "--socket",
-      socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      "crictl",
-      "--include",
-      glob,
-    ]);
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--client", "crictl", "--include", glob),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`invalid --include: given ${JSON.stringify(glob)}`);
     expect(r.stderr).toMatch(/can never match an image/);
@@ -500,17 +446,9 @@ describe("agent CLI", () => {
     // are a syntax error, the | a pipe and the braces split the word in two: the agent would get
     // other arguments, or none. As one argv element it is one glob, matching exactly one image.
     const glob = `docker.io/kic-agent-it/meta-@(${tok}|none-${tok}){,-alias}:1`;
-    const r = await cli([
-      "agent",
-      "--socket",
-      socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      "crictl",
-      "--include",
-      glob,
-    ]);
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--client", "crictl", "--include", glob),
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = parseAgentResult(r.stdout);
     expect(result?.counts.matched).toBe(1);
@@ -520,7 +458,7 @@ describe("agent CLI", () => {
   });
 
   it("refuses to run without --include and says so (exit 2)", async () => {
-    const r = await cli(["agent", "--socket", socket, "--host-exec", "direct"]);
+    const r = await cliFromSource(agentArgv(socket, "direct"));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       /^error: invalid --include: nothing was given; give at least one glob/m,
@@ -528,15 +466,9 @@ describe("agent CLI", () => {
   });
 
   it("names a missing socket (exit 2)", async () => {
-    const r = await cli([
-      "agent",
-      "--socket",
-      "/run/kic-nowhere/containerd.sock",
-      "--host-exec",
-      "direct",
-      "--include",
-      "x",
-    ]);
+    const r = await cliFromSource(
+      agentArgv("/run/kic-nowhere/containerd.sock", "direct", "--include", "x"),
+    );
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(
       "error: runtime socket /run/kic-nowhere/containerd.sock not found from the agent: fix --socket or mount the socket into the pod",
@@ -548,18 +480,8 @@ describe("agent CLI", () => {
     const nodeOnly = join(scratch.dir, "node-only");
     await run("mkdir", ["-p", nodeOnly]);
     await run("ln", ["-sf", process.execPath, join(nodeOnly, "node")]);
-    const r = await cli(
-      [
-        "agent",
-        "--socket",
-        socket,
-        "--host-exec",
-        "direct",
-        "--client",
-        "crictl",
-        "--include",
-        "x",
-      ],
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--client", "crictl", "--include", "x"),
       {
         PATH: nodeOnly,
       },
@@ -568,10 +490,9 @@ describe("agent CLI", () => {
     expect(r.stderr.trim()).toBe(
       "error: crictl not found on this container's PATH nor at /var/lib/rancher/rke2/bin/crictl, /var/lib/rancher/k3s/data/current/bin/crictl: install it, choose another --client, or change --host-exec",
     );
-    const auto = await cli(
-      ["agent", "--socket", socket, "--host-exec", "direct", "--include", "x"],
-      { PATH: nodeOnly },
-    );
+    const auto = await cliFromSource(agentArgv(socket, "direct", "--include", "x"), {
+      PATH: nodeOnly,
+    });
     expect(auto.code).toBe(2);
     expect(auto.stderr).toMatch(
       /no runtime client: crictl not found .*; ctr not found .*; install crictl or ctr/,
@@ -579,15 +500,9 @@ describe("agent CLI", () => {
   });
 
   it("exits 0 when nothing matches", async () => {
-    const r = await cli([
-      "agent",
-      "--socket",
-      socket,
-      "--host-exec",
-      "direct",
-      "--include",
-      `docker.io/kic-agent-it/none-${uniqueToken()}:*`,
-    ]);
+    const r = await cliFromSource(
+      agentArgv(socket, "direct", "--include", `docker.io/kic-agent-it/none-${uniqueToken()}:*`),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^done: 0 deleted/m);
     // Runs on containerd only through --client auto: it picks crictl.

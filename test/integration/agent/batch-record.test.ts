@@ -1,9 +1,8 @@
 // Every removal batch is logged at info before and after its call, and the agent starts no batch
 // that could not finish before its deadline: against the real containerd with crictl and ctr. The
 // clock is the test's (it jumps an hour after the first batch); the runtime and clients are real.
-import { spawn } from "node:child_process";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runAgent } from "../../../src/agent/agent.js";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
@@ -12,7 +11,7 @@ import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agen
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
 import { imageRefs, uniqueToken } from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { builtCli, spawnBuiltAgent } from "../../support/agent-cli.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true });
@@ -22,9 +21,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
 
   it("logs each batch at info before and after its call, and stops starting batches at the deadline, printing its result", async () => {
     const prefix = `docker.io/kic-agent-it/batch-${client}-${uniqueToken()}`;
-    const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = scratch().paddedImages(prefix, REMOVE_BATCH + 5);
     const lines: string[] = [];
     const log = pino({ level: "info", base: undefined }, { write: (l: string) => lines.push(l) });
     let skew = 0;
@@ -96,47 +93,21 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal batches with %s
   });
 });
 
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
-});
-beforeAll(() => {
-  cli = buildCli();
-});
+const cli = builtCli();
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with %s", (client) => {
   const scratch = rt.blockScratch();
 
   it("on SIGTERM finishes the batch in flight, starts no other, and prints its result (exit 1)", async () => {
     const prefix = `docker.io/kic-agent-it/sigterm-${client}-${uniqueToken()}`;
-    const images = Array.from({ length: 2 * REMOVE_BATCH + 10 }, (_, i) =>
-      scratch().image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = scratch().paddedImages(prefix, 2 * REMOVE_BATCH + 10);
     // The built CLI as the helper pod runs it (vite-node would answer SIGTERM itself).
-    const child = spawn(
-      process.execPath,
-      [
-        cli,
-        "agent",
-        "--socket",
-        rt.socket,
-        "--host-exec",
-        "direct",
-        "--client",
-        client,
-        "--log-format",
-        "json",
-        "--include",
-        `${prefix}/**`,
-      ],
-      { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
-    );
-    let stdout = "";
+    const { child, stdout: printed } = spawnBuiltAgent(cli(), rt.socket, client, prefix);
     let signalled = false;
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString();
+    // Registered after the collector: printed() already holds this chunk.
+    child.stdout.on("data", () => {
       // The first batch is done: stop the agent as the kubelet would (pod deleted, node drained).
-      if (!signalled && stdout.includes('"msg":"removed images"')) {
+      if (!signalled && printed().includes('"msg":"removed images"')) {
         signalled = true;
         child.kill("SIGTERM");
       }
@@ -145,6 +116,7 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("agent CLI stopped with 
 
     expect(signalled).toBe(true);
     expect(code).toBe(1);
+    const stdout = printed();
     const result = parseAgentResult(stdout) as AgentResult;
     expect(result.stopped).toBe("signal");
     const notAttempted = result.kept.filter((k) => k.reason === "not-attempted");

@@ -2,122 +2,44 @@
 // image is counted deleted, with its bytes, only by the agent whose own remove call removed it;
 // the other lists it as "already gone". Deterministic: the first agent is held (SIGSTOP) inside its
 // first removal call while the second one removes everything, then let go.
-import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
 import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import {
-  imageRefs,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
-  uniqueToken,
-  type BuiltImage,
-} from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { imageRefs, uniqueToken } from "../../support/containerd.js";
+import { builtCli, spawnBuiltAgent } from "../../support/agent-cli.js";
+import { holdRemoval, releaseHeld } from "../../support/held-removal.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
-let containerd: StandaloneContainerd;
-let cli = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  process.env.PATH = pathWithBins;
-  cli = buildCli();
-});
-afterAll(() => {
-  removeBuiltCli(cli);
-  containerd.stop();
-});
-
-function argvOf(pid: string): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-  } catch {
-    return []; // exited meanwhile
-  }
-}
-
-/** Stops the first removal call naming one of `images` (and the processes around it); its pids. */
-async function holdRemoval(images: BuiltImage[]): Promise<number[]> {
-  const until = Date.now() + 120_000;
-  while (Date.now() < until) {
-    const stopped = readdirSync("/proc")
-      .filter((d) => /^\d+$/.test(d))
-      .filter((d) => {
-        const argv = argvOf(d);
-        const removal = argv.includes("rmi") || (argv.includes("images") && argv.includes("rm"));
-        return removal && images.some((i) => argv.includes(i.id) || argv.includes(i.name));
-      })
-      .map(Number)
-      .filter((pid) => {
-        try {
-          process.kill(pid, "SIGSTOP");
-          return true;
-        } catch {
-          return false; // ended before the signal
-        }
-      });
-    if (stopped.length > 0) return stopped;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error("no removal call of the first agent was seen within 2 minutes");
-}
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
+const cli = builtCli();
 
 function agent(client: RuntimeClientName, prefix: string) {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      "agent",
-      "--socket",
-      containerd.socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      client,
-      "--log-format",
-      "json",
-      "--include",
-      `${prefix}/**`,
-    ],
-    { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
-  );
-  let stdout = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const { child, stdout } = spawnBuiltAgent(cli(), rt.socket, client, prefix);
   const exited = new Promise<AgentResult>((resolve) =>
     child.on("exit", () => {
-      resolve(parseAgentResult(stdout) as AgentResult);
+      resolve(parseAgentResult(stdout()) as AgentResult);
     }),
   );
-  return { exited, log: () => stdout };
+  return { exited, log: stdout };
 }
 
 describe.each(["crictl", "ctr"] as RuntimeClientName[])("two agents at once with %s", (client) => {
-  let scratch: Scratch;
-  beforeAll(() => {
-    scratch = new Scratch(containerd.socket);
-  });
-  afterAll(() => {
-    scratch.cleanup();
-  });
+  const scratch = rt.blockScratch();
 
   it("counts each image deleted once, by the agent whose call removed it; the other lists it as already gone, without bytes", async () => {
     const prefix = `docker.io/kic-agent-it/twice-${client}-${uniqueToken()}`;
     // Two batches: the second one is all gone by the time the first agent gets to it.
-    const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = scratch().paddedImages(prefix, REMOVE_BATCH + 5);
     const first = agent(client, prefix);
     const held = await holdRemoval(images);
     const second = agent(client, prefix);
     const b = await second.exited;
-    for (const pid of held) process.kill(pid, "SIGCONT");
+    releaseHeld(held);
     const a = await first.exited;
 
     // Everything is gone, and no image is claimed by both.
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     for (const image of images) expect(refs, image.name).not.toContain(image.name);
     const claimedA = new Set(a.deleted.map((d) => d.id));
     const claimedB = new Set(b.deleted.map((d) => d.id));

@@ -4,39 +4,20 @@
 // kubelet kills it. The built CLI against a real containerd, with the --deadline the controller
 // computes for a pod "created" earlier (the test's clock: no waiting), killed (SIGKILL) at the pod's
 // activeDeadlineSeconds as the kubelet would.
-import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
 import { agentDeadline } from "../../../src/controller/helper-pod.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
-import {
-  imageRefs,
-  pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
-  uniqueToken,
-} from "../../support/containerd.js";
-import { buildCli, removeBuiltCli } from "../../support/controller-on-cluster.js";
+import { imageRefs, uniqueToken } from "../../support/containerd.js";
+import { builtCli, spawnBuiltAgent } from "../../support/agent-cli.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
 
 /** The run's --node-timeout, which is also the pod's activeDeadlineSeconds: 60 s, a 12 s reserve. */
 const NODE_TIMEOUT_S = 60;
 
-let containerd: StandaloneContainerd;
-let scratch: Scratch;
-let cli = "";
-beforeAll(async () => {
-  containerd = await startContainerd();
-  process.env.PATH = pathWithBins;
-  scratch = new Scratch(containerd.socket);
-  cli = buildCli();
-});
-afterAll(() => {
-  removeBuiltCli(cli);
-  scratch.cleanup();
-  containerd.stop();
-});
+const rt = agentOnRuntime("containerd-1.6", { setPath: true });
+const cli = builtCli();
 
 interface Ended {
   /** Exit code; null when killed at the pod's deadline. */
@@ -48,27 +29,13 @@ interface Ended {
 
 /** Runs the agent now for a pod created `startedLateMs` ago; kills it at the pod's deadline. */
 async function runLate(prefix: string, createdAt: number): Promise<Ended> {
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      "agent",
-      "--socket",
-      containerd.socket,
-      "--host-exec",
-      "direct",
-      "--client",
-      "ctr",
-      "--log-format",
-      "json",
-      "--include",
-      `${prefix}/**`,
-      `--deadline=${agentDeadline(createdAt, NODE_TIMEOUT_S)}`,
-    ],
-    { env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
+  const { child, stdout: printed } = spawnBuiltAgent(
+    cli(),
+    rt.socket,
+    "ctr",
+    prefix,
+    `--deadline=${agentDeadline(createdAt, NODE_TIMEOUT_S)}`,
   );
-  let stdout = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
   let killed = false;
   const kill = setTimeout(
     () => {
@@ -79,6 +46,7 @@ async function runLate(prefix: string, createdAt: number): Promise<Ended> {
   );
   const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
   clearTimeout(kill);
+  const stdout = printed();
   const records = stdout
     .split("\n")
     .filter((l) => l.startsWith("{"))
@@ -89,9 +57,7 @@ async function runLate(prefix: string, createdAt: number): Promise<Ended> {
 describe("the agent's deadline counts from the helper pod's creation", () => {
   it("a helper that starts after its deadline (a slow start used it up) deletes nothing and ends before the kubelet kills it", async () => {
     const prefix = `docker.io/kic-agent-it/late-${uniqueToken()}`;
-    const images = Array.from({ length: REMOVE_BATCH + 5 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = rt.scratch.paddedImages(prefix, REMOVE_BATCH + 5);
     // Created 49 s ago: its deadline (48 s after creation) has passed, 11 s are left until the
     // kubelet ends the pod. With a deadline counted from its own start it would delete for 48 s.
     const createdAt = Date.now() - 49_000;
@@ -105,15 +71,13 @@ describe("the agent's deadline counts from the helper pod's creation", () => {
     expect(result.kept.filter((k) => k.reason === "not-attempted")).toHaveLength(images.length);
     expect(ended.records.some((r) => r.msg === "removing images")).toBe(false);
     expect(ended.stdout).toMatch(/after its deadline .* the helper pod started slowly/);
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     for (const image of images) expect(refs, image.name).toContain(image.name);
   });
 
   it("a helper that starts late deletes only until its deadline, and its result is out before the kubelet kills it", async () => {
     const prefix = `docker.io/kic-agent-it/slow-${uniqueToken()}`;
-    const images = Array.from({ length: 2 * REMOVE_BATCH + 5 }, (_, i) =>
-      scratch.image(`${prefix}/img${String(i).padStart(2, "0")}:1`, { pad: 1024 }),
-    );
+    const images = rt.scratch.paddedImages(prefix, 2 * REMOVE_BATCH + 5);
     // 40 s of the 60 went to the start: 8 s left to the deadline, 20 s to the kill.
     const createdAt = Date.now() - 40_000;
     const deadline = Date.parse(agentDeadline(createdAt, NODE_TIMEOUT_S));
@@ -129,7 +93,7 @@ describe("the agent's deadline counts from the helper pod's creation", () => {
     // Whatever the machine's speed: each planned image was deleted or not attempted, none lost.
     const notAttempted = result.kept.filter((k) => k.reason === "not-attempted");
     expect(result.deleted.length + notAttempted.length).toBe(images.length);
-    const refs = imageRefs(containerd.socket);
+    const refs = imageRefs(rt.socket);
     const deletedIds = new Set(result.deleted.map((d) => d.id));
     for (const image of images)
       expect(refs.includes(image.name), image.name).toBe(!deletedIds.has(image.id));

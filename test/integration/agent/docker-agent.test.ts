@@ -24,16 +24,19 @@ import { createDockerAdapter } from "../../../src/agent/docker.js";
 import { createEngineClient } from "../../../src/agent/docker-engine.js";
 import { executePlan } from "../../../src/agent/execute.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
-import { planDeletions } from "../../../src/agent/plan.js";
 import { createPrettyReporter, type AgentReporter } from "../../../src/agent/report.js";
 import type { AgentResult, BatchDone, BatchStart } from "../../../src/run-model/agent-result.js";
 import type { RuntimeAdapter } from "../../../src/agent/runtime.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import { compilePatterns } from "../../../src/config/patterns.js";
-import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
+import { builtCli } from "../../support/agent-cli.js";
 import { Scratch, uniqueToken, type BuiltImage } from "../../support/containerd.js";
 import { startDockerd, type StandaloneDockerd } from "../../support/dockerd.js";
-import { scenarioImages, type ScenarioImages } from "../../support/agent-on-runtime.js";
+import {
+  keptReasons,
+  planIncluding,
+  scenarioImages,
+  type ScenarioImages,
+} from "../../support/agent-on-runtime.js";
 
 const run = promisify(execFile);
 const silent = pino({ level: "silent" });
@@ -83,8 +86,6 @@ async function agent(args: Record<string, unknown>): Promise<Run> {
 
 /** Every name and id the Engine holds now, by the CLI (not the code under test). */
 const present = () => new Set(dockerd.store.refs());
-const reasons = (r: AgentResult) =>
-  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
 /** The image store's own record of when an image came (what --min-age reads). */
 const backdate = (image: BuiltImage, ms: number) => {
   const file = join(
@@ -158,7 +159,7 @@ describe("agent with --client docker", () => {
     const now = present();
     for (const id of [images.del1.id, images.del2.id]) expect(now.has(id)).toBe(false);
     expect([...now].filter((r) => r.includes("del1") || r.includes("del2"))).toEqual([]);
-    expect(reasons(result)).toEqual({
+    expect(keptReasons(result)).toEqual({
       [images.running.id]: "in-use",
       [images.exited.id]: "in-use",
       [images.created.id]: "in-use",
@@ -207,12 +208,7 @@ describe("what a container runs, on Docker", () => {
       { hostPath: (p) => Promise.resolve(p) },
     );
     const inventory = await docker.inventory({ withTimes: false });
-    const plan = planDeletions(inventory, {
-      include: compilePatterns("--include", [`${prefix}/late:*`], "include"),
-      exclude: [],
-      protect: [],
-      nowMs: Date.now(),
-    });
+    const plan = planIncluding(inventory, `${prefix}/late:*`);
     expect(plan.delete.map((i) => i.id)).toEqual([late.id]);
     // The container comes after the agent's re-check (here: a re-check that saw it before it came).
     const stale = await docker.usage();
@@ -244,7 +240,7 @@ describe("retention on Docker", () => {
     const { result } = await agent({ include: [`${repo}:*`], "keep-newest": "2" });
 
     expect(result.deleted.map((d) => d.id).sort()).toEqual([oldest.id, older.id].sort());
-    expect(reasons(result)).toEqual({ [middle.id]: "in-use", [newest.id]: "newest" });
+    expect(keptReasons(result)).toEqual({ [middle.id]: "in-use", [newest.id]: "newest" });
   });
 
   it("--min-age keeps what came recently and deletes what the image store recorded long ago", async () => {
@@ -269,7 +265,7 @@ describe("retention on Docker", () => {
     const { result } = await agent({ include: [`${repo}:*`], "max-images-per-node": "1" });
 
     expect(result.deleted.map((d) => d.id)).toEqual([a.id]);
-    expect(reasons(result)).toEqual({ [b.id]: "limit" });
+    expect(keptReasons(result)).toEqual({ [b.id]: "limit" });
     expect(result.limit).toMatchObject({ maxImages: 1, cut: 1 });
   });
 });
@@ -361,14 +357,8 @@ describe("nsenter mode (the privileged helper pod), on a node whose /var/run lin
 
 describe("the CLI on a Docker host", () => {
   // The CLI as it ships (node dist/cli.js): `schedule ... -- agent` needs its own `--` intact.
-  let cli = "";
-  beforeAll(() => {
-    cli = buildCliInTemp();
-  });
-  afterAll(() => {
-    removeBuiltCli(cli);
-  });
-  const cliArgs = (args: string[]): [string, string[]] => [process.execPath, [cli, ...args]];
+  const cli = builtCli();
+  const cliArgs = (args: string[]): [string, string[]] => [process.execPath, [cli(), ...args]];
 
   it("agent --client auto finds that the socket is a Docker Engine's and cleans it", async () => {
     const image = scratch.image(`docker.io/kic-docker-agent/${uniqueToken()}/cli:1`);

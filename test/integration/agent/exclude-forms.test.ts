@@ -5,12 +5,7 @@
 // control image the exclude does not name is deleted in the same run. With crictl the image is
 // tried twice: imported (crictl then lists no repo digest) and as a CRI pull leaves it (with the
 // `name@digest` reference). Before the fix every one but the config-id forms deleted the image.
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
 import {
   CONTAINERD_RUNTIMES,
@@ -22,8 +17,7 @@ import {
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
-
-const silent = pino({ level: "silent" });
+import { runAgentDirect } from "../../support/agent-on-runtime.js";
 
 interface Form {
   what: string;
@@ -81,23 +75,8 @@ CONTAINERD_RUNTIMES.forEach((runtime) => {
       containerd.stop();
     });
 
-    async function agent(client: "ctr" | "crictl", exclude: string[]): Promise<AgentResult> {
-      const config = loadAgentConfig(
-        {
-          socket: containerd.socket,
-          "host-exec": "direct",
-          "node-name": "it-node",
-          client,
-          include: ["**"],
-          exclude,
-        },
-        {},
-      );
-      return runAgent(config, {
-        exec: createHostExec("direct"),
-        log: silent,
-        report: createPrettyReporter(() => undefined),
-      });
+    function agent(client: "ctr" | "crictl", exclude: string[]): Promise<AgentResult> {
+      return runAgentDirect(containerd.socket, { client, include: ["**"], exclude });
     }
 
     for (const listing of LISTINGS) {

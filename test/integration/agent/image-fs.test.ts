@@ -4,31 +4,26 @@
 // accounting through ctr: snapshots usage + content store), and with crictl alone (CRI
 // ImageFsInfo, which containerd refreshes periodically: read before it caught up, it is pending).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
 import {
   parseCrictlImageFsInfo,
   parseCtrContentBytes,
   parseCtrSnapshotUsage,
 } from "../../../src/agent/image-fs.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   blobsOf,
   CONTAINERD_RUNTIMES,
   ctr,
-  Scratch,
   startContainerd,
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
+import { runAgentDirect, scratchPerBlock } from "../../support/agent-on-runtime.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 let containerd: StandaloneContainerd;
 
@@ -55,22 +50,8 @@ function usedBytes(client: RuntimeClientName): number {
 const PAD = 300_000;
 
 async function agentRun(client: RuntimeClientName, include: string) {
-  const config = loadAgentConfig(
-    {
-      socket: containerd.socket,
-      "host-exec": "direct",
-      "node-name": "it-node",
-      client,
-      include: [include],
-    },
-    {},
-  );
   const lines: string[] = [];
-  const result = await runAgent(config, {
-    exec: createHostExec("direct"),
-    log: pino({ level: "silent" }),
-    report: createPrettyReporter((l) => lines.push(l)),
-  });
+  const result = await runAgentDirect(containerd.socket, { client, include: [include] }, { lines });
   return { result, label: lines.find((l) => l.startsWith("bytes: ")) };
 }
 
@@ -88,22 +69,16 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
   });
 
   describe.each(["crictl", "ctr"] as RuntimeClientName[])("bytes freed with %s", (client) => {
-    let scratch: Scratch;
-    beforeAll(() => {
-      scratch = new Scratch(containerd.socket);
-    });
-    afterAll(() => {
-      scratch.cleanup();
-    });
+    const scratch = scratchPerBlock(() => containerd.socket);
 
     it("reports containerd's own accounting before and after, exact at once, beside the sum of image sizes, each labelled", async () => {
       const prefix = `docker.io/kic-agent-it/fs-${client}-${uniqueToken()}`;
       // Two images on the same busybox layer, each with PAD bytes of its own: the sum of sizes counts
       // busybox twice, the filesystem gets none of it back (a third image keeps it).
       // A third image on busybox, not matched: busybox's layer stays whatever the pause image is.
-      scratch.image(`${prefix}-keep/k:1`, { busybox: true });
+      scratch().image(`${prefix}-keep/k:1`, { busybox: true });
       const images = ["a", "b"].map((n) =>
-        scratch.image(`${prefix}/${n}:1`, { busybox: true, pad: PAD }),
+        scratch().image(`${prefix}/${n}:1`, { busybox: true, pad: PAD }),
       );
       const own = images.flatMap((i) => blobsOf(containerd, i.manifest).slice(0, 2));
       const { result, label } = await agentRun(client, `${prefix}/**`);
@@ -132,47 +107,39 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
   });
 
   describe("bytes freed with crictl where there is no ctr (as on CRI-O)", () => {
-    let only: string;
+    // A node with crictl and no ctr: the CRI's ImageFsInfo is the only figure there is.
+    const only = tempDir("kic-crictl-only-");
     beforeAll(() => {
-      // A node with crictl and no ctr: the CRI's ImageFsInfo is the only figure there is.
-      only = mkdtempSync(join(tmpdir(), "kic-crictl-only-"));
       symlinkSync(join(binDir, "crictl"), join(only, "crictl"));
     });
-    afterAll(() => {
-      rmSync(only, { recursive: true, force: true });
-    });
+    const scratch = scratchPerBlock(() => containerd.socket);
 
     it("reads the CRI's figure without waiting and labels it pending, with why", async () => {
-      const scratch = new Scratch(containerd.socket);
+      const prefix = `docker.io/kic-agent-it/fs-cri-${uniqueToken()}`;
+      const image = scratch().image(`${prefix}/a:1`, { busybox: true, pad: PAD });
+      // The CRI's stats pass runs when containerd starts, then not for an hour: after a restart
+      // its figure holds this image and stays as it is for the rest of the test.
+      await containerd.restart();
+      const stale = parseCrictlImageFsInfo(crictlImageFsInfo());
+      expect(stale.usedBytes).toBeGreaterThan(PAD);
+      process.env.PATH = only;
+      let run;
       try {
-        const prefix = `docker.io/kic-agent-it/fs-cri-${uniqueToken()}`;
-        const image = scratch.image(`${prefix}/a:1`, { busybox: true, pad: PAD });
-        // The CRI's stats pass runs when containerd starts, then not for an hour: after a restart
-        // its figure holds this image and stays as it is for the rest of the test.
-        await containerd.restart();
-        const stale = parseCrictlImageFsInfo(crictlImageFsInfo());
-        expect(stale.usedBytes).toBeGreaterThan(PAD);
-        process.env.PATH = only;
-        let run;
-        try {
-          run = await agentRun("crictl", `${prefix}/**`);
-        } finally {
-          process.env.PATH = containerd.path;
-        }
-        const { result, label } = run;
-        expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
-        // The runtime's figure had not been refreshed since before the run (the stats pass is hourly).
-        expect(parseCrictlImageFsInfo(crictlImageFsInfo())).toEqual(stale);
-        expect(result.imageFs).toMatchObject({ source: "crictl imagefsinfo", state: "pending" });
-        expect(result.imageFs?.pendingReason).toMatch(
-          /crictl imagefsinfo was last refreshed before the removals ended/,
-        );
-        expect(label).toMatch(
-          /^bytes: .* reclaimed = sum of image sizes; image filesystem freed: pending, .* so far \(used .* -> .*, as crictl imagefsinfo reports; crictl imagefsinfo was last refreshed before the removals ended/,
-        );
+        run = await agentRun("crictl", `${prefix}/**`);
       } finally {
-        scratch.cleanup();
+        process.env.PATH = containerd.path;
       }
+      const { result, label } = run;
+      expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+      // The runtime's figure had not been refreshed since before the run (the stats pass is hourly).
+      expect(parseCrictlImageFsInfo(crictlImageFsInfo())).toEqual(stale);
+      expect(result.imageFs).toMatchObject({ source: "crictl imagefsinfo", state: "pending" });
+      expect(result.imageFs?.pendingReason).toMatch(
+        /crictl imagefsinfo was last refreshed before the removals ended/,
+      );
+      expect(label).toMatch(
+        /^bytes: .* reclaimed = sum of image sizes; image filesystem freed: pending, .* so far \(used .* -> .*, as crictl imagefsinfo reports; crictl imagefsinfo was last refreshed before the removals ended/,
+      );
     });
   });
 });

@@ -1,15 +1,9 @@
 // --min-age through crictl (the default client) against the real containerd: CRI has no pull time,
 // so the agent reads containerd's content store with ctr, or refuses before deleting anything.
-import { execFile } from "node:child_process";
-import { mkdirSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { binDir, imageRefs, uniqueToken } from "../../support/containerd.js";
+import { imageRefs, uniqueToken } from "../../support/containerd.js";
+import { agentWithCrictlOnly } from "../../support/agent-cli.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
-
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true, defaults: { client: "crictl" } });
 
@@ -43,38 +37,9 @@ describe("--min-age with crictl on containerd", () => {
 
   it("refuses --min-age when no ctr can read the times, naming the value, before deleting anything (exit 2)", async () => {
     const image = rt.scratch.image(`docker.io/kic-agent-it/noctr-${uniqueToken()}:1`);
-    // A PATH with node and crictl only: the agent cannot read containerd's content store.
-    const bin = join(rt.scratch.dir, `crictl-only-${uniqueToken()}`);
-    mkdirSync(bin);
-    symlinkSync(process.execPath, join(bin, "node"));
-    symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
-    let code = 0;
-    let stderr = "";
-    try {
-      await run(
-        join(repoRoot, "node_modules/.bin/vite-node"),
-        [
-          join(repoRoot, "src/cli.ts"),
-          "--",
-          "agent",
-          "--socket",
-          rt.socket,
-          "--host-exec",
-          "direct",
-          "--client",
-          "crictl",
-          "--min-age",
-          "7d",
-          "--include",
-          image.name,
-        ],
-        { cwd: repoRoot, env: { ...process.env, PATH: bin, KUBERNETES_SERVICE_HOST: "" } },
-      );
-    } catch (err) {
-      const e = err as { code?: number; stderr?: string };
-      code = e.code ?? -1;
-      stderr = e.stderr ?? "";
-    }
+    // Without ctr the agent cannot read containerd's content store.
+    const args = ["--min-age", "7d", "--include", image.name];
+    const { code, stderr } = await agentWithCrictlOnly(rt.socket, rt.scratch.dir, ...args);
     expect(code, stderr).toBe(2);
     expect(stderr).toContain('invalid --min-age: given "7d"; crictl on ');
     expect(stderr).toMatch(/does not tell when an image was pulled.*nothing was deleted/);

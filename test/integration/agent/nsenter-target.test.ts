@@ -11,7 +11,7 @@
 // This machine's pid 1 hides its namespaces (readlink fails even for root), so the host's cgroup
 // and mount namespaces are the agent's own here (this test process runs in the host's); pid 1's,
 // where readable, are covered by test/unit/agent/nsenter-target.test.ts.
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import {
   chmodSync,
   existsSync,
@@ -25,7 +25,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resolveNsenterTarget } from "../../../src/agent/nsenter-target.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
@@ -33,14 +32,12 @@ import { parseAgentResult } from "../../../src/agent/report.js";
 import {
   imageRefs,
   pathWithBins,
-  Scratch,
   startContainerd,
   type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
-
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
+import { scratchPerBlock } from "../../support/agent-on-runtime.js";
 
 // A decoy: node, run through a symlink named containerd (the kernel names the process after the
 // file it executed), listening on a unix socket at the path it is given, or only sleeping.
@@ -200,24 +197,15 @@ afterAll(async () => {
   rmSync(binDir, { recursive: true, force: true });
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(
-      join(repoRoot, "node_modules/.bin/vite-node"),
-      [join(repoRoot, "src/cli.ts"), "--", ...args],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, KUBERNETES_SERVICE_HOST: "" },
-      },
-    );
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
-
 describe("nsenter target among decoys named containerd", () => {
+  const scratch = scratchPerBlock(() => socket);
+
+  /** The agent told to enter `decoy` to delete `image`: it must refuse. */
+  const enterDecoy = (decoy: Decoy, image: string) =>
+    cliFromSource(
+      agentArgv(socket, "nsenter", "--nsenter-target", String(decoy.pid), "--include", image),
+    );
+
   it("refuses each decoy by pid, naming why, on the real /proc", async () => {
     for (const d of decoys) {
       const attempt = resolveNsenterTarget(d.pid, [socket]);
@@ -243,14 +231,10 @@ describe("nsenter target among decoys named containerd", () => {
 
   (["crictl", "ctr"] as const).forEach((client) => {
     it(`enters the runtime, not a decoy, and deletes through it with ${client}`, async () => {
-      const scratch = new Scratch(socket);
-      try {
-        const image = scratch.image(`docker.io/kic-agent-it/nsenter-${client}-${uniqueToken()}:1`);
-        const r = await cli([
-          "agent",
-          "--socket",
+      const image = scratch().image(`docker.io/kic-agent-it/nsenter-${client}-${uniqueToken()}:1`);
+      const r = await cliFromSource(
+        agentArgv(
           socket,
-          "--host-exec",
           "nsenter",
           "--nsenter-target",
           "containerd",
@@ -260,77 +244,45 @@ describe("nsenter target among decoys named containerd", () => {
           "json",
           "--include",
           image.name,
-        ]);
-        expect(r.code, r.stderr).toBe(0);
-        const result = parseAgentResult(r.stdout) as AgentResult;
-        expect(result.runtime).toMatchObject({
-          client,
-          hostExec: "nsenter",
-          socket,
-          nsenterTarget: { pid: containerd.pid, comm: "containerd", socket },
-        });
-        expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
-        expect(imageRefs(socket)).not.toContain(image.name);
-      } finally {
-        scratch.cleanup();
-      }
+        ),
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const result = parseAgentResult(r.stdout) as AgentResult;
+      expect(result.runtime).toMatchObject({
+        client,
+        hostExec: "nsenter",
+        socket,
+        nsenterTarget: { pid: containerd.pid, comm: "containerd", socket },
+      });
+      expect(result.deleted.map((d) => d.id)).toEqual([image.id]);
+      expect(imageRefs(socket)).not.toContain(image.name);
     });
   });
 
   it("exits 2 before touching anything when told to enter a decoy behind its own cgroup namespace", async () => {
     // Issue 26 item 2: the old check read /proc/PID/cgroup, whose path here names no pod, and
     // entered this decoy.
-    const scratch = new Scratch(socket);
-    try {
-      const image = scratch.image(`docker.io/kic-agent-it/cgroupns-${uniqueToken()}:1`);
-      const decoy = decoys.find((d) => d.why === "not in the host cgroup namespace") as Decoy;
-      expect(readFileSync(`/proc/${decoy.pid}/cgroup`, "utf8")).not.toMatch(
-        /kubepods|cri-containerd/,
-      );
-      const r = await cli([
-        "agent",
-        "--socket",
-        socket,
-        "--host-exec",
-        "nsenter",
-        "--nsenter-target",
-        String(decoy.pid),
-        "--include",
-        image.name,
-      ]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain(
-        `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host cgroup namespace (cgroup:[`,
-      );
-      expect(imageRefs(socket)).toContain(image.name);
-    } finally {
-      scratch.cleanup();
-    }
+    const image = scratch().image(`docker.io/kic-agent-it/cgroupns-${uniqueToken()}:1`);
+    const decoy = decoys.find((d) => d.why === "not in the host cgroup namespace") as Decoy;
+    expect(readFileSync(`/proc/${decoy.pid}/cgroup`, "utf8")).not.toMatch(
+      /kubepods|cri-containerd/,
+    );
+    const r = await enterDecoy(decoy, image.name);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host cgroup namespace (cgroup:[`,
+    );
+    expect(imageRefs(socket)).toContain(image.name);
   });
 
   it("exits 2 before touching anything when told to enter a decoy", async () => {
-    const scratch = new Scratch(socket);
-    try {
-      const image = scratch.image(`docker.io/kic-agent-it/decoy-${uniqueToken()}:1`);
-      const decoy = decoys[0] as Decoy;
-      const r = await cli([
-        "agent",
-        "--socket",
-        socket,
-        "--host-exec",
-        "nsenter",
-        "--nsenter-target",
-        String(decoy.pid),
-        "--include",
-        image.name,
-      ]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain(
-        `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host pid namespace`,
-      );
-      expect(imageRefs(socket)).toContain(image.name);
-    } finally {
-      scratch.cleanup();
-    }
+    const image = scratch().image(`docker.io/kic-agent-it/decoy-${uniqueToken()}:1`);
+    const decoy = decoys[0] as Decoy;
+    const r = await enterDecoy(decoy, image.name);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      `error: --nsenter-target ${decoy.pid}: not provably the node's runtime, refused: pid ${decoy.pid} (not in the host pid namespace`,
+    );
+    expect(imageRefs(socket)).toContain(image.name);
   });
 });

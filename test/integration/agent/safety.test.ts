@@ -3,12 +3,9 @@
 // or container appears, the runtime claims a removal it did not do, a listing fails) and then runs
 // the real crictl. Its own containerd, so a test that goes wrong cannot remove images another file
 // needs (one of these offers the sandbox image for deletion).
-import { execFile } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { REMOVE_BATCH } from "../../../src/agent/execute.js";
 import { parseAgentResult } from "../../../src/agent/report.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
@@ -18,19 +15,14 @@ import {
   imageRefs,
   PAUSE_IMAGE,
   pathWithBins,
-  Scratch,
-  startContainerd,
-  type StandaloneContainerd,
   uniqueToken,
 } from "../../support/containerd.js";
+import { agentArgv, cliFromSource } from "../../support/agent-cli.js";
+import { agentOnRuntime } from "../../support/agent-on-runtime.js";
+import { tempDir } from "../../support/temp-dir.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
-
-let containerd: StandaloneContainerd;
-let socket = "";
-let scratch: Scratch;
-let wrapDir = "";
+const rt = agentOnRuntime();
+const wrapDir = tempDir("kic-crictl-wrap-");
 
 // The wrapper: logs each crictl subcommand to $WRAP_STATE/calls, then acts by $WRAP_MODE and the
 // how-many-th call of that subcommand this is, then runs the real crictl.
@@ -74,18 +66,9 @@ esac
 exec "$real" "$@"
 `;
 
-beforeAll(async () => {
-  containerd = await startContainerd();
-  socket = containerd.socket;
-  scratch = new Scratch(socket);
-  wrapDir = mkdtempSync(join(tmpdir(), "kic-crictl-wrap-"));
+beforeAll(() => {
   writeFileSync(join(wrapDir, "crictl"), wrapper);
   chmodSync(join(wrapDir, "crictl"), 0o755);
-});
-afterAll(() => {
-  scratch.cleanup();
-  containerd.stop();
-  rmSync(wrapDir, { recursive: true, force: true });
 });
 
 interface WrappedRun {
@@ -103,7 +86,7 @@ async function agentThroughWrapper(
   include: string[],
   files: Record<string, string> = {},
 ): Promise<WrappedRun> {
-  const state = mkdtempSync(join(scratch.dir, "wrap-"));
+  const state = mkdtempSync(join(rt.scratch.dir, "wrap-"));
   writeFileSync(join(state, "calls"), "");
   for (const [name, text] of Object.entries(files)) writeFileSync(join(state, name), text);
   writeFileSync(
@@ -124,33 +107,14 @@ async function agentThroughWrapper(
       linux: {},
     }),
   );
-  const args = ["agent", "--socket", socket, "--host-exec", "direct", "--client", "crictl"];
+  const args = agentArgv(rt.socket, "direct", "--client", "crictl");
   for (const p of include) args.push("--include", p);
-  let code = 0;
-  let stdout = "";
-  let stderr = "";
-  try {
-    ({ stdout, stderr } = await run(
-      join(repoRoot, "node_modules/.bin/vite-node"),
-      [join(repoRoot, "src/cli.ts"), "--", ...args],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          KUBERNETES_SERVICE_HOST: "",
-          PATH: `${wrapDir}:${pathWithBins}`,
-          WRAP_MODE: mode,
-          WRAP_STATE: state,
-          WRAP_SOCKET: socket,
-        },
-      },
-    ));
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    code = e.code ?? -1;
-    stdout = e.stdout ?? "";
-    stderr = e.stderr ?? "";
-  }
+  const { code, stdout, stderr } = await cliFromSource(args, {
+    PATH: `${wrapDir}:${pathWithBins}`,
+    WRAP_MODE: mode,
+    WRAP_STATE: state,
+    WRAP_SOCKET: rt.socket,
+  });
   const calls = readFileSync(join(state, "calls"), "utf8")
     .split("\n")
     .filter(Boolean)
@@ -160,7 +124,7 @@ async function agentThroughWrapper(
 
 describe("agent safety branches on the real containerd (crictl wrapped)", () => {
   it("reports an image still present after the runtime said it removed it as failed", async () => {
-    const image = scratch.image(`docker.io/kic-safety/phantom-${uniqueToken()}:1`);
+    const image = rt.scratch.image(`docker.io/kic-safety/phantom-${uniqueToken()}:1`);
     const r = await agentThroughWrapper("phantom-removal", [image.name]);
     expect(r.calls).toContain("rmi");
     expect(r.code, r.stderr).toBe(1);
@@ -173,11 +137,11 @@ describe("agent safety branches on the real containerd (crictl wrapped)", () => 
     );
     expect(r.result?.failed[0]?.error).toContain(image.name);
     expect(r.result?.bytesReclaimed).toBe(0);
-    expect(imageRefs(socket)).toContain(image.name);
+    expect(imageRefs(rt.socket)).toContain(image.name);
   });
 
   it("deletes nothing when the usage re-check before the delete fails", async () => {
-    const image = scratch.image(`docker.io/kic-safety/recheck-${uniqueToken()}:1`);
+    const image = rt.scratch.image(`docker.io/kic-safety/recheck-${uniqueToken()}:1`);
     const r = await agentThroughWrapper("recheck-fails", [image.name]);
     // The inventory listed sandboxes once; the second listing (the re-check) failed.
     expect(r.calls.filter((c) => c === "pods")).toHaveLength(2);
@@ -189,16 +153,16 @@ describe("agent safety branches on the real containerd (crictl wrapped)", () => 
     expect(r.result?.failed[0]?.error).toMatch(
       /^usage re-check failed, not deleted: .*connection reset \(injected by the test\)/,
     );
-    expect(imageRefs(socket)).toContain(image.name);
+    expect(imageRefs(rt.socket)).toContain(image.name);
   });
 
   it("keeps the image of a pod sandbox that appears during the run", async () => {
     // The sandbox image, under a name of this test only; the wrapper hides that the runtime uses it
     // for sandboxes, so only the re-check's listing of sandboxes can protect it.
     const alias = `docker.io/kic-safety/sandbox-${uniqueToken()}:1`;
-    scratch.tag(PAUSE_IMAGE, alias);
+    rt.scratch.tag(PAUSE_IMAGE, alias);
     const pauseId = (
-      JSON.parse(crictl(socket, ["inspecti", "-o", "json", PAUSE_IMAGE])) as {
+      JSON.parse(crictl(rt.socket, ["inspecti", "-o", "json", PAUSE_IMAGE])) as {
         status: { id: string };
       }
     ).status.id;
@@ -210,13 +174,13 @@ describe("agent safety branches on the real containerd (crictl wrapped)", () => 
     const kept = r.result?.kept.find((k) => k.id === pauseId);
     expect(kept?.reason).toBe("sandbox");
     expect(kept?.detail).toMatch(/appeared during the run/);
-    expect(imageRefs(socket)).toEqual(expect.arrayContaining([PAUSE_IMAGE, alias]));
+    expect(imageRefs(rt.socket)).toEqual(expect.arrayContaining([PAUSE_IMAGE, alias]));
   });
 
   it(`re-checks before every removal batch: a container created after the first batch keeps its image (${String(REMOVE_BATCH + 2)} images)`, async () => {
     const tok = uniqueToken();
     const images = Array.from({ length: REMOVE_BATCH + 2 }, (_, i) =>
-      scratch.image(`docker.io/kic-safety/batch-${tok}/img${String(i)}:1`, { pad: 1024 }),
+      rt.scratch.image(`docker.io/kic-safety/batch-${tok}/img${String(i)}:1`, { pad: 1024 }),
     );
     // The wrapper picks, after the first removal call, an image that call did not name.
     const r = await agentThroughWrapper("second-batch", [`docker.io/kic-safety/batch-${tok}/**`], {
@@ -250,7 +214,7 @@ describe("agent safety branches on the real containerd (crictl wrapped)", () => 
     const kept = r.result?.kept.find((k) => k.id === victimImage?.id);
     expect(kept?.reason).toBe("in-use");
     expect(kept?.detail).toMatch(/appeared during the run/);
-    const refs = imageRefs(socket);
+    const refs = imageRefs(rt.socket);
     expect(refs).toContain(victim);
     for (const i of images) if (i !== victimImage) expect(refs).not.toContain(i.name);
   });

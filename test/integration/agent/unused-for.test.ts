@@ -2,20 +2,10 @@
 // (read back with ctr), it survives a containerd restart between runs, and an image is deleted only
 // by the run after its clock passes N. The agent's "now" is injected (runAgent's `now`), so two
 // weeks pass in a second; the labels, the restart and the removals are real.
-import { execFile } from "node:child_process";
-import { mkdirSync, symlinkSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import { UNUSED_SINCE_LABEL } from "../../../src/agent/unused-clock.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
-import type { AgentResult, RuntimeClientName } from "../../../src/run-model/agent-result.js";
+import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import {
-  binDir,
   CONTAINERD_RUNTIMES,
   crictl,
   ctr,
@@ -26,9 +16,9 @@ import {
   uniqueToken,
   type StandaloneContainerd,
 } from "../../support/containerd.js";
+import { agentWithCrictlOnly } from "../../support/agent-cli.js";
+import { runAgentDirect, scratchPerBlock } from "../../support/agent-on-runtime.js";
 
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1, 3, 0, 0);
 
@@ -59,38 +49,18 @@ describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
     containerd.stop();
   });
 
-  async function agent(
-    client: RuntimeClientName,
-    nowMs: number,
-    args: Record<string, unknown>,
-  ): Promise<AgentResult> {
-    const config = loadAgentConfig(
-      { socket, "host-exec": "direct", "node-name": "it-node", client, ...args },
-      {},
-    );
-    return runAgent(config, {
-      exec: createHostExec("direct"),
-      log: pino({ level: "silent" }),
-      report: createPrettyReporter(() => undefined),
-      now: () => nowMs,
-    });
-  }
+  const agent = (client: RuntimeClientName, nowMs: number, args: Record<string, unknown>) =>
+    runAgentDirect(socket, { client, ...args }, { now: () => nowMs });
 
   describe.each(["crictl", "ctr"] as RuntimeClientName[])("with %s", (client) => {
-    let scratch: Scratch;
-    beforeAll(() => {
-      scratch = new Scratch(socket);
-    });
-    afterAll(() => {
-      scratch.cleanup();
-    });
+    const scratch = scratchPerBlock(() => socket);
 
     it("starts the clock in a dry run, keeps it across a containerd restart, deletes only on the run after N", async () => {
       const prefix = `docker.io/kic-agent-it/unused-${client}-${uniqueToken()}`;
-      const idle = scratch.image(`${prefix}/idle:1`);
-      const used = scratch.image(`${prefix}/used:1`);
-      const sandbox = scratch.sandbox(`unused-${uniqueToken()}`);
-      scratch.criContainer(sandbox, `used-${uniqueToken()}`, used.name, "created");
+      const idle = scratch().image(`${prefix}/idle:1`);
+      const used = scratch().image(`${prefix}/used:1`);
+      const sandbox = scratch().sandbox(`unused-${uniqueToken()}`);
+      scratch().criContainer(sandbox, `used-${uniqueToken()}`, used.name, "created");
       const include = [`${prefix}/*`];
 
       // Run 1, a dry run: the idle image's clock starts now; the image in use gets none.
@@ -142,13 +112,13 @@ describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
 
     it("stops the clock of an image seen in use, and starts it again once it is unused", async () => {
       const prefix = `docker.io/kic-agent-it/again-${client}-${uniqueToken()}`;
-      const image = scratch.image(`${prefix}/app:1`);
+      const image = scratch().image(`${prefix}/app:1`);
       const include = [`${prefix}/*`];
       await agent(client, T0, { include, "unused-for": "1d", "dry-run": true });
       expect(clockLabels(socket).get(image.id)).toBe("2026-11-01T03:00:00Z");
 
-      const sandbox = scratch.sandbox(`again-${uniqueToken()}`);
-      const container = scratch.criContainer(
+      const sandbox = scratch().sandbox(`again-${uniqueToken()}`);
+      const container = scratch().criContainer(
         sandbox,
         `app-${uniqueToken()}`,
         image.name,
@@ -175,37 +145,14 @@ describe.each(CONTAINERD_RUNTIMES)("--unused-for on %s", (runtime) => {
     const scratch = new Scratch(socket);
     try {
       const image = scratch.image(`docker.io/kic-agent-it/nolabels-${uniqueToken()}:1`);
-      const bin = join(scratch.dir, `crictl-only-${uniqueToken()}`);
-      mkdirSync(bin);
-      symlinkSync(process.execPath, join(bin, "node"));
-      symlinkSync(join(binDir, "crictl"), join(bin, "crictl"));
-      let code = 0;
-      let stderr = "";
-      try {
-        await run(
-          join(repoRoot, "node_modules/.bin/vite-node"),
-          [
-            join(repoRoot, "src/cli.ts"),
-            "--",
-            "agent",
-            "--socket",
-            socket,
-            "--host-exec",
-            "direct",
-            "--client",
-            "crictl",
-            "--unused-for",
-            "14d",
-            "--include",
-            image.name,
-          ],
-          { cwd: repoRoot, env: { ...process.env, PATH: bin, KUBERNETES_SERVICE_HOST: "" } },
-        );
-      } catch (err) {
-        const e = err as { code?: number; stderr?: string };
-        code = e.code ?? -1;
-        stderr = e.stderr ?? "";
-      }
+      const { code, stderr } = await agentWithCrictlOnly(
+        socket,
+        scratch.dir,
+        "--unused-for",
+        "14d",
+        "--include",
+        image.name,
+      );
       expect(code, stderr).toBe(2);
       expect(stderr).toContain('invalid --unused-for: given "14d"');
       expect(stderr).toMatch(/CRI has no label API.*nothing was deleted/);

@@ -13,12 +13,9 @@ import {
   pathWithBins,
   uniqueToken,
 } from "../../support/containerd.js";
-import { agentOnRuntime } from "../../support/agent-on-runtime.js";
+import { agentOnRuntime, keptReasons } from "../../support/agent-on-runtime.js";
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true });
-
-const reasons = (r: AgentResult) =>
-  Object.fromEntries(r.kept.filter((k) => k.reason !== "no-match").map((k) => [k.id, k.reason]));
 
 describe.each(["ctr", "crictl"] as RuntimeClientName[])(
   "a tag moved to another image after a container started (%s)",
@@ -54,7 +51,7 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
 
         expect(result.failed).toEqual([]);
         expect(result.deleted.map((d) => d.id)).not.toContain(a.id);
-        expect(reasons(result)[a.id]).toBe("in-use");
+        expect(keptReasons(result)[a.id]).toBe("in-use");
         expect(imageRefs(rt.socket)).toContain(a.id);
         // B is what the tag names now; nothing runs it. It is kept too (the container's name
         // still points to it), which errs on the safe side.
@@ -63,6 +60,28 @@ describe.each(["ctr", "crictl"] as RuntimeClientName[])(
     }
   },
 );
+
+/**
+ * The agent with `client`, a wrapper `script` for that client first on its PATH (made in `dir`),
+ * deleting under `prefix`.
+ */
+async function agentThroughWrapper(
+  client: RuntimeClientName,
+  dir: string,
+  script: string,
+  prefix: string,
+): Promise<AgentResult> {
+  mkdirSync(dir);
+  writeFileSync(join(dir, client), script);
+  chmodSync(join(dir, client), 0o755);
+  const path = process.env.PATH;
+  process.env.PATH = `${dir}:${pathWithBins}`;
+  try {
+    return await rt.agent({ client, include: [`${prefix}/**`] });
+  } finally {
+    process.env.PATH = path;
+  }
+}
 
 describe("pods deleted while the inventory is taken", () => {
   const scratch = rt.blockScratch();
@@ -83,9 +102,9 @@ describe("pods deleted while the inventory is taken", () => {
     const real = join(binDir, "crictl");
     const endpoint = `unix://${rt.socket}`;
     writeFileSync(trigger, "");
-    mkdirSync(wrapperDir);
-    writeFileSync(
-      join(wrapperDir, "crictl"),
+    const result = await agentThroughWrapper(
+      "crictl",
+      wrapperDir,
       `#!/bin/sh
 for a in "$@"; do
   if [ "$a" = inspectp ] && [ -e '${trigger}' ]; then
@@ -96,24 +115,15 @@ for a in "$@"; do
 done
 exec '${real}' "$@"
 `,
+      prefix,
     );
-    chmodSync(join(wrapperDir, "crictl"), 0o755);
-
-    const path = process.env.PATH;
-    process.env.PATH = `${wrapperDir}:${pathWithBins}`;
-    let result: AgentResult;
-    try {
-      result = await rt.agent({ client: "crictl", include: [`${prefix}/**`] });
-    } finally {
-      process.env.PATH = path;
-    }
 
     // The race really happened: the wrapper fired and the victim is gone.
     expect(existsSync(trigger)).toBe(false);
     expect(crictl(rt.socket, ["pods", "-q"])).not.toContain(victim);
     expect(result.failed).toEqual([]);
     expect(result.deleted.map((d) => d.id)).toEqual([unused.id]);
-    expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
+    expect(keptReasons(result)).toMatchObject({ [used.id]: "in-use" });
     expect(imageRefs(rt.socket)).toContain(used.name);
   });
 
@@ -129,9 +139,9 @@ exec '${real}' "$@"
     const wrapperDir = join(scratch().dir, "churn-ctr-bin");
     const trigger = join(scratch().dir, "churn-ctr-armed");
     writeFileSync(trigger, "");
-    mkdirSync(wrapperDir);
-    writeFileSync(
-      join(wrapperDir, "ctr"),
+    const result = await agentThroughWrapper(
+      "ctr",
+      wrapperDir,
       `#!/bin/sh
 # Only the call that asks about the victim, so the removal is done before that call runs.
 case " $* " in *" containers info ${victim} "*)
@@ -142,17 +152,8 @@ case " $* " in *" containers info ${victim} "*)
 esac
 exec /usr/bin/ctr "$@"
 `,
+      prefix,
     );
-    chmodSync(join(wrapperDir, "ctr"), 0o755);
-
-    const path = process.env.PATH;
-    process.env.PATH = `${wrapperDir}:${pathWithBins}`;
-    let result: AgentResult;
-    try {
-      result = await rt.agent({ client: "ctr", include: [`${prefix}/**`] });
-    } finally {
-      process.env.PATH = path;
-    }
 
     expect(existsSync(trigger)).toBe(false);
     expect(ctr(rt.socket, ["containers", "ls", "-q"])).not.toContain(victim);
@@ -162,6 +163,6 @@ exec /usr/bin/ctr "$@"
       result.deleted.map((d) => d.id),
       JSON.stringify(result.kept),
     ).toEqual([gone.id]);
-    expect(reasons(result)).toMatchObject({ [used.id]: "in-use" });
+    expect(keptReasons(result)).toMatchObject({ [used.id]: "in-use" });
   });
 });

@@ -81,19 +81,25 @@ describe("chart objects on the real API server", () => {
     expect(r.stderr).toContain("spec.timeZone");
   });
 
-  it("prints NOTES that say how to trigger a run, read its log and label the namespace", async () => {
+  /** The NOTES of a server dry-run install of release `release` with ci/03 and `set`. */
+  const notesFor = async (release: string, ...set: string[]) => {
     const out = await helmOk([
       "install",
-      // Not "kic": that release's service account was created by hand above.
-      "notes",
+      release,
       chartDir,
       "--namespace",
       ns,
       "--dry-run=server",
       "-f",
       join(chartDir, "ci", "03-keep-pods.yaml"),
+      ...set.flatMap((s) => ["--set", s]),
     ]);
-    const notes = out.slice(out.indexOf("NOTES:"));
+    return out.slice(out.indexOf("NOTES:"));
+  };
+
+  it("prints NOTES that say how to trigger a run, read its log and label the namespace", async () => {
+    // Not "kic": that release's service account was created by hand above.
+    const notes = await notesFor("notes");
     expect(notes).toContain(
       `kubectl label namespace ${ns} pod-security.kubernetes.io/enforce=privileged --overwrite`,
     );
@@ -110,20 +116,6 @@ describe("chart objects on the real API server", () => {
 
   it("warns in the NOTES when the cluster's selected nodes cannot all be reached in one run", async () => {
     // The local cluster has one Linux node: at 5 s a node, a 4 s run cannot reach it.
-    const notesFor = async (release: string, ...set: string[]) => {
-      const out = await helmOk([
-        "install",
-        release,
-        chartDir,
-        "--namespace",
-        ns,
-        "--dry-run=server",
-        "-f",
-        join(chartDir, "ci", "03-keep-pods.yaml"),
-        ...set.flatMap((s) => ["--set", s]),
-      ]);
-      return out.slice(out.indexOf("NOTES:"));
-    };
     const tight = await notesFor("reach", "concurrency=1", "timeouts.runSeconds=4");
     expect(tight).toContain(
       'WARNING: one run cannot clean all 1 selected nodes (nodes in the cluster now that match nodes.selector "kubernetes.io/os=linux")',

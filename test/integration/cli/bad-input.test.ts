@@ -21,7 +21,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCliInTemp, removeBuiltCli } from "../../support/built-cli.js";
+import { builtCli } from "../../support/agent-cli.js";
 
 interface Row {
   name: string;
@@ -208,7 +208,7 @@ const jsonRows: Row[] = [
   { name: "run: API server unreachable", args: ["run", "--log-format", "json", "--include", "x/*", "--kubeconfig", file("down.kubeconfig")], key: "down.kubeconfig", lines: 1 },
 ];
 
-let cli = "";
+const cli = builtCli();
 let server: Server | undefined;
 let runtime: Server | undefined;
 let connections = 0;
@@ -235,7 +235,7 @@ function runCli(args: string[], env: Row["env"] = {}): Promise<Outcome> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [cli, ...args],
+      [cli(), ...args],
       { env: full, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
@@ -260,7 +260,6 @@ async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Pr
 const lines = (text: string) => text.split("\n").filter((l) => l !== "");
 
 beforeAll(async () => {
-  cli = buildCliInTemp();
   mkdirSync(home);
   mkdirSync(join(file("home-broken"), ".kube"), { recursive: true });
   writeFileSync(join(file("home-broken"), ".kube", "config"), "clusters: [\n");
@@ -303,13 +302,24 @@ afterAll(() => {
   server?.close();
   runtime?.close();
   rmSync(tmp, { recursive: true, force: true });
-  removeBuiltCli(cli);
 });
 
 function outcome(row: Row): Outcome {
   const o = outcomes.get(row);
   if (o === undefined) throw new Error(`row "${row.name}" did not run`);
   return o;
+}
+
+/**
+ * The row's outcome, checked to be exit 2 with nothing on `quiet`; `context` (both streams) goes
+ * with every further assertion.
+ */
+function refused(row: Row, quiet: "stdout" | "stderr") {
+  const o = outcome(row);
+  const context = `stdout:\n${o.stdout}\nstderr:\n${o.stderr}`;
+  expect(o.code, context).toBe(2);
+  expect(o[quiet], context).toBe("");
+  return { ...o, context };
 }
 
 describe("bad input: exit 2, one line naming the key, a hint, no stack", () => {
@@ -322,10 +332,7 @@ describe("bad input: exit 2, one line naming the key, a hint, no stack", () => {
 
   for (const row of rows) {
     it(row.name, () => {
-      const { code, stdout, stderr } = outcome(row);
-      const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
-      expect(code, context).toBe(2);
-      expect(stdout, context).toBe("");
+      const { stderr, context } = refused(row, "stdout");
       expect(stderr, context).not.toMatch(/^ {4}at /m);
       const [first = "", ...rest] = lines(stderr);
       expect(rest.length + 1, context).toBe(row.lines ?? 2);
@@ -344,10 +351,7 @@ describe("bad input: exit 2, one line naming the key, a hint, no stack", () => {
 describe("bad input with --log-format json: one JSON record", () => {
   for (const row of jsonRows) {
     it(row.name, () => {
-      const { code, stdout, stderr } = outcome(row);
-      const context = `stdout:\n${stdout}\nstderr:\n${stderr}`;
-      expect(code, context).toBe(2);
-      expect(stderr, context).toBe("");
+      const { stdout, context } = refused(row, "stderr");
       const records = lines(stdout).map((l) => JSON.parse(l) as Record<string, unknown>);
       const errors = records.filter((r) => typeof r.level === "number" && r.level >= 50);
       expect(errors, context).toHaveLength(1);

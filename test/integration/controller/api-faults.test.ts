@@ -3,15 +3,10 @@
 // helper pod create it lets the server create the pod but never passes the answer on: the
 // connection is reset, or held until the run is interrupted. The helper pod then exists with its
 // agent running; the controller must find it by name and observe it, or delete it.
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import { request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { IncomingMessage } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSelector } from "../../../src/run-model/labels.js";
 import {
-  adminKubeConfig,
   collectingReporter,
   eventually,
   kubeFor,
@@ -19,6 +14,7 @@ import {
   testRunConfig,
   controllerOnCluster,
 } from "../../support/controller-on-cluster.js";
+import { passOn, startApiProxy, throughProxy, type ApiProxy } from "../../support/api-proxy.js";
 
 const fixture = controllerOnCluster("fault", { accounts: { kic: { allowPodDeletion: true } } });
 const { tok, ns } = fixture;
@@ -32,84 +28,41 @@ interface Fault {
 }
 
 /** The fault-injecting proxy: plain HTTP on loopback, forwarding to the real API server. */
-async function startProxy(): Promise<{
-  url: string;
-  failNextPodCreate: (action: Action) => Fault;
-  close: () => Promise<void>;
-}> {
-  const admin = adminKubeConfig().getCurrentCluster();
-  if (!admin) throw new Error("no cluster in the admin kubeconfig");
-  const upstream = new URL(admin.server);
-  const ca =
-    admin.caData !== undefined
-      ? Buffer.from(admin.caData, "base64")
-      : readFileSync(admin.caFile ?? "");
+async function startProxy(): Promise<ApiProxy & { failNextPodCreate: (action: Action) => Fault }> {
   let pending: { action: Action; done: (status: number) => void } | undefined;
   const isPodCreate = (req: IncomingMessage) =>
     req.method === "POST" && /^\/api\/v1\/namespaces\/[^/]+\/pods(\?|$)/.test(req.url ?? "");
-  const server: Server = createServer((req, res) => {
+  const proxy = await startApiProxy((req, res, forward) => {
     const fault = pending !== undefined && isPodCreate(req) ? pending : undefined;
     if (fault) pending = undefined;
-    const up = httpsRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-        ca,
-      },
-      (answer) => {
-        if (fault === undefined) {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          // At once, not with the first byte of the body: a watch has none until an event.
-          res.flushHeaders();
-          answer.pipe(res);
-          return;
-        }
-        answer.resume();
-        answer.on("end", () => {
-          fault.done(answer.statusCode ?? 0);
-          // "reset": the connection dies after the server acted; "hold": no answer, ever.
-          if (fault.action === "reset") req.socket.destroy();
-        });
-      },
-    );
-    up.on("error", () => req.socket.destroy());
-    req.pipe(up);
+    forward((answer) => {
+      if (fault === undefined) {
+        passOn(res, answer);
+        return;
+      }
+      answer.resume();
+      answer.on("end", () => {
+        fault.done(answer.statusCode ?? 0);
+        // "reset": the connection dies after the server acted; "hold": no answer, ever.
+        if (fault.action === "reset") req.socket.destroy();
+      });
+    });
   });
-  // No idle timeout on kept-alive connections: the client must never reuse one the proxy is
-  // closing at that moment (a "socket hang up" that is not the fault under test).
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: proxy.url,
+    close: () => proxy.close(),
     failNextPodCreate: (action) => {
       let done: (status: number) => void = () => {};
       const answered = new Promise<number>((r) => (done = r));
       pending = { action, done };
       return { action, answered };
     },
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
   };
 }
 
 /** The service account's credentials, aimed at the proxy (plain HTTP on loopback). */
-function throughProxy(url: string): KubeConfig {
-  const token = fixture.account("kic").getCurrentUser()?.token;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    // client-node allows plain HTTP only with skipTLSVerify; the proxy verifies the real server.
-    clusters: [{ name: "proxy", server: url, skipTLSVerify: true }],
-    users: [{ name: "kic", token }],
-    contexts: [{ name: "kic", cluster: "proxy", user: "kic", namespace: ns }],
-    currentContext: "kic",
-  });
-  return kc;
-}
+const viaProxy = (url: string) =>
+  throughProxy(url, fixture.account("kic").getCurrentUser()?.token, ns);
 
 let proxy: Awaited<ReturnType<typeof startProxy>>;
 
@@ -132,7 +85,7 @@ describe("helper pod creates without an answer (fault-injecting proxy, real API 
     const fault = proxy.failNextPodCreate("reset");
     const runId = `it-${tok}-reset`;
     const { summary } = await fixture.run(
-      kubeFor(throughProxy(proxy.url), "sa via proxy"),
+      kubeFor(viaProxy(proxy.url), "sa via proxy"),
       testRunConfig(ns, `reset-${tok}`, args()),
       { report: collectingReporter().reporter, runId },
     );
@@ -153,7 +106,7 @@ describe("helper pod creates without an answer (fault-injecting proxy, real API 
     const stop = new AbortController();
     const t0 = Date.now();
     const run = fixture.run(
-      kubeFor(throughProxy(proxy.url), "sa via proxy"),
+      kubeFor(viaProxy(proxy.url), "sa via proxy"),
       testRunConfig(ns, `hold-${tok}`, args()),
       { report: collectingReporter().reporter, signal: stop.signal, runId },
     );

@@ -19,6 +19,7 @@ import {
   removeGhostNode,
   nodeFlags,
   startCli,
+  WORKLOAD_READS,
 } from "../../support/controller-on-cluster.js";
 
 const fixture = controllerOnCluster("ctl", {
@@ -31,18 +32,16 @@ const fixture = controllerOnCluster("ctl", {
 });
 const { tok, ns, repo, ref, tmp } = fixture;
 
-const podManifest = (name: string, image: string, extra: Record<string, unknown> = {}) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: ns, ...((extra.metadata as object | undefined) ?? {}) },
-  spec: {
-    nodeName: fixture.nodeName,
-    restartPolicy: "Never",
-    terminationGracePeriodSeconds: 0,
-    containers: [{ name: "c", image, imagePullPolicy: "Never" }],
-    ...((extra.spec as object | undefined) ?? {}),
-  },
-});
+const podManifest = (
+  name: string,
+  image: string,
+  extra: { metadata?: Record<string, unknown>; spec?: Record<string, unknown> } = {},
+) =>
+  fixture.pod(
+    name,
+    { containers: [{ name: "c", image, imagePullPolicy: "Never" }], ...extra.spec },
+    extra.metadata,
+  );
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 
@@ -58,6 +57,22 @@ async function ghostNode(suffix = ""): Promise<string> {
 }
 
 const removeGhost = (name: string) => removeGhostNode(ns, name);
+
+/** `run --include x/*` by the built CLI with kubeconfig `kc` (a file `name` in tmp): how it ended. */
+const runAs = (kc: KubeConfig, name: string): Promise<{ code: number; stderr: string }> =>
+  execFileAsync(process.execPath, [
+    fixture.cli,
+    "run",
+    "--kubeconfig",
+    writeKubeconfig(kc, tmp, name),
+    "--namespace",
+    ns,
+    "--include",
+    "x/*",
+  ]).then(
+    (ok) => ({ code: 0, stderr: ok.stderr }),
+    (e: unknown) => e as { code: number; stderr: string },
+  );
 
 describe("controller against a real API server and kubelet", () => {
   beforeAll(async () => {
@@ -140,13 +155,7 @@ describe("controller against a real API server and kubelet", () => {
       listNode: 1,
       watch: 2,
       listPodForAllNamespaces: 1,
-      // workload protection's read, once per run (one page each here)
-      listDeploymentForAllNamespaces: 1,
-      listStatefulSetForAllNamespaces: 1,
-      listDaemonSetForAllNamespaces: 1,
-      listReplicaSetForAllNamespaces: 1,
-      listJobForAllNamespaces: 1,
-      listCronJobForAllNamespaces: 1,
+      ...WORKLOAD_READS,
       createNamespacedPod: 1,
       readNamespacedPodLog: 1,
       deleteNamespacedPod: 1,
@@ -423,17 +432,8 @@ describe("controller against a real API server and kubelet", () => {
 
   it("exits 2 naming the verb and resource when the service account lacks the ClusterRole", async () => {
     const kc = await serviceAccountKubeConfig(ns, "kic-nocluster");
-    const r = await execFileAsync(process.execPath, [
-      fixture.cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(kc, tmp, "nocluster"),
-      "--namespace",
-      ns,
-      "--include",
-      "x/*",
-    ]).catch((e: unknown) => e as { code: number; stderr: string });
-    expect("code" in r ? r.code : 0).toBe(2);
+    const r = await runAs(kc, "nocluster");
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
       new RegExp(
         // The run's first cluster-wide read is workload protection's (on by default).
@@ -451,19 +451,7 @@ describe("controller against a real API server and kubelet", () => {
       contexts: [{ name: "down", cluster: "down", user: "u" }],
       currentContext: "down",
     });
-    const r = await execFileAsync(process.execPath, [
-      fixture.cli,
-      "run",
-      "--kubeconfig",
-      writeKubeconfig(kc, tmp, "down"),
-      "--namespace",
-      ns,
-      "--include",
-      "x/*",
-    ]).then(
-      (ok) => ({ code: 0, stderr: ok.stderr }),
-      (e: unknown) => e as { code: number; stderr: string },
-    );
+    const r = await runAs(kc, "down");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: cannot reach the API server to list .*ECONNREFUSED/m);
   });

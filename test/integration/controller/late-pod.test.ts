@@ -13,7 +13,7 @@ import {
   nodeImageNames,
   testRunConfig,
 } from "../../support/controller-on-cluster.js";
-import { argvOf, holdRemoval, release } from "../../support/hold-removal.js";
+import { argvOf, holdRemoval, releaseHeld } from "../../support/held-removal.js";
 
 const f = controllerOnCluster("late-pod", { accounts: { kic: { allowPodDeletion: true } } });
 
@@ -45,7 +45,7 @@ describe("a pod bound to the node while the agent deletes", () => {
       { report: reporter, runId: `late-${tok}` },
     );
     // Held inside the first removal call: its images are in the held process's argv.
-    const held = await holdRemoval(bulk.flatMap((i) => [i.id, i.name]));
+    const held = await holdRemoval(bulk);
     const inCall = new Set(held.flatMap((pid) => argvOf(pid)));
     const first = bulk.filter((i) => inCall.has(i.name));
     const later = bulk.filter((i) => !inCall.has(i.name));
@@ -81,7 +81,7 @@ describe("a pod bound to the node while the agent deletes", () => {
       ) as PodStatus;
       return p.status?.initContainerStatuses?.[0]?.state?.running === undefined ? undefined : true;
     }, "the late pod's init container to run");
-    release(held);
+    releaseHeld(held);
     await running;
 
     const node = nodes[0];

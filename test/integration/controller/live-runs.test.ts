@@ -24,22 +24,16 @@ const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stri
 
 function standIn(name: string, finished: boolean) {
   const c = ensureCluster();
-  return apply({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace: ns },
-    spec: {
-      nodeName: fixture.nodeName,
-      restartPolicy: "Never",
-      terminationGracePeriodSeconds: 0,
+  return apply(
+    fixture.pod(name, {
       containers: [
         finished
           ? // A controller pod whose run is over: the project's image, `--version`, exit 0.
             { name: "c", image: c.image, imagePullPolicy: "Never", args: ["--version"] }
           : { name: "c", image: "registry.k8s.io/pause:kic", imagePullPolicy: "Never" },
       ],
-    },
-  });
+    }),
+  );
 }
 
 async function uidOf(pod: string): Promise<string> {

@@ -2,107 +2,73 @@
 // run interrupted (SIGTERM) while its agent deletes. Either way the run log lists every image that
 // is gone from the node's containerd.
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { instanceLabels, selectorOf } from "../../../src/run-model/labels.js";
 import { partialRecord } from "../../../src/controller/agent-log.js";
-import { runController } from "../../../src/controller/run.js";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
 import {
-  buildCli,
-  removeBuiltCli,
-  chartRbac,
   collectingReporter,
+  controllerOnCluster,
   eventually,
-  kubeFor,
   nodeImageNames,
   podsWith,
-  removeNodeImages,
-  sampleImages,
-  serviceAccountKubeConfig,
-  silent,
   testRunConfig,
-  writeKubeconfig,
   type SampleImage,
 } from "../../support/controller-on-cluster.js";
-import { tempDir } from "../../support/temp-dir.js";
-import { holdRemoval as holdCall, release } from "../../support/hold-removal.js";
+import { holdRemoval, releaseHeld } from "../../support/held-removal.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-partial-${tok}`;
-const repo = `demo.local/kic-partial-${tok}`;
-const tmp = tempDir("kic-partial-it-");
+const fixture = controllerOnCluster("partial", {
+  accounts: { kic: { allowPodDeletion: true } },
+  cli: true,
+});
+const { tok, ns, repo } = fixture;
 // Each test holds the agent inside one removal call (holdRemoval), so neither depends on this
 // machine's speed: 3 batches (25 images each) leave room to catch one even when a call is missed.
 // The agents use ctr, which has no call timeouts of its own: held and let go, its call goes on.
 const COUNT = { deadline: 75, sigterm: 75 } as const;
 
-let nodeName = "";
-let kic: KubeConfig;
-let cli = "";
-afterAll(() => {
-  removeBuiltCli(cli);
-});
-const made: string[] = [];
 const sets: Record<keyof typeof COUNT, SampleImage[]> = { deadline: [], sigterm: [] };
 
 function bulk(set: keyof typeof COUNT): SampleImage[] {
   const refs = Array.from({ length: COUNT[set] }, (_, i) => `${repo}/${set}:v${String(i)}`);
-  made.push(...refs);
-  return sampleImages(refs);
+  return fixture.images(refs);
+}
+
+/** Names of `images` that some line of the run log `says` something of. */
+function listed(
+  lines: string[],
+  images: SampleImage[],
+  says: (line: string, name: string) => boolean,
+): string[] {
+  return images.map((i) => i.name).filter((name) => lines.some((l) => says(l, name)));
 }
 
 /** Names of `images` the run log lists as deleted (from the result, or as a partial record). */
-function listedDeleted(lines: string[], images: SampleImage[]): string[] {
-  return images
-    .map((i) => i.name)
-    .filter((name) =>
-      lines.some(
-        (l) =>
-          l.includes(`deleted  ${name}  `) || l.includes(`deleted (partial record)  ${name}  `),
-      ),
-    );
-}
-
-/** Holds the agent's removal call of one of `images` (test/support/hold-removal.ts). */
-const holdRemoval = (images: SampleImage[]) => holdCall(images.flatMap((i) => [i.id, i.name]));
+const listedDeleted = (lines: string[], images: SampleImage[]) =>
+  listed(
+    lines,
+    images,
+    (l, n) => l.includes(`deleted  ${n}  `) || l.includes(`deleted (partial record)  ${n}  `),
+  );
 
 /**
  * Names of `images` the run log lists with an outcome the agent did not see: a batch cut off
  * mid-call, or one whose removal it could not verify (its listing afterwards failed).
  */
-function listedUnderWay(lines: string[], images: SampleImage[]): string[] {
-  return images
-    .map((i) => i.name)
-    .filter((n) =>
-      lines.some(
-        (l) =>
-          l.includes(`outcome unknown (partial record)  ${n}  `) ||
-          (l.includes(`  ${n}  `) && l.includes("FAILED") && l.includes("removal not verified")),
-      ),
-    );
-}
+const listedUnderWay = (lines: string[], images: SampleImage[]) =>
+  listed(
+    lines,
+    images,
+    (l, n) =>
+      l.includes(`outcome unknown (partial record)  ${n}  `) ||
+      (l.includes(`  ${n}  `) && l.includes("FAILED") && l.includes("removal not verified")),
+  );
 
 describe("a helper that does not finish its work", () => {
-  beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    cli = buildCli();
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true }),
-    });
-    kic = await serviceAccountKubeConfig(ns, "kic");
+  beforeAll(() => {
     // Imported here: a few hundred milliseconds each, longer than a test may take.
     sets.deadline = bulk("deadline");
     sets.sigterm = bulk("sigterm");
-  });
-
-  afterAll(async () => {
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    await kubectl(["delete", "clusterrole,clusterrolebinding", `${ns}-kic`, "--ignore-not-found"]);
-    removeNodeImages(made);
   });
 
   it("with a node timeout shorter than the work, the run log lists exactly what was deleted", async () => {
@@ -111,19 +77,13 @@ describe("a helper that does not finish its work", () => {
     const instance = `deadline-${tok}`;
     const config = testRunConfig(ns, instance, {
       include: [`${repo}/deadline:*`],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
       "node-timeout": "20s",
       // ctr: a client held by SIGSTOP goes on when let go (crictl's own 2 s call timeouts would
       // fail the held batch instead).
       client: "ctr",
     });
-    const running = runController(config, {
-      kube: kubeFor(kic, "service account kic"),
-      log: silent,
-      report: reporter,
-      signal: new AbortController().signal,
-      runId: `dl-${tok}`,
-    });
+    const running = fixture.run("kic", config, { report: reporter, runId: `dl-${tok}` });
     // Held inside a removal call until the node's time is up: the controller gives up on the
     // node (and deletes the pod), or the kubelet ends it at its activeDeadlineSeconds.
     const held = await holdRemoval(images);
@@ -133,7 +93,7 @@ describe("a helper that does not finish its work", () => {
       const phase = (p as { status?: { phase?: string } }).status?.phase;
       return p.metadata.deletionTimestamp !== undefined || phase === "Failed" ? true : undefined;
     }, "the node's time to run out");
-    release(held);
+    releaseHeld(held);
     await running;
 
     const node = nodes[0];
@@ -159,18 +119,13 @@ describe("a helper that does not finish its work", () => {
     const child = spawn(
       process.execPath,
       [
-        cli,
-        "run",
-        "--kubeconfig",
-        writeKubeconfig(kic, tmp, "kic"),
-        "--namespace",
-        ns,
+        ...fixture.cliArgs("run", "kic"),
         "--instance",
         instance,
         "--include",
         `${repo}/sigterm:*`,
         "--nodes",
-        nodeName,
+        fixture.nodeName,
         // See the first test: a held ctr goes on when let go.
         "--client",
         "ctr",
@@ -220,7 +175,7 @@ describe("a helper that does not finish its work", () => {
       if (p?.metadata.deletionTimestamp !== undefined) pod = p.metadata.name;
       else await new Promise((r) => setTimeout(r, 100));
     }
-    release(held);
+    releaseHeld(held);
     expect(pod, "the helper pod's deletion").toBeDefined();
     const timing = () =>
       `held ${String(held.length)} processes for ${String(Date.now() - heldAt)} ms; the agent's log as followed by the test:\n${agentLog
@@ -241,7 +196,7 @@ describe("a helper that does not finish its work", () => {
     const lines = stdout.split("\n");
     expect(stdout).toMatch(
       new RegExp(
-        `\\[1/1\\] ${nodeName}: interrupted after .*: the run was stopped while the agent ran; before that its log records \\d+ images deleted`,
+        `\\[1/1\\] ${fixture.nodeName}: interrupted after .*: the run was stopped while the agent ran; before that its log records \\d+ images deleted`,
       ),
     );
     const recorded = listedDeleted(lines, images);

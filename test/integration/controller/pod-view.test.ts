@@ -10,39 +10,30 @@
 // read went by, so each pod is created at a known step. The run visits a Node with no kubelet
 // first (its helper stays Pending until the 10 s node timeout): the real node's turn begins after
 // the view's own list, so its pods come from the watch, fresh to a resourceVersion read in its turn.
-import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import { request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { IncomingMessage } from "node:http";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runController } from "../../../src/controller/run.js";
 import { rotationStart } from "../../../src/controller/node-order.js";
 import { createRunSinks } from "../../../src/report/sinks/index.js";
-import { ensureCluster, kubectl } from "../../support/cluster.js";
+import { kubectl } from "../../support/cluster.js";
 import {
-  adminKubeConfig,
-  chartClusterRoleName,
-  chartRbac,
   collectingReporter,
+  controllerOnCluster,
   kubeFor,
   nodeImageNames,
-  removeNodeImages,
-  sampleImages,
-  serviceAccountKubeConfig,
   silent,
   testRunConfig,
+  WORKLOAD_READS,
 } from "../../support/controller-on-cluster.js";
+import { passOn, startApiProxy, throughProxy, type ApiProxy } from "../../support/api-proxy.js";
 
-const tok = randomBytes(3).toString("hex");
-const ns = `kic-view-${tok}`;
-const repo = `demo.local/kic-view-${tok}`;
-const ref = (name: string) => `${repo}/${name}`;
+const fixture = controllerOnCluster("view", {
+  accounts: { kic: { allowPodDeletion: true, events: true } },
+});
+const { tok, ns, repo, ref, never } = fixture;
 const ghost = `kic-ghost-view-${tok}`;
-const never = () => new AbortController().signal;
-let nodeName = "";
-let sa: KubeConfig;
+const sa = (): KubeConfig => fixture.account("kic");
 
 type Step = "view-list" | "view-watch" | "helper-create" | "version-read";
 
@@ -55,14 +46,7 @@ type Step = "view-list" | "view-watch" | "helper-create" | "version-read";
 async function startProxy(hooks: {
   on?: (step: Step, n: number) => Promise<void>;
   breakViewWatch?: boolean;
-}): Promise<{ url: string; seen: Record<Step, number>; close: () => Promise<void> }> {
-  const admin = adminKubeConfig().getCurrentCluster();
-  if (!admin) throw new Error("no cluster in the admin kubeconfig");
-  const upstream = new URL(admin.server);
-  const ca =
-    admin.caData !== undefined
-      ? Buffer.from(admin.caData, "base64")
-      : readFileSync(admin.caFile ?? "");
+}): Promise<ApiProxy & { seen: Record<Step, number> }> {
   const seen: Record<Step, number> = {
     "view-list": 0,
     "view-watch": 0,
@@ -81,7 +65,7 @@ async function startProxy(hooks: {
       return "view-list";
     return undefined;
   };
-  const server: Server = createServer((req, res) => {
+  const proxy = await startApiProxy((req, res, forward) => {
     const step = stepOf(req);
     const n = step === undefined ? 0 : ++seen[step];
     const path = req.url ?? "/";
@@ -109,97 +93,79 @@ async function startProxy(hooks: {
       req.resume();
       return;
     }
-    const up = httpsRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path,
-        headers: { ...req.headers, host: upstream.host },
-        ca,
-      },
-      (answer) => {
-        if (step === "view-watch" || step === undefined || hooks.on === undefined) {
+    forward((answer) => {
+      if (step === "view-watch" || step === undefined || hooks.on === undefined) {
+        if (breaking) {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           res.flushHeaders();
-          if (breaking) {
-            // The watch opens, passes on no event, and its connection dies: no clean end.
-            setTimeout(() => {
-              answer.destroy();
-              req.socket.destroy();
-            }, 300);
-            return;
-          }
-          answer.pipe(res);
-          if (step === "view-watch") void hooks.on?.(step, n);
+          // The watch opens, passes on no event, and its connection dies: no clean end.
+          setTimeout(() => {
+            answer.destroy();
+            req.socket.destroy();
+          }, 300);
           return;
         }
-        // Hold the answer until the test did what this step is for.
-        const chunks: Buffer[] = [];
-        answer.on("data", (c: Buffer) => chunks.push(c));
-        answer.on("end", () => {
-          void (hooks.on?.(step, n) ?? Promise.resolve()).then(
-            () => {
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              res.end(Buffer.concat(chunks));
-            },
-            () => req.socket.destroy(),
-          );
-        });
-      },
-    );
-    up.on("error", () => req.socket.destroy());
-    req.pipe(up);
+        passOn(res, answer);
+        if (step === "view-watch") void hooks.on?.(step, n);
+        return;
+      }
+      // Hold the answer until the test did what this step is for.
+      const chunks: Buffer[] = [];
+      answer.on("data", (c: Buffer) => chunks.push(c));
+      answer.on("end", () => {
+        void (hooks.on?.(step, n) ?? Promise.resolve()).then(
+          () => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(chunks));
+          },
+          () => req.socket.destroy(),
+        );
+      });
+    });
   });
-  server.keepAliveTimeout = 0;
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    },
-  };
+  return { url: proxy.url, close: () => proxy.close(), seen };
 }
 
-function throughProxy(url: string): KubeConfig {
-  const token = sa.getCurrentUser()?.token;
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "proxy", server: url, skipTLSVerify: true }],
-    users: [{ name: "kic", token }],
-    contexts: [{ name: "kic", cluster: "proxy", user: "kic", namespace: ns }],
-    currentContext: "kic",
+/**
+ * A run through `proxy` as the service account, one node at a time: the ghost node (no kubelet,
+ * 10 s timeout) first, then the real node; `include` the run's one pattern.
+ */
+async function runGhostFirst(proxy: ApiProxy, runName: string, include: string) {
+  const { nodes, reporter } = collectingReporter();
+  const config = testRunConfig(ns, runName, {
+    include: [include],
+    nodes: [ghost, fixture.nodeName],
+    concurrency: 1,
+    "node-timeout": "10s",
+    "skip-not-ready": false,
   });
-  return kc;
+  const { summary } = await runController(config, {
+    kube: kubeFor(
+      throughProxy(proxy.url, sa().getCurrentUser()?.token, ns),
+      "service account kic via proxy",
+    ),
+    log: silent,
+    report: reporter,
+    signal: never(),
+    now: ghostFirst(),
+    podView: { freshWaitMs: 30_000 },
+  });
+  return { nodes, summary };
 }
 
 const apply = (obj: unknown) => kubectl(["apply", "-f", "-"], { input: JSON.stringify(obj) });
 
 /** A pod bound to the real node whose app container is not created while its init container sleeps. */
-const initPod = (name: string, init: string, app: string) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: ns },
-  spec: {
-    nodeName,
-    restartPolicy: "Never",
-    terminationGracePeriodSeconds: 0,
+const initPod = (name: string, init: string, app: string) =>
+  fixture.pod(name, {
     initContainers: [{ name: "wait", image: init, imagePullPolicy: "Never" }],
     containers: [{ name: "app", image: app, imagePullPolicy: "Never" }],
-  },
-});
+  });
 
 /** A pod that never starts (a missing ConfigMap): no container exists. On the real node by default. */
-const stuckPod = (name: string, image: string, node = nodeName) => ({
-  apiVersion: "v1",
-  kind: "Pod",
-  metadata: { name, namespace: ns },
-  spec: {
+const stuckPod = (name: string, image: string, node = fixture.nodeName) =>
+  fixture.pod(name, {
     nodeName: node,
-    restartPolicy: "Never",
-    terminationGracePeriodSeconds: 0,
     containers: [
       {
         name: "c",
@@ -209,8 +175,7 @@ const stuckPod = (name: string, image: string, node = nodeName) => ({
       },
     ],
     volumes: [{ name: "cfg", configMap: { name: `missing-${tok}` } }],
-  },
-});
+  });
 
 /** A start time whose rotation puts the Node without kubelet first (it sorts before kic-node). */
 function ghostFirst(): () => number {
@@ -233,13 +198,6 @@ function keptReasons(
 
 describe("the run's shared pod view (real API server and kubelet)", () => {
   beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
-    await kubectl(["apply", "-f", "-"], {
-      input: chartRbac(ns, "kic", { allowPodDeletion: true, events: true }),
-    });
-    sa = await serviceAccountKubeConfig(ns, "kic");
     await apply({
       apiVersion: "v1",
       kind: "Node",
@@ -259,15 +217,10 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       "--ignore-not-found",
     ]);
     await kubectl(["delete", "node", ghost, "--ignore-not-found"]);
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
-    const name = chartClusterRoleName(ns, "kic");
-    await kubectl(["delete", "clusterrole,clusterrolebinding", name, "--ignore-not-found"]);
-    await kubectl(["delete", "role,rolebinding", name, "-n", "default", "--ignore-not-found"]);
-    removeNodeImages(["init:v1", "late:v1", "free:v1", "relisted:v1", "once:v1"].map(ref));
   });
 
   it("protects the image of a pod bound to the node mid-run whose app container does not exist yet (init container running)", async () => {
-    sampleImages([ref("init:v1"), ref("late:v1"), ref("free:v1")]);
+    fixture.images([ref("init:v1"), ref("late:v1"), ref("free:v1")]);
     let created = false;
     const proxy = await startProxy({
       on: async (step) => {
@@ -292,24 +245,9 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       },
     });
     try {
-      const { nodes, reporter } = collectingReporter();
-      const config = testRunConfig(ns, `late-${tok}`, {
-        include: [ref("*")],
-        nodes: [ghost, nodeName],
-        concurrency: 1,
-        "node-timeout": "10s",
-        "skip-not-ready": false,
-      });
-      const { summary } = await runController(config, {
-        kube: kubeFor(throughProxy(proxy.url), "service account kic via proxy"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-        now: ghostFirst(),
-        podView: { freshWaitMs: 30_000 },
-      });
-      expect(summary.nodes.map((n) => n.node)).toEqual([ghost, nodeName]);
-      const real = nodes.find((n) => n.node === nodeName);
+      const { nodes, summary } = await runGhostFirst(proxy, `late-${tok}`, ref("*"));
+      expect(summary.nodes.map((n) => n.node)).toEqual([ghost, fixture.nodeName]);
+      const real = nodes.find((n) => n.node === fixture.nodeName);
       expect(real?.status, real?.reason).toBe("ok");
       const app = await kubectl(["get", "pod", "late", "-n", ns, "-o", "json"]);
       // Still true when the agent ran: the app container had not been created.
@@ -335,7 +273,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
   }, 180_000);
 
   it("re-lists after its watch broke mid-run and its resourceVersion was called expired (410), and protects the pod it missed", async () => {
-    sampleImages([ref("relisted:v1")]);
+    fixture.images([ref("relisted:v1")]);
     let madeMissed = false;
     const proxy = await startProxy({
       breakViewWatch: true,
@@ -349,23 +287,8 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       },
     });
     try {
-      const { nodes, reporter } = collectingReporter();
-      const config = testRunConfig(ns, `relist-${tok}`, {
-        include: [ref("relisted:*")],
-        nodes: [ghost, nodeName],
-        concurrency: 1,
-        "node-timeout": "10s",
-        "skip-not-ready": false,
-      });
-      const { summary } = await runController(config, {
-        kube: kubeFor(throughProxy(proxy.url), "service account kic via proxy"),
-        log: silent,
-        report: reporter,
-        signal: never(),
-        now: ghostFirst(),
-        podView: { freshWaitMs: 30_000 },
-      });
-      const real = nodes.find((n) => n.node === nodeName);
+      const { nodes, summary } = await runGhostFirst(proxy, `relist-${tok}`, ref("relisted:*"));
+      const real = nodes.find((n) => n.node === fixture.nodeName);
       expect(real?.status, real?.reason).toBe("ok");
       const reasons = keptReasons(real?.result);
       expect(Object.keys(reasons)).toEqual([ref("relisted:v1")]);
@@ -382,12 +305,12 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
   }, 180_000);
 
   it("asks per node only create, log and delete, plus the node's Event; everything else is the run's own", async () => {
-    sampleImages([ref("once:v1")]);
+    fixture.images([ref("once:v1")]);
     const config = testRunConfig(ns, `count-${tok}`, {
       include: [ref("once:*")],
-      nodes: [nodeName],
+      nodes: [fixture.nodeName],
     });
-    const kube = kubeFor(sa, "service account kic");
+    const kube = kubeFor(sa(), "service account kic");
     const { nodes, reporter } = collectingReporter();
     const { summary } = await runController(config, {
       kube,
@@ -409,13 +332,7 @@ describe("the run's shared pod view (real API server and kubelet)", () => {
       watch: 2,
       listNode: 1,
       listPodForAllNamespaces: 1,
-      // workload protection's read, once per run (one page each here)
-      listDeploymentForAllNamespaces: 1,
-      listStatefulSetForAllNamespaces: 1,
-      listDaemonSetForAllNamespaces: 1,
-      listReplicaSetForAllNamespaces: 1,
-      listJobForAllNamespaces: 1,
-      listCronJobForAllNamespaces: 1,
+      ...WORKLOAD_READS,
     });
     expect(summary.requests.podView).toEqual({
       listPages: 1,

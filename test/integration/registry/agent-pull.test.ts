@@ -3,12 +3,8 @@
 // on loopback: an open one and a private one (htpasswd) whose credentials come from a
 // .dockerconfigjson file, as a mounted image pull Secret. Per image: pulled, already present, or
 // failed with one reason; the credentials never reach the log or crictl's command line.
-import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CONTAINERD_RUNTIMES,
@@ -16,76 +12,59 @@ import {
   startContainerd,
   type StandaloneContainerd,
 } from "../../support/containerd.js";
-import { startRegistry, type TestRegistry } from "../../support/registry.js";
+import { cliFromSource, type CliOutcome } from "../../support/agent-cli.js";
+import {
+  dockerConfigJson,
+  startRegistry,
+  writeMountedSecret,
+  writePlainHttpHosts,
+  type TestRegistry,
+} from "../../support/registry.js";
+import { tempDir } from "../../support/temp-dir.js";
 import { parsePullLog } from "../../../src/controller/pull-log.js";
-
-const repoRoot = join(import.meta.dirname, "..", "..", "..");
-const run = promisify(execFile);
 
 describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) => {
   let open: TestRegistry;
   let locked: TestRegistry;
   let cd: StandaloneContainerd;
-  let dir: string;
+  const dir = tempDir("kic-agent-pull-");
   let secretFile: string;
   let wrongSecretFile: string;
   const started: { stop(): unknown }[] = [];
 
   /** The CLI as the helper pod runs it (direct host exec: crictl on PATH against the socket). */
-  async function agent(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const r = await run(
-        join(repoRoot, "node_modules/.bin/vite-node"),
-        [
-          join(repoRoot, "src/cli.ts"),
-          "--",
-          "agent",
-          "--action=pull",
-          `--socket=${cd.socket}`,
-          "--host-exec=direct",
-          "--node-name=node-a",
-          "--pull-backoff=1s",
-          ...args,
-        ],
-        { cwd: repoRoot, env: { ...process.env, PATH: cd.path, KUBERNETES_SERVICE_HOST: "" } },
-      );
-      return { code: 0, stdout: r.stdout, stderr: r.stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-    }
+  function agent(args: string[]): Promise<CliOutcome> {
+    return cliFromSource(
+      [
+        "agent",
+        "--action=pull",
+        `--socket=${cd.socket}`,
+        "--host-exec=direct",
+        "--node-name=node-a",
+        "--pull-backoff=1s",
+        ...args,
+      ],
+      { PATH: cd.path },
+    );
   }
-
-  const dockerConfig = (host: string, user: string, password: string) =>
-    JSON.stringify({
-      auths: { [host]: { auth: Buffer.from(`${user}:${password}`).toString("base64") } },
-    });
 
   beforeAll(async () => {
     open = await startRegistry("none");
     started.push(open);
     locked = await startRegistry("htpasswd");
     started.push(locked);
-    dir = mkdtempSync(join(tmpdir(), "kic-agent-pull-"));
-    started.push({
-      stop: () => {
-        rmSync(dir, { recursive: true, force: true });
-      },
-    });
     const certs = join(dir, "certs.d");
-    for (const r of [open, locked]) {
-      mkdirSync(join(certs, r.host), { recursive: true });
-      writeFileSync(
-        join(certs, r.host, "hosts.toml"),
-        `server = "http://${r.host}"\n\n[host."http://${r.host}"]\n  capabilities = ["pull", "resolve"]\n`,
-      );
-    }
-    secretFile = join(dir, "team-registry", ".dockerconfigjson");
-    mkdirSync(join(dir, "team-registry"));
-    writeFileSync(secretFile, dockerConfig(locked.host, locked.user, locked.password));
-    wrongSecretFile = join(dir, "wrong", ".dockerconfigjson");
-    mkdirSync(join(dir, "wrong"));
-    writeFileSync(wrongSecretFile, dockerConfig(locked.host, locked.user, "not-the-password"));
+    writePlainHttpHosts(certs, [open, locked]);
+    secretFile = writeMountedSecret(
+      dir,
+      "team-registry",
+      dockerConfigJson(locked.host, locked.user, locked.password),
+    );
+    wrongSecretFile = writeMountedSecret(
+      dir,
+      "wrong",
+      dockerConfigJson(locked.host, locked.user, "not-the-password"),
+    );
     for (const ref of [
       `${open.host}/team/base:v1`,
       `${open.host}/team/app:v1`,

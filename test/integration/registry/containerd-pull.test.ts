@@ -5,7 +5,7 @@
 // credentials reach crictl in its environment (CRICTL_AUTH), never on its command line. Then the
 // agent's pre-pull on the same node: present, pulled, and each failure as one reason.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,7 +17,8 @@ import {
   startContainerd,
   type StandaloneContainerd,
 } from "../../support/containerd.js";
-import { startRegistry, type TestRegistry } from "../../support/registry.js";
+import { startRegistry, writePlainHttpHosts, type TestRegistry } from "../../support/registry.js";
+import { tempDir } from "../../support/temp-dir.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { createCrictlPullClient } from "../../../src/agent/crictl-pull.js";
 import { pullImages } from "../../../src/agent/pull.js";
@@ -61,7 +62,7 @@ describe.each(CONTAINERD_RUNTIMES)(
     let open: TestRegistry;
     let locked: TestRegistry;
     let cd: StandaloneContainerd;
-    let certsDir: string;
+    const certsDir = tempDir("kic-certs-d-");
     const digests = new Map<string, string>();
     // What beforeAll and the tests started, stopped by afterAll also when a later step failed.
     const started: { stop(): unknown }[] = [];
@@ -71,19 +72,7 @@ describe.each(CONTAINERD_RUNTIMES)(
       started.push(open);
       locked = await startRegistry("htpasswd");
       started.push(locked);
-      certsDir = mkdtempSync(join(tmpdir(), "kic-certs-d-"));
-      started.push({
-        stop: () => {
-          rmSync(certsDir, { recursive: true, force: true });
-        },
-      });
-      for (const r of [open, locked]) {
-        mkdirSync(join(certsDir, r.host));
-        writeFileSync(
-          join(certsDir, r.host, "hosts.toml"),
-          `server = "http://${r.host}"\n\n[host."http://${r.host}"]\n  capabilities = ["pull", "resolve"]\n`,
-        );
-      }
+      writePlainHttpHosts(certsDir, [open, locked]);
       for (const ref of [
         `${open.host}/team/app:v1`,
         `${open.host}/team/app:v2`,

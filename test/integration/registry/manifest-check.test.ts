@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { credentialStore, type CredentialStore } from "../../../src/registry/credentials.js";
 import { manifestChecker } from "../../../src/registry/manifest-check.js";
 import { freePort } from "../../support/pushgateway.js";
-import { startRegistry, type TestRegistry } from "../../support/registry.js";
+import { registryWithImage, startRegistry, type TestRegistry } from "../../support/registry.js";
 
 const TIMEOUT_MS = 3000;
 
@@ -55,74 +55,64 @@ describe("a registry anyone may pull from", () => {
 });
 
 describe("a registry with Basic auth (htpasswd)", () => {
-  let registry: TestRegistry;
-  let ref: string;
-  let digest: string;
-  beforeAll(async () => {
-    registry = await startRegistry("htpasswd");
-    ref = `${registry.host}/private/app:v1`;
-    digest = await registry.push(ref);
-  });
-  afterAll(() => registry.stop());
+  const pushed = registryWithImage("htpasswd", "private/app:v1");
 
   it("serves the image to the pull Secret's credentials", async () => {
-    const checker = manifestChecker({ credentials: storeFor(registry), timeoutMs: TIMEOUT_MS });
-    expect(await checker.check(ref)).toEqual({ kind: "served", digest });
+    const checker = manifestChecker({
+      credentials: storeFor(pushed.registry),
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(await checker.check(pushed.ref)).toEqual({ kind: "served", digest: pushed.digest });
   });
 
   it("without credentials: says the registry needs them and which Secret to add", async () => {
     const checker = manifestChecker({ credentials: credentialStore([]), timeoutMs: TIMEOUT_MS });
-    expect(await checker.check(ref)).toEqual({
+    expect(await checker.check(pushed.ref)).toEqual({
       kind: "denied",
-      detail: `${registry.host} needs credentials (HTTP 401) and no credentials name it: add its image pull Secret`,
+      detail: `${pushed.registry.host} needs credentials (HTTP 401) and no credentials name it: add its image pull Secret`,
     });
   });
 
   it("with a wrong password: names the Secret, never the password", async () => {
     const checker = manifestChecker({
-      credentials: storeFor(registry, "wrong-password"),
+      credentials: storeFor(pushed.registry, "wrong-password"),
       timeoutMs: TIMEOUT_MS,
     });
-    const verdict = await checker.check(ref);
+    const verdict = await checker.check(pushed.ref);
     expect(verdict).toEqual({
       kind: "denied",
-      detail: `${registry.host} refused the credentials of kic-test/pull-secret for private/app:v1 (HTTP 401)`,
+      detail: `${pushed.registry.host} refused the credentials of kic-test/pull-secret for private/app:v1 (HTTP 401)`,
     });
     expect(JSON.stringify(verdict)).not.toContain("wrong-password");
   });
 });
 
 describe("a registry with Docker Hub's token flow (WWW-Authenticate: Bearer)", () => {
-  let registry: TestRegistry;
-  let ref: string;
-  let digest: string;
-  beforeAll(async () => {
-    registry = await startRegistry("token");
-    ref = `${registry.host}/private/api:v2`;
-    digest = await registry.push(ref);
-  });
-  afterAll(() => registry.stop());
+  const pushed = registryWithImage("token", "private/api:v2");
 
   it("gets a pull token for the repository with the Secret's credentials and is served", async () => {
-    registry.tokenRequests.length = 0;
-    const checker = manifestChecker({ credentials: storeFor(registry), timeoutMs: TIMEOUT_MS });
-    expect(await checker.check(ref)).toEqual({ kind: "served", digest });
-    expect(await checker.check(`${registry.host}/private/api@${digest}`)).toEqual({
+    pushed.registry.tokenRequests.length = 0;
+    const checker = manifestChecker({
+      credentials: storeFor(pushed.registry),
+      timeoutMs: TIMEOUT_MS,
+    });
+    expect(await checker.check(pushed.ref)).toEqual({ kind: "served", digest: pushed.digest });
+    expect(await checker.check(`${pushed.registry.host}/private/api@${pushed.digest}`)).toEqual({
       kind: "served",
-      digest,
+      digest: pushed.digest,
     });
     // One token for the repository, asked for pull only and reused for the second name.
-    expect(registry.tokenRequests).toEqual([
+    expect(pushed.registry.tokenRequests).toEqual([
       "?service=kic-test-registry&scope=repository%3Aprivate%2Fapi%3Apull",
     ]);
   });
 
   it("a token service that refuses the credentials: denied, naming the Secret", async () => {
     const checker = manifestChecker({
-      credentials: storeFor(registry, "wrong-password"),
+      credentials: storeFor(pushed.registry, "wrong-password"),
       timeoutMs: TIMEOUT_MS,
     });
-    expect(await checker.check(ref)).toEqual({
+    expect(await checker.check(pushed.ref)).toEqual({
       kind: "denied",
       detail: expect.stringMatching(
         /^token service 127\.0\.0\.1:\d+ refused the credentials of kic-test\/pull-secret \(HTTP 401\)$/,

@@ -3,17 +3,11 @@
 // still serves them; a manifest deleted in the registry between pull and run, a side-loaded image
 // the registry never had, and an image whose registry does not answer are kept with their reason.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runAgent } from "../../../src/agent/agent.js";
-import { createHostExec } from "../../../src/agent/host-exec.js";
-import { createPrettyReporter } from "../../../src/agent/report.js";
 import type { AgentResult } from "../../../src/run-model/agent-result.js";
-import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import {
   binDir,
   imageRefs,
@@ -23,7 +17,15 @@ import {
   type StandaloneContainerd,
 } from "../../support/containerd.js";
 import { freePort } from "../../support/pushgateway.js";
-import { startRegistry, type TestRegistry } from "../../support/registry.js";
+import {
+  dockerConfigJson,
+  startRegistry,
+  writeMountedSecret,
+  writePlainHttpHosts,
+  type TestRegistry,
+} from "../../support/registry.js";
+import { runAgentDirect } from "../../support/agent-on-runtime.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -31,7 +33,7 @@ describe("--only-if-pullable on containerd with a private registry (token auth)"
   let registry: TestRegistry;
   let cd: StandaloneContainerd;
   let scratch: Scratch;
-  let dir: string;
+  const dir = tempDir("kic-pullable-");
   let secretFile: string;
   const started: { stop(): unknown }[] = [];
   const digests = new Map<string, string>();
@@ -50,50 +52,18 @@ describe("--only-if-pullable on containerd with a private registry (token auth)"
     );
   }
 
-  async function agent(args: Record<string, unknown>, lines: string[]): Promise<AgentResult> {
-    const config = loadAgentConfig(
-      {
-        socket: cd.socket,
-        "host-exec": "direct",
-        "node-name": "it-node",
-        client: "crictl",
-        ...args,
-      },
-      {},
-    );
-    return runAgent(config, {
-      exec: createHostExec("direct"),
-      log: pino({ level: "silent" }),
-      report: createPrettyReporter((line) => lines.push(line)),
-    });
-  }
+  const agent = (args: Record<string, unknown>, lines: string[]): Promise<AgentResult> =>
+    runAgentDirect(cd.socket, { client: "crictl", ...args }, { lines });
 
   beforeAll(async () => {
     registry = await startRegistry("token");
     started.push(registry);
-    dir = mkdtempSync(join(tmpdir(), "kic-pullable-"));
-    started.push({
-      stop: () => {
-        rmSync(dir, { recursive: true, force: true });
-      },
-    });
-    mkdirSync(join(dir, "certs.d", registry.host), { recursive: true });
-    writeFileSync(
-      join(dir, "certs.d", registry.host, "hosts.toml"),
-      `server = "http://${registry.host}"\n[host."http://${registry.host}"]\n  capabilities = ["pull", "resolve"]\n`,
-    );
+    writePlainHttpHosts(join(dir, "certs.d"), [registry]);
     // The pull Secret as the helper pod sees it: the Secret's .dockerconfigjson key, mounted.
-    mkdirSync(join(dir, "secrets", "registry-pull"), { recursive: true });
-    secretFile = join(dir, "secrets", "registry-pull", ".dockerconfigjson");
-    writeFileSync(
-      secretFile,
-      JSON.stringify({
-        auths: {
-          [registry.host]: {
-            auth: Buffer.from(`${registry.user}:${registry.password}`).toString("base64"),
-          },
-        },
-      }),
+    secretFile = writeMountedSecret(
+      join(dir, "secrets"),
+      "registry-pull",
+      dockerConfigJson(registry.host, registry.user, registry.password),
     );
     for (const tag of ["v1", "v2", "v3"]) {
       const ref = `${registry.host}/team/app:${tag}`;

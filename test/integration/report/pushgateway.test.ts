@@ -27,6 +27,29 @@ function sample(text: string, name: string, labels: Record<string, string>): num
 
 const group = { job: "kube-image-cleanup", release: "kic-prod" };
 
+/**
+ * Pushes `summary` as a run that ended with `exitCode` at `finishedAt` (context `runCtx`; the
+ * sink's scope `narrowed` when given), checks that the push left no note, and returns the
+ * Pushgateway's scrape.
+ */
+async function pushRun(
+  summary: ReturnType<typeof bigSummary>,
+  exitCode: number,
+  finishedAt: number,
+  runCtx: typeof ctx = ctx,
+  narrowed?: boolean,
+): Promise<string> {
+  const notes: string[] = [];
+  const sink =
+    narrowed === undefined
+      ? createPushgatewaySink(gateway.url)
+      : createPushgatewaySink(gateway.url, { scope: { narrowed } });
+  const runner = createSinkRunner([sink], runCtx, (m) => notes.push(m));
+  await runner.finish(summary, exitCode, finishedAt);
+  expect(notes).toEqual([]);
+  return gateway.scrape();
+}
+
 describe("metrics pushed to a real Pushgateway", () => {
   beforeAll(async () => {
     gateway = await startPushgateway();
@@ -36,14 +59,8 @@ describe("metrics pushed to a real Pushgateway", () => {
   });
 
   it("pushes images and bytes deleted per node, nodes by result, duration and times, grouped by release", async () => {
-    const notes: string[] = [];
-    const runner = createSinkRunner([createPushgatewaySink(gateway.url)], ctx, (m) =>
-      notes.push(m),
-    );
     const summary = bigSummary({ nodes: 3, failed: 0, nameLength: 8 });
-    await runner.finish(summary, 0, 1_764_558_000_000);
-    expect(notes).toEqual([]);
-    const text = await gateway.scrape();
+    const text = await pushRun(summary, 0, 1_764_558_000_000);
     expect(
       sample(text, "kube_image_cleanup_node_images_deleted", { ...group, node: "nn-00001" }),
     ).toBe(2);
@@ -99,21 +116,14 @@ describe("metrics pushed to a real Pushgateway", () => {
   it("counts the runs a node failed in a row across pushes, from what the Pushgateway kept", async () => {
     const streakCtx = { ...ctx, instance: "kic-streaks" };
     const streakGroup = { job: "kube-image-cleanup", release: "kic-streaks" };
-    const push = async (failed: number, scope = { narrowed: false }, nodes = 2) => {
-      const notes: string[] = [];
-      const runner = createSinkRunner(
-        [createPushgatewaySink(gateway.url, { scope })],
-        streakCtx,
-        (m) => notes.push(m),
-      );
-      await runner.finish(
+    const push = (failed: number, scope = { narrowed: false }, nodes = 2) =>
+      pushRun(
         bigSummary({ nodes, failed, nameLength: 8 }),
         failed > 0 ? 1 : 0,
         Date.now(),
+        streakCtx,
+        scope.narrowed,
       );
-      expect(notes).toEqual([]);
-      return gateway.scrape();
-    };
     const streak = (text: string, node: string) =>
       sample(text, "kube_image_cleanup_node_consecutive_failures", { ...streakGroup, node });
     // nn-00000 fails three runs in a row; nn-00001 is cleaned every time.
@@ -138,22 +148,19 @@ describe("metrics pushed to a real Pushgateway", () => {
   describe("runs that visit only some nodes, or delete nothing", () => {
     const release = "kic-partial-runs";
     const g = { job: "kube-image-cleanup", release };
-    const push = async (
+    const push = (
       summary: ReturnType<typeof bigSummary>,
       exitCode: number,
       finishedAt: number,
       narrowed = false,
-    ) => {
-      const notes: string[] = [];
-      const runner = createSinkRunner(
-        [createPushgatewaySink(gateway.url, { scope: { narrowed } })],
+    ) =>
+      pushRun(
+        summary,
+        exitCode,
+        finishedAt,
         { ...ctx, instance: release, dryRun: summary.dryRun },
-        (m) => notes.push(m),
+        narrowed,
       );
-      await runner.finish(summary, exitCode, finishedAt);
-      expect(notes).toEqual([]);
-      return gateway.scrape();
-    };
     const deleted = (text: string, node: string) =>
       sample(text, "kube_image_cleanup_node_images_deleted", { ...g, node });
 
@@ -204,15 +211,8 @@ describe("metrics pushed to a real Pushgateway", () => {
         "kube_image_cleanup_last_success_timestamp_seconds 1764000000\n",
     });
     expect(old.ok, await old.text()).toBe(true);
-    const notes: string[] = [];
-    const runner = createSinkRunner(
-      [createPushgatewaySink(gateway.url)],
-      { ...ctx, instance: release },
-      (m) => notes.push(m),
-    );
-    await runner.finish(bigSummary({ nodes: 2, failed: 1, nameLength: 8 }), 1, 1_764_558_000_000);
-    expect(notes).toEqual([]);
-    const text = await gateway.scrape();
+    const summary = bigSummary({ nodes: 2, failed: 1, nameLength: 8 });
+    const text = await pushRun(summary, 1, 1_764_558_000_000, { ...ctx, instance: release });
     expect(
       sample(text, "kube_image_cleanup_node_consecutive_failures", { ...g, node: "nn-00000" }),
     ).toBe(5);
