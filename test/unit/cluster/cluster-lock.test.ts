@@ -123,6 +123,24 @@ async function holdShared(): Promise<void> {
   });
 }
 
+/**
+ * Starts with-cluster.sh for `cacheDir` while another user holds the lock, and gives it 1.5 s to
+ * block: what it said on stderr so far (read once the wait is over) and its exit code to come.
+ */
+async function startWithClusterBlocked(
+  cacheDir: string,
+): Promise<{ stderr: string; exited: Promise<number | null> }> {
+  const child = spawn("bash", [join(scripts, "with-cluster.sh"), "true"], {
+    env: { ...process.env, KIC_CACHE: cacheDir, KICTEST_MACHINE_DIR: machine },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  await new Promise((r) => setTimeout(r, 1500));
+  return { stderr, exited };
+}
+
 describe("with-cluster.sh (how npm test uses the cluster)", () => {
   it("brings a stopped cluster up, runs the command under the shared lock and takes it down again", () => {
     // The command also lists the KIC_ variables it was given: the CLI takes every KIC_ variable for
@@ -163,14 +181,7 @@ describe("with-cluster.sh (how npm test uses the cluster)", () => {
 
   it("waits for the exclusive lock before bringing the cluster up", async () => {
     await holdShared();
-    const child = spawn("bash", [join(scripts, "with-cluster.sh"), "true"], {
-      env: { ...process.env, KIC_CACHE: cache, KICTEST_MACHINE_DIR: machine },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    await new Promise((r) => setTimeout(r, 1500));
+    const { stderr, exited } = await startWithClusterBlocked(cache);
     expect(calls()).toEqual([]); // still waiting: nothing brought up under the other user
     expect(stderr).toMatch(/waiting for the cluster lock .* \(exclusive\), held by: \d+/);
     releaseHolders();
@@ -232,14 +243,7 @@ describe("two cache dirs on one machine (a fresh clone's npm test beside a warm 
   it("waits while the other cache dir's cluster is in use: one lock for the machine", async () => {
     const second = join(dir, "cache-2");
     await holdShared(); // a test run of the first cache dir, using its cluster
-    const child = spawn("bash", [join(scripts, "with-cluster.sh"), "true"], {
-      env: { ...process.env, KIC_CACHE: second, KICTEST_MACHINE_DIR: machine },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    await new Promise((r) => setTimeout(r, 1500));
+    const { stderr, exited } = await startWithClusterBlocked(second);
     expect(calls(second)).toEqual([]);
     expect(stderr).toMatch(/waiting for the cluster lock .* \(exclusive\), held by: \d+/);
     releaseHolders();
