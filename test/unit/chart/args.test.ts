@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCommand } from "../support/parse-command.js";
+import { socketModeSecurityContext } from "../support/socket-mode-security.js";
 import { runCommand } from "../../../src/commands/run.js";
 import { loadRunConfig, runOptions, type RunConfig } from "../../../src/config/run-options.js";
 import { buildHelperPod } from "../../../src/controller/helper-pod.js";
@@ -272,16 +273,7 @@ describe("controller args rendered by the chart", () => {
     expect(spec?.hostPID).toBeUndefined();
     expect(spec?.hostNetwork).toBeUndefined();
     expect(spec?.hostIPC).toBeUndefined();
-    expect(container?.securityContext).toEqual({
-      privileged: false,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: 65532,
-      runAsGroup: 1800,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    });
+    expect(container?.securityContext).toEqual(socketModeSecurityContext(65532, 1800));
     // No host path but the socket file itself.
     expect(spec?.volumes?.filter((v) => v.hostPath !== undefined)).toEqual([
       {

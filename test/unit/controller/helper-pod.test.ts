@@ -1,6 +1,7 @@
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { describe, expect, it } from "vitest";
 import { pullSecretVolume } from "../support/pull-secret-volume.js";
+import { socketModeSecurityContext } from "../support/socket-mode-security.js";
 import { loadRunConfig } from "../../../src/config/run-options.js";
 import {
   ANNOTATIONS_MAX_BYTES,
@@ -260,16 +261,7 @@ describe("helper pod in socket mode (--helper-mode socket)", () => {
   });
 
   it("runs least privilege: all capabilities dropped, no escalation, read-only root, RuntimeDefault seccomp, uid 1000 in the socket's group", () => {
-    expect(container?.securityContext).toEqual({
-      privileged: false,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      runAsGroup: 0,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    });
+    expect(container?.securityContext).toEqual(socketModeSecurityContext(1000, 0));
   });
 
   it("mounts only the node's runtime socket, the file itself with type Socket, beside the protect file", () => {
