@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kinds, only, render, renderError, REQUIRED_VALUES } from "./helm.js";
+import { kinds, only, render, renderError, REQUIRED_VALUES, type Rendered } from "./helm.js";
 
 const baseClusterRules = [
   { apiGroups: [""], resources: ["nodes"], verbs: ["list"] },
@@ -15,6 +15,17 @@ const clusterRules = [
   },
   { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list"] },
 ];
+/** Every binding of the chart grants its role to the release's own ServiceAccount, and only to it. */
+function expectBindsToReleaseAccount(
+  binding: Rendered<"RoleBinding"> | Rendered<"ClusterRoleBinding">,
+  kind: "Role" | "ClusterRole",
+  name: string,
+): void {
+  expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind, name });
+  expect(binding.subjects).toEqual([
+    { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
+  ]);
+}
 const roleRules = (podVerbs: string[]) => [
   { apiGroups: [""], resources: ["pods"], verbs: podVerbs },
   { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
@@ -42,14 +53,7 @@ describe("RBAC", () => {
     // Cluster-scoped names carry the namespace: same release name in two namespaces must not collide.
     expect(clusterRole.metadata?.name).toBe("kic-kube-image-cleanup-kic-system");
     const binding = only(objects, "ClusterRoleBinding");
-    expect(binding.roleRef).toEqual({
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "ClusterRole",
-      name: "kic-kube-image-cleanup-kic-system",
-    });
-    expect(binding.subjects).toEqual([
-      { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
-    ]);
+    expectBindsToReleaseAccount(binding, "ClusterRole", "kic-kube-image-cleanup-kic-system");
   });
 
   it("grants exactly pod create/get/list/watch/delete, pods/log get and events list in the release namespace", () => {
@@ -59,14 +63,7 @@ describe("RBAC", () => {
     expect(role.rules).toEqual(roleRules(["create", "get", "list", "watch", "delete"]));
     const binding = only(objects, "RoleBinding", ROLE);
     expect(binding.metadata?.namespace).toBe("kic-system");
-    expect(binding.roleRef).toEqual({
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "Role",
-      name: "kic-kube-image-cleanup",
-    });
-    expect(binding.subjects).toEqual([
-      { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
-    ]);
+    expectBindsToReleaseAccount(binding, "Role", "kic-kube-image-cleanup");
     const sa = only(objects, "ServiceAccount");
     expect(sa.metadata?.name).toBe("kic-kube-image-cleanup");
   });
@@ -146,14 +143,7 @@ describe("RBAC", () => {
     expect(role.rules).toEqual([{ apiGroups: [""], resources: ["events"], verbs: ["create"] }]);
     const binding = only(objects, "RoleBinding", EVENTS_ROLE);
     expect(binding.metadata?.namespace).toBe("default");
-    expect(binding.roleRef).toEqual({
-      apiGroup: "rbac.authorization.k8s.io",
-      kind: "Role",
-      name: EVENTS_ROLE,
-    });
-    expect(binding.subjects).toEqual([
-      { kind: "ServiceAccount", name: "kic-kube-image-cleanup", namespace: "kic-system" },
-    ]);
+    expectBindsToReleaseAccount(binding, "Role", EVENTS_ROLE);
   });
 
   it("creates the empty report ConfigMap the Role names, and neither with report.enabled=false", () => {
