@@ -9,10 +9,9 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { admissionPolicyNote } from "../../../src/controller/admission-note.js";
 import { loadRunConfig } from "../../../src/config/run-options.js";
+import { renderTemplateOfCopy } from "../support/template-of-copy.js";
 import {
   chartDir,
-  helm,
-  KUBE_VERSION,
   kinds,
   only,
   render,
@@ -40,24 +39,12 @@ afterAll(() => {
 });
 
 function notes(extraArgs: string[], values: Record<string, unknown> = {}): string {
-  const valuesFile = join(notesChart, "test-values.json");
-  writeFileSync(valuesFile, JSON.stringify({ ...REQUIRED_VALUES, ...values }));
-  const r = helm([
-    "template",
-    "kic",
-    notesChart,
-    "--kube-version",
-    KUBE_VERSION,
+  const out = renderTemplateOfCopy(notesChart, "templates/notes-rendered.yaml", values, [
     "--namespace",
     "kic-system",
-    "-f",
-    valuesFile,
-    "--show-only",
-    "templates/notes-rendered.yaml",
     ...extraArgs,
   ]);
-  if (r.status !== 0) throw new Error(r.stderr);
-  const json = /notes: (".*")\s*$/s.exec(r.stdout)?.[1] ?? '""';
+  const json = /notes: (".*")\s*$/s.exec(out)?.[1] ?? '""';
   return JSON.parse(json) as string;
 }
 

@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chartDir, helm, KUBE_VERSION, REQUIRED_VALUES } from "./helm.js";
+import { renderTemplateOfCopy } from "../support/template-of-copy.js";
+import { chartDir } from "./helm.js";
 
 let copy: string;
 const FAKE_NODES = [
@@ -49,26 +50,8 @@ afterAll(() => {
 });
 
 function probe(values: Record<string, unknown>): Record<string, string> {
-  const dir = mkdtempSync(join(tmpdir(), "kic-notes-values-"));
-  try {
-    const file = join(dir, "values.json");
-    writeFileSync(file, JSON.stringify({ ...REQUIRED_VALUES, ...values }));
-    const r = helm([
-      "template",
-      "kic",
-      copy,
-      "--kube-version",
-      KUBE_VERSION,
-      "-f",
-      file,
-      "--show-only",
-      "templates/zz-probe.yaml",
-    ]);
-    if (r.status !== 0) throw new Error(`helm template failed:\n${r.stderr}`);
-    return (yaml.load(r.stdout) as { data: Record<string, string> }).data;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = renderTemplateOfCopy(copy, "templates/zz-probe.yaml", values);
+  return (yaml.load(out) as { data: Record<string, string> }).data;
 }
 
 const names = (n: number) => Array.from({ length: n }, (_, i) => `node-${String(i)}`);
