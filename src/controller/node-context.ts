@@ -22,7 +22,7 @@ export interface NodeRunContext {
    * The pods bound to each node, shared by every node of the run; only for a job that protects
    * what they use (NodeJob.protectsPods: `run`), undefined otherwise (`pull`).
    */
-  pods: Pick<PodView, "podsOn" | "fenceWrite"> | undefined;
+  pods: Pick<PodView, "podsOn" | "podsOnNode" | "fenceWrite"> | undefined;
   log: Logger;
   /** Aborts when the run is interrupted (SIGTERM/SIGINT) or stopped by a fatal error. */
   signal: AbortSignal;

@@ -84,33 +84,27 @@ export async function cleanNode(
   const end = await runHelperPod(body, ctx, log, (name, outcome) =>
     collect(name, node, outcome, ctx),
   );
-  const notes = "result" in end ? await deletedForLatePods(end.result, known, node, ctx) : [];
+  const notes = "result" in end ? deletedForLatePods(end.result, known, node, ctx) : [];
   return finish(notes.length === 0 ? end : { ...end, notes }, protect.length);
 }
 
 /**
  * c. A pod bound after the protect list was read whose sandbox the agent's re-check did not see
- *    yet (binding to sandbox) may have lost an image: asked of the view (fresh again) once the agent
- *    deleted something, and said in the node's section.
+ *    yet (binding to sandbox) may have lost an image: looked up in the view as it stands once the
+ *    agent deleted something, and said in the node's section. No fresh read: the note is an audit
+ *    line, not a guard (the agent's sandbox check is), and a read per node would add a request and
+ *    up to the view's fresh wait to every node that deleted anything.
  */
-async function deletedForLatePods(
+function deletedForLatePods(
   result: NodeResult["result"],
   known: KnownPods,
   node: string,
   ctx: CleanNodeContext,
-): Promise<string[]> {
+): string[] {
   if (result === undefined || result.dryRun || result.deleted.length === 0) return [];
   if (ctx.pods === undefined || ctx.signal.aborted) return [];
-  try {
-    const { pods } = await ctx.pods.podsOn(node, ctx.signal);
-    const needs = lateNeeds(pods, known, result.deleted);
-    return needs.length === 0 ? [] : [lateNeedsNote(needs)];
-  } catch (err) {
-    // The deletions happened either way; only whether a new pod needs one is not known.
-    return [
-      `could not check whether pods bound to the node during the run need a deleted image: ${serverMessage(err)}`,
-    ];
-  }
+  const needs = lateNeeds(ctx.pods.podsOnNode(node), known, result.deleted);
+  return needs.length === 0 ? [] : [lateNeedsNote(needs)];
 }
 
 /** What every job's helper pod ends with: the node's status, why, and what its log recorded. */

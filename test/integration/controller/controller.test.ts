@@ -212,16 +212,27 @@ describe("controller against a real API server and kubelet", () => {
       ]),
     );
     // What the pods on the node need travels in the pod's annotation, mounted as that file: each
-    // reference with the first pod that needs it.
+    // reference with the first pod that needs it, and the pods the controller knew on the node
+    // (their UIDs; the agent stops when another pod's sandbox runs) with the helper's own name.
     const protect = JSON.parse(
-      pod?.metadata.annotations?.["kube-image-cleanup.io/protect"] ?? "[]",
-    ) as { ref: string; pod: string; phase: string; pods: number }[];
-    expect(protect).toEqual(
+      pod?.metadata.annotations?.["kube-image-cleanup.io/protect"] ?? "{}",
+    ) as {
+      images: { ref: string; pod: string; phase: string; pods: number }[];
+      pods: { uids: string[]; helper: string };
+    };
+    expect(protect.images).toEqual(
       expect.arrayContaining([
         { ref: ref("app:v3"), pod: `${ns}/user-running`, phase: "Running", pods: 1 },
         { ref: ref("app:v4"), pod: `${ns}/user-pending`, phase: "Pending", pods: 1 },
       ]),
     );
+    const userUids = JSON.parse(
+      await kubectl(["get", "pods", "-n", ns, "user-running", "user-pending", "-o", "json"]),
+    ) as { items: { metadata: { uid: string } }[] };
+    expect(protect.pods.uids).toEqual(
+      expect.arrayContaining(userUids.items.map((p) => p.metadata.uid)),
+    );
+    expect(protect.pods.helper).toBe(`${ns}/${pod?.metadata.name ?? ""}`);
     expect(pod?.metadata.ownerReferences).toEqual([
       { apiVersion: "v1", kind: "Pod", name: "controller-standin", uid: owner.metadata.uid },
     ]);
