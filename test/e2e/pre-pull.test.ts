@@ -11,7 +11,13 @@ import { randomBytes } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cliFromSource } from "../support/agent-cli.js";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { helmRelease, imagesOnNode, pushImages, run } from "../support/helm-release.js";
+import {
+  helmRelease,
+  imagesOnNode,
+  pullOnClusterArgs,
+  pushImages,
+  run,
+} from "../support/helm-release.js";
 import { applyIn, idleDeployment, pullSecret } from "../support/kube-objects.js";
 
 const id = randomBytes(3).toString("hex");
@@ -159,15 +165,7 @@ describe("pre-pull from the cluster's registry", () => {
     await applyIn(ns, deployment("gpu", `${prefix}/app:v3`, { pool: "gpu" }));
     const cli = async (args: string[]) => {
       const r = await cliFromSource([
-        "pull",
-        "--kubeconfig",
-        c.kubeconfig,
-        "-n",
-        ns,
-        `--socket=${c.containerdSocket}`,
-        "--nsenter-target=containerd",
-        `--helper-image=${c.image}`,
-        "--helper-image-pull-policy=Never",
+        ...pullOnClusterArgs(ns),
         "--node-timeout=2m",
         "--node-selector=",
         ...args,

@@ -9,10 +9,10 @@
 // pulled, the helper pod is deleted, the next run is unaffected.
 import { randomBytes } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureCluster, kubectl } from "../support/cluster.js";
-import { imagesOnNode, pushImages, repo, run } from "../support/helm-release.js";
+import { cliFromSource } from "../support/agent-cli.js";
+import { imagesOnNode, pullOnClusterArgs, pushImages, run } from "../support/helm-release.js";
 import { freePort } from "../support/pushgateway.js";
 import { startRegistry, type TestRegistry } from "../support/registry.js";
 
@@ -31,37 +31,15 @@ describe("pull's faults on the local cluster: one line each, and the exit code s
   /** `pull` as an operator runs it, on the cluster's one real node; its exit code and output. */
   async function pull(args: string[]): Promise<{ code: number; out: string; ms: number }> {
     const t0 = Date.now();
-    let code = 0;
-    let out: string;
-    try {
-      const r = await run(
-        join(repo, "node_modules/.bin/vite-node"),
-        [
-          join(repo, "src/cli.ts"),
-          "--",
-          "pull",
-          "--kubeconfig",
-          c.kubeconfig,
-          "-n",
-          ns,
-          `--socket=${c.containerdSocket}`,
-          "--nsenter-target=containerd",
-          `--helper-image=${c.image}`,
-          "--helper-image-pull-policy=Never",
-          `--nodes=${c.nodeName}`,
-          "--pull-backoff=1s",
-          ...args,
-        ],
-        { cwd: repo, env: { ...process.env, KUBERNETES_SERVICE_HOST: "" } },
-      );
-      out = r.stdout + r.stderr;
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      code = e.code ?? -1;
-      out = `${e.stdout ?? ""}${e.stderr ?? ""}`;
-    }
+    const r = await cliFromSource([
+      ...pullOnClusterArgs(ns),
+      `--nodes=${c.nodeName}`,
+      "--pull-backoff=1s",
+      ...args,
+    ]);
+    const out = r.stdout + r.stderr;
     process.stdout.write(out);
-    return { code, out, ms: Date.now() - t0 };
+    return { code: r.code, out, ms: Date.now() - t0 };
   }
 
   /** The node's section: its first line, then one line per image. */

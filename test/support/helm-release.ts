@@ -94,6 +94,26 @@ export interface HelmRelease {
 }
 
 /**
+ * `pull` from a workstation against the local cluster's one real node, as the e2e files run it:
+ * its kubeconfig, helper pods in `namespace` from the app image this checkout built (never
+ * pulled), the node's containerd reached through nsenter; the caller's flags after these.
+ */
+export function pullOnClusterArgs(namespace: string): string[] {
+  const c = ensureCluster();
+  return [
+    "pull",
+    "--kubeconfig",
+    c.kubeconfig,
+    "-n",
+    namespace,
+    `--socket=${c.containerdSocket}`,
+    "--nsenter-target=containerd",
+    `--helper-image=${c.image}`,
+    "--helper-image-pull-policy=Never",
+  ];
+}
+
+/**
  * The chart's release `release` in namespace `ns`, for the tests of the file or describe block it is
  * called in: its beforeAll creates the namespace, its afterAll uninstalls the release, deletes the
  * namespace and removes the node's images under `imagePrefix`.
