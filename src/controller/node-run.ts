@@ -16,6 +16,7 @@ import type { Logger } from "../log.js";
 import type { CleanNodeContext, NodeRunContext } from "./node-context.js";
 import { imagesNeededByPods, protectList } from "./pod-images.js";
 import { knownPods, lateNeeds, lateNeedsNote } from "./known-pods.js";
+import type { PodView } from "./pod-view.js";
 import type { KnownPods } from "../config/protect-entries.js";
 
 export async function cleanNode(
@@ -84,7 +85,8 @@ export async function cleanNode(
   const end = await runHelperPod(body, ctx, log, (name, outcome) =>
     collect(name, node, outcome, ctx),
   );
-  const notes = "result" in end ? deletedForLatePods(end.result, known, node, ctx) : [];
+  const notes =
+    "result" in end ? deletedForLatePods(end.result, known, node, view, ctx.signal) : [];
   return finish(notes.length === 0 ? end : { ...end, notes }, protect.length);
 }
 
@@ -99,11 +101,12 @@ function deletedForLatePods(
   result: NodeResult["result"],
   known: KnownPods,
   node: string,
-  ctx: CleanNodeContext,
+  view: Pick<PodView, "podsOnNode">,
+  signal: AbortSignal,
 ): string[] {
   if (result === undefined || result.dryRun || result.deleted.length === 0) return [];
-  if (ctx.pods === undefined || ctx.signal.aborted) return [];
-  const needs = lateNeeds(ctx.pods.podsOnNode(node), known, result.deleted);
+  if (signal.aborted) return [];
+  const needs = lateNeeds(view.podsOnNode(node), known, result.deleted);
   return needs.length === 0 ? [] : [lateNeedsNote(needs)];
 }
 
