@@ -221,9 +221,14 @@ async function verify(
           (NAMES_REMOVED.test(error) ? `; ${NAMES_REMOVED.exec(error)?.[0] ?? ""}` : ""),
       });
     } else if (keys.some((k) => present.has(k))) {
+      // A call cut short (its time limit, the node's deadline) may have removed some references
+      // and not the rest: ctr removes them in order, the CRI plugin's `sha256:<id>` one last. The
+      // names it did remove are gone from the node, and the run log must say so.
+      const removed = image.names.filter((n) => !present.has(n));
+      const namesGone = removed.length > 0 ? `; names removed: ${removed.join(", ")}, but ` : "; ";
       out.failed.push({
         ...identity(image),
-        error: `${errors.get(image.id) ?? "still present after the runtime reported it removed"}; references left, so its content is not freed: ${holders.join(", ") || image.id}`,
+        error: `${errors.get(image.id) ?? "still present after the runtime reported it removed"}${namesGone}references left, so its content is not freed: ${holders.join(", ") || image.id}`,
       });
     } else if (removal.alreadyGone.has(image.id)) {
       // Gone, but not by this call: counting it (and its bytes) would claim another's deletion.

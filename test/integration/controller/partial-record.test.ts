@@ -51,9 +51,16 @@ const listedDeleted = (lines: string[], images: SampleImage[]) =>
     (l, n) => l.includes(`deleted  ${n}  `) || l.includes(`deleted (partial record)  ${n}  `),
   );
 
+/** The names a FAILED line says its removal call took away before it was cut short. */
+const namesRemoved = (line: string): string[] =>
+  line.includes("FAILED")
+    ? (/names removed: (.*?), but references left/.exec(line)?.[1]?.split(", ") ?? [])
+    : [];
+
 /**
  * Names of `images` the run log lists with an outcome the agent did not see: a batch cut off
- * mid-call, or one whose removal it could not verify (its listing afterwards failed).
+ * mid-call, one whose removal it could not verify (its listing afterwards failed), or a call
+ * cut short after it removed an image's names but before its last reference (the content stays).
  */
 const listedUnderWay = (lines: string[], images: SampleImage[]) =>
   listed(
@@ -61,7 +68,8 @@ const listedUnderWay = (lines: string[], images: SampleImage[]) =>
     images,
     (l, n) =>
       l.includes(`outcome unknown (partial record)  ${n}  `) ||
-      (l.includes(`  ${n}  `) && l.includes("FAILED") && l.includes("removal not verified")),
+      (l.includes(`  ${n}  `) && l.includes("FAILED") && l.includes("removal not verified")) ||
+      namesRemoved(l).includes(n),
   );
 
 describe("a helper that does not finish its work", () => {

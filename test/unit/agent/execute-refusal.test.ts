@@ -27,8 +27,14 @@ function runtimeRefusing(error: string): RuntimeAdapter {
     measure: () => Promise.resolve(),
     usage: () => Promise.resolve({ containers: [], sandboxes: [], imageVolumes: [] }),
     remove: () => Promise.resolve({ errors: new Map([[ID, error]]), alreadyGone: new Map() }),
-    // The image is still there after the call.
-    present: () => Promise.resolve(new Map([[ID, ["docker.io/acme/app:1"]]])),
+    // The image is still there after the call, by id and by name.
+    present: () =>
+      Promise.resolve(
+        new Map([
+          [ID, ["docker.io/acme/app:1"]],
+          ["docker.io/acme/app:1", ["docker.io/acme/app:1"]],
+        ]),
+      ),
   } as unknown as RuntimeAdapter;
 }
 
@@ -90,5 +96,34 @@ describe("removal refused by the runtime", () => {
     expect(done.keptLate).toEqual([]);
     expect(done.failed).toHaveLength(1);
     expect(done.failed[0]?.error).toMatch(/^permission denied; references left/);
+  });
+
+  it("names what a call cut short removed when a reference it did not reach holds the content", async () => {
+    // ctr removes the names first and the CRI plugin's `sha256:<id>` reference last: killed in
+    // between, the names are gone from the node while the id reference keeps the content.
+    const named: ImageRecord = {
+      ...image,
+      names: ["docker.io/acme/app:1", "docker.io/acme/app:latest"],
+      refs: ["docker.io/acme/app:1", "docker.io/acme/app:latest", `sha256:${ID}`],
+    };
+    const runtime = {
+      ...runtimeRefusing("ctr images rm timed out after 5 s"),
+      present: () =>
+        Promise.resolve(
+          new Map([
+            [ID, [`sha256:${ID}`]],
+            [`sha256:${ID}`, [`sha256:${ID}`]],
+            ["docker.io/acme/app:latest", ["docker.io/acme/app:latest"]],
+          ]),
+        ),
+    } as RuntimeAdapter;
+    const done = await executePlan([named], { ...inventory, images: [named] }, runtime, {
+      dryRun: false,
+      log: pino({ level: "silent" }),
+    });
+    expect(done.deleted).toEqual([]);
+    expect(done.failed.map((f) => f.error)).toEqual([
+      `ctr images rm timed out after 5 s; names removed: docker.io/acme/app:1, but references left, so its content is not freed: sha256:${ID}`,
+    ]);
   });
 });
