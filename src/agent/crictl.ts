@@ -243,8 +243,10 @@ function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAd
               id,
               "the runtime no longer had it when this agent's crictl rmi asked (removed by another process)",
             );
-        if (r.code !== 0 && batch.length === 1 && byId.size === 0 && missing.size === 0 && batch[0])
-          errors.set(batch[0].id, lastLines(r.stderr));
+        // A call that failed naming no image (killed at its time limit, the socket gone) says so
+        // for every image of its batch: verify uses it for those still present.
+        if (r.code !== 0 && byId.size === 0 && missing.size === 0)
+          for (const id of ids) errors.set(id, lastLines(r.stderr));
       }
       return { errors, alreadyGone };
     },

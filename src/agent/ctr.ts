@@ -134,8 +134,10 @@ export function createCtrAdapter(
                 : `${String(gone)} of its ${String(image.refs.length)} references were gone before this agent's ctr images rm (removed by another process at the same time)`,
             );
         }
-        if (r.code !== 0 && batch.length === 1 && byRef.size === 0 && batch[0])
-          errors.set(batch[0].id, lastLines(r.stderr));
+        // A call that failed without naming a reference (killed at its time limit, the socket gone)
+        // says so for every image of its batch: verify uses it for those still present.
+        if (r.code !== 0 && byRef.size === 0)
+          for (const image of batch) errors.set(image.id, lastLines(r.stderr));
       }
       return { errors, alreadyGone };
     },

@@ -7,6 +7,7 @@ import { createHostExec } from "../../../src/agent/host-exec.js";
 import type { RuntimeClientName } from "../../../src/run-model/agent-result.js";
 import { blobBytes, blobsOf, ctr, Scratch, uniqueToken } from "../../support/containerd.js";
 import { agentOnRuntime } from "../../support/agent-on-runtime.js";
+import { holdRemoval } from "../../support/held-removal.js";
 
 const rt = agentOnRuntime("containerd-1.6", { setPath: true });
 
@@ -67,6 +68,49 @@ describe.each(["crictl", "ctr"] as RuntimeClientName[])("removal with %s", (clie
     expect(refsTo(image.manifest)).toEqual([]);
   });
 });
+
+describe.each(["ctr", "crictl"] as RuntimeClientName[])(
+  "a removal call cut short (%s)",
+  (client) => {
+    let scratch: Scratch;
+    beforeAll(() => {
+      scratch = new Scratch(rt.socket);
+    });
+    afterAll(() => {
+      scratch.cleanup();
+    });
+
+    it("says for each image it left that the call was killed, and which names it had removed", async () => {
+      const prefix = `docker.io/kic-agent-it/cut-${uniqueToken()}`;
+      const images = [1, 2, 3].map((i) => scratch.image(`${prefix}/cut:${String(i)}`));
+      const running = rt.agent({ client, include: [`${prefix}/cut:*`] });
+      const held = await holdRemoval(images);
+      // What a call cut between an image's references leaves (ctr removes them in order, the CRI
+      // plugin's `sha256:<id>` reference last; crictl's RemoveImage takes them together, but a
+      // name may go by another hand meanwhile): its name gone, the id reference holding its content.
+      // Made here while the call is held, so which image is caught half-way does not depend on timing.
+      const half = images.find((i) => refsTo(i.manifest).includes(i.name));
+      expect(half, "an image the held call had not reached").toBeDefined();
+      if (half === undefined) return;
+      expect(refsTo(half.manifest)).toContain(half.id);
+      ctr(rt.socket, ["images", "rm", "--", half.name]);
+      for (const pid of held) process.kill(pid, "SIGKILL");
+      const result = await running;
+
+      const failed = new Map(result.failed.map((f) => [f.id, f.error]));
+      expect(failed.get(half.id)).toBe(
+        `killed by SIGKILL; names removed: ${half.name}, but references left, so its content is not freed: ${half.id}`,
+      );
+      // Every image of the call is accounted for: deleted (nothing of it left) or failed, saying the
+      // call was killed; none is "still present after the runtime reported it removed".
+      for (const image of images) {
+        const left = refsTo(image.manifest);
+        if (result.deleted.some((d) => d.id === image.id)) expect(left).toEqual([]);
+        else expect(failed.get(image.id), image.name).toMatch(/^killed by SIGKILL; /);
+      }
+    });
+  },
+);
 
 /** Pids whose command line is exactly `argv`. */
 function processesRunning(argv: string[]): number[] {

@@ -116,7 +116,7 @@ describe("removal refused by the runtime", () => {
             ["docker.io/acme/app:latest", ["docker.io/acme/app:latest"]],
           ]),
         ),
-    } as RuntimeAdapter;
+    };
     const done = await executePlan([named], { ...inventory, images: [named] }, runtime, {
       dryRun: false,
       log: pino({ level: "silent" }),
