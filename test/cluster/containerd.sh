@@ -14,21 +14,46 @@ CD_DIR="$KIC_STATE/containerd"
 PAUSE_IMAGE="registry.k8s.io/pause:kic"
 CERTS_D="$CD_DIR/certs.d" # containerd's config_path: <registry host:port>/hosts.toml
 
-# containerd 2 (KICTEST_RUNTIME=containerd2): config version 3, where the CRI plugin is split into an
-# images and a runtime plugin and the sandbox image is one of the pinned images.
-config_containerd2() {
+# What both config versions start with: the version ($1), containerd's own root, state and sockets
+# under the cache dir, and the socket's group; the rest of the arguments are the comment lines above
+# that group, printed into the file as they were written (`stale` compares the file byte for byte, so
+# the output must not change with how this script is arranged).
+config_head() {
+  echo "version = $1"
+  shift
   cat <<TOML
-version = 3
 root = "$CD_DIR/root"
 state = "$CD_DIR/state"
 [grpc]
   address = "$KIC_CONTAINERD_SOCK"
-  # The socket's group for socket-mode helper pods, as in the 1.6 config below.
+TOML
+  printf '  # %s\n' "$@"
+  cat <<TOML
   gid = $KIC_CONTAINERD_SOCKET_GID
 [ttrpc]
   address = "$CD_DIR/containerd.sock.ttrpc"
 [debug]
   address = ""
+TOML
+}
+
+# The one runtime both versions run pods with (runc v2, cgroupfs), under the CRI plugin table $1 whose
+# `containerd` table the caller has opened.
+runc_runtime() {
+  cat <<TOML
+    default_runtime_name = "runc"
+    [$1.containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [$1.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+TOML
+}
+
+# containerd 2 (KICTEST_RUNTIME=containerd2): config version 3, where the CRI plugin is split into an
+# images and a runtime plugin and the sandbox image is one of the pinned images.
+config_containerd2() {
+  config_head 3 "The socket's group for socket-mode helper pods, as in the 1.6 config below."
+  cat <<TOML
 [plugins.'io.containerd.internal.v1.opt']
   path = "$CD_DIR/opt"
 [plugins.'io.containerd.cri.v1.images']
@@ -42,11 +67,7 @@ state = "$CD_DIR/state"
   # See the version 2 config below.
   restrict_oom_score_adj = true
   [plugins.'io.containerd.cri.v1.runtime'.containerd]
-    default_runtime_name = "runc"
-    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
-        SystemdCgroup = false
+$(runc_runtime "plugins.'io.containerd.cri.v1.runtime'")
   [plugins.'io.containerd.cri.v1.runtime'.cni]
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = "$KIC_STATE/cni/net.d"
@@ -57,19 +78,10 @@ TOML
 # the one a running containerd was started with).
 config_toml() {
   if [ "$KIC_RUNTIME" = containerd2 ]; then config_containerd2; return; fi
+  config_head 2 \
+    "Socket root:$KIC_CONTAINERD_SOCKET_GID mode 0660: the socket-mode helper pods run as uid 1000 in" \
+    "that group (helper.socket.gid), as on a node configured for them; root clients are unaffected."
   cat <<TOML
-version = 2
-root = "$CD_DIR/root"
-state = "$CD_DIR/state"
-[grpc]
-  address = "$KIC_CONTAINERD_SOCK"
-  # Socket root:$KIC_CONTAINERD_SOCKET_GID mode 0660: the socket-mode helper pods run as uid 1000 in
-  # that group (helper.socket.gid), as on a node configured for them; root clients are unaffected.
-  gid = $KIC_CONTAINERD_SOCKET_GID
-[ttrpc]
-  address = "$CD_DIR/containerd.sock.ttrpc"
-[debug]
-  address = ""
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CD_DIR/opt"
 [plugins."io.containerd.grpc.v1.cri"]
@@ -79,11 +91,7 @@ state = "$CD_DIR/state"
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
+$(runc_runtime 'plugins."io.containerd.grpc.v1.cri"')
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$KIC_STATE/cni/net.d"
