@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { AgentResult } from "../src/run-model/agent-result.js";
 import { bundleOf, ctrK8s, refsWithPrefix, removeImages, type BenchImage } from "./lib/images.js";
 import { startReport, table, writeReport } from "./lib/output.js";
-import { benchCli, cleanEnv, runCli } from "./lib/proc.js";
+import { benchCli, cleanEnv, runCli, runCommandArgs } from "./lib/proc.js";
 import { median, quantile, round } from "./lib/stats.js";
 import { clusterPaths } from "../test/support/cluster.js";
 
@@ -129,14 +129,7 @@ for (let rep = 0; rep < REPS; rep++) {
   for (const mode of MODES) {
     const load1m = round(loadavg()[0] ?? 0, 2);
     const run = await runCli(
-      [
-        "run",
-        "--kubeconfig",
-        kubeconfig,
-        "--namespace",
-        NAMESPACE,
-        "--instance",
-        "bench-node-time",
+      runCommandArgs(kubeconfig, NAMESPACE, "bench-node-time", [
         "--nodes",
         node,
         "--include",
@@ -157,11 +150,7 @@ for (let rep = 0; rep < REPS; rep++) {
           ? ["--helper-socket-gid", cluster.KIC_CONTAINERD_SOCKET_GID ?? "0"]
           : []),
         ...EXTRA_ARGS,
-        "--output",
-        "json",
-        "--log-format",
-        "json",
-      ],
+      ]),
       cleanEnv(),
     );
     const record = run.stdout

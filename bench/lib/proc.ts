@@ -23,6 +23,33 @@ export interface CliRun {
   cpuMs: number | undefined;
 }
 
+/**
+ * The CLI's `run` against the cluster of `kubeconfig`, as release `instance` with its helper pods in
+ * `namespace`, with `args`: its result on stdout as JSON and its log as JSON lines, what the
+ * benchmarks read.
+ */
+export function runCommandArgs(
+  kubeconfig: string,
+  namespace: string,
+  instance: string,
+  args: readonly string[],
+): string[] {
+  return [
+    "run",
+    "--kubeconfig",
+    kubeconfig,
+    "--namespace",
+    namespace,
+    "--instance",
+    instance,
+    ...args,
+    "--output",
+    "json",
+    "--log-format",
+    "json",
+  ];
+}
+
 /** Environment without KIC_* variables: yargs reads those as options of the CLI. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

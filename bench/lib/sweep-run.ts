@@ -2,7 +2,7 @@
 // its JSON run summary read, its API calls sorted into the node's, the run's own and the Events,
 // and the server's counts and the cluster's CPU diffed around it.
 import { cpus, loadavg } from "node:os";
-import { cleanEnv, runCli } from "./proc.js";
+import { cleanEnv, runCli, runCommandArgs } from "./proc.js";
 import { round } from "./stats.js";
 import {
   clusterCpu,
@@ -92,14 +92,7 @@ export async function sweepOnce(
   const busy0 = machineBusyCpu();
   const load1mStart = round(loadavg()[0] ?? 0, 2);
   const run = await runCli(
-    [
-      "run",
-      "--kubeconfig",
-      kubeconfig,
-      "--namespace",
-      HELPER_NS,
-      "--instance",
-      "kic-bench",
+    runCommandArgs(kubeconfig, HELPER_NS, "kic-bench", [
       "--node-selector",
       "kube-image-cleanup.io/bench=fake",
       "--concurrency",
@@ -110,14 +103,10 @@ export async function sweepOnce(
       "docker.io/library/kube-image-cleanup:bench",
       "--node-timeout",
       "5m",
-      "--output",
-      "json",
-      "--log-format",
-      "json",
       // The chart's defaults: an Event per node (on unless --events=false) and the run report.
       "--report-configmap",
       "kic-bench-report",
-    ],
+    ]),
     cleanEnv({ KUBECONFIG: "" }),
     NODE_OPTIONS,
   );
