@@ -141,6 +141,16 @@ function registryTable(plugin: string, path: string | undefined): string {
   return path === undefined ? "" : `  [plugins.${plugin}.registry]\n    config_path = "${path}"\n`;
 }
 
+/** How startContainerd starts containerd (each option is described there). */
+export interface ContainerdOptions {
+  runtime?: ContainerdRuntime;
+  socketGid?: number;
+  dir?: string;
+  pinned?: readonly string[];
+  registryConfigPath?: string;
+  statsCollectPeriod?: number;
+}
+
 /**
  * Starts containerd (`runtime`, default Debian's 1.6) with a config of its own (CRI on, overlayfs,
  * runc, sandbox image registry.k8s.io/pause:kic imported) and waits until it answers. `socketGid`
@@ -152,14 +162,7 @@ function registryTable(plugin: string, path: string | undefined): string {
  * new temp dir) holds its socket, root and state, and is removed by `stop()`.
  */
 export async function startContainerd(
-  options: {
-    runtime?: ContainerdRuntime;
-    socketGid?: number;
-    dir?: string;
-    pinned?: readonly string[];
-    registryConfigPath?: string;
-    statsCollectPeriod?: number;
-  } = {},
+  options: ContainerdOptions = {},
 ): Promise<StandaloneContainerd> {
   const runtime = options.runtime ?? "containerd-1.6";
   if (runtime === "containerd-1.6" && options.pinned !== undefined)

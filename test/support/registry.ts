@@ -15,7 +15,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll } from "vitest";
+import {
+  startContainerd,
+  type ContainerdOptions,
+  type ContainerdRuntime,
+  type StandaloneContainerd,
+} from "./containerd.js";
 import { freePort } from "./pushgateway.js";
+import { tempDir } from "./temp-dir.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -264,6 +271,48 @@ export function writePlainHttpHosts(certsDir: string, registries: { host: string
 }
 
 /**
+ * A standalone containerd (startContainerd with `options`) that pulls from `registries` over plain
+ * HTTP: their hosts.toml under `<dir>/certs.d`, its config_path, as test/cluster/containerd.sh
+ * configures the cluster's node.
+ */
+export function startContainerdPullingFrom(
+  dir: string,
+  registries: { host: string }[],
+  options: Omit<ContainerdOptions, "registryConfigPath"> = {},
+): Promise<StandaloneContainerd> {
+  const certs = join(dir, "certs.d");
+  writePlainHttpHosts(certs, registries);
+  return startContainerd({ ...options, registryConfigPath: certs });
+}
+
+/** Pushes each of `refs` to the one of `registries` its host names; returns ref -> manifest digest. */
+export async function pushEach(
+  registries: TestRegistry[],
+  refs: string[],
+): Promise<Map<string, string>> {
+  const digests = new Map<string, string>();
+  for (const ref of refs) {
+    const registry = registries.find((r) => ref.startsWith(`${r.host}/`));
+    if (registry === undefined) throw new Error(`no registry of this test has ${ref}`);
+    digests.set(ref, await registry.push(ref));
+  }
+  return digests;
+}
+
+/**
+ * A pull Secret for `registry` as the helper pod sees it mounted (writeMountedSecret), with the
+ * registry's own user and `password` (its own unless given). Returns the file's path.
+ */
+export function mountedPullSecret(
+  dir: string,
+  name: string,
+  registry: TestRegistry,
+  password = registry.password,
+): string {
+  return writeMountedSecret(dir, name, dockerConfigJson(registry.host, registry.user, password));
+}
+
+/**
  * A pull Secret as the helper pod sees it mounted: `<dir>/<name>/.dockerconfigjson` holding
  * `config`. Returns the file's path.
  */
@@ -272,6 +321,49 @@ export function writeMountedSecret(dir: string, name: string, config: string): s
   const file = join(dir, name, ".dockerconfigjson");
   writeFileSync(file, config);
   return file;
+}
+
+/** What pullingNode starts: two registries and a node runtime that pulls from both. */
+export interface PullingNode {
+  /** Open to anyone (no auth). */
+  readonly open: TestRegistry;
+  /** Private: htpasswd, with the registry's user and password. */
+  readonly locked: TestRegistry;
+  readonly cd: StandaloneContainerd;
+  /** The manifest digest of each pushed ref. */
+  readonly digests: ReadonlyMap<string, string>;
+}
+
+/**
+ * For the describe block (or file) this is called in: an open registry and a private one
+ * (htpasswd) on loopback, `refs(open, locked)` pushed to them, and containerd `runtime` pulling
+ * from both over plain HTTP (startContainerdPullingFrom), started before its tests and stopped
+ * after them, also when a later step of the start failed. Returns its getter.
+ */
+export function pullingNode(
+  runtime: ContainerdRuntime,
+  refs: (open: TestRegistry, locked: TestRegistry) => string[],
+): () => PullingNode {
+  const dir = tempDir("kic-pulling-node-");
+  const started: { stop(): unknown }[] = [];
+  let node: PullingNode | undefined;
+  beforeAll(async () => {
+    const open = await startRegistry("none");
+    started.push(open);
+    const locked = await startRegistry("htpasswd");
+    started.push(locked);
+    const digests = await pushEach([open, locked], refs(open, locked));
+    const cd = await startContainerdPullingFrom(dir, [open, locked], { runtime });
+    started.push(cd);
+    node = { open, locked, cd, digests };
+  });
+  afterAll(async () => {
+    for (const s of started.reverse()) await s.stop();
+  });
+  return () => {
+    if (node === undefined) throw new Error("no registries yet: their beforeAll has not run");
+    return node;
+  };
 }
 
 /** A registry and the one image pushed to it (registryWithImage). */

@@ -4,32 +4,24 @@
 // .dockerconfigjson file, as a mounted image pull Secret. Per image: pulled, already present, or
 // failed with one reason; the credentials never reach the log or crictl's command line.
 import { createServer, type Socket } from "node:net";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CONTAINERD_RUNTIMES,
-  crictl,
-  startContainerd,
-  type StandaloneContainerd,
-} from "../../support/containerd.js";
+import { CONTAINERD_RUNTIMES, crictl } from "../../support/containerd.js";
 import { cliFromSource, type CliOutcome } from "../../support/agent-cli.js";
-import {
-  dockerConfigJson,
-  startRegistry,
-  writeMountedSecret,
-  writePlainHttpHosts,
-  type TestRegistry,
-} from "../../support/registry.js";
+import { mountedPullSecret, pullingNode } from "../../support/registry.js";
 import { tempDir } from "../../support/temp-dir.js";
 import { parsePullLog } from "../../../src/controller/pull-log.js";
 
 describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) => {
-  let open: TestRegistry;
-  let locked: TestRegistry;
-  let cd: StandaloneContainerd;
+  const node = pullingNode(runtime, (open, locked) => [
+    `${open.host}/team/base:v1`,
+    `${open.host}/team/app:v1`,
+    `${locked.host}/private/app:v1`,
+    `${locked.host}/private/app:v2`,
+  ]);
   const dir = tempDir("kic-agent-pull-");
   let secretFile: string;
   let wrongSecretFile: string;
+  // What the tests start, stopped by afterAll also when a test failed.
   const started: { stop(): unknown }[] = [];
 
   /** The CLI as the helper pod runs it (direct host exec: crictl on PATH against the socket). */
@@ -38,42 +30,19 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
       [
         "agent",
         "--action=pull",
-        `--socket=${cd.socket}`,
+        `--socket=${node().cd.socket}`,
         "--host-exec=direct",
         "--node-name=node-a",
         "--pull-backoff=1s",
         ...args,
       ],
-      { PATH: cd.path },
+      { PATH: node().cd.path },
     );
   }
 
-  beforeAll(async () => {
-    open = await startRegistry("none");
-    started.push(open);
-    locked = await startRegistry("htpasswd");
-    started.push(locked);
-    const certs = join(dir, "certs.d");
-    writePlainHttpHosts(certs, [open, locked]);
-    secretFile = writeMountedSecret(
-      dir,
-      "team-registry",
-      dockerConfigJson(locked.host, locked.user, locked.password),
-    );
-    wrongSecretFile = writeMountedSecret(
-      dir,
-      "wrong",
-      dockerConfigJson(locked.host, locked.user, "not-the-password"),
-    );
-    for (const ref of [
-      `${open.host}/team/base:v1`,
-      `${open.host}/team/app:v1`,
-      `${locked.host}/private/app:v1`,
-      `${locked.host}/private/app:v2`,
-    ])
-      await (ref.startsWith(open.host) ? open : locked).push(ref);
-    cd = await startContainerd({ runtime, registryConfigPath: certs });
-    started.push(cd);
+  beforeAll(() => {
+    secretFile = mountedPullSecret(dir, "team-registry", node().locked);
+    wrongSecretFile = mountedPullSecret(dir, "wrong", node().locked, "not-the-password");
   });
 
   afterAll(async () => {
@@ -81,12 +50,12 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
   });
 
   it("pulls what is missing with the Secret's credentials, says which were present, and fails a missing tag with its reason", async () => {
-    crictl(cd.socket, ["pull", `${open.host}/team/base:v1`]);
+    crictl(node().cd.socket, ["pull", `${node().open.host}/team/base:v1`]);
     const images = [
-      `${open.host}/team/base:v1`,
-      `${open.host}/team/app:v1`,
-      `${locked.host}/private/app:v1`,
-      `${open.host}/team/app:v404`,
+      `${node().open.host}/team/base:v1`,
+      `${node().open.host}/team/app:v1`,
+      `${node().locked.host}/private/app:v1`,
+      `${node().open.host}/team/app:v404`,
     ];
     const r = await agent([
       "--log-format=json",
@@ -107,25 +76,31 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
       [images[3], "failed", "not-found"],
     ]);
     expect(parsed.result.images[3]?.detail).toMatch(
-      new RegExp(`^the registry ${open.host} has no such image \\(tag or digest not found\\): `),
+      new RegExp(
+        `^the registry ${node().open.host} has no such image \\(tag or digest not found\\): `,
+      ),
     );
     // Pulled through the CRI: the runtime has both, with the registry's repo digest.
     const status = JSON.parse(
-      crictl(cd.socket, ["inspecti", "-o", "json", `${locked.host}/private/app:v1`]),
+      crictl(node().cd.socket, ["inspecti", "-o", "json", `${node().locked.host}/private/app:v1`]),
     ) as { status: { repoDigests: string[] } };
-    expect(status.status.repoDigests[0]).toMatch(new RegExp(`^${locked.host}/private/app@sha256:`));
+    expect(status.status.repoDigests[0]).toMatch(
+      new RegExp(`^${node().locked.host}/private/app@sha256:`),
+    );
     // Never the password, nor the base64 crictl gets, in the log.
     const all = r.stdout + r.stderr;
-    expect(all).not.toContain(locked.password);
-    expect(all).not.toContain(Buffer.from(`${locked.user}:${locked.password}`).toString("base64"));
+    expect(all).not.toContain(node().locked.password);
+    expect(all).not.toContain(
+      Buffer.from(`${node().locked.user}:${node().locked.password}`).toString("base64"),
+    );
   });
 
   it("pretty output: one line per image, then the counts; with auto the client is crictl", async () => {
     const r = await agent([
       "--client=auto",
       `--pull-secret-file=${secretFile}`,
-      `--pull-image=${open.host}/team/app:v1`,
-      `--pull-image=${locked.host}/private/app:v2`,
+      `--pull-image=${node().open.host}/team/app:v1`,
+      `--pull-image=${node().locked.host}/private/app:v2`,
     ]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
@@ -133,15 +108,17 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
       /^node node-a: containerd .* via crictl, socket .*; pulling 2 images$/,
     );
     expect(lines[1]).toMatch(
-      new RegExp(`^  ${open.host}/team/app:v1  already present \\(\\d+ ms\\)$`),
+      new RegExp(`^  ${node().open.host}/team/app:v1  already present \\(\\d+ ms\\)$`),
     );
-    expect(lines[2]).toMatch(new RegExp(`^  ${locked.host}/private/app:v2  pulled \\(\\d+ ms\\)$`));
+    expect(lines[2]).toMatch(
+      new RegExp(`^  ${node().locked.host}/private/app:v2  pulled \\(\\d+ ms\\)$`),
+    );
     expect(lines[3]).toMatch(/^done: 1 pulled, 1 already present, 0 failed \(\d+ ms\)$/);
   });
 
   it("a wrong password and no credentials: failed, unauthorized, at the first attempt", async () => {
-    const ref = `${locked.host}/private/app:v3`;
-    await locked.push(ref);
+    const ref = `${node().locked.host}/private/app:v3`;
+    await node().locked.push(ref);
     const wrong = await agent([
       "--log-format=json",
       "--pull-retries=3",
@@ -159,7 +136,7 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
     // Whose credentials were refused: the Secret's name (its mount directory), never its content.
     expect(parsed.result.images[0]?.detail).toMatch(
       new RegExp(
-        `^the registry ${locked.host} refused the credentials of pull Secret wrong \\(unauthorized\\): `,
+        `^the registry ${node().locked.host} refused the credentials of pull Secret wrong \\(unauthorized\\): `,
       ),
     );
     expect(wrong.stdout).not.toContain("not-the-password");
@@ -168,7 +145,7 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
     if (!anon.ok) throw new Error(anon.reason);
     expect(anon.result.images[0]?.detail).toMatch(
       new RegExp(
-        `^the registry ${locked.host} refused the pull \\(unauthorized\\) and no pull Secret has credentials for it: add one`,
+        `^the registry ${node().locked.host} refused the pull \\(unauthorized\\) and no pull Secret has credentials for it: add one`,
       ),
     );
   });
@@ -190,18 +167,18 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
     const r = await agent([
       "--log-format=json",
       "--deadline=8s",
-      `--pull-image=${open.host}/team/app:v1`,
+      `--pull-image=${node().open.host}/team/app:v1`,
       `--pull-image=${host}/team/app:v1`,
-      `--pull-image=${open.host}/team/base:v1`,
+      `--pull-image=${node().open.host}/team/base:v1`,
     ]);
     const took = Date.now() - t0;
     expect(r.code).toBe(1);
     const parsed = parsePullLog(r.stdout);
     if (!parsed.ok) throw new Error(`${parsed.reason}\n${r.stdout}\n${r.stderr}`);
     expect(parsed.result.images.map((o) => [o.image, o.outcome, o.failure])).toEqual([
-      [`${open.host}/team/app:v1`, "present", undefined],
+      [`${node().open.host}/team/app:v1`, "present", undefined],
       [`${host}/team/app:v1`, "failed", "timeout"],
-      [`${open.host}/team/base:v1`, "not-attempted", undefined],
+      [`${node().open.host}/team/base:v1`, "not-attempted", undefined],
     ]);
     expect(parsed.result.images[1]?.detail).toMatch(
       new RegExp(
@@ -215,7 +192,7 @@ describe.each(CONTAINERD_RUNTIMES)("the agent's pull action on %s", (runtime) =>
   });
 
   it("ctr cannot pull for pre-pull: refused before anything runs (exit 2, naming the flag)", async () => {
-    const r = await agent(["--client=ctr", `--pull-image=${open.host}/team/app:v1`]);
+    const r = await agent(["--client=ctr", `--pull-image=${node().open.host}/team/app:v1`]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       'invalid --client: given "ctr"; --action pull pulls through the CRI',

@@ -9,16 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  binDir,
-  CONTAINERD_RUNTIMES,
-  crictl,
-  startContainerd,
-  type StandaloneContainerd,
-} from "../../support/containerd.js";
-import { startRegistry, writePlainHttpHosts, type TestRegistry } from "../../support/registry.js";
-import { tempDir } from "../../support/temp-dir.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { binDir, CONTAINERD_RUNTIMES, crictl } from "../../support/containerd.js";
+import { pullingNode } from "../../support/registry.js";
 import { createHostExec } from "../../../src/agent/host-exec.js";
 import { createCrictlPullClient } from "../../../src/agent/crictl-pull.js";
 import { pullImages } from "../../../src/agent/pull.js";
@@ -59,67 +52,61 @@ async function crictlPull(
 describe.each(CONTAINERD_RUNTIMES)(
   "%s pulls from plain-HTTP registries through hosts.toml",
   (runtime) => {
-    let open: TestRegistry;
-    let locked: TestRegistry;
-    let cd: StandaloneContainerd;
-    const certsDir = tempDir("kic-certs-d-");
-    const digests = new Map<string, string>();
-    // What beforeAll and the tests started, stopped by afterAll also when a later step failed.
+    const node = pullingNode(runtime, (open, locked) => [
+      `${open.host}/team/app:v1`,
+      `${open.host}/team/app:v2`,
+      `${locked.host}/private/app:v1`,
+      `${locked.host}/private/app:v2`,
+      `${locked.host}/private/app:v3`,
+    ]);
+    // What the tests start, stopped by afterAll also when a test failed.
     const started: { stop(): unknown }[] = [];
-
-    beforeAll(async () => {
-      open = await startRegistry("none");
-      started.push(open);
-      locked = await startRegistry("htpasswd");
-      started.push(locked);
-      writePlainHttpHosts(certsDir, [open, locked]);
-      for (const ref of [
-        `${open.host}/team/app:v1`,
-        `${open.host}/team/app:v2`,
-        `${locked.host}/private/app:v1`,
-        `${locked.host}/private/app:v2`,
-        `${locked.host}/private/app:v3`,
-      ])
-        digests.set(ref, await (ref.startsWith(open.host) ? open : locked).push(ref));
-      cd = await startContainerd({ runtime, registryConfigPath: certsDir });
-      started.push(cd);
-    });
 
     afterAll(async () => {
       for (const s of started.reverse()) await s.stop();
     });
 
     it("pulls an image and records the registry's manifest digest as its repo digest", async () => {
-      const ref = `${open.host}/team/app:v1`;
-      const pulled = await crictlPull(cd.socket, ref);
+      const ref = `${node().open.host}/team/app:v1`;
+      const pulled = await crictlPull(node().cd.socket, ref);
       expect(pulled).toMatchObject({ code: 0 });
       const status = (
-        JSON.parse(crictl(cd.socket, ["inspecti", "-o", "json", ref])) as {
+        JSON.parse(crictl(node().cd.socket, ["inspecti", "-o", "json", ref])) as {
           status: { repoTags: string[]; repoDigests: string[] };
         }
       ).status;
       expect(status.repoTags).toEqual([ref]);
-      expect(status.repoDigests).toEqual([`${open.host}/team/app@${digests.get(ref) ?? "?"}`]);
+      expect(status.repoDigests).toEqual([
+        `${node().open.host}/team/app@${node().digests.get(ref) ?? "?"}`,
+      ]);
     });
 
     it("a private registry: refused without credentials and with wrong ones, pulled with CRICTL_AUTH", async () => {
-      const ref = `${locked.host}/private/app:v1`;
+      const ref = `${node().locked.host}/private/app:v1`;
       const auth = (user: string, password: string) => ({
         CRICTL_AUTH: Buffer.from(`${user}:${password}`).toString("base64"),
       });
 
       // 1.6 says "401 Unauthorized"; 2.x "pull access denied, ...: authorization failed: ...".
       const refused = /401 Unauthorized|pull access denied/;
-      const anonymous = await crictlPull(cd.socket, ref);
+      const anonymous = await crictlPull(node().cd.socket, ref);
       expect(anonymous.code).not.toBe(0);
       expect(anonymous.output).toMatch(refused);
 
-      const wrong = await crictlPull(cd.socket, ref, auth(locked.user, "wrong-password"));
+      const wrong = await crictlPull(
+        node().cd.socket,
+        ref,
+        auth(node().locked.user, "wrong-password"),
+      );
       expect(wrong.code).not.toBe(0);
       expect(wrong.output).toMatch(refused);
       expect(wrong.output).not.toContain("wrong-password");
 
-      const right = await crictlPull(cd.socket, ref, auth(locked.user, locked.password));
+      const right = await crictlPull(
+        node().cd.socket,
+        ref,
+        auth(node().locked.user, node().locked.password),
+      );
       expect(right).toMatchObject({ code: 0 });
       expect(right.output).toContain(`Image is up to date for sha256:`);
     });
@@ -138,30 +125,34 @@ describe.each(CONTAINERD_RUNTIMES)(
         `#!/bin/sh\nprintf '%s\\n' "$*" >>${join(dir, "argv")}\nprintf '%s\\n' "\${CRICTL_AUTH:+auth-in-env}" >>${join(dir, "env")}\nexec ${join(binDir, "crictl")} "$@"\n`,
         { mode: 0o755 },
       );
-      const client = createCrictlPullClient(createHostExec("direct"), cd.socket, wrapper);
+      const client = createCrictlPullClient(createHostExec("direct"), node().cd.socket, wrapper);
       const credentials = credentialStore([
         [
-          locked.host,
-          { username: locked.user, password: locked.password, source: "kic-test/pull" },
+          node().locked.host,
+          {
+            username: node().locked.user,
+            password: node().locked.password,
+            source: "kic-test/pull",
+          },
         ],
       ]);
       const nobody = `127.0.0.1:${String(await freePort())}`;
       const outcomes = await pullImages(
         [
-          `${open.host}/team/app:v1`, // pulled by the first test
-          `${open.host}/team/app:v2`,
-          `${locked.host}/private/app:v2`,
-          `${open.host}/team/app:v404`,
+          `${node().open.host}/team/app:v1`, // pulled by the first test
+          `${node().open.host}/team/app:v2`,
+          `${node().locked.host}/private/app:v2`,
+          `${node().open.host}/team/app:v404`,
           `${nobody}/team/app:v1`,
         ],
         client,
         { credentials, retries: 1, backoffMs: 100 },
       );
       expect(outcomes.map((o) => [o.image, o.outcome, o.failure, o.attempts])).toEqual([
-        [`${open.host}/team/app:v1`, "present", undefined, 0],
-        [`${open.host}/team/app:v2`, "pulled", undefined, 1],
-        [`${locked.host}/private/app:v2`, "pulled", undefined, 1],
-        [`${open.host}/team/app:v404`, "failed", "not-found", 1],
+        [`${node().open.host}/team/app:v1`, "present", undefined, 0],
+        [`${node().open.host}/team/app:v2`, "pulled", undefined, 1],
+        [`${node().locked.host}/private/app:v2`, "pulled", undefined, 1],
+        [`${node().open.host}/team/app:v404`, "failed", "not-found", 1],
         [`${nobody}/team/app:v1`, "failed", "unreachable", 2],
       ]);
       expect(outcomes[2]?.id).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -170,10 +161,10 @@ describe.each(CONTAINERD_RUNTIMES)(
       );
       // The password was never on crictl's command line; it came in the environment of one pull.
       const argv = readFileSync(join(dir, "argv"), "utf8");
-      expect(argv).toContain(`pull -- ${locked.host}/private/app:v2`);
-      expect(argv).not.toContain(locked.password);
+      expect(argv).toContain(`pull -- ${node().locked.host}/private/app:v2`);
+      expect(argv).not.toContain(node().locked.password);
       expect(argv).not.toContain(
-        Buffer.from(`${locked.user}:${locked.password}`).toString("base64"),
+        Buffer.from(`${node().locked.user}:${node().locked.password}`).toString("base64"),
       );
       expect(readFileSync(join(dir, "env"), "utf8").split("\n").filter(Boolean)).toHaveLength(1);
     });
@@ -181,14 +172,17 @@ describe.each(CONTAINERD_RUNTIMES)(
     it("the agent's pre-pull with a wrong password: failed, unauthorized, not retried", async () => {
       const client = createCrictlPullClient(
         createHostExec("direct"),
-        cd.socket,
+        node().cd.socket,
         join(binDir, "crictl"),
       );
       const credentials = credentialStore([
-        [locked.host, { username: locked.user, password: "wrong", source: "kic-test/pull" }],
+        [
+          node().locked.host,
+          { username: node().locked.user, password: "wrong", source: "kic-test/pull" },
+        ],
       ]);
       // v3: not pulled by the tests before (a present image would not be pulled at all).
-      const [outcome] = await pullImages([`${locked.host}/private/app:v3`], client, {
+      const [outcome] = await pullImages([`${node().locked.host}/private/app:v3`], client, {
         credentials,
         retries: 3,
         backoffMs: 100,
@@ -196,7 +190,7 @@ describe.each(CONTAINERD_RUNTIMES)(
       expect(outcome).toMatchObject({ outcome: "failed", failure: "unauthorized", attempts: 1 });
       expect(outcome?.detail).toMatch(
         new RegExp(
-          `^the registry ${locked.host} refused the credentials of kic-test/pull \\(unauthorized\\): check that Secret's user and password`,
+          `^the registry ${node().locked.host} refused the credentials of kic-test/pull \\(unauthorized\\): check that Secret's user and password`,
         ),
       );
       expect(JSON.stringify(outcome)).not.toContain("wrong");

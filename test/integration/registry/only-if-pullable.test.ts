@@ -13,15 +13,14 @@ import {
   imageRefs,
   pathWithBins,
   Scratch,
-  startContainerd,
   type StandaloneContainerd,
 } from "../../support/containerd.js";
 import { freePort } from "../../support/pushgateway.js";
 import {
-  dockerConfigJson,
+  mountedPullSecret,
+  pushEach,
+  startContainerdPullingFrom,
   startRegistry,
-  writeMountedSecret,
-  writePlainHttpHosts,
   type TestRegistry,
 } from "../../support/registry.js";
 import { runAgentDirect } from "../../support/agent-on-runtime.js";
@@ -36,7 +35,7 @@ describe("--only-if-pullable on containerd with a private registry (token auth)"
   const dir = tempDir("kic-pullable-");
   let secretFile: string;
   const started: { stop(): unknown }[] = [];
-  const digests = new Map<string, string>();
+  let digests = new Map<string, string>();
 
   async function pull(ref: string): Promise<void> {
     const endpoint = `unix://${cd.socket}`;
@@ -58,18 +57,13 @@ describe("--only-if-pullable on containerd with a private registry (token auth)"
   beforeAll(async () => {
     registry = await startRegistry("token");
     started.push(registry);
-    writePlainHttpHosts(join(dir, "certs.d"), [registry]);
     // The pull Secret as the helper pod sees it: the Secret's .dockerconfigjson key, mounted.
-    secretFile = writeMountedSecret(
-      join(dir, "secrets"),
-      "registry-pull",
-      dockerConfigJson(registry.host, registry.user, registry.password),
+    secretFile = mountedPullSecret(join(dir, "secrets"), "registry-pull", registry);
+    digests = await pushEach(
+      [registry],
+      ["v1", "v2", "v3"].map((tag) => `${registry.host}/team/app:${tag}`),
     );
-    for (const tag of ["v1", "v2", "v3"]) {
-      const ref = `${registry.host}/team/app:${tag}`;
-      digests.set(ref, await registry.push(ref));
-    }
-    cd = await startContainerd({ registryConfigPath: join(dir, "certs.d") });
+    cd = await startContainerdPullingFrom(dir, [registry]);
     started.push(cd);
     process.env.PATH = pathWithBins;
     scratch = new Scratch(cd.socket);
