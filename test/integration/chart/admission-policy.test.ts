@@ -7,9 +7,6 @@
  * client-node's models are classes only for their serializer metadata; it takes plain objects, and
  * literal manifests read like the YAML a token holder would send (as in src/controller/helper-pod.ts). */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { ApiException, CoreV1Api, type V1Pod } from "@kubernetes/client-node";
 import yargs from "yargs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,34 +22,15 @@ import {
   sampleImages,
   serviceAccountKubeConfig,
 } from "../../support/controller-on-cluster.js";
-import {
-  chartDir,
-  helm,
-  helmOk,
-  kubectlResult,
-  localClusterValuesFile,
-  testValues,
-  uniqueName,
-} from "./release.js";
+import { helm, helmOk, installInNewNamespace, kubectlResult, uniqueName } from "./release.js";
 
 const tok = randomBytes(3).toString("hex");
-const ns = uniqueName("kic-chart-vap");
-const release = "vap";
-const fullname = `${release}-kube-image-cleanup`;
-const policyName = `${fullname}-${ns}`;
-const sa = `system:serviceaccount:${ns}:${fullname}`;
-const denied = `ValidatingAdmissionPolicy '${policyName}' with binding '${policyName}' denied request: ${sa} may create only kube-image-cleanup helper pods (admissionPolicy.create):`;
 const prefix = `demo.local/kic-vap-${tok}`;
 /** A PriorityClass the release does not name (created for the test, removed after). */
 const priorityClass = `kic-vap-${tok}`;
 
-let asController: CoreV1Api;
-let asAdmin: CoreV1Api;
-let config: Readonly<RunConfig>;
-let nodeName = "";
-
 /** The run config the release's CronJob gives the controller, parsed by the CLI's own `run` command. */
-async function releaseConfig(namespace = ns, name = fullname): Promise<Readonly<RunConfig>> {
+async function releaseConfig(namespace: string, name: string): Promise<Readonly<RunConfig>> {
   const cronJob = JSON.parse(
     await kubectl(["get", "cronjob", "-n", namespace, name, "-o", "json"]),
   ) as {
@@ -80,24 +58,112 @@ async function releaseConfig(namespace = ns, name = fullname): Promise<Readonly<
   return loadRunConfig(parsed, { POD_NAMESPACE: namespace });
 }
 
-/** A helper pod exactly as the controller builds it for this release. */
-function helperPod(name: string, protect: string[] = []): V1Pod {
+/** A release of the chart in a namespace of its own, and what its admission policy is tested with. */
+interface PolicyRelease {
+  readonly release: string;
+  readonly ns: string;
+  readonly fullname: string;
+  /** The name of the release's ValidatingAdmissionPolicy and of its binding. */
+  readonly policy: string;
+  /** How the policy's refusal begins; the message of the rule a pod breaks follows it. */
+  readonly denied: string;
+  /** The real node (the release's nodes.names). */
+  readonly node: string;
+  /** The core API as the controller's service account, with a TokenRequest token. */
+  readonly controller: CoreV1Api;
+  /** The run config the release's CronJob gives the controller. */
+  readonly config: Readonly<RunConfig>;
+}
+
+/**
+ * The release `release` for the describe block this is called in: its beforeAll installs the chart
+ * with `values()` on top of the test values and the real node as nodes.names, takes a token for the
+ * controller's service account and the run config of the release's CronJob, and waits until the
+ * policy refuses a privileged pod; its afterAll uninstalls the release and deletes the namespace.
+ */
+function policyRelease(release: string, values: () => Record<string, unknown>): PolicyRelease {
+  const ns = uniqueName(`kic-chart-${release}`);
+  const fullname = `${release}-kube-image-cleanup`;
+  const policy = `${fullname}-${ns}`;
+  const denied = `ValidatingAdmissionPolicy '${policy}' with binding '${policy}' denied request: system:serviceaccount:${ns}:${fullname} may create only kube-image-cleanup helper pods (admissionPolicy.create):`;
+  let node = "";
+  let controller: CoreV1Api | undefined;
+  let config: Readonly<RunConfig> | undefined;
+  const ready = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`release ${release}: its beforeAll has not run`);
+    return value;
+  };
+  const r: PolicyRelease = {
+    release,
+    ns,
+    fullname,
+    policy,
+    denied,
+    get node() {
+      return node;
+    },
+    get controller() {
+      return ready(controller);
+    },
+    get config() {
+      return ready(config);
+    },
+  };
+
+  beforeAll(async () => {
+    node = ensureCluster().nodeName;
+    await installInNewNamespace(release, ns, { nodes: { names: [node] }, ...values() });
+    const asController = (await serviceAccountKubeConfig(ns, fullname)).makeApiClient(CoreV1Api);
+    controller = asController;
+    config = await releaseConfig(ns, fullname);
+    const probe = rootPod(r, "probe", config.helper.image);
+    // The API server applies a new policy once its informers saw it and its binding.
+    await eventually(
+      async () => (await create(asController, probe, true)).includes(denied) || undefined,
+      `the admission policy of release ${release} to take effect`,
+      30_000,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await helm(["uninstall", release, "--namespace", ns]);
+    await kubectl(["delete", "namespace", ns, "--wait=false"]);
+  });
+  return r;
+}
+
+/**
+ * A helper pod exactly as the controller builds it for release `r`, with `change` applied: what a
+ * token holder would try.
+ */
+function helperPod(
+  r: PolicyRelease,
+  name: string,
+  protect: string[] = [],
+  change: (pod: V1Pod) => void = () => undefined,
+): V1Pod {
   const pod = buildHelperPod({
     createdAt: Date.now(),
-    config,
-    namespace: ns,
-    runId: `vap${name}`,
-    node: nodeName,
+    config: r.config,
+    namespace: r.ns,
+    runId: `${r.release}${name}`,
+    node: r.node,
     protect,
     owner: undefined,
   });
   // The controller's own name is derived from run and node; a readable one per case here.
   if (pod.metadata) pod.metadata.name = name;
+  change(pod);
   return pod;
 }
 
-/** Creates the pod (or only admits it, with dryRun) and returns "created" or the API server's refusal. */
-async function create(api: CoreV1Api, pod: V1Pod, dryRun = false, namespace = ns): Promise<string> {
+/**
+ * Creates the pod in its namespace (or only admits it, with dryRun) and returns "created" or the API
+ * server's refusal.
+ */
+async function create(api: CoreV1Api, pod: V1Pod, dryRun = false): Promise<string> {
+  const namespace = pod.metadata?.namespace;
+  if (namespace === undefined) throw new Error(`pod ${pod.metadata?.name ?? ""} without namespace`);
   try {
     await api.createNamespacedPod({
       namespace,
@@ -114,11 +180,20 @@ async function create(api: CoreV1Api, pod: V1Pod, dryRun = false, namespace = ns
   }
 }
 
-/** The helper pod with one change: what a token holder would try. */
-function variant(name: string, change: (pod: V1Pod) => void): V1Pod {
-  const pod = helperPod(name);
-  change(pod);
-  return pod;
+type Refusal = [what: string, change: (pod: V1Pod) => void, message: string];
+
+/**
+ * One test per refusal: the controller's service account may not create release `r`'s helper pod
+ * (a `kind`) with that change, and the policy's answer names the rule.
+ */
+function itRefuses(r: PolicyRelease, kind: string, refusals: Refusal[], dryRun: boolean): void {
+  for (const [what, change, message] of refusals) {
+    it(`refuses a ${kind} with ${what}, saying what is allowed`, async () => {
+      const name = `bad-${randomBytes(3).toString("hex")}`;
+      const answer = await create(r.controller, helperPod(r, name, [], change), dryRun);
+      expect(answer).toContain(`403 pods "${name}" is forbidden: ${r.denied} ${message}`);
+    });
+  }
 }
 
 function spec(pod: V1Pod) {
@@ -177,12 +252,12 @@ function withProtectVolume(pod: V1Pod): V1Pod {
 }
 
 /** A plain privileged pod with the node's root file system: root on the node. */
-const rootPod = (name: string, image: string): V1Pod => ({
+const rootPod = (r: PolicyRelease, name: string, image: string): V1Pod => ({
   apiVersion: "v1",
   kind: "Pod",
-  metadata: { name, namespace: ns },
+  metadata: { name, namespace: r.ns },
   spec: {
-    nodeName,
+    nodeName: r.node,
     hostPID: true,
     restartPolicy: "Never",
     automountServiceAccountToken: false,
@@ -201,51 +276,14 @@ const rootPod = (name: string, image: string): V1Pod => ({
 });
 
 describe("the chart's admission policy on the real API server", () => {
+  const vap = policyRelease("vap", () => ({ images: { include: [`${prefix}/*`] } }));
+
   beforeAll(async () => {
-    nodeName = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", ns]);
-    await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
     await kubectl(["create", "priorityclass", priorityClass, "--value=1000"]);
-    const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
-    try {
-      const values = {
-        ...testValues(),
-        images: { include: [`${prefix}/*`] },
-        nodes: { names: [nodeName] },
-      };
-      writeFileSync(join(dir, "values.json"), JSON.stringify(values));
-      await helmOk([
-        "install",
-        release,
-        chartDir,
-        "--namespace",
-        ns,
-        "-f",
-        localClusterValuesFile,
-        "-f",
-        join(dir, "values.json"),
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    asController = (await serviceAccountKubeConfig(ns, fullname)).makeApiClient(CoreV1Api);
-    asAdmin = adminKubeConfig().makeApiClient(CoreV1Api);
-    config = await releaseConfig();
-    // The API server applies a new policy once its informers saw it and its binding.
-    await eventually(
-      async () =>
-        (await create(asController, rootPod("probe", config.helper.image), true)).includes(
-          denied,
-        ) || undefined,
-      "the admission policy to take effect",
-      30_000,
-    );
-  }, 180_000);
+  });
 
   afterAll(async () => {
-    await helm(["uninstall", release, "--namespace", ns]);
     await kubectl(["delete", "priorityclass", priorityClass, "--ignore-not-found"]);
-    await kubectl(["delete", "namespace", ns, "--wait=false"]);
     removeNodeImages([`${prefix}/app:v1`, `${prefix}/app:v2`]);
   });
 
@@ -254,32 +292,34 @@ describe("the chart's admission policy on the real API server", () => {
       "get",
       "validatingadmissionpolicy,validatingadmissionpolicybinding",
       "-l",
-      `app.kubernetes.io/instance=${release}`,
+      `app.kubernetes.io/instance=${vap.release}`,
       "-o",
       "name",
     ]);
-    expect(names).toContain(`validatingadmissionpolicy.admissionregistration.k8s.io/${policyName}`);
+    expect(names).toContain(`validatingadmissionpolicy.admissionregistration.k8s.io/${vap.policy}`);
     expect(names).toContain(
-      `validatingadmissionpolicybinding.admissionregistration.k8s.io/${policyName}`,
+      `validatingadmissionpolicybinding.admissionregistration.k8s.io/${vap.policy}`,
     );
   });
 
   it("refuses a hand-made privileged pod with the node's root file system from the controller's service account", async () => {
     // The chart's own image, but its own command and a hostPath of /.
-    expect(await create(asController, rootPod("root-same-image", config.helper.image))).toBe(
-      `403 pods "root-same-image" is forbidden: ${denied} the image's entrypoint with args "agent" and --flag=value agent flags only (no command, no workingDir)`,
+    expect(
+      await create(vap.controller, rootPod(vap, "root-same-image", vap.config.helper.image)),
+    ).toBe(
+      `403 pods "root-same-image" is forbidden: ${vap.denied} the image's entrypoint with args "agent" and --flag=value agent flags only (no command, no workingDir)`,
     );
     // Another image.
     expect(
-      await create(asController, rootPod("root-busybox", "docker.io/library/busybox:1.36")),
+      await create(vap.controller, rootPod(vap, "root-busybox", "docker.io/library/busybox:1.36")),
     ).toBe(
-      `403 pods "root-busybox" is forbidden: ${denied} the container must be "agent" with image ${config.helper.image} and imagePullPolicy Never`,
+      `403 pods "root-busybox" is forbidden: ${vap.denied} the container must be "agent" with image ${vap.config.helper.image} and imagePullPolicy Never`,
     );
-    const left = await kubectlResult(["get", "pods", "-n", ns, "-o", "name"]);
+    const left = await kubectlResult(["get", "pods", "-n", vap.ns, "-o", "name"]);
     expect(left.stdout).not.toContain("root-");
   });
 
-  const refusals: [string, (pod: V1Pod) => void, string][] = [
+  const refusals: Refusal[] = [
     [
       "a hostPath volume",
       (p) => {
@@ -381,14 +421,14 @@ describe("the chart's admission policy on the real API server", () => {
     ],
     [
       "a second container",
-      (p) => void spec(p).containers.push({ name: "shell", image: config.helper.image }),
+      (p) => void spec(p).containers.push({ name: "shell", image: vap.config.helper.image }),
       "exactly one container",
     ],
     [
       "an init container",
       (p) =>
         void (spec(p).initContainers = [
-          { name: "init", image: config.helper.image, command: ["sh"] },
+          { name: "init", image: vap.config.helper.image, command: ["sh"] },
         ]),
       "exactly one container",
     ],
@@ -429,29 +469,26 @@ describe("the chart's admission policy on the real API server", () => {
     ["no node name", (p) => void (spec(p).nodeName = undefined), "pinned to a node (nodeName)"],
   ];
 
-  for (const [what, change, message] of refusals) {
-    it(`refuses a helper pod with ${what}, saying what is allowed`, async () => {
-      const name = `bad-${randomBytes(3).toString("hex")}`;
-      const answer = await create(asController, variant(name, change));
-      expect(answer).toContain(`403 pods "${name}" is forbidden: ${denied} ${message}`);
-    });
-  }
+  itRefuses(vap, "helper pod", refusals, false);
 
   it("lets the cluster admin create the same pods: the policy binds only the controller's account", async () => {
-    expect(await create(asAdmin, rootPod("admin-root", config.helper.image), true)).toBe("created");
+    const asAdmin = adminKubeConfig().makeApiClient(CoreV1Api);
+    const pod = rootPod(vap, "admin-root", vap.config.helper.image);
+    expect(await create(asAdmin, pod, true)).toBe("created");
   });
 
   it("admits every helper pod the controller builds from the release's CronJob arguments", async () => {
     const pods = [
-      helperPod("plain"),
-      helperPod("protect", [
+      helperPod(vap, "plain"),
+      helperPod(vap, "protect", [
         "docker.io/library/nginx:1.25",
         "registry.example.com/a/b@sha256:" + "0".repeat(64),
       ]),
       // The protect list as a file in a downwardAPI volume, the helper's only allowed volume.
-      withProtectVolume(helperPod("protectfile")),
+      withProtectVolume(helperPod(vap, "protectfile")),
       // A busy node: the policy's checks over every argument stay within CEL's cost budget.
       helperPod(
+        vap,
         "many",
         Array.from(
           { length: 2000 },
@@ -460,7 +497,7 @@ describe("the chart's admission policy on the real API server", () => {
       ),
     ];
     for (const pod of pods) {
-      expect(await create(asController, pod, true), pod.metadata?.name).toBe("created");
+      expect(await create(vap.controller, pod, true), pod.metadata?.name).toBe("created");
     }
   });
 
@@ -468,22 +505,29 @@ describe("the chart's admission policy on the real API server", () => {
     const images = sampleImages([`${prefix}/app:v1`, `${prefix}/app:v2`]);
     expect(images).toHaveLength(2);
     const job = `vap-now-${tok}`;
-    await kubectl(["create", "job", "-n", ns, `--from=cronjob/${fullname}`, job]);
+    await kubectl(["create", "job", "-n", vap.ns, `--from=cronjob/${vap.fullname}`, job]);
     let log = "";
     try {
-      await kubectl(["wait", "-n", ns, `job/${job}`, "--for=condition=complete", "--timeout=180s"]);
+      await kubectl([
+        "wait",
+        "-n",
+        vap.ns,
+        `job/${job}`,
+        "--for=condition=complete",
+        "--timeout=180s",
+      ]);
     } finally {
-      log = await kubectl(["logs", "-n", ns, `job/${job}`]).catch((e: unknown) => String(e));
+      log = await kubectl(["logs", "-n", vap.ns, `job/${job}`]).catch((e: unknown) => String(e));
     }
-    expect(log).toMatch(new RegExp(`^\\[1/1\\] ${nodeName}: deleted 2 images`, "m"));
+    expect(log).toMatch(new RegExp(`^\\[1/1\\] ${vap.node}: deleted 2 images`, "m"));
     expect(log).toMatch(/^summary of run \S+: 1 node: 1 ok, 0 failed; deleted 2 images/m);
     expect(nodeImageNames().filter((n) => n.startsWith(`${prefix}/`))).toEqual([]);
   }, 240_000);
 
   it("is removed by helm uninstall", async () => {
-    await helmOk(["uninstall", release, "--namespace", ns]);
+    await helmOk(["uninstall", vap.release, "--namespace", vap.ns]);
     for (const kind of ["validatingadmissionpolicy", "validatingadmissionpolicybinding"]) {
-      expect((await kubectlResult(["get", kind, policyName])).stderr).toContain("NotFound");
+      expect((await kubectlResult(["get", kind, vap.policy])).stderr).toContain("NotFound");
     }
   });
 });
@@ -491,92 +535,27 @@ describe("the chart's admission policy on the real API server", () => {
 // A release with helper.mode=socket: its policy admits the unprivileged helper pod the controller
 // builds, and nothing privileged or of the host but the one socket, whatever a token holder tries.
 describe("the chart's admission policy on the real API server, helper.mode=socket", () => {
-  const sNs = uniqueName("kic-chart-vaps");
-  const sRelease = "vaps";
-  const sFullname = `${sRelease}-kube-image-cleanup`;
-  const sPolicy = `${sFullname}-${sNs}`;
-  const sDenied = `ValidatingAdmissionPolicy '${sPolicy}' with binding '${sPolicy}' denied request: system:serviceaccount:${sNs}:${sFullname} may create only kube-image-cleanup helper pods (admissionPolicy.create):`;
-  let sController: CoreV1Api;
-  let sConfig: Readonly<RunConfig>;
-  let node = "";
+  const vaps = policyRelease("vaps", () => ({
+    helper: { mode: "socket", socket: { gid: ensureCluster().containerdSocketGid } },
+  }));
 
-  const socketPod = (name: string, change: (pod: V1Pod) => void = () => undefined): V1Pod => {
-    const pod = buildHelperPod({
-      createdAt: Date.now(),
-      config: sConfig,
-      namespace: sNs,
-      runId: `vaps${name}`,
-      node,
-      protect: [],
-      owner: undefined,
-    });
-    if (pod.metadata) pod.metadata.name = name;
-    change(pod);
-    return pod;
-  };
-
-  beforeAll(async () => {
-    node = ensureCluster().nodeName;
-    await kubectl(["create", "namespace", sNs]);
-    await kubectl(["label", "namespace", sNs, "pod-security.kubernetes.io/enforce=privileged"]);
-    const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
-    try {
-      const values = {
-        ...testValues(),
-        nodes: { names: [node] },
-        helper: { mode: "socket", socket: { gid: ensureCluster().containerdSocketGid } },
-      };
-      writeFileSync(join(dir, "values.json"), JSON.stringify(values));
-      await helmOk([
-        "install",
-        sRelease,
-        chartDir,
-        "--namespace",
-        sNs,
-        "-f",
-        localClusterValuesFile,
-        "-f",
-        join(dir, "values.json"),
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    sController = (await serviceAccountKubeConfig(sNs, sFullname)).makeApiClient(CoreV1Api);
-    sConfig = await releaseConfig(sNs, sFullname);
-    expect(sConfig.helper.mode).toBe("socket");
-    const probe = rootPod("probe", sConfig.helper.image);
-    probe.metadata = { name: "probe", namespace: sNs };
-    await eventually(
-      async () => (await create(sController, probe, true, sNs)).includes(sDenied) || undefined,
-      "the socket-mode admission policy to take effect",
-      30_000,
-    );
-  }, 180_000);
-
-  afterAll(async () => {
-    await helm(["uninstall", sRelease, "--namespace", sNs]);
-    await kubectl(["delete", "namespace", sNs, "--wait=false"]);
+  beforeAll(() => {
+    expect(vaps.config.helper.mode).toBe("socket");
   });
 
   it("admits the unprivileged helper pod the controller builds from the release's CronJob arguments", async () => {
-    const pod = socketPod("socket-helper");
+    const pod = helperPod(vaps, "socket-helper");
     expect(pod.spec?.hostPID).toBeUndefined();
-    expect(await create(sController, pod, true, sNs)).toBe("created");
+    expect(await create(vaps.controller, pod, true)).toBe("created");
   });
 
-  const sc = (p: V1Pod) => {
-    const c = p.spec?.containers[0];
-    if (!c) throw new Error("helper pod without container");
-    c.securityContext ??= {};
-    return c.securityContext;
-  };
-  const socketRefusals: [string, (pod: V1Pod) => void, string][] = [
+  const socketRefusals: Refusal[] = [
     [
       "the privileged mode's shape (hostPID, privileged, root)",
       (p) => {
         if (p.spec) p.spec.hostPID = true;
         // allowPrivilegeEscalation too: privileged with it false is a 422 before admission.
-        Object.assign(sc(p), {
+        Object.assign(securityContext(p), {
           privileged: true,
           allowPrivilegeEscalation: true,
           runAsUser: 0,
@@ -618,17 +597,17 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
     ],
     [
       "a capability added",
-      (p) => void (sc(p).capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] }),
+      (p) => void (securityContext(p).capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] }),
       "the container's securityContext must be exactly",
     ],
     [
       "root",
-      (p) => void Object.assign(sc(p), { runAsUser: 0, runAsNonRoot: false }),
+      (p) => void Object.assign(securityContext(p), { runAsUser: 0, runAsNonRoot: false }),
       "the container's securityContext must be exactly",
     ],
     [
       "another group than the socket's",
-      (p) => void (sc(p).runAsGroup = 6),
+      (p) => void (securityContext(p).runAsGroup = 6),
       "the container's securityContext must be exactly",
     ],
     [
@@ -640,12 +619,12 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
     ],
     [
       "privilege escalation allowed",
-      (p) => void (sc(p).allowPrivilegeEscalation = true),
+      (p) => void (securityContext(p).allowPrivilegeEscalation = true),
       "the container's securityContext must be exactly",
     ],
     [
       "seccomp unconfined",
-      (p) => void (sc(p).seccompProfile = { type: "Unconfined" }),
+      (p) => void (securityContext(p).seccompProfile = { type: "Unconfined" }),
       "the container's securityContext must be exactly",
     ],
     [
@@ -659,11 +638,5 @@ describe("the chart's admission policy on the real API server, helper.mode=socke
     ],
   ];
 
-  for (const [what, change, message] of socketRefusals) {
-    it(`refuses a socket-mode helper pod with ${what}, saying what is allowed`, async () => {
-      const name = `bad-${randomBytes(3).toString("hex")}`;
-      const answer = await create(sController, socketPod(name, change), true, sNs);
-      expect(answer).toContain(`403 pods "${name}" is forbidden: ${sDenied} ${message}`);
-    });
-  }
+  itRefuses(vaps, "socket-mode helper pod", socketRefusals, true);
 });

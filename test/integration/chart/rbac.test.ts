@@ -2,20 +2,9 @@
 // authorizer (`kubectl auth can-i --as=<service account>`) about every verb the controller uses and
 // a list of dangerous ones, with rbac.allowPodDeletion true and false; then `helm test` runs the
 // chart's own permission check in a pod, and uninstall removes the cluster-scoped objects.
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectl } from "../../support/cluster.js";
-import {
-  chartDir,
-  helm,
-  helmOk,
-  kubectlResult,
-  localClusterValuesFile,
-  testValues,
-  uniqueName,
-} from "./release.js";
+import { helm, helmOk, installInNewNamespace, kubectlResult, uniqueName } from "./release.js";
 
 interface Release {
   name: string;
@@ -37,30 +26,6 @@ const bare: Release = {
 };
 const releases = [allow, keep, bare];
 const sa = (r: Release) => `system:serviceaccount:${r.ns}:${r.name}-kube-image-cleanup`;
-
-async function install(r: Release): Promise<void> {
-  await kubectl(["create", "namespace", r.ns]);
-  // As chart/README.md and NOTES.txt tell the operator (the helper pods are privileged).
-  await kubectl(["label", "namespace", r.ns, "pod-security.kubernetes.io/enforce=privileged"]);
-  const values = { ...testValues(), ...r.values };
-  const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
-  try {
-    writeFileSync(join(dir, "values.json"), JSON.stringify(values));
-    await helmOk([
-      "install",
-      r.name,
-      chartDir,
-      "--namespace",
-      r.ns,
-      "-f",
-      localClusterValuesFile,
-      "-f",
-      join(dir, "values.json"),
-    ]);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** "yes" or "no" from the API server's authorizer for the service account. */
 async function canI(r: Release, verb: string, resource: string, where: string[]): Promise<string> {
@@ -167,7 +132,7 @@ const all = (checks: [string, string, string[]][], answer: string) =>
 
 describe("chart RBAC on the real API server", () => {
   beforeAll(async () => {
-    for (const r of releases) await install(r);
+    for (const r of releases) await installInNewNamespace(r.name, r.ns, r.values);
     await kubectl(["create", "serviceaccount", "-n", bare.ns, "bare"]);
   });
 

@@ -2,6 +2,8 @@
 // own. Asynchronous like `kubectl()`, so a slow helm call does not stall the vitest worker.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ensureCluster, kubectl } from "../../support/cluster.js";
@@ -79,4 +81,35 @@ export function testValues(): Record<string, unknown> {
     // The node's containerd socket lives in this user's cache dir (test/cluster/lib.sh).
     runtime: { socket: ensureCluster().containerdSocket },
   };
+}
+
+/**
+ * Installs the chart as `release` into the new namespace `ns`, labelled for privileged pods as
+ * chart/README.md and NOTES.txt tell the operator (the helper pods are privileged), with
+ * localClusterValuesFile, then testValues() with `values` over them (top-level keys replace).
+ */
+export async function installInNewNamespace(
+  release: string,
+  ns: string,
+  values: Record<string, unknown>,
+): Promise<void> {
+  await kubectl(["create", "namespace", ns]);
+  await kubectl(["label", "namespace", ns, "pod-security.kubernetes.io/enforce=privileged"]);
+  const dir = mkdtempSync(join(tmpdir(), "kic-values-"));
+  try {
+    writeFileSync(join(dir, "values.json"), JSON.stringify({ ...testValues(), ...values }));
+    await helmOk([
+      "install",
+      release,
+      chartDir,
+      "--namespace",
+      ns,
+      "-f",
+      localClusterValuesFile,
+      "-f",
+      join(dir, "values.json"),
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
