@@ -8,20 +8,12 @@
 // Integration, not unit: ~75 node processes take a minute or two on a busy machine. No cluster is
 // needed, so it takes no lock.
 import { execFile } from "node:child_process";
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtCli } from "../../support/agent-cli.js";
+import { tempDir } from "../../support/temp-dir.js";
 
 interface Row {
   name: string;
@@ -42,7 +34,7 @@ interface Outcome {
   stderr: string;
 }
 
-const tmp = mkdtempSync(join(tmpdir(), "kic-bad-input-"));
+const tmp = tempDir("kic-bad-input-");
 const file = (name: string) => join(tmp, name);
 const home = file("home");
 const wrappers = file("bin");
@@ -301,7 +293,6 @@ beforeAll(async () => {
 afterAll(() => {
   server?.close();
   runtime?.close();
-  rmSync(tmp, { recursive: true, force: true });
 });
 
 function outcome(row: Row): Outcome {
