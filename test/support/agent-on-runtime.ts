@@ -215,6 +215,33 @@ export type ScenarioImages = Record<
   BuiltImage
 >;
 
+/** The scenario's images the agent keeps: one per container state, the excluded and the protected. */
+export const scenarioKept = (images: ScenarioImages): BuiltImage[] => [
+  images.running,
+  images.exited,
+  images.created,
+  images.excluded,
+  images.protected,
+];
+
+/**
+ * The scenario's keep reasons by image id (as keptReasons gives them): the three in containers
+ * in use, one excluded, one protected. `id`: the runtime's name for an image's id (CRI-O reports
+ * bare hex).
+ */
+export function scenarioKeeps(
+  images: ScenarioImages,
+  id: (image: BuiltImage) => string = (image) => image.id,
+): Record<string, string> {
+  return {
+    [id(images.running)]: "in-use",
+    [id(images.exited)]: "in-use",
+    [id(images.created)]: "in-use",
+    [id(images.excluded)]: "excluded",
+    [id(images.protected)]: "protected",
+  };
+}
+
 /**
  * Makes the scenario's images `<prefix>/<role>:1` in `scratch`; the three that containers will use
  * are busybox-based (they must run). `pad`: bytes of filler per image.

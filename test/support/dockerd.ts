@@ -32,6 +32,21 @@ const DOCKERD = "/usr/sbin/dockerd";
 /** The CLI of the same package, for setting tests up; a newer one on PATH would do as well. */
 const DOCKER_CLI = "/usr/bin/docker";
 
+/**
+ * docs/docker-host.md's command on a Docker host, `schedule ... -- agent --client docker`, on a
+ * cron that fires once a year: within a test only `--run-now` runs the agent. Its flags follow.
+ */
+export const scheduleDockerAgentNow = [
+  "schedule",
+  "--cron",
+  "0 3 1 1 *",
+  "--run-now",
+  "--",
+  "agent",
+  "--client",
+  "docker",
+];
+
 export interface StandaloneDockerd {
   socket: string;
   pid: number;

@@ -2,10 +2,8 @@
 // lines users run: Debian's 1.6 and the pinned 2.x (one suite, parametrised: each runtime gets its
 // own fresh containerd and the same tests). Every test makes its own images with unique names and
 // content and removes what it made.
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCrictlAdapter } from "../../../src/agent/crictl.js";
@@ -34,10 +32,11 @@ import {
   runAgentDirect,
   planIncluding,
   scenarioImages,
+  scenarioKept,
+  scenarioKeeps,
   type ScenarioImages,
 } from "../../support/agent-on-runtime.js";
 
-const run = promisify(execFile);
 const silent = pino({ level: "silent" });
 const timings: string[] = [];
 
@@ -163,24 +162,9 @@ describe.each(CONTAINERD_RUNTIMES)("on %s", (runtime) => {
       expect(refs).not.toContain(`${prefix}/del2-alias:2`);
       for (const b of blobs) expect(blobBytes(containerd, b.digest), b.digest).toBeUndefined();
 
-      expect(keptReasons(result)).toEqual({
-        [images.running.id]: "in-use",
-        [images.exited.id]: "in-use",
-        [images.created.id]: "in-use",
-        [images.excluded.id]: "excluded",
-        [images.protected.id]: "protected",
-        [pauseId()]: "sandbox",
-      });
+      expect(keptReasons(result)).toEqual({ ...scenarioKeeps(images), [pauseId()]: "sandbox" });
       expect(result.counts).toMatchObject({ deleted: 2, failed: 0, matched: 8 - 1 });
-      for (const keep of [
-        images.running,
-        images.exited,
-        images.created,
-        images.excluded,
-        images.protected,
-      ]) {
-        expect(refs).toContain(keep.name);
-      }
+      for (const keep of scenarioKept(images)) expect(refs).toContain(keep.name);
       expect(refs).toContain(PAUSE_IMAGE);
     });
 
@@ -374,11 +358,7 @@ describe("on cri-o", () => {
       }
     ).status.id;
     expect(keptReasons(result)).toEqual({
-      [hex(images.running.id)]: "in-use",
-      [hex(images.exited.id)]: "in-use",
-      [hex(images.created.id)]: "in-use",
-      [hex(images.excluded.id)]: "excluded",
-      [hex(images.protected.id)]: "protected",
+      ...scenarioKeeps(images, (i) => hex(i.id)),
       [pause]: "sandbox",
     });
   });
@@ -478,8 +458,9 @@ describe("agent CLI", () => {
   it("names a missing client binary (exit 2)", async () => {
     // PATH holds node only: neither crictl nor ctr can be found.
     const nodeOnly = join(scratch.dir, "node-only");
-    await run("mkdir", ["-p", nodeOnly]);
-    await run("ln", ["-sf", process.execPath, join(nodeOnly, "node")]);
+    mkdirSync(nodeOnly, { recursive: true });
+    rmSync(join(nodeOnly, "node"), { force: true });
+    symlinkSync(process.execPath, join(nodeOnly, "node"));
     const r = await cliFromSource(
       agentArgv(socket, "direct", "--client", "crictl", "--include", "x"),
       {

@@ -30,11 +30,18 @@ import type { RuntimeAdapter } from "../../../src/agent/runtime.js";
 import { loadAgentConfig } from "../../../src/config/agent-options.js";
 import { builtCli } from "../../support/agent-cli.js";
 import { Scratch, uniqueToken, type BuiltImage } from "../../support/containerd.js";
-import { startDockerd, type StandaloneDockerd } from "../../support/dockerd.js";
+import {
+  scheduleDockerAgentNow,
+  startDockerd,
+  type StandaloneDockerd,
+} from "../../support/dockerd.js";
 import {
   keptReasons,
   planIncluding,
+  runAgentDirect,
   scenarioImages,
+  scenarioKept,
+  scenarioKeeps,
   type ScenarioImages,
 } from "../../support/agent-on-runtime.js";
 
@@ -60,16 +67,6 @@ interface Run {
 }
 
 async function agent(args: Record<string, unknown>): Promise<Run> {
-  const config = loadAgentConfig(
-    {
-      socket: dockerd.socket,
-      "host-exec": "direct",
-      "node-name": "docker-host",
-      client: "docker",
-      ...args,
-    },
-    {},
-  );
   const lines: string[] = [];
   const batches: Run["batches"] = [];
   const pretty = createPrettyReporter((l) => lines.push(l));
@@ -80,7 +77,11 @@ async function agent(args: Record<string, unknown>): Promise<Run> {
       pretty.batch(record);
     },
   };
-  const result = await runAgent(config, { exec: createHostExec("direct"), log: silent, report });
+  const result = await runAgentDirect(
+    dockerd.socket,
+    { "node-name": "docker-host", client: "docker", ...args },
+    { report },
+  );
   return { result, lines, batches };
 }
 
@@ -159,21 +160,8 @@ describe("agent with --client docker", () => {
     const now = present();
     for (const id of [images.del1.id, images.del2.id]) expect(now.has(id)).toBe(false);
     expect([...now].filter((r) => r.includes("del1") || r.includes("del2"))).toEqual([]);
-    expect(keptReasons(result)).toEqual({
-      [images.running.id]: "in-use",
-      [images.exited.id]: "in-use",
-      [images.created.id]: "in-use",
-      [images.excluded.id]: "excluded",
-      [images.protected.id]: "protected",
-    });
-    for (const kept of [
-      images.running,
-      images.exited,
-      images.created,
-      images.excluded,
-      images.protected,
-    ])
-      expect(now.has(kept.id)).toBe(true);
+    expect(keptReasons(result)).toEqual(scenarioKeeps(images));
+    for (const kept of scenarioKept(images)) expect(now.has(kept.id)).toBe(true);
     // The batch was on record before and after its call.
     expect(batches.map((b) => ("start" in b ? "start" : "done"))).toEqual(["start", "done"]);
     expect(
@@ -382,15 +370,7 @@ describe("the CLI on a Docker host", () => {
   it("schedule --run-now -- agent --client docker runs the agent at once, then waits for the next tick until SIGTERM", async () => {
     const image = scratch.image(`docker.io/kic-docker-agent/${uniqueToken()}/sched:1`);
     const [cmd, args] = cliArgs([
-      "schedule",
-      // Once a year: only --run-now runs within the test.
-      "--cron",
-      "0 3 1 1 *",
-      "--run-now",
-      "--",
-      "agent",
-      "--client",
-      "docker",
+      ...scheduleDockerAgentNow,
       "--socket",
       dockerd.socket,
       "--include",

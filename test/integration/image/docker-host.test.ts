@@ -11,7 +11,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Scratch, uniqueToken } from "../../support/containerd.js";
-import { startDockerd, type StandaloneDockerd } from "../../support/dockerd.js";
+import {
+  scheduleDockerAgentNow,
+  startDockerd,
+  type StandaloneDockerd,
+} from "../../support/dockerd.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
 const run = promisify(execFile);
@@ -105,14 +109,7 @@ describe("the image on a Docker host, as docs/docker-host.md's systemd unit runs
       "--volume",
       `${imageStore}:${imageStore}:ro`,
       IMAGE,
-      "schedule",
-      "--cron",
-      "0 3 1 1 *",
-      "--run-now",
-      "--",
-      "agent",
-      "--client",
-      "docker",
+      ...scheduleDockerAgentNow,
       "--include",
       `${prefix}/**`,
       "--min-age",
