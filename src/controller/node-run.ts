@@ -67,9 +67,12 @@ export async function cleanNode(
       reason: `could not list the pods on the node: ${serverMessage(err)}`,
     });
   }
-  if (ctx.signal.aborted) return finish({ status: "interrupted" }, protect.length);
+  // Only the count is kept past this point: the list (with workload protection, 1,000 entries or
+  // more) and the pod body carrying it are not held while the helper runs, at any concurrency.
+  const protectedImages = protect.length;
+  if (ctx.signal.aborted) return finish({ status: "interrupted" }, protectedImages);
   const tooMany = protectListProblem(protect, node, known);
-  if (tooMany !== undefined) return finish({ status: "failed", reason: tooMany }, protect.length);
+  if (tooMany !== undefined) return finish({ status: "failed", reason: tooMany }, protectedImages);
 
   // b. The helper pod, observed to its end and read (helper-outcome.ts).
   const body = buildHelperPod({
@@ -87,7 +90,7 @@ export async function cleanNode(
   );
   const notes =
     "result" in end ? deletedForLatePods(end.result, known, node, view, ctx.signal) : [];
-  return finish(notes.length === 0 ? end : { ...end, notes }, protect.length);
+  return finish(notes.length === 0 ? end : { ...end, notes }, protectedImages);
 }
 
 /**
@@ -128,10 +131,7 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);
   try {
-    // Its answer's resourceVersion is the fence of the nodes that asked for their pods before
-    // (a job without the pod view, such as pull, just creates).
-    const create = () => ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
-    await (ctx.pods === undefined ? create() : ctx.pods.fenceWrite(create));
+    await createHelperPod(body, ctx);
   } catch (err) {
     if (isFatal(err)) {
       ctx.watch.forget(name);
@@ -182,6 +182,18 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
   } finally {
     ctx.watch.forget(name);
   }
+}
+
+/**
+ * Sends the helper pod's create. Its own function: a closure over `body` in runHelperPod would keep
+ * the body (and the protect list in its annotation, 100 KiB or more with workload protection) alive
+ * until the node is done, once per node in flight.
+ */
+async function createHelperPod(body: V1Pod, ctx: NodeRunContext): Promise<void> {
+  // Its answer's resourceVersion is the fence of the nodes that asked for their pods before
+  // (a job without the pod view, such as pull, just creates).
+  const create = () => ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+  await (ctx.pods === undefined ? create() : ctx.pods.fenceWrite(create));
 }
 
 /**

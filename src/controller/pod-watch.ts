@@ -2,7 +2,7 @@
 // API request budget per node stays flat however many nodes run at once, and nothing polls. Each
 // node waits on its own pod's name. The watch resumes from the last resource version when the
 // server closes it, and re-lists when that version has expired (410 Gone): kube/resumable-watch.ts.
-import type { V1Pod } from "@kubernetes/client-node";
+import { V1ObjectMeta, V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { toKubeApiError } from "../kube/errors.js";
@@ -17,6 +17,22 @@ export interface WatchedPod {
 interface Tracked {
   latest: WatchedPod | undefined;
   listeners: Set<() => void>;
+}
+
+/**
+ * A watched helper pod as the run keeps it until its node is done: without its annotations (the
+ * protect list, 100 KiB or more with workload protection) and managedFields, which nothing reads
+ * back from the watch (how the pod ended is in its status, helper-outcome.ts). One copy per node
+ * in flight.
+ */
+export function withoutBulk(pod: V1Pod): V1Pod {
+  const m = pod.metadata;
+  if (m === undefined || (m.annotations === undefined && m.managedFields === undefined)) return pod;
+  const metadata = Object.assign(new V1ObjectMeta(), m, {
+    annotations: undefined,
+    managedFields: undefined,
+  });
+  return Object.assign(new V1Pod(), pod, { metadata });
 }
 
 /** Server-side watch timeout: a silently dead connection is noticed and replaced at least this often. */
@@ -117,7 +133,8 @@ export class HelperPodWatch {
 
   private apply(pod: V1Pod, deleted: boolean): void {
     const name = pod.metadata?.name;
-    if (name !== undefined) this.set(name, { pod, deleted });
+    if (name !== undefined && this.tracked.has(name))
+      this.set(name, { pod: withoutBulk(pod), deleted });
   }
 
   private set(name: string, state: WatchedPod): void {

@@ -3,7 +3,14 @@
 import type { ResponseContext } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { imagesNeededByPods } from "../../../src/controller/pod-images.js";
-import { slimPod, slimPodList, type SlimPod } from "../../../src/controller/pod-slim.js";
+import {
+  MIRROR_ANNOTATION,
+  packPod,
+  slimPod,
+  slimPodList,
+  unpackPod,
+  type SlimPod,
+} from "../../../src/controller/pod-slim.js";
 import {
   APP_NAME,
   COMPONENT_LABEL,
@@ -92,6 +99,39 @@ describe("slimPod", () => {
       [COMPONENT_LABEL]: HELPER_COMPONENT,
     });
     expect(imagesNeededByPods([cut]).images).toEqual([]);
+  });
+});
+
+describe("packPod / unpackPod (how the shared pod view holds each pod)", () => {
+  it("gives back exactly the cut pod: every field protection reads, helper labels, a mirror pod's UID", () => {
+    const pods: SlimPod[] = [
+      fullPod("web"),
+      fullPod("kic-x", { [NAME_LABEL]: APP_NAME, [COMPONENT_LABEL]: HELPER_COMPONENT }),
+      {
+        metadata: {
+          namespace: "kube-system",
+          name: "etcd-n1",
+          uid: "m-1",
+          annotations: { [MIRROR_ANNOTATION]: "static-uid" },
+        },
+        spec: { nodeName: "n1", containers: [{ name: "etcd" }] },
+        status: {
+          containerStatuses: [
+            { name: "etcd", volumeMounts: [{ volumeStatus: { image: { imageRef: null } } }] },
+          ],
+        },
+      },
+      {},
+    ];
+    for (const pod of pods) {
+      expect(unpackPod(packPod(pod))).toEqual(slimPod(pod));
+      expect(imagesNeededByPods([unpackPod(packPod(pod))])).toEqual(imagesNeededByPods([pod]));
+    }
+  });
+
+  it("is smaller than the cut pod's JSON (no keys)", () => {
+    const pod = fullPod("web");
+    expect(packPod(pod).length).toBeLessThan(JSON.stringify(slimPod(pod)).length * 0.8);
   });
 });
 
