@@ -118,6 +118,34 @@ export function createRequestCounter(): RequestCounter {
 }
 
 /**
+ * A signal that aborts when `timeout` or `stop` does, and `unlink` to call when the call is over.
+ * Not `AbortSignal.any`: on Node.js 20 each call would leave an entry in the run's long-lived
+ * signal that is never pruned (nodejs/node#55351), one per API request of the run.
+ */
+export function eitherSignal(
+  timeout: AbortSignal,
+  stop: AbortSignal | undefined,
+): { signal: AbortSignal; unlink: () => void } {
+  if (stop === undefined) return { signal: timeout, unlink: () => undefined };
+  const either = new AbortController();
+  const sources = [timeout, stop];
+  const onAbort = (event: Event) => {
+    either.abort((event.target as AbortSignal).reason);
+  };
+  const unlink = () => {
+    for (const s of sources) s.removeEventListener("abort", onAbort);
+  };
+  for (const s of sources) {
+    if (s.aborted) {
+      either.abort(s.reason);
+      return { signal: either.signal, unlink };
+    }
+    s.addEventListener("abort", onAbort, { once: true });
+  }
+  return { signal: either.signal, unlink };
+}
+
+/**
  * Wraps every method of `api` named in `methods` so each call counts one request. The wrapper is
  * typed as the same narrow interface, so nothing else changes for the caller.
  */
@@ -188,7 +216,7 @@ export function limitCalls<T extends object>(
       const { timeoutMs, interrupt, exempt } = limits();
       const timeout = AbortSignal.timeout(timeoutMs);
       const stop = interrupt !== undefined && !exempt.has(name) ? interrupt : undefined;
-      const signal = stop === undefined ? timeout : AbortSignal.any([timeout, stop]);
+      const { signal, unlink } = eitherSignal(timeout, stop);
       // The object API runs client-node's own Observable middleware: the signal goes on the
       // request there, and node-fetch aborts the request (and the body read) with it.
       const setSignal: ObservableMiddleware = {
@@ -209,6 +237,8 @@ export function limitCalls<T extends object>(
         if (stop?.aborted) throw new ApiCallInterrupted(name, stop.reason);
         if (timeout.aborted) throw new ApiTimeoutError(name, timeoutMs);
         throw err;
+      } finally {
+        unlink();
       }
     };
   }

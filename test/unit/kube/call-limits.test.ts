@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiCallInterrupted, ApiTimeoutError } from "../../../src/kube/api.js";
+import { ApiCallInterrupted, ApiTimeoutError, eitherSignal } from "../../../src/kube/api.js";
 import { createKube } from "../../../src/kube/clients.js";
 import { isNetworkError, toKubeApiError } from "../../../src/kube/errors.js";
 
@@ -85,5 +85,50 @@ describe("API call limits", () => {
     );
     expect(seen.length).toBe(before);
     base.close();
+  });
+});
+
+describe("eitherSignal", () => {
+  it("aborts with the reason of whichever source aborts first", () => {
+    const stop = new AbortController();
+    const timeout = new AbortController();
+    const { signal } = eitherSignal(timeout.signal, stop.signal);
+    stop.abort("SIGTERM");
+    timeout.abort("late");
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBe("SIGTERM");
+  });
+
+  it("is aborted at once when a source already is", () => {
+    const stop = new AbortController();
+    stop.abort("SIGINT");
+    const { signal } = eitherSignal(new AbortController().signal, stop.signal);
+    expect(signal.reason).toBe("SIGINT");
+  });
+
+  it("leaves nothing on the run's long-lived signal once the call is over", () => {
+    const stop = new AbortController();
+    // Node.js keeps AbortSignal.any's followers in this set (never pruned on 20.x: one per call).
+    const dependants = () => {
+      const key = Object.getOwnPropertySymbols(stop.signal).find(
+        (s) => s.description === "kDependantSignals",
+      );
+      return key === undefined
+        ? 0
+        : ((stop.signal as unknown as Record<symbol, Set<unknown>>)[key]?.size ?? 0);
+    };
+    const calls = Array.from({ length: 100 }, () =>
+      eitherSignal(new AbortController().signal, stop.signal),
+    );
+    for (const c of calls) c.unlink();
+    expect(dependants()).toBe(0);
+    stop.abort("SIGTERM");
+    // Unlinked: a call that is over is not aborted afterwards.
+    expect(calls.every((c) => !c.signal.aborted)).toBe(true);
+  });
+
+  it("is the timeout itself when nothing can interrupt the call", () => {
+    const timeout = new AbortController().signal;
+    expect(eitherSignal(timeout, undefined).signal).toBe(timeout);
   });
 });
