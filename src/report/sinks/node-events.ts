@@ -16,6 +16,9 @@ export function createNodeEventSink(
     name: "events",
     async node(result, ctx) {
       if (forbiddenIn === ctx.runId) return;
+      // Only the name is used after the create is sent: the node's full result (its agent's kept
+      // and deleted lists) is not held while Events wait for the API server.
+      const node = result.node;
       const body = nodeEvent({
         result,
         runId: ctx.runId,
@@ -33,7 +36,7 @@ export function createNodeEventSink(
           namespace: NODE_EVENTS_NAMESPACE,
         });
         throw new Error(
-          `no Event for node ${result.node}: ${e.message}` +
+          `no Event for node ${node}: ${e.message}` +
             (forbidden
               ? "; no more Events are recorded in this run (or set events.enabled=false)"
               : ""),
