@@ -129,7 +129,7 @@ try {
         runs.push(r);
         log(
           `  ${r.wallS} s, ${r.ok} ok ${r.failed} failed, ${r.requestsPerNode ?? "?"} req/node (server ${r.serverRequestsPerNode}), ` +
-            `RSS ${r.peakRssMiB ?? "?"} MiB, CPU ${r.controllerCpuS ?? "?"} s; cluster CPU ${JSON.stringify(r.clusterCpuS)}` +
+            `RSS ${r.peakRssMiB ?? "?"} MiB, heap ${r.heapTotalMiB ?? "?"} MiB (live after full GCs <= ${r.liveAfterMajorGcMiB ?? "?"} MiB, ${r.majorGcs ?? "?"} of them), CPU ${r.controllerCpuS ?? "?"} s; cluster CPU ${JSON.stringify(r.clusterCpuS)}` +
             (r.firstFailures.length > 0
               ? `\n  first failures: ${r.firstFailures.join(" | ")}`
               : ""),

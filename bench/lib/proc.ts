@@ -21,6 +21,11 @@ export interface CliRun {
   peakRssMiB: number | undefined;
   /** CPU time of the CLI process (user + system), ms. */
   cpuMs: number | undefined;
+  /** Largest V8 heap size (reserved), MiB. */
+  heapTotalMiB?: number;
+  /** Largest heap in use seen right after a full collection (rss-probe.mjs), MiB; and their count. */
+  liveAfterMajorGcMiB?: number;
+  majorGcs?: number;
 }
 
 /**
@@ -79,14 +84,24 @@ export function runCli(
       const wallMs = performance.now() - t0;
       let peakRssMiB: number | undefined;
       let cpuMs: number | undefined;
+      let heap: Pick<CliRun, "heapTotalMiB" | "liveAfterMajorGcMiB" | "majorGcs"> = {};
       try {
         const u = JSON.parse(readFileSync(rssFile, "utf8")) as {
           maxRssKiB: number;
           userMs: number;
           systemMs: number;
+          heapTotalKiB?: number;
+          liveAfterMajorGcKiB?: number;
+          majorGcs?: number;
         };
         peakRssMiB = u.maxRssKiB / 1024;
         cpuMs = u.userMs + u.systemMs;
+        if (u.heapTotalKiB !== undefined)
+          heap = {
+            heapTotalMiB: u.heapTotalKiB / 1024,
+            liveAfterMajorGcMiB: (u.liveAfterMajorGcKiB ?? 0) / 1024,
+            majorGcs: u.majorGcs ?? 0,
+          };
       } catch {
         // Killed before its exit handler ran: no figure rather than a wrong one.
       }
@@ -98,6 +113,7 @@ export function runCli(
         wallMs,
         peakRssMiB,
         cpuMs,
+        ...heap,
       });
     });
   });

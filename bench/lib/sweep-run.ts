@@ -67,6 +67,10 @@ export interface SweepRun {
   serverRequests: number;
   serverRequestsPerNode: number;
   peakRssMiB: number | undefined;
+  /** The controller's V8 heap: largest size, and largest in use right after a full collection. */
+  heapTotalMiB: number | undefined;
+  liveAfterMajorGcMiB: number | undefined;
+  majorGcs: number | undefined;
   controllerCpuS: number | undefined;
   clusterCpuS: Record<string, number>;
   /** CPU seconds the 2 (or N) cores could give during the run: cores x wall. */
@@ -183,6 +187,10 @@ export async function sweepOnce(
     serverRequests,
     serverRequestsPerNode: round(serverRequests / nodes, 2),
     peakRssMiB: run.peakRssMiB === undefined ? undefined : round(run.peakRssMiB, 1),
+    heapTotalMiB: run.heapTotalMiB === undefined ? undefined : round(run.heapTotalMiB, 1),
+    liveAfterMajorGcMiB:
+      run.liveAfterMajorGcMiB === undefined ? undefined : round(run.liveAfterMajorGcMiB, 1),
+    majorGcs: run.majorGcs,
     controllerCpuS: controllerCpuS === undefined ? undefined : round(controllerCpuS, 2),
     clusterCpuS,
     cpuCeilingS: round((cpus().length * run.wallMs) / 1000, 1),
