@@ -11,6 +11,7 @@
 //   BENCH_SWEEP_PODS [5]              ordinary pods on every fake node (what --protect is made of)
 //   BENCH_SWEEP_WORKLOADS [0]         suspended CronJobs + 0-replica Deployments for workload protection
 //   BENCH_SWEEP_WORKLOAD_IMAGES [1000] distinct images their templates name
+//   BENCH_SWEEP_CREATES [32]          pods (and, beside them, workloads) created at once in the set-up
 //   BENCH_SWEEP_AGENT_MS [0]          how long kwok lets each agent "run" (0: pure controller cost)
 //   BENCH_SWEEP_KEPT [matched]        matched: the result lists only kept images an --include matched,
 //                                     as the agent does (no-match ones are counted); all: every
