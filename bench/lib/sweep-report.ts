@@ -85,6 +85,8 @@ export function writeSweepReport(
     requestsPerNode: number;
     serverRequestsPerNode: number;
     peakRssMiB: number;
+    /** Largest V8 heap, and largest in use right after a full collection (MiB), when recorded. */
+    heapMiB: string;
     controllerCpuS: number;
     apiserverCpuS: number;
     etcdCpuS: number;
@@ -120,6 +122,9 @@ export function writeSweepReport(
         requestsPerNode: med((r) => r.requestsPerNode),
         serverRequestsPerNode: med((r) => r.serverRequestsPerNode),
         peakRssMiB: med((r) => r.peakRssMiB, 1),
+        heapMiB: group.some((r) => r.heapTotalMiB !== undefined)
+          ? `${med((r) => r.heapTotalMiB, 1)} (${med((r) => r.liveAfterMajorGcMiB, 1)})`
+          : "-",
         controllerCpuS: med((r) => r.controllerCpuS),
         apiserverCpuS: med((r) => r.clusterCpuS["kube-apiserver"], 1),
         etcdCpuS: med((r) => r.clusterCpuS.etcd, 1),
@@ -258,6 +263,7 @@ export function writeSweepReport(
           "node calls/node + Events/node + run calls",
           "node object bytes",
           "peak RSS MiB",
+          "heap MiB (live after full GC)",
           "controller CPU s",
           "apiserver CPU s",
           "all ok",
@@ -277,6 +283,7 @@ export function writeSweepReport(
           `${x.nodeCallsPerNode} + ${x.eventCallsPerNode} + ${x.runCalls}`,
           x.nodeObjectBytes?.join("/"),
           x.peakRssMiB,
+          x.heapMiB,
           x.controllerCpuS,
           x.apiserverCpuS,
           x.allOk ? "yes" : "NO",
