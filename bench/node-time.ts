@@ -22,6 +22,14 @@ import { startReport, table, writeReport } from "./lib/output.js";
 import { benchCli, cleanEnv, runCli, runCommandArgs } from "./lib/proc.js";
 import { median, quantile, round } from "./lib/stats.js";
 import { clusterPaths } from "../test/support/cluster.js";
+import {
+  agentRecords,
+  logOffset,
+  nodeTimeline,
+  runtimeEvents,
+  startPodWatch,
+  type Timeline,
+} from "./lib/node-timeline.js";
 
 const REPS = Number(process.env.BENCH_NODE_TIME_REPS ?? 7);
 const PER_RUN = Number(process.env.BENCH_NODE_TIME_IMAGES ?? 2);
@@ -49,8 +57,10 @@ const cluster = clusterPaths;
 const kubeconfig = cluster.KIC_KUBECONFIG ?? "";
 const node = cluster.KIC_NODE_NAME ?? "";
 const socket = cluster.KIC_CONTAINERD_SOCK ?? "";
+const kubectlPath = join(cluster.KIC_BIN ?? "", "kubectl");
+const containerdLog = join(cluster.KIC_CACHE ?? "", "cluster", "logs", "containerd.log");
 const kubectl = (...args: string[]) =>
-  execFileSync(join(cluster.KIC_BIN ?? "", "kubectl"), ["--kubeconfig", kubeconfig, ...args], {
+  execFileSync(kubectlPath, ["--kubeconfig", kubeconfig, ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -100,6 +110,8 @@ interface NodeRun {
   imageFs: AgentResult["imageFs"] | undefined;
   wallMs: number;
   reason?: string;
+  /** Where the node's time went: ms after the pod's ADDED event (lib/node-timeline.ts). */
+  timeline?: Timeline;
 }
 
 // Made before the runs: the machine's load at the start is what it records.
@@ -125,9 +137,11 @@ const report = startReport(name, {
 report.runtime = runtimeVersion;
 
 const runs: NodeRun[] = [];
+const podWatch = startPodWatch(kubectlPath, kubeconfig, NAMESPACE);
 for (let rep = 0; rep < REPS; rep++) {
   for (const mode of MODES) {
     const load1m = round(loadavg()[0] ?? 0, 2);
+    const runtimeFrom = logOffset(containerdLog);
     const run = await runCli(
       runCommandArgs(kubeconfig, NAMESPACE, "bench-node-time", [
         "--nodes",
@@ -150,6 +164,9 @@ for (let rep = 0; rep < REPS; rep++) {
           ? ["--helper-socket-gid", cluster.KIC_CONTAINERD_SOCKET_GID ?? "0"]
           : []),
         ...EXTRA_ARGS,
+        // Kept for the timeline (its log and status are read below), then deleted by the bench:
+        // the controller's delete comes after helperMs, so this does not change the figure.
+        "--keep-pods",
       ]),
       cleanEnv(),
     );
@@ -173,6 +190,26 @@ for (let rep = 0; rep < REPS; rep++) {
     };
     if (one.status !== "ok")
       one.reason = typeof record?.reason === "string" ? record.reason : run.stderr.slice(-600);
+    const pod = typeof record?.pod === "string" ? record.pod : undefined;
+    if (pod !== undefined) {
+      let log = "";
+      try {
+        log = kubectl("logs", "-n", NAMESPACE, pod, "-c", "agent");
+      } catch {
+        // No log (the pod never ran): the timeline has the watch and runtime points only.
+      }
+      // The watch's last events (the pod's end) may still be on their way.
+      await new Promise((r) => setTimeout(r, 300));
+      one.timeline = nodeTimeline({
+        pod,
+        watch: podWatch.events,
+        runtime: runtimeEvents(containerdLog, runtimeFrom, pod),
+        agent: agentRecords(log),
+        agentMs: one.agentMs,
+        helperMs: one.helperMs,
+      });
+      kubectl("delete", "pod", "-n", NAMESPACE, pod, "--wait=true");
+    }
     runs.push(one);
     process.stderr.write(
       `[node-time] ${mode} #${rep + 1}: ${one.status}, helper ${one.helperMs ?? "-"} ms, agent ${one.agentMs?.total ?? "-"} ms, ` +
@@ -180,6 +217,7 @@ for (let rep = 0; rep < REPS; rep++) {
     );
   }
 }
+podWatch.stop();
 const left = refsWithPrefix(socket, PREFIX).length;
 removeImages(socket, PREFIX);
 
@@ -216,6 +254,21 @@ const rows = MODES.map((mode) => {
   ];
 });
 report.leftAfter = left;
+
+// Each point's median per mode, in the order the points happen (by their median in the first mode).
+const points = [...new Set(runs.flatMap((r) => Object.keys(r.timeline ?? {})))];
+const pointMedian = (mode: string, key: string) => {
+  const values = runs
+    .filter((r) => r.mode === mode && r.status === "ok")
+    .map((r) => r.timeline?.[key])
+    .filter((v): v is number => v !== undefined);
+  return values.length === 0 ? undefined : round(median(values), 0);
+};
+const ordered = points
+  .map((key) => ({ key, at: pointMedian(MODES[0] ?? "", key) ?? Infinity }))
+  .sort((a, b) => a.at - b.at)
+  .map((p) => p.key);
+const timelineRows = ordered.map((key) => [key, ...MODES.map((m) => pointMedian(m, key))]);
 writeReport(
   report,
   [
@@ -235,6 +288,10 @@ writeReport(
       ],
       rows,
     ),
+    "",
+    "Where the time goes: median ms after the helper pod's ADDED event reached a watch (≈ the create call returning), per point (lib/node-timeline.ts):",
+    "",
+    table(["point", ...MODES.map((m) => `${m} ms`)], timelineRows),
     left > 0
       ? `\n**${left} bench images were left after the runs (deletion failed somewhere).**`
       : "",
