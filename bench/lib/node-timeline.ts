@@ -153,7 +153,10 @@ export function runtimeEvents(file: string, offset: number, pod: string): Runtim
         sandbox = id;
         out.sandboxReady = at;
       }
-    } else if (sandbox !== undefined && msg.startsWith(`CreateContainer within sandbox "${sandbox}"`)) {
+    } else if (
+      sandbox !== undefined &&
+      msg.startsWith(`CreateContainer within sandbox "${sandbox}"`)
+    ) {
       const id = /returns container id "([0-9a-f]+)"/.exec(msg)?.[1];
       if (id === undefined) out.containerCreate = at;
       else {

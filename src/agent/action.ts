@@ -14,6 +14,8 @@ export interface ActionDeps<Report> {
   now?: () => number;
   /** Epoch ms by which the result must be printed (from --deadline): no batch or pull starts after it. */
   deadlineMs?: number;
+  /** When the agent's process started (epoch ms): its result then says how long the start took. */
+  processStartMs?: number;
   /** Aborted on SIGTERM: the batch or pull in flight finishes, no other starts, the result is printed. */
   signal?: AbortSignal;
 }

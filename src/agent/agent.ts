@@ -131,8 +131,17 @@ export async function runAgent(
   const deleting = !config.dryRun && plan.delete.length > 0;
   // The image filesystem's figure is read right before and right after the removals, never waited
   // for: a runtime that has not caught up yet makes it `pending` (image-fs.ts), not the node slower.
-  const fsBefore = deleting ? await readImageFs(adapter, deps) : undefined;
+  // Each reading runs beside a listing the removals need anyway: the one before beside the first
+  // usage re-check (the first removal call waits for it), the one after beside the last verify.
+  const fsBeforeRead = deleting ? readImageFs(adapter, deps) : Promise.resolve(undefined);
+  let fsAfterRead: Promise<ImageFsReading | undefined> | undefined;
+  let removedAt: number | undefined;
   const done = await executePlan(plan.delete, inventory, adapter, {
+    beforeFirstRemoval: fsBeforeRead,
+    afterLastRemoval: () => {
+      removedAt = Date.now();
+      fsAfterRead = readImageFs(adapter, deps);
+    },
     dryRun: config.dryRun,
     log: deps.log,
     now,
@@ -153,11 +162,13 @@ export async function runAgent(
           : `stopped (SIGTERM): ${String(left)} planned images not attempted`,
     );
   }
-  const removedAt = Date.now();
+  const fsBefore = await fsBeforeRead;
+  // Batches left out (stopped, or the last one all in use): read now, after the last removal.
+  removedAt ??= Date.now();
   const fsAfter =
     fsBefore === undefined || done.deleted.length === 0
       ? undefined
-      : await readImageFs(adapter, deps);
+      : await (fsAfterRead ?? readImageFs(adapter, deps));
   const t3 = now();
 
   const result: AgentResult = {
@@ -181,7 +192,13 @@ export async function runAgent(
     ),
     failed: done.failed,
     bytesReclaimed: done.deleted.reduce((sum, d) => sum + d.bytes, 0),
-    durationsMs: { inventory: t1 - t0, plan: t2 - t1, execute: t3 - t2, total: t3 - t0 },
+    durationsMs: {
+      ...(deps.processStartMs === undefined ? {} : { start: Math.round(t0 - deps.processStartMs) }),
+      inventory: t1 - t0,
+      plan: t2 - t1,
+      execute: t3 - t2,
+      total: t3 - t0,
+    },
   };
   if (done.alreadyGone.length > 0) result.alreadyGone = done.alreadyGone;
   if (done.stopped !== undefined) result.stopped = done.stopped;

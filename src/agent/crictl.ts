@@ -112,10 +112,20 @@ function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAd
   const readCtrImageFs = createCtrImageFsReader(exec, socket, "k8s.io", ctrProgram);
   // Decided by the first reading, so the readings before and after the removals compare.
   let ctrFsAbsent = false;
-  const otherContainers = async (known: ReadonlySet<string>): Promise<ContainerRecord[]> => {
+  /**
+   * ctr's containers not in `known` (CRI's, read at the same time): ctr lists right away, and only
+   * the containers CRI did not list are looked at once `known` is there.
+   */
+  const otherContainers = async (
+    known: Promise<ReadonlySet<string>>,
+  ): Promise<ContainerRecord[]> => {
     if (ctrAbsent) return [];
+    const listing = readCtrUsage.list();
+    // Awaited below; when CRI's own lists fail first, its failure is the one reported.
+    listing.catch(() => undefined);
+    const skip = await known;
     try {
-      return (await readCtrUsage(known)).containers;
+      return (await readCtrUsage(skip, listing)).containers;
     } catch (err) {
       // No ctr here, or not containerd (CRI-O): CRI's own list is all there is. On containerd a
       // failing ctr fails the inventory instead: containers it would show could be missed.
@@ -153,15 +163,27 @@ function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAd
   };
 
   const usage = async (): Promise<Usage> => {
-    // Sandboxes and containers at once: two independent listings (each client call is a process,
-    // through nsenter a second one), so the re-check before a removal is one round, not two.
-    const [{ listed, images, gone }, psJson] = await Promise.all([
-      (async () => {
-        const listed = parseCrictlPods(await crictl("pods", "-o", "json"));
-        return { listed, ...(await inspectSandboxes(listed.map((s) => s.id))) };
-      })(),
-      crictl("ps", "-a", "-o", "json"),
-    ]);
+    // Sandboxes, containers and (on containerd) ctr's containers at once: independent listings
+    // (each client call is a process, through nsenter a second one), so the re-check before a
+    // removal is two rounds (lists, then a look at what they list), not four.
+    const podsRead = crictl("pods", "-o", "json").then(parseCrictlPods);
+    const psRead = crictl("ps", "-a", "-o", "json");
+    const sandboxesRead = podsRead.then(async (listed) => ({
+      listed,
+      ...(await inspectSandboxes(listed.map((s) => s.id))),
+    }));
+    const othersRead = otherContainers(
+      Promise.all([podsRead, psRead]).then(
+        ([listed, ps]) =>
+          new Set([
+            ...listed.map((s) => s.id),
+            ...parseCrictlContainers(ps, new Map()).map((c) => c.id),
+          ]),
+      ),
+    );
+    // Awaited below, after CRI's own lists (whose failure is the one to report).
+    othersRead.catch(() => undefined);
+    const [{ listed, images, gone }, psJson] = await Promise.all([sandboxesRead, psRead]);
     const sandboxes = listed.filter((s) => !gone.has(s.id));
     for (const s of sandboxes) {
       const image = images.get(s.id);
@@ -170,7 +192,10 @@ function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAd
     const podById = new Map(sandboxes.map((s) => [s.id, s.pod]));
     const containers = parseCrictlContainers(psJson, podById);
     // Only CRI's containers: image volumes exist only in pods the CRI plugin runs.
-    const mounts = await inspectMounts(containers.map((c) => c.id));
+    const [mounts, others] = await Promise.all([
+      inspectMounts(containers.map((c) => c.id)),
+      othersRead,
+    ]);
     const imageVolumes: ImageVolumeRecord[] = [];
     for (const c of containers) {
       const images = mounts.get(c.id);
@@ -182,8 +207,7 @@ function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAd
       if (c.pod !== undefined) record.pod = c.pod;
       imageVolumes.push(record);
     }
-    const known = new Set([...listed.map((s) => s.id), ...containers.map((c) => c.id)]);
-    containers.push(...(await otherContainers(known)));
+    containers.push(...others);
     return { containers, sandboxes, imageVolumes };
   };
 

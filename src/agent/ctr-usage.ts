@@ -16,9 +16,20 @@ import type { ContainerRecord, ImageVolumeRecord, SandboxRecord } from "./invent
 import type { Usage } from "./runtime.js";
 import { ctrCommand } from "./ctr-command.js";
 
+type CtrListed = ReturnType<typeof parseCtrContainers>;
+
 /**
- * Lists the containers of a namespace with what each really runs (see `usage` below); `skip` leaves
- * out ids the caller knows already (crictl: its CRI containers and sandboxes). Reads each
+ * Reads what the containers of a namespace really run: `read(skip, listing)`. `skip` leaves out ids
+ * the caller knows already (crictl: its CRI containers and sandboxes); `listing`, from `list()`,
+ * lets the caller start the lists before it knows `skip` (crictl lists its own at the same time).
+ */
+export interface CtrUsageReader {
+  (skip?: ReadonlySet<string>, listing?: Promise<CtrListed>): Promise<Usage>;
+  list: () => Promise<CtrListed>;
+}
+
+/**
+ * Lists the containers of a namespace with what each really runs (see `read` below). Reads each
  * container's facts once per reader.
  */
 export function createCtrUsageReader(
@@ -26,7 +37,7 @@ export function createCtrUsageReader(
   socket: string,
   namespace: string,
   program = "ctr",
-): (skip?: ReadonlySet<string>) => Promise<Usage> {
+): CtrUsageReader {
   const ctrArgv = ctrCommand(program, socket, namespace);
   const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
   // What a container runs does not change while it exists: read once per container and run.
@@ -72,11 +83,19 @@ export function createCtrUsageReader(
     return byChain;
   };
 
-  return async (skip: ReadonlySet<string> = new Set()) => {
-    const tasks = parseCtrTasks(await ctr("tasks", "ls"));
-    const listed = parseCtrContainers(await ctr("containers", "ls"), tasks).filter(
-      (c) => !skip.has(c.id),
-    );
+  // Both lists at once: one round of client processes, not two. The tasks only say which of the
+  // containers run; a container listed without its task (started in between) counts as not running,
+  // as it would with the lists one after the other.
+  const list = async (): Promise<CtrListed> => {
+    const [tasksText, containersText] = await Promise.all([
+      ctr("tasks", "ls"),
+      ctr("containers", "ls"),
+    ]);
+    return parseCtrContainers(containersText, parseCtrTasks(tasksText));
+  };
+
+  const read = async (skip: ReadonlySet<string> = new Set(), listing?: Promise<CtrListed>) => {
+    const listed = (await (listing ?? list())).filter((c) => !skip.has(c.id));
     const gone = await readFacts(listed.map((c) => c.id));
     const present = listed.filter((c) => !gone.has(c.id));
     const chains = present
@@ -125,4 +144,5 @@ export function createCtrUsageReader(
     }
     return { containers, sandboxes, imageVolumes };
   };
+  return Object.assign(read, { list });
 }

@@ -57,6 +57,16 @@ export interface ExecuteOptions {
   knownPods?: KnownPods;
   /** Called before each removal call, and after it with what is verifiably gone. */
   onBatch?: (record: { start: BatchStart } | { done: BatchDone }) => void;
+  /**
+   * Settles before the first removal call is sent (the image filesystem's reading before the
+   * removals runs beside the first usage re-check, not before it). Must not reject.
+   */
+  beforeFirstRemoval?: Promise<unknown>;
+  /**
+   * Called when the last planned batch's removal call has returned, before its verify listing: the
+   * reading after the removals runs beside that listing. Not called when batches were left out.
+   */
+  afterLastRemoval?: () => void;
 }
 
 export async function executePlan(
@@ -144,8 +154,10 @@ export async function executePlan(
     }
     if (go.length === 0) continue;
     batchNo += 1;
+    await options.beforeFirstRemoval;
     options.onBatch?.({ start: { batch: batchNo, images: go.map(identity) } });
     const removal = await adapter.remove(go);
+    if (start + REMOVE_BATCH >= candidates.length) options.afterLastRemoval?.();
     const done = await verify(go, removal, adapter);
     options.onBatch?.({
       done: {

@@ -170,9 +170,10 @@ async function listeningSockets(
   }
   if (byInode.size === 0) return [];
   const fds = await readdir(`${dir}/fd`).catch(() => [] as string[]);
+  // All at once: a runtime holds hundreds of descriptors, and this runs before every nsenter.
+  const links = await Promise.all(fds.map((fd) => readlink(`${dir}/fd/${fd}`).catch(() => "")));
   const owned = new Set<string>();
-  for (const fd of fds) {
-    const link = await readlink(`${dir}/fd/${fd}`).catch(() => "");
+  for (const link of links) {
     const inode = /^socket:\[(\d+)\]$/.exec(link)?.[1];
     const path = inode === undefined ? undefined : byInode.get(inode);
     if (path !== undefined) owned.add(path);
@@ -313,11 +314,12 @@ async function chooseTarget(
     .filter((entry) => /^\d+$/.test(entry))
     .map(Number)
     .sort((a, b) => a - b);
+  // Every process's name at once (a node runs hundreds); then the named ones judged in pid order.
+  const comms = await Promise.all(pids.map((pid) => readText(`${proc}/${String(pid)}/comm`)));
   const refused: { pid: number; reasons: string[] }[] = [];
-  for (const pid of pids) {
-    const comm = await readText(`${proc}/${String(pid)}/comm`);
+  for (const [i, pid] of pids.entries()) {
     // Undefined: the process ended between readdir and readFile; not the one we look for.
-    if (comm?.trim() !== target) continue;
+    if (comms[i]?.trim() !== target) continue;
     const { facts, verdict } = await judge(pid);
     if (verdict.ok) return { facts, socket: verdict.socket, host };
     refused.push({ pid, reasons: verdict.reasons });

@@ -109,7 +109,10 @@ export function createPrettyReporter(print: (line: string) => void): AgentReport
         `${r.dryRun ? "dry run done" : "done"}: ${r.counts.deleted} ${r.dryRun ? "would be deleted" : "deleted"}, ` +
           `${r.counts.kept} kept (${noMatch} not matching), ${r.counts.failed} failed, ` +
           `${formatBytes(r.bytesReclaimed)} ${r.dryRun ? "to reclaim" : "reclaimed"}; ` +
-          `inventory ${r.durationsMs.inventory} ms, plan ${r.durationsMs.plan} ms, execute ${r.durationsMs.execute} ms, total ${r.durationsMs.total} ms`,
+          `inventory ${r.durationsMs.inventory} ms, plan ${r.durationsMs.plan} ms, execute ${r.durationsMs.execute} ms, total ${r.durationsMs.total} ms` +
+          (r.durationsMs.start === undefined
+            ? ""
+            : ` (after ${r.durationsMs.start} ms starting: Node.js, loading, arguments)`),
       );
       write(resultLine(r));
     },

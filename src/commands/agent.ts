@@ -64,7 +64,8 @@ export const agentCommand: ExitingCommand = {
     process.once("SIGTERM", onSignal);
     process.once("SIGINT", onSignal);
     try {
-      return await runAgentOnce(config, stop.signal, started);
+      // This process runs the agent once: its start is the agent's (schedule's ticks are not).
+      return await runAgentOnce(config, stop.signal, started, performance.timeOrigin);
     } finally {
       process.off("SIGTERM", onSignal);
       process.off("SIGINT", onSignal);
@@ -80,6 +81,7 @@ export async function runAgentOnce(
   config: Readonly<AgentConfig>,
   signal: AbortSignal,
   started = Date.now(),
+  processStartMs?: number,
 ): Promise<number> {
   // A time as given; a duration counts from the process's start.
   const deadlineMs =
@@ -122,6 +124,7 @@ export async function runAgentOnce(
     log,
     report,
     signal,
+    ...(processStartMs === undefined ? {} : { processStartMs }),
     ...(deadlineMs === undefined ? {} : { deadlineMs }),
   });
   // Stopped before every planned removal was attempted: the work is not done.

@@ -115,7 +115,11 @@ export interface AgentResult {
     deferred: number;
     failed: number;
   };
-  durationsMs: { inventory: number; plan: number; execute: number; total: number };
+  /**
+   * `start` (where the agent knows it): from its process's start to `inventory`'s: Node.js, module
+   * loading, arguments, and in nsenter mode choosing the target. Not part of `total`.
+   */
+  durationsMs: { start?: number; inventory: number; plan: number; execute: number; total: number };
 }
 
 /** The `msg` of the log record that carries the result. */
