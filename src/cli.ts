@@ -4,7 +4,7 @@
 // was given and what is accepted, one hint line; never the help text, never a stack trace.
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { commands } from "./commands/index.js";
+import { loadCommands } from "./commands/index.js";
 import { commandSyntax } from "./commands/usage.js";
 import { checkBooleans } from "./config/booleans.js";
 import { readCommandLine } from "./config/command-line.js";
@@ -20,6 +20,7 @@ import { reportFatal } from "./report/fatal-error.js";
 const NO_COMMAND = "no command given";
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const commands = await loadCommands(argv);
   const line = readCommandLine(argv, commands, env);
   const usage: UsageContext = {
     command: line.command,

@@ -12,10 +12,19 @@ export type ExitingCommand = Omit<CommandModule, "handler" | "command"> & {
   handler: (args: Record<string, unknown>, line?: CommandLine) => Promise<number>;
 };
 
-export const commands: ExitingCommand[] = [];
-commands.push((await import("./agent.js")).agentCommand);
-commands.push((await import("./run.js")).runCommand);
-commands.push((await import("./schedule.js")).scheduleCommand);
-commands.push((await import("./report.js")).reportCommand);
-commands.push((await import("./list.js")).listCommand);
-commands.push((await import("./pull.js")).pullCommand);
+/**
+ * The commands yargs is told about, in the order `--help` lists them. Only `agent` when the command
+ * line starts with it: every helper pod starts one, on every node of every run, and the other
+ * commands' modules (their option tables, `run`'s and `list`'s checks) are a third of its start.
+ */
+export async function loadCommands(argv: readonly string[] = []): Promise<ExitingCommand[]> {
+  if (argv[0] === "agent") return [(await import("./agent.js")).agentCommand];
+  return [
+    (await import("./agent.js")).agentCommand,
+    (await import("./run.js")).runCommand,
+    (await import("./schedule.js")).scheduleCommand,
+    (await import("./report.js")).reportCommand,
+    (await import("./list.js")).listCommand,
+    (await import("./pull.js")).pullCommand,
+  ];
+}

@@ -1,6 +1,5 @@
 // `kube-image-cleanup schedule --cron '0 3 * * *' -- run ...`: runs `run` on a schedule in this
 // process, for use outside a CronJob. Wiring only; the work lives in src/controller.
-import cron from "node-cron";
 import yargs, { type Options } from "yargs";
 import { ConfigError } from "../errors.js";
 import { checkBooleans } from "../config/booleans.js";
@@ -128,6 +127,9 @@ export const scheduleCommand: ExitingCommand = {
       );
     }
     const expression = String(args.cron);
+    // Loaded here, not at the top: every command (the agent in each helper pod too) imports this
+    // module to know its options, and node-cron costs as much to load as the agent's own code.
+    const { default: cron } = await import("node-cron");
     if (!cron.validate(expression)) {
       throw new ConfigError(
         "--cron",

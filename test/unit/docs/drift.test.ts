@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize } from "node:path";
 import yaml from "js-yaml";
 import { describe, expect, it } from "vitest";
-import { commands } from "../../../src/commands/index.js";
+import { loadCommands } from "../../../src/commands/index.js";
 
 const repoRoot = join(import.meta.dirname, "..", "..", "..");
 const read = (file: string) => readFileSync(join(repoRoot, file), "utf8");
@@ -64,7 +64,7 @@ function accepts(node: SchemaNode, text: string): boolean {
 
 /** Every option of every command, with its aliases, and the option table it comes from. */
 const options = new Map<string, { command: string; default: unknown }>();
-for (const c of commands) {
+for (const c of await loadCommands()) {
   for (const [key, o] of Object.entries(c.options)) {
     for (const name of [key, ...[o.alias ?? []].flat()])
       if (!options.has(name)) options.set(name, { command: c.command, default: o.default });
