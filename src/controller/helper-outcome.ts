@@ -14,10 +14,21 @@ import type { WatchedPod } from "./pod-watch.js";
 
 class NodeTimeout extends Error {}
 
-/** Terminal, or Pending in a way that will not change: stop waiting. */
-const settled = (pod: V1Pod): boolean => {
+/**
+ * The agent's container has ended: its log is complete. The kubelet reports that about a second
+ * before the pod's terminal phase, which it sets only once the pod's sandbox is torn down; a phase
+ * that ends the pod for other reasons (its deadline, an eviction) is set before its container is
+ * killed, so waiting for the container loses no explanation.
+ */
+export const agentEnded = (pod: V1Pod): boolean =>
+  pod.status?.containerStatuses?.some(
+    (s) => s.name === AGENT_CONTAINER && s.state?.terminated !== undefined,
+  ) === true;
+
+/** Terminal, the agent's container ended, or Pending in a way that will not change: stop waiting. */
+export const settled = (pod: V1Pod): boolean => {
   const kind = podState(pod).kind;
-  return kind === "succeeded" || kind === "failed" || kind === "stuck";
+  return kind === "succeeded" || kind === "failed" || kind === "stuck" || agentEnded(pod);
 };
 
 export type Outcome = { watched: WatchedPod; timedOut: boolean } | "interrupted";
@@ -78,7 +89,10 @@ export interface HelperLog {
   text: string;
   /** `the agent exited 3: ` when it exited non-zero (with OOMKilled's advice), else "". */
   exited: string;
-  /** The pod's phase is Failed. */
+  /**
+   * The pod's phase is Failed (as last seen: when its agent's container ended before the phase was
+   * set, the phase is still Running, and how the agent ended is in `exited` and its result).
+   */
   podFailed: boolean;
   /** The pod's status explained (for a failed phase). */
   explain: () => string;
