@@ -1,17 +1,19 @@
 // When the controller stops waiting for a helper pod: at a terminal phase, a Pending that will not
 // change, or as soon as the agent's container has ended (issue 22: the kubelet sets the terminal
 // phase only after tearing down the pod's sandbox, a second or more after the agent's last line).
-import type { V1ContainerState, V1Pod } from "@kubernetes/client-node";
+import type { V1ContainerState } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { settled } from "../../../src/controller/helper-outcome.js";
+import { pod as podOf, type Plain } from "./fixtures.js";
 
-const pod = (phase: string, name: string, state: V1ContainerState): V1Pod => ({
-  status: {
-    phase,
-    containerStatuses: [{ name, state, image: "x", imageID: "", ready: false, restartCount: 0 }],
-  },
-});
-const terminated = (exitCode: number): V1ContainerState => ({ terminated: { exitCode } });
+const pod = (phase: string, name: string, state: Plain<V1ContainerState>) =>
+  podOf({
+    status: {
+      phase,
+      containerStatuses: [{ name, state, image: "x", imageID: "", ready: false, restartCount: 0 }],
+    },
+  });
+const terminated = (exitCode: number): Plain<V1ContainerState> => ({ terminated: { exitCode } });
 
 describe("when a helper pod has settled", () => {
   [
@@ -43,7 +45,7 @@ describe("when a helper pod has settled", () => {
       pod: pod("Failed", "agent", { running: {} }),
       settled: true,
     },
-    { what: "no status yet", pod: {}, settled: false },
+    { what: "no status yet", pod: podOf({}), settled: false },
   ].forEach((t) => {
     it(`${t.settled ? "stops" : "keeps"} waiting: ${t.what}`, () => {
       expect(settled(t.pod)).toBe(t.settled);
