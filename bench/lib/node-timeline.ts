@@ -134,6 +134,8 @@ export interface RuntimeEvents {
   containerStart?: number;
   containerStarted?: number;
   containerExit?: number;
+  sandboxStop?: number;
+  sandboxStopped?: number;
 }
 
 /** containerd's CRI records of one pod (by name) since `offset`, times in epoch ms. */
@@ -169,10 +171,14 @@ export function runtimeEvents(file: string, offset: number, pod: string): Runtim
     } else if (
       container !== undefined &&
       out.containerExit === undefined &&
-      msg.startsWith("TaskExit event") &&
-      msg.includes(container)
+      // containerd 1.6 logs no TaskExit at info level; the container's shim goes when it exits.
+      ((msg.startsWith("TaskExit event") && msg.includes(container)) ||
+        (msg === "shim disconnected" && line.includes(`id=${container}`)))
     ) {
       out.containerExit = at;
+    } else if (sandbox !== undefined && msg.startsWith(`StopPodSandbox for "${sandbox}"`)) {
+      if (msg.includes("returns successfully")) out.sandboxStopped ??= at;
+      else out.sandboxStop ??= at;
     }
   }
   return out;
@@ -249,6 +255,8 @@ export function nodeTimeline(input: {
     line[key] = rel(a.time);
   }
   line["runtime: container exit"] = rel(r.containerExit);
+  line["runtime: sandbox stop (the pod's teardown)"] = rel(r.sandboxStop);
+  line["runtime: sandbox stopped"] = rel(r.sandboxStopped);
   line["controller: result read"] = input.helperMs;
   return line;
 }
