@@ -4,7 +4,7 @@
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { describeCall, serverMessage, statusOf } from "../kube/errors.js";
-import { identityOnly } from "../kube/slim-list.js";
+import { discardAnswer } from "../kube/slim-list.js";
 import type { LeftPods } from "../run-model/run-summary.js";
 import { instanceLabels, selectorOf } from "../run-model/labels.js";
 
@@ -36,10 +36,10 @@ export class PodCleanup {
       return;
     }
     try {
-      // The deleted pod in the answer is not read: not parsed into models either.
+      // The deleted pod in the answer is never read: not even parsed.
       await this.kube.core.deleteNamespacedPod(
         { name, namespace: this.namespace },
-        { middleware: [identityOnly], middlewareMergeStrategy: "append" },
+        { middleware: [discardAnswer], middlewareMergeStrategy: "append" },
       );
       this.left.delete(name);
     } catch (err) {

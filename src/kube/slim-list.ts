@@ -83,3 +83,24 @@ export const identityOnly = slimObjectMiddleware((o: ObjectIdentity): ObjectIden
           },
   };
 });
+
+/**
+ * Middleware that reads a 2xx answer and drops it (`{}`): for writes whose answer the caller never
+ * reads (a deleted pod, a recorded Event). Not even parsed; errors pass with their Status.
+ */
+export const discardAnswer: ObservableMiddleware = {
+  pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
+  post: (response: ResponseContext) => {
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
+      return new Observable(Promise.resolve(response));
+    const full = response.body;
+    // Read to its end all the same: the keep-alive connection is then free for the next call.
+    let text: Promise<string> | undefined;
+    const empty = () => (text ??= full.text().then(() => "{}"));
+    response.body = {
+      text: empty,
+      binary: async () => Buffer.from(await empty()),
+    };
+    return new Observable(Promise.resolve(response));
+  },
+};

@@ -1,6 +1,6 @@
 // A write's answer cut to the object's identity (identityOnly) before client-node parses it: what
-// the caller reads (name, uid, resourceVersion) is there, the rest of the object is not, and error
-// answers pass unchanged (their Status still says why). A loopback HTTP listener stands in for the
+// the caller reads (name, uid, resourceVersion) is there, the rest of the object is not; or dropped
+// unparsed (discardAnswer); error answers pass unchanged either way (their Status still says why). A loopback HTTP listener stands in for the
 // API server's transport; the controller's cluster tests run these calls against the real one.
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment --
  * client-node's models are classes only for their serializer metadata; request bodies are plain
@@ -11,7 +11,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createKube } from "../../../src/kube/clients.js";
 import { serverMessage, statusOf } from "../../../src/kube/errors.js";
-import { identityOnly } from "../../../src/kube/slim-list.js";
+import { discardAnswer, identityOnly } from "../../../src/kube/slim-list.js";
 
 const pod = {
   apiVersion: "v1",
@@ -33,10 +33,11 @@ let url = "";
 
 beforeAll(async () => {
   http = createServer((req, res) => {
-    // Drain the request body first, as an API server does.
-    req.resume();
+    // The request body read first, as an API server does; a pod named "gone" is refused.
+    let sent = "";
+    req.on("data", (chunk: Buffer) => (sent += chunk.toString()));
     req.on("end", () => {
-      if (req.url?.includes("/pods/gone")) {
+      if (req.url?.includes("/pods/gone") || sent.includes('"name":"gone"')) {
         res.writeHead(404, { "content-type": "application/json" });
         res.end(
           JSON.stringify({
@@ -75,8 +76,10 @@ function kube() {
 }
 
 const body = { metadata: { name: "helper" } };
+const refused = { metadata: { name: "gone" } };
 
 const slim = { middleware: [identityOnly], middlewareMergeStrategy: "append" as const };
+const discard = { middleware: [discardAnswer], middlewareMergeStrategy: "append" as const };
 
 describe("identityOnly", () => {
   it("keeps a created object's identity and resourceVersion, nothing else", async () => {
@@ -97,18 +100,32 @@ describe("identityOnly", () => {
     k.close();
   });
 
-  it("cuts a delete's answer the same way", async () => {
+  it("passes an error answer unchanged: its status code and message", async () => {
     const k = kube();
-    const deleted = await k.core.deleteNamespacedPod({ name: "helper", namespace: "ns" }, slim);
-    expect(deleted.metadata?.uid).toBe("u-1");
-    expect(deleted.status).toBeUndefined();
+    const err = await k.core
+      .createNamespacedPod({ namespace: "ns", body: refused }, slim)
+      .catch((e: unknown) => e);
+    expect(statusOf(err)).toBe(404);
+    expect(serverMessage(err)).toBe('pods "gone" not found');
+    k.close();
+  });
+});
+
+describe("discardAnswer", () => {
+  it("drops a delete's answer (read, never parsed): the call resolves with an empty object", async () => {
+    const k = kube();
+    const deleted = await k.core.deleteNamespacedPod({ name: "helper", namespace: "ns" }, discard);
+    expect(deleted).toEqual({});
+    // The connection is reused: a second call on it answers too.
+    const again = await k.core.deleteNamespacedPod({ name: "helper", namespace: "ns" }, discard);
+    expect(again).toEqual({});
     k.close();
   });
 
   it("passes an error answer unchanged: its status code and message", async () => {
     const k = kube();
     const err = await k.core
-      .deleteNamespacedPod({ name: "gone", namespace: "ns" }, slim)
+      .deleteNamespacedPod({ name: "gone", namespace: "ns" }, discard)
       .catch((e: unknown) => e);
     expect(statusOf(err)).toBe(404);
     expect(serverMessage(err)).toBe('pods "gone" not found');
