@@ -23,6 +23,7 @@
 //                                     KIC_KWOK_REALISTIC); scenario "realistic". Issue 10:
 //                                     BENCH_SWEEP_REALISTIC=1 BENCH_SWEEP_NODES=1000,5000
 //                                     BENCH_SWEEP_CONCURRENCY=50 BENCH_SWEEP_REPS=1
+//   BENCH_SWEEP_KEEP_OUTPUT []        a directory: each run's controller stdout and stderr kept there
 //   BENCH_SWEEP_CLUSTER [up]          running: use the running cluster as it is (no up.sh, which
 //                                     re-imports the app image), e.g. beside others holding it
 // A scenario other than the defaults writes bench/results/sweep-<scenario>.json, not sweep.json.
@@ -131,6 +132,11 @@ try {
         log(
           `  ${r.wallS} s, ${r.ok} ok ${r.failed} failed, ${r.requestsPerNode ?? "?"} req/node (server ${r.serverRequestsPerNode}), ` +
             `RSS ${r.peakRssMiB ?? "?"} MiB, heap ${r.heapTotalMiB ?? "?"} MiB (live after full GCs <= ${r.liveAfterMajorGcMiB ?? "?"} MiB, ${r.majorGcs ?? "?"} of them), CPU ${r.controllerCpuS ?? "?"} s; cluster CPU ${JSON.stringify(r.clusterCpuS)}` +
+            `\n  server requests (all users): ${Object.entries(r.serverByVerb)
+              .sort((a, b) => b[1] - a[1])
+              .map(([k, v]) => `${k} ${v}`)
+              .join(", ")}` +
+            `\n  watch events sent: ${JSON.stringify(r.watchEvents)} bytes ${JSON.stringify(r.watchEventBytes)}` +
             (r.firstFailures.length > 0
               ? `\n  first failures: ${r.firstFailures.join(" | ")}`
               : ""),

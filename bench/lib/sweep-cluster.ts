@@ -73,28 +73,65 @@ export async function createConcurrently(items: readonly object[]): Promise<void
 /**
  * Requests the API server saw from the controller: APF's dispatched count for the controller's own
  * FlowSchema (every request but pods/log, which is long-running and bypasses APF), plus the
- * server's pods/log count (all users: a concurrent test reading logs would add to it).
+ * server's pods/log count (all users: a concurrent test reading logs would add to it). Besides,
+ * for where the server's CPU goes: every request it served by `verb resource[/subresource]` (all
+ * users: the controller, kwok, the controller-manager), and the watch events it sent by kind with
+ * their bytes.
  */
-export async function serverCount(): Promise<{ flow: number; logs: number }> {
+export async function serverCount(): Promise<{
+  flow: number;
+  logs: number;
+  byVerb: Record<string, number>;
+  watchEvents: Record<string, number>;
+  watchEventBytes: Record<string, number>;
+}> {
   const text = await kubectl(["get", "--raw", "/metrics"]);
   let flow = 0;
   let logs = 0;
+  const byVerb: Record<string, number> = {};
+  const watchEvents: Record<string, number> = {};
+  const watchEventBytes: Record<string, number> = {};
   const value = (line: string) => Number(line.slice(line.lastIndexOf(" ") + 1));
+  const label = (line: string, name: string) =>
+    new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? "";
+  const add = (to: Record<string, number>, key: string, n: number) => {
+    to[key] = (to[key] ?? 0) + n;
+  };
   for (const line of text.split("\n")) {
     if (
       line.startsWith("apiserver_flowcontrol_dispatched_requests_total{") &&
       line.includes(`flow_schema="${FLOW_SCHEMA}"`)
     ) {
       flow += value(line);
-    } else if (
-      line.startsWith("apiserver_request_total{") &&
-      line.includes('resource="pods"') &&
-      line.includes('subresource="log"')
-    ) {
-      logs += value(line);
+    } else if (line.startsWith("apiserver_request_total{")) {
+      const sub = label(line, "subresource");
+      add(
+        byVerb,
+        // The answer's code when it is not a success (a DELETE of a pod already gone: 404).
+        `${label(line, "verb")} ${label(line, "resource")}${sub ? `/${sub}` : ""}${/^2/.test(label(line, "code")) ? "" : ` ${label(line, "code")}`}`,
+        value(line),
+      );
+      if (label(line, "resource") === "pods" && sub === "log") logs += value(line);
+    } else if (line.startsWith("apiserver_watch_events_total{")) {
+      add(watchEvents, label(line, "kind") || label(line, "resource"), value(line));
+    } else if (line.startsWith("apiserver_watch_events_sizes_sum{")) {
+      add(watchEventBytes, label(line, "kind") || label(line, "resource"), value(line));
     }
   }
-  return { flow, logs };
+  return { flow, logs, byVerb, watchEvents, watchEventBytes };
+}
+
+/** `after - before` per key, the keys that grew only. */
+export function countDiff(
+  before: Record<string, number>,
+  after: Record<string, number>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d > 0) out[k] = Math.round(d);
+  }
+  return out;
 }
 
 /** CPU seconds used so far by the cluster's processes (utime + stime from /proc). */

@@ -1,11 +1,14 @@
 // One run of the real controller over the fake nodes: spawned as in production (bench/lib/proc.ts),
 // its JSON run summary read, its API calls sorted into the node's, the run's own and the Events,
 // and the server's counts and the cluster's CPU diffed around it.
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
 import { cleanEnv, runCli, runCommandArgs } from "./proc.js";
 import { round } from "./stats.js";
 import {
   clusterCpu,
+  countDiff,
   HELPER_NS,
   machineBusyCpu,
   serverCount,
@@ -66,6 +69,14 @@ export interface SweepRun {
   podView: Record<string, number> | undefined;
   serverRequests: number;
   serverRequestsPerNode: number;
+  /**
+   * Every request the API server served during the run, by `verb resource[/subresource]`, from
+   * every user (the controller, kwok moving pods along, the controller-manager): where its CPU goes.
+   */
+  serverByVerb: Record<string, number>;
+  /** Watch events the API server sent during the run, by kind, and their bytes. */
+  watchEvents: Record<string, number>;
+  watchEventBytes: Record<string, number>;
   peakRssMiB: number | undefined;
   /** The controller's V8 heap: largest size, and largest in use right after a full collection. */
   heapTotalMiB: number | undefined;
@@ -114,6 +125,14 @@ export async function sweepOnce(
     cleanEnv({ KUBECONFIG: "" }),
     NODE_OPTIONS,
   );
+  const keep = process.env.BENCH_SWEEP_KEEP_OUTPUT;
+  if (keep !== undefined && keep !== "") {
+    // The controller's own output, for a closer look (e.g. with --trace-gc in BENCH_SWEEP_NODE_OPTIONS).
+    mkdirSync(keep, { recursive: true });
+    const base = join(keep, `controller-${nodes}n-c${concurrency}-rep${rep}`);
+    writeFileSync(`${base}.stdout`, run.stdout);
+    writeFileSync(`${base}.stderr`, run.stderr);
+  }
   const cpu1 = clusterCpu();
   const busy1 = machineBusyCpu();
   const load1mEnd = round(loadavg()[0] ?? 0, 2);
@@ -186,6 +205,9 @@ export async function sweepOnce(
     podView: summary.requests?.podView,
     serverRequests,
     serverRequestsPerNode: round(serverRequests / nodes, 2),
+    serverByVerb: countDiff(server0.byVerb, server1.byVerb),
+    watchEvents: countDiff(server0.watchEvents, server1.watchEvents),
+    watchEventBytes: countDiff(server0.watchEventBytes, server1.watchEventBytes),
     peakRssMiB: run.peakRssMiB === undefined ? undefined : round(run.peakRssMiB, 1),
     heapTotalMiB: run.heapTotalMiB === undefined ? undefined : round(run.heapTotalMiB, 1),
     liveAfterMajorGcMiB:

@@ -4,6 +4,7 @@
 // helper-outcome.ts; an agent still running is stopped, keeping its record, in agent-stop.ts.
 import { KubeApiError } from "../errors.js";
 import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
+import { identityOnly } from "../kube/slim-list.js";
 import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
@@ -192,7 +193,12 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
 async function createHelperPod(body: V1Pod, ctx: NodeRunContext): Promise<void> {
   // Its answer's resourceVersion is the fence of the nodes that asked for their pods before
   // (a job without the pod view, such as pull, just creates).
-  const create = () => ctx.kube.core.createNamespacedPod({ namespace: ctx.namespace, body });
+  // Only the answer's resourceVersion is read: the rest of the pod is not parsed into models.
+  const create = () =>
+    ctx.kube.core.createNamespacedPod(
+      { namespace: ctx.namespace, body },
+      { middleware: [identityOnly], middlewareMergeStrategy: "append" },
+    );
   await (ctx.pods === undefined ? create() : ctx.pods.fenceWrite(create));
 }
 

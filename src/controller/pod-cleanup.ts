@@ -4,6 +4,7 @@
 import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { describeCall, serverMessage, statusOf } from "../kube/errors.js";
+import { discardAnswer } from "../kube/slim-list.js";
 import type { LeftPods } from "../run-model/run-summary.js";
 import { instanceLabels, selectorOf } from "../run-model/labels.js";
 
@@ -35,7 +36,11 @@ export class PodCleanup {
       return;
     }
     try {
-      await this.kube.core.deleteNamespacedPod({ name, namespace: this.namespace });
+      // The deleted pod in the answer is never read: not even parsed.
+      await this.kube.core.deleteNamespacedPod(
+        { name, namespace: this.namespace },
+        { middleware: [discardAnswer], middlewareMergeStrategy: "append" },
+      );
       this.left.delete(name);
     } catch (err) {
       const status = statusOf(err);

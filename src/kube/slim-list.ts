@@ -1,6 +1,7 @@
-// A list page cut down before client-node parses it: its middleware sees the raw JSON, so a big page
-// (every pod, every node with its image list) is turned into model objects only as far as the
-// caller reads it. One middleware for any list: `slim` says what each item keeps.
+// An answer cut down before client-node parses it: its middleware sees the raw JSON, so a big list
+// page (every pod, every node with its image list) is turned into model objects only as far as the
+// caller reads it, and a write's answer (a created or deleted pod) only as far as its identity and
+// resourceVersion. One middleware for any list, one for any object: `slim` says what is kept.
 import {
   Observable,
   type ObservableMiddleware,
@@ -32,3 +33,74 @@ export function slimListMiddleware(slim: (item: never) => unknown): ObservableMi
     },
   };
 }
+
+/**
+ * Middleware that replaces the object of a 2xx answer with `slim(object)`; others (errors, whose
+ * Status client-node reads) pass. For writes whose answer the caller barely reads: client-node
+ * would otherwise turn the whole object (a pod with its status and managedFields) into model
+ * objects, for a resourceVersion.
+ */
+export function slimObjectMiddleware(slim: (object: never) => unknown): ObservableMiddleware {
+  return {
+    pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
+    post: (response: ResponseContext) => {
+      if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
+        return new Observable(Promise.resolve(response));
+      const full = response.body;
+      let text: Promise<string> | undefined;
+      const slimText = () =>
+        (text ??= full.text().then((raw) => JSON.stringify(slim(JSON.parse(raw) as never))));
+      response.body = {
+        text: slimText,
+        binary: async () => Buffer.from(await slimText()),
+      };
+      return new Observable(Promise.resolve(response));
+    },
+  };
+}
+
+/** What a write's answer keeps: the object's kind and identity, and its resourceVersion. */
+export interface ObjectIdentity {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
+}
+
+/** `slimObjectMiddleware` keeping an object's kind, name, namespace, uid and resourceVersion. */
+export const identityOnly = slimObjectMiddleware((o: ObjectIdentity): ObjectIdentity => {
+  const m = o.metadata;
+  return {
+    apiVersion: o.apiVersion,
+    kind: o.kind,
+    metadata:
+      m === undefined
+        ? undefined
+        : {
+            name: m.name,
+            namespace: m.namespace,
+            uid: m.uid,
+            resourceVersion: m.resourceVersion,
+          },
+  };
+});
+
+/**
+ * Middleware that reads a 2xx answer and drops it (`{}`): for writes whose answer the caller never
+ * reads (a deleted pod, a recorded Event). Not even parsed; errors pass with their Status.
+ */
+export const discardAnswer: ObservableMiddleware = {
+  pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
+  post: (response: ResponseContext) => {
+    if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
+      return new Observable(Promise.resolve(response));
+    const full = response.body;
+    // Read to its end all the same: the keep-alive connection is then free for the next call.
+    let text: Promise<string> | undefined;
+    const empty = () => (text ??= full.text().then(() => "{}"));
+    response.body = {
+      text: empty,
+      binary: async () => Buffer.from(await empty()),
+    };
+    return new Observable(Promise.resolve(response));
+  },
+};

@@ -3,6 +3,7 @@
 // (one note, not one per node).
 import type { AuditApi } from "../../kube/api.js";
 import { statusOf, toKubeApiError } from "../../kube/errors.js";
+import { discardAnswer } from "../../kube/slim-list.js";
 import { NODE_EVENTS_NAMESPACE, nodeEvent } from "../node-event.js";
 import type { RunSink } from "../../run-model/sink.js";
 
@@ -26,7 +27,11 @@ export function createNodeEventSink(
         now: new Date(now()),
       });
       try {
-        await api.createNamespacedEvent({ namespace: NODE_EVENTS_NAMESPACE, body });
+        // The recorded Event in the answer is never read: not even parsed.
+        await api.createNamespacedEvent(
+          { namespace: NODE_EVENTS_NAMESPACE, body },
+          { middleware: [discardAnswer], middlewareMergeStrategy: "append" },
+        );
       } catch (err) {
         const forbidden = statusOf(err) === 403;
         if (forbidden) forbiddenIn = ctx.runId;
