@@ -99,7 +99,7 @@ const OTHER_TOOLS: Record<string, string[]> = {
   systemctl: ["now"],
   unshare: ["cgroup"],
   "kube-apiserver": ["event-ttl"],
-  node: ["max-old-space-size", "max-semi-space-size"],
+  node: ["max-old-space-size", "max-semi-space-size", "cpu-prof"],
   // `schedule --run-now`, the CLI's own; `--flag=value` in the admission-policy text is a pattern.
   words: ["flag"],
 };
