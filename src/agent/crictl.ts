@@ -13,6 +13,7 @@ import {
 import { posix } from "node:path";
 import { parseCtrContentAges } from "./ctr-parse.js";
 import { createCtrUsageReader } from "./ctr-usage.js";
+import { ctrCalls } from "./ctr-command.js";
 import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
 import { createCtrClocks } from "./ctr-clocks.js";
 import { parseCrictlInspectiCreated } from "./image-created.js";
@@ -108,7 +109,7 @@ function crictlAdapter({ exec, socket, program, argv }: CrictlTarget): RuntimeAd
   let ctrAbsent = false;
   // A crictl found off PATH (RKE2, k3s) has its ctr beside it.
   const ctrProgram = program === "crictl" ? "ctr" : posix.join(posix.dirname(program), "ctr");
-  const readCtrUsage = createCtrUsageReader(exec, socket, "k8s.io", ctrProgram);
+  const readCtrUsage = createCtrUsageReader(exec, ctrCalls(exec, ctrProgram, socket, "k8s.io"));
   const readCtrImageFs = createCtrImageFsReader(exec, socket, "k8s.io", ctrProgram);
   // Decided by the first reading, so the readings before and after the removals compare.
   let ctrFsAbsent = false;

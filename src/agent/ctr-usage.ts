@@ -10,11 +10,11 @@ import {
   parseCtrTasks,
   type CtrContainerFacts,
 } from "./ctr-parse.js";
-import { CommandFailedError, runChecked, type HostExec } from "./host-exec.js";
+import { CommandFailedError, type HostExec } from "./host-exec.js";
 import { inParallel } from "./in-parallel.js";
 import type { ContainerRecord, ImageVolumeRecord, SandboxRecord } from "./inventory.js";
 import type { Usage } from "./runtime.js";
-import { ctrCommand } from "./ctr-command.js";
+import type { CtrCalls } from "./ctr-command.js";
 
 type CtrListed = ReturnType<typeof parseCtrContainers>;
 
@@ -29,17 +29,11 @@ export interface CtrUsageReader {
 }
 
 /**
- * Lists the containers of a namespace with what each really runs (see `read` below). Reads each
- * container's facts once per reader.
+ * Lists the containers of a namespace (the one `calls` name) with what each really runs (see `read`
+ * below). Reads each container's facts once per reader.
  */
-export function createCtrUsageReader(
-  exec: HostExec,
-  socket: string,
-  namespace: string,
-  program = "ctr",
-): CtrUsageReader {
-  const ctrArgv = ctrCommand(program, socket, namespace);
-  const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
+export function createCtrUsageReader(exec: HostExec, calls: CtrCalls): CtrUsageReader {
+  const { argv: ctrArgv, run: ctr } = calls;
   // What a container runs does not change while it exists: read once per container and run.
   const facts = new Map<string, CtrContainerFacts>();
   // Image ids by the chain id of their unpacked top layer; refreshed when a parent is not in it.

@@ -14,12 +14,12 @@ import {
 import { createCtrUsageReader } from "./ctr-usage.js";
 import { CTR_IMAGE_FS_SOURCE, createCtrImageFsReader } from "./ctr-image-fs.js";
 import { createCtrClocks } from "./ctr-clocks.js";
-import { lastLines, runChecked, type HostExec } from "./host-exec.js";
+import { lastLines, type HostExec } from "./host-exec.js";
 import { inParallel } from "./in-parallel.js";
 import type { Inventory } from "./inventory.js";
 import type { RuntimeAdapter } from "./runtime.js";
 import { parseConfigCreated } from "./image-created.js";
-import { ctrCommand } from "./ctr-command.js";
+import { ctrCalls } from "./ctr-command.js";
 
 const BATCH = 50;
 
@@ -30,10 +30,10 @@ export function createCtrAdapter(
   /** ctr on PATH, or a path to it (RKE2 keeps it off PATH: see client-locations.ts). */
   program = "ctr",
 ): RuntimeAdapter {
-  const ctrArgv = ctrCommand(program, socket, namespace);
-  const ctr = (...args: string[]) => runChecked(exec, ctrArgv(...args));
+  const calls = ctrCalls(exec, program, socket, namespace);
+  const { argv: ctrArgv, run: ctr } = calls;
 
-  const usage = createCtrUsageReader(exec, socket, namespace, program);
+  const usage = createCtrUsageReader(exec, calls);
 
   return {
     client: "ctr",

@@ -20,14 +20,8 @@ import type { Logger } from "../log.js";
 import type { Kube } from "../kube/api.js";
 import { serverMessage, statusOf, toKubeApiError } from "../kube/errors.js";
 import { ResumableWatch } from "../kube/resumable-watch.js";
-import {
-  packPod,
-  slimPod,
-  slimPodList,
-  unpackPod,
-  type PackedPod,
-  type SlimPod,
-} from "./pod-slim.js";
+import { slimPod, slimPodList, type SlimPod } from "./pod-slim.js";
+import { PodsByNode } from "./pods-by-node.js";
 import { createLimiter, type Limiter } from "./pool.js";
 import type { PodViewStats } from "../run-model/run-summary.js";
 
@@ -85,10 +79,7 @@ export function rvAtLeast(have: string | undefined, want: string): boolean {
 }
 
 export class PodView {
-  // node -> uid (or namespace/name) -> pod, packed (pod-slim.ts: 684 bytes a bench pod, 973 as objects);
-  // and each key's node, for deletions. Unpacked only for the node asking.
-  private byNode = new Map<string, Map<string, PackedPod>>();
-  private nodeOf = new Map<string, string>();
+  private pods = new PodsByNode();
   private readonly progress = new Set<() => void>();
   private readonly watch: ResumableWatch<SlimPod & { metadata?: { resourceVersion?: string } }>;
   private ready: Promise<void> | undefined;
@@ -131,8 +122,8 @@ export class PodView {
         failed: "pod view watch failed; reopening",
         list: () => this.list(),
         event: (type, pod) => {
-          if (type === "ADDED" || type === "MODIFIED") this.put(this.byNode, this.nodeOf, pod);
-          else if (type === "DELETED") this.remove(pod);
+          if (type === "ADDED" || type === "MODIFIED") this.pods.put(pod);
+          else if (type === "DELETED") this.pods.remove(pod);
         },
         progressed: () => {
           this.notify();
@@ -170,7 +161,7 @@ export class PodView {
 
   /** How many pods the view holds (for tests and the debug log). */
   get size(): number {
-    return this.nodeOf.size;
+    return this.pods.size;
   }
 
   /** The resourceVersion the view has applied every event up to. */
@@ -180,8 +171,7 @@ export class PodView {
 
   /** The pods the view holds for `node` now, fresh or not. */
   podsOnNode(node: string): SlimPod[] {
-    const pods = this.byNode.get(node);
-    return pods === undefined ? [] : [...pods.values()].map(unpackPod);
+    return this.pods.onNode(node);
   }
 
   /**
@@ -330,53 +320,10 @@ export class PodView {
     for (const l of [...this.progress]) l();
   }
 
-  private key(pod: SlimPod): string | undefined {
-    const m = pod.metadata;
-    if (m?.uid !== undefined) return m.uid;
-    if (m?.name === undefined) return undefined;
-    return `${m.namespace ?? ""}/${m.name}`;
-  }
-
-  private put(
-    byNode: Map<string, Map<string, PackedPod>>,
-    nodeOf: Map<string, string>,
-    pod: SlimPod,
-  ): void {
-    const key = this.key(pod);
-    const node = pod.spec?.nodeName;
-    if (key === undefined || node === undefined || node === "") return;
-    // A pod's node does not change once bound; were it to, the old entry goes.
-    const before = nodeOf.get(key);
-    if (before !== undefined && before !== node) this.drop(byNode, nodeOf, key);
-    nodeOf.set(key, node);
-    let pods = byNode.get(node);
-    if (pods === undefined) byNode.set(node, (pods = new Map<string, PackedPod>()));
-    pods.set(key, packPod(pod));
-  }
-
-  private remove(pod: SlimPod): void {
-    const key = this.key(pod);
-    if (key !== undefined) this.drop(this.byNode, this.nodeOf, key);
-  }
-
-  private drop(
-    byNode: Map<string, Map<string, PackedPod>>,
-    nodeOf: Map<string, string>,
-    key: string,
-  ): void {
-    const node = nodeOf.get(key);
-    if (node === undefined) return;
-    nodeOf.delete(key);
-    const pods = byNode.get(node);
-    pods?.delete(key);
-    if (pods?.size === 0) byNode.delete(node);
-  }
-
   /** Every bound pod, page by page; replaces what the view held. Resolves with its version. */
   private async list(): Promise<string | undefined> {
     for (let attempt = 0; ; attempt++) {
-      const byNode = new Map<string, Map<string, PackedPod>>();
-      const nodeOf = new Map<string, string>();
+      const pods = new PodsByNode();
       let cont: string | undefined;
       let version: string | undefined;
       const seq = ++this.readsSent;
@@ -393,7 +340,7 @@ export class PodView {
           this.stats.listPages++;
           // Every page of one list is the snapshot of the first page's resourceVersion.
           version ??= page.metadata?.resourceVersion;
-          for (const p of page.items) this.put(byNode, nodeOf, p);
+          for (const p of page.items) pods.put(p);
           cont = page.metadata?._continue || undefined;
         } while (cont !== undefined);
       } catch (err) {
@@ -401,8 +348,7 @@ export class PodView {
         if (statusOf(err) === 410 && cont !== undefined && attempt < EXPIRED_RESTARTS) continue;
         throw toKubeApiError(err, { verb: "list", resource: "pods" });
       }
-      this.byNode = byNode;
-      this.nodeOf = nodeOf;
+      this.pods = pods;
       this.answered(seq, version);
       return version;
     }

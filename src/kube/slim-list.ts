@@ -35,12 +35,11 @@ export function slimListMiddleware(slim: (item: never) => unknown): ObservableMi
 }
 
 /**
- * Middleware that replaces the object of a 2xx answer with `slim(object)`; others (errors, whose
- * Status client-node reads) pass. For writes whose answer the caller barely reads: client-node
- * would otherwise turn the whole object (a pod with its status and managedFields) into model
- * objects, for a resourceVersion.
+ * Middleware that replaces the text of a 2xx answer with `rewrite(text)`; others (errors, whose
+ * Status client-node reads) pass. The answer is read to its end all the same: the keep-alive
+ * connection is then free for the next call.
  */
-export function slimObjectMiddleware(slim: (object: never) => unknown): ObservableMiddleware {
+function rewriteAnswer(rewrite: (text: string) => string): ObservableMiddleware {
   return {
     pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
     post: (response: ResponseContext) => {
@@ -48,15 +47,23 @@ export function slimObjectMiddleware(slim: (object: never) => unknown): Observab
         return new Observable(Promise.resolve(response));
       const full = response.body;
       let text: Promise<string> | undefined;
-      const slimText = () =>
-        (text ??= full.text().then((raw) => JSON.stringify(slim(JSON.parse(raw) as never))));
+      const rewritten = () => (text ??= full.text().then(rewrite));
       response.body = {
-        text: slimText,
-        binary: async () => Buffer.from(await slimText()),
+        text: rewritten,
+        binary: async () => Buffer.from(await rewritten()),
       };
       return new Observable(Promise.resolve(response));
     },
   };
+}
+
+/**
+ * Middleware that replaces the object of a 2xx answer with `slim(object)`. For writes whose answer
+ * the caller barely reads: client-node would otherwise turn the whole object (a pod with its
+ * status and managedFields) into model objects, for a resourceVersion.
+ */
+export function slimObjectMiddleware(slim: (object: never) => unknown): ObservableMiddleware {
+  return rewriteAnswer((raw) => JSON.stringify(slim(JSON.parse(raw) as never)));
 }
 
 /** What a write's answer keeps: the object's kind and identity, and its resourceVersion. */
@@ -88,19 +95,4 @@ export const identityOnly = slimObjectMiddleware((o: ObjectIdentity): ObjectIden
  * Middleware that reads a 2xx answer and drops it (`{}`): for writes whose answer the caller never
  * reads (a deleted pod, a recorded Event). Not even parsed; errors pass with their Status.
  */
-export const discardAnswer: ObservableMiddleware = {
-  pre: (context: RequestContext) => new Observable(Promise.resolve(context)),
-  post: (response: ResponseContext) => {
-    if (response.httpStatusCode < 200 || response.httpStatusCode > 299)
-      return new Observable(Promise.resolve(response));
-    const full = response.body;
-    // Read to its end all the same: the keep-alive connection is then free for the next call.
-    let text: Promise<string> | undefined;
-    const empty = () => (text ??= full.text().then(() => "{}"));
-    response.body = {
-      text: empty,
-      binary: async () => Buffer.from(await empty()),
-    };
-    return new Observable(Promise.resolve(response));
-  },
-};
+export const discardAnswer: ObservableMiddleware = rewriteAnswer(() => "{}");

@@ -29,6 +29,21 @@ function load(config: KubeConfig, token: string, certFile: string): void {
   });
 }
 
+/** A SharedAgentAuth over token-1 and a client certificate file, on a clock the test moves. */
+function authWithCertFile(): {
+  auth: SharedAgentAuth;
+  config: KubeConfig;
+  cert: string;
+  clock: { now: number };
+} {
+  dir = mkdtempSync(join(tmpdir(), "kic-auth-"));
+  const cert = join(dir, "client.crt");
+  writeFileSync(cert, "cert one");
+  const clock = { now: 1_000_000 };
+  const config = configWith("token-1", cert);
+  return { auth: new SharedAgentAuth(config, () => clock.now), config, cert, clock };
+}
+
 async function apply(auth: SharedAgentAuth): Promise<RequestContext> {
   const context = new RequestContext("https://127.0.0.1:6443/api/v1/pods", HttpMethod.GET);
   await auth.applySecurityAuthentication(context);
@@ -37,12 +52,7 @@ async function apply(auth: SharedAgentAuth): Promise<RequestContext> {
 
 describe("SharedAgentAuth", () => {
   it("serves the requests of the reuse window with one application: same headers, same agent", async () => {
-    dir = mkdtempSync(join(tmpdir(), "kic-auth-"));
-    const cert = join(dir, "client.crt");
-    writeFileSync(cert, "cert one");
-    let now = 1_000_000;
-    const config = configWith("token-1", cert);
-    const auth = new SharedAgentAuth(config, () => now);
+    const { auth, config, cert, clock } = authWithCertFile();
 
     const first = await apply(auth);
     expect(first.getHeaders().Authorization).toBe("Bearer token-1");
@@ -52,7 +62,7 @@ describe("SharedAgentAuth", () => {
     // Rotated meanwhile: not read again within the window.
     load(config, "token-2", cert);
     writeFileSync(cert, "cert two");
-    now += CREDENTIALS_REUSE_MS - 1;
+    clock.now += CREDENTIALS_REUSE_MS - 1;
     const second = await apply(auth);
     expect(second.getHeaders().Authorization).toBe("Bearer token-1");
     expect(second.getAgent()).toBe(agent);
@@ -60,21 +70,16 @@ describe("SharedAgentAuth", () => {
   });
 
   it("applies the credentials again after the window: a rotated token and certificate are used", async () => {
-    dir = mkdtempSync(join(tmpdir(), "kic-auth-"));
-    const cert = join(dir, "client.crt");
-    writeFileSync(cert, "cert one");
-    let now = 1_000_000;
-    const config = configWith("token-1", cert);
-    const auth = new SharedAgentAuth(config, () => now);
+    const { auth, config, cert, clock } = authWithCertFile();
     const agent = (await apply(auth)).getAgent();
 
     // The same material after the window: the same keep-alive agent.
-    now += CREDENTIALS_REUSE_MS;
+    clock.now += CREDENTIALS_REUSE_MS;
     expect((await apply(auth)).getAgent()).toBe(agent);
 
     load(config, "token-2", cert);
     writeFileSync(cert, "cert two");
-    now += CREDENTIALS_REUSE_MS;
+    clock.now += CREDENTIALS_REUSE_MS;
     const later = await apply(auth);
     expect(later.getHeaders().Authorization).toBe("Bearer token-2");
     expect(later.getAgent()).not.toBe(agent);
