@@ -131,6 +131,7 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
   // Tracked before it is created, so the watch misses none of its events.
   const name = body.metadata?.name ?? "";
   ctx.watch.track(name);
+  let deleted = false;
   try {
     await createHelperPod(body, ctx);
   } catch (err) {
@@ -174,14 +175,15 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
     }
     const result = await read(name, outcome);
     const helperMs = ctx.now() - createdAt;
-    await ctx.cleanup.remove(name);
+    deleted = await ctx.cleanup.remove(name);
     return { ...result, pod: name, helperMs };
   } catch (err) {
     // Only fatal API errors get here (the rest became results); the pod must not outlive the run.
     await ctx.cleanup.remove(name, true);
     throw err;
   } finally {
-    ctx.watch.forget(name);
+    if (deleted) ctx.watch.forgetWhenGone(name);
+    else ctx.watch.forget(name);
   }
 }
 

@@ -25,6 +25,9 @@ import { HelperPodWatch } from "./pod-watch.js";
 import { forEachBounded } from "./pool.js";
 import { sweepLeftoverPods } from "./sweep.js";
 
+/** How long the run's end waits for its deleted helper pods to be gone. */
+const PODS_GONE_WAIT_MS = 15_000;
+
 /** What the sweep itself reads of a command's config (`run` and `pull` alike). */
 export interface SweepSettings {
   /** Undefined: the kubeconfig context's, else `default`. */
@@ -291,6 +294,14 @@ export async function sweepNodes<
           rows.push(row);
         });
       } finally {
+        // The helper pods deleted last are still being stopped by their kubelets: the run ends once
+        // they are gone (bounded; a pod still there after it is deleted all the same, only later).
+        const stillGoing = await watch.drain(PODS_GONE_WAIT_MS, stop.signal);
+        if (stillGoing.length > 0)
+          log.info(
+            { pods: stillGoing.length, waitedMs: PODS_GONE_WAIT_MS },
+            "helper pods deleted but not yet gone (their kubelets are still stopping them)",
+          );
         watch.stop();
         podView?.stop();
       }

@@ -28,12 +28,13 @@ export class PodCleanup {
 
   /**
    * Deletes a helper pod, or records it as left. `abandoned` pods (the run was interrupted while
-   * they ran) are deleted even with --keep-pods, so no agent keeps working unobserved.
+   * they ran) are deleted even with --keep-pods, so no agent keeps working unobserved. True when
+   * the API server accepted the delete (the pod goes once the kubelet has stopped it).
    */
-  async remove(name: string, abandoned = false): Promise<void> {
+  async remove(name: string, abandoned = false): Promise<boolean> {
     if ((this.keepPods && !abandoned) || !this.deletionAllowed) {
       this.left.add(name);
-      return;
+      return false;
     }
     try {
       // The deleted pod in the answer is never read: not even parsed.
@@ -42,9 +43,10 @@ export class PodCleanup {
         { middleware: [discardAnswer], middlewareMergeStrategy: "append" },
       );
       this.left.delete(name);
+      return true;
     } catch (err) {
       const status = statusOf(err);
-      if (status === 404) return; // already gone (the Job's garbage collection, or a person)
+      if (status === 404) return false; // already gone (the Job's garbage collection, or a person)
       this.left.add(name);
       if (status === 403) {
         if (this.deniedBy === undefined) {
@@ -54,9 +56,10 @@ export class PodCleanup {
               "(rbac.allowPodDeletion=false?): helper pods are kept and the log ends with the command that deletes them",
           );
         }
-        return;
+        return false;
       }
       this.log.warn({ pod: name, err: serverMessage(err) }, "could not delete helper pod");
+      return false;
     }
   }
 

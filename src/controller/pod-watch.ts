@@ -17,6 +17,8 @@ export interface WatchedPod {
 interface Tracked {
   latest: WatchedPod | undefined;
   listeners: Set<() => void>;
+  /** Its delete was accepted: forgotten once the watch sees it gone (see `drain`). */
+  leaving?: boolean;
 }
 
 /**
@@ -87,6 +89,42 @@ export class HelperPodWatch {
     this.tracked.delete(name);
   }
 
+  /**
+   * Forgets a pod whose delete was accepted once the watch sees it gone. A node's turn ends at the
+   * delete (the kubelet takes a second or more to stop the pod's sandbox); the run's end waits for
+   * the pods to be gone (`drain`), so a run leaves nothing behind, not even a Terminating pod.
+   */
+  forgetWhenGone(name: string): void {
+    const t = this.tracked.get(name);
+    if (t === undefined) return;
+    if (t.latest?.deleted === true) this.tracked.delete(name);
+    else t.leaving = true;
+  }
+
+  /**
+   * Resolves once every pod handed to `forgetWhenGone` is gone, or after `timeoutMs`, or when the
+   * watch stops or the run is interrupted (`signal`); with the names still there (they are deleted,
+   * only not yet removed).
+   */
+  async drain(timeoutMs: number, signal: AbortSignal): Promise<string[]> {
+    const leaving = () =>
+      [...this.tracked].filter(([, t]) => t.leaving === true).map(([name]) => name);
+    const until = Date.now() + timeoutMs;
+    while (leaving().length > 0 && !this.watch.isStopped && !signal.aborted && Date.now() < until) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(250, Math.max(0, until - Date.now())));
+        const waiting = [...this.tracked.values()].filter((t) => t.leaving === true);
+        function done() {
+          clearTimeout(timer);
+          for (const t of waiting) t.listeners.delete(done);
+          resolve();
+        }
+        for (const t of waiting) t.listeners.add(done);
+      });
+    }
+    return leaving();
+  }
+
   /** The last state seen for a tracked pod. */
   latest(name: string): WatchedPod | undefined {
     return this.tracked.get(name)?.latest;
@@ -141,6 +179,7 @@ export class HelperPodWatch {
     const t = this.tracked.get(name);
     if (t === undefined) return;
     t.latest = state;
+    if (state.deleted && t.leaving === true) this.tracked.delete(name);
     for (const l of [...t.listeners]) l();
   }
 
