@@ -97,6 +97,9 @@ export function writeSweepReport(
     cpuCeilingS: number;
     load1m: string;
     allOk: boolean;
+    /** Nodes not visited because not Ready when listed (median), with the first reasons. */
+    skipped: number;
+    skippedWhy: string;
     ratioVsC1: number | undefined;
     nodeCallsPerNode: number;
     runCalls: number;
@@ -135,6 +138,8 @@ export function writeSweepReport(
         cpuCeilingS: med((r) => r.cpuCeilingS, 1),
         load1m: group.map((r) => `${r.load1mStart}-${r.load1mEnd}`).join(", "),
         allOk: group.every((r) => r.failed === 0 && r.ok === n && r.exitCode === 0),
+        skipped: med((r) => r.skipped, 0),
+        skippedWhy: [...new Set(group.flatMap((r) => r.skippedWhy))].slice(0, 3).join("; "),
         ratioVsC1: undefined,
         nodeCallsPerNode: med((r) => r.nodeCallsPerNode),
         runCalls: med((r) => r.runCalls, 0),
@@ -230,7 +235,9 @@ export function writeSweepReport(
       {
         name: `${cell.nodes} nodes (${REALISTIC ? `realistic, >= ${round(minBytes / 1024, 1)} KiB each` : "minimal objects"}) at concurrency ${cell.concurrency}: every node done`,
         target: `${cell.nodes} ok, exit 0`,
-        measured: cell.allOk ? `${cell.nodes} ok in ${cell.wallS} s` : "NOT all nodes ok",
+        measured: cell.allOk
+          ? `${cell.nodes} ok in ${cell.wallS} s`
+          : `NOT all nodes ok${cell.skipped > 0 ? `: ${cell.skipped} not Ready when listed (${cell.skippedWhy}), so not visited` : ""}`,
         met: cell.allOk,
       },
       {
@@ -286,7 +293,7 @@ export function writeSweepReport(
           x.heapMiB,
           x.controllerCpuS,
           x.apiserverCpuS,
-          x.allOk ? "yes" : "NO",
+          x.allOk ? "yes" : x.skipped > 0 ? `NO (${x.skipped} not Ready when listed)` : "NO",
         ]),
       ),
       "",

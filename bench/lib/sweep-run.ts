@@ -54,6 +54,12 @@ export interface SweepRun {
   controllerS: number | undefined;
   ok: number;
   failed: number;
+  /**
+   * Selected nodes the run did not visit because they were not Ready when listed (a fake node's
+   * heartbeat late on an overloaded machine), with the first reasons: `ok` then falls short of N.
+   */
+  skipped: number;
+  skippedWhy: string[];
   firstFailures: string[];
   requests: number | undefined;
   requestsPerNode: number | undefined;
@@ -153,8 +159,11 @@ export async function sweepOnce(
       }
     | undefined;
   const failures: string[] = [];
+  let skipped: { node?: string; reason?: string }[] = [];
   for (const line of run.stdout.split("\n")) {
     if (line.includes('"run summary"')) summary = JSON.parse(line) as typeof summary;
+    else if (line.includes('"run start"'))
+      skipped = (JSON.parse(line) as { skipped?: typeof skipped }).skipped ?? [];
     else if (line.includes('"node failed"') && failures.length < 3) {
       const r = JSON.parse(line) as { node?: string; reason?: string };
       failures.push(`${r.node ?? "?"}: ${r.reason ?? "?"}`);
@@ -194,6 +203,8 @@ export async function sweepOnce(
     controllerS: summary.durationMs === undefined ? undefined : round(summary.durationMs / 1000, 2),
     ok: summary.ok ?? 0,
     failed: summary.failed ?? 0,
+    skipped: skipped.length,
+    skippedWhy: [...new Set(skipped.map((x) => x.reason ?? "?"))].slice(0, 3),
     firstFailures: failures,
     requests: summary.requests?.total,
     requestsPerNode: summary.requests?.perNode,
