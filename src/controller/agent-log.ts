@@ -13,7 +13,13 @@ import {
 } from "../run-model/agent-result.js";
 import type { KeepReason } from "../run-model/keep-reason.js";
 import type { PartialRecord } from "../run-model/node-result.js";
-import { isObject, lastRecord, noRecordReason, type ParsedLog } from "./log-record.js";
+import {
+  isObject,
+  lastRecord,
+  noRecordReason,
+  recordArrived,
+  type ParsedLog,
+} from "./log-record.js";
 
 export { agentErrorFromLog } from "./log-record.js";
 
@@ -147,6 +153,14 @@ export function parseAgentLog(log: string): ParsedAgentLog {
     };
   return { ok: false, reason: noRecordReason(log, "agent result") };
 }
+
+/**
+ * Whether the agent's result has arrived whole in a log still being followed: the agent's own
+ * verdict, printed last (its exit code after it says nothing the result does not: non-zero exactly
+ * when the result lists failures or a stop).
+ */
+export const agentResultArrived = (log: string): boolean =>
+  recordArrived(log, AGENT_RESULT_MSG, checkAgentResult);
 
 /** The batch records in an agent's (JSON) log; undefined when it holds none. */
 export function partialRecord(log: string): PartialRecord | undefined {

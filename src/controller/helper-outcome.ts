@@ -7,6 +7,7 @@ import { isFatal, serverMessage, statusOf, toKubeApiError } from "../kube/errors
 import type { NodeResult } from "../run-model/node-result.js";
 import { parseAgentLog, partialRecord } from "./agent-log.js";
 import { agentStarted, partialText, stopAndRead } from "./agent-stop.js";
+import { agentRunning, followAgentLog } from "./agent-follow.js";
 import { AGENT_CONTAINER } from "./helper-pod.js";
 import type { NodeRunContext } from "./node-context.js";
 import { explainPod, podState } from "./pod-diagnosis.js";
@@ -31,39 +32,107 @@ export const settled = (pod: V1Pod): boolean => {
   return kind === "succeeded" || kind === "failed" || kind === "stuck" || agentEnded(pod);
 };
 
-export type Outcome = { watched: WatchedPod; timedOut: boolean } | "interrupted";
+/**
+ * How the wait for a helper pod ended. `log`: the agent's log as followed up to its complete
+ * result (the node settled on it, before its container's end was reported).
+ */
+export type Outcome = { watched: WatchedPod; timedOut: boolean; log?: string } | "interrupted";
 
-export async function waitForPod(name: string, ctx: NodeRunContext): Promise<Outcome> {
+/** A node that settled (or timed out) without a followed log. */
+export type PodEnd = { watched: WatchedPod; timedOut: boolean };
+
+/**
+ * Waits for the helper pod's end (settled), or --node-timeout. With `arrived`, the agent's log is
+ * followed once its container runs, and the node settles as soon as `arrived` finds the agent's
+ * result complete in it; a follow that ends or breaks without it leaves the wait as it was.
+ */
+export async function waitForPod(
+  name: string,
+  ctx: NodeRunContext,
+  arrived?: (text: string) => boolean,
+): Promise<Outcome> {
   const timeout = new AbortController();
   const timer = setTimeout(() => {
     timeout.abort(new NodeTimeout());
   }, ctx.nodeTimeoutSeconds * 1000);
+  const stop = AbortSignal.any([ctx.signal, timeout.signal]);
   try {
-    const watched = await ctx.watch.waitFor(
-      name,
-      settled,
-      AbortSignal.any([ctx.signal, timeout.signal]),
-    );
-    return { watched, timedOut: false };
+    if (arrived === undefined) {
+      return { watched: await ctx.watch.waitFor(name, settled, stop), timedOut: false };
+    }
+    const first = await ctx.watch.waitFor(name, (p) => settled(p) || agentRunning(p), stop);
+    if (first.deleted || first.pod === undefined || settled(first.pod)) {
+      return { watched: first, timedOut: false };
+    }
+    return await followOrSettle(name, ctx, arrived, stop);
   } catch (err) {
     if (ctx.signal.aborted) return "interrupted";
     if (!(err instanceof NodeTimeout)) throw err;
-    // The watch may have been down: read the pod once before calling it a timeout.
-    try {
-      const pod = await ctx.kube.core.readNamespacedPod({ name, namespace: ctx.namespace });
-      return { watched: { pod, deleted: false }, timedOut: !settled(pod) };
-    } catch (readErr) {
-      if (statusOf(readErr) === 404)
-        return { watched: { pod: ctx.watch.latest(name)?.pod, deleted: true }, timedOut: false };
-      if (isFatal(readErr))
-        throw toKubeApiError(readErr, { verb: "get", resource: "pods", namespace: ctx.namespace });
-      return {
-        watched: ctx.watch.latest(name) ?? { pod: undefined, deleted: false },
-        timedOut: true,
-      };
-    }
+    return await afterTimeout(name, ctx);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * The agent runs: its log followed and the pod watched at once. The result arriving whole settles
+ * the node; the container's end reported first (the agent printed no result, or the stream lags)
+ * or a follow that ended or broke without the result leaves the watch's outcome, and the log is
+ * read once as before.
+ */
+async function followOrSettle(
+  name: string,
+  ctx: NodeRunContext,
+  arrived: (text: string) => boolean,
+  stop: AbortSignal,
+): Promise<Outcome> {
+  const quit = new AbortController();
+  const either = AbortSignal.any([stop, quit.signal]);
+  const following = followAgentLog(name, ctx, arrived, either);
+  const ended = ctx.watch.waitFor(name, settled, either).then(
+    (watched) => ({ watched }),
+    (err: unknown) => ({ err }),
+  );
+  try {
+    const first = await Promise.race([following.then((text) => ({ text })), ended]);
+    if ("text" in first && first.text !== undefined) {
+      ctx.log.debug({ pod: name }, "the agent's result arrived in its followed log");
+      return { watched: latestOf(name, ctx), timedOut: false, log: first.text };
+    }
+    if ("watched" in first) {
+      // Reported ended first: a result that arrived meanwhile still counts.
+      quit.abort();
+      const text = await following;
+      if (text !== undefined) return { watched: first.watched, timedOut: false, log: text };
+      return { watched: first.watched, timedOut: false };
+    }
+    const end = await ended;
+    if ("err" in end) throw end.err;
+    return { watched: end.watched, timedOut: false };
+  } finally {
+    quit.abort();
+  }
+}
+
+/** The pod as last seen (the node settled on its log, the watch has it as it was then). */
+function latestOf(name: string, ctx: NodeRunContext): WatchedPod {
+  return ctx.watch.latest(name) ?? { pod: undefined, deleted: false };
+}
+
+/** --node-timeout passed: the watch may have been down, so the pod is read once before saying so. */
+async function afterTimeout(name: string, ctx: NodeRunContext): Promise<PodEnd> {
+  try {
+    const pod = await ctx.kube.core.readNamespacedPod({ name, namespace: ctx.namespace });
+    return { watched: { pod, deleted: false }, timedOut: !settled(pod) };
+  } catch (readErr) {
+    if (statusOf(readErr) === 404)
+      return { watched: { pod: ctx.watch.latest(name)?.pod, deleted: true }, timedOut: false };
+    if (isFatal(readErr))
+      throw toKubeApiError(readErr, { verb: "get", resource: "pods", namespace: ctx.namespace });
+    return {
+      watched: ctx.watch.latest(name) ?? { pod: undefined, deleted: false },
+      timedOut: true,
+    };
   }
 }
 
@@ -104,11 +173,24 @@ export interface HelperLog {
  */
 export async function readHelperLog(
   name: string,
-  outcome: { watched: WatchedPod; timedOut: boolean },
+  outcome: Exclude<Outcome, "interrupted">,
   ctx: NodeRunContext,
 ): Promise<{ failure: HelperFailure } | { log: HelperLog }> {
   const { watched, timedOut } = outcome;
   const pod = watched.pod;
+  if (outcome.log !== undefined) {
+    // Settled on the agent's complete result, followed as it was printed: the agent's own verdict.
+    // Its exit code is not known yet and adds nothing (non-zero exactly when the result lists
+    // failures or a stop); a phase already Failed (its deadline) is still said.
+    return {
+      log: {
+        text: outcome.log,
+        exited: "",
+        podFailed: pod !== undefined && podState(pod).kind === "failed",
+        explain: () => explainPod(pod, []),
+      },
+    };
+  }
   if (timedOut) {
     const why = explainPod(pod, await podEvents(name, ctx), formatDuration(ctx.nodeTimeoutSeconds));
     // Still running, perhaps deleting: stopped now (no agent works on unobserved), and its log
@@ -204,7 +286,7 @@ export async function readHelperLog(
 export async function collect(
   name: string,
   node: string,
-  outcome: { watched: WatchedPod; timedOut: boolean },
+  outcome: Exclude<Outcome, "interrupted">,
   ctx: NodeRunContext,
 ): Promise<Omit<NodeResult, "node" | "durationMs" | "protectedImages" | "pod">> {
   const read = await readHelperLog(name, outcome, ctx);

@@ -90,3 +90,18 @@ export function agentErrorFromLog(log: string): string | undefined {
 
 const clip = (text: string, max = 300) =>
   text.length > max ? `${text.slice(0, max - 3)}...` : text;
+
+/**
+ * Whether a log read as it arrives holds a complete record `msg` that `check` accepts: only whole
+ * lines count (a record is complete once its line's newline has arrived), so a record still being
+ * written is never taken for a cut one.
+ */
+export function recordArrived(
+  log: string,
+  msg: string,
+  check: (result: unknown) => string | undefined,
+): boolean {
+  const lastNewline = log.lastIndexOf("\n");
+  if (lastNewline < 0 || log.lastIndexOf(`"${msg}"`, lastNewline) < 0) return false;
+  return lastRecord(log.slice(0, lastNewline + 1), msg, check).ok;
+}

@@ -9,6 +9,7 @@ import { RUN_ID_LABEL } from "../run-model/labels.js";
 import type { NodeResult } from "../run-model/node-result.js";
 import type { ProtectEntry } from "../config/protect-entries.js";
 import type { RunConfig } from "../config/run-options.js";
+import { agentResultArrived } from "./agent-log.js";
 import { agentStarted, partialText, stopAndRead } from "./agent-stop.js";
 import { buildHelperPod, protectListProblem } from "./helper-pod.js";
 import { collect, waitForPod, type Outcome } from "./helper-outcome.js";
@@ -86,8 +87,12 @@ export async function cleanNode(
     owner: ctx.owner,
     createdAt: ctx.now(),
   });
-  const end = await runHelperPod(body, ctx, log, (name, outcome) =>
-    collect(name, node, outcome, ctx),
+  const end = await runHelperPod(
+    body,
+    ctx,
+    log,
+    (name, outcome) => collect(name, node, outcome, ctx),
+    agentResultArrived,
   );
   const notes =
     "result" in end ? deletedForLatePods(end.result, known, node, view, ctx.signal) : [];
@@ -127,6 +132,8 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
   ctx: NodeRunContext,
   log: Logger,
   read: (name: string, outcome: Exclude<Outcome, "interrupted">) => Promise<T>,
+  /** Settles the node once the agent's followed log holds its complete result (helper-outcome.ts). */
+  arrived?: (text: string) => boolean,
 ): Promise<T | HelperEnd> {
   // Tracked before it is created, so the watch misses none of its events.
   const name = body.metadata?.name ?? "";
@@ -159,7 +166,7 @@ export async function runHelperPod<T extends { status: NodeResult["status"] }>(
   const createdAt = ctx.now();
 
   try {
-    const outcome = await waitForPod(name, ctx);
+    const outcome = await waitForPod(name, ctx, arrived);
     if (outcome === "interrupted") {
       // The agent's work so far is in its log, which goes with the pod: read it first. Also
       // when the watch has not yet reported the agent running (its events lag on a busy API

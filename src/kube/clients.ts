@@ -14,6 +14,7 @@ import {
   type SecurityAuthentication,
 } from "@kubernetes/client-node";
 import { isNetworkError } from "./errors.js";
+import { streamingHttpLibrary } from "./text-stream.js";
 import type { LoadedKubeConfig } from "./kubeconfig.js";
 import type { Logger } from "../log.js";
 import {
@@ -181,6 +182,8 @@ export function createKube(loaded: LoadedKubeConfig, log: Logger, options: KubeO
   const configuration = createConfiguration({
     baseServer: new ServerConfiguration(server, {}),
     authMethods: { default: auth },
+    // A followed log is read as it arrives (text-stream.ts); every other answer as before.
+    httpApi: streamingHttpLibrary(),
   });
   const core = new CoreV1Api(configuration);
   const apps = new AppsV1Api(configuration);
