@@ -44,7 +44,7 @@ export function startSweepReport(): BenchReport {
     nodeObjects: REALISTIC
       ? "realistic (KIC_KWOK_REALISTIC=1): 50 status.images entries (digest + tag), 22 cloud-provider labels, CSI/provider annotations, managedFields of kubelet, kube-controller-manager, kubectl and kwok; sizes measured per N in nodeObjectBytes"
       : "minimal: 3 labels, 2 annotations, kwok's status",
-    helperPods: `kwok stages (test/cluster/kwok/stages.yaml): Pending -> Running at once, Running -> Succeeded after ${AGENT_MS} ms, deleted pods removed; kubectl logs served by kwok ClusterLogs from one canned file through the API server`,
+    helperPods: `kwok stages (test/cluster/kwok/stages.yaml): helper pods Pending -> Running after ${AGENT_MS} ms (the agent's time: the controller settles on the canned result as soon as it follows a running agent's log), then Succeeded, deleted pods removed; kubectl logs served by kwok ClusterLogs from one canned file through the API server`,
     agentLog: `the real agent's JSON reporter over a synthetic ${IMAGES}-image node (bench/lib/canned-log.ts), in CRI log format with 16 KiB partial lines; kept images listed: ${KEPT === "all" ? "all (as agents before eee09ae did)" : "only those an --include matched, as the agent does (no-match ones counted, not listed)"}`,
     pods: `${PODS_PER_NODE} ordinary pods per fake node (namespace ${LOAD_NS}), so each node's pod list and --protect are not empty`,
     workloads:
