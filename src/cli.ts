@@ -5,6 +5,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { loadCommands } from "./commands/index.js";
+import { skipHelpCache } from "./commands/help-cache.js";
 import { commandSyntax } from "./commands/usage.js";
 import { checkBooleans } from "./config/booleans.js";
 import { readCommandLine } from "./config/command-line.js";
@@ -61,6 +62,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       if (thrown !== undefined && thrown.name !== "YError") throw thrown;
       throw usageError(msg || (thrown?.message ?? ""), usage);
     });
+  skipHelpCache(parser);
   for (const command of commands) {
     parser.command({
       command: commandSyntax(command),
