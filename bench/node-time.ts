@@ -125,7 +125,8 @@ const name = [
 const report = startReport(name, {
   nodeTime:
     "helperMs of the controller's JSON node record: from the helper pod's create call returning to its " +
-    "agent result parsed from the pod's log (watch to a terminal phase, then one log read); the helper's " +
+    "agent result parsed from the pod's log (followed from when the watch shows the agent running, until its " +
+    "result has arrived whole; a follow without it falls back to the container's end and one read); the helper's " +
     "delete after it and the pod list before it are not in it",
   agent:
     "durationsMs of the agent's own result: from its start in the helper (Node.js loaded) to its result",
