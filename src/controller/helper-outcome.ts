@@ -100,9 +100,11 @@ async function followOrSettle(
       return { watched: latestOf(name, ctx), timedOut: false, log: first.text };
     }
     if ("watched" in first) {
-      // Reported ended first: a result that arrived meanwhile still counts.
+      // Reported ended first: the stream may be a moment behind the watch (its last lines in
+      // flight), so it gets FOLLOW_GRACE_MS to bring the result before it is cut and the log read
+      // once more.
+      const text = await Promise.race([following, delay(FOLLOW_GRACE_MS, stop)]);
       quit.abort();
-      const text = await following;
       if (text !== undefined) return { watched: first.watched, timedOut: false, log: text };
       return { watched: first.watched, timedOut: false };
     }
@@ -112,6 +114,27 @@ async function followOrSettle(
   } finally {
     quit.abort();
   }
+}
+
+/**
+ * How long a followed log may lag behind the watch's report of the container's end before it is
+ * cut and the log read once more: a real kubelet ends a follow itself within about a second of
+ * the container's end; kwok's never ends (its result is in it from the first read).
+ * @default 1000 ms
+ */
+export const FOLLOW_GRACE_MS = 1000;
+
+/** Resolves undefined after `ms`, or when `signal` aborts. */
+function delay(ms: number, signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve(undefined);
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 /** The pod as last seen (the node settled on its log, the watch has it as it was then). */
