@@ -8,7 +8,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { formatProfiles, GO_LOAD_ADDRESS, parsePerfScript, summarise } from "./lib/go-profile.js";
 
-const PROCESSES = ["kube-apiserver", "etcd", "kwok", "kube-controller-manager"];
+/** Process names as the kernel keeps them (15 characters: kube-controller-manager is cut). */
+const PROCESSES = ["kube-apiserver", "etcd", "kwok", "kube-controller"];
 
 function pids(): string[] {
   const found: string[] = [];
