@@ -61,11 +61,15 @@ export const SERVES: readonly (readonly [string, RegExp])[] = [
   ["raft", /go\.etcd\.io\/raft/],
 ];
 
-/** What the innermost code is: the innermost frame that matches decides. */
+/**
+ * What the innermost code is: the innermost frame that matches decides. Go runtime helpers that
+ * are not the collector (memmove, map access) match nothing, so their time counts for the code
+ * that called them.
+ */
 export const DOES: readonly (readonly [string, RegExp])[] = [
   [
     "GC / allocation",
-    /^runtime\.(mallocgc|gc[A-Z]|gcDrain|scan|greyobject|findObject|tryDeferToSpanScan|markBits|heapBits|sweep|wbBuf|bulkBarrier|memclr|typedmemmove|mark|spanOf|nextFree|newobject|makeslice|growslice|deductAssist|(\(\*mspan\))|(\(\*mheap\))|(\(\*mcache\))|(\(\*mcentral\)))/,
+    /^runtime\.(mallocgc|gc[A-Z]|gcDrain|scan|greyobject|findObject|tryDeferToSpanScan|markBits|heapBits|sweep|wbBuf|bulkBarrier|mark|spanOf|nextFree|newobject|makeslice|growslice|deductAssist|extractHeapBits|\(\*mspan\)|\(\*mheap\)|\(\*mcache\)|\(\*mcentral\)|\(\*spanSet\)|\(\*gcWork\))|^internal\/runtime\/gc/,
   ],
   ["TLS / crypto", /^crypto\//],
   ["syscalls / kernel", /^syscall\.|^internal\/poll|^\[kernel|^\[\[kernel/],
@@ -73,8 +77,10 @@ export const DOES: readonly (readonly [string, RegExp])[] = [
   ["protobuf", /protobuf|MarshalToSizedBuffer|\.Unmarshal$|\.Marshal$|\.Size$/],
   ["managedFields (server-side apply)", /fieldmanager|structured-merge-diff/],
   ["CEL / admission", /cel-go|\/cel\/|admission/],
-  ["Go runtime (scheduler, maps)", /^runtime\./],
 ];
+
+/** The Go runtime's own frames (what a stack of nothing else is counted as). */
+const RUNTIME_HELPER = /^runtime\.|^internal\/runtime\/|^aeshash|^memeqbody|^indexbytebody/;
 
 export function classify(
   names: readonly string[],
@@ -83,6 +89,10 @@ export function classify(
 ): string {
   const order = outermostFirst ? [...names].reverse() : names;
   for (const name of order) for (const [label, rx] of table) if (rx.test(name)) return label;
+  // Innermost first, a runtime helper matches nothing and its callers decide; a stack of nothing
+  // that matches, run by the runtime itself (scheduling, stacks), is its own.
+  if (!outermostFirst && RUNTIME_HELPER.test(names[0] ?? ""))
+    return "Go runtime (scheduler, stacks)";
   return "other";
 }
 

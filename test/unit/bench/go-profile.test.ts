@@ -44,6 +44,11 @@ describe("go profile", () => {
     expect(classify(stack, DOES, false)).toBe("GC / allocation");
     expect(classify(stack.slice(1), DOES, false)).toBe("JSON");
     expect(classify(["main.main"], DOES, false)).toBe("other");
+    // A runtime helper's time counts for its caller; the runtime alone is its own.
+    expect(classify(["runtime.memmove", "encoding/json.Marshal"], DOES, false)).toBe("JSON");
+    expect(classify(["runtime.selectgo", "main.loop"], DOES, false)).toBe(
+      "Go runtime (scheduler, stacks)",
+    );
   });
 
   it("counts samples per process, empty stacks left out", () => {
