@@ -50,13 +50,47 @@ export async function holdRemoval(images: readonly NamedImage[]): Promise<number
   throw new Error("no removal call naming the images was seen within 2 minutes");
 }
 
-/** Lets the held processes go on. */
-export function releaseHeld(pids: readonly number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      // Ended (killed with its container): nothing to resume.
-    }
+/** A process's state letter and parent pid from /proc/PID/stat (undefined once it has exited). */
+function statOf(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    // "pid (comm) state ppid ...": comm may hold spaces, so read after its ")".
+    const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
+    const [state = "", ppid = ""] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { state, ppid: Number(ppid) };
+  } catch {
+    return undefined;
   }
+}
+
+function cont(pid: number): void {
+  try {
+    process.kill(pid, "SIGCONT");
+  } catch {
+    // Ended (killed with its container): nothing to resume.
+  }
+}
+
+/** How long a released nsenter is watched for stopping itself again. */
+const RELEASE_WATCH_MS = 5000;
+
+/**
+ * Lets the held processes go on, children before their parents. nsenter (util-linux) waits for its
+ * child with WUNTRACED, and when that wait reports the child stopped it stops itself, resuming the
+ * child only once it is continued in turn. When the hold's SIGSTOP reached nsenter just after its
+ * wait had taken in the child's stop, nsenter, continued, stops itself again for good, and the
+ * agent waits forever on a call whose client has already exited (late-pod.test.ts hung so: nsenter
+ * stopped, its ctr a zombie). So the held processes are watched for a few seconds and continued
+ * again whenever one is found stopped.
+ */
+export function releaseHeld(pids: readonly number[]): void {
+  const held = new Set(pids);
+  const children = pids.filter((pid) => held.has(statOf(pid)?.ppid ?? -1));
+  const parents = pids.filter((pid) => !children.includes(pid));
+  for (const pid of [...children, ...parents]) cont(pid);
+  const until = Date.now() + RELEASE_WATCH_MS;
+  const watch = setInterval(() => {
+    for (const pid of pids) if (statOf(pid)?.state === "T") cont(pid);
+    if (Date.now() > until) clearInterval(watch);
+  }, 20);
+  watch.unref();
 }
